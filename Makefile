@@ -1,0 +1,49 @@
+# The two commands of the README: `make run` and `make test`. Both install what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint typecheck check bench messages clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Tongxin needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	@touch $@
+
+$(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	TONGXIN_DEMO=1 $(BIN)/python manage.py migrate --noinput -v 0
+	TONGXIN_DEMO=1 $(BIN)/python manage.py load_demo
+	@echo "Tongxin: http://$(HOST):$(PORT)/   (Ctrl-C stops it)"
+	TONGXIN_DEMO=1 $(BIN)/uvicorn tongxin.asgi:application --host $(HOST) --port $(PORT) --lifespan off
+
+test: $(VENV)/.installed-dev
+	TONGXIN_TESTING=1 $(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(VENV)/.installed-dev
+	TONGXIN_TESTING=1 $(BIN)/mypy .
+
+check: lint typecheck test
+
+bench: $(VENV)/.installed-dev
+	@echo "See docs/benchmarks.md; each benchmark is a script in bench/."
+
+messages: $(VENV)/.installed-dev
+	TONGXIN_TESTING=1 $(BIN)/python manage.py makemessages -l zh_Hans -l en --no-obsolete --ignore=.venv --ignore=var
+	TONGXIN_TESTING=1 $(BIN)/python manage.py compilemessages --ignore=.venv
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

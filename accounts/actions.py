@@ -1,0 +1,244 @@
+"""Signing in and out, one-time codes, API tokens, resetting a parent's access."""
+
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth import login, logout
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
+
+from audit.actions import record
+from audit.models import AuditEntry
+from core import ratelimit
+from core.phones import InvalidPhone, is_phone, mask_phone, normalize_phone
+from delivery.tasks import send_sms_task
+
+from .models import ApiToken, SmsCode, User
+
+Action = AuditEntry.Action
+BACKEND = "accounts.backends.PhoneOrUsernameBackend"
+
+
+class SignInRefused(Exception):
+    """Shown to the user as it is: the message says what to do, never whether the account exists."""
+
+
+def _limits(name: str):
+    return settings.TONGXIN_LIMITS[name]
+
+
+def _schools_of(user: User) -> list:
+    # Reviewed unscoped read: the schools a user belongs to, to file their sign-in in each.
+    from schools.roles import compute_roles
+
+    with scopes_disabled():
+        from schools.models import School
+
+        return list(School.objects.filter(pk__in=compute_roles(user).school_ids))
+
+
+def identity_key(identifier: str) -> str:
+    identifier = identifier.strip()
+    return normalize_phone(identifier) if is_phone(identifier) else identifier.lower()
+
+
+def check_sign_in_allowed(identifier: str, ip: str) -> None:
+    """Refuse before checking the password while too many attempts have failed. Counters are
+    per identity+address (the tight one), per identity and per address; a stranger hammering a
+    parent's number from elsewhere slows that number, but the parent can still use an SMS code.
+    A cache outage lets sign-in through (fail open): locking every family out is worse."""
+    ident = identity_key(identifier)
+    try:
+        checks = [
+            ("login_id_ip", f"{ident}|{ip}", *_limits("login_per_identity_ip")),
+            ("login_id", ident, *_limits("login_per_identity")),
+            ("login_ip", ip, *_limits("login_per_ip")),
+        ]
+        for scope, key, limit, window in checks:
+            if ratelimit.count(scope, key, window) >= limit:
+                raise SignInRefused(
+                    _("Too many failed attempts. Wait 15 minutes, or sign in with a code sent by SMS.")
+                )
+    except ratelimit.RateLimitUnavailable:
+        return
+
+
+def note_failed_sign_in(identifier: str, ip: str, request=None) -> None:
+    ident = identity_key(identifier)
+    try:
+        for scope, key, limit_name in [
+            ("login_id_ip", f"{ident}|{ip}", "login_per_identity_ip"),
+            ("login_id", ident, "login_per_identity"),
+            ("login_ip", ip, "login_per_ip"),
+        ]:
+            limit, window = _limits(limit_name)
+            ratelimit.hit(scope, key, limit, window)
+    except ratelimit.RateLimitUnavailable:
+        pass
+    shown = mask_phone(ident) if is_phone(ident) else ident[:64]
+    record(Action.SIGN_IN_FAILED, summary=shown, request=request)
+
+
+def do_sign_in(request, user: User, *, method: str) -> None:
+    """Sign the user in. ``login`` gives the browser a new session key (no fixation)."""
+    login(request, user, backend=BACKEND)
+    ip = ratelimit.client_ip(request)
+    try:
+        limit, window = _limits("login_per_identity_ip")
+        ratelimit.reset("login_id_ip", f"{identity_key(user.phone or user.username)}|{ip}", window)
+    except ratelimit.RateLimitUnavailable:
+        pass
+    record(Action.SIGN_IN, actor=user, schools=_schools_of(user), summary=method, request=request)
+
+
+def do_sign_out(request) -> None:
+    user = request.user if request.user.is_authenticated else None
+    if user is not None:
+        record(Action.SIGN_OUT, actor=user, schools=_schools_of(user), request=request)
+    logout(request)
+
+
+def _guardian_phone_known(phone: str) -> bool:
+    from schools.models import Guardian
+
+    with scopes_disabled():  # reviewed: existence check by the phone being signed in
+        return Guardian.objects.filter(phone=phone).exists()
+
+
+def do_request_sms_code(raw_phone: str, *, ip: str, request=None) -> None:
+    """Send a sign-in code to a known phone. The caller shows the same answer whether or not the
+    number is known. Limits fail closed: if they cannot be checked, no SMS goes out."""
+    try:
+        phone = normalize_phone(raw_phone)
+    except InvalidPhone as exc:
+        raise SignInRefused(str(InvalidPhone.message)) from exc
+    try:
+        allowed = all(
+            [
+                ratelimit.hit("sms_phone_cooldown", phone, *_limits("sms_per_phone_cooldown")),
+                ratelimit.hit("sms_phone_day", phone, *_limits("sms_per_phone_day")),
+                ratelimit.hit("sms_ip_hour", ip, *_limits("sms_per_ip_hour")),
+            ]
+        )
+    except ratelimit.RateLimitUnavailable as exc:
+        raise SignInRefused(_("Codes cannot be sent right now. Please try again in a few minutes.")) from exc
+    if not allowed:
+        raise SignInRefused(_("A code was sent recently. Please wait a minute before asking again."))
+
+    known = User.objects.filter(phone=phone, is_active=True).exists() or _guardian_phone_known(phone)
+    if not known:
+        # Nothing is sent to numbers we do not know (no SMS pumping), and nothing tells the
+        # visitor so: the page answers exactly as for a known number.
+        return
+    code = f"{secrets.randbelow(10**6):06d}"
+    now = timezone.now()
+    with transaction.atomic():
+        # A new code replaces any older one: only the latest code works.
+        SmsCode.objects.filter(phone=phone, purpose=SmsCode.Purpose.LOGIN, used_at__isnull=True).update(used_at=now)
+        SmsCode.objects.create(
+            phone=phone,
+            purpose=SmsCode.Purpose.LOGIN,
+            code_hash=SmsCode.hash_code(phone, code),
+            expires_at=now + timedelta(seconds=_limits("sms_code_ttl")),
+        )
+        text = _("[Tongxin] Your sign-in code is %(code)s. It is valid for 10 minutes. Do not share it.") % {
+            "code": code
+        }
+        transaction.on_commit(lambda: send_sms_task.delay(phone, text))
+    record(Action.SMS_CODE_SENT, summary=mask_phone(phone), request=request)
+
+
+def do_sign_in_with_code(raw_phone: str, code: str) -> User:
+    """Check a code and return the user, creating the parent's account on first sign-in and
+    linking it to every guardian record with this phone, in every school (activation)."""
+    wrong = SignInRefused(_("The code is wrong or has expired. Ask for a new code."))
+    try:
+        phone = normalize_phone(raw_phone)
+    except InvalidPhone as exc:
+        raise SignInRefused(str(InvalidPhone.message)) from exc
+    code = (code or "").strip()
+    with transaction.atomic():
+        sms = (
+            SmsCode.objects.select_for_update()
+            .filter(phone=phone, purpose=SmsCode.Purpose.LOGIN, used_at__isnull=True)
+            .order_by("-created_at")
+            .first()
+        )
+        if sms is None or sms.expires_at <= timezone.now() or sms.attempts >= _limits("sms_code_attempts"):
+            raise wrong
+        matches = secrets.compare_digest(sms.code_hash, SmsCode.hash_code(phone, code))
+        if matches:
+            SmsCode.objects.filter(pk=sms.pk).update(used_at=timezone.now())
+        else:
+            # Leave the block normally so that the counted attempt is committed.
+            SmsCode.objects.filter(pk=sms.pk).update(attempts=F("attempts") + 1)
+    if not matches:
+        raise wrong
+
+    from schools.models import Guardian
+
+    with transaction.atomic(), scopes_disabled():  # reviewed: activation spans every school of this phone
+        user = User.objects.filter(phone=phone).first()
+        if user is not None and not user.is_active:
+            raise wrong
+        guardians = Guardian.objects.filter(phone=phone)
+        if user is None:
+            first = guardians.first()
+            if first is None:
+                raise wrong
+            user = User.objects.create_user(phone, None, phone=phone, name=first.name)
+        guardians.filter(user__isnull=True).update(user=user, activated_at=timezone.now())
+    return user
+
+
+def do_create_api_token(user: User, *, name: str = "", request=None) -> str:
+    """Create a token and return its key: shown once, then only its hash is kept."""
+    key = ApiToken.new_key()
+    ApiToken.objects.create(user=user, name=name[:64], key_hash=ApiToken.hash_key(key), prefix=key[4:12])
+    record(Action.TOKEN_CREATED, actor=user, schools=_schools_of(user), summary=name[:64], request=request)
+    return key
+
+
+def do_revoke_api_token(token: ApiToken, *, request=None) -> None:
+    ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    record(Action.TOKEN_REVOKED, actor=token.user, schools=_schools_of(token.user), request=request)
+
+
+def end_all_sessions(user: User) -> None:
+    """Sign the user out everywhere. Django ties each session to a hash of the password field,
+    so replacing it (even with a new unusable one) ends every session on its next request;
+    API tokens are revoked here."""
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+@transaction.atomic
+def do_reset_guardian_access(guardian, *, acting_user, request=None) -> None:
+    """A parent lost their password or their phone: the password is cleared, every session and
+    token ends, and they sign in again with a code sent to the number on file."""
+    if guardian.user_id is not None:
+        end_all_sessions(guardian.user)
+    record(
+        Action.ACCESS_RESET,
+        actor=acting_user,
+        school=guardian.school,
+        target=guardian,
+        summary=f"{guardian.name} {mask_phone(guardian.phone)}",
+        request=request,
+    )
+
+
+def do_set_password(user: User, password: str, *, request=None) -> None:
+    from django.contrib.auth import update_session_auth_hash
+    from django.contrib.auth.password_validation import validate_password
+
+    validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    if request is not None:
+        update_session_auth_hash(request, user)

@@ -1,0 +1,109 @@
+from django.contrib import messages
+from django.contrib.auth import authenticate
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from core.ratelimit import client_ip
+
+from . import actions
+from .forms import CodeRequestForm, CodeSignInForm, PasswordSignInForm, SetPasswordForm
+
+
+def _next_url(request) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return "/"
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in(request):
+    if request.user.is_authenticated and request.method == "GET":
+        return redirect("home:home")
+    form = PasswordSignInForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and form.is_valid():
+        identifier, ip = form.cleaned_data["identifier"], client_ip(request)
+        try:
+            actions.check_sign_in_allowed(identifier, ip)
+            user = authenticate(request, username=identifier, password=form.cleaned_data["password"])
+            if user is None:
+                actions.note_failed_sign_in(identifier, ip, request)
+                raise actions.SignInRefused(_("The mobile number, username or password is not right."))
+        except actions.SignInRefused as exc:
+            error = str(exc)
+        else:
+            actions.do_sign_in(request, user, method="password")
+            return redirect(_next_url(request))
+    status = 400 if error or form.errors else 200
+    return render(
+        request,
+        "accounts/sign_in.html",
+        {"form": form, "error": error, "code_form": CodeRequestForm(), "next": _next_url(request)},
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def sign_in_with_code(request):
+    """Step 1 (send): ask for a code. Step 2 (verify): type it in. The answer to step 1 is the same
+    whether or not the number is registered."""
+    step = request.POST.get("step", "send")
+    error = ""
+    sent = False
+    if request.method == "POST" and step == "send":
+        form = CodeRequestForm(request.POST)
+        if form.is_valid():
+            try:
+                actions.do_request_sms_code(form.cleaned_data["phone"], ip=client_ip(request), request=request)
+                sent = True
+            except actions.SignInRefused as exc:
+                error = str(exc)
+        form = CodeSignInForm(initial={"phone": request.POST.get("phone", "")}) if sent else form
+    elif request.method == "POST":
+        form = CodeSignInForm(request.POST)
+        sent = True
+        if form.is_valid():
+            try:
+                user = actions.do_sign_in_with_code(form.cleaned_data["phone"], form.cleaned_data["code"])
+            except actions.SignInRefused as exc:
+                error = str(exc)
+            else:
+                actions.do_sign_in(request, user, method="sms code")
+                if not user.has_usable_password():
+                    messages.info(request, _("Signed in. You can set a password so that next time no code is needed."))
+                return redirect(_next_url(request))
+    else:
+        form = CodeRequestForm()
+    status = 400 if error or form.errors else 200
+    return render(
+        request,
+        "accounts/sign_in_code.html",
+        {"form": form, "sent": sent, "error": error, "next": _next_url(request)},
+        status=status,
+    )
+
+
+@require_POST
+def sign_out(request):
+    actions.do_sign_out(request)
+    return redirect("accounts:login")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def set_password(request):
+    form = SetPasswordForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_set_password(request.user, form.cleaned_data["password"], request=request)
+        except ValidationError as exc:
+            form.add_error("password", exc)
+        else:
+            messages.success(request, _("Your password is set."))
+            return redirect("home:home")
+    return render(request, "accounts/set_password.html", {"form": form}, status=400 if form.errors else 200)

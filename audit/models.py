@@ -1,0 +1,54 @@
+"""The audit log: who did what, to what, when and from where. Append-only by construction:
+the model refuses updates and deletes, and on PostgreSQL a trigger refuses them too."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+
+class AuditEntry(models.Model):
+    class Action(models.TextChoices):
+        SIGN_IN = "sign_in", _("signed in")
+        SIGN_IN_FAILED = "sign_in_failed", _("sign-in failed")
+        SIGN_OUT = "sign_out", _("signed out")
+        SMS_CODE_SENT = "sms_code_sent", _("sign-in code sent")
+        ROLE_CHANGED = "role_changed", _("role changed")
+        STAFF_ADDED = "staff_added", _("staff member added")
+        TERM_CHANGED = "term_changed", _("term changed")
+        CLASS_CHANGED = "class_changed", _("class changed")
+        STUDENT_CHANGED = "student_changed", _("student changed")
+        YEAR_PROMOTED = "year_promoted", _("moved to a new school year")
+        ACCESS_RESET = "access_reset", _("guardian access reset")
+        TOKEN_CREATED = "token_created", _("API token created")
+        TOKEN_REVOKED = "token_revoked", _("API token revoked")
+        IMPORT = "import", _("import")
+        EXPORT = "export", _("export")
+        SENSITIVE_VIEW = "sensitive_view", _("sensitive record viewed")
+
+    # Sign-ins are not about one school, so school may be empty; school admins see their school's.
+    school = models.ForeignKey("schools.School", on_delete=models.PROTECT, null=True, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True)
+    action = models.CharField(max_length=32, choices=Action.choices)
+    target_type = models.CharField(max_length=32, blank=True)
+    target_id = models.CharField(max_length=64, blank=True)
+    summary = models.CharField(max_length=255, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["school", "-created_at"])]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("audit entries are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("audit entries are append-only")

@@ -1,0 +1,179 @@
+"""The named cast of docs/testing.md, shared by every test.
+
+School A (阳光小学) has 三年级1班 and 三年级2班; ``admin_zhang`` is its admin, ``ms_li`` the head
+teacher of 三年级1班, ``mr_wang`` teaches 数学 in 三年级1班; ``alice`` and ``bob`` are parents in
+三年级1班, ``carol`` in 三年级2班. School B (明德小学) has its admin ``dave`` and parent ``erin``.
+"""
+
+import datetime
+import os
+from dataclasses import dataclass
+
+import pytest
+from django.test import Client
+from django_scopes import scopes_disabled
+
+os.environ.setdefault("TONGXIN_TESTING", "1")
+
+
+@pytest.fixture(autouse=True)
+def _test_settings(settings, tmp_path):
+    # Argon2 is the real hasher (tests/test_settings.py proves it); tests hash faster.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.SMS_BACKEND = "delivery.sms.LocmemSmsBackend"
+    settings.CELERY_TASK_ALWAYS_EAGER = True
+    settings.SMS_FILE_PATH = tmp_path / "sms"
+    from celery import current_app
+
+    current_app.conf.task_always_eager = True
+    from django.core.cache import cache
+
+    cache.clear()
+    from delivery.sms import LocmemSmsBackend
+
+    LocmemSmsBackend.outbox.clear()
+    yield
+
+
+@dataclass
+class Cast:
+    school: object
+    term: object
+    class1: object
+    class2: object
+    admin_zhang: object
+    ms_li: object
+    mr_wang: object
+    alice: object
+    bob: object
+    carol: object
+    alice_child: object
+    bob_child: object
+    carol_child: object
+    alice_guardian: object
+    school_b: object
+    class_b: object
+    dave: object
+    erin: object
+    erin_child: object
+
+    def client(self, user=None) -> Client:
+        client = Client()
+        if user is not None:
+            client.force_login(user)
+        return client
+
+
+PASSWORD = "correct-horse-42"
+
+
+def build_cast() -> Cast:
+    from django.utils import timezone
+
+    from accounts.models import User
+    from schools.models import (
+        Enrollment,
+        Guardian,
+        School,
+        SchoolClass,
+        StaffAssignment,
+        StaffMember,
+        Student,
+        StudentGuardian,
+        Term,
+    )
+
+    with scopes_disabled():
+
+        def user(username, name, phone):
+            return User.objects.create_user(username, PASSWORD, name=name, phone=phone)
+
+        def school_with_term(name, code):
+            school = School.objects.create(name=name, code=code)
+            term = Term.objects.create(
+                school=school,
+                name="2026—2027学年第一学期",
+                start_date=datetime.date(2026, 9, 1),
+                end_date=datetime.date(2027, 1, 20),
+                is_current=True,
+            )
+            return school, term
+
+        def child(school, term, school_class, name, number, parent_user, parent_phone, relationship="母亲"):
+            student = Student.objects.create(school=school, name=name, student_number=number, school_class=school_class)
+            Enrollment.objects.create(
+                school=school, term=term, student=student, school_class=school_class, class_name=school_class.name
+            )
+            guardian = Guardian.objects.create(
+                school=school,
+                name=parent_user.name,
+                phone=parent_phone,
+                user=parent_user,
+                activated_at=timezone.now(),
+            )
+            StudentGuardian.objects.create(school=school, student=student, guardian=guardian, relationship=relationship)
+            return student, guardian
+
+        school, term = school_with_term("阳光小学", "a")
+        class1 = SchoolClass.objects.create(school=school, grade=3, number=1)
+        class2 = SchoolClass.objects.create(school=school, grade=3, number=2)
+        admin_zhang = user("admin_zhang", "张主任", "13900000001")
+        ms_li = user("ms_li", "李老师", "13900000002")
+        mr_wang = user("mr_wang", "王老师", "13900000003")
+        StaffMember.objects.create(school=school, user=admin_zhang, is_school_admin=True)
+        li = StaffMember.objects.create(school=school, user=ms_li)
+        wang = StaffMember.objects.create(school=school, user=mr_wang)
+        StaffAssignment.objects.create(school=school, term=term, staff=li, school_class=class1, role="head")
+        StaffAssignment.objects.create(
+            school=school, term=term, staff=wang, school_class=class1, role="subject", subject="数学"
+        )
+        alice = user("13800000001", "刘爱丽", "13800000001")
+        bob = user("13800000002", "陈波", "13800000002")
+        carol = user("13800000003", "周可", "13800000003")
+        alice_child, alice_guardian = child(school, term, class1, "刘小明", "2024001", alice, "13800000001")
+        bob_child, _ = child(school, term, class1, "陈小红", "2024002", bob, "13800000002", "父亲")
+        carol_child, _ = child(school, term, class2, "周小刚", "2024101", carol, "13800000003")
+
+        school_b, term_b = school_with_term("明德小学", "b")
+        class_b = SchoolClass.objects.create(school=school_b, grade=3, number=1)
+        dave = user("dave", "戴校长", "13900000009")
+        StaffMember.objects.create(school=school_b, user=dave, is_school_admin=True)
+        StaffAssignment.objects.create(
+            school=school_b, term=term_b, staff=StaffMember.objects.get(user=dave), school_class=class_b, role="head"
+        )
+        erin = user("13800000009", "吴怡", "13800000009")
+        erin_child, _ = child(school_b, term_b, class_b, "吴小雨", "B001", erin, "13800000009")
+
+    return Cast(
+        school=school,
+        term=term,
+        class1=class1,
+        class2=class2,
+        admin_zhang=admin_zhang,
+        ms_li=ms_li,
+        mr_wang=mr_wang,
+        alice=alice,
+        bob=bob,
+        carol=carol,
+        alice_child=alice_child,
+        bob_child=bob_child,
+        carol_child=carol_child,
+        alice_guardian=alice_guardian,
+        school_b=school_b,
+        class_b=class_b,
+        dave=dave,
+        erin=erin,
+        erin_child=erin_child,
+    )
+
+
+@pytest.fixture
+def cast(db) -> Cast:
+    return build_cast()
+
+
+@pytest.fixture
+def unscoped():
+    """For test set-up and assertions that read the database directly, across schools."""
+    with scopes_disabled():
+        yield

@@ -1,0 +1,2 @@
+def roles(request):
+    return {"roles": getattr(request, "roles", None)}

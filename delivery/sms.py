@@ -1,0 +1,67 @@
+"""SMS through a pluggable backend, chosen by ``settings.SMS_BACKEND``.
+
+The default writes each message to ``var/sms/outbox.jsonl`` and the log, so the demo and the
+tests can read what was sent; a real provider (阿里云短信, 腾讯云短信 …) is a class with the same
+``send`` method. Message text is never logged in full by the real backends: it holds codes.
+"""
+
+import json
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.module_loading import import_string
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SmsMessage:
+    phone: str
+    text: str
+
+
+class BaseSmsBackend:
+    def send(self, message: SmsMessage) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class FileSmsBackend(BaseSmsBackend):
+    _lock = threading.Lock()
+
+    def send(self, message: SmsMessage) -> None:
+        path = Path(settings.SMS_FILE_PATH)
+        path.mkdir(parents=True, exist_ok=True)
+        line = json.dumps(
+            {"to": message.phone, "text": message.text, "at": timezone.now().isoformat()}, ensure_ascii=False
+        )
+        with self._lock, open(path / "outbox.jsonl", "a", encoding="utf-8") as fh:
+            fh.write(line + "\n")
+        logger.info("SMS to %s: %s", message.phone, message.text)
+
+
+class LocmemSmsBackend(BaseSmsBackend):
+    """For tests: messages are kept in ``LocmemSmsBackend.outbox``."""
+
+    outbox: list[SmsMessage] = []
+
+    def send(self, message: SmsMessage) -> None:
+        self.outbox.append(message)
+
+
+class FailingSmsBackend(BaseSmsBackend):
+    """For tests of the failure path: the provider is down."""
+
+    def send(self, message: SmsMessage) -> None:
+        raise ConnectionError("SMS provider unavailable")
+
+
+def get_backend() -> BaseSmsBackend:
+    return import_string(settings.SMS_BACKEND)()
+
+
+def send_sms(phone: str, text: str) -> None:
+    get_backend().send(SmsMessage(phone=phone, text=text))

@@ -1,0 +1,32 @@
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import render
+
+from schools import queries
+from schools.access import access_admin_school
+
+
+@login_required
+def home(request):
+    """One page per role; a person with several roles (a teacher who is also a parent) sees each
+    section. Later features add their own sections here."""
+    roles = request.roles
+    context: dict = {}
+    if roles.is_school_admin:
+        school = access_admin_school(request)
+        classes = list(queries.school_classes(school))
+        for c in classes:
+            c.head = queries.head_teacher(c)
+        context["admin_school"] = school
+        context["admin_classes"] = classes
+        context["admin_term"] = queries.current_term_of(school)
+    if roles.taught_class_ids:
+        classes = list(queries.classes_of_teacher(roles))
+        for c in classes:
+            c.i_am_head = c.pk in roles.head_class_ids
+        context["my_classes"] = classes
+    if roles.is_parent:
+        children = queries.children_of(roles)
+        selected_id = request.session.get("child_id")
+        context["children"] = children
+        context["current_child"] = next((c for c in children if c.pk == selected_id), children[0] if children else None)
+    return render(request, "home/home.html", context)

@@ -1,0 +1,73 @@
+"""The one place that decides who sees which school object. Views and API endpoints fetch
+user-visible objects only through these functions. A refusal is a 404, never a 403, so that
+nobody learns whether an id exists in a class or school that is not theirs."""
+
+from django.http import Http404
+
+from .models import Guardian, School, SchoolClass, Student
+from .roles import Roles
+
+
+def _roles(request) -> Roles:
+    return getattr(request, "roles", None) or Roles()
+
+
+def access_admin_school(request) -> School:
+    """The school the signed-in admin is managing (the one chosen in the session, else their first)."""
+    roles = _roles(request)
+    if not roles.admin_school_ids:
+        raise Http404
+    chosen = request.session.get("school_id") if hasattr(request, "session") else None
+    school_id = chosen if chosen in roles.admin_school_ids else min(roles.admin_school_ids)
+    return School.objects.get(pk=school_id)
+
+
+def access_staff_school(request) -> School:
+    roles = _roles(request)
+    if not roles.staff:
+        raise Http404
+    chosen = request.session.get("school_id") if hasattr(request, "session") else None
+    school_id = chosen if chosen in roles.staff else min(roles.staff)
+    return roles.staff[school_id].school
+
+
+def access_class(request, class_id: int, *, manage: bool = False) -> SchoolClass:
+    """A class its school's admins, its head teacher and (to view) its subject teachers may open."""
+    roles = _roles(request)
+    school_class = SchoolClass.objects.filter(pk=class_id).select_related("school").first()
+    if school_class is None:
+        raise Http404
+    allowed = roles.can_manage_class(school_class) if manage else roles.can_view_class(school_class)
+    if not allowed:
+        raise Http404
+    return school_class
+
+
+def access_student(request, student_id: int) -> Student:
+    """A student: their own guardians, the staff who teach their class, their school's admins."""
+    roles = _roles(request)
+    student = Student.objects.filter(pk=student_id).select_related("school_class", "school").first()
+    if student is None:
+        raise Http404
+    if student.id in roles.child_ids:
+        return student
+    if roles.is_admin_of(student.school_id):
+        return student
+    if student.school_class_id is not None and student.school_class_id in roles.taught_class_ids:
+        return student
+    raise Http404
+
+
+def access_guardian_to_manage(request, guardian_id: int) -> Guardian:
+    """A guardian whose access a staff member may reset: admins of the school, or the head
+    teacher of a class one of the guardian's children is in."""
+    roles = _roles(request)
+    guardian = Guardian.objects.filter(pk=guardian_id).first()
+    if guardian is None:
+        raise Http404
+    if roles.is_admin_of(guardian.school_id):
+        return guardian
+    class_ids = set(guardian.student_links.values_list("student__school_class_id", flat=True))
+    if class_ids & roles.head_class_ids:
+        return guardian
+    raise Http404

@@ -1,0 +1,339 @@
+"""Every write to the school's structure: one transaction each, with its audit row."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from audit.actions import record
+from audit.models import AuditEntry
+from core.classnames import format_class_name
+from core.phones import InvalidPhone, normalize_phone
+
+from .models import (
+    Enrollment,
+    Guardian,
+    School,
+    SchoolClass,
+    StaffAssignment,
+    StaffMember,
+    Student,
+    StudentGuardian,
+    Term,
+)
+
+Action = AuditEntry.Action
+
+
+def current_term(school: School) -> Term | None:
+    return Term.objects.filter(school=school, is_current=True).first()
+
+
+def require_current_term(school: School) -> Term:
+    term = current_term(school)
+    if term is None:
+        raise ValidationError(_("The school has no current term yet. An admin must create one first."))
+    return term
+
+
+@transaction.atomic
+def do_create_term(
+    school: School, *, name: str, start_date: datetime.date, end_date: datetime.date, make_current: bool, acting_user
+) -> Term:
+    name = name.strip()
+    if not name:
+        raise ValidationError(_("Give the term a name, e.g. 2026—2027学年第一学期."))
+    if end_date <= start_date:
+        raise ValidationError(_("The term must end after it starts."))
+    if Term.objects.filter(school=school, name=name).exists():
+        raise ValidationError(_("A term with this name already exists."))
+    overlapping = Term.objects.filter(school=school, start_date__lt=end_date, end_date__gt=start_date)
+    if overlapping.exists():
+        raise ValidationError(_("The dates overlap with the term “%(name)s”.") % {"name": overlapping.first()})
+    if make_current:
+        Term.objects.filter(school=school, is_current=True).update(is_current=False)
+    term = Term.objects.create(
+        school=school, name=name, start_date=start_date, end_date=end_date, is_current=make_current
+    )
+    record(Action.TERM_CHANGED, actor=acting_user, school=school, target=term, summary=f"created {name}")
+    return term
+
+
+@transaction.atomic
+def do_set_current_term(term: Term, *, acting_user) -> None:
+    Term.objects.filter(school_id=term.school_id, is_current=True).update(is_current=False)
+    Term.objects.filter(pk=term.pk).update(is_current=True)
+    record(Action.TERM_CHANGED, actor=acting_user, school=term.school, target=term, summary=f"current: {term.name}")
+
+
+@transaction.atomic
+def do_create_class(school: School, *, grade: int, number: int, acting_user) -> SchoolClass:
+    if not 1 <= grade <= school.grade_count:
+        raise ValidationError(_("This school has grades 1 to %(count)d.") % {"count": school.grade_count})
+    if SchoolClass.objects.filter(school=school, grade=grade, number=number, graduated_at__isnull=True).exists():
+        raise ValidationError(_("%(name)s already exists.") % {"name": format_class_name(grade, number)})
+    school_class = SchoolClass.objects.create(school=school, grade=grade, number=number)
+    record(Action.CLASS_CHANGED, actor=acting_user, school=school, target=school_class, summary=f"created {school_class.name}")
+    return school_class
+
+
+def _find_or_create_staff_user(*, name: str, phone: str, username: str, password: str) -> User:
+    user = User.objects.filter(phone=phone).first() if phone else None
+    if user is None and username:
+        user = User.objects.filter(username=username).first()
+        if user is not None and phone and user.phone and user.phone != phone:
+            raise ValidationError(_("The username is taken by someone with another phone number."))
+    if user is None:
+        if not username:
+            username = phone
+        if User.objects.filter(username=username).exists():
+            raise ValidationError(_("This username is already taken."))
+        user = User.objects.create_user(username, password or None, phone=phone or None, name=name)
+    return user
+
+
+@transaction.atomic
+def do_add_staff(
+    school: School,
+    *,
+    name: str,
+    phone: str = "",
+    username: str = "",
+    password: str = "",
+    is_school_admin: bool = False,
+    title: str = "",
+    acting_user,
+) -> StaffMember:
+    name = name.strip()
+    if not name:
+        raise ValidationError(_("Enter the staff member's name."))
+    if phone:
+        try:
+            phone = normalize_phone(phone)
+        except InvalidPhone as exc:
+            raise ValidationError(str(InvalidPhone.message)) from exc
+    if not phone and not username:
+        raise ValidationError(_("Enter a phone number or a username, so that they can sign in."))
+    if username and username.isdigit():
+        raise ValidationError(_("A username must contain a letter (numbers alone are for phone numbers)."))
+    user = _find_or_create_staff_user(name=name, phone=phone, username=username.strip(), password=password)
+    member, created = StaffMember.objects.get_or_create(
+        school=school, user=user, defaults={"is_school_admin": is_school_admin, "title": title}
+    )
+    if not created:
+        if member.is_active:
+            raise ValidationError(_("%(name)s is already on the staff.") % {"name": user.display_name})
+        member.is_active = True
+        member.save(update_fields=["is_active"])
+    record(Action.STAFF_ADDED, actor=acting_user, school=school, target=member, summary=user.display_name)
+    if is_school_admin:
+        record(Action.ROLE_CHANGED, actor=acting_user, school=school, target=member, summary="school admin: on")
+    return member
+
+
+@transaction.atomic
+def do_set_school_admin(member: StaffMember, *, is_admin: bool, acting_user) -> None:
+    if not is_admin and member.is_school_admin:
+        others = StaffMember.objects.filter(school_id=member.school_id, is_school_admin=True, is_active=True)
+        if not others.exclude(pk=member.pk).exists():
+            raise ValidationError(_("A school must keep at least one admin."))
+    StaffMember.objects.filter(pk=member.pk).update(is_school_admin=is_admin)
+    record(
+        Action.ROLE_CHANGED,
+        actor=acting_user,
+        school=member.school,
+        target=member,
+        summary=f"school admin: {'on' if is_admin else 'off'}",
+    )
+
+
+@transaction.atomic
+def do_deactivate_staff(member: StaffMember, *, acting_user) -> None:
+    if member.is_school_admin:
+        do_set_school_admin(member, is_admin=False, acting_user=acting_user)
+    StaffMember.objects.filter(pk=member.pk).update(is_active=False)
+    StaffAssignment.objects.filter(staff=member, term__is_current=True).delete()
+    record(Action.ROLE_CHANGED, actor=acting_user, school=member.school, target=member, summary="left the staff")
+
+
+@transaction.atomic
+def do_assign_role(
+    member: StaffMember, school_class: SchoolClass, *, role: str, subject: str = "", acting_user
+) -> StaffAssignment:
+    if member.school_id != school_class.school_id:
+        raise ValidationError(_("The teacher and the class belong to different schools."))
+    term = require_current_term(school_class.school)
+    subject = subject.strip()
+    if role == StaffAssignment.Role.SUBJECT_TEACHER and not subject:
+        raise ValidationError(_("Enter the subject this teacher teaches in the class."))
+    if role == StaffAssignment.Role.HEAD_TEACHER:
+        subject = ""
+        # A class has one head teacher a term: the new one replaces the old.
+        StaffAssignment.objects.filter(term=term, school_class=school_class, role=role).delete()
+    assignment, _created = StaffAssignment.objects.get_or_create(
+        school=school_class.school, term=term, staff=member, school_class=school_class, role=role, subject=subject
+    )
+    label = dict(StaffAssignment.Role.choices)[role]
+    record(
+        Action.ROLE_CHANGED,
+        actor=acting_user,
+        school=school_class.school,
+        target=member,
+        summary=f"{label} {subject} {school_class.name}".replace("  ", " "),
+        detail={"class_id": school_class.pk, "role": role, "subject": subject, "term_id": term.pk},
+    )
+    return assignment
+
+
+@transaction.atomic
+def do_remove_assignment(assignment: StaffAssignment, *, acting_user) -> None:
+    record(
+        Action.ROLE_CHANGED,
+        actor=acting_user,
+        school=assignment.school,
+        target=assignment.staff,
+        summary=f"removed {assignment.role} {assignment.subject} {assignment.school_class.name}",
+        detail={"class_id": assignment.school_class_id, "role": assignment.role},
+    )
+    assignment.delete()
+
+
+def _clean_guardians(guardians: list[dict]) -> list[dict]:
+    cleaned = []
+    for g in guardians:
+        name, phone = (g.get("name") or "").strip(), g.get("phone") or ""
+        if not name and not phone:
+            continue
+        try:
+            phone = normalize_phone(phone)
+        except InvalidPhone as exc:
+            raise ValidationError(
+                _("%(phone)s is not a valid mobile number for %(name)s.") % {"phone": phone, "name": name or "?"}
+            ) from exc
+        cleaned.append({"name": name or phone, "phone": phone, "relationship": (g.get("relationship") or "").strip()})
+    return cleaned
+
+
+@transaction.atomic
+def do_add_student(
+    school_class: SchoolClass,
+    *,
+    name: str,
+    student_number: str = "",
+    gender: str = "",
+    guardians: list[dict] | None = None,
+    acting_user,
+) -> Student:
+    """Add one student with their guardians. A guardian already known to the school by phone
+    (a sibling's parent) is linked, not duplicated."""
+    school = school_class.school
+    name, student_number = name.strip(), student_number.strip()
+    if not name:
+        raise ValidationError(_("Enter the student's name."))
+    if student_number and Student.objects.filter(school=school, student_number=student_number).exists():
+        raise ValidationError(
+            _("Student number %(number)s is already used by another student of this school.")
+            % {"number": student_number}
+        )
+    cleaned = _clean_guardians(guardians or [])
+    term = require_current_term(school)
+    try:
+        with transaction.atomic():
+            student = Student.objects.create(
+                school=school, name=name, student_number=student_number, gender=gender, school_class=school_class
+            )
+    except IntegrityError as exc:  # a concurrent add took the number between our check and insert
+        raise ValidationError(_("Student number %(number)s is already used.") % {"number": student_number}) from exc
+    Enrollment.objects.create(school=school, term=term, student=student, school_class=school_class, class_name=school_class.name)
+    for g in cleaned:
+        guardian, _created = Guardian.objects.get_or_create(
+            school=school, phone=g["phone"], defaults={"name": g["name"]}
+        )
+        link_existing_user(guardian)
+        StudentGuardian.objects.get_or_create(
+            school=school, student=student, guardian=guardian, defaults={"relationship": g["relationship"]}
+        )
+    record(Action.STUDENT_CHANGED, actor=acting_user, school=school, target=student, summary=f"added to {school_class.name}")
+    return student
+
+
+def link_existing_user(guardian: Guardian) -> None:
+    """A guardian whose phone already has an account (a parent of another school) is linked at
+    once: one account covers all their children."""
+    if guardian.user_id is None:
+        user = User.objects.filter(phone=guardian.phone, is_active=True).first()
+        if user is not None:
+            Guardian.objects.filter(pk=guardian.pk).update(user=user, activated_at=timezone.now())
+            guardian.user, guardian.activated_at = user, timezone.now()
+
+
+@transaction.atomic
+def do_promote_school_year(
+    school: School, *, name: str, start_date: datetime.date, end_date: datetime.date, acting_user
+) -> Term:
+    """Move the school to a new school year: every class goes up a grade, the top grade
+    graduates, and the new term becomes current. The old term keeps its enrollments and
+    assignments, so each term's history stays as it was. A constant number of statements."""
+    # Lock the school row: two admins pressing the button at once promote once.
+    School.objects.select_for_update().filter(pk=school.pk).first()
+    old_term = require_current_term(school)
+    if start_date <= old_term.start_date:
+        raise ValidationError(_("The new school year must start after the current term."))
+    new_term = do_create_term(
+        school, name=name, start_date=start_date, end_date=end_date, make_current=True, acting_user=acting_user
+    )
+    today = timezone.localdate()
+    top = school.grade_count
+    graduating = SchoolClass.objects.filter(school=school, grade=top, graduated_at__isnull=True)
+    graduating_ids = list(graduating.values_list("pk", flat=True))
+    Student.objects.filter(school_class_id__in=graduating_ids, status=Student.Status.ACTIVE).update(
+        status=Student.Status.GRADUATED
+    )
+    graduating.update(graduated_at=today)
+    # One grade at a time from the top, so that no two active classes ever share a name.
+    for grade in range(top - 1, 0, -1):
+        SchoolClass.objects.filter(school=school, grade=grade, graduated_at__isnull=True).update(grade=grade + 1)
+
+    active_classes = {c.pk: c for c in SchoolClass.objects.filter(school=school, graduated_at__isnull=True)}
+    students = Student.objects.filter(
+        school=school, status=Student.Status.ACTIVE, school_class_id__in=list(active_classes)
+    ).values_list("pk", "school_class_id")
+    Enrollment.objects.bulk_create(
+        [
+            Enrollment(
+                school=school,
+                term=new_term,
+                student_id=student_id,
+                school_class_id=class_id,
+                class_name=active_classes[class_id].name,
+            )
+            for student_id, class_id in students
+        ]
+    )
+    # Teachers usually go up with their class (跟班); admins adjust what changed.
+    old_assignments = StaffAssignment.objects.filter(term=old_term, school_class_id__in=list(active_classes))
+    StaffAssignment.objects.bulk_create(
+        [
+            StaffAssignment(
+                school=school,
+                term=new_term,
+                staff_id=a.staff_id,
+                school_class_id=a.school_class_id,
+                role=a.role,
+                subject=a.subject,
+            )
+            for a in old_assignments
+        ]
+    )
+    record(
+        Action.YEAR_PROMOTED,
+        actor=acting_user,
+        school=school,
+        target=new_term,
+        summary=f"{old_term.name} → {new_term.name}",
+        detail={"graduated_classes": len(graduating_ids), "students_enrolled": len(students)},
+    )
+    return new_term

@@ -1,0 +1,129 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from core.classnames import InvalidClassName, parse_class_name
+from core.phones import InvalidPhone, normalize_phone
+
+from .models import StaffAssignment, Student
+
+
+class TermForm(forms.Form):
+    name = forms.CharField(label=_("Term name"), max_length=64, help_text=_("e.g. 2026—2027学年第一学期"))
+    start_date = forms.DateField(label=_("First day"), widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}))
+    make_current = forms.BooleanField(label=_("Make this the current term"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start_date") and data.get("end_date") and data["end_date"] <= data["start_date"]:
+            raise forms.ValidationError(_("The term must end after it starts."))
+        return data
+
+
+class ClassForm(forms.Form):
+    name = forms.CharField(
+        label=_("Class"),
+        max_length=32,
+        help_text=_("Write it as the school does: 三年级2班, 三(2)班 or 3年级2班."),
+    )
+
+    def __init__(self, *args, grade_count: int = 6, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.grade_count = grade_count
+
+    def clean_name(self):
+        try:
+            return parse_class_name(self.cleaned_data["name"], max_grade=self.grade_count)
+        except InvalidClassName:
+            raise forms.ValidationError(
+                _("“%(name)s” is not a class name we understand. Write it like 三年级2班 or 三(2)班."),
+                params={"name": self.cleaned_data["name"]},
+            ) from None
+
+
+class StaffForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=64)
+    phone = forms.CharField(label=_("Mobile number"), max_length=32, required=False)
+    username = forms.CharField(label=_("Username (optional)"), max_length=64, required=False)
+    password = forms.CharField(
+        label=_("First password (optional)"),
+        required=False,
+        min_length=8,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("Leave empty: they sign in with a code sent to their phone."),
+    )
+    title = forms.CharField(label=_("Title"), max_length=64, required=False)
+    is_school_admin = forms.BooleanField(label=_("School admin"), required=False)
+
+    def clean_phone(self):
+        phone = self.cleaned_data["phone"]
+        if not phone:
+            return ""
+        try:
+            return normalize_phone(phone)
+        except InvalidPhone:
+            raise forms.ValidationError(InvalidPhone.message) from None
+
+
+class AssignmentForm(forms.Form):
+    staff = forms.TypedChoiceField(label=_("Teacher"), coerce=int)
+    school_class = forms.TypedChoiceField(label=_("Class"), coerce=int)
+    role = forms.ChoiceField(label=_("Role"), choices=StaffAssignment.Role.choices)
+    subject = forms.CharField(label=_("Subject"), max_length=32, required=False, help_text=_("e.g. 语文, 数学, 英语"))
+
+    def __init__(self, *args, staff_choices=(), class_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["staff"].choices = list(staff_choices)
+        self.fields["school_class"].choices = list(class_choices)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("role") == StaffAssignment.Role.SUBJECT_TEACHER and not data.get("subject"):
+            self.add_error("subject", _("Enter the subject this teacher teaches in the class."))
+        return data
+
+
+class PromoteYearForm(forms.Form):
+    name = forms.CharField(label=_("New term name"), max_length=64, help_text=_("e.g. 2027—2028学年第一学期"))
+    start_date = forms.DateField(label=_("First day"), widget=forms.DateInput(attrs={"type": "date"}))
+    end_date = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}))
+    confirm = forms.BooleanField(
+        label=_("I understand: every class goes up a grade and the top grade graduates."), required=True
+    )
+
+
+class StudentForm(forms.Form):
+    name = forms.CharField(label=_("Student name"), max_length=64)
+    student_number = forms.CharField(label=_("Student number"), max_length=32, required=False)
+    gender = forms.ChoiceField(label=_("Gender"), choices=Student.Gender.choices, required=False)
+    guardian1_name = forms.CharField(label=_("Guardian 1 name"), max_length=64, required=False)
+    guardian1_phone = forms.CharField(label=_("Guardian 1 mobile"), max_length=32, required=False)
+    guardian1_relationship = forms.CharField(label=_("Guardian 1 relationship"), max_length=16, required=False)
+    guardian2_name = forms.CharField(label=_("Guardian 2 name"), max_length=64, required=False)
+    guardian2_phone = forms.CharField(label=_("Guardian 2 mobile"), max_length=32, required=False)
+    guardian2_relationship = forms.CharField(label=_("Guardian 2 relationship"), max_length=16, required=False)
+
+    def clean(self):
+        data = super().clean()
+        for i in (1, 2):
+            phone = data.get(f"guardian{i}_phone")
+            if phone:
+                try:
+                    data[f"guardian{i}_phone"] = normalize_phone(phone)
+                except InvalidPhone:
+                    self.add_error(f"guardian{i}_phone", InvalidPhone.message)
+            elif data.get(f"guardian{i}_name"):
+                self.add_error(f"guardian{i}_phone", _("Enter the guardian's mobile number."))
+        return data
+
+    def guardians(self) -> list[dict]:
+        data = self.cleaned_data
+        return [
+            {
+                "name": data.get(f"guardian{i}_name", ""),
+                "phone": data.get(f"guardian{i}_phone", ""),
+                "relationship": data.get(f"guardian{i}_relationship", ""),
+            }
+            for i in (1, 2)
+            if data.get(f"guardian{i}_phone")
+        ]

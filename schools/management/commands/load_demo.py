@@ -1,0 +1,24 @@
+from django.core.management.base import BaseCommand
+from django_scopes import scopes_disabled
+
+from schools.demo import DEMO_CODE, demo_sign_ins, load_demo
+from schools.models import School
+
+
+class Command(BaseCommand):
+    help = "Load the demo school 阳光小学 once (running it again keeps the data) and print the demo sign-ins."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--students-per-class", type=int, default=40)
+
+    def handle(self, *args, students_per_class: int, **options):
+        with scopes_disabled():
+            school = School.objects.filter(code=DEMO_CODE).first()
+        if school is not None:
+            self.stdout.write("Demo school already loaded; keeping its data. 演示数据已存在，保留原数据。")
+        else:
+            school = load_demo(students_per_class=students_per_class)
+            self.stdout.write(self.style.SUCCESS("Demo school 阳光小学 loaded. 演示学校已创建。"))
+        self.stdout.write("\nDemo sign-ins 演示账号 (http://127.0.0.1:8000/accounts/login/):")
+        for role, login, password in demo_sign_ins(school):
+            self.stdout.write(f"  {role:<34} {login:<20} {password}")

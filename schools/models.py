@@ -1,0 +1,236 @@
+"""The school's structure: terms, classes, staff and their roles, students and guardians.
+
+Every model here belongs to one school and is read through a scoped manager: a query made
+outside ``django_scopes.scope(school=…)`` raises ``ScopeError`` instead of quietly returning
+every school's rows (docs/architecture.md, "Tenancy").
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+from core.classnames import class_aliases, format_class_name, grade_name
+
+
+class School(models.Model):
+    name = models.CharField(_("school name"), max_length=100)
+    code = models.SlugField(_("school code"), max_length=32, unique=True)
+    # Most primary schools have six grades; some (五四制) have five.
+    grade_count = models.PositiveSmallIntegerField(_("number of grades"), default=6)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(school="pk")
+
+    class Meta:
+        verbose_name = _("school")
+        constraints = [
+            models.CheckConstraint(condition=Q(grade_count__gte=1, grade_count__lte=9), name="school_grade_count_range")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Term(models.Model):
+    """学期, e.g. 2026—2027学年第一学期. Exactly one term of a school is current."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="terms")
+    name = models.CharField(_("term name"), max_length=64)
+    start_date = models.DateField(_("first day"))
+    end_date = models.DateField(_("last day"))
+    is_current = models.BooleanField(_("current term"), default=False)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["-start_date"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "name"], name="term_unique_name"),
+            models.UniqueConstraint(fields=["school"], condition=Q(is_current=True), name="term_one_current"),
+            models.CheckConstraint(condition=Q(end_date__gt=F("start_date")), name="term_ends_after_start"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SchoolClass(models.Model):
+    """One class of students, followed from entry to graduation: when the school moves to a new
+    year the class goes up a grade, and its name in each term is kept on ``Enrollment``."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="classes")
+    grade = models.PositiveSmallIntegerField(_("grade"))
+    number = models.PositiveSmallIntegerField(_("class number"))
+    graduated_at = models.DateField(_("graduated on"), null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["grade", "number"]
+        verbose_name = _("class")
+        verbose_name_plural = _("classes")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "grade", "number"],
+                condition=Q(graduated_at__isnull=True),
+                name="class_unique_active_grade_number",
+            ),
+            models.CheckConstraint(condition=Q(grade__gte=1, grade__lte=9), name="class_grade_range"),
+            models.CheckConstraint(condition=Q(number__gte=1, number__lte=99), name="class_number_range"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def name(self) -> str:
+        return format_class_name(self.grade, self.number)
+
+    @property
+    def grade_name(self) -> str:
+        return grade_name(self.grade)
+
+    @property
+    def aliases(self) -> list[str]:
+        return class_aliases(self.grade, self.number)
+
+
+class StaffMember(models.Model):
+    """A user's place on a school's staff. Roles in classes are per term, on StaffAssignment."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="staff")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_memberships")
+    is_school_admin = models.BooleanField(_("school admin"), default=False)
+    title = models.CharField(_("title"), max_length=64, blank=True, help_text=_("e.g. 德育主任, 心理教师"))
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["school", "user"], name="staff_unique_user")]
+
+    def __str__(self) -> str:
+        return str(self.user)
+
+
+class StaffAssignment(models.Model):
+    class Role(models.TextChoices):
+        HEAD_TEACHER = "head", _("head teacher")
+        SUBJECT_TEACHER = "subject", _("subject teacher")
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE)
+    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="assignments")
+    staff = models.ForeignKey(StaffMember, on_delete=models.CASCADE, related_name="assignments")
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.CASCADE, related_name="assignments")
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices)
+    subject = models.CharField(_("subject"), max_length=32, blank=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["term", "school_class"], condition=Q(role="head"), name="assignment_one_head_teacher"
+            ),
+            models.UniqueConstraint(
+                fields=["term", "staff", "school_class", "role", "subject"], name="assignment_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(role="head") | ~Q(subject=""), name="assignment_subject_teacher_has_subject"
+            ),
+        ]
+
+
+class Student(models.Model):
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("at school")
+        GRADUATED = "graduated", _("graduated")
+        LEFT = "left", _("left the school")
+
+    class Gender(models.TextChoices):
+        UNKNOWN = "", _("not given")
+        FEMALE = "F", _("girl")
+        MALE = "M", _("boy")
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="students")
+    name = models.CharField(_("student name"), max_length=64)
+    # 学号 / 学籍号: kept as text, since rosters carry leading zeros (00123) and letters (G1101…).
+    student_number = models.CharField(_("student number"), max_length=32, blank=True)
+    gender = models.CharField(_("gender"), max_length=1, choices=Gender.choices, blank=True)
+    school_class = models.ForeignKey(
+        SchoolClass, on_delete=models.PROTECT, null=True, blank=True, related_name="students"
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["student_number", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "student_number"], condition=~Q(student_number=""), name="student_unique_number"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Guardian(models.Model):
+    """A parent or other guardian as the school knows them. Siblings share one Guardian row.
+    ``user`` is set once the guardian has signed in (activated) with this phone number; one user
+    may be the guardian in several schools."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="guardians")
+    name = models.CharField(_("guardian name"), max_length=64)
+    phone = models.CharField(_("mobile number"), max_length=11)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="guardianships"
+    )
+    activated_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["school", "phone"], name="guardian_unique_phone")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_activated(self) -> bool:
+        return self.user_id is not None and self.activated_at is not None
+
+
+class StudentGuardian(models.Model):
+    school = models.ForeignKey(School, on_delete=models.CASCADE)
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="guardian_links")
+    guardian = models.ForeignKey(Guardian, on_delete=models.CASCADE, related_name="student_links")
+    relationship = models.CharField(_("relationship"), max_length=16, blank=True, help_text=_("父亲, 母亲, 爷爷 …"))
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["student", "guardian"], name="student_guardian_unique")]
+
+
+class Enrollment(models.Model):
+    """Which class a student was in during a term, with the class's name as it was then."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE)
+    term = models.ForeignKey(Term, on_delete=models.CASCADE, related_name="enrollments")
+    student = models.ForeignKey(Student, on_delete=models.CASCADE, related_name="enrollments")
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.CASCADE, related_name="enrollments")
+    class_name = models.CharField(max_length=32)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["term", "student"], name="enrollment_one_class_per_term")]

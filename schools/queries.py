@@ -1,0 +1,98 @@
+"""Reads shaped for pages and the API: each a fixed number of queries, whatever the size."""
+
+from django.db.models import Count, Prefetch, Q
+
+from .models import Guardian, SchoolClass, StaffAssignment, StaffMember, Student, StudentGuardian, Term
+
+
+def current_term_of(school) -> Term | None:
+    return Term.objects.filter(school=school, is_current=True).first()
+
+
+def _current_assignments():
+    return Prefetch(
+        "assignments",
+        queryset=StaffAssignment.objects.filter(term__is_current=True).select_related("staff__user"),
+        to_attr="current_assignments",
+    )
+
+
+def classes_with_teachers(school_class_qs):
+    """Classes with this term's teachers and their counts of students and activated guardians."""
+    return (
+        school_class_qs.filter(graduated_at__isnull=True)
+        .annotate(
+            student_count=Count("students", filter=Q(students__status=Student.Status.ACTIVE), distinct=True),
+        )
+        .prefetch_related(_current_assignments())
+        .order_by("grade", "number")
+    )
+
+
+def school_classes(school):
+    return classes_with_teachers(SchoolClass.objects.filter(school=school))
+
+
+def classes_of_teacher(roles):
+    return classes_with_teachers(SchoolClass.objects.filter(pk__in=roles.taught_class_ids))
+
+
+def head_teacher(school_class) -> StaffMember | None:
+    for assignment in getattr(school_class, "current_assignments", []):
+        if assignment.role == StaffAssignment.Role.HEAD_TEACHER:
+            return assignment.staff
+    return None
+
+
+def class_roster(school_class):
+    """Students of the class with their guardians (two queries)."""
+    links = StudentGuardian.objects.select_related("guardian").order_by("id")
+    return (
+        Student.objects.filter(school_class=school_class, status=Student.Status.ACTIVE)
+        .prefetch_related(Prefetch("guardian_links", queryset=links))
+        .order_by("student_number", "name")
+    )
+
+
+def roster_summary(students) -> dict:
+    guardians: dict[int, Guardian] = {}
+    for student in students:
+        for link in student.guardian_links.all():
+            guardians[link.guardian_id] = link.guardian
+    activated = sum(1 for g in guardians.values() if g.is_activated)
+    return {"students": len(students), "guardians": len(guardians), "activated": activated}
+
+
+def staff_of_school(school):
+    return (
+        StaffMember.objects.filter(school=school)
+        .select_related("user")
+        .prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=StaffAssignment.objects.filter(term__is_current=True).select_related("school_class"),
+                to_attr="current_assignments",
+            )
+        )
+        .order_by("-is_active", "-is_school_admin", "user__name")
+    )
+
+
+def children_of(roles):
+    """A parent's children across classes and schools, with their class and school (one query)
+    and this term's head teacher (one more)."""
+    children = list(
+        Student.objects.filter(pk__in=roles.child_ids)
+        .select_related("school", "school_class")
+        .order_by("school__name", "school_class__grade", "name")
+    )
+    class_ids = [c.school_class_id for c in children if c.school_class_id]
+    heads = {
+        a.school_class_id: a.staff.user
+        for a in StaffAssignment.objects.filter(
+            school_class_id__in=class_ids, term__is_current=True, role=StaffAssignment.Role.HEAD_TEACHER
+        ).select_related("staff__user")
+    }
+    for child in children:
+        child.head_teacher = heads.get(child.school_class_id)
+    return children

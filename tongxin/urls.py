@@ -1,0 +1,28 @@
+from django.http import HttpResponse
+from django.urls import include, path
+from django.views.decorators.http import require_GET
+from django.views.i18n import set_language
+from ninja.openapi.views import openapi_view
+
+from .api import api
+
+
+@require_GET
+def api_docs(request):
+    return openapi_view(request, api)
+
+
+@require_GET
+def healthz(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [
+    path("", include("home.urls")),
+    path("accounts/", include("accounts.urls")),
+    path("", include("schools.urls")),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("api/v1/", api.urls),
+    path("api/docs", api_docs, name="api_docs"),
+    path("healthz", healthz, name="healthz"),
+]
