@@ -1,6 +1,6 @@
 from django.contrib.auth import authenticate
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
 from core.ratelimit import client_ip
 
@@ -31,12 +31,12 @@ def create_token(request, payload: TokenIn):
     try:
         actions.check_sign_in_allowed(payload.identifier, ip)
     except actions.SignInRefused as exc:
-        return 429, {"detail": str(exc)}
+        return Status(429, {"detail": str(exc)})
     user = authenticate(request, username=payload.identifier, password=payload.password)
     if user is None:
         actions.note_failed_sign_in(payload.identifier, ip, request)
-        return 400, {"detail": _("The mobile number, username or password is not right.")}
-    return 201, {"token": actions.do_create_api_token(user, name=payload.name, request=request)}
+        return Status(400, {"detail": _("The mobile number, username or password is not right.")})
+    return Status(201, {"token": actions.do_create_api_token(user, name=payload.name, request=request)})
 
 
 @router.delete("/auth/token", response={204: None, 400: ErrorOut})
@@ -44,6 +44,6 @@ def revoke_token(request):
     """Revoke the token this request was made with."""
     token = getattr(request, "auth_token", None)
     if token is None:
-        return 400, {"detail": _("This request was not made with a token.")}
+        return Status(400, {"detail": _("This request was not made with a token.")})
     actions.do_revoke_api_token(token, request=request)
-    return 204, None
+    return Status(204, None)

@@ -1,0 +1,226 @@
+"""Who may NOT use each route: the authorization matrix.
+
+Every URL route (pages, API, WebSocket) must have an entry here, or ``test_every_route_has_an_
+access_entry`` fails: a new route cannot land without saying who is refused. Each entry is then
+exercised with the named cast (conftest.py): the people allowed succeed; everyone refused gets a
+404 (never 403: nobody learns that an id exists elsewhere) with none of school A's data in the
+body; anonymous visitors are sent to sign in (pages) or get 401 (API).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver
+from django_scopes import scopes_disabled
+
+from conftest import Cast
+from delivery.routing import websocket_urlpatterns
+
+# Strings only school A's people may ever see.
+SCHOOL_A_MARKERS = ["阳光小学", "刘小明", "陈小红", "李老师", "13800000001"]
+
+
+@dataclass
+class Route:
+    method: str = "get"
+    kwargs: Callable[[Cast], dict] | None = None
+    data: Callable[[Cast], dict] | None = None
+    public: bool = False  # anonymous visitors may use it
+    allowed: tuple[str, ...] = ()  # succeed (2xx or a redirect that is not to the sign-in page)
+    refused: tuple[str, ...] = ()  # 404 with no school A data
+    own_only: tuple[str, ...] = ()  # succeed, but see only their own school: no school A data
+    api: bool = False
+    expected_public_status: tuple[int, ...] = (200,)
+    notes: str = ""
+    extra: dict = field(default_factory=dict)
+
+
+def _member_pk(cast: Cast, user) -> int:
+    from schools.models import StaffMember
+
+    with scopes_disabled():
+        return StaffMember.objects.get(user=user, school=cast.school).pk
+
+
+def _assignment_pk(cast: Cast) -> int:
+    from schools.models import StaffAssignment
+
+    with scopes_disabled():
+        return StaffAssignment.objects.get(staff__user=cast.mr_wang).pk
+
+
+ADMIN_PAGE = Route(allowed=("admin_zhang",), refused=("ms_li", "mr_wang", "alice", "erin"), own_only=("dave",))
+ANY_SIGNED_IN = ("admin_zhang", "ms_li", "mr_wang", "alice")
+
+MATRIX: dict[str, Route] = {
+    "home:home": Route(allowed=(*ANY_SIGNED_IN, "carol"), own_only=("dave", "erin")),
+    "accounts:login": Route(public=True),
+    "accounts:login_code": Route(public=True),
+    "accounts:logout": Route(
+        method="post",
+        allowed=ANY_SIGNED_IN,
+        public=True,
+        expected_public_status=(302,),
+        extra={"ends_at_sign_in": True},
+    ),
+    "accounts:set_password": Route(allowed=ANY_SIGNED_IN, own_only=("dave",)),
+    "schools:setup_terms": ADMIN_PAGE,
+    "schools:setup_classes": ADMIN_PAGE,
+    "schools:setup_staff": ADMIN_PAGE,
+    "schools:promote_year": ADMIN_PAGE,
+    "schools:audit_log": ADMIN_PAGE,
+    "schools:make_term_current": Route(
+        method="post",
+        kwargs=lambda c: {"term_id": c.term.pk},
+        allowed=("admin_zhang",),
+        refused=("ms_li", "alice", "dave", "erin"),
+    ),
+    "schools:set_staff_admin": Route(
+        method="post",
+        kwargs=lambda c: {"member_id": _member_pk(c, c.ms_li)},
+        data=lambda c: {"is_admin": "1"},
+        allowed=("admin_zhang",),
+        refused=("ms_li", "mr_wang", "alice", "dave"),
+    ),
+    "schools:remove_assignment": Route(
+        method="post",
+        kwargs=lambda c: {"assignment_id": _assignment_pk(c)},
+        allowed=("admin_zhang",),
+        refused=("ms_li", "mr_wang", "alice", "dave"),
+    ),
+    "schools:class": Route(
+        kwargs=lambda c: {"class_id": c.class1.pk},
+        allowed=("admin_zhang", "ms_li", "mr_wang"),
+        refused=("alice", "carol", "dave", "erin"),
+    ),
+    "schools:reset_guardian": Route(
+        method="post",
+        kwargs=lambda c: {"guardian_id": c.alice_guardian.pk},
+        allowed=("admin_zhang", "ms_li"),
+        refused=("mr_wang", "bob", "carol", "dave", "erin"),
+    ),
+    "schools:children": Route(allowed=("alice", "bob", "carol"), refused=("ms_li", "dave"), own_only=("erin",)),
+    "schools:select_child": Route(
+        method="post",
+        kwargs=lambda c: {"student_id": c.alice_child.pk},
+        allowed=("alice",),
+        refused=("bob", "carol", "ms_li", "mr_wang", "dave", "erin"),
+    ),
+    "set_language": Route(method="post", data=lambda c: {"language": "en"}, public=True, expected_public_status=(302,)),
+    "healthz": Route(public=True),
+    "api_docs": Route(public=True, notes="the OpenAPI description is public; it holds no data"),
+    "api:openapi-json": Route(public=True, api=True),
+    "api:api-root": Route(public=True, api=True, expected_public_status=(404,)),
+    "api:create_token": Route(
+        method="post",
+        public=True,
+        api=True,
+        data=lambda c: {"identifier": "nobody", "password": "x"},
+        expected_public_status=(400,),
+    ),
+    "api:revoke_token": Route(method="delete", api=True, notes="tested with tokens in accounts/tests/test_api.py"),
+    "api:me": Route(api=True, allowed=ANY_SIGNED_IN, own_only=("dave", "erin")),
+    "api:my_children": Route(api=True, allowed=("alice",), own_only=("dave", "erin")),
+    "api:my_classes": Route(api=True, allowed=("ms_li", "mr_wang"), own_only=("dave", "erin")),
+    "api:class_roster": Route(
+        api=True,
+        kwargs=lambda c: {"class_id": c.class1.pk},
+        allowed=("admin_zhang", "ms_li", "mr_wang"),
+        refused=("alice", "carol", "dave", "erin"),
+    ),
+    # WebSocket routes: exercised in delivery/tests/test_consumers.py (anonymous and
+    # wrong-origin sockets are closed; a user's socket receives only their own group).
+    "ws:ws_events": Route(notes="delivery/tests/test_consumers.py"),
+}
+
+
+def _all_route_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns, namespace=""):
+        for p in patterns:
+            if isinstance(p, URLResolver):
+                ns = f"{namespace}:{p.namespace}" if namespace and p.namespace else (p.namespace or namespace)
+                walk(p.url_patterns, ns)
+            elif isinstance(p, URLPattern):
+                assert p.name, f"route {p.pattern} has no name: name it and add it to MATRIX"
+                names.add(f"{namespace}:{p.name}" if namespace else p.name)
+
+    walk(get_resolver().url_patterns)
+    names.update(f"ws:{p.name}" for p in websocket_urlpatterns)
+    return names
+
+
+def test_every_route_has_an_access_entry():
+    missing = _all_route_names() - set(MATRIX)
+    assert not missing, f"routes with no entry in tests/test_routes.py MATRIX (who is refused?): {sorted(missing)}"
+    stale = set(MATRIX) - _all_route_names()
+    assert not stale, f"MATRIX entries for routes that no longer exist: {sorted(stale)}"
+
+
+def test_every_private_route_names_who_is_refused():
+    for name, route in MATRIX.items():
+        if route.public or name.startswith("ws:") or route.notes:
+            continue
+        assert route.refused or route.own_only, f"{name}: say who may not use it"
+
+
+def _url(name: str, route: Route, cast: Cast) -> str:
+    from django.urls import reverse
+
+    return reverse(name, kwargs=route.kwargs(cast) if route.kwargs else None)
+
+
+def _call(client, route: Route, url: str, cast: Cast):
+    data = route.data(cast) if route.data else {}
+    if route.api and route.method != "get":
+        return getattr(client, route.method)(url, data=data, content_type="application/json")
+    return getattr(client, route.method)(url, data=data)
+
+
+def _case_ids():
+    for name, route in MATRIX.items():
+        if name.startswith("ws:"):
+            continue
+        for who in route.allowed:
+            yield pytest.param(name, who, "allowed", id=f"{name}-{who}-allowed")
+        for who in route.refused:
+            yield pytest.param(name, who, "refused", id=f"{name}-{who}-refused")
+        for who in route.own_only:
+            yield pytest.param(name, who, "own_only", id=f"{name}-{who}-own-only")
+        yield pytest.param(name, None, "anonymous", id=f"{name}-anonymous")
+
+
+def _assert_no_school_a_data(response):
+    body = response.content.decode("utf-8", errors="replace")
+    leaked = [m for m in SCHOOL_A_MARKERS if m in body]
+    assert not leaked, f"school A data leaked: {leaked}"
+
+
+@pytest.mark.parametrize(("name", "who", "expectation"), list(_case_ids()))
+def test_route_access(cast, name, who, expectation):
+    route = MATRIX[name]
+    url = _url(name, route, cast)
+    client = cast.client(getattr(cast, who) if who else None)
+    response = _call(client, route, url, cast)
+    if expectation == "anonymous":
+        if route.public:
+            assert response.status_code in route.expected_public_status
+        elif route.api:
+            assert response.status_code == 401
+        else:
+            assert response.status_code == 302
+            assert response["Location"].startswith("/accounts/login/")
+        if not route.public or route.api:
+            _assert_no_school_a_data(response)
+    elif expectation == "refused":
+        assert response.status_code == 404, f"{who} must be refused {name}, got {response.status_code}"
+        _assert_no_school_a_data(response)
+    elif expectation == "own_only":
+        assert response.status_code in (200, 302), response.status_code
+        _assert_no_school_a_data(response)
+    else:
+        assert response.status_code in (200, 201, 204, 302), f"{who} must be allowed {name}: {response.status_code}"
+        if response.status_code == 302 and not route.extra.get("ends_at_sign_in"):
+            assert not response["Location"].startswith("/accounts/login/")
