@@ -60,9 +60,7 @@ def check_sign_in_allowed(identifier: str, ip: str) -> None:
         ]
         for scope, key, limit, window in checks:
             if ratelimit.count(scope, key, window) >= limit:
-                raise SignInRefused(
-                    _("Too many failed attempts. Wait 15 minutes, or sign in with a code sent by SMS.")
-                )
+                raise SignInRefused(_("Too many failed attempts. Wait 15 minutes, or sign in with a code sent by SMS."))
     except ratelimit.RateLimitUnavailable:
         return
 
@@ -88,7 +86,7 @@ def do_sign_in(request, user: User, *, method: str) -> None:
     login(request, user, backend=BACKEND)
     ip = ratelimit.client_ip(request)
     try:
-        limit, window = _limits("login_per_identity_ip")
+        _limit, window = _limits("login_per_identity_ip")
         ratelimit.reset("login_id_ip", f"{identity_key(user.phone or user.username)}|{ip}", window)
     except ratelimit.RateLimitUnavailable:
         pass

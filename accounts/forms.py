@@ -39,7 +39,9 @@ class SetPasswordForm(forms.Form):
         help_text=_("At least 8 characters; not only digits, not a common password."),
     )
     password2 = forms.CharField(
-        label=_("New password again"), max_length=128, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+        label=_("New password again"),
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
     def clean(self):

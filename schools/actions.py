@@ -76,7 +76,13 @@ def do_create_class(school: School, *, grade: int, number: int, acting_user) -> 
     if SchoolClass.objects.filter(school=school, grade=grade, number=number, graduated_at__isnull=True).exists():
         raise ValidationError(_("%(name)s already exists.") % {"name": format_class_name(grade, number)})
     school_class = SchoolClass.objects.create(school=school, grade=grade, number=number)
-    record(Action.CLASS_CHANGED, actor=acting_user, school=school, target=school_class, summary=f"created {school_class.name}")
+    record(
+        Action.CLASS_CHANGED,
+        actor=acting_user,
+        school=school,
+        target=school_class,
+        summary=f"created {school_class.name}",
+    )
     return school_class
 
 
@@ -247,7 +253,9 @@ def do_add_student(
             )
     except IntegrityError as exc:  # a concurrent add took the number between our check and insert
         raise ValidationError(_("Student number %(number)s is already used.") % {"number": student_number}) from exc
-    Enrollment.objects.create(school=school, term=term, student=student, school_class=school_class, class_name=school_class.name)
+    Enrollment.objects.create(
+        school=school, term=term, student=student, school_class=school_class, class_name=school_class.name
+    )
     for g in cleaned:
         guardian, _created = Guardian.objects.get_or_create(
             school=school, phone=g["phone"], defaults={"name": g["name"]}
@@ -256,7 +264,13 @@ def do_add_student(
         StudentGuardian.objects.get_or_create(
             school=school, student=student, guardian=guardian, defaults={"relationship": g["relationship"]}
         )
-    record(Action.STUDENT_CHANGED, actor=acting_user, school=school, target=student, summary=f"added to {school_class.name}")
+    record(
+        Action.STUDENT_CHANGED,
+        actor=acting_user,
+        school=school,
+        target=student,
+        summary=f"added to {school_class.name}",
+    )
     return student
 
 

@@ -12,7 +12,17 @@ from django_scopes import scopes_disabled
 
 from accounts.models import User
 
-from .models import Enrollment, Guardian, School, SchoolClass, StaffAssignment, StaffMember, Student, StudentGuardian, Term
+from .models import (
+    Enrollment,
+    Guardian,
+    School,
+    SchoolClass,
+    StaffAssignment,
+    StaffMember,
+    Student,
+    StudentGuardian,
+    Term,
+)
 
 DEMO_CODE = "yangguang"
 DEMO_PASSWORD = "tongxin-demo"
@@ -58,15 +68,17 @@ def load_demo(*, students_per_class: int = 40, seed: int = 2026) -> School:
             head = staff_user(
                 f"t{c.grade}{c.number}", rng.choice(SURNAMES) + "老师", f"1390000{1000 + i:04d}", title="班主任"
             )
-            assignments.append(
-                StaffAssignment(school=school, term=term, staff=head, school_class=c, role="head")
-            )
+            assignments.append(StaffAssignment(school=school, term=term, staff=head, school_class=c, role="head"))
         for j, subject in enumerate(SUBJECTS):
-            teacher = staff_user(f"s{j + 1}", rng.choice(SURNAMES) + "老师", f"1390000{2000 + j:04d}", title=f"{subject}教师")
+            teacher = staff_user(
+                f"s{j + 1}", rng.choice(SURNAMES) + "老师", f"1390000{2000 + j:04d}", title=f"{subject}教师"
+            )
             for c in classes:
-                if (c.grade + j) % 3 == 0 or subject == "英语" and c.grade >= 3:
+                if (c.grade + j) % 3 == 0 or (subject == "英语" and c.grade >= 3):
                     assignments.append(
-                        StaffAssignment(school=school, term=term, staff=teacher, school_class=c, role="subject", subject=subject)
+                        StaffAssignment(
+                            school=school, term=term, staff=teacher, school_class=c, role="subject", subject=subject
+                        )
                     )
         StaffAssignment.objects.bulk_create(assignments)
 
@@ -99,18 +111,29 @@ def load_demo(*, students_per_class: int = 40, seed: int = 2026) -> School:
                 guardians = [(surname + _given(rng), f"138{phone_counter:08d}", rng.choice(["父亲", "父亲", "爷爷"]))]
                 if rng.random() < 0.7:
                     phone_counter += 1
-                    guardians.append((rng.choice(SURNAMES) + _given(rng), f"138{phone_counter:08d}", rng.choice(["母亲", "母亲", "奶奶", "外婆"])))
+                    guardians.append(
+                        (
+                            rng.choice(SURNAMES) + _given(rng),
+                            f"138{phone_counter:08d}",
+                            rng.choice(["母亲", "母亲", "奶奶", "外婆"]),
+                        )
+                    )
                 families.append(guardians)
                 family_of.append(len(families) - 1)
         Student.objects.bulk_create(students)
         Enrollment.objects.bulk_create(
-            [Enrollment(school=school, term=term, student=s, school_class=s.school_class, class_name=s.school_class.name) for s in students]
+            [
+                Enrollment(
+                    school=school, term=term, student=s, school_class=s.school_class, class_name=s.school_class.name
+                )
+                for s in students
+            ]
         )
 
         now = timezone.now()
         guardian_rows: list[list[Guardian]] = []
         users = []
-        for f, members in enumerate(families):
+        for members in families:
             rows = []
             for name, phone, _rel in members:
                 activated = rng.random() < 0.65
@@ -125,8 +148,8 @@ def load_demo(*, students_per_class: int = 40, seed: int = 2026) -> School:
             g.user = user_by_phone.get(g.phone)
         Guardian.objects.bulk_create(flat)
         links = []
-        for student, f in zip(students, family_of):
-            for guardian, (_n, _p, rel) in zip(guardian_rows[f], families[f]):
+        for student, f in zip(students, family_of, strict=True):
+            for guardian, (_n, _p, rel) in zip(guardian_rows[f], families[f], strict=True):
                 links.append(StudentGuardian(school=school, student=student, guardian=guardian, relationship=rel))
         StudentGuardian.objects.bulk_create(links)
 

@@ -66,9 +66,9 @@ def compute_roles(user) -> Roles:
                 roles.taught_class_ids.add(class_id)
                 if role == StaffAssignment.Role.HEAD_TEACHER:
                     roles.head_class_ids.add(class_id)
-        links = StudentGuardian.objects.filter(
-            guardian__user=user, student__status=Student.Status.ACTIVE
-        ).values_list("student_id", "school_id")
+        links = StudentGuardian.objects.filter(guardian__user=user, student__status=Student.Status.ACTIVE).values_list(
+            "student_id", "school_id"
+        )
         for student_id, school_id in links:
             if student_id not in roles.child_ids:
                 roles.child_ids.append(student_id)

@@ -82,7 +82,8 @@ def setup_classes(request):
 
 def _assignment_form(school, data=None) -> AssignmentForm:
     staff_choices = [
-        (m.pk, m.user.display_name) for m in StaffMember.objects.filter(school=school, is_active=True).select_related("user")
+        (m.pk, m.user.display_name)
+        for m in StaffMember.objects.filter(school=school, is_active=True).select_related("user")
     ]
     class_choices = [(c.pk, c.name) for c in SchoolClass.objects.filter(school=school, graduated_at__isnull=True)]
     return AssignmentForm(data, staff_choices=staff_choices, class_choices=class_choices)
@@ -134,7 +135,9 @@ def setup_staff(request):
 @require_POST
 def remove_assignment(request, assignment_id: int):
     school = access_admin_school(request)
-    assignment = StaffAssignment.objects.filter(school=school, pk=assignment_id).select_related("school_class", "staff").first()
+    assignment = (
+        StaffAssignment.objects.filter(school=school, pk=assignment_id).select_related("school_class", "staff").first()
+    )
     if assignment is None:
         raise Http404
     actions.do_remove_assignment(assignment, acting_user=request.user)
@@ -167,7 +170,11 @@ def promote_year(request):
         data = form.cleaned_data
         try:
             term = actions.do_promote_school_year(
-                school, name=data["name"], start_date=data["start_date"], end_date=data["end_date"], acting_user=request.user
+                school,
+                name=data["name"],
+                start_date=data["start_date"],
+                end_date=data["end_date"],
+                acting_user=request.user,
             )
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -257,7 +264,9 @@ def reset_guardian_access(request, guardian_id: int):
         _("%(name)s is signed out everywhere and signs in again with a code sent to %(phone)s.")
         % {"name": guardian.name, "phone": mask_phone(guardian.phone)},
     )
-    return redirect(request.POST.get("back") if str(request.POST.get("back", "")).startswith("/classes/") else "home:home")
+    return redirect(
+        request.POST.get("back") if str(request.POST.get("back", "")).startswith("/classes/") else "home:home"
+    )
 
 
 @login_required
@@ -276,4 +285,6 @@ def select_child(request, student_id: int):
     if student.pk not in request.roles.child_ids:
         raise Http404
     request.session["child_id"] = student.pk
-    return redirect(request.POST.get("next") if str(request.POST.get("next", "")).startswith("/") else "schools:children")
+    return redirect(
+        request.POST.get("next") if str(request.POST.get("next", "")).startswith("/") else "schools:children"
+    )

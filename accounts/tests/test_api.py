@@ -102,7 +102,9 @@ def test_roster_query_count_does_not_grow(cast, django_assert_num_queries, size,
     from schools.models import Guardian, Student, StudentGuardian
 
     for i in range(size):
-        s = Student.objects.create(school=cast.school, name=f"学生{i}", student_number=f"X{i}", school_class=cast.class1)
+        s = Student.objects.create(
+            school=cast.school, name=f"学生{i}", student_number=f"X{i}", school_class=cast.class1
+        )
         g = Guardian.objects.create(school=cast.school, name=f"家长{i}", phone=f"1370000{i:04d}")
         StudentGuardian.objects.create(school=cast.school, student=s, guardian=g, relationship="母亲")
     client = cast.client(cast.ms_li)

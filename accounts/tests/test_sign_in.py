@@ -138,7 +138,10 @@ def test_code_sign_in_for_a_roster_guardian_activates_every_school(cast, unscope
     user = User.objects.get(phone="13700000001")
     assert client.session["_auth_user_id"] == str(user.pk)
     assert not user.has_usable_password()
-    assert set(Guardian.objects.filter(user=user).values_list("school_id", flat=True)) == {cast.school.pk, cast.school_b.pk}
+    assert set(Guardian.objects.filter(user=user).values_list("school_id", flat=True)) == {
+        cast.school.pk,
+        cast.school_b.pk,
+    }
     children = client.get("/children/").content.decode()
     assert "刘小明" in children and "吴小雨" in children
     assert Student.objects.count() >= 4

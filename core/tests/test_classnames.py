@@ -5,7 +5,19 @@ from core.classnames import InvalidClassName, class_aliases, format_class_name, 
 
 @pytest.mark.parametrize(
     "raw",
-    ["三年级2班", "三(2)班", "三（2）班", "3年级2班", "3(2)班", "三年级二班", "三年级(2)班", " 三年级 2 班 ", "3.2班", "3-2", "３年级２班"],
+    [
+        "三年级2班",
+        "三(2)班",
+        "三（2）班",
+        "3年级2班",
+        "3(2)班",
+        "三年级二班",
+        "三年级(2)班",
+        " 三年级 2 班 ",
+        "3.2班",
+        "3-2",
+        "３年级２班",
+    ],
 )
 def test_every_way_schools_write_a_class(raw):
     assert parse_class_name(raw) == (3, 2)

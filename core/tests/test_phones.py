@@ -24,7 +24,9 @@ def test_normalize_phone_accepts_how_rosters_write_numbers(raw):
     assert normalize_phone(raw) == "13812345678"
 
 
-@pytest.mark.parametrize("raw", ["", None, "1381234567", "138123456789", "23812345678", "12012345678", "abc", 1.5, "010-12345678"])
+@pytest.mark.parametrize(
+    "raw", ["", None, "1381234567", "138123456789", "23812345678", "12012345678", "abc", 1.5, "010-12345678"]
+)
 def test_normalize_phone_refuses_impossible_numbers(raw):
     with pytest.raises(InvalidPhone):
         normalize_phone(raw)

@@ -4,8 +4,8 @@ fails loudly, and inside a request it can only ever reach the user's own schools
 import pytest
 from django_scopes import ScopeError, scope
 
-from schools.models import Guardian, SchoolClass, Student, Term
 from audit.models import AuditEntry
+from schools.models import Guardian, SchoolClass, Student, Term
 
 
 @pytest.mark.parametrize("model", [SchoolClass, Student, Guardian, Term, AuditEntry])

@@ -2,7 +2,6 @@ import datetime
 
 import pytest
 from django.test import Client
-from django_scopes import scopes_disabled
 
 from audit.models import AuditEntry
 from schools.models import (
@@ -113,12 +112,21 @@ def test_the_last_admin_cannot_be_removed(cast):
 
 def test_head_teacher_adds_a_student_and_a_sibling_shares_the_guardian(cast):
     client = cast.client(cast.ms_li)
-    data = {"name": "刘小亮", "student_number": "2024009", "guardian1_name": "刘爱丽", "guardian1_phone": "138-0000-0001", "guardian1_relationship": "母亲"}
+    data = {
+        "name": "刘小亮",
+        "student_number": "2024009",
+        "guardian1_name": "刘爱丽",
+        "guardian1_phone": "138-0000-0001",
+        "guardian1_relationship": "母亲",
+    }
     assert client.post(f"/classes/{cast.class1.pk}/", data).status_code == 302
     student = Student.objects.get(name="刘小亮")
     guardians = Guardian.objects.filter(school=cast.school, phone="13800000001")
     assert guardians.count() == 1
-    assert set(StudentGuardian.objects.filter(guardian=guardians.get()).values_list("student__name", flat=True)) == {"刘小明", "刘小亮"}
+    assert set(StudentGuardian.objects.filter(guardian=guardians.get()).values_list("student__name", flat=True)) == {
+        "刘小明",
+        "刘小亮",
+    }
     assert Enrollment.objects.get(student=student).class_name == "三年级1班"
     assert "刘小亮" in cast.client(cast.alice).get("/children/").content.decode()
 
@@ -155,14 +163,25 @@ def test_class_page_masks_phones_for_subject_teachers(cast):
 def test_reset_access_ends_sessions_and_tokens(cast):
     parent = cast.client(cast.alice)
     assert parent.get("/").status_code == 200
-    token = Client().post(
-        "/api/v1/auth/token", {"identifier": "13800000001", "password": "correct-horse-42"}, content_type="application/json"
-    ).json()["token"]
-    response = cast.client(cast.ms_li).post(f"/guardians/{cast.alice_guardian.pk}/reset/", {"back": f"/classes/{cast.class1.pk}/"})
+    token = (
+        Client()
+        .post(
+            "/api/v1/auth/token",
+            {"identifier": "13800000001", "password": "correct-horse-42"},
+            content_type="application/json",
+        )
+        .json()["token"]
+    )
+    response = cast.client(cast.ms_li).post(
+        f"/guardians/{cast.alice_guardian.pk}/reset/", {"back": f"/classes/{cast.class1.pk}/"}
+    )
     assert response.status_code == 302 and response["Location"] == f"/classes/{cast.class1.pk}/"
     assert parent.get("/").status_code == 302  # signed out
     assert Client(HTTP_AUTHORIZATION=f"Bearer {token}").get("/api/v1/me").status_code == 401
-    assert Client().post("/accounts/login/", {"identifier": "13800000001", "password": "correct-horse-42"}).status_code == 400
+    assert (
+        Client().post("/accounts/login/", {"identifier": "13800000001", "password": "correct-horse-42"}).status_code
+        == 400
+    )
     assert AuditEntry.objects.filter(school=cast.school, action="access_reset", actor=cast.ms_li).count() == 1
 
 
@@ -198,7 +217,9 @@ def test_promote_school_year(cast):
     assert (old.class_name, new.class_name) == ("三年级1班", "四年级1班")
     assert not Enrollment.objects.filter(student=graduate, term=new_term).exists()
     # ms_li goes up with her class; school B is untouched.
-    assert StaffAssignment.objects.filter(term=new_term, staff__user=cast.ms_li, role="head", school_class=cast.class1).exists()
+    assert StaffAssignment.objects.filter(
+        term=new_term, staff__user=cast.ms_li, role="head", school_class=cast.class1
+    ).exists()
     cast.class_b.refresh_from_db()
     assert cast.class_b.grade == 3
     assert "四年级1班" in cast.client(cast.alice).get("/children/").content.decode()
@@ -247,5 +268,9 @@ def test_a_school_has_one_current_term(cast):
 
     with pytest.raises(IntegrityError), transaction.atomic():
         Term.objects.create(
-            school=cast.school, name="另一个", start_date=datetime.date(2030, 1, 1), end_date=datetime.date(2030, 6, 1), is_current=True
+            school=cast.school,
+            name="另一个",
+            start_date=datetime.date(2030, 1, 1),
+            end_date=datetime.date(2030, 6, 1),
+            is_current=True,
         )

@@ -1,0 +1,44 @@
+"""Celery for real: a task goes through the Redis broker of REDIS_URL to a worker and runs.
+Without REDIS_URL, tasks run eagerly in-process (the one-machine default), tested everywhere else."""
+
+import os
+import time
+
+import pytest
+
+from delivery.sms import LocmemSmsBackend
+from delivery.tasks import send_sms_task
+from tongxin.celery import app
+
+needs_redis = pytest.mark.skipif(
+    not os.environ.get("REDIS_URL") and not os.environ.get("CI"),
+    reason="set REDIS_URL to run Celery through a real Redis broker (CI does)",
+)
+
+
+@needs_redis
+@pytest.mark.redis
+def test_task_goes_through_redis_to_a_worker(settings):
+    assert os.environ.get("REDIS_URL"), "CI must run this test with REDIS_URL set"
+    from celery.contrib.testing.worker import start_worker
+
+    app.conf.task_always_eager = False
+    assert app.conf.broker_url.startswith("redis://")
+    try:
+        with start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10):
+            send_sms_task.delay("13800000001", "【同心】测试")
+            deadline = time.monotonic() + 15
+            while not LocmemSmsBackend.outbox and time.monotonic() < deadline:
+                time.sleep(0.05)
+    finally:
+        app.conf.task_always_eager = True
+    assert [(m.phone, m.text) for m in LocmemSmsBackend.outbox] == [("13800000001", "【同心】测试")]
+
+
+def test_without_a_broker_tasks_run_eagerly_in_process():
+    from tongxin import settings as real
+
+    if not os.environ.get("REDIS_URL"):
+        assert real.CELERY_TASK_ALWAYS_EAGER is True and real.CELERY_BROKER_URL == "memory://"
+    send_sms_task.delay("13800000002", "hello")
+    assert LocmemSmsBackend.outbox[-1].phone == "13800000002"
