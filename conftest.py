@@ -8,6 +8,7 @@ teacher of 三年级1班, ``mr_wang`` teaches 数学 in 三年级1班; ``alice``
 import datetime
 import os
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -37,25 +38,25 @@ def _test_settings(settings, tmp_path):
 
 @dataclass
 class Cast:
-    school: object
-    term: object
-    class1: object
-    class2: object
-    admin_zhang: object
-    ms_li: object
-    mr_wang: object
-    alice: object
-    bob: object
-    carol: object
-    alice_child: object
-    bob_child: object
-    carol_child: object
-    alice_guardian: object
-    school_b: object
-    class_b: object
-    dave: object
-    erin: object
-    erin_child: object
+    school: Any
+    term: Any
+    class1: Any
+    class2: Any
+    admin_zhang: Any
+    ms_li: Any
+    mr_wang: Any
+    alice: Any
+    bob: Any
+    carol: Any
+    alice_child: Any
+    bob_child: Any
+    carol_child: Any
+    alice_guardian: Any
+    school_b: Any
+    class_b: Any
+    dave: Any
+    erin: Any
+    erin_child: Any
 
     def client(self, user=None) -> Client:
         client = Client()

@@ -33,7 +33,7 @@ def record(
                 school=s,
                 actor=actor if actor is not None and actor.pk else None,
                 action=action,
-                target_type=target._meta.model_name if target is not None else "",
+                target_type=(target._meta.model_name or "") if target is not None else "",
                 target_id=str(target.pk) if target is not None else "",
                 summary=summary[:255],
                 detail=detail or {},

@@ -123,10 +123,9 @@ def load_demo(*, students_per_class: int = 40, seed: int = 2026) -> School:
         Student.objects.bulk_create(students)
         Enrollment.objects.bulk_create(
             [
-                Enrollment(
-                    school=school, term=term, student=s, school_class=s.school_class, class_name=s.school_class.name
-                )
+                Enrollment(school=school, term=term, student=s, school_class=klass, class_name=klass.name)
                 for s in students
+                if (klass := s.school_class) is not None
             ]
         )
 
@@ -161,7 +160,11 @@ def demo_sign_ins(school: School) -> list[tuple[str, str, str]]:
     from django.db.models import Count
 
     with scopes_disabled():
-        head = StaffAssignment.objects.filter(school=school, role="head", school_class__grade=3, school_class__number=2)
+        head = (
+            StaffAssignment.objects.filter(school=school, role="head", school_class__grade=3, school_class__number=2)
+            .select_related("staff__user")
+            .first()
+        )
         subject = StaffAssignment.objects.filter(school=school, role="subject").order_by("staff_id").first()
         parent = (
             Guardian.objects.filter(school=school, user__isnull=False)
@@ -171,8 +174,8 @@ def demo_sign_ins(school: School) -> list[tuple[str, str, str]]:
             .first()
         )
         rows = [("学校管理员 school admin", "admin", DEMO_PASSWORD)]
-        if head.exists():
-            rows.append(("班主任 head teacher, 三年级2班", head.first().staff.user.username, DEMO_PASSWORD))
+        if head is not None:
+            rows.append(("班主任 head teacher, 三年级2班", head.staff.user.username, DEMO_PASSWORD))
         if subject:
             rows.append((f"任课教师 subject teacher ({subject.subject})", subject.staff.user.username, DEMO_PASSWORD))
         if parent:

@@ -96,7 +96,7 @@ def test_inactive_user_cannot_sign_in(cast):
 # --- one-time codes by SMS -------------------------------------------------------------------
 
 
-_capture = {}
+_capture: dict = {}
 
 
 @pytest.fixture(autouse=True)

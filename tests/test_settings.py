@@ -1,0 +1,77 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _import_settings(env: dict) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "TONGXIN_TESTING", "TONGXIN_DEMO", "DEBUG"}}
+    return subprocess.run(
+        [sys.executable, "-c", "import tongxin.settings"],
+        cwd=ROOT,
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_production_refuses_to_start_without_a_secret_key():
+    result = _import_settings({})
+    assert result.returncode != 0
+    assert "SECRET_KEY is not set" in result.stderr
+
+
+def test_production_starts_with_a_secret_key_and_secure_cookies():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from tongxin import settings as s; print(s.SESSION_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)",
+        ],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if k not in {"TONGXIN_TESTING", "TONGXIN_DEMO"}},
+            "SECRET_KEY": "x" * 60,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["True", "31536000"]
+
+
+def test_chinese_first():
+    from django.conf import settings
+
+    assert settings.LANGUAGE_CODE == "zh-hans"
+    assert [code for code, _ in settings.LANGUAGES] == ["zh-hans", "en"]
+    assert settings.TIME_ZONE == "Asia/Shanghai" and settings.USE_TZ
+
+
+def test_personal_pages_are_not_cached_and_carry_a_strict_csp(cast):
+    response = cast.client(cast.alice).get("/")
+    assert response["Cache-Control"] == "private, no-store"
+    assert "default-src 'self'" in response["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["X-Frame-Options"] == "DENY"
+
+
+def test_language_switch_to_english_and_back(cast):
+    client = cast.client()
+    assert '<html lang="zh-CN">' in client.get("/accounts/login/").content.decode()
+    client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    assert '<html lang="en">' in client.get("/accounts/login/").content.decode()
+    client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/accounts/login/"})
+    assert '<html lang="zh-CN">' in client.get("/accounts/login/").content.decode()
+
+
+def test_not_found_page_is_friendly_and_says_nothing(cast):
+    response = cast.client(cast.dave).get(f"/classes/{cast.class1.pk}/")
+    assert response.status_code == 404
+    body = response.content.decode()
+    assert "阳光小学" not in body and "<html" in body
