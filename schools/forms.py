@@ -44,9 +44,9 @@ class ClassForm(forms.Form):
 class StaffForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=64)
     phone = forms.CharField(label=_("Mobile number"), max_length=32, required=False)
-    username = forms.CharField(label=_("Username (optional)"), max_length=64, required=False)
+    username = forms.CharField(label=_("Username"), max_length=64, required=False)
     password = forms.CharField(
-        label=_("First password (optional)"),
+        label=_("First password"),
         required=False,
         min_length=8,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
