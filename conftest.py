@@ -36,6 +36,22 @@ def _test_settings(settings, tmp_path):
     yield
 
 
+@pytest.fixture(autouse=True)
+def _on_commit_runs_after_each_request(monkeypatch):
+    """Tests run inside one transaction that never commits, so work a view schedules with
+    ``transaction.on_commit`` (SMS, tasks) would never run. Run it at the end of each request,
+    as a real commit would; callbacks of rolled-back savepoints are dropped, as in production."""
+    from django.test import Client, TestCase
+
+    original = Client.request
+
+    def request_then_commit(self, **request):
+        with TestCase.captureOnCommitCallbacks(execute=True):
+            return original(self, **request)
+
+    monkeypatch.setattr(Client, "request", request_then_commit)
+
+
 @dataclass
 class Cast:
     school: Any

@@ -107,9 +107,11 @@ def _guardian_phone_known(phone: str) -> bool:
         return Guardian.objects.filter(phone=phone).exists()
 
 
-def do_request_sms_code(raw_phone: str, *, ip: str, request=None) -> None:
-    """Send a sign-in code to a known phone. The caller shows the same answer whether or not the
-    number is known. Limits fail closed: if they cannot be checked, no SMS goes out."""
+def do_request_sms_code(raw_phone: str, *, ip: str, request=None, purpose: str = SmsCode.Purpose.LOGIN) -> str:
+    """Send a one-time code and return the normalised phone. For signing in, the code goes only
+    to a known phone, and the caller shows the same answer whether or not the number is known.
+    For joining a class or changing one's number the phone is new by nature; those callers limit
+    who may ask. Limits fail closed: if they cannot be checked, no SMS goes out."""
     try:
         phone = normalize_phone(raw_phone)
     except InvalidPhone as exc:
@@ -127,19 +129,20 @@ def do_request_sms_code(raw_phone: str, *, ip: str, request=None) -> None:
     if not allowed:
         raise SignInRefused(_("A code was sent recently. Please wait a minute before asking again."))
 
-    known = User.objects.filter(phone=phone, is_active=True).exists() or _guardian_phone_known(phone)
-    if not known:
-        # Nothing is sent to numbers we do not know (no SMS pumping), and nothing tells the
-        # visitor so: the page answers exactly as for a known number.
-        return
+    if purpose == SmsCode.Purpose.LOGIN:
+        known = User.objects.filter(phone=phone, is_active=True).exists() or _guardian_phone_known(phone)
+        if not known:
+            # Nothing is sent to numbers we do not know (no SMS pumping), and nothing tells the
+            # visitor so: the page answers exactly as for a known number.
+            return phone
     code = f"{secrets.randbelow(10**6):06d}"
     now = timezone.now()
     with transaction.atomic():
-        # A new code replaces any older one: only the latest code works.
-        SmsCode.objects.filter(phone=phone, purpose=SmsCode.Purpose.LOGIN, used_at__isnull=True).update(used_at=now)
+        # A new code replaces any older one of the same purpose: only the latest code works.
+        SmsCode.objects.filter(phone=phone, purpose=purpose, used_at__isnull=True).update(used_at=now)
         SmsCode.objects.create(
             phone=phone,
-            purpose=SmsCode.Purpose.LOGIN,
+            purpose=purpose,
             code_hash=SmsCode.hash_code(phone, code),
             expires_at=now + timedelta(seconds=_limits("sms_code_ttl")),
         )
@@ -147,12 +150,13 @@ def do_request_sms_code(raw_phone: str, *, ip: str, request=None) -> None:
             "code": code
         }
         transaction.on_commit(lambda: send_sms_task.delay(phone, text))
-    record(Action.SMS_CODE_SENT, summary=mask_phone(phone), request=request)
+    record(Action.SMS_CODE_SENT, summary=f"{mask_phone(phone)} {purpose}", request=request)
+    return phone
 
 
-def do_sign_in_with_code(raw_phone: str, code: str) -> User:
-    """Check a code and return the user, creating the parent's account on first sign-in and
-    linking it to every guardian record with this phone, in every school (activation)."""
+def check_sms_code(raw_phone: str, code: str, *, purpose: str) -> str:
+    """Consume a valid code and return the phone, or raise SignInRefused. A wrong code counts an
+    attempt (committed even though the check fails); five wrong attempts kill the code."""
     wrong = SignInRefused(_("The code is wrong or has expired. Ask for a new code."))
     try:
         phone = normalize_phone(raw_phone)
@@ -162,7 +166,7 @@ def do_sign_in_with_code(raw_phone: str, code: str) -> User:
     with transaction.atomic():
         sms = (
             SmsCode.objects.select_for_update()
-            .filter(phone=phone, purpose=SmsCode.Purpose.LOGIN, used_at__isnull=True)
+            .filter(phone=phone, purpose=purpose, used_at__isnull=True)
             .order_by("-created_at")
             .first()
         )
@@ -176,21 +180,39 @@ def do_sign_in_with_code(raw_phone: str, code: str) -> User:
             SmsCode.objects.filter(pk=sms.pk).update(attempts=F("attempts") + 1)
     if not matches:
         raise wrong
+    return phone
 
+
+def user_for_phone(phone: str, *, name: str) -> User:
+    """The account of this phone, created on first use, linked to every guardian record with this
+    phone in every school (activation)."""
     from schools.models import Guardian
 
     with transaction.atomic(), scopes_disabled():  # reviewed: activation spans every school of this phone
         user = User.objects.filter(phone=phone).first()
-        if user is not None and not user.is_active:
-            raise wrong
-        guardians = Guardian.objects.filter(phone=phone)
         if user is None:
-            first = guardians.first()
-            if first is None:
-                raise wrong
-            user = User.objects.create_user(phone, None, phone=phone, name=first.name)
-        guardians.filter(user__isnull=True).update(user=user, activated_at=timezone.now())
+            user = User.objects.create_user(phone, None, phone=phone, name=name)
+        Guardian.objects.filter(phone=phone, user__isnull=True).update(user=user, activated_at=timezone.now())
     return user
+
+
+def do_sign_in_with_code(raw_phone: str, code: str) -> User:
+    """Check a sign-in code and return the user, creating a roster guardian's account on first
+    sign-in and linking it to every guardian record with this phone (activation)."""
+    phone = check_sms_code(raw_phone, code, purpose=SmsCode.Purpose.LOGIN)
+    wrong = SignInRefused(_("The code is wrong or has expired. Ask for a new code."))
+    from schools.models import Guardian
+
+    user = User.objects.filter(phone=phone).first()
+    if user is not None and not user.is_active:
+        raise wrong
+    if user is None:
+        with scopes_disabled():  # reviewed: the guardian's name, by the phone just proven
+            first = Guardian.objects.filter(phone=phone).first()
+        if first is None:
+            raise wrong
+        return user_for_phone(phone, name=first.name)
+    return user_for_phone(phone, name=user.name)
 
 
 def do_create_api_token(user: User, *, name: str = "", request=None) -> str:

@@ -64,6 +64,8 @@ class SmsCode(models.Model):
 
     class Purpose(models.TextChoices):
         LOGIN = "login", _("sign in")
+        JOIN = "join", _("join a class")
+        PHONE_CHANGE = "phone", _("change of mobile number")
 
     phone = models.CharField(max_length=11)
     purpose = models.CharField(max_length=16, choices=Purpose.choices)

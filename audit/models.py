@@ -26,6 +26,11 @@ class AuditEntry(models.Model):
         IMPORT = "import", _("import")
         EXPORT = "export", _("export")
         SENSITIVE_VIEW = "sensitive_view", _("sensitive record viewed")
+        FAMILY_JOINED = "family_joined", _("family joined")
+        JOIN_DECIDED = "join_decided", _("join request decided")
+        JOIN_LINK_CHANGED = "join_link", _("join link changed")
+        ACTIVATION_SENT = "activation_sent", _("activation links sent")
+        GUARDIAN_CHANGED = "guardian_changed", _("guardian details changed")
 
     # Sign-ins are not about one school, so school may be empty; school admins see their school's.
     school = models.ForeignKey("schools.School", on_delete=models.PROTECT, null=True, blank=True)

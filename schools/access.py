@@ -71,3 +71,40 @@ def access_guardian_to_manage(request, guardian_id: int) -> Guardian:
     if class_ids & roles.head_class_ids:
         return guardian
     raise Http404
+
+
+def access_roster_upload(request, upload_id: int):
+    """An upload waiting for its commit: its uploader, or an admin of its school."""
+    from .models import RosterUpload
+
+    roles = _roles(request)
+    upload = RosterUpload.objects.filter(pk=upload_id, committed_at__isnull=True).select_related("school_class").first()
+    if upload is None:
+        raise Http404
+    own_class_upload = (
+        upload.uploaded_by_id == request.user.pk
+        and upload.school_class is not None
+        and roles.can_manage_class(upload.school_class)
+    )
+    if not (roles.is_admin_of(upload.school_id) or own_class_upload):
+        raise Http404
+    return upload
+
+
+def access_join_request(request, join_request_id: int):
+    """A family's request to join: decided by the class's head teacher or a school admin."""
+    from .models import JoinRequest
+
+    roles = _roles(request)
+    join_request = JoinRequest.objects.filter(pk=join_request_id).select_related("school_class", "school").first()
+    if join_request is None or not roles.can_manage_class(join_request.school_class):
+        raise Http404
+    return join_request
+
+
+def access_my_child(request, student_id: int) -> Student:
+    """One of the signed-in parent's own children."""
+    roles = _roles(request)
+    if student_id not in roles.child_ids:
+        raise Http404
+    return Student.objects.select_related("school", "school_class").get(pk=student_id)

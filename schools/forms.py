@@ -127,3 +127,64 @@ class StudentForm(forms.Form):
             for i in (1, 2)
             if data.get(f"guardian{i}_phone")
         ]
+
+
+class RosterUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("Roster file"),
+        help_text=_("Excel (.xlsx, .xls) or CSV, as the school keeps it: a title row above the header is fine."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".xlsx,.xls,.csv"}),
+    )
+
+
+class JoinForm(forms.Form):
+    child_name = forms.CharField(label=_("Your child's name"), max_length=64)
+    fact = forms.CharField(
+        label=_("Student number, or the parent phone the school has on file"),
+        max_length=32,
+        help_text=_("Either one. It shows that you are this child's family."),
+    )
+    guardian_name = forms.CharField(label=_("Your name"), max_length=64)
+    relationship = forms.CharField(
+        label=_("You are the child's"), max_length=16, help_text=_("父亲, 母亲, 爷爷, 奶奶 …")
+    )
+    phone = forms.CharField(
+        label=_("Your mobile number"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
+    )
+
+    def clean_phone(self):
+        try:
+            return normalize_phone(self.cleaned_data["phone"])
+        except InvalidPhone:
+            raise forms.ValidationError(InvalidPhone.message) from None
+
+
+class RelationshipForm(forms.Form):
+    relationship = forms.CharField(label=_("You are the child's"), max_length=16)
+
+
+class AddGuardianForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=64)
+    phone = forms.CharField(label=_("Mobile number"), max_length=32, widget=forms.TextInput(attrs={"inputmode": "tel"}))
+    relationship = forms.CharField(label=_("Relationship to the child"), max_length=16)
+
+    def clean_phone(self):
+        try:
+            return normalize_phone(self.cleaned_data["phone"])
+        except InvalidPhone:
+            raise forms.ValidationError(InvalidPhone.message) from None
+
+
+class ChangePhoneForm(forms.Form):
+    phone = forms.CharField(
+        label=_("New mobile number"), max_length=32, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
+    code = forms.CharField(label=_("Code sent to the new number"), max_length=6, required=False)
+
+    def clean_phone(self):
+        try:
+            return normalize_phone(self.cleaned_data["phone"])
+        except InvalidPhone:
+            raise forms.ValidationError(InvalidPhone.message) from None

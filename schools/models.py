@@ -234,3 +234,97 @@ class Enrollment(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["term", "student"], name="enrollment_one_class_per_term")]
+
+
+class RosterUpload(models.Model):
+    """An uploaded roster between its preview and its commit. The file is kept so that the commit
+    applies exactly what was previewed; it is deleted once committed."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE)
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.CASCADE, null=True, blank=True)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    filename = models.CharField(max_length=255)
+    content = models.BinaryField()
+    created_at = models.DateTimeField(default=timezone.now)
+    committed_at = models.DateTimeField(null=True, blank=True)
+    summary = models.JSONField(default=dict, blank=True)
+
+    objects = ScopedManager(school="school")
+
+
+class JoinLink(models.Model):
+    """A class's join QR code and link for one term; revoking it makes the printed code useless."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE)
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.CASCADE, related_name="join_links")
+    term = models.ForeignKey(Term, on_delete=models.CASCADE)
+    token = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school_class", "term"], condition=Q(revoked_at__isnull=True), name="join_link_one_active"
+            )
+        ]
+
+
+class JoinRequest(models.Model):
+    """A family's request to join that could not be confirmed from the roster: the head teacher
+    approves (choosing the child) or refuses."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for the head teacher")
+        APPROVED = "approved", _("approved")
+        REFUSED = "refused", _("refused")
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE)
+    school_class = models.ForeignKey(SchoolClass, on_delete=models.CASCADE, related_name="join_requests")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="join_requests")
+    phone = models.CharField(max_length=11)
+    guardian_name = models.CharField(max_length=64)
+    relationship = models.CharField(max_length=16, blank=True)
+    child_name = models.CharField(max_length=64)
+    fact = models.CharField(max_length=32, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    student = models.ForeignKey(Student, on_delete=models.SET_NULL, null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school_class", "phone", "child_name"],
+                condition=Q(status="pending"),
+                name="join_request_one_pending",
+            )
+        ]
+
+
+class ActivationLink(models.Model):
+    """A one-time link for one guardian, sent by SMS or printed as a QR code. Only the token's
+    hash is stored; it expires and works once."""
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE)
+    guardian = models.ForeignKey(Guardian, on_delete=models.CASCADE, related_name="activation_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    sent_by_sms_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        indexes = [models.Index(fields=["guardian", "-created_at"])]

@@ -50,8 +50,61 @@ def _assignment_pk(cast: Cast) -> int:
         return StaffAssignment.objects.get(staff__user=cast.mr_wang).pk
 
 
+def _upload_pk(cast: Cast) -> int:
+    from schools.models import RosterUpload
+
+    with scopes_disabled():
+        return RosterUpload.objects.create(
+            school=cast.school,
+            school_class=cast.class1,
+            uploaded_by=cast.ms_li,
+            filename="a.csv",
+            content="姓名,学号\n新同学,X1\n".encode(),
+        ).pk
+
+
+def _join_request_pk(cast: Cast) -> int:
+    from schools.models import JoinRequest
+
+    with scopes_disabled():
+        return JoinRequest.objects.create(
+            school=cast.school,
+            school_class=cast.class1,
+            user=cast.carol,
+            phone="13800000003",
+            guardian_name="周可",
+            child_name="刘小明",
+            fact="x",
+        ).pk
+
+
+def _join_token(cast: Cast) -> str:
+    from schools.onboarding import active_join_link
+
+    with scopes_disabled():
+        return active_join_link(cast.class1, acting_user=cast.ms_li).token
+
+
+def _activation_token(cast: Cast) -> str:
+    from schools.models import Guardian, StudentGuardian
+    from schools.onboarding import do_create_activation_links
+
+    with scopes_disabled():
+        guardian = Guardian.objects.create(school=cast.school, name="刘爷爷", phone="13700000099")
+        StudentGuardian.objects.create(school=cast.school, student=cast.alice_child, guardian=guardian)
+        [(_, token)] = do_create_activation_links(
+            [guardian], acting_user=cast.ms_li, send_sms=False, school=cast.school
+        )
+    return token
+
+
 ADMIN_PAGE = Route(allowed=("admin_zhang",), refused=("ms_li", "mr_wang", "alice", "erin"), own_only=("dave",))
 ANY_SIGNED_IN = ("admin_zhang", "ms_li", "mr_wang", "alice")
+HEAD_OF_CLASS1 = Route(
+    kwargs=lambda c: {"class_id": c.class1.pk},
+    allowed=("admin_zhang", "ms_li"),
+    refused=("mr_wang", "alice", "carol", "dave", "erin"),
+)
 
 MATRIX: dict[str, Route] = {
     "home:home": Route(allowed=(*ANY_SIGNED_IN, "carol"), own_only=("dave", "erin")),
@@ -106,6 +159,44 @@ MATRIX: dict[str, Route] = {
         kwargs=lambda c: {"student_id": c.alice_child.pk},
         allowed=("alice",),
         refused=("bob", "carol", "ms_li", "mr_wang", "dave", "erin"),
+    ),
+    "schools:import_school": ADMIN_PAGE,
+    "schools:export_school": ADMIN_PAGE,
+    "schools:import_class": HEAD_OF_CLASS1,
+    "schools:export_class": HEAD_OF_CLASS1,
+    "schools:onboarding": HEAD_OF_CLASS1,
+    "schools:join_link": Route(**{**HEAD_OF_CLASS1.__dict__, "method": "post"}),
+    "schools:remind": Route(**{**HEAD_OF_CLASS1.__dict__, "method": "post"}),
+    "schools:activation_sheet": Route(**{**HEAD_OF_CLASS1.__dict__, "method": "post"}),
+    "schools:import_preview": Route(
+        kwargs=lambda c: {"upload_id": _upload_pk(c)},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "dave", "erin"),
+    ),
+    "schools:import_discard": Route(
+        method="post",
+        kwargs=lambda c: {"upload_id": _upload_pk(c)},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "dave", "erin"),
+    ),
+    "schools:decide_join": Route(
+        method="post",
+        kwargs=lambda c: {"join_request_id": _join_request_pk(c)},
+        data=lambda c: {"decision": "refuse"},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "carol", "dave", "erin"),
+    ),
+    "schools:join": Route(
+        public=True, kwargs=lambda c: {"token": _join_token(c)}, notes="forged and revoked tokens: test_onboarding.py"
+    ),
+    "schools:activate": Route(
+        public=True, kwargs=lambda c: {"token": _activation_token(c)}, notes="used and expired: test_onboarding.py"
+    ),
+    "schools:family": Route(
+        allowed=("alice", "bob", "carol"), refused=("ms_li", "mr_wang", "dave"), own_only=("erin",)
+    ),
+    "schools:family_phone": Route(
+        method="post", data=lambda c: {"phone": "13711112222"}, allowed=("alice",), refused=("ms_li", "dave")
     ),
     "set_language": Route(method="post", data=lambda c: {"language": "en"}, public=True, expected_public_status=(302,)),
     "healthz": Route(public=True),
@@ -192,8 +283,19 @@ def _case_ids():
         yield pytest.param(name, None, "anonymous", id=f"{name}-anonymous")
 
 
+def _body_text(response) -> str:
+    if response.get("Content-Type", "").startswith("application/vnd.openxmlformats"):
+        import io
+
+        import openpyxl
+
+        sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+        return " ".join(str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None)
+    return response.content.decode("utf-8", errors="replace")
+
+
 def _assert_no_school_a_data(response):
-    body = response.content.decode("utf-8", errors="replace")
+    body = _body_text(response)
     leaked = [m for m in SCHOOL_A_MARKERS if m in body]
     assert not leaked, f"school A data leaked: {leaked}"
 

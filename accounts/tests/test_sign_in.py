@@ -96,19 +96,8 @@ def test_inactive_user_cannot_sign_in(cast):
 # --- one-time codes by SMS -------------------------------------------------------------------
 
 
-_capture: dict = {}
-
-
-@pytest.fixture(autouse=True)
-def _run_on_commit(django_capture_on_commit_callbacks):
-    # The test runs inside one transaction; run what the view schedules "on commit" (the SMS).
-    _capture["fn"] = django_capture_on_commit_callbacks
-    yield
-
-
 def request_code(client, phone, ip="10.0.0.1"):
-    with _capture["fn"](execute=True):
-        return client.post("/accounts/login/code/", {"step": "send", "phone": phone}, REMOTE_ADDR=ip)
+    return client.post("/accounts/login/code/", {"step": "send", "phone": phone}, REMOTE_ADDR=ip)
 
 
 def enter_code(client, phone, code, ip="10.0.0.1"):

@@ -114,9 +114,10 @@ def test_bad_files_are_refused_with_a_clear_message_and_nothing_stored(cast, tmp
     path = tmp_path / name
     path.write_bytes(data)
     from django.core.management.base import CommandError
+    from django.utils import translation
 
     before = (Student.objects.count(), Guardian.objects.count())
-    with pytest.raises(CommandError) as error:
+    with pytest.raises(CommandError) as error, translation.override("en"):
         call_command("import_roster", str(path), "--school", "a", "--json", stdout=StringIO())
     assert words.lower() in str(error.value).lower()
     assert (Student.objects.count(), Guardian.objects.count()) == before
