@@ -426,3 +426,19 @@ def family_of(user, child_ids: list[int]) -> list[Student]:
             if mine:
                 child.my_relationship = link.relationship  # type: ignore[attr-defined]
     return children
+
+
+def recent_family_changes(school_class: SchoolClass, *, limit: int = 20):
+    """What families of the class did themselves lately (joined, corrected their details), so the
+    head teacher is informed without asking: one query."""
+    student_ids = [str(pk) for pk in Student.objects.filter(school_class=school_class).values_list("pk", flat=True)]
+    return (
+        AuditEntry.objects.filter(
+            school_id=school_class.school_id,
+            action__in=[Action.GUARDIAN_CHANGED, Action.FAMILY_JOINED],
+            target_type="student",
+            target_id__in=student_ids,
+        )
+        .select_related("actor")
+        .order_by("-created_at")[:limit]
+    )

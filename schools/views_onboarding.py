@@ -53,6 +53,7 @@ def class_onboarding(request, class_id: int):
             "qr": _qr(join_url(link)) if link else "",
             "pending": pending,
             "students": students,
+            "changes": onboarding.recent_family_changes(school_class),
         },
     )
 

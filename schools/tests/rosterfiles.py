@@ -105,3 +105,27 @@ def big_school_xlsx(rows: int, *, classes_per_grade: int = 2) -> bytes:
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def legacy_xls() -> bytes:
+    """An old .xls (Excel 97–2003), as many school offices still save: title row merged across,
+    numbers stored as numbers."""
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("名单")
+    sheet.write_merge(0, 0, 0, 4, "三年级2班名单")
+    for col, title in enumerate(["姓名", "学号", "班级", "家长姓名", "联系电话"]):
+        sheet.write(1, col, title)
+    sheet.write(2, 0, "旧表一")
+    sheet.write(2, 1, 301.0)
+    sheet.write_merge(2, 3, 2, 2, "三(2)班")
+    sheet.write(2, 3, "旧父")
+    sheet.write(2, 4, 13911119999.0)
+    sheet.write(3, 0, "旧表二")
+    sheet.write(3, 1, 302.0)
+    sheet.write(3, 3, "旧母")
+    sheet.write(3, 4, "139 1111 8888")
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -199,7 +199,7 @@ def test_onboarding_page_query_count_does_not_grow(cast, django_assert_num_queri
         g = Guardian.objects.create(school=cast.school, name=f"家长{i}", phone=f"1370001{i:04d}")
         StudentGuardian.objects.create(school=cast.school, student=s, guardian=g)
     client = cast.client(cast.ms_li)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(12):
         assert client.get(f"/classes/{cast.class1.pk}/families/").status_code == 200
 
 
@@ -232,8 +232,11 @@ def test_parent_corrects_relationship_and_adds_a_second_guardian(cast):
     assert StudentGuardian.objects.filter(student=cast.alice_child, guardian__phone="13700000031").exists()
     changes = AuditEntry.objects.filter(school=cast.school, action="guardian_changed", actor=cast.alice)
     assert changes.count() == 2
-    # The head teacher is informed: the change is on the school's log.
+    # The head teacher is informed: the changes are on the class's families page and the school's log.
+    assert "刘爸爸" in cast.client(cast.ms_li).get(f"/classes/{cast.class1.pk}/families/").content.decode()
     assert "刘爸爸" in cast.client(cast.admin_zhang).get("/school/audit/").content.decode()
+    # … and not on another class's page.
+    assert "刘爸爸" not in cast.client(cast.admin_zhang).get(f"/classes/{cast.class2.pk}/families/").content.decode()
 
 
 def test_parent_cannot_edit_another_familys_child(cast):

@@ -148,3 +148,13 @@ def test_import_query_count_does_not_grow_with_rows(cast, django_assert_num_quer
         with django_assert_num_queries(17):
             summary = apply_plan(plan, acting_user=cast.admin_zhang)
     assert summary["students_created"] == rows and summary["guardians_created"] == 2 * rows
+
+
+def test_legacy_xls_with_merged_cells_and_numbers(cast, tmp_path):
+    from .rosterfiles import legacy_xls
+
+    result = run_import(tmp_path, legacy_xls(), "旧名单.xls")
+    assert result["students_created"] == 2 and result["rejected"] == []
+    with scope(school=[cast.school.pk]):
+        assert set(Student.objects.filter(school_class=cast.class2, name__startswith="旧表").values_list("student_number", flat=True)) == {"301", "302"}
+        assert Guardian.objects.filter(phone__in=["13911119999", "13911118888"]).count() == 2
