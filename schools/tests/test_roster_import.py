@@ -156,5 +156,9 @@ def test_legacy_xls_with_merged_cells_and_numbers(cast, tmp_path):
     result = run_import(tmp_path, legacy_xls(), "旧名单.xls")
     assert result["students_created"] == 2 and result["rejected"] == []
     with scope(school=[cast.school.pk]):
-        assert set(Student.objects.filter(school_class=cast.class2, name__startswith="旧表").values_list("student_number", flat=True)) == {"301", "302"}
+        assert set(
+            Student.objects.filter(school_class=cast.class2, name__startswith="旧表").values_list(
+                "student_number", flat=True
+            )
+        ) == {"301", "302"}
         assert Guardian.objects.filter(phone__in=["13911119999", "13911118888"]).count() == 2
