@@ -39,7 +39,8 @@ typecheck: $(VENV)/.installed-dev
 check: lint typecheck test
 
 bench: $(VENV)/.installed-dev
-	@echo "See docs/benchmarks.md; each benchmark is a script in bench/."
+	$(BIN)/python bench/import_roster.py
+	@echo "Figures and how to read them: docs/benchmarks.md"
 
 messages: $(VENV)/.installed-dev
 	TONGXIN_TESTING=1 $(BIN)/python manage.py makemessages -l zh_Hans -l en --no-obsolete --ignore=.venv --ignore=var

@@ -190,6 +190,9 @@ def user_for_phone(phone: str, *, name: str) -> User:
 
     with transaction.atomic(), scopes_disabled():  # reviewed: activation spans every school of this phone
         user = User.objects.filter(phone=phone).first()
+        if user is not None and not user.is_active:
+            # A deactivated account is never revived or attached to a child by a code or a link.
+            raise SignInRefused(_("This account is switched off. Ask the school office for help."))
         if user is None:
             user = User.objects.create_user(phone, None, phone=phone, name=name)
         Guardian.objects.filter(phone=phone, user__isnull=True).update(user=user, activated_at=timezone.now())

@@ -19,8 +19,9 @@ class CoreConfig(AppConfig):
 
 def _sqlite_bulk_limit(sender, connection, **kwargs) -> None:
     """Django assumes SQLite's old limit of 999 variables a statement and splits bulk inserts into
-    many small batches; SQLite 3.32+ allows 32,766, so a class or a school goes in one statement."""
+    many small batches. Ask the library for its real limit (32,766 by default since SQLite 3.32;
+    Debian builds allow 250,000), so that a class or a whole school goes in one statement."""
     import sqlite3
 
-    if connection.vendor == "sqlite" and sqlite3.sqlite_version_info >= (3, 32):
-        connection.features.max_query_params = 32766
+    if connection.vendor == "sqlite":
+        connection.features.max_query_params = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)

@@ -179,15 +179,24 @@ def join(request, token: str):
         except account_actions.SignInRefused as exc:
             error = str(exc)
         else:
-            outcome, user = onboarding.do_join_class(
-                link,
-                phone=phone,
-                guardian_name=pending["guardian_name"],
-                relationship=pending["relationship"],
-                child_name=pending["child_name"],
-                fact=pending["fact"],
-                request=request,
-            )
+            try:
+                outcome, user = onboarding.do_join_class(
+                    link,
+                    phone=phone,
+                    guardian_name=pending["guardian_name"],
+                    relationship=pending["relationship"],
+                    child_name=pending["child_name"],
+                    fact=pending["fact"],
+                    request=request,
+                )
+            except account_actions.SignInRefused as exc:
+                request.session.pop(JOIN_SESSION_KEY, None)
+                return render(
+                    request,
+                    "schools/join.html",
+                    {"link": link, "form": JoinForm(), "step": "details", "error": str(exc)},
+                    status=400,
+                )
             request.session.pop(JOIN_SESSION_KEY, None)
             account_actions.do_sign_in(request, user, method="join link")
             if outcome.linked_student is not None:
@@ -222,7 +231,10 @@ def activate(request, token: str):
     if link is None:
         return render(request, "schools/activate_invalid.html", status=404)
     if request.method == "POST":
-        user = onboarding.do_use_activation_link(link, request=request)
+        try:
+            user = onboarding.do_use_activation_link(link, request=request)
+        except account_actions.SignInRefused:
+            user = None
         if user is None:
             return render(request, "schools/activate_invalid.html", status=404)
         account_actions.do_sign_in(request, user, method="activation link")

@@ -366,3 +366,26 @@ def test_two_imports_of_one_school_at_once_import_once(transactional_db):
     assert created == [0, 300]
     with scopes_disabled():
         assert Student.objects.filter(school=cast.school, student_number__startswith="S").count() == 300
+
+
+def test_a_switched_off_account_cannot_join_or_activate(cast):
+    from schools.onboarding import do_create_activation_links
+
+    User.objects.filter(pk=cast.bob.pk).update(is_active=False)
+    token = active_join_link(cast.class1, acting_user=cast.ms_li).token
+    client = Client()
+    join(client, token, phone="13800000002", fact="2024001")
+    response = client.post(f"/join/{token}/", {"step": "code", "code": last_code()})
+    assert response.status_code == 400
+    assert not StudentGuardian.objects.filter(student=cast.alice_child, guardian__phone="13800000002").exists()
+    assert "_auth_user_id" not in client.session
+    bob_guardian = Guardian.objects.get(school=cast.school, phone="13800000002")
+    [(_, link_token)] = do_create_activation_links(
+        [Guardian(pk=bob_guardian.pk, school=cast.school, phone=bob_guardian.phone, name="陈波")],
+        acting_user=cast.ms_li,
+        send_sms=False,
+        school=cast.school,
+    )
+    response = Client().post(f"/activate/{link_token}/")
+    assert response.status_code == 404
+    assert not AuditEntry.objects.filter(action="sign_in", actor=cast.bob).exists()
