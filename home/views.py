@@ -28,5 +28,5 @@ def home(request):
         children = queries.children_of(roles)
         selected_id = request.session.get("child_id")
         context["children"] = children
-        context["current_child"] = next((c for c in children if c.pk == selected_id), children[0] if children else None)
+        context["current_child"] = next((c for c in children if c.pk == selected_id), None)
     return render(request, "home/home.html", context)

@@ -4,7 +4,7 @@ nobody learns whether an id exists in a class or school that is not theirs."""
 
 from django.http import Http404
 
-from .models import Guardian, School, SchoolClass, Student
+from .models import Guardian, School, SchoolClass, StaffMember, Student
 from .roles import Roles
 
 
@@ -68,9 +68,19 @@ def access_guardian_to_manage(request, guardian_id: int) -> Guardian:
     if roles.is_admin_of(guardian.school_id):
         return guardian
     class_ids = set(guardian.student_links.values_list("student__school_class_id", flat=True))
-    if class_ids & roles.head_class_ids:
-        return guardian
-    raise Http404
+    if not class_ids & roles.head_class_ids:
+        raise Http404
+    # A parent who is also on a school's staff keeps their account safe from a colleague:
+    # only a school admin may reset it.
+    from django_scopes import scopes_disabled
+
+    with scopes_disabled():  # reviewed: existence check on this guardian's own account
+        is_staff_somewhere = (
+            guardian.user_id is not None and StaffMember.objects.filter(user_id=guardian.user_id).exists()
+        )
+    if is_staff_somewhere:
+        raise Http404
+    return guardian
 
 
 def access_roster_upload(request, upload_id: int):

@@ -64,9 +64,51 @@ def do_create_term(
 
 @transaction.atomic
 def do_set_current_term(term: Term, *, acting_user) -> None:
+    """Switch the current term within a school year (第一学期 → 第二学期): classes stay as they are,
+    so a new term with nothing in it carries over this term's enrollments and teachers. Moving up
+    a grade is the new-school-year action, not this one."""
+    old = Term.objects.filter(school_id=term.school_id, is_current=True).exclude(pk=term.pk).first()
     Term.objects.filter(school_id=term.school_id, is_current=True).update(is_current=False)
     Term.objects.filter(pk=term.pk).update(is_current=True)
-    record(Action.TERM_CHANGED, actor=acting_user, school=term.school, target=term, summary=f"current: {term.name}")
+    carried = 0
+    if old is not None and not Enrollment.objects.filter(term=term).exists():
+        enrollments = Enrollment.objects.filter(term=old, student__status=Student.Status.ACTIVE)
+        carried = len(
+            Enrollment.objects.bulk_create(
+                [
+                    Enrollment(
+                        school_id=term.school_id,
+                        term=term,
+                        student_id=e.student_id,
+                        school_class_id=e.school_class_id,
+                        class_name=e.class_name,
+                    )
+                    for e in enrollments
+                ]
+            )
+        )
+        StaffAssignment.objects.bulk_create(
+            [
+                StaffAssignment(
+                    school_id=term.school_id,
+                    term=term,
+                    staff_id=a.staff_id,
+                    school_class_id=a.school_class_id,
+                    role=a.role,
+                    subject=a.subject,
+                )
+                for a in StaffAssignment.objects.filter(term=old, staff__is_active=True)
+            ],
+            ignore_conflicts=True,
+        )
+    record(
+        Action.TERM_CHANGED,
+        actor=acting_user,
+        school=term.school,
+        target=term,
+        summary=f"current: {term.name}",
+        detail={"carried_enrollments": carried},
+    )
 
 
 @transaction.atomic
@@ -123,6 +165,8 @@ def do_add_staff(
             raise ValidationError(str(InvalidPhone.message)) from exc
     if not phone and not username:
         raise ValidationError(_("Enter a phone number or a username, so that they can sign in."))
+    if not phone and not password:
+        raise ValidationError(_("Without a phone number they cannot receive a code: give them a first password."))
     if username and username.isdigit():
         raise ValidationError(_("A username must contain a letter (numbers alone are for phone numbers)."))
     user = _find_or_create_staff_user(name=name, phone=phone, username=username.strip(), password=password)

@@ -3,6 +3,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -162,6 +163,24 @@ def set_staff_admin(request, member_id: int):
 
 
 @login_required
+@require_POST
+def deactivate_staff(request, member_id: int):
+    school = access_admin_school(request)
+    member = (
+        StaffMember.objects.filter(school=school, pk=member_id, is_active=True).select_related("school", "user").first()
+    )
+    if member is None:
+        raise Http404
+    try:
+        actions.do_deactivate_staff(member, acting_user=request.user)
+    except ValidationError as exc:
+        messages.error(request, _error_list(exc))
+    else:
+        messages.success(request, _("%(name)s has left the staff.") % {"name": member.user.display_name})
+    return redirect("schools:setup_staff")
+
+
+@login_required
 @require_http_methods(["GET", "POST"])
 def promote_year(request):
     school = access_admin_school(request)
@@ -264,9 +283,10 @@ def reset_guardian_access(request, guardian_id: int):
         _("%(name)s is signed out everywhere and signs in again with a code sent to %(phone)s.")
         % {"name": guardian.name, "phone": mask_phone(guardian.phone)},
     )
-    return redirect(
-        request.POST.get("back") if str(request.POST.get("back", "")).startswith("/classes/") else "home:home"
-    )
+    back = request.POST.get("back", "")
+    if back.startswith("/classes/") and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+        return redirect(back)
+    return redirect("home:home")
 
 
 @login_required
@@ -285,6 +305,7 @@ def select_child(request, student_id: int):
     if student.pk not in request.roles.child_ids:
         raise Http404
     request.session["child_id"] = student.pk
-    return redirect(
-        request.POST.get("next") if str(request.POST.get("next", "")).startswith("/") else "schools:children"
-    )
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return redirect(target)
+    return redirect("schools:children")

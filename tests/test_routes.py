@@ -136,6 +136,12 @@ MATRIX: dict[str, Route] = {
         allowed=("admin_zhang",),
         refused=("ms_li", "mr_wang", "alice", "dave"),
     ),
+    "schools:deactivate_staff": Route(
+        method="post",
+        kwargs=lambda c: {"member_id": _member_pk(c, c.mr_wang)},
+        allowed=("admin_zhang",),
+        refused=("ms_li", "mr_wang", "alice", "dave"),
+    ),
     "schools:remove_assignment": Route(
         method="post",
         kwargs=lambda c: {"assignment_id": _assignment_pk(c)},

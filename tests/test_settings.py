@@ -24,6 +24,12 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "SECRET_KEY is not set" in result.stderr
 
 
+def test_production_refuses_to_start_without_an_sms_backend():
+    result = _import_settings({"SECRET_KEY": "x" * 60})
+    assert result.returncode != 0
+    assert "SMS_BACKEND is not set" in result.stderr
+
+
 def test_production_starts_with_a_secret_key_and_secure_cookies():
     result = subprocess.run(
         [
@@ -35,6 +41,7 @@ def test_production_starts_with_a_secret_key_and_secure_cookies():
         env={
             **{k: v for k, v in os.environ.items() if k not in {"TONGXIN_TESTING", "TONGXIN_DEMO"}},
             "SECRET_KEY": "x" * 60,
+            "SMS_BACKEND": "delivery.sms.FileSmsBackend",
         },
         capture_output=True,
         text=True,

@@ -188,7 +188,16 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "同心 Tongxin <norep
 
 # SMS: a pluggable backend (see delivery/sms.py). The default writes each message to a file
 # in var/sms/ and to the console, so a demo or a test can read the code that was "sent".
-SMS_BACKEND = os.environ.get("SMS_BACKEND", "delivery.sms.FileSmsBackend")
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "")
+if not SMS_BACKEND:
+    if DEBUG or DEMO_MODE or TESTING:
+        SMS_BACKEND = "delivery.sms.FileSmsBackend"
+    else:
+        # Parents sign in with SMS codes: a production that writes them to a file reaches nobody.
+        raise ImproperlyConfigured(
+            "SMS_BACKEND is not set. Set it to your provider's backend class (see docs/deployment.md), "
+            "or to delivery.sms.FileSmsBackend on purpose for a trial without SMS."
+        )
 SMS_FILE_PATH = DATA_DIR / "sms"
 
 # Sign-in and code limits (docs/architecture.md, "Sign-in"). Windows in seconds.

@@ -82,6 +82,8 @@ def test_admin_adds_staff_and_gives_roles(cast):
 
 def test_staff_bad_input(cast):
     client = cast.client(cast.admin_zhang)
+    # A username and no phone needs a first password, or they could never sign in.
+    assert client.post("/school/staff/", {"form": "staff", "name": "丁", "username": "ding"}).status_code == 400
     assert client.post("/school/staff/", {"form": "staff", "name": "甲", "phone": "12345"}).status_code == 400
     assert client.post("/school/staff/", {"form": "staff", "name": "乙", "username": "12345"}).status_code == 400
     assert client.post("/school/staff/", {"form": "staff", "name": "丙"}).status_code == 400
@@ -274,3 +276,83 @@ def test_a_school_has_one_current_term(cast):
             end_date=datetime.date(2030, 6, 1),
             is_current=True,
         )
+
+
+def test_create_school_command(db):
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    from schools.models import School
+
+    call_command(
+        "create_school",
+        "--name",
+        "新华小学",
+        "--code",
+        "xinhua",
+        "--admin-name",
+        "校长",
+        "--admin-phone",
+        "13900001234",
+        stdout=StringIO(),
+    )
+    school = School.objects.get(code="xinhua")
+    admin = StaffMember.objects.get(school=school)
+    assert admin.is_school_admin and admin.user.phone == "13900001234"
+    with pytest.raises(CommandError):
+        call_command(
+            "create_school",
+            "--name",
+            "重复",
+            "--code",
+            "xinhua",
+            "--admin-name",
+            "x",
+            "--admin-phone",
+            "13900001235",
+            stdout=StringIO(),
+        )
+    with pytest.raises(CommandError):  # no phone and no password: could never sign in
+        call_command(
+            "create_school",
+            "--name",
+            "乙",
+            "--code",
+            "yi",
+            "--admin-name",
+            "x",
+            "--admin-username",
+            "boss",
+            stdout=StringIO(),
+        )
+    assert not School.objects.filter(code="yi").exists()
+
+
+def test_switching_to_the_next_term_keeps_classes_and_teachers(cast):
+    client = cast.client(cast.admin_zhang)
+    client.post(
+        "/school/terms/", {"name": "2026—2027学年第二学期", "start_date": "2027-02-20", "end_date": "2027-07-10"}
+    )
+    second = Term.objects.get(name="2026—2027学年第二学期")
+    client.post(f"/school/terms/{second.pk}/current/")
+    assert Enrollment.objects.get(term=second, student=cast.alice_child).class_name == "三年级1班"
+    assert cast.client(cast.ms_li).get(f"/classes/{cast.class1.pk}/").status_code == 200
+
+
+def test_head_teacher_cannot_reset_a_parent_who_is_staff(cast):
+    from schools.models import Guardian
+
+    Guardian.objects.filter(pk=cast.alice_guardian.pk).update(user=cast.mr_wang)
+    response = cast.client(cast.ms_li).post(f"/guardians/{cast.alice_guardian.pk}/reset/")
+    assert response.status_code == 404
+    assert cast.client(cast.admin_zhang).post(f"/guardians/{cast.alice_guardian.pk}/reset/").status_code == 302
+
+
+def test_admin_marks_a_teacher_as_left(cast):
+    member = StaffMember.objects.get(user=cast.mr_wang)
+    assert cast.client(cast.admin_zhang).post(f"/school/staff/{member.pk}/leave/").status_code == 302
+    member.refresh_from_db()
+    assert not member.is_active
+    assert cast.client(cast.mr_wang).get(f"/classes/{cast.class1.pk}/").status_code == 404
