@@ -146,9 +146,18 @@ def do_request_sms_code(raw_phone: str, *, ip: str, request=None, purpose: str =
             code_hash=SmsCode.hash_code(phone, code),
             expires_at=now + timedelta(seconds=_limits("sms_code_ttl")),
         )
-        text = _("[Tongxin] Your sign-in code is %(code)s. It is valid for 10 minutes. Do not share it.") % {
-            "code": code
+        texts = {
+            SmsCode.Purpose.LOGIN: _(
+                "[Tongxin] Your sign-in code is %(code)s. It is valid for 10 minutes. Do not share it."
+            ),
+            SmsCode.Purpose.JOIN: _(
+                "[Tongxin] Your code to join your child's class is %(code)s. Valid for 10 minutes. Do not share it."
+            ),
+            SmsCode.Purpose.PHONE_CHANGE: _(
+                "[Tongxin] Your code to change your mobile number to this one is %(code)s. Do not share it."
+            ),
         }
+        text = texts[purpose] % {"code": code}
         transaction.on_commit(lambda: send_sms_task.delay(phone, text))
     record(Action.SMS_CODE_SENT, summary=f"{mask_phone(phone)} {purpose}", request=request)
     return phone
@@ -195,7 +204,13 @@ def user_for_phone(phone: str, *, name: str) -> User:
             raise SignInRefused(_("This account is switched off. Ask the school office for help."))
         if user is None:
             user = User.objects.create_user(phone, None, phone=phone, name=name)
-        Guardian.objects.filter(phone=phone, user__isnull=True).update(user=user, activated_at=timezone.now())
+        newly = Guardian.objects.filter(phone=phone, user__isnull=True)
+        from schools.models import ActivationLink
+
+        # Any printed or sent activation link of these guardians is spent now: a slip found later
+        # must not sign its finder in.
+        ActivationLink.objects.filter(guardian__phone=phone, used_at__isnull=True).update(used_at=timezone.now())
+        newly.update(user=user, activated_at=timezone.now())
     return user
 
 
@@ -241,17 +256,37 @@ def end_all_sessions(user: User) -> None:
 
 
 @transaction.atomic
-def do_reset_guardian_access(guardian, *, acting_user, request=None) -> None:
-    """A parent lost their password or their phone: the password is cleared, every session and
-    token ends, and they sign in again with a code sent to the number on file."""
-    if guardian.user_id is not None:
-        end_all_sessions(guardian.user)
+def do_reset_guardian_access(guardian, *, acting_user, request=None, class_ids: set[int] | None = None) -> None:
+    """A parent lost their phone or their password. The guardian record is unlinked from the account
+    and its open activation links die, so the family signs in again with a code sent to the number
+    on file. The account itself (its password, sessions and tokens) is reset only when everything
+    it is tied to lies within the resetting staff member's reach: their school for an admin, their
+    classes (``class_ids``) for a head teacher. A colleague elsewhere cannot lock someone out."""
+    from schools.models import ActivationLink, Guardian, StaffMember, StudentGuardian
+
+    user = guardian.user
+    Guardian.objects.filter(pk=guardian.pk).update(user=None, activated_at=None)
+    ActivationLink.objects.filter(guardian=guardian, used_at__isnull=True).update(used_at=timezone.now())
+    whole_account = False
+    if user is not None:
+        with scopes_disabled():  # reviewed: everything this one account is tied to, to decide the reach
+            staff_anywhere = StaffMember.objects.filter(user=user).exists()
+            other_guardianships = Guardian.objects.filter(user=user).exclude(pk=guardian.pk)
+            children = StudentGuardian.objects.filter(guardian__user=user).exclude(guardian=guardian)
+            if class_ids is None:  # a school admin
+                outside = other_guardianships.exclude(school_id=guardian.school_id).exists()
+            else:
+                outside = children.exclude(student__school_class_id__in=class_ids).exists()
+        whole_account = not staff_anywhere and not outside
+        if whole_account:
+            end_all_sessions(user)
+            Guardian.objects.filter(user=user).update(user=None, activated_at=None)
     record(
         Action.ACCESS_RESET,
         actor=acting_user,
         school=guardian.school,
         target=guardian,
-        summary=f"{guardian.name} {mask_phone(guardian.phone)}",
+        summary=f"{guardian.name} {mask_phone(guardian.phone)}{' (account)' if whole_account else ''}",
         request=request,
     )
 

@@ -31,6 +31,12 @@ class CodeSignInForm(CodeRequestForm):
 
 
 class SetPasswordForm(forms.Form):
+    current_password = forms.CharField(
+        label=_("Current password"),
+        required=False,
+        max_length=128,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
     password = forms.CharField(
         label=_("New password"),
         min_length=8,
@@ -43,6 +49,18 @@ class SetPasswordForm(forms.Form):
         max_length=128,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if user is None or not user.has_usable_password():
+            del self.fields["current_password"]  # first password after a code sign-in
+
+    def clean_current_password(self):
+        value = self.cleaned_data.get("current_password", "")
+        if not self.user.check_password(value):
+            raise forms.ValidationError(_("The current password is not right."))
+        return value
 
     def clean(self):
         data = super().clean()

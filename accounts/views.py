@@ -97,7 +97,7 @@ def sign_out(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def set_password(request):
-    form = SetPasswordForm(request.POST or None)
+    form = SetPasswordForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             actions.do_set_password(request.user, form.cleaned_data["password"], request=request)

@@ -68,6 +68,9 @@ def do_set_current_term(term: Term, *, acting_user) -> None:
     so a new term with nothing in it carries over this term's enrollments and teachers. Moving up
     a grade is the new-school-year action, not this one."""
     old = Term.objects.filter(school_id=term.school_id, is_current=True).exclude(pk=term.pk).first()
+    if old is not None and term.start_date < old.start_date:
+        # Going back would bring last year's teachers and join codes back to life.
+        raise ValidationError(_("A term that started before the current one cannot become current again."))
     Term.objects.filter(school_id=term.school_id, is_current=True).update(is_current=False)
     Term.objects.filter(pk=term.pk).update(is_current=True)
     carried = 0
@@ -304,7 +307,6 @@ def do_add_student(
         guardian, _created = Guardian.objects.get_or_create(
             school=school, phone=g["phone"], defaults={"name": g["name"]}
         )
-        link_existing_user(guardian)
         StudentGuardian.objects.get_or_create(
             school=school, student=student, guardian=guardian, defaults={"relationship": g["relationship"]}
         )
@@ -316,16 +318,6 @@ def do_add_student(
         summary=f"added to {school_class.name}",
     )
     return student
-
-
-def link_existing_user(guardian: Guardian) -> None:
-    """A guardian whose phone already has an account (a parent of another school) is linked at
-    once: one account covers all their children."""
-    if guardian.user_id is None:
-        user = User.objects.filter(phone=guardian.phone, is_active=True).first()
-        if user is not None:
-            Guardian.objects.filter(pk=guardian.pk).update(user=user, activated_at=timezone.now())
-            guardian.user, guardian.activated_at = user, timezone.now()
 
 
 @transaction.atomic

@@ -178,6 +178,12 @@ class AddGuardianForm(forms.Form):
 
 
 class ChangePhoneForm(forms.Form):
+    current_password = forms.CharField(
+        label=_("Current password"),
+        required=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Needed if you have set a password."),
+    )
     phone = forms.CharField(
         label=_("New mobile number"), max_length=32, widget=forms.TextInput(attrs={"inputmode": "tel"})
     )

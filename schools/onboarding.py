@@ -26,6 +26,7 @@ from .models import ActivationLink, Guardian, JoinLink, JoinRequest, SchoolClass
 
 Action = AuditEntry.Action
 ACTIVATION_DAYS = 30
+MAX_GUARDIANS = 4
 REMIND_EVERY = timedelta(hours=24)
 
 
@@ -209,6 +210,8 @@ def do_create_activation_links(
         )
         pending = [g for g in pending if g.pk not in recent]
     tokens = [(g, secrets.token_urlsafe(24)) for g in pending]
+    # A new link replaces the family's older ones: only the latest slip or SMS works.
+    ActivationLink.objects.filter(guardian__in=[g for g, _t in tokens], used_at__isnull=True).update(used_at=now)
     ActivationLink.objects.bulk_create(
         [
             ActivationLink(
@@ -250,15 +253,28 @@ def do_create_activation_links(
 def find_activation_link(token: str) -> ActivationLink | None:
     with scopes_disabled():  # reviewed: looked up by the hash of its unguessable token only
         return (
-            ActivationLink.objects.filter(token_hash=_hash(token), used_at__isnull=True, expires_at__gt=timezone.now())
+            ActivationLink.objects.filter(
+                token_hash=_hash(token),
+                used_at__isnull=True,
+                expires_at__gt=timezone.now(),
+                guardian__user__isnull=True,  # a guardian who has joined meanwhile: the slip is dead
+            )
             .select_related("guardian", "school")
             .first()
         )
 
 
+class PhoneHasAccount(Exception):
+    """The phone already has an account: a link never signs anyone into an existing account; its
+    owner signs in with a code, which also links this guardian record."""
+
+
 def do_use_activation_link(link: ActivationLink, *, request=None):
-    """Spend the link: the guardian's account is made (or found) and linked; returns the user."""
+    """Spend the link: a new account is made for the guardian's phone and linked; returns the user."""
     with transaction.atomic(), scopes_disabled():  # reviewed: the link names its guardian
+        if User.objects.filter(phone=link.guardian.phone).exists():
+            ActivationLink.objects.filter(pk=link.pk).update(used_at=timezone.now())
+            raise PhoneHasAccount
         spent = ActivationLink.objects.filter(pk=link.pk, used_at__isnull=True).update(used_at=timezone.now())
         if not spent:
             return None  # a double tap: the first one signed in
@@ -351,9 +367,19 @@ def do_add_second_guardian(user, student: Student, *, name: str, phone: str, rel
         raise ValidationError(str(InvalidPhone.message)) from exc
     if StudentGuardian.objects.filter(student=student, guardian__phone=phone).exists():
         raise ValidationError(_("This number is already a guardian of the child."))
-    with scopes_disabled():  # reviewed: an existing account of this phone is linked at once
-        existing = User.objects.filter(phone=phone, is_active=True).first()
-    guardian = _link_guardian(student, phone=phone, name=name, relationship=relationship, user=existing)
+    if StudentGuardian.objects.filter(student=student).count() >= MAX_GUARDIANS:
+        raise ValidationError(_("A child can have at most %(n)d guardians here.") % {"n": MAX_GUARDIANS})
+    family_phones = StudentGuardian.objects.filter(guardian__user=user).values("guardian_id")
+    if (
+        Guardian.objects.filter(school_id=student.school_id, phone=phone)
+        .exclude(pk__in=family_phones)
+        .exclude(student_links__isnull=True)
+        .exists()
+    ):
+        # The number belongs to another family of the school: only the head teacher can join them.
+        raise ValidationError(_("This number is on the school's roster already. Ask the head teacher to add it."))
+    # Not linked to any account: the new guardian signs in with a code sent to their phone.
+    guardian = _link_guardian(student, phone=phone, name=name, relationship=relationship, user=None)
     record(
         Action.GUARDIAN_CHANGED,
         actor=user,
@@ -366,26 +392,40 @@ def do_add_second_guardian(user, student: Student, *, name: str, phone: str, rel
 
 @transaction.atomic
 def do_change_my_phone(user, new_phone: str, *, request=None) -> None:
-    """The new number was proven by a code. Every guardian record of the old number follows."""
+    """The new number was proven by a code. Every guardian record of the old number follows; the
+    old number is told (a thief who changed it is noticed) and each child's class sees the change."""
     if User.objects.filter(phone=new_phone).exclude(pk=user.pk).exists():
         raise ValidationError(_("This number already has its own account. Ask the head teacher for help."))
-    with scopes_disabled():  # reviewed: the user's own guardian records, in every school
+    with scopes_disabled():  # reviewed: the user's own guardian records and children, in every school
         mine = list(Guardian.objects.filter(user=user).select_related("school"))
         clash = Guardian.objects.filter(phone=new_phone, school_id__in=[g.school_id for g in mine]).exclude(user=user)
         if clash.exists():
             raise ValidationError(_("This number is already on the school's roster for someone else."))
         old = user.phone
         Guardian.objects.filter(user=user).update(phone=new_phone)
+        children = list(
+            Student.objects.filter(guardian_links__guardian__user=user, status=Student.Status.ACTIVE)
+            .select_related("school")
+            .distinct()
+        )
     User.objects.filter(pk=user.pk).update(
         phone=new_phone, username=new_phone if user.username == old else user.username
     )
-    record(
-        Action.GUARDIAN_CHANGED,
-        actor=user,
-        schools=sorted({g.school for g in mine}, key=lambda s: s.pk),
-        summary=f"phone {mask_phone(old or '')} → {mask_phone(new_phone)}",
-        request=request,
-    )
+    summary_text = f"phone {mask_phone(old or '')} → {mask_phone(new_phone)}"
+    for child in children:
+        record(
+            Action.GUARDIAN_CHANGED,
+            actor=user,
+            school=child.school,
+            target=child,
+            summary=summary_text,
+            request=request,
+        )
+    if old:
+        text = _(
+            "[Tongxin] The mobile number of your account was changed to %(new)s. If this was not you, call the school."
+        ) % {"new": mask_phone(new_phone)}
+        transaction.on_commit(lambda: send_sms_task.delay(old, text))
 
 
 def children_of_guardian(guardian: Guardian) -> list[Student]:

@@ -19,10 +19,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import transaction
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import User
 from audit.actions import record
 from audit.models import AuditEntry
 from core.classnames import InvalidClassName, format_class_name, parse_class_name
@@ -301,6 +299,7 @@ class ImportPlan:
     term: Term
     parse: ParseResult
     allow_new_classes: bool
+    only_class: SchoolClass | None = None
     classes_to_create: list[tuple[int, int]] = field(default_factory=list)
     new_students: list[StudentChange] = field(default_factory=list)
     updated_students: list[StudentChange] = field(default_factory=list)
@@ -326,13 +325,20 @@ class ImportPlan:
         )
 
 
-def plan_import(school: School, parsed: ParseResult, *, allow_new_classes: bool) -> ImportPlan:
+def plan_import(
+    school: School, parsed: ParseResult, *, allow_new_classes: bool, only_class: SchoolClass | None = None
+) -> ImportPlan:
     """Compare the parsed rows with the database: a fixed number of queries, whatever the size."""
     term = Term.objects.filter(school=school, is_current=True).first()
     if term is None:
         raise RosterFileError(_("The school has no current term yet. An admin must create one first."))
     plan = ImportPlan(
-        school=school, term=term, parse=parsed, allow_new_classes=allow_new_classes, rejected=list(parsed.rejected)
+        school=school,
+        term=term,
+        parse=parsed,
+        allow_new_classes=allow_new_classes,
+        only_class=only_class,
+        rejected=list(parsed.rejected),
     )
     classes = {(c.grade, c.number): c for c in SchoolClass.objects.filter(school=school, graduated_at__isnull=True)}
     rows: list[RosterRow] = []
@@ -366,6 +372,16 @@ def plan_import(school: School, parsed: ParseResult, *, allow_new_classes: bool)
         existing = by_number.get(row.number) if row.number else None
         if existing is None and not row.number and row.grade_class in classes:
             existing = by_class_name.get((classes[row.grade_class].pk, row.name))
+        if existing is not None and only_class is not None and existing.school_class_id != only_class.pk:
+            # A head teacher's import may not pull a child of another class into theirs.
+            plan.rejected.append(
+                Rejection(
+                    row.row,
+                    _("Student number %(number)s belongs to a student of another class; ask a school admin.")
+                    % {"number": row.number},
+                )
+            )
+            continue
         if existing is not None and existing.status != Student.Status.ACTIVE:
             plan.rejected.append(
                 Rejection(
@@ -414,7 +430,7 @@ def apply_plan(plan: ImportPlan, *, acting_user, filename: str = "", request=Non
     school = plan.school
     with transaction.atomic():
         School.objects.select_for_update().filter(pk=school.pk).first()
-        plan = plan_import(school, plan.parse, allow_new_classes=plan.allow_new_classes)
+        plan = plan_import(school, plan.parse, allow_new_classes=plan.allow_new_classes, only_class=plan.only_class)
         if plan.changes_anything:
             _write(plan)
         summary = plan.summary()
@@ -483,19 +499,10 @@ def _write(plan: ImportPlan) -> None:
         Enrollment.objects.bulk_update(moved, ["school_class", "class_name"])
 
     # Guardians: one per phone in the school; an existing account with that phone is linked at once.
-    users = {u.phone: u for u in User.objects.filter(phone__in=list(plan.new_guardians), is_active=True)}
-    now = timezone.now()
+    # New guardians are not linked to any account here, even one with the same phone: an account
+    # is linked only when its owner proves the phone with a code (accounts.actions.user_for_phone).
     Guardian.objects.bulk_create(
-        [
-            Guardian(
-                school=school,
-                name=g.name,
-                phone=phone,
-                user=users.get(phone),
-                activated_at=now if phone in users else None,
-            )
-            for phone, g in plan.new_guardians.items()
-        ]
+        [Guardian(school=school, name=g.name, phone=phone) for phone, g in plan.new_guardians.items()]
     )
     phones = {phone for _row, phone, _rel in plan.new_links}
     guardians = {g.phone: g for g in Guardian.objects.filter(school=school, phone__in=phones)}

@@ -9,6 +9,7 @@ in core.apps), merged cells (their value is copied into every cell they cover), 
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass
 
@@ -81,12 +82,40 @@ def _check_zip(data: bytes) -> None:
             )
         if entry.filename.lower().endswith("vbaproject.bin"):
             raise RosterFileError(_("Files with macros (.xlsm) are not accepted. Save the sheet as .xlsx."))
+        if entry.filename.lower().startswith("xl/worksheets/") and entry.filename.lower().endswith(".xml"):
+            _check_merged_ranges(archive.read(entry))
         if entry.filename.lower().endswith((".xml", ".rels")):
             # A DTD can only come before the root element: the first few KB tell.
             with archive.open(entry) as part:
                 head = part.read(4096)
             if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                 raise RosterFileError(_ENTITY_MESSAGE())
+
+
+_MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]{1,3})(\d{1,7}):([A-Z]{1,3})(\d{1,7})"')
+
+
+def _column_number(letters: bytes) -> int:
+    number = 0
+    for ch in letters.decode():
+        number = number * 26 + (ord(ch) - 64)
+    return number
+
+
+def _check_merged_ranges(sheet_xml: bytes) -> None:
+    """openpyxl makes an object for every cell a merged range covers, so one tiny
+    ``<mergeCell ref="A1:XFD1048576"/>`` would eat gigabytes. Refuse ranges a roster never has,
+    before openpyxl sees the file."""
+    covered = 0
+    for match in _MERGE_REF.finditer(sheet_xml):
+        col1, row1, col2, row2 = match.groups()
+        rows = abs(int(row2) - int(row1)) + 1
+        cols = abs(_column_number(col2) - _column_number(col1)) + 1
+        if rows > MAX_ROWS or cols > MAX_COLUMNS:
+            raise RosterFileError(_("The sheet has merged cells far larger than a roster; it was refused for safety."))
+        covered += rows * cols
+        if covered > MAX_ROWS * 4:
+            raise RosterFileError(_("The sheet has merged cells far larger than a roster; it was refused for safety."))
 
 
 def _read_xlsx(data: bytes) -> list[SheetRow]:
@@ -139,8 +168,8 @@ def _read_xls(data: bytes) -> list[SheetRow]:
     merged_values = {}
     for rlo, rhi, clo, chi in sheet.merged_cells:
         top_left = sheet.cell_value(rlo, clo)
-        for row in range(rlo, rhi):
-            for col in range(clo, chi):
+        for row in range(rlo, min(rhi, sheet.nrows)):
+            for col in range(clo, min(chi, sheet.ncols, MAX_COLUMNS)):
                 merged_values[(row, col)] = top_left
     rows = []
     for r in range(sheet.nrows):

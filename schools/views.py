@@ -51,8 +51,12 @@ def make_term_current(request, term_id: int):
     term = Term.objects.filter(school=school, pk=term_id).first()
     if term is None:
         raise Http404
-    actions.do_set_current_term(term, acting_user=request.user)
-    messages.success(request, _("“%(name)s” is now the current term.") % {"name": term.name})
+    try:
+        actions.do_set_current_term(term, acting_user=request.user)
+    except ValidationError as exc:
+        messages.error(request, _error_list(exc))
+    else:
+        messages.success(request, _("“%(name)s” is now the current term.") % {"name": term.name})
     return redirect("schools:setup_terms")
 
 
@@ -277,7 +281,13 @@ def class_page(request, class_id: int):
 @require_POST
 def reset_guardian_access(request, guardian_id: int):
     guardian = access_guardian_to_manage(request, guardian_id)
-    do_reset_guardian_access(guardian, acting_user=request.user, request=request)
+    is_admin = request.roles.is_admin_of(guardian.school_id)
+    do_reset_guardian_access(
+        guardian,
+        acting_user=request.user,
+        request=request,
+        class_ids=None if is_admin else set(request.roles.head_class_ids),
+    )
     messages.success(
         request,
         _("%(name)s is signed out everywhere and signs in again with a code sent to %(phone)s.")

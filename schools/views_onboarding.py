@@ -233,6 +233,9 @@ def activate(request, token: str):
     if request.method == "POST":
         try:
             user = onboarding.do_use_activation_link(link, request=request)
+        except onboarding.PhoneHasAccount:
+            messages.info(request, _("This number already has an account. Sign in with a code sent to it."))
+            return redirect("accounts:login_code")
         except account_actions.SignInRefused:
             user = None
         if user is None:
@@ -256,7 +259,8 @@ def family(request):
     rel_form = RelationshipForm(request.POST if form_name == "relationship" else None)
     add_form = AddGuardianForm(request.POST if form_name == "add_guardian" else None)
     if request.method == "POST":
-        student = access_my_child(request, int(request.POST.get("student") or 0))
+        raw = request.POST.get("student", "")
+        student = access_my_child(request, int(raw) if raw.isdigit() else 0)
         try:
             if form_name == "relationship" and rel_form.is_valid():
                 onboarding.do_update_my_relationship(
@@ -297,6 +301,11 @@ def family_phone(request):
             onboarding.do_change_my_phone(request.user, phone, request=request)
             messages.success(request, _("Your mobile number is changed. Sign in with the new number from now on."))
         else:
+            # A stolen session alone must not move the account to the thief's phone.
+            if request.user.has_usable_password() and not request.user.check_password(
+                form.cleaned_data.get("current_password", "")
+            ):
+                raise ValidationError(_("The current password is not right."))
             account_actions.do_request_sms_code(
                 form.cleaned_data["phone"], ip=client_ip(request), request=request, purpose=SmsCode.Purpose.PHONE_CHANGE
             )

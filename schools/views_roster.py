@@ -29,7 +29,7 @@ def _plan(upload: RosterUpload):
         max_grade=school.grade_count,
     )
     # A head teacher imports into their class; only admins create classes.
-    return plan_import(school, parsed, allow_new_classes=upload.school_class is None)
+    return plan_import(school, parsed, allow_new_classes=upload.school_class is None, only_class=upload.school_class)
 
 
 @login_required

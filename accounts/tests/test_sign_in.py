@@ -234,9 +234,14 @@ def test_passwords_are_hashed_with_argon2(db, settings):
 
 def test_set_password_after_code_sign_in(cast):
     client = cast.client(cast.carol)
-    response = client.post("/accounts/password/", {"password": "12345678", "password2": "12345678"})
+    current = {"current_password": PASSWORD}
+    response = client.post("/accounts/password/", {**current, "password": "12345678", "password2": "12345678"})
     assert response.status_code == 400  # numbers only
-    response = client.post("/accounts/password/", {"password": "晴天-blue-sky", "password2": "晴天-blue-sky"})
+    response = client.post(
+        "/accounts/password/", {"current_password": "wrong", "password": "晴天-blue-sky", "password2": "晴天-blue-sky"}
+    )
+    assert response.status_code == 400  # a stolen session cannot change the password
+    response = client.post("/accounts/password/", {**current, "password": "晴天-blue-sky", "password2": "晴天-blue-sky"})
     assert response.status_code == 302
     # Still signed in (the session follows the new password hash) and the password works.
     assert client.get("/").status_code == 200

@@ -129,3 +129,16 @@ def legacy_xls() -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def merged_cell_bomb_xlsx() -> bytes:
+    """A few KB whose one merged range covers 60 columns × 19,000 rows."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(school_xlsx())) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            data = src.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data.replace(b'<mergeCell ref="E4:E6" />', b'<mergeCell ref="A30:BH19000" />')
+                assert b"A30:BH19000" in data
+            dst.writestr(item.filename, data)
+    return out.getvalue()

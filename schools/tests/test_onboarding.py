@@ -199,7 +199,7 @@ def test_onboarding_page_query_count_does_not_grow(cast, django_assert_num_queri
         g = Guardian.objects.create(school=cast.school, name=f"家长{i}", phone=f"1370001{i:04d}")
         StudentGuardian.objects.create(school=cast.school, student=s, guardian=g)
     client = cast.client(cast.ms_li)
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         assert client.get(f"/classes/{cast.class1.pk}/families/").status_code == 200
 
 
@@ -249,6 +249,8 @@ def test_parent_cannot_edit_another_familys_child(cast):
 def test_parent_changes_their_own_phone_with_a_code(cast):
     client = cast.client(cast.alice)
     client.post("/family/phone/", {"phone": "137 0000 0042"})
+    assert LocmemSmsBackend.outbox == []  # no current password: no code
+    client.post("/family/phone/", {"phone": "137 0000 0042", "current_password": "correct-horse-42"})
     assert LocmemSmsBackend.outbox[-1].phone == "13700000042"
     client.post("/family/phone/", {"phone": "13700000042", "code": "000000" if last_code() != "000000" else "111111"})
     assert User.objects.get(pk=cast.alice.pk).phone == "13800000001"
@@ -263,7 +265,7 @@ def test_parent_changes_their_own_phone_with_a_code(cast):
 
 def test_phone_change_to_a_number_taken_by_another_family_is_refused(cast):
     client = cast.client(cast.alice)
-    client.post("/family/phone/", {"phone": "13800000002"})
+    client.post("/family/phone/", {"phone": "13800000002", "current_password": "correct-horse-42"})
     client.post("/family/phone/", {"phone": "13800000002", "code": last_code()})
     assert User.objects.get(pk=cast.alice.pk).phone == "13800000001"
 
@@ -389,3 +391,103 @@ def test_a_switched_off_account_cannot_join_or_activate(cast):
     response = Client().post(f"/activate/{link_token}/")
     assert response.status_code == 404
     assert not AuditEntry.objects.filter(action="sign_in", actor=cast.bob).exists()
+
+
+def test_activation_slip_never_signs_into_an_existing_account(cast):
+    from schools.onboarding import do_create_activation_links
+
+    # The family joined by code after the sheet was printed: the slip is dead.
+    guardian = Guardian.objects.create(school=cast.school, name="刘爷爷", phone="13700000101")
+    StudentGuardian.objects.create(school=cast.school, student=cast.alice_child, guardian=guardian)
+    [(_, token)] = do_create_activation_links([guardian], acting_user=cast.ms_li, send_sms=False, school=cast.school)
+    from accounts.actions import user_for_phone
+
+    user_for_phone("13700000101", name="刘爷爷")
+    assert Client().post(f"/activate/{token}/").status_code == 404
+    # A phone that already has an account (here a staff member's) is sent to sign in with a code.
+    staff_phone = Guardian.objects.create(school=cast.school, name="王老师", phone="13900000003")
+    StudentGuardian.objects.create(school=cast.school, student=cast.bob_child, guardian=staff_phone)
+    [(_, token)] = do_create_activation_links([staff_phone], acting_user=cast.ms_li, send_sms=False, school=cast.school)
+    client = Client()
+    response = client.post(f"/activate/{token}/")
+    assert response.status_code == 302 and response["Location"] == "/accounts/login/code/"
+    assert "_auth_user_id" not in client.session
+
+
+def test_printing_again_replaces_the_old_slips(cast):
+    from schools.onboarding import do_create_activation_links
+
+    guardian = Guardian.objects.create(school=cast.school, name="某家长", phone="13700000102")
+    [(_, first)] = do_create_activation_links([guardian], acting_user=cast.ms_li, send_sms=False, school=cast.school)
+    [(_, second)] = do_create_activation_links([guardian], acting_user=cast.ms_li, send_sms=False, school=cast.school)
+    assert Client().get(f"/activate/{first}/").status_code == 404
+    assert Client().get(f"/activate/{second}/").status_code == 200
+
+
+def test_head_teacher_import_cannot_take_a_child_of_another_class(cast):
+    client = cast.client(cast.ms_li)
+    data = "姓名,学号,手机号\n周小刚,2024101,13700000077\n".encode()
+    response = client.post(f"/classes/{cast.class1.pk}/import/", {"file": SimpleUploadedFile("a.csv", data)})
+    assert "2024101" in client.get(response["Location"]).content.decode()
+    client.post(response["Location"])
+    cast.carol_child.refresh_from_db()
+    assert cast.carol_child.school_class == cast.class2
+    assert not Guardian.objects.filter(phone="13700000077").exists()
+
+
+def test_another_school_cannot_reset_an_account_it_merely_typed_in(cast):
+    # School B lists admin_zhang's phone as a guardian; its reset unlinks only its own record.
+    g = Guardian.objects.create(school=cast.school_b, name="张", phone="13900000001", user=cast.admin_zhang)
+    StudentGuardian.objects.create(school=cast.school_b, student=cast.erin_child, guardian=g)
+    session = cast.client(cast.admin_zhang)
+    assert cast.client(cast.dave).post(f"/guardians/{g.pk}/reset/").status_code == 302
+    g.refresh_from_db()
+    assert g.user is None
+    assert session.get("/").status_code == 200  # still signed in: her account is untouched
+    assert User.objects.get(pk=cast.admin_zhang.pk).has_usable_password()
+
+
+def test_parent_cannot_attach_another_familys_phone(cast):
+    response = cast.client(cast.alice).post(
+        "/family/",
+        {
+            "form": "add_guardian",
+            "student": cast.alice_child.pk,
+            "name": "x",
+            "phone": "13800000003",
+            "relationship": "父亲",
+        },
+    )
+    assert response.status_code == 400
+    assert not StudentGuardian.objects.filter(student=cast.alice_child, guardian__phone="13800000003").exists()
+
+
+def test_a_bad_student_field_is_a_404_not_a_crash(cast):
+    response = cast.client(cast.alice).post(
+        "/family/", {"form": "relationship", "student": "abc", "relationship": "母亲"}
+    )
+    assert response.status_code == 404
+
+
+def test_phone_change_tells_the_old_number_and_the_head_teacher(cast):
+    client = cast.client(cast.alice)
+    client.post("/family/phone/", {"phone": "13700000043", "current_password": "correct-horse-42"})
+    client.post("/family/phone/", {"phone": "13700000043", "code": last_code()})
+    assert LocmemSmsBackend.outbox[-1].phone == "13800000001"
+    assert "137****0043" in LocmemSmsBackend.outbox[-1].text
+    page = cast.client(cast.ms_li).get(f"/classes/{cast.class1.pk}/families/").content.decode()
+    assert "137****0043" in page
+
+
+def test_an_old_term_cannot_become_current_again(cast):
+    from schools.models import Term
+
+    old = Term.objects.create(
+        school=cast.school,
+        name="旧学期",
+        start_date=timezone.now().date().replace(year=2025, month=2, day=20),
+        end_date=timezone.now().date().replace(year=2025, month=7, day=10),
+    )
+    cast.client(cast.admin_zhang).post(f"/school/terms/{old.pk}/current/")
+    old.refresh_from_db()
+    assert not old.is_current

@@ -9,7 +9,14 @@ from schools.models import Guardian, SchoolClass, Student, StudentGuardian
 from schools.roster import parse_rows, plan_import
 from schools.rosterfile import RosterFileError, read_roster_file
 
-from .rosterfiles import big_school_xlsx, csv_bytes, entity_bomb_xlsx, school_xlsx, zip_bomb_xlsx
+from .rosterfiles import (
+    big_school_xlsx,
+    csv_bytes,
+    entity_bomb_xlsx,
+    merged_cell_bomb_xlsx,
+    school_xlsx,
+    zip_bomb_xlsx,
+)
 
 pytestmark = pytest.mark.usefixtures("unscoped")
 
@@ -103,6 +110,7 @@ def test_class_option_refuses_rows_of_other_classes(cast, tmp_path):
     ("data", "name", "words"),
     [
         (zip_bomb_xlsx(), "bomb.xlsx", "zip bomb"),
+        (merged_cell_bomb_xlsx(), "merged.xlsx", "merged cells"),
         (entity_bomb_xlsx(), "lol.xlsx", "entity"),
         (b"PK\x03\x04 not really a zip", "x.xlsx", "damaged"),
         (b"", "empty.csv", "empty"),
@@ -128,11 +136,19 @@ def test_macro_files_are_refused(cast):
         read_roster_file(school_xlsx(), "花名册.xlsm")
 
 
-def test_guardian_with_an_account_elsewhere_is_linked_at_once(cast, tmp_path):
+def test_guardian_with_an_account_elsewhere_is_linked_only_when_they_prove_the_phone(cast, tmp_path):
+    from accounts.actions import user_for_phone
+
     csv = "姓名,学号,班级,家长姓名,手机号\n新生,N1,三(1)班,吴怡,13800000009\n".encode()
     run_import(tmp_path, csv, "a.csv")
     with scope(school=[cast.school.pk]):
         guardian = Guardian.objects.get(phone="13800000009")
+        # Typing a phone on a roster attaches nobody's account to a child …
+        assert guardian.user is None and not guardian.is_activated
+    # … the account's owner is linked when they sign in with a code sent to that phone.
+    assert user_for_phone("13800000009", name="吴怡") == cast.erin
+    with scope(school=[cast.school.pk]):
+        guardian.refresh_from_db()
         assert guardian.user == cast.erin and guardian.is_activated
 
 
@@ -144,8 +160,8 @@ def test_import_query_count_does_not_grow_with_rows(cast, django_assert_num_quer
         plan = plan_import(cast.school, parsed, allow_new_classes=True)
         from schools.roster import apply_plan
 
-        # lock, re-plan (6), classes (2), students, enrollments (2), users, guardians (2), links, audit
-        with django_assert_num_queries(17):
+        # lock, re-plan (6), classes (2), students, enrollments (2), guardians (2), links, audit
+        with django_assert_num_queries(16):
             summary = apply_plan(plan, acting_user=cast.admin_zhang)
     assert summary["students_created"] == rows and summary["guardians_created"] == 2 * rows
 
