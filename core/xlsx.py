@@ -56,7 +56,9 @@ def workbook_bytes(title: str, header: list[str], rows: Iterable[list]) -> bytes
 
 def xlsx_response(data: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    ascii_name = filename.encode("ascii", "ignore").decode() or "export.xlsx"
+    # Names come from school, class and notice titles: no quotes or line breaks may reach the header.
+    filename = "".join(ch for ch in filename if ch not in '"\\\r\n' and ord(ch) >= 32)
+    ascii_name = filename.encode("ascii", "ignore").decode().strip() or "export.xlsx"
     response["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
     response["Cache-Control"] = "private, no-store"
     return response
