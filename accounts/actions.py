@@ -146,7 +146,7 @@ def do_request_sms_code(raw_phone: str, *, ip: str, request=None, purpose: str =
             code_hash=SmsCode.hash_code(phone, code),
             expires_at=now + timedelta(seconds=_limits("sms_code_ttl")),
         )
-        texts = {
+        texts: dict[str, str] = {
             SmsCode.Purpose.LOGIN: _(
                 "[Tongxin] Your sign-in code is %(code)s. It is valid for 10 minutes. Do not share it."
             ),

@@ -31,6 +31,9 @@ class AuditEntry(models.Model):
         JOIN_LINK_CHANGED = "join_link", _("join link changed")
         ACTIVATION_SENT = "activation_sent", _("activation links sent")
         GUARDIAN_CHANGED = "guardian_changed", _("guardian details changed")
+        GUARDRAIL_OVERRIDE = "guardrail_override", _("sent despite a guardrail warning")
+        NOTICE_RECALLED = "notice_recalled", _("notice recalled")
+        NOTICE_REMINDED = "notice_reminded", _("families reminded")
 
     # Sign-ins are not about one school, so school may be empty; school admins see their school's.
     school = models.ForeignKey("schools.School", on_delete=models.PROTECT, null=True, blank=True)

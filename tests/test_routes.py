@@ -98,6 +98,57 @@ def _activation_token(cast: Cast) -> str:
     return token
 
 
+def _notice_pk(cast: Cast) -> int:
+    from notices.actions import TargetSpec, do_create_notice
+    from notices.fanout import fan_out
+    from schools.roles import compute_roles
+
+    with scopes_disabled():
+        notice = do_create_notice(
+            cast.school,
+            author=cast.ms_li,
+            roles=compute_roles(cast.ms_li),
+            title="春游通知",
+            body_html="<p>周五春游</p>",
+            action="confirm",
+            targets=[TargetSpec("class", class_id=cast.class1.pk)],
+        )
+        from django_scopes import scope
+
+        with scope(school=[cast.school.pk]):
+            fan_out(notice)
+        return notice.pk
+
+
+def _attachment_kwargs(cast: Cast) -> dict:
+    from django.core.files.base import ContentFile
+
+    from notices.models import NoticeAttachment
+
+    notice_id = _notice_pk(cast)
+    with scopes_disabled():
+        item = NoticeAttachment(
+            school=cast.school, notice_id=notice_id, filename="a.pdf", mime="application/pdf", size=8
+        )
+        item.file.save("test-attachment.pdf", ContentFile(b"%PDF-1.4"), save=False)
+        item.save()
+    return {"notice_id": notice_id, "attachment_id": item.pk}
+
+
+def _link_token(cast: Cast) -> str:
+    from delivery.channels import receipt_link_token
+    from notices.models import Receipt
+
+    notice_id = _notice_pk(cast)
+    with scopes_disabled():
+        return receipt_link_token(Receipt.objects.filter(notice_id=notice_id).order_by("pk")[0].pk)
+
+
+NOTICE_MANAGER = Route(
+    kwargs=lambda c: {"notice_id": _notice_pk(c)},
+    allowed=("ms_li", "admin_zhang"),
+    refused=("mr_wang", "alice", "carol", "dave", "erin"),
+)
 ADMIN_PAGE = Route(allowed=("admin_zhang",), refused=("ms_li", "mr_wang", "alice", "erin"), own_only=("dave",))
 ANY_SIGNED_IN = ("admin_zhang", "ms_li", "mr_wang", "alice")
 HEAD_OF_CLASS1 = Route(
@@ -204,6 +255,27 @@ MATRIX: dict[str, Route] = {
     "schools:family_phone": Route(
         method="post", data=lambda c: {"phone": "13711112222"}, allowed=("alice",), refused=("ms_li", "dave")
     ),
+    "notices:feed": Route(allowed=("alice", "ms_li"), own_only=("dave", "erin")),
+    "notices:compose": Route(allowed=("ms_li", "mr_wang", "admin_zhang"), refused=("alice",), own_only=("dave",)),
+    "notices:manage_list": Route(allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
+    "notices:read": Route(
+        kwargs=lambda c: {"notice_id": _notice_pk(c)},
+        allowed=("alice", "bob"),
+        refused=("carol", "mr_wang", "dave", "erin"),
+    ),
+    "notices:results": NOTICE_MANAGER,
+    "notices:export": NOTICE_MANAGER,
+    "notices:edit": NOTICE_MANAGER,
+    "notices:remind": Route(**{**NOTICE_MANAGER.__dict__, "method": "post"}),
+    "notices:recall": Route(**{**NOTICE_MANAGER.__dict__, "method": "post"}),
+    "notices:pin": Route(**{**NOTICE_MANAGER.__dict__, "method": "post"}),
+    "notices:attachment": Route(
+        kwargs=_attachment_kwargs, allowed=("alice", "ms_li"), refused=("carol", "mr_wang", "dave", "erin")
+    ),
+    "notices:by_link": Route(
+        public=True, kwargs=lambda c: {"token": _link_token(c)}, notes="forged/expired: notices/tests/test_notices.py"
+    ),
+    "notices:preferences": Route(allowed=("alice", "ms_li"), own_only=("dave", "erin")),
     "set_language": Route(method="post", data=lambda c: {"language": "en"}, public=True, expected_public_status=(302,)),
     "healthz": Route(public=True),
     "api_docs": Route(public=True, notes="the OpenAPI description is public; it holds no data"),

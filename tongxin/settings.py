@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "audit",
     "delivery",
     "home",
+    "notices",
 ]
 
 MIDDLEWARE = [

@@ -241,7 +241,9 @@ def test_set_password_after_code_sign_in(cast):
         "/accounts/password/", {"current_password": "wrong", "password": "晴天-blue-sky", "password2": "晴天-blue-sky"}
     )
     assert response.status_code == 400  # a stolen session cannot change the password
-    response = client.post("/accounts/password/", {**current, "password": "晴天-blue-sky", "password2": "晴天-blue-sky"})
+    response = client.post(
+        "/accounts/password/", {**current, "password": "晴天-blue-sky", "password2": "晴天-blue-sky"}
+    )
     assert response.status_code == 302
     # Still signed in (the session follows the new password hash) and the password works.
     assert client.get("/").status_code == 200

@@ -1,0 +1,58 @@
+"""Queueing deliveries beyond the app: one INSERT … SELECT per channel and round."""
+
+from django.db import transaction
+from django.db.models import Max, Q
+from django.utils import timezone
+
+from core.bulk import insert_select
+
+from .models import Delivery
+
+COLUMNS = ["school_id", "channel", "round", "status", "attempts", "next_attempt_at", "last_error", "created_at"]
+
+
+def _email_receipts(receipts):
+    """Receipts whose person asked for email and gave an address."""
+    return receipts.filter(
+        Q(guardian__user__delivery_preference__email_enabled=True) & ~Q(guardian__user__delivery_preference__email="")
+        | Q(guardian__isnull=True, user__delivery_preference__email_enabled=True)
+        & ~Q(user__delivery_preference__email="")
+    )
+
+
+def _queue(school_id: int, channel: str, round_: int, receipts) -> int:
+    now = timezone.now()
+    return insert_select(
+        Delivery._meta.db_table,
+        [*COLUMNS, "receipt_id"],
+        [school_id, channel, round_, Delivery.Status.PENDING, 0, now, "", now],
+        receipts.values("pk"),
+    )
+
+
+def queue_notice_deliveries(notice) -> int:
+    """After fan-out: email to everyone who wants notices by email."""
+    from notices.models import Receipt
+
+    count = _queue(notice.school_id, Delivery.Channel.EMAIL, 0, _email_receipts(Receipt.objects.filter(notice=notice)))
+    if count:
+        from .tasks import send_due_deliveries
+
+        transaction.on_commit(lambda: send_due_deliveries.delay(notice.pk))
+    return count
+
+
+def queue_reminders(notice, pending) -> int:
+    """A reminder round for the receipts still pending: by email to those who want email, by SMS
+    (with a link that works without signing in) to families who chose SMS or have never signed in,
+    since the app cannot reach them."""
+    round_ = (Delivery.objects.filter(receipt__notice=notice).aggregate(m=Max("round"))["m"] or 0) + 1
+    _queue(notice.school_id, Delivery.Channel.EMAIL, round_, _email_receipts(pending))
+    sms_receipts = pending.filter(guardian__isnull=False).filter(
+        Q(guardian__user__isnull=True) | Q(guardian__user__delivery_preference__sms_enabled=True)
+    )
+    _queue(notice.school_id, Delivery.Channel.SMS, round_, sms_receipts)
+    from .tasks import send_due_deliveries
+
+    transaction.on_commit(lambda: send_due_deliveries.delay(notice.pk))
+    return pending.count()

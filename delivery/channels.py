@@ -1,0 +1,74 @@
+"""The channel interface. A channel sends one delivery and raises on failure; the task records the
+outcome and schedules retries. Add SMS, push or a messaging-app webhook by writing one class."""
+
+from django.conf import settings
+from django.core import signing
+from django.core.mail import EmailMultiAlternatives
+from django.template.loader import render_to_string
+from django.utils import translation
+
+LINK_SALT = "notices.receipt-link"
+
+
+def receipt_link_token(receipt_id: int) -> str:
+    """A signed, single-purpose token naming one receipt: it opens that notice and confirms or
+    answers it without signing in, until it expires (signing.loads with max_age)."""
+    return signing.dumps({"r": receipt_id, "p": "respond"}, salt=LINK_SALT, compress=True)
+
+
+def receipt_link(receipt_id: int) -> str:
+    return f"{settings.SITE_URL}/n/{receipt_link_token(receipt_id)}/"
+
+
+class Channel:
+    name = ""
+
+    def send(self, delivery) -> None:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+class EmailChannel(Channel):
+    name = "email"
+
+    def send(self, delivery) -> None:
+        receipt = delivery.receipt
+        notice = receipt.notice
+        pref = getattr(receipt.guardian.user if receipt.guardian_id else receipt.user, "delivery_preference", None)
+        address = pref.email if pref else ""
+        if not address:
+            raise ValueError("no email address")
+        with translation.override("zh-hans"):
+            context = {
+                "notice": notice,
+                "school": notice.school,
+                "link": receipt_link(receipt.pk),
+                "reminder": delivery.round > 0,
+            }
+            subject = render_to_string("delivery/email_subject.txt", context).strip()
+            text = render_to_string("delivery/email_notice.txt", context)
+            html = render_to_string("delivery/email_notice.html", context)
+        message = EmailMultiAlternatives(subject=subject, body=text, to=[address])
+        message.attach_alternative(html, "text/html")
+        message.send()
+
+
+class SmsChannel(Channel):
+    name = "sms"
+
+    def send(self, delivery) -> None:
+        from .sms import send_sms
+
+        receipt = delivery.receipt
+        phone = receipt.guardian.phone if receipt.guardian_id else (receipt.user.phone or "")
+        if not phone:
+            raise ValueError("no phone")
+        with translation.override("zh-hans"):
+            text = translation.gettext("[Tongxin] %(school)s: %(title)s. Open %(url)s") % {
+                "school": receipt.notice.school.name,
+                "title": receipt.notice.title[:30],
+                "url": receipt_link(receipt.pk),
+            }
+        send_sms(phone, text)
+
+
+CHANNELS = {"email": EmailChannel(), "sms": SmsChannel()}

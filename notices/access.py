@@ -1,0 +1,67 @@
+"""Who sees which notice. Staff manage the notices they wrote, and school admins every notice of
+their school; a family or staff member sees a notice only through their own receipt."""
+
+from django.db.models import Q
+from django.http import Http404
+
+from schools.roles import Roles
+
+from .models import Notice, Receipt
+
+
+def _roles(request) -> Roles:
+    return getattr(request, "roles", None) or Roles()
+
+
+def access_notice_to_manage(request, notice_id: int) -> Notice:
+    roles = _roles(request)
+    notice = Notice.objects.filter(pk=notice_id).select_related("school", "author").first()
+    if notice is None:
+        raise Http404
+    if notice.author_id == request.user.pk and roles.is_staff_of(notice.school_id):
+        return notice
+    if roles.is_admin_of(notice.school_id):
+        return notice
+    raise Http404
+
+
+def access_notice_to_read(request, notice_id: int) -> tuple[Notice, Receipt]:
+    """A published notice the user received (as a guardian or as staff), with their receipt."""
+    notice = (
+        Notice.objects.filter(pk=notice_id, status=Notice.Status.PUBLISHED).select_related("school", "author").first()
+    )
+    if notice is None:
+        raise Http404
+    receipt = (
+        Receipt.objects.filter(notice=notice)
+        .filter(Q(guardian__user=request.user) | Q(guardian__isnull=True, user=request.user))
+        .first()
+    )
+    if receipt is None:
+        raise Http404
+    return notice, receipt
+
+
+def access_receipt_by_link(token: str) -> Receipt:
+    """The receipt a signed link names: valid signature, right purpose, not expired (14 days),
+    notice still published. Anything else is a 404: a forged or stale link says nothing."""
+    from django.core import signing
+    from django_scopes import scopes_disabled
+
+    from delivery.channels import LINK_SALT
+
+    try:
+        payload = signing.loads(token, salt=LINK_SALT, max_age=14 * 24 * 3600)
+    except signing.BadSignature:
+        raise Http404 from None
+    if not isinstance(payload, dict) or payload.get("p") != "respond" or not isinstance(payload.get("r"), int):
+        raise Http404
+    with scopes_disabled():  # reviewed: the signed link names exactly one receipt
+        receipt = (
+            Receipt.objects.filter(pk=payload["r"], notice__status=Notice.Status.PUBLISHED)
+            .select_related("notice__school", "guardian")
+            .first()
+        )
+    if receipt is None:
+        raise Http404
+    return receipt

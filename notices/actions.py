@@ -1,0 +1,342 @@
+"""Every write of notices: compose, publish, edit, recall, pin, read, confirm, answer, remind."""
+
+import datetime
+from dataclasses import dataclass
+
+from core.guardrails import check_class_message, summary
+from core.richtext import clean_html, html_to_text
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Exists, OuterRef, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.actions import record
+from audit.models import AuditEntry
+from schools.models import SchoolClass, Student, StudentGuardian
+from schools.roles import Roles
+
+from .models import Notice, NoticeRevision, NoticeTarget, Receipt, StudentReceipt
+
+REMIND_EVERY = datetime.timedelta(hours=3)
+MAX_OPTIONS = 8
+
+
+@dataclass
+class TargetSpec:
+    kind: str
+    grade: int | None = None
+    class_id: int | None = None
+    student_id: int | None = None
+
+
+class GuardrailWarning(ValidationError):
+    """The text looks like something the rules forbid in a class channel. The composer shows the
+    concerns; the sender may still send by giving a reason, which is logged."""
+
+    def __init__(self, concerns):
+        self.concerns = concerns
+        super().__init__([str(c.reason) for c in concerns])
+
+
+def _resolve_targets(school, roles: Roles, specs: list[TargetSpec]) -> tuple[list[NoticeTarget], str, list[int]]:
+    """Check every part of the audience against what the sender may address; return the rows to
+    store, a label for lists, and the class ids a family-wide part covers (for the guardrails)."""
+    if not specs:
+        raise ValidationError(_("Choose who the notice is for."))
+    is_admin = roles.is_admin_of(school.pk)
+    targets, labels, class_ids = [], [], []
+    classes = {c.pk: c for c in SchoolClass.objects.filter(school=school, graduated_at__isnull=True)}
+    for spec in specs:
+        if spec.kind == NoticeTarget.Kind.SCHOOL:
+            if not is_admin:
+                raise ValidationError(_("Only school admins can send to the whole school."))
+            targets.append(NoticeTarget(kind=spec.kind))
+            labels.append(_("the whole school"))
+            class_ids += list(classes)
+        elif spec.kind == NoticeTarget.Kind.GRADE:
+            if not is_admin or not spec.grade or not 1 <= spec.grade <= school.grade_count:
+                raise ValidationError(_("You may not send to this grade."))
+            targets.append(NoticeTarget(kind=spec.kind, grade=spec.grade))
+            labels.append(_("grade %(n)d") % {"n": spec.grade})
+            class_ids += [c.pk for c in classes.values() if c.grade == spec.grade]
+        elif spec.kind in (NoticeTarget.Kind.CLASS, NoticeTarget.Kind.CLASS_TEACHERS):
+            klass = classes.get(spec.class_id or 0)
+            if klass is None or not (is_admin or klass.pk in roles.taught_class_ids):
+                raise ValidationError(_("You may not send to this class."))
+            if spec.kind == NoticeTarget.Kind.CLASS_TEACHERS and not is_admin:
+                raise ValidationError(_("Only school admins can send to staff."))
+            targets.append(NoticeTarget(kind=spec.kind, school_class=klass))
+            labels.append(
+                klass.name if spec.kind == NoticeTarget.Kind.CLASS else _("teachers of %(c)s") % {"c": klass.name}
+            )
+            if spec.kind == NoticeTarget.Kind.CLASS:
+                class_ids.append(klass.pk)
+        elif spec.kind == NoticeTarget.Kind.STUDENT:
+            student = Student.objects.filter(pk=spec.student_id or 0, school=school, status="active").first()
+            if student is None or not (is_admin or student.school_class_id in roles.taught_class_ids):
+                raise ValidationError(_("You may not send to this student's family."))
+            targets.append(NoticeTarget(kind=spec.kind, student=student))
+            labels.append(student.name)
+        elif spec.kind == NoticeTarget.Kind.STAFF:
+            if not is_admin:
+                raise ValidationError(_("Only school admins can send to staff."))
+            targets.append(NoticeTarget(kind=spec.kind))
+            labels.append(_("all staff"))
+        else:
+            raise ValidationError(_("Choose who the notice is for."))
+    return targets, "、".join(str(label) for label in labels)[:255], class_ids
+
+
+def _validate(*, title: str, action: str, options: list[str], deadline, publish_at, expires_at) -> list[str]:
+    now = timezone.now()
+    if not title.strip():
+        raise ValidationError(_("Give the notice a title."))
+    if len(title) > 120:
+        raise ValidationError(_("The title is too long (at most 120 characters)."))
+    if action not in Notice.Action.values:
+        raise ValidationError(_("Choose what families must do."))
+    cleaned = [o.strip()[:64] for o in options if o and o.strip()]
+    if action == Notice.Action.ANSWER:
+        if len(cleaned) < 2:
+            raise ValidationError(_("An answer needs at least two options, e.g. 参加 / 不参加."))
+        if len(cleaned) > MAX_OPTIONS or len(set(cleaned)) != len(cleaned):
+            raise ValidationError(_("Give up to %(n)d different options.") % {"n": MAX_OPTIONS})
+    else:
+        cleaned = []
+    if deadline is not None and deadline <= now:
+        raise ValidationError(_("The deadline is in the past."))
+    if publish_at is not None and publish_at <= now:
+        raise ValidationError(_("The time to publish is in the past."))
+    start = publish_at or now
+    if deadline is not None and deadline <= start:
+        raise ValidationError(_("The deadline must come after the notice goes out."))
+    if expires_at is not None and expires_at <= start:
+        raise ValidationError(_("The notice must expire after it goes out."))
+    return cleaned
+
+
+def do_create_notice(
+    school,
+    *,
+    author,
+    roles: Roles,
+    title: str,
+    body_html: str,
+    action: str = Notice.Action.READ,
+    options: list[str] | None = None,
+    allow_comment: bool = False,
+    every_guardian: bool = False,
+    deadline=None,
+    publish_at=None,
+    pinned: bool = False,
+    expires_at=None,
+    targets: list[TargetSpec],
+    guardrail_reason: str = "",
+    idempotency_key: str = "",
+    request=None,
+) -> Notice:
+    """Compose and publish (now or at ``publish_at``). A double tap with the same idempotency key
+    returns the first notice."""
+    if idempotency_key:
+        existing = Notice.objects.filter(author=author, idempotency_key=idempotency_key).first()
+        if existing is not None:
+            return existing
+    cleaned_options = _validate(
+        title=title,
+        action=action,
+        options=options or [],
+        deadline=deadline,
+        publish_at=publish_at,
+        expires_at=expires_at,
+    )
+    rows, label, class_ids = _resolve_targets(school, roles, targets)
+    body_html = clean_html(body_html or "")
+    body_text = html_to_text(body_html)
+    if class_ids:
+        names = Student.objects.filter(school_class_id__in=class_ids, status="active").values_list("name", flat=True)
+        concerns = check_class_message(f"{title}\n{body_text}", student_names=list(names))
+        if concerns and not guardrail_reason.strip():
+            raise GuardrailWarning(concerns)
+    else:
+        concerns = []
+    with transaction.atomic():
+        notice = Notice.objects.create(
+            school=school,
+            author=author,
+            title=title.strip(),
+            body_html=body_html,
+            body_text=body_text,
+            action=action,
+            options=cleaned_options,
+            allow_comment=allow_comment and action == Notice.Action.ANSWER,
+            every_guardian=every_guardian,
+            deadline=deadline,
+            pinned=pinned,
+            expires_at=expires_at,
+            audience_label=label,
+            guardrail_reason=guardrail_reason.strip() if concerns else "",
+            idempotency_key=idempotency_key[:64],
+            status=Notice.Status.SCHEDULED if publish_at else Notice.Status.DRAFT,
+            publish_at=publish_at,
+        )
+        for row in rows:
+            row.school, row.notice = school, notice
+        NoticeTarget.objects.bulk_create(rows)
+        if concerns:
+            record(
+                AuditEntry.Action.GUARDRAIL_OVERRIDE,
+                actor=author,
+                school=school,
+                target=notice,
+                summary=summary(concerns)[:255],
+                detail={"reason": guardrail_reason.strip()[:500]},
+                request=request,
+            )
+        if not publish_at:
+            do_publish_notice(notice, acting_user=author)
+    return notice
+
+
+def do_publish_notice(notice: Notice, *, acting_user) -> None:
+    from .tasks import fan_out_notice
+
+    with transaction.atomic():
+        updated = Notice.objects.filter(pk=notice.pk, status__in=[Notice.Status.DRAFT, Notice.Status.SCHEDULED]).update(
+            status=Notice.Status.PUBLISHED, published_at=timezone.now()
+        )
+        if updated:
+            notice.status = Notice.Status.PUBLISHED
+            transaction.on_commit(lambda: fan_out_notice.delay(notice.pk))
+
+
+@transaction.atomic
+def do_edit_notice(notice: Notice, *, editor, title: str, body_html: str) -> Notice:
+    if notice.status == Notice.Status.RECALLED:
+        raise ValidationError(_("A recalled notice cannot be edited."))
+    if not title.strip():
+        raise ValidationError(_("Give the notice a title."))
+    NoticeRevision.objects.create(
+        school_id=notice.school_id,
+        notice=notice,
+        version=notice.version,
+        title=notice.title,
+        body_text=notice.body_text,
+        edited_by=editor,
+    )
+    body_html = clean_html(body_html or "")
+    notice.title, notice.body_html, notice.body_text = title.strip()[:120], body_html, html_to_text(body_html)
+    notice.version += 1
+    notice.edited_at = timezone.now()
+    notice.save(update_fields=["title", "body_html", "body_text", "version", "edited_at"])
+    return notice
+
+
+@transaction.atomic
+def do_recall_notice(notice: Notice, *, acting_user) -> None:
+    Notice.objects.filter(pk=notice.pk).exclude(status=Notice.Status.RECALLED).update(
+        status=Notice.Status.RECALLED, recalled_at=timezone.now()
+    )
+    record(
+        AuditEntry.Action.NOTICE_RECALLED,
+        actor=acting_user,
+        school=notice.school,
+        target=notice,
+        summary=notice.title[:120],
+    )
+
+
+def do_set_pinned(notice: Notice, *, pinned: bool) -> None:
+    Notice.objects.filter(pk=notice.pk).update(pinned=pinned)
+
+
+def my_receipts(notice: Notice, user):
+    """The user's receipt of the notice: as a guardian (whatever their guardian row in this
+    school) or as staff."""
+    return Receipt.objects.filter(notice=notice).filter(Q(guardian__user=user) | Q(guardian__isnull=True, user=user))
+
+
+def _roll_up(notice: Notice, receipts, now) -> None:
+    """Mark the students of these receipts' guardians done, once one guardian (or every guardian,
+    if the notice asks so) has acted: one UPDATE."""
+    guardian_ids = receipts.filter(guardian__isnull=False).values("guardian_id")
+    rollups = StudentReceipt.objects.filter(
+        notice=notice,
+        done_at__isnull=True,
+        student_id__in=StudentGuardian.objects.filter(guardian_id__in=guardian_ids).values("student_id"),
+    )
+    if notice.every_guardian:
+        not_yet = Receipt.objects.filter(
+            notice=notice,
+            acted_at__isnull=True,
+            guardian_id__in=StudentGuardian.objects.filter(student_id=OuterRef(OuterRef("student_id"))).values(
+                "guardian_id"
+            ),
+        )
+        rollups = rollups.exclude(Exists(not_yet))
+    rollups.update(done_at=now)
+
+
+def do_mark_read(notice: Notice, user) -> int:
+    """Opening marks read: one UPDATE (plus the rollup when reading is all the notice asks)."""
+    now = timezone.now()
+    mine = my_receipts(notice, user)
+    count = mine.filter(read_at__isnull=True).update(read_at=now)
+    mine.filter(seen_version__lt=notice.version).update(seen_version=notice.version)
+    if count and notice.action == Notice.Action.READ:
+        mine.filter(acted_at__isnull=True).update(acted_at=now, acted_via="app")
+        _roll_up(notice, mine, now)
+    return count
+
+
+def do_respond(notice: Notice, receipts, *, answer: str = "", comment: str = "", via: str = "app") -> None:
+    """Confirm or answer for the given receipts (the signed-in family's, or the one a link names)."""
+    if not notice.is_live:
+        raise ValidationError(_("This notice is no longer open."))
+    if notice.action not in (Notice.Action.CONFIRM, Notice.Action.ANSWER, Notice.Action.READ):
+        raise ValidationError(_("This notice needs no answer."))
+    now = timezone.now()
+    if notice.deadline is not None and notice.deadline < now:
+        raise ValidationError(_("The deadline has passed."))
+    if notice.action == Notice.Action.ANSWER:
+        if answer not in notice.options:
+            raise ValidationError(_("Choose one of the answers."))
+        comment = comment.strip()[:500] if notice.allow_comment else ""
+    else:
+        answer, comment = "", ""
+    with transaction.atomic():
+        updated = receipts.update(acted_at=now, answer=answer, comment=comment, acted_via=via)
+        receipts.filter(read_at__isnull=True).update(read_at=now)
+        if not updated:
+            raise ValidationError(_("This notice was not sent to you."))
+        _roll_up(notice, receipts, now)
+
+
+def can_remind(notice: Notice) -> bool:
+    return notice.last_reminded_at is None or timezone.now() - notice.last_reminded_at >= REMIND_EVERY
+
+
+def pending_receipts(notice: Notice):
+    """Those who have not done what the notice asks (or, for information, not read it)."""
+    if notice.action == Notice.Action.NONE:
+        return Receipt.objects.filter(notice=notice, read_at__isnull=True)
+    return Receipt.objects.filter(notice=notice, acted_at__isnull=True)
+
+
+@transaction.atomic
+def do_remind(notice: Notice, *, acting_user) -> int:
+    """Remind only those who have not acted, at most once every few hours."""
+    if notice.status != Notice.Status.PUBLISHED:
+        raise ValidationError(_("Only a published notice can be reminded."))
+    locked = Notice.objects.select_for_update().get(pk=notice.pk)
+    if not can_remind(locked):
+        raise ValidationError(_("You reminded families less than 3 hours ago. Please wait a little."))
+    now = timezone.now()
+    Notice.objects.filter(pk=notice.pk).update(last_reminded_at=now)
+    from delivery.actions import queue_reminders
+
+    count = queue_reminders(notice, pending_receipts(notice))
+    record(
+        AuditEntry.Action.NOTICE_REMINDED, actor=acting_user, school=notice.school, target=notice, summary=f"{count}"
+    )
+    return count

@@ -1,0 +1,98 @@
+"""Fan-out: from a published notice's audience to its receipt rows, inside the database.
+
+The audience is resolved by one SELECT that the database runs inside an INSERT … SELECT, so a
+notice to 200,000 guardians is one statement per table (receipts, student rollups), with no rows
+travelling through Python. ``ON CONFLICT DO NOTHING`` on the unique constraints makes the task
+idempotent: a retry, or a worker killed halfway and restarted, creates nothing twice."""
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from core.bulk import insert_select
+from schools.models import StaffAssignment, StaffMember, Student, StudentGuardian
+
+from .models import Notice, NoticeTarget, Receipt, StudentReceipt
+
+FAMILY_KINDS = {NoticeTarget.Kind.SCHOOL, NoticeTarget.Kind.GRADE, NoticeTarget.Kind.CLASS, NoticeTarget.Kind.STUDENT}
+
+
+def audience_students(notice: Notice, targets: list[NoticeTarget]) -> QuerySet[Student]:
+    """The active students whose families the notice reaches."""
+    condition = Q()
+    for t in targets:
+        if t.kind == NoticeTarget.Kind.SCHOOL:
+            condition |= Q(pk__isnull=False)
+        elif t.kind == NoticeTarget.Kind.GRADE:
+            condition |= Q(school_class__grade=t.grade, school_class__graduated_at__isnull=True)
+        elif t.kind == NoticeTarget.Kind.CLASS:
+            condition |= Q(school_class_id=t.school_class_id)
+        elif t.kind == NoticeTarget.Kind.STUDENT:
+            condition |= Q(pk=t.student_id)
+    if not condition:
+        return Student.objects.none()
+    return Student.objects.filter(condition, school_id=notice.school_id, status=Student.Status.ACTIVE)
+
+
+def audience_staff_users(notice: Notice, targets: list[NoticeTarget]) -> QuerySet | None:
+    user_ids: QuerySet | None = None
+    for t in targets:
+        qs: QuerySet
+        if t.kind == NoticeTarget.Kind.STAFF:
+            qs = StaffMember.objects.filter(school_id=notice.school_id, is_active=True).values("user_id")
+        elif t.kind == NoticeTarget.Kind.CLASS_TEACHERS:
+            qs = StaffAssignment.objects.filter(
+                school_id=notice.school_id,
+                school_class_id=t.school_class_id,
+                term__is_current=True,
+                staff__is_active=True,
+            ).values("staff__user_id")
+        else:
+            continue
+        user_ids = qs if user_ids is None else user_ids.union(qs)
+    return user_ids
+
+
+RECEIPT_CONSTANT_COLUMNS = [
+    "school_id",
+    "notice_id",
+    "delivered_at",
+    "seen_version",
+    "answer",
+    "comment",
+    "acted_via",
+    "created_at",
+]
+
+
+def fan_out(notice: Notice) -> dict:
+    """Create the receipts and rollups of a published notice. Safe to run any number of times."""
+    targets = list(NoticeTarget.objects.filter(notice=notice))
+    now = timezone.now()
+    counts = {"receipts": 0, "students": 0}
+    with transaction.atomic():
+        locked = Notice.objects.select_for_update().filter(pk=notice.pk, status=Notice.Status.PUBLISHED).first()
+        if locked is None:
+            return counts  # recalled or unpublished meanwhile: nobody gets it
+        receipt_constants = [notice.school_id, notice.pk, now, 0, "", "", "", now]
+        if any(t.kind in FAMILY_KINDS for t in targets):
+            students = audience_students(notice, targets)
+            counts["students"] = insert_select(
+                StudentReceipt._meta.db_table,
+                ["school_id", "notice_id", "student_id"],
+                [notice.school_id, notice.pk],
+                students.values("pk"),
+            )
+            guardians = (
+                StudentGuardian.objects.filter(student__in=students.values("pk")).values("guardian_id").distinct()
+            )
+            counts["receipts"] += insert_select(
+                Receipt._meta.db_table, [*RECEIPT_CONSTANT_COLUMNS, "guardian_id"], receipt_constants, guardians
+            )
+        staff = audience_staff_users(notice, targets)
+        if staff is not None:
+            counts["receipts"] += insert_select(
+                Receipt._meta.db_table, [*RECEIPT_CONSTANT_COLUMNS, "user_id"], receipt_constants, staff
+            )
+        Notice.objects.filter(pk=notice.pk, fanned_out_at__isnull=True).update(fanned_out_at=now)
+    return counts

@@ -1,0 +1,115 @@
+import uuid
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Notice
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one field (the pattern of Django's documentation)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        single = super().clean
+        if isinstance(data, list | tuple):
+            return [single(d, initial) for d in data]
+        return [single(data, initial)] if data else []
+
+
+class NoticeForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=120)
+    body = forms.CharField(
+        label=_("Text"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("Plain text, or simple formatting (bold, lists, links); anything else is removed."),
+    )
+    classes = forms.TypedMultipleChoiceField(
+        label=_("Classes"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    students = forms.TypedMultipleChoiceField(
+        label=_("Or only these students' families"),
+        coerce=int,
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    grades = forms.TypedMultipleChoiceField(
+        label=_("Grades"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    whole_school = forms.BooleanField(label=_("The whole school"), required=False)
+    all_staff = forms.BooleanField(label=_("All staff"), required=False)
+    action = forms.ChoiceField(
+        label=_("What families must do"),
+        choices=Notice.Action.choices,
+        initial=Notice.Action.READ,
+        widget=forms.RadioSelect,
+    )
+    options = forms.CharField(
+        label=_("Answers to choose from"),
+        required=False,
+        help_text=_("One per line, e.g. 参加 and 不参加."),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    allow_comment = forms.BooleanField(label=_("Families may add a comment"), required=False)
+    every_guardian = forms.BooleanField(label=_("Every guardian must act (not just one per student)"), required=False)
+    deadline = forms.DateTimeField(
+        label=_("Deadline"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    publish_at = forms.DateTimeField(
+        label=_("Publish later at"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    expires_at = forms.DateTimeField(
+        label=_("Expires"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    pinned = forms.BooleanField(label=_("Pin to the top"), required=False)
+    attachments = MultipleFileField(
+        label=_("Attachments"),
+        required=False,
+        widget=MultipleFileInput(attrs={"accept": "image/*,.pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx"}),
+        help_text=_("Images, PDF or Office files, up to 20 MB each."),
+    )
+    guardrail_reason = forms.CharField(label=_("Why this must go to the whole class"), required=False, max_length=500)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, class_choices=(), student_choices=(), grade_choices=(), is_admin=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["classes"].choices = list(class_choices)
+        self.fields["students"].choices = list(student_choices)
+        self.fields["grades"].choices = list(grade_choices)
+        if not is_admin:
+            for name in ("grades", "whole_school", "all_staff"):
+                del self.fields[name]
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+
+    def option_list(self) -> list[str]:
+        return [
+            line.strip()
+            for line in (self.cleaned_data.get("options") or "").replace("／", "/").splitlines()
+            if line.strip()
+        ]
+
+
+class EditForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=120)
+    body = forms.CharField(label=_("Text"), required=False, widget=forms.Textarea(attrs={"rows": 8}))
+
+
+class PreferenceForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"), required=False)
+    email_enabled = forms.BooleanField(label=_("Also send notices to this email address"), required=False)
+    sms_enabled = forms.BooleanField(label=_("Send reminders by SMS"), required=False)

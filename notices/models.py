@@ -1,0 +1,178 @@
+"""通知 with 回执: a notice, who it goes to, and one receipt row per guardian (per staff member for
+staff audiences), with a rollup row per student. Receipts are created in one INSERT … SELECT by
+``notices.fanout`` after the notice commits; unique constraints make a retry create nothing twice."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+
+class Notice(models.Model):
+    class Action(models.TextChoices):
+        NONE = "none", _("information only")
+        READ = "read", _("read receipt")
+        CONFIRM = "confirm", _("tap to confirm")
+        ANSWER = "answer", _("answer")
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        SCHEDULED = "scheduled", _("scheduled")
+        PUBLISHED = "published", _("published")
+        RECALLED = "recalled", _("recalled")
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="notices")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notices")
+    title = models.CharField(_("title"), max_length=120)
+    body_html = models.TextField(_("text"), blank=True)
+    body_text = models.TextField(blank=True)
+    action = models.CharField(_("what families must do"), max_length=16, choices=Action.choices, default=Action.READ)
+    options = models.JSONField(default=list, blank=True)
+    allow_comment = models.BooleanField(default=False)
+    every_guardian = models.BooleanField(
+        _("every guardian must act"), default=False, help_text=_("Otherwise one guardian per student is enough.")
+    )
+    deadline = models.DateTimeField(_("deadline"), null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    publish_at = models.DateTimeField(null=True, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
+    pinned = models.BooleanField(_("pinned"), default=False)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    recalled_at = models.DateTimeField(null=True, blank=True)
+    last_reminded_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    audience_label = models.CharField(max_length=255, blank=True)
+    guardrail_reason = models.TextField(blank=True)  # why the sender went ahead despite a warning
+    idempotency_key = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["-pinned", "-published_at", "-id"]
+        indexes = [models.Index(fields=["school", "status", "-published_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "idempotency_key"], condition=~Q(idempotency_key=""), name="notice_idempotent"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def needs_action(self) -> bool:
+        return self.action != self.Action.NONE
+
+    @property
+    def is_live(self) -> bool:
+        return self.status == self.Status.PUBLISHED and (self.expires_at is None or self.expires_at > timezone.now())
+
+
+class NoticeTarget(models.Model):
+    """One part of a notice's audience. Families: the school, a grade, a class, chosen students.
+    Staff: all staff, or the teachers of a class."""
+
+    class Kind(models.TextChoices):
+        SCHOOL = "school", _("the whole school")
+        GRADE = "grade", _("a grade")
+        CLASS = "class", _("a class")
+        STUDENT = "student", _("chosen students' families")
+        STAFF = "staff", _("all staff")
+        CLASS_TEACHERS = "class_teachers", _("a class's teachers")
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="targets")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    grade = models.PositiveSmallIntegerField(null=True, blank=True)
+    school_class = models.ForeignKey("schools.SchoolClass", on_delete=models.CASCADE, null=True, blank=True)
+    student = models.ForeignKey("schools.Student", on_delete=models.CASCADE, null=True, blank=True)
+
+    objects = ScopedManager(school="school")
+
+
+class Receipt(models.Model):
+    """One recipient of one notice: a guardian (families) or a staff user (staff audiences)."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="receipts")
+    guardian = models.ForeignKey("schools.Guardian", on_delete=models.CASCADE, null=True, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+    acted_at = models.DateTimeField(null=True, blank=True)
+    answer = models.CharField(max_length=64, blank=True)
+    comment = models.CharField(max_length=500, blank=True)
+    acted_via = models.CharField(max_length=16, blank=True)  # app / link
+    seen_version = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["notice", "guardian"], condition=Q(guardian__isnull=False), name="receipt_one_per_guardian"
+            ),
+            models.UniqueConstraint(
+                fields=["notice", "user"], condition=Q(guardian__isnull=True), name="receipt_one_per_staff_user"
+            ),
+            models.CheckConstraint(
+                condition=Q(guardian__isnull=False) | Q(user__isnull=False), name="receipt_has_recipient"
+            ),
+        ]
+        indexes = [models.Index(fields=["guardian", "notice"]), models.Index(fields=["user", "notice"])]
+
+
+class StudentReceipt(models.Model):
+    """The per-student rollup: done when one guardian (or, if the notice says so, every guardian)
+    of the student has done what the notice asks."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="student_receipts")
+    student = models.ForeignKey("schools.Student", on_delete=models.CASCADE)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["notice", "student"], name="student_receipt_unique")]
+
+
+class NoticeRevision(models.Model):
+    """The text as it was before an edit, so families see what changed."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="revisions")
+    version = models.PositiveIntegerField()
+    title = models.CharField(max_length=120)
+    body_text = models.TextField(blank=True)
+    edited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    edited_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["notice", "version"], name="notice_revision_unique")]
+
+
+class NoticeAttachment(models.Model):
+    """A file of a notice, stored under a generated name; the original name is only shown."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField(upload_to="notices/%Y/%m/")
+    filename = models.CharField(max_length=120)
+    mime = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(school="school")
+
+    @property
+    def is_image(self) -> bool:
+        return self.mime.startswith("image/")

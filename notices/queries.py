@@ -1,0 +1,115 @@
+"""Reads for the notice pages: each a fixed number of queries, whatever the number of notices or
+recipients (pinned in the tests at two sizes)."""
+
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+from schools.models import StudentGuardian
+
+from .models import Notice, Receipt, StudentReceipt
+
+
+def parent_feed(user, *, child_id: int | None = None, limit: int = 50):
+    """A family's notices across all their children: what needs action first, then the rest,
+    newest first. Each notice carries ``my_read_at``, ``my_acted_at`` and ``my_answer``."""
+    now = timezone.now()
+    mine = Receipt.objects.filter(guardian__user=user, notice=OuterRef("pk"))
+    notices = Notice.objects.filter(Exists(mine), status=Notice.Status.PUBLISHED).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+    if child_id is not None:
+        notices = notices.filter(Exists(StudentReceipt.objects.filter(notice=OuterRef("pk"), student_id=child_id)))
+    from django.db.models import BooleanField, Case, Subquery, Value, When
+
+    notices = notices.annotate(
+        my_read_at=Subquery(mine.values("read_at")[:1]),
+        my_acted_at=Subquery(mine.values("acted_at")[:1]),
+        my_answer=Subquery(mine.values("answer")[:1]),
+        my_seen_version=Subquery(mine.values("seen_version")[:1]),
+    ).annotate(
+        to_do=Case(
+            When(
+                Q(my_acted_at__isnull=True)
+                & ~Q(action=Notice.Action.NONE)
+                & (Q(deadline__isnull=True) | Q(deadline__gt=now)),
+                then=Value(True),
+            ),
+            default=Value(False),
+            output_field=BooleanField(),
+        )
+    )
+    return notices.select_related("school", "author").order_by("-to_do", "-pinned", "-published_at", "-pk")[:limit]
+
+
+def unread_count(user) -> int:
+    return Receipt.objects.filter(
+        Q(guardian__user=user) | Q(guardian__isnull=True, user=user),
+        read_at__isnull=True,
+        notice__status=Notice.Status.PUBLISHED,
+    ).count()
+
+
+def staff_notices(request, school):
+    """The notices a teacher wrote (an admin: every notice of the school) with their counts."""
+    notices = Notice.objects.filter(school=school)
+    if not request.roles.is_admin_of(school.pk):
+        notices = notices.filter(author=request.user)
+    return (
+        notices.annotate(
+            total=Count("receipts", distinct=True),
+            read=Count("receipts", filter=Q(receipts__read_at__isnull=False), distinct=True),
+            acted=Count("receipts", filter=Q(receipts__acted_at__isnull=False), distinct=True),
+        )
+        .select_related("author")
+        .order_by("-pinned", "-created_at")[:100]
+    )
+
+
+def notice_results(notice: Notice) -> dict:
+    """Per student and per guardian: delivered, read, acted; totals, percentages, the tally of
+    answers. Four queries, whatever the audience."""
+    receipts = list(Receipt.objects.filter(notice=notice).select_related("guardian", "user").order_by("pk"))
+    by_guardian = {r.guardian_id: r for r in receipts if r.guardian_id}
+    students = list(
+        StudentReceipt.objects.filter(notice=notice)
+        .select_related("student__school_class")
+        .order_by("student__school_class__grade", "student__school_class__number", "student__name")
+    )
+    links = StudentGuardian.objects.filter(student_id__in=[s.student_id for s in students]).values_list(
+        "student_id", "guardian_id", "relationship"
+    )
+    guardians_of: dict[int, list] = {}
+    for student_id, guardian_id, relationship in links:
+        receipt = by_guardian.get(guardian_id)
+        if receipt is not None:
+            guardians_of.setdefault(student_id, []).append((receipt, relationship))
+    rows = [
+        {"student": s.student, "done_at": s.done_at, "guardians": guardians_of.get(s.student_id, [])} for s in students
+    ]
+    staff_rows = [r for r in receipts if r.guardian_id is None]
+    total = len(receipts)
+    read = sum(1 for r in receipts if r.read_at)
+    acted = sum(1 for r in receipts if r.acted_at)
+    tally = dict.fromkeys(notice.options, 0)
+    for r in receipts:
+        if r.answer in tally:
+            tally[r.answer] += 1
+    students_done = sum(1 for s in students if s.done_at)
+
+    def pct(n: int, d: int) -> int:
+        return round(100 * n / d) if d else 0
+
+    return {
+        "rows": rows,
+        "staff_rows": staff_rows,
+        "total": total,
+        "read": read,
+        "acted": acted,
+        "read_pct": pct(read, total),
+        "acted_pct": pct(acted, total),
+        "students": len(students),
+        "students_done": students_done,
+        "students_done_pct": pct(students_done, len(students)),
+        "tally": [(option, count, pct(count, acted)) for option, count in tally.items()],
+        "comments": [(r.guardian.name if r.guardian else "", r.answer, r.comment) for r in receipts if r.comment],
+    }

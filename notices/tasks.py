@@ -1,0 +1,35 @@
+from celery import shared_task
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+
+
+@shared_task(acks_late=True, autoretry_for=(Exception,), retry_backoff=True, max_retries=8)
+def fan_out_notice(notice_id: int) -> dict:
+    """Idempotent: receipts are unique per notice and recipient, so a retry adds only what is missing."""
+    from .fanout import fan_out
+    from .models import Notice
+
+    with scopes_disabled():  # reviewed: the task is given an id; it then works inside that school
+        notice = Notice.objects.filter(pk=notice_id).first()
+    if notice is None:
+        return {}
+    with scope(school=[notice.school_id]):
+        counts = fan_out(notice)
+        from delivery.actions import queue_notice_deliveries
+
+        queue_notice_deliveries(notice)
+    return counts
+
+
+@shared_task
+def publish_due_notices() -> int:
+    """Run by celery beat every minute: publish scheduled notices whose time has come."""
+    from .actions import do_publish_notice
+    from .models import Notice
+
+    with scopes_disabled():  # reviewed: each notice is then published inside its own school
+        due = list(Notice.objects.filter(status=Notice.Status.SCHEDULED, publish_at__lte=timezone.now()))
+    for notice in due:
+        with scope(school=[notice.school_id]):
+            do_publish_notice(notice, acting_user=None)
+    return len(due)

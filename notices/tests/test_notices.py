@@ -1,0 +1,350 @@
+import datetime
+import io
+
+import openpyxl
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.utils import timezone
+from django_scopes import scope, scopes_disabled
+
+from audit.models import AuditEntry
+from notices.actions import TargetSpec, do_create_notice
+from notices.models import Notice, NoticeTarget, Receipt, StudentReceipt
+from schools.models import Guardian, Student, StudentGuardian
+from schools.roles import compute_roles
+
+pytestmark = pytest.mark.usefixtures("unscoped")
+
+
+def compose(client, **fields):
+    data = {
+        "title": "春游通知",
+        "body": "周五春游，请带好水壶。",
+        "action": "confirm",
+        "idempotency_key": fields.pop("key", ""),
+    }
+    data.update(fields)
+    return client.post("/notices/new/", data)
+
+
+def notice_by(title):
+    return Notice.objects.get(title=title)
+
+
+def test_head_teacher_publishes_to_her_class_and_every_guardian_gets_one_receipt(cast):
+    response = compose(cast.client(cast.ms_li), classes=[cast.class1.pk])
+    assert response.status_code == 302
+    notice = notice_by("春游通知")
+    assert notice.status == "published" and notice.fanned_out_at is not None
+    guardians = set(Receipt.objects.filter(notice=notice).values_list("guardian__phone", flat=True))
+    assert guardians == {"13800000001", "13800000002"}
+    assert set(StudentReceipt.objects.filter(notice=notice).values_list("student__name", flat=True)) == {
+        "刘小明",
+        "陈小红",
+    }
+
+
+def test_fan_out_is_idempotent(cast):
+    from notices.fanout import fan_out
+
+    compose(cast.client(cast.ms_li), classes=[cast.class1.pk])
+    notice = notice_by("春游通知")
+    with scope(school=[cast.school.pk]):
+        assert fan_out(notice) == {"receipts": 0, "students": 0}
+    assert Receipt.objects.filter(notice=notice).count() == 2
+
+
+def test_siblings_share_one_receipt_for_their_guardian(cast):
+    sibling = Student.objects.create(school=cast.school, name="刘小亮", school_class=cast.class2)
+    StudentGuardian.objects.create(school=cast.school, student=sibling, guardian=cast.alice_guardian)
+    compose(cast.client(cast.admin_zhang), whole_school="on")
+    notice = notice_by("春游通知")
+    assert Receipt.objects.filter(notice=notice, guardian=cast.alice_guardian).count() == 1
+    assert StudentReceipt.objects.filter(notice=notice).count() == 4
+
+
+def test_a_double_tap_publishes_once(cast):
+    client = cast.client(cast.ms_li)
+    compose(client, classes=[cast.class1.pk], key="abc123")
+    compose(client, classes=[cast.class1.pk], key="abc123")
+    assert Notice.objects.filter(title="春游通知").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("who", "fields"),
+    [
+        ("ms_li", {"classes": "class2"}),  # not her class
+        ("mr_wang", {"whole_school": "on"}),  # only admins
+        ("ms_li", {"students": "carol_child"}),  # a student of another class
+        ("ms_li", {}),  # no audience
+    ],
+)
+def test_audiences_the_sender_may_not_address(cast, who, fields):
+    resolved = {}
+    for key, value in fields.items():
+        resolved[key] = getattr(cast, value).pk if value not in ("on",) else value
+    response = compose(cast.client(getattr(cast, who)), **resolved)
+    assert response.status_code == 400
+    assert not Notice.objects.exists() and not Receipt.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"title": ""},
+        {"action": "answer", "options": "参加"},
+        {"deadline": "2020-01-01T10:00"},
+        {"publish_at": "2020-01-01T10:00"},
+    ],
+)
+def test_bad_input_writes_nothing(cast, fields):
+    response = compose(cast.client(cast.ms_li), classes=[cast.class1.pk], **fields)
+    assert response.status_code == 400
+    assert not Notice.objects.exists()
+
+
+def test_guardrail_warns_then_sends_with_a_logged_reason(cast):
+    client = cast.client(cast.ms_li)
+    body = "期中成绩：刘小明 98分，陈小红 65分。"
+    response = compose(client, classes=[cast.class1.pk], title="成绩", body=body, action="read")
+    assert response.status_code == 400
+    assert not Notice.objects.exists()
+    response = compose(
+        client, classes=[cast.class1.pk], title="成绩", body=body, action="read", guardrail_reason="家长会要求公布"
+    )
+    assert response.status_code == 302
+    entry = AuditEntry.objects.get(action="guardrail_override")
+    assert entry.detail["reason"] == "家长会要求公布" and "刘小明" not in entry.summary
+
+
+def test_private_notice_to_one_family_is_not_warned(cast):
+    response = compose(
+        cast.client(cast.ms_li),
+        students=[cast.alice_child.pk],
+        title="成绩",
+        body="刘小明 本次数学 98分。",
+        action="read",
+    )
+    assert response.status_code == 302
+    assert list(Receipt.objects.values_list("guardian__phone", flat=True)) == ["13800000001"]
+
+
+def test_parent_reads_confirms_and_the_rollup_follows(cast):
+    compose(cast.client(cast.ms_li), classes=[cast.class1.pk])
+    notice = notice_by("春游通知")
+    parent = cast.client(cast.alice)
+    feed = parent.get("/notices/").content.decode()
+    assert "春游通知" in feed
+    assert parent.get(f"/notices/{notice.pk}/").status_code == 200
+    receipt = Receipt.objects.get(notice=notice, guardian=cast.alice_guardian)
+    assert receipt.read_at is not None and receipt.acted_at is None
+    parent.post(f"/notices/{notice.pk}/")
+    receipt.refresh_from_db()
+    assert receipt.acted_at is not None
+    assert StudentReceipt.objects.get(notice=notice, student=cast.alice_child).done_at is not None
+    assert StudentReceipt.objects.get(notice=notice, student=cast.bob_child).done_at is None
+
+
+def test_answers_are_tallied_and_bad_answers_refused(cast):
+    compose(
+        cast.client(cast.ms_li), classes=[cast.class1.pk], action="answer", options="参加\n不参加", allow_comment="on"
+    )
+    notice = notice_by("春游通知")
+    cast.client(cast.alice).post(f"/notices/{notice.pk}/", {"answer": "参加", "comment": "会带伞"})
+    cast.client(cast.bob).post(f"/notices/{notice.pk}/", {"answer": "也许"})
+    assert Receipt.objects.get(notice=notice, guardian=cast.alice_guardian).answer == "参加"
+    assert Receipt.objects.filter(notice=notice, acted_at__isnull=False).count() == 1
+    page = cast.client(cast.ms_li).get(f"/notices/{notice.pk}/results/").content.decode()
+    assert "会带伞" in page and "50%" in page
+
+
+def test_every_guardian_rule(cast):
+    second = Guardian.objects.create(school=cast.school, name="刘爸爸", phone="13700000020", user=cast.mr_wang)
+    StudentGuardian.objects.create(school=cast.school, student=cast.alice_child, guardian=second)
+    compose(cast.client(cast.ms_li), classes=[cast.class1.pk], every_guardian="on")
+    notice = notice_by("春游通知")
+    cast.client(cast.alice).post(f"/notices/{notice.pk}/")
+    assert StudentReceipt.objects.get(notice=notice, student=cast.alice_child).done_at is None
+    cast.client(cast.mr_wang).post(f"/notices/{notice.pk}/")
+    assert StudentReceipt.objects.get(notice=notice, student=cast.alice_child).done_at is not None
+
+
+def test_parent_of_another_class_cannot_see_or_answer(cast):
+    compose(cast.client(cast.ms_li), classes=[cast.class1.pk])
+    notice = notice_by("春游通知")
+    assert cast.client(cast.carol).get(f"/notices/{notice.pk}/").status_code == 404
+    assert cast.client(cast.carol).post(f"/notices/{notice.pk}/").status_code == 404
+    assert cast.client(cast.dave).get(f"/notices/{notice.pk}/results/").status_code == 404
+    assert cast.client(cast.mr_wang).get(f"/notices/{notice.pk}/results/").status_code == 404
+    assert "春游通知" not in cast.client(cast.carol).get("/notices/").content.decode()
+
+
+def test_remind_reaches_only_those_who_have_not_acted_and_waits_3_hours(cast):
+    from delivery.models import Delivery
+    from delivery.sms import LocmemSmsBackend
+
+    Guardian.objects.filter(phone="13800000002").update(user=None, activated_at=None)  # bob's family has no app
+    compose(cast.client(cast.ms_li), classes=[cast.class1.pk])
+    notice = notice_by("春游通知")
+    cast.client(cast.alice).post(f"/notices/{notice.pk}/")
+    client = cast.client(cast.ms_li)
+    client.post(f"/notices/{notice.pk}/remind/")
+    assert [m.phone for m in LocmemSmsBackend.outbox] == ["13800000002"]
+    assert "/n/" in LocmemSmsBackend.outbox[0].text
+    assert Delivery.objects.filter(channel="sms", status="sent").count() == 1
+    client.post(f"/notices/{notice.pk}/remind/")
+    assert len(LocmemSmsBackend.outbox) == 1
+
+
+def test_link_confirms_without_signing_in_and_forged_links_fail(cast):
+    from delivery.channels import receipt_link_token
+
+    compose(cast.client(cast.ms_li), classes=[cast.class1.pk])
+    notice = notice_by("春游通知")
+    receipt = Receipt.objects.get(notice=notice, guardian__phone="13800000002")
+    token = receipt_link_token(receipt.pk)
+    anonymous = Client()
+    assert "春游通知" in anonymous.get(f"/n/{token}/").content.decode()
+    anonymous.post(f"/n/{token}/")
+    receipt.refresh_from_db()
+    assert receipt.acted_at is not None and receipt.acted_via == "link"
+    assert Client().get(f"/n/{token[:-2]}xx/").status_code == 404
+    from django.core import signing
+
+    other_purpose = signing.dumps({"r": receipt.pk, "p": "other"}, salt="notices.receipt-link", compress=True)
+    assert Client().get(f"/n/{other_purpose}/").status_code == 404
+
+
+def test_expired_link_fails(cast, monkeypatch):
+    from delivery.channels import receipt_link_token
+
+    compose(cast.client(cast.ms_li), classes=[cast.class1.pk])
+    receipt = Receipt.objects.filter(notice=notice_by("春游通知")).first()
+    token = receipt_link_token(receipt.pk)
+    import time
+
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() + 15 * 24 * 3600)
+    assert Client().get(f"/n/{token}/").status_code == 404
+
+
+def test_edit_shows_families_what_changed(cast):
+    compose(cast.client(cast.ms_li), classes=[cast.class1.pk], body="周五春游，八点出发。")
+    notice = notice_by("春游通知")
+    parent = cast.client(cast.alice)
+    parent.get(f"/notices/{notice.pk}/")
+    cast.client(cast.ms_li).post(f"/notices/{notice.pk}/edit/", {"title": "春游通知", "body": "周五春游，九点出发。"})
+    page = parent.get(f"/notices/{notice.pk}/").content.decode()
+    assert "<ins>九</ins>" in page and "<del>八</del>" in page
+
+
+def test_recall_hides_the_notice(cast):
+    compose(cast.client(cast.ms_li), classes=[cast.class1.pk])
+    notice = notice_by("春游通知")
+    cast.client(cast.ms_li).post(f"/notices/{notice.pk}/recall/")
+    assert cast.client(cast.alice).get(f"/notices/{notice.pk}/").status_code == 404
+    assert "春游通知" not in cast.client(cast.alice).get("/notices/").content.decode()
+
+
+def test_scheduled_notice_goes_out_when_its_time_comes(cast, django_capture_on_commit_callbacks):
+    later = (timezone.localtime() + datetime.timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    compose(cast.client(cast.ms_li), classes=[cast.class1.pk], publish_at=later)
+    notice = notice_by("春游通知")
+    assert notice.status == "scheduled" and not Receipt.objects.exists()
+    Notice.objects.filter(pk=notice.pk).update(publish_at=timezone.now() - datetime.timedelta(minutes=1))
+    from notices.tasks import publish_due_notices
+
+    with scopes_disabled(), django_capture_on_commit_callbacks(execute=True):
+        assert publish_due_notices() == 1
+    assert Receipt.objects.filter(notice=notice).count() == 2
+
+
+def test_feed_puts_what_needs_action_first(cast):
+    client = cast.client(cast.ms_li)
+    compose(client, classes=[cast.class1.pk], title="需要确认", action="confirm")
+    compose(client, classes=[cast.class1.pk], title="仅通知", action="none")
+    feed = cast.client(cast.alice).get("/notices/").content.decode()
+    assert feed.index("需要确认") < feed.index("仅通知")
+
+
+def test_attachments_are_checked_and_served_to_recipients_only(cast):
+    import struct
+    import zlib
+
+    def png():
+        raw = b"\x00\x00\x00\x00"
+        chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d) & 0xFFFFFFFF)  # noqa: E731
+        return (
+            b"\x89PNG\r\n\x1a\n"
+            + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 6, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw))
+            + chunk(b"IEND", b"")
+        )
+
+    client = cast.client(cast.ms_li)
+    bad = compose(
+        client, classes=[cast.class1.pk], attachments=[SimpleUploadedFile("x.jpg", b"<html><script>alert(1)</script>")]
+    )
+    assert bad.status_code == 400 and not Notice.objects.exists()
+    compose(client, classes=[cast.class1.pk], attachments=[SimpleUploadedFile("地图.png", png())])
+    notice = notice_by("春游通知")
+    attachment = notice.attachments.get()
+    url = f"/notices/{notice.pk}/files/{attachment.pk}/"
+    response = cast.client(cast.alice).get(url)
+    assert response.status_code == 200 and response["X-Content-Type-Options"] == "nosniff"
+    assert cast.client(cast.carol).get(url).status_code == 404
+    assert cast.client(cast.dave).get(url).status_code == 404
+
+
+def test_results_export_neutralises_formulas(cast):
+    Guardian.objects.filter(pk=cast.alice_guardian.pk).update(name="=cmd|' /C calc'!A0")
+    compose(cast.client(cast.ms_li), classes=[cast.class1.pk])
+    notice = notice_by("春游通知")
+    response = cast.client(cast.ms_li).get(f"/notices/{notice.pk}/results.xlsx")
+    rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert any(r[2] == "'=cmd|' /C calc'!A0" for r in rows)
+    assert AuditEntry.objects.filter(action="export", target_type="notice").exists()
+
+
+def _many_notices(cast, n):
+    roles = compute_roles(cast.ms_li)
+    with scope(school=[cast.school.pk]):
+        for i in range(n):
+            do_create_notice(
+                cast.school,
+                author=cast.ms_li,
+                roles=roles,
+                title=f"通知{i}",
+                body_html="<p>内容</p>",
+                targets=[TargetSpec(NoticeTarget.Kind.CLASS, class_id=cast.class1.pk)],
+            )
+            from notices.fanout import fan_out
+
+            fan_out(Notice.objects.get(title=f"通知{i}"))
+
+
+@pytest.mark.parametrize("n", [2, 25])
+def test_feed_and_lists_query_counts_do_not_grow(cast, django_assert_num_queries, n):
+    _many_notices(cast, n)
+    parent = cast.client(cast.alice)
+    # session, user, roles (2 for a parent), children and their head teachers, unread badge, feed
+    with django_assert_num_queries(8):
+        assert parent.get("/notices/").status_code == 200
+    teacher = cast.client(cast.ms_li)
+    # session, user, roles (3), unread badge, the list with its counts
+    with django_assert_num_queries(7):
+        assert teacher.get("/notices/sent/").status_code == 200
+
+
+@pytest.mark.parametrize("families", [2, 40])
+def test_results_page_query_count_does_not_grow(cast, django_assert_num_queries, families):
+    for i in range(families):
+        s = Student.objects.create(school=cast.school, name=f"学生{i}", school_class=cast.class1)
+        g = Guardian.objects.create(school=cast.school, name=f"家长{i}", phone=f"1370003{i:04d}")
+        StudentGuardian.objects.create(school=cast.school, student=s, guardian=g)
+    compose(cast.client(cast.ms_li), classes=[cast.class1.pk])
+    notice = notice_by("春游通知")
+    client = cast.client(cast.ms_li)
+    with django_assert_num_queries(11):
+        assert client.get(f"/notices/{notice.pk}/results/").status_code == 200

@@ -1,0 +1,358 @@
+import secrets
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django_scopes import scope
+
+from audit.actions import record
+from audit.models import AuditEntry
+from core.richtext import diff_html, text_to_html
+from core.uploads import UploadRefused, check_upload, content_disposition, safe_filename, strip_image_metadata
+from core.xlsx import workbook_bytes, xlsx_response
+from delivery.models import DeliveryPreference
+from schools.access import access_staff_school
+from schools.models import SchoolClass, Student
+
+from . import actions, queries
+from .access import access_notice_to_manage, access_notice_to_read, access_receipt_by_link
+from .forms import EditForm, NoticeForm, PreferenceForm
+from .models import Notice, NoticeAttachment, NoticeRevision, Receipt
+
+
+def _compose_choices(request, school):
+    roles = request.roles
+    is_admin = roles.is_admin_of(school.pk)
+    classes = SchoolClass.objects.filter(school=school, graduated_at__isnull=True)
+    if not is_admin:
+        classes = classes.filter(pk__in=roles.taught_class_ids)
+    classes = list(classes)
+    students = Student.objects.filter(school_class__in=classes, status="active").select_related("school_class")
+    return {
+        "class_choices": [(c.pk, c.name) for c in classes],
+        "student_choices": [(s.pk, f"{s.school_class.name} {s.name}") for s in students],
+        "grade_choices": [(g, f"{g}") for g in range(1, school.grade_count + 1)],
+        "is_admin": is_admin,
+    }
+
+
+def _targets(form: NoticeForm) -> list[actions.TargetSpec]:
+    data = form.cleaned_data
+    specs = []
+    if data.get("whole_school"):
+        specs.append(actions.TargetSpec("school"))
+    specs += [actions.TargetSpec("grade", grade=g) for g in data.get("grades") or []]
+    specs += [actions.TargetSpec("class", class_id=c) for c in data.get("classes") or []]
+    specs += [actions.TargetSpec("student", student_id=s) for s in data.get("students") or []]
+    if data.get("all_staff"):
+        specs.append(actions.TargetSpec("staff"))
+    return specs
+
+
+def _body_html(text: str) -> str:
+    return text if "<" in text else text_to_html(text)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def compose(request):
+    school = access_staff_school(request)
+    choices = _compose_choices(request, school)
+    form = NoticeForm(request.POST or None, request.FILES or None, **choices)
+    concerns = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        files = []
+        try:
+            for upload in data.get("attachments") or []:
+                raw = upload.read(20 * 1024 * 1024 + 1)
+                kind = check_upload(raw, upload.name)
+                if kind.kind == "image":
+                    raw = strip_image_metadata(raw)
+                files.append((raw, safe_filename(upload.name), kind))
+            with transaction.atomic():
+                notice = actions.do_create_notice(
+                    school,
+                    author=request.user,
+                    roles=request.roles,
+                    title=data["title"],
+                    body_html=_body_html(data["body"]),
+                    action=data["action"],
+                    options=form.option_list(),
+                    allow_comment=data["allow_comment"],
+                    every_guardian=data["every_guardian"],
+                    deadline=data["deadline"],
+                    publish_at=data["publish_at"],
+                    pinned=data["pinned"],
+                    expires_at=data["expires_at"],
+                    targets=_targets(form),
+                    guardrail_reason=data.get("guardrail_reason", ""),
+                    idempotency_key=data.get("idempotency_key", ""),
+                    request=request,
+                )
+                for raw, name, kind in files:
+                    if not NoticeAttachment.objects.filter(notice=notice, filename=name, size=len(raw)).exists():
+                        attachment = NoticeAttachment(
+                            school=school, notice=notice, filename=name, mime=kind.mime, size=len(raw)
+                        )
+                        attachment.file.save(f"{secrets.token_hex(16)}.{kind.extension}", ContentFile(raw), save=False)
+                        attachment.save()
+        except actions.GuardrailWarning as exc:
+            concerns = exc.concerns
+        except UploadRefused as exc:
+            form.add_error("attachments", str(exc))
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(
+                request,
+                _("Scheduled.")
+                if notice.status == Notice.Status.SCHEDULED
+                else _("Published. Receipts are on its page."),
+            )
+            return redirect("notices:results", notice_id=notice.pk)
+    return render(
+        request,
+        "notices/compose.html",
+        {"form": form, "school": school, "concerns": concerns},
+        status=400 if form.errors or concerns else 200,
+    )
+
+
+@login_required
+def manage_list(request):
+    school = access_staff_school(request)
+    return render(
+        request, "notices/manage_list.html", {"notices": queries.staff_notices(request, school), "school": school}
+    )
+
+
+@login_required
+def results(request, notice_id: int):
+    notice = access_notice_to_manage(request, notice_id)
+    return render(
+        request,
+        "notices/results.html",
+        {
+            "notice": notice,
+            "r": queries.notice_results(notice),
+            "can_remind": actions.can_remind(notice),
+            "attachments": notice.attachments.all(),
+        },
+    )
+
+
+@login_required
+@require_POST
+def remind(request, notice_id: int):
+    notice = access_notice_to_manage(request, notice_id)
+    try:
+        count = actions.do_remind(notice, acting_user=request.user)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Reminded %(n)d who have not acted yet.") % {"n": count})
+    return redirect("notices:results", notice_id=notice.pk)
+
+
+@login_required
+@require_POST
+def recall(request, notice_id: int):
+    notice = access_notice_to_manage(request, notice_id)
+    actions.do_recall_notice(notice, acting_user=request.user)
+    messages.success(request, _("The notice is recalled: families no longer see it."))
+    return redirect("notices:results", notice_id=notice.pk)
+
+
+@login_required
+@require_POST
+def pin(request, notice_id: int):
+    notice = access_notice_to_manage(request, notice_id)
+    actions.do_set_pinned(notice, pinned=request.POST.get("pinned") == "1")
+    return redirect("notices:results", notice_id=notice.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit(request, notice_id: int):
+    notice = access_notice_to_manage(request, notice_id)
+    form = EditForm(request.POST or None, initial={"title": notice.title, "body": notice.body_text})
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_edit_notice(
+                notice,
+                editor=request.user,
+                title=form.cleaned_data["title"],
+                body_html=_body_html(form.cleaned_data["body"]),
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Saved. Families see that the notice was edited and what changed."))
+            return redirect("notices:results", notice_id=notice.pk)
+    return render(request, "notices/edit.html", {"notice": notice, "form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def export(request, notice_id: int):
+    notice = access_notice_to_manage(request, notice_id)
+    r = queries.notice_results(notice)
+    rows = []
+    for row in r["rows"]:
+        student = row["student"]
+        for receipt, relationship in row["guardians"] or [(None, "")]:
+            rows.append(
+                [
+                    student.school_class.name if student.school_class else "",
+                    student.name,
+                    receipt.guardian.name if receipt else "",
+                    relationship,
+                    receipt.read_at.strftime("%Y-%m-%d %H:%M") if receipt and receipt.read_at else "",
+                    receipt.acted_at.strftime("%Y-%m-%d %H:%M") if receipt and receipt.acted_at else "",
+                    receipt.answer if receipt else "",
+                    receipt.comment if receipt else "",
+                ]
+            )
+    data = workbook_bytes(
+        notice.title[:31] or "notice", ["班级", "学生", "家长", "关系", "已读时间", "回执时间", "回复", "备注"], rows
+    )
+    record(AuditEntry.Action.EXPORT, actor=request.user, school=notice.school, target=notice, summary="notice results")
+    return xlsx_response(data, f"{notice.title[:40]}回执.xlsx")
+
+
+# --- families (and staff as recipients) ---------------------------------------------------------
+
+
+@login_required
+def feed(request):
+    child_id = request.GET.get("child")
+    child = int(child_id) if child_id and child_id.isdigit() and int(child_id) in request.roles.child_ids else None
+    notices = queries.parent_feed(request.user, child_id=child)
+    from schools.queries import children_of
+
+    return render(
+        request,
+        "notices/feed.html",
+        {"notices": notices, "children": children_of(request.roles) if request.roles.is_parent else [], "child": child},
+    )
+
+
+def _revision_diff(notice: Notice, seen_version: int) -> str:
+    if notice.version <= 1 or seen_version >= notice.version or seen_version == 0:
+        return ""
+    old = NoticeRevision.objects.filter(notice=notice, version=seen_version).first()
+    return diff_html(old.body_text, notice.body_text) if old else ""
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def read(request, notice_id: int):
+    """Opening marks read (the user's own receipt only, one UPDATE). POST confirms or answers."""
+    notice, receipt = access_notice_to_read(request, notice_id)
+    if request.method == "POST":
+        try:
+            actions.do_respond(
+                notice,
+                actions.my_receipts(notice, request.user),
+                answer=request.POST.get("answer", ""),
+                comment=request.POST.get("comment", ""),
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Thank you, the school has your reply."))
+        return redirect("notices:read", notice_id=notice.pk)
+    diff = _revision_diff(notice, receipt.seen_version)
+    actions.do_mark_read(notice, request.user)
+    receipt.refresh_from_db()
+    return render(
+        request,
+        "notices/read.html",
+        {
+            "notice": notice,
+            "receipt": receipt,
+            "diff": diff,
+            "attachments": notice.attachments.all(),
+            "via_link": False,
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def by_link(request, token: str):
+    """The link in an email or SMS: read and reply without signing in. The visitor has no school
+    of their own, so the request runs in the scope of the school the signed link names."""
+    receipt = access_receipt_by_link(token)
+    with scope(school=[receipt.school_id]):
+        return _by_link(request, token, receipt)
+
+
+def _by_link(request, token: str, receipt: Receipt):
+    notice = receipt.notice
+    receipts = Receipt.objects.filter(pk=receipt.pk)
+    if request.method == "POST":
+        try:
+            actions.do_respond(
+                notice,
+                receipts,
+                answer=request.POST.get("answer", ""),
+                comment=request.POST.get("comment", ""),
+                via="link",
+            )
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Thank you, the school has your reply."))
+        return redirect("notices:by_link", token=token)
+    from django.utils import timezone
+
+    receipts.filter(read_at__isnull=True).update(read_at=timezone.now())
+    receipt.refresh_from_db()
+    return render(
+        request,
+        "notices/read.html",
+        {"notice": notice, "receipt": receipt, "diff": "", "attachments": [], "via_link": True},
+    )
+
+
+@login_required
+@require_GET
+def attachment(request, notice_id: int, attachment_id: int):
+    """Re-authorised on every download: the notice's manager or one of its recipients."""
+    try:
+        notice = access_notice_to_manage(request, notice_id)
+    except Http404:
+        notice, _receipt = access_notice_to_read(request, notice_id)
+    item = NoticeAttachment.objects.filter(notice=notice, pk=attachment_id).first()
+    if item is None:
+        raise Http404
+    response = FileResponse(item.file.open("rb"), content_type=item.mime)
+    response["Content-Disposition"] = content_disposition(item.filename, inline=item.is_image)
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def preferences(request):
+    pref, _created = DeliveryPreference.objects.get_or_create(user=request.user)
+    form = PreferenceForm(
+        request.POST or None,
+        initial={"email": pref.email, "email_enabled": pref.email_enabled, "sms_enabled": pref.sms_enabled},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if data["email_enabled"] and not data["email"]:
+            form.add_error("email", _("Enter the email address to send notices to."))
+        else:
+            DeliveryPreference.objects.filter(pk=pref.pk).update(**data)
+            messages.success(request, _("Saved."))
+            return redirect("notices:preferences")
+    return render(request, "notices/preferences.html", {"form": form}, status=400 if form.errors else 200)
