@@ -3,8 +3,6 @@
 import datetime
 from dataclasses import dataclass
 
-from core.guardrails import check_class_message, summary
-from core.richtext import clean_html, html_to_text
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q
@@ -13,6 +11,8 @@ from django.utils.translation import gettext as _
 
 from audit.actions import record
 from audit.models import AuditEntry
+from core.guardrails import check_class_message, summary
+from core.richtext import clean_html, html_to_text
 from schools.models import SchoolClass, Student, StudentGuardian
 from schools.roles import Roles
 

@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 
 from accounts.api import router as accounts_router
 from core.api_auth import SessionOrToken
+from notices.api import router as notices_router
 from schools.api import router as schools_router
 
 api = NinjaAPI(
@@ -18,6 +19,7 @@ api = NinjaAPI(
 )
 api.add_router("/", accounts_router)
 api.add_router("/", schools_router)
+api.add_router("/", notices_router)
 
 
 @api.exception_handler(Http404)

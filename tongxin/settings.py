@@ -149,6 +149,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = "Asia/Shanghai"
+# celery beat: scheduled notices go out, and deliveries that failed are retried with backoff.
+CELERY_BEAT_SCHEDULE = {
+    "publish-due-notices": {"task": "notices.tasks.publish_due_notices", "schedule": 60.0},
+    "send-due-deliveries": {"task": "delivery.tasks.send_due_deliveries", "schedule": 60.0},
+}
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 SESSION_COOKIE_HTTPONLY = True
