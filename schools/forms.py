@@ -93,6 +93,9 @@ class PromoteYearForm(forms.Form):
 
 
 class StudentForm(forms.Form):
+    # One random value per form shown: a second submit of the same form (a double tap, a reload)
+    # is recognised and adds nobody twice.
+    form_key = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
     name = forms.CharField(label=_("Student name"), max_length=64)
     student_number = forms.CharField(label=_("Student number"), max_length=32, required=False)
     gender = forms.ChoiceField(label=_("Gender"), choices=Student.Gender.choices, required=False)
@@ -115,6 +118,13 @@ class StudentForm(forms.Form):
             elif data.get(f"guardian{i}_name"):
                 self.add_error(f"guardian{i}_phone", _("Enter the guardian's mobile number."))
         return data
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            import secrets
+
+            self.initial["form_key"] = secrets.token_urlsafe(16)
 
     def guardians(self) -> list[dict]:
         data = self.cleaned_data

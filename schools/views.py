@@ -18,6 +18,15 @@ from .forms import AssignmentForm, ClassForm, PromoteYearForm, StaffForm, Studen
 from .models import SchoolClass, StaffAssignment, StaffMember, Term
 
 
+def _first_submit(form_key: str) -> bool:
+    """True the first time a form with this key is sent (cache.add is atomic in Redis and locmem)."""
+    if not form_key:
+        return True
+    from django.core.cache import cache
+
+    return bool(cache.add(f"form-submitted:{form_key}", 1, timeout=24 * 3600))
+
+
 def _error_list(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
@@ -239,6 +248,9 @@ def class_page(request, class_id: int):
         if not can_manage:
             raise Http404
         assert form is not None
+        if form.is_valid() and not _first_submit(form.cleaned_data.get("form_key", "")):
+            messages.info(request, _("This form was already sent; nothing was added twice."))
+            return redirect("schools:class", class_id=school_class.pk)
         if form.is_valid():
             data = form.cleaned_data
             try:

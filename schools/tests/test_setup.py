@@ -356,3 +356,26 @@ def test_admin_marks_a_teacher_as_left(cast):
     member.refresh_from_db()
     assert not member.is_active
     assert cast.client(cast.mr_wang).get(f"/classes/{cast.class1.pk}/").status_code == 404
+
+
+def test_a_double_tap_adds_the_student_once(cast):
+    client = cast.client(cast.ms_li)
+    data = {"name": "双击", "form_key": "k-123", "guardian1_name": "家长", "guardian1_phone": "13700000301"}
+    assert client.post(f"/classes/{cast.class1.pk}/", data).status_code == 302
+    assert client.post(f"/classes/{cast.class1.pk}/", data).status_code == 302
+    assert Student.objects.filter(name="双击").count() == 1
+
+
+def test_stale_uploads_are_purged(cast):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from schools.models import RosterUpload
+    from schools.tasks import purge_stale_roster_uploads
+
+    old = RosterUpload.objects.create(school=cast.school, uploaded_by=cast.ms_li, filename="a.csv", content=b"x")
+    RosterUpload.objects.filter(pk=old.pk).update(created_at=timezone.now() - dt.timedelta(days=2))
+    fresh = RosterUpload.objects.create(school=cast.school, uploaded_by=cast.ms_li, filename="b.csv", content=b"y")
+    assert purge_stale_roster_uploads() == 1
+    assert list(RosterUpload.objects.values_list("pk", flat=True)) == [fresh.pk]
