@@ -5,7 +5,8 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -281,10 +282,12 @@ def do_mark_read(notice: Notice, user) -> int:
     """Opening marks read: one UPDATE (plus the rollup when reading is all the notice asks)."""
     now = timezone.now()
     mine = my_receipts(notice, user)
-    count = mine.filter(read_at__isnull=True).update(read_at=now)
-    mine.filter(seen_version__lt=notice.version).update(seen_version=notice.version)
+    changes = {"read_at": Coalesce(F("read_at"), Value(now)), "seen_version": Value(notice.version)}
+    if notice.action == Notice.Action.READ:  # reading is all this notice asks: reading is acting
+        changes["acted_at"] = Coalesce(F("acted_at"), Value(now))
+        changes["acted_via"] = Case(When(acted_at__isnull=True, then=Value("app")), default=F("acted_via"))
+    count = mine.filter(Q(read_at__isnull=True) | Q(seen_version__lt=notice.version)).update(**changes)
     if count and notice.action == Notice.Action.READ:
-        mine.filter(acted_at__isnull=True).update(acted_at=now, acted_via="app")
         _roll_up(notice, mine, now)
     return count
 

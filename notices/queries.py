@@ -70,6 +70,17 @@ def notice_results(notice: Notice) -> dict:
     answers. Four queries, whatever the audience."""
     receipts = list(Receipt.objects.filter(notice=notice).select_related("guardian", "user").order_by("pk"))
     by_guardian = {r.guardian_id: r for r in receipts if r.guardian_id}
+    from delivery.models import Delivery
+
+    channels: dict[int, list[tuple[str, str]]] = {}
+    for receipt_id, channel, status, round_ in (
+        Delivery.objects.filter(receipt__notice=notice)
+        .values_list("receipt_id", "channel", "status", "round")
+        .order_by("round", "pk")
+    ):
+        channels.setdefault(receipt_id, []).append((channel, status, round_))
+    for r in receipts:
+        r.channels = channels.get(r.pk, [])
     students = list(
         StudentReceipt.objects.filter(notice=notice)
         .select_related("student__school_class")

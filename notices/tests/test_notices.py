@@ -180,6 +180,17 @@ def test_parent_of_another_class_cannot_see_or_answer(cast):
     assert "春游通知" not in cast.client(cast.carol).get("/notices/").content.decode()
 
 
+def test_marking_read_is_one_update(cast, django_assert_num_queries):
+    from notices.actions import do_mark_read
+
+    compose(cast.client(cast.ms_li), classes=[cast.class1.pk], action="confirm")
+    notice = notice_by("春游通知")
+    with scope(school=[cast.school.pk]), django_assert_num_queries(1):
+        assert do_mark_read(notice, cast.alice) == 1
+    with scope(school=[cast.school.pk]), django_assert_num_queries(1):
+        assert do_mark_read(notice, cast.alice) == 0  # already read: nothing changes
+
+
 def test_remind_reaches_only_those_who_have_not_acted_and_waits_3_hours(cast):
     from delivery.models import Delivery
     from delivery.sms import LocmemSmsBackend
@@ -346,5 +357,5 @@ def test_results_page_query_count_does_not_grow(cast, django_assert_num_queries,
     compose(cast.client(cast.ms_li), classes=[cast.class1.pk])
     notice = notice_by("春游通知")
     client = cast.client(cast.ms_li)
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(12):
         assert client.get(f"/notices/{notice.pk}/results/").status_code == 200
