@@ -20,6 +20,10 @@ def receipt_link(receipt_id: int) -> str:
     return f"{settings.SITE_URL}/n/{receipt_link_token(receipt_id)}/"
 
 
+class DeliveryCancelled(Exception):
+    """Not a failure to retry: the recipient no longer wants this channel."""
+
+
 class Channel:
     name = ""
 
@@ -34,9 +38,10 @@ class EmailChannel(Channel):
         receipt = delivery.receipt
         notice = receipt.notice
         pref = getattr(receipt.guardian.user if receipt.guardian_id else receipt.user, "delivery_preference", None)
-        address = pref.email if pref else ""
-        if not address:
-            raise ValueError("no email address")
+        if pref is None or not pref.email_enabled or not pref.email:
+            # The family turned email off (or removed the address) after this was queued.
+            raise DeliveryCancelled("email no longer wanted")
+        address = pref.email
         with translation.override("zh-hans"):
             context = {
                 "notice": notice,

@@ -23,7 +23,7 @@ def send_due_deliveries(notice_id: int | None = None) -> dict:
     from django.utils import timezone
     from django_scopes import scopes_disabled
 
-    from .channels import CHANNELS
+    from .channels import CHANNELS, DeliveryCancelled
     from .models import Delivery
 
     sent = failed = 0
@@ -42,8 +42,16 @@ def send_due_deliveries(notice_id: int | None = None) -> dict:
             )
             if not claimed:
                 continue
+            if delivery.receipt.notice.status != "published":
+                # Recalled (or otherwise withdrawn) meanwhile: a retry must not send it after all.
+                Delivery.objects.filter(pk=delivery.pk).update(
+                    status=Delivery.Status.FAILED, last_error="notice no longer published"
+                )
+                continue
             try:
                 CHANNELS[delivery.channel].send(delivery)
+            except DeliveryCancelled as exc:
+                Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.FAILED, last_error=str(exc)[:255])
             except Exception as exc:
                 failed += 1
                 final = delivery.attempts + 1 >= MAX_ATTEMPTS

@@ -72,7 +72,7 @@ def notice_results(notice: Notice) -> dict:
     by_guardian = {r.guardian_id: r for r in receipts if r.guardian_id}
     from delivery.models import Delivery
 
-    channels: dict[int, list[tuple[str, str]]] = {}
+    channels: dict[int, list[tuple[str, str, int]]] = {}
     for receipt_id, channel, status, round_ in (
         Delivery.objects.filter(receipt__notice=notice)
         .values_list("receipt_id", "channel", "status", "round")
@@ -80,7 +80,7 @@ def notice_results(notice: Notice) -> dict:
     ):
         channels.setdefault(receipt_id, []).append((channel, status, round_))
     for r in receipts:
-        r.channels = channels.get(r.pk, [])
+        r.channels = channels.get(r.pk, [])  # type: ignore[attr-defined]
     students = list(
         StudentReceipt.objects.filter(notice=notice)
         .select_related("student__school_class")

@@ -106,6 +106,8 @@ class StaffMember(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_memberships")
     is_school_admin = models.BooleanField(_("school admin"), default=False)
     title = models.CharField(_("title"), max_length=64, blank=True, help_text=_("e.g. 德育主任, 心理教师"))
+    # Designated staff who may see students of concern across the school (心理教师, 德育主任).
+    is_care_staff = models.BooleanField(_("designated care staff"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
     created_at = models.DateTimeField(default=timezone.now)
 

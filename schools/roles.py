@@ -14,6 +14,7 @@ class Roles:
     user_id: int | None = None
     staff: dict[int, StaffMember] = field(default_factory=dict)  # school id → membership
     admin_school_ids: set[int] = field(default_factory=set)
+    care_school_ids: set[int] = field(default_factory=set)
     head_class_ids: set[int] = field(default_factory=set)
     taught_class_ids: set[int] = field(default_factory=set)  # head or subject teacher, this term
     child_ids: list[int] = field(default_factory=list)
@@ -58,6 +59,8 @@ def compute_roles(user) -> Roles:
             roles.staff[member.school_id] = member
             if member.is_school_admin:
                 roles.admin_school_ids.add(member.school_id)
+            if member.is_care_staff:
+                roles.care_school_ids.add(member.school_id)
         if roles.staff:
             assignments = StaffAssignment.objects.filter(
                 staff__in=[m.pk for m in roles.staff.values()], term__is_current=True

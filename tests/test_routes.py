@@ -149,6 +149,35 @@ NOTICE_MANAGER = Route(
     allowed=("ms_li", "admin_zhang"),
     refused=("mr_wang", "alice", "carol", "dave", "erin"),
 )
+
+
+def _record_pk(cast: Cast, shared: bool = True) -> int:
+    from contactbook.actions import do_record_contact
+    from schools.roles import compute_roles
+
+    with scopes_disabled():
+        return do_record_contact(
+            cast.school,
+            author=cast.ms_li,
+            roles=compute_roles(cast.ms_li),
+            kind="phone",
+            occurred_on=cast.term.start_date,
+            student_ids=[cast.alice_child.pk],
+            summary="内部记录",
+            shared=shared,
+            parent_summary="给家长的摘要" if shared else "",
+        ).pk
+
+
+def _care_case_pk(cast: Cast) -> int:
+    from contactbook.models import CareCase
+
+    with scopes_disabled():
+        return CareCase.objects.create(
+            school=cast.school, student=cast.alice_child, concern="learning", description="x", opened_by=cast.ms_li
+        ).pk
+
+
 ADMIN_PAGE = Route(allowed=("admin_zhang",), refused=("ms_li", "mr_wang", "alice", "erin"), own_only=("dave",))
 ANY_SIGNED_IN = ("admin_zhang", "ms_li", "mr_wang", "alice")
 HEAD_OF_CLASS1 = Route(
@@ -303,6 +332,40 @@ MATRIX: dict[str, Route] = {
     "api:notice_results": Route(**{**NOTICE_MANAGER.__dict__, "api": True}),
     "api:notice_remind": Route(**{**NOTICE_MANAGER.__dict__, "api": True, "method": "post"}),
     "api:notice_recall": Route(**{**NOTICE_MANAGER.__dict__, "api": True, "method": "post"}),
+    "contactbook:new": Route(
+        allowed=("ms_li", "mr_wang", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)
+    ),
+    "contactbook:todo": Route(allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
+    "contactbook:record": Route(
+        kwargs=lambda c: {"record_id": _record_pk(c)},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "bob", "carol", "dave", "erin"),
+    ),
+    "contactbook:class_coverage": HEAD_OF_CLASS1,
+    "contactbook:export_class": HEAD_OF_CLASS1,
+    "contactbook:school_coverage": ADMIN_PAGE,
+    "contactbook:student": Route(
+        kwargs=lambda c: {"student_id": c.alice_child.pk},
+        allowed=("ms_li", "mr_wang", "admin_zhang"),
+        refused=("alice", "bob", "carol", "dave", "erin"),
+    ),
+    "contactbook:care_open": Route(
+        kwargs=lambda c: {"student_id": c.alice_child.pk},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "carol", "dave", "erin"),
+    ),
+    "contactbook:care_case": Route(
+        kwargs=lambda c: {"case_id": _care_case_pk(c)},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "bob", "carol", "dave", "erin"),
+    ),
+    "contactbook:family": Route(allowed=("alice", "bob"), refused=("ms_li", "dave"), own_only=("erin",)),
+    "contactbook:acknowledge": Route(
+        method="post",
+        kwargs=lambda c: {"record_id": _record_pk(c)},
+        allowed=("alice",),
+        refused=("bob", "carol", "ms_li", "dave", "erin"),
+    ),
     "set_language": Route(method="post", data=lambda c: {"language": "en"}, public=True, expected_public_status=(302,)),
     "healthz": Route(public=True),
     "api_docs": Route(public=True, notes="the OpenAPI description is public; it holds no data"),

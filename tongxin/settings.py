@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "delivery",
     "home",
     "notices",
+    "contactbook",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,75 @@
+"""Who sees which contact record and care case. Refusals are 404s."""
+
+from django.http import Http404
+
+from schools.models import Student
+from schools.roles import Roles
+
+from .models import CareCase, ContactRecord
+
+
+def _roles(request) -> Roles:
+    return getattr(request, "roles", None) or Roles()
+
+
+def may_record_about(roles: Roles, student: Student) -> bool:
+    """Teachers of the student's class (head or subject) and school admins."""
+    return roles.is_admin_of(student.school_id) or (
+        student.school_class_id is not None and student.school_class_id in roles.taught_class_ids
+    )
+
+
+def may_see_care(roles: Roles, student: Student) -> bool:
+    """Only the head teacher, the school's designated care staff and admins."""
+    return (
+        roles.is_admin_of(student.school_id)
+        or student.school_id in roles.care_school_ids
+        or (student.school_class_id is not None and student.school_class_id in roles.head_class_ids)
+    )
+
+
+def access_student_to_record(request, student_id: int) -> Student:
+    roles = _roles(request)
+    student = Student.objects.filter(pk=student_id, status=Student.Status.ACTIVE).select_related("school_class").first()
+    if student is None or not may_record_about(roles, student):
+        raise Http404
+    return student
+
+
+def access_record(request, record_id: int) -> ContactRecord:
+    """Staff: the author, school admins, care staff, and the head teachers of the students (or the
+    class) the record is about."""
+    roles = _roles(request)
+    record = ContactRecord.objects.filter(pk=record_id).select_related("school_class", "author").first()
+    if record is None:
+        raise Http404
+    if record.author_id == request.user.pk and roles.is_staff_of(record.school_id):
+        return record
+    if roles.is_admin_of(record.school_id) or record.school_id in roles.care_school_ids:
+        return record
+    class_ids = set(record.student_links.values_list("student__school_class_id", flat=True))
+    if record.school_class_id:
+        class_ids.add(record.school_class_id)
+    if class_ids & roles.head_class_ids:
+        return record
+    raise Http404
+
+
+def access_shared_record_as_family(request, record_id: int) -> tuple[ContactRecord, list[int]]:
+    """A shared record about one of the family's own children; returns it with those children's ids."""
+    roles = _roles(request)
+    record = ContactRecord.objects.filter(pk=record_id, visibility=ContactRecord.Visibility.SHARED).first()
+    if record is None:
+        raise Http404
+    mine = [sid for sid in record.student_links.values_list("student_id", flat=True) if sid in roles.child_ids]
+    if not mine:
+        raise Http404
+    return record, mine
+
+
+def access_care_case(request, case_id: int) -> CareCase:
+    roles = _roles(request)
+    case = CareCase.objects.filter(pk=case_id).select_related("student__school_class", "opened_by").first()
+    if case is None or not may_see_care(roles, case.student):
+        raise Http404
+    return case

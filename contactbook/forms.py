@@ -1,0 +1,74 @@
+import secrets
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import CareCase, ContactRecord, Topic
+
+
+class ContactForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=ContactRecord.Kind.choices, initial=ContactRecord.Kind.PHONE)
+    occurred_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    duration_minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=600, initial=15)
+    students = forms.TypedMultipleChoiceField(
+        label=_("About"), coerce=int, required=False, widget=forms.SelectMultiple(attrs={"size": 6})
+    )
+    whole_class = forms.TypedChoiceField(
+        label=_("Or the whole class (collective guidance)"), coerce=int, required=False, empty_value=None
+    )
+    participants = forms.CharField(label=_("Who took part"), max_length=200, required=False)
+    topics = forms.MultipleChoiceField(
+        label=_("Topics"), choices=Topic.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    summary = forms.CharField(label=_("Summary (for staff)"), widget=forms.Textarea(attrs={"rows": 5}))
+    shared = forms.BooleanField(label=_("Share a summary with the family"), required=False)
+    parent_summary = forms.CharField(
+        label=_("Summary for the family"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    action = forms.CharField(label=_("Agreed action"), max_length=300, required=False)
+    action_due = forms.DateField(label=_("Action due"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    follow_up_on = forms.DateField(
+        label=_("Follow up on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, student_choices=(), class_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["students"].choices = list(student_choices)
+        self.fields["whole_class"].choices = [("", "—"), *class_choices]
+        if not self.is_bound:
+            self.initial.setdefault("occurred_on", timezone.localdate())
+            self.initial.setdefault("idempotency_key", secrets.token_urlsafe(16))
+
+
+class ReplyForm(forms.Form):
+    reply = forms.CharField(label=_("Your reply (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ConversationForm(forms.Form):
+    student = forms.TypedChoiceField(label=_("About"), coerce=int)
+    topic = forms.CharField(label=_("I would like to talk about"), max_length=300)
+
+    def __init__(self, *args, child_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["student"].choices = list(child_choices)
+
+
+class CareCaseForm(forms.Form):
+    concern = forms.ChoiceField(label=_("Concern"), choices=CareCase.Concern.choices)
+    description = forms.CharField(label=_("What we see"), widget=forms.Textarea(attrs={"rows": 4}))
+    goals = forms.CharField(label=_("Goals"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    measures = forms.CharField(
+        label=_("Measures: who does what"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    next_review_on = forms.DateField(
+        label=_("Next review"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+
+class CareReviewForm(forms.Form):
+    progress = forms.CharField(label=_("Progress"), widget=forms.Textarea(attrs={"rows": 3}))
+    next_review_on = forms.DateField(
+        label=_("Next review"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )

@@ -1,0 +1,168 @@
+"""Coverage: the rules of the plan, checked for every student. A fixed number of queries whatever the
+size of the class or the school (pinned in the tests, measured in bench/coverage.py)."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Max, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from schools.models import Student, Term
+
+from .models import ActionItem, CareCase, ContactRecord, ConversationRequest, CoverageRules
+
+
+def rules_of(school) -> CoverageRules:
+    rules = CoverageRules.objects.filter(school=school).first()
+    return rules or CoverageRules(school=school)
+
+
+@dataclass
+class StudentCoverage:
+    student: Student
+    contacts: int
+    home_visits: int
+    praise: int
+    concern: int
+    phone_this_month: int
+    last_contact: datetime.date | None
+    in_care: bool
+    shortfalls: list[str] = field(default_factory=list)
+
+
+def _students_with_counts(students, term: Term, month_start: datetime.date):
+    in_term = Q(contact_links__record__term=term)
+    return students.annotate(
+        contacts=Count("contact_links__record", filter=in_term, distinct=True),
+        home_visits=Count(
+            "contact_links__record", filter=in_term & Q(contact_links__record__kind="home_visit"), distinct=True
+        ),
+        praise=Count(
+            "contact_links__record", filter=in_term & Q(contact_links__record__has_praise=True), distinct=True
+        ),
+        concern=Count(
+            "contact_links__record", filter=in_term & Q(contact_links__record__has_concern=True), distinct=True
+        ),
+        phone_this_month=Count(
+            "contact_links__record",
+            filter=in_term
+            & Q(contact_links__record__kind="phone", contact_links__record__occurred_on__gte=month_start),
+            distinct=True,
+        ),
+        last_contact=Max("contact_links__record__occurred_on", filter=in_term),
+    )
+
+
+def coverage(students, *, school, term: Term | None, today: datetime.date | None = None) -> list[StudentCoverage]:
+    """Each student's contacts this term and what the school's rules say is missing, children nobody
+    has contacted first."""
+    if term is None:
+        return []
+    today = today or timezone.localdate()
+    month_start = today.replace(day=1)
+    rules = rules_of(school)
+    rows = list(_students_with_counts(students.filter(status=Student.Status.ACTIVE), term, month_start))
+    in_care = set(
+        CareCase.objects.filter(student__in=[s.pk for s in rows], closed_at__isnull=True).values_list(
+            "student_id", flat=True
+        )
+    )
+    result = []
+    for s in rows:
+        row = StudentCoverage(
+            student=s,
+            contacts=s.contacts,
+            home_visits=s.home_visits,
+            praise=s.praise,
+            concern=s.concern,
+            phone_this_month=s.phone_this_month,
+            last_contact=s.last_contact,
+            in_care=s.pk in in_care,
+        )
+        if row.contacts == 0:
+            row.shortfalls.append(_("nobody has contacted this family yet"))
+        elif row.contacts < rules.min_contacts_per_term:
+            row.shortfalls.append(
+                _("%(n)d of %(min)d contacts this term") % {"n": row.contacts, "min": rules.min_contacts_per_term}
+            )
+        if row.in_care and row.phone_this_month < rules.concern_phone_per_month:
+            row.shortfalls.append(_("student of concern: no phone follow-up this month"))
+        if rules.require_home_visit and row.home_visits == 0:
+            row.shortfalls.append(_("no home visit this term"))
+        if rules.require_praise and row.contacts and row.praise == 0:
+            row.shortfalls.append(_("only concerns so far: tell the family something good too"))
+        result.append(row)
+    result.sort(key=lambda r: (r.contacts > 0, not r.shortfalls, r.contacts, r.student.name))
+    return result
+
+
+def school_overview(school, term: Term | None) -> list[dict]:
+    """Every class side by side: students, never contacted, short of the rules."""
+    students = Student.objects.filter(school=school, school_class__graduated_at__isnull=True).select_related(
+        "school_class"
+    )
+    by_class: dict[int, dict] = {}
+    for row in coverage(students, school=school, term=term):
+        klass = row.student.school_class
+        if klass is None:
+            continue
+        entry = by_class.setdefault(
+            klass.pk, {"school_class": klass, "students": 0, "uncontacted": 0, "short": 0, "contacts": 0}
+        )
+        entry["students"] += 1
+        entry["contacts"] += row.contacts
+        entry["uncontacted"] += row.contacts == 0
+        entry["short"] += bool(row.shortfalls)
+    return sorted(by_class.values(), key=lambda e: (e["school_class"].grade, e["school_class"].number))
+
+
+def todo_for(user, school) -> dict:
+    """The user's open follow-ups and agreed actions, overdue ones flagged."""
+    today = timezone.localdate()
+    follow_ups = list(
+        ContactRecord.objects.filter(
+            school=school, author=user, follow_up_on__isnull=False, follow_up_done_at__isnull=True
+        )
+        .prefetch_related("student_links__student")
+        .order_by("follow_up_on")
+    )
+    items = list(
+        ActionItem.objects.filter(school=school, owner=user, done_at__isnull=True)
+        .select_related("record")
+        .order_by("due_on", "pk")
+    )
+    for f in follow_ups:
+        f.overdue = f.follow_up_on is not None and f.follow_up_on < today  # type: ignore[attr-defined]
+    for i in items:
+        i.overdue = i.due_on is not None and i.due_on < today  # type: ignore[attr-defined]
+    return {"follow_ups": follow_ups, "actions": items}
+
+
+def open_requests(school_class):
+    return (
+        ConversationRequest.objects.filter(student__school_class=school_class, status=ConversationRequest.Status.OPEN)
+        .select_related("student", "guardian")
+        .order_by("created_at")
+    )
+
+
+def records_of_student(student):
+    return (
+        ContactRecord.objects.filter(student_links__student=student)
+        .select_related("author")
+        .prefetch_related("action_items", "acknowledgements__guardian")
+        .order_by("-occurred_on", "-pk")
+    )
+
+
+def shared_records_for_family(roles):
+    return (
+        ContactRecord.objects.filter(
+            visibility=ContactRecord.Visibility.SHARED, student_links__student_id__in=roles.child_ids
+        )
+        .select_related("author")
+        .prefetch_related("student_links__student", "acknowledgements")
+        .distinct()
+        .order_by("-occurred_on", "-pk")[:100]
+    )

@@ -1,0 +1,18 @@
+from django.urls import path
+
+from . import views
+
+app_name = "contactbook"
+urlpatterns = [
+    path("contacts/new/", views.new_record, name="new"),
+    path("contacts/<int:record_id>/", views.record_detail, name="record"),
+    path("contacts/todo/", views.todo, name="todo"),
+    path("classes/<int:class_id>/coverage/", views.class_coverage, name="class_coverage"),
+    path("classes/<int:class_id>/contactbook.xlsx", views.export_class, name="export_class"),
+    path("school/coverage/", views.school_coverage, name="school_coverage"),
+    path("students/<int:student_id>/contacts/", views.student_book, name="student"),
+    path("students/<int:student_id>/care/new/", views.open_care_case, name="care_open"),
+    path("care/<int:case_id>/", views.care_case, name="care_case"),
+    path("family/records/", views.family_records, name="family"),
+    path("family/records/<int:record_id>/ack/", views.acknowledge, name="acknowledge"),
+]

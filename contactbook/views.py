@@ -1,0 +1,332 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Max, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from audit.actions import record as audit
+from audit.models import AuditEntry
+from core.xlsx import workbook_bytes, xlsx_response
+from schools.access import access_admin_school, access_class, access_staff_school
+from schools.models import SchoolClass, Student, Term
+
+from . import actions, queries
+from .access import (
+    access_care_case,
+    access_record,
+    access_shared_record_as_family,
+    access_student_to_record,
+    may_see_care,
+)
+from .forms import CareCaseForm, CareReviewForm, ContactForm, ConversationForm, ReplyForm
+from .models import ActionItem, CareCase, ContactRecord, ConversationRequest
+
+
+def _student_choices(request, school):
+    """The teacher's students, the ones they contacted most recently first."""
+    roles = request.roles
+    students = Student.objects.filter(school=school, status=Student.Status.ACTIVE).select_related("school_class")
+    if not roles.is_admin_of(school.pk):
+        students = students.filter(school_class_id__in=roles.taught_class_ids)
+    students = students.annotate(
+        last_mine=Max("contact_links__record__created_at", filter=Q(contact_links__record__author=request.user))
+    ).order_by("-last_mine", "school_class__grade", "school_class__number", "name")
+    return [(s.pk, f"{s.name}（{s.school_class.name}）") for s in students]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def new_record(request):
+    school = access_staff_school(request)
+    classes = SchoolClass.objects.filter(school=school, graduated_at__isnull=True)
+    if not request.roles.is_admin_of(school.pk):
+        classes = classes.filter(pk__in=request.roles.taught_class_ids)
+    initial = {}
+    template = actions.TEMPLATES.get(request.GET.get("template", ""))
+    if template:
+        initial.update(template)
+    if request.GET.get("student", "").isdigit():
+        student = access_student_to_record(request, int(request.GET["student"]))
+        initial["students"] = [student.pk]
+    conversation = None
+    if request.GET.get("request", "").isdigit():
+        conversation = ConversationRequest.objects.filter(
+            pk=int(request.GET["request"]),
+            status=ConversationRequest.Status.OPEN,
+            student__school_class_id__in=request.roles.taught_class_ids,
+        ).first()
+        if conversation is None:
+            raise Http404
+        initial.update(
+            {"students": [conversation.student_id], "summary": _("The family asked: %(t)s") % {"t": conversation.topic}}
+        )
+    form = ContactForm(
+        request.POST or None,
+        initial=initial,
+        student_choices=_student_choices(request, school),
+        class_choices=[(c.pk, c.name) for c in classes],
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if request.POST.get("request", "").isdigit():
+            conversation = ConversationRequest.objects.filter(
+                pk=int(request.POST["request"]),
+                status=ConversationRequest.Status.OPEN,
+                student__school_class_id__in=request.roles.taught_class_ids,
+            ).first()
+        try:
+            contact = actions.do_record_contact(
+                school,
+                author=request.user,
+                roles=request.roles,
+                kind=data["kind"],
+                occurred_on=data["occurred_on"],
+                duration_minutes=data["duration_minutes"],
+                participants=data["participants"],
+                student_ids=data["students"],
+                class_id=data["whole_class"],
+                topics=data["topics"],
+                summary=data["summary"],
+                shared=data["shared"],
+                parent_summary=data["parent_summary"],
+                follow_up_on=data["follow_up_on"],
+                action_items=[actions.ActionSpec(data["action"], due_on=data["action_due"])] if data["action"] else [],
+                conversation_request=conversation,
+                idempotency_key=data["idempotency_key"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Recorded."))
+            return redirect("contactbook:record", record_id=contact.pk)
+    return render(
+        request,
+        "contactbook/new_record.html",
+        {"form": form, "templates": actions.TEMPLATES, "conversation": conversation},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def record_detail(request, record_id: int):
+    contact = access_record(request, record_id)
+    if request.method == "POST":
+        if request.POST.get("done") == "follow_up":
+            actions.do_complete_follow_up(contact)
+        elif request.POST.get("done", "").isdigit():
+            item = ActionItem.objects.filter(record=contact, pk=int(request.POST["done"])).first()
+            if item is None:
+                raise Http404
+            actions.do_complete_action(item)
+        return redirect("contactbook:record", record_id=contact.pk)
+    return render(
+        request,
+        "contactbook/record.html",
+        {
+            "record": contact,
+            "students": [link.student for link in contact.student_links.select_related("student__school_class")],
+            "actions": contact.action_items.select_related("owner"),
+            "acks": contact.acknowledgements.select_related("guardian"),
+        },
+    )
+
+
+@login_required
+def todo(request):
+    school = access_staff_school(request)
+    return render(request, "contactbook/todo.html", queries.todo_for(request.user, school))
+
+
+@login_required
+def class_coverage(request, class_id: int):
+    school_class = access_class(request, class_id, manage=True)
+    term = Term.objects.filter(school_id=school_class.school_id, is_current=True).first()
+    rows = queries.coverage(Student.objects.filter(school_class=school_class), school=school_class.school, term=term)
+    return render(
+        request,
+        "contactbook/coverage.html",
+        {
+            "school_class": school_class,
+            "rows": rows,
+            "term": term,
+            "rules": queries.rules_of(school_class.school),
+            "requests": queries.open_requests(school_class),
+            "never": sum(1 for r in rows if r.contacts == 0),
+        },
+    )
+
+
+@login_required
+def school_coverage(request):
+    school = access_admin_school(request)
+    term = Term.objects.filter(school=school, is_current=True).first()
+    return render(
+        request,
+        "contactbook/school_coverage.html",
+        {"school": school, "term": term, "classes": queries.school_overview(school, term)},
+    )
+
+
+@login_required
+def student_book(request, student_id: int):
+    """One student's contact book (staff who may record about the student)."""
+    student = access_student_to_record(request, student_id)
+    return render(
+        request,
+        "contactbook/student.html",
+        {
+            "student": student,
+            "records": queries.records_of_student(student),
+            "care_case": CareCase.objects.filter(student=student, closed_at__isnull=True).first()
+            if may_see_care(request.roles, student)
+            else None,
+            "may_see_care": may_see_care(request.roles, student),
+        },
+    )
+
+
+@login_required
+@require_GET
+def export_class(request, class_id: int):
+    school_class = access_class(request, class_id, manage=True)
+    term = Term.objects.filter(school_id=school_class.school_id, is_current=True).first()
+    records = (
+        ContactRecord.objects.filter(student_links__student__school_class=school_class, term=term)
+        .select_related("author")
+        .prefetch_related("student_links__student", "action_items")
+        .distinct()
+        .order_by("occurred_on", "pk")
+    )
+    rows = [
+        [
+            r.occurred_on.isoformat(),
+            r.get_kind_display(),
+            "、".join(link.student.name for link in r.student_links.all()),
+            r.participants,
+            r.summary,
+            r.parent_summary,
+            "；".join(a.description for a in r.action_items.all()),
+            r.follow_up_on.isoformat() if r.follow_up_on else "",
+            r.author.display_name,
+        ]
+        for r in records
+    ]
+    data = workbook_bytes(
+        f"{school_class.name}联系册",
+        ["日期", "方式", "学生", "参加人", "记录", "给家长的摘要", "商定事项", "回访日期", "记录人"],
+        rows,
+    )
+    audit(
+        AuditEntry.Action.EXPORT,
+        actor=request.user,
+        school=school_class.school,
+        target=school_class,
+        summary="contact book",
+        request=request,
+    )
+    return xlsx_response(data, f"{school_class.name}家校联系册.xlsx")
+
+
+# --- families -------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def family_records(request):
+    if not request.roles.is_parent:
+        raise Http404
+    from schools.queries import children_of
+
+    children = children_of(request.roles)
+    form = ConversationForm(request.POST or None, child_choices=[(c.pk, c.name) for c in children])
+    if request.method == "POST" and form.is_valid():
+        student = next((c for c in children if c.pk == form.cleaned_data["student"]), None)
+        if student is None:
+            raise Http404
+        try:
+            actions.do_request_conversation(request.user, student, form.cleaned_data["topic"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Sent to the head teacher, who will get in touch."))
+            return redirect("contactbook:family")
+    return render(
+        request,
+        "contactbook/family.html",
+        {"records": queries.shared_records_for_family(request.roles), "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_POST
+def acknowledge(request, record_id: int):
+    contact, child_ids = access_shared_record_as_family(request, record_id)
+    form = ReplyForm(request.POST)
+    form.is_valid()
+    actions.do_acknowledge(request.user, contact, child_ids, reply=form.cleaned_data.get("reply", ""))
+    messages.success(request, _("Thank you. The teacher sees your reply."))
+    return redirect("contactbook:family")
+
+
+# --- care cases ------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def open_care_case(request, student_id: int):
+    student = access_student_to_record(request, student_id)
+    if not may_see_care(request.roles, student):
+        raise Http404
+    form = CareCaseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            case = actions.do_open_care_case(
+                student, roles=request.roles, acting_user=request.user, request=request, **form.cleaned_data
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("contactbook:care_case", case_id=case.pk)
+    return render(
+        request, "contactbook/care_open.html", {"student": student, "form": form}, status=400 if form.errors else 200
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def care_case(request, case_id: int):
+    case = access_care_case(request, case_id)
+    form = CareReviewForm(request.POST if request.POST.get("form") == "review" else None)
+    if request.method == "POST":
+        try:
+            if request.POST.get("form") == "close":
+                actions.do_close_care_case(
+                    case, acting_user=request.user, note=request.POST.get("note", ""), request=request
+                )
+                return redirect("contactbook:care_case", case_id=case.pk)
+            if form.is_valid():
+                actions.do_review_care_case(case, acting_user=request.user, request=request, **form.cleaned_data)
+                return redirect("contactbook:care_case", case_id=case.pk)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+    else:
+        # Every view of a care case is logged: who looked at which child's case, and when.
+        audit(
+            AuditEntry.Action.SENSITIVE_VIEW,
+            actor=request.user,
+            school=case.school,
+            target=case,
+            summary="care case viewed",
+            request=request,
+        )
+    return render(
+        request,
+        "contactbook/care_case.html",
+        {"case": case, "reviews": case.reviews.select_related("author").order_by("-reviewed_on", "-pk"), "form": form},
+        status=400 if form.errors else 200,
+    )
