@@ -4,6 +4,7 @@ from django_scopes.exceptions import ScopeError
 from ninja import NinjaAPI
 
 from accounts.api import router as accounts_router
+from contactbook.api import router as contactbook_router
 from core.api_auth import SessionOrToken
 from notices.api import router as notices_router
 from schools.api import router as schools_router
@@ -20,6 +21,7 @@ api = NinjaAPI(
 api.add_router("/", accounts_router)
 api.add_router("/", schools_router)
 api.add_router("/", notices_router)
+api.add_router("/", contactbook_router)
 
 
 @api.exception_handler(Http404)

@@ -1,0 +1,272 @@
+"""The contact book in the JSON API: the same actions, queries and access rules as the pages."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from ninja import Router, Schema, Status
+
+from audit.actions import record as audit
+from audit.models import AuditEntry
+from schools.access import access_class, access_staff_school
+from schools.models import Student, Term
+
+from . import actions, queries
+from .access import (
+    access_care_case,
+    access_record,
+    access_shared_record_as_family,
+    access_student_to_record,
+)
+
+router = Router(tags=["contact book"])
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class ActionIn(Schema):
+    description: str
+    due_on: datetime.date | None = None
+
+
+class ContactIn(Schema):
+    kind: str
+    occurred_on: datetime.date
+    duration_minutes: int = 15
+    participants: str = ""
+    student_ids: list[int] = []
+    class_id: int | None = None
+    topics: list[str] = []
+    summary: str
+    shared: bool = False
+    parent_summary: str = ""
+    follow_up_on: datetime.date | None = None
+    actions: list[ActionIn] = []
+    idempotency_key: str = ""
+
+
+class ContactOut(Schema):
+    id: int
+    kind: str
+    occurred_on: datetime.date
+    duration_minutes: int
+    participants: str
+    topics: list[str]
+    summary: str
+    visibility: str
+    parent_summary: str
+    follow_up_on: datetime.date | None
+    students: list[str]
+    author: str
+
+
+class FamilyRecordOut(Schema):
+    id: int
+    occurred_on: datetime.date
+    kind: str
+    students: list[str]
+    summary: str
+    acknowledged: bool
+
+
+class CoverageRow(Schema):
+    student_id: int
+    student: str
+    contacts: int
+    home_visits: int
+    praise: int
+    in_care: bool
+    last_contact: datetime.date | None
+    shortfalls: list[str]
+
+
+class AckIn(Schema):
+    reply: str = ""
+
+
+class ConversationIn(Schema):
+    student_id: int
+    topic: str
+
+
+def _contact_out(contact) -> dict:
+    return {
+        "id": contact.pk,
+        "kind": contact.kind,
+        "occurred_on": contact.occurred_on,
+        "duration_minutes": contact.duration_minutes,
+        "participants": contact.participants,
+        "topics": contact.topics,
+        "summary": contact.summary,
+        "visibility": contact.visibility,
+        "parent_summary": contact.parent_summary,
+        "follow_up_on": contact.follow_up_on,
+        "students": [link.student.name for link in contact.student_links.select_related("student")],
+        "author": contact.author.display_name,
+    }
+
+
+@router.post("/contacts", response={201: ContactOut, 400: ErrorOut})
+def contact_create(request, payload: ContactIn):
+    school = access_staff_school(request)
+    try:
+        contact = actions.do_record_contact(
+            school,
+            author=request.user,
+            roles=request.roles,
+            kind=payload.kind,
+            occurred_on=payload.occurred_on,
+            duration_minutes=payload.duration_minutes,
+            participants=payload.participants,
+            student_ids=payload.student_ids,
+            class_id=payload.class_id,
+            topics=payload.topics,
+            summary=payload.summary,
+            shared=payload.shared,
+            parent_summary=payload.parent_summary,
+            follow_up_on=payload.follow_up_on,
+            action_items=[actions.ActionSpec(a.description, due_on=a.due_on) for a in payload.actions],
+            idempotency_key=payload.idempotency_key,
+        )
+    except ValidationError as exc:
+        return Status(400, {"detail": " ".join(exc.messages)})
+    return Status(201, _contact_out(contact))
+
+
+@router.get("/contacts/todo", response=dict)
+def todo(request):
+    school = access_staff_school(request)
+    data = queries.todo_for(request.user, school)
+    return {
+        "follow_ups": [
+            {"record_id": r.pk, "on": r.follow_up_on.isoformat() if r.follow_up_on else None, "overdue": r.overdue}
+            for r in data["follow_ups"]
+        ],
+        "actions": [
+            {
+                "id": a.pk,
+                "record_id": a.record_id,
+                "description": a.description,
+                "due_on": a.due_on.isoformat() if a.due_on else None,
+                "overdue": a.overdue,
+            }
+            for a in data["actions"]
+        ],
+    }
+
+
+@router.get("/contacts/{record_id}", response=ContactOut)
+def contact_detail(request, record_id: int):
+    return _contact_out(access_record(request, record_id))
+
+
+@router.get("/classes/{class_id}/coverage", response=list[CoverageRow])
+def class_coverage(request, class_id: int):
+    school_class = access_class(request, class_id, manage=True)
+    term = Term.objects.filter(school_id=school_class.school_id, is_current=True).first()
+    rows = queries.coverage(Student.objects.filter(school_class=school_class), school=school_class.school, term=term)
+    return [
+        {
+            "student_id": r.student.pk,
+            "student": r.student.name,
+            "contacts": r.contacts,
+            "home_visits": r.home_visits,
+            "praise": r.praise,
+            "in_care": r.in_care,
+            "last_contact": r.last_contact,
+            "shortfalls": [str(s) for s in r.shortfalls],
+        }
+        for r in rows
+    ]
+
+
+@router.get("/students/{student_id}/contacts", response=list[ContactOut])
+def student_contacts(request, student_id: int):
+    student = access_student_to_record(request, student_id)
+    return [_contact_out(c) for c in queries.records_of_student(student)]
+
+
+@router.get("/family/records", response=list[FamilyRecordOut])
+def family_records(request):
+    if not request.roles.is_parent:
+        raise Http404
+    records = list(queries.shared_records_for_family(request.roles))
+    acked = set(
+        request.user.guardianships.filter(acknowledgement__record__in=records).values_list(
+            "acknowledgement__record_id", flat=True
+        )
+    )
+    return [
+        {
+            "id": r.pk,
+            "occurred_on": r.occurred_on,
+            "kind": r.kind,
+            "students": [
+                link.student.name for link in r.student_links.all() if link.student_id in request.roles.child_ids
+            ],
+            "summary": r.parent_summary,
+            "acknowledged": r.pk in acked,
+        }
+        for r in records
+    ]
+
+
+@router.post("/family/records/{record_id}/ack", response={204: None})
+def family_acknowledge(request, record_id: int, payload: AckIn):
+    contact, child_ids = access_shared_record_as_family(request, record_id)
+    actions.do_acknowledge(request.user, contact, child_ids, reply=payload.reply)
+    return Status(204, None)
+
+
+@router.post("/family/conversations", response={201: dict, 400: ErrorOut})
+def family_conversation(request, payload: ConversationIn):
+    if payload.student_id not in request.roles.child_ids:
+        raise Http404
+    student = Student.objects.get(pk=payload.student_id)
+    try:
+        req = actions.do_request_conversation(request.user, student, payload.topic)
+    except ValidationError as exc:
+        return Status(400, {"detail": " ".join(exc.messages)})
+    return Status(201, {"id": req.pk})
+
+
+class CareOut(Schema):
+    id: int
+    student: str
+    concern: str
+    description: str
+    goals: str
+    measures: str
+    next_review_on: datetime.date | None
+    closed: bool
+    reviews: list[dict]
+
+
+@router.get("/care/{case_id}", response=CareOut)
+def care_case(request, case_id: int):
+    """A care case; like the page, every read is written to the audit log."""
+    case = access_care_case(request, case_id)
+    audit(
+        AuditEntry.Action.SENSITIVE_VIEW,
+        actor=request.user,
+        school=case.school,
+        target=case,
+        summary="care case viewed (API)",
+        request=request,
+    )
+    return {
+        "id": case.pk,
+        "student": case.student.name,
+        "concern": case.concern,
+        "description": case.description,
+        "goals": case.goals,
+        "measures": case.measures,
+        "next_review_on": case.next_review_on,
+        "closed": case.closed_at is not None,
+        "reviews": [
+            {"on": r.reviewed_on.isoformat(), "progress": r.progress, "author": r.author.display_name}
+            for r in case.reviews.select_related("author").order_by("-reviewed_on", "-pk")
+        ],
+    }
