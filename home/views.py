@@ -24,9 +24,20 @@ def home(request):
         for c in classes:
             c.i_am_head = c.pk in roles.head_class_ids
         context["my_classes"] = classes
+        # The teacher's open follow-ups and agreed actions from the contact book (two queries).
+        from contactbook.queries import todo_for
+        from schools.access import access_staff_school
+
+        todo = todo_for(request.user, access_staff_school(request))
+        context["todo_count"] = len(todo["follow_ups"]) + len(todo["actions"])
+        context["overdue_count"] = sum(1 for item in [*todo["follow_ups"], *todo["actions"]] if item.overdue)
     if roles.is_parent:
         children = queries.children_of(roles)
         selected_id = request.session.get("child_id")
         context["children"] = children
         context["current_child"] = next((c for c in children if c.pk == selected_id), None)
+        # What needs the family now: notices to confirm or answer, across all children (one query).
+        from notices.queries import parent_feed
+
+        context["to_do_notices"] = [n for n in parent_feed(request.user, limit=20) if n.to_do]
     return render(request, "home/home.html", context)

@@ -1,0 +1,59 @@
+import pytest
+
+from notices.actions import TargetSpec, do_create_notice
+from notices.fanout import fan_out
+from schools.roles import compute_roles
+
+pytestmark = pytest.mark.usefixtures("unscoped")
+
+
+def _notices(cast, n, action="confirm"):
+    roles = compute_roles(cast.ms_li)
+    for i in range(n):
+        notice = do_create_notice(
+            cast.school,
+            author=cast.ms_li,
+            roles=roles,
+            title=f"待回复{i}",
+            body_html="<p>x</p>",
+            action=action,
+            targets=[TargetSpec("class", class_id=cast.class1.pk)],
+        )
+        fan_out(notice)
+
+
+def test_parent_home_lists_what_needs_a_reply(cast):
+    _notices(cast, 1)
+    _notices(cast, 1, action="none")
+    page = cast.client(cast.alice).get("/").content.decode()
+    assert "待回复0" in page
+
+
+def test_teacher_home_counts_the_to_do(cast):
+    import datetime
+
+    from contactbook.actions import ActionSpec, do_record_contact
+
+    do_record_contact(
+        cast.school,
+        author=cast.ms_li,
+        roles=compute_roles(cast.ms_li),
+        kind="phone",
+        occurred_on=cast.term.start_date,
+        student_ids=[cast.alice_child.pk],
+        summary="x",
+        action_items=[ActionSpec("回访", due_on=cast.term.start_date - datetime.timedelta(days=1))],
+    )
+    page = cast.client(cast.ms_li).get("/").content.decode()
+    assert "/contacts/todo/" in page and "badge warn" in page
+
+
+@pytest.mark.parametrize("n", [1, 15])
+def test_home_query_counts_do_not_grow(cast, django_assert_num_queries, n):
+    _notices(cast, n)
+    parent = cast.client(cast.alice)
+    with django_assert_num_queries(8):
+        assert parent.get("/").status_code == 200
+    teacher = cast.client(cast.ms_li)
+    with django_assert_num_queries(10):
+        assert teacher.get("/").status_code == 200
