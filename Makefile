@@ -40,6 +40,7 @@ check: lint typecheck test
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/import_roster.py
+	$(BIN)/python bench/coverage.py
 	@echo "Figures and how to read them: docs/benchmarks.md"
 
 messages: $(VENV)/.installed-dev

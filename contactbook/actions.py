@@ -108,6 +108,9 @@ def do_record_contact(
     term = Term.objects.filter(school=school, is_current=True).first()
     if term is None:
         raise ValidationError(_("The school has no current term yet. An admin must create one first."))
+    if occurred_on < term.start_date:
+        # It would count towards this term's coverage although it happened before it.
+        raise ValidationError(_("The date is before the current term began."))
     with transaction.atomic():
         contact = ContactRecord.objects.create(
             school=school,

@@ -9,7 +9,7 @@ from .models import CareCase, ContactRecord, Topic
 
 class ContactForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=ContactRecord.Kind.choices, initial=ContactRecord.Kind.PHONE)
-    occurred_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    occurred_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     duration_minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=600, initial=15)
     students = forms.TypedMultipleChoiceField(
         label=_("About"), coerce=int, required=False, widget=forms.SelectMultiple(attrs={"size": 6})
@@ -27,9 +27,11 @@ class ContactForm(forms.Form):
         label=_("Summary for the family"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     action = forms.CharField(label=_("Agreed action"), max_length=300, required=False)
-    action_due = forms.DateField(label=_("Action due"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    action_due = forms.DateField(
+        label=_("Action due"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     follow_up_on = forms.DateField(
-        label=_("Follow up on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Follow up on"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
 
@@ -63,12 +65,12 @@ class CareCaseForm(forms.Form):
         label=_("Measures: who does what"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
     next_review_on = forms.DateField(
-        label=_("Next review"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Next review"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
 
 
 class CareReviewForm(forms.Form):
     progress = forms.CharField(label=_("Progress"), widget=forms.Textarea(attrs={"rows": 3}))
     next_review_on = forms.DateField(
-        label=_("Next review"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Next review"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )

@@ -22,7 +22,7 @@ from .access import (
     may_see_care,
 )
 from .forms import CareCaseForm, CareReviewForm, ContactForm, ConversationForm, ReplyForm
-from .models import ActionItem, CareCase, ContactRecord, ConversationRequest
+from .models import Acknowledgement, ActionItem, CareCase, ContactRecord, ConversationRequest
 
 
 def _student_choices(request, school):
@@ -254,10 +254,19 @@ def family_records(request):
         else:
             messages.success(request, _("Sent to the head teacher, who will get in touch."))
             return redirect("contactbook:family")
+    records = list(queries.shared_records_for_family(request.roles))
+    mine = {a.record_id: a for a in Acknowledgement.objects.filter(record__in=records, guardian__user=request.user)}
+    for r in records:
+        # Only the family's own children are named: a record about two families' children must
+        # not tell one family about the other child.
+        r.my_children = [
+            link.student.name for link in r.student_links.all() if link.student_id in request.roles.child_ids
+        ]
+        r.my_ack = mine.get(r.pk)
     return render(
         request,
         "contactbook/family.html",
-        {"records": queries.shared_records_for_family(request.roles), "form": form},
+        {"records": records, "form": form},
         status=400 if form.errors else 200,
     )
 

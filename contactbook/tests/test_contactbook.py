@@ -202,3 +202,25 @@ def test_coverage_page_query_count_does_not_grow(cast, django_assert_num_queries
     admin = cast.client(cast.admin_zhang)
     with django_assert_num_queries(11):
         assert admin.get("/school/coverage/").status_code == 200
+
+
+def test_a_record_about_two_families_names_only_each_familys_own_child(cast):
+    record(
+        cast.client(cast.ms_li),
+        students=[cast.alice_child.pk, cast.bob_child.pk],
+        shared="on",
+        parent_summary="两位同学一起参加了比赛",
+    )
+    page = cast.client(cast.alice).get("/family/records/").content.decode()
+    assert "两位同学一起参加了比赛" in page and "刘小明" in page and "陈小红" not in page
+
+
+def test_a_contact_before_the_term_is_refused(cast):
+    before = cast.term.start_date - datetime.timedelta(days=30)
+    response = record(cast.client(cast.ms_li), students=[cast.alice_child.pk], occurred_on=before.isoformat())
+    assert response.status_code == 400 and not ContactRecord.objects.exists()
+
+
+def test_the_new_record_form_shows_today_in_a_date_field_browsers_accept(cast):
+    page = cast.client(cast.ms_li).get("/contacts/new/").content.decode()
+    assert f'value="{TODAY.isoformat()}"' in page

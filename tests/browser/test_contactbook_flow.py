@@ -175,11 +175,6 @@ def test_home_visit_shared_acknowledged_and_counted(live_server, live_cast, phon
     axe_check(page, label="class coverage (one contact)")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ContactForm's DateInput widgets have no format: in zh-hans Django renders value=2026/11/22, "
-    "which <input type=date> rejects, so the date of a new record is empty on a Chinese phone",
-)
 def test_the_date_of_a_new_record_defaults_to_today(live_server, live_cast, phone_page):
     page = phone_page
     sign_in(page, live_server, "ms_li", cast_conftest.PASSWORD)
