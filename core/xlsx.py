@@ -4,6 +4,7 @@ starts like a formula (= + - @, or a tab or return before them) gets a leading a
 OWASP advises against CSV/formula injection."""
 
 import io
+import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
@@ -13,6 +14,9 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# XML 1.0 cannot hold these; a parent's comment must not make a teacher's export fail.
+_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SHEET_TITLE_BAD = re.compile(r"[\[\]:*?/\\]")
 
 
 def safe_cell(value):
@@ -22,7 +26,7 @@ def safe_cell(value):
         return "是" if value else "否"
     if isinstance(value, int | float):
         return value
-    text = str(value)
+    text = _ILLEGAL.sub("", str(value))
     if text.startswith(FORMULA_STARTS):
         return "'" + text
     return text
@@ -31,7 +35,7 @@ def safe_cell(value):
 def workbook_bytes(title: str, header: list[str], rows: Iterable[list]) -> bytes:
     wb = Workbook()
     ws = wb.active
-    ws.title = title[:31]
+    ws.title = _SHEET_TITLE_BAD.sub(" ", _ILLEGAL.sub("", title)).strip()[:31] or "Sheet1"
     ws.append(header)
     for cell in ws[1]:
         cell.font = Font(bold=True)

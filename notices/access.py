@@ -30,7 +30,7 @@ def access_notice_to_read(request, notice_id: int) -> tuple[Notice, Receipt]:
     notice = (
         Notice.objects.filter(pk=notice_id, status=Notice.Status.PUBLISHED).select_related("school", "author").first()
     )
-    if notice is None:
+    if notice is None or not notice.is_live:  # expired notices are gone for families too
         raise Http404
     receipt = (
         Receipt.objects.filter(notice=notice)
@@ -62,6 +62,6 @@ def access_receipt_by_link(token: str) -> Receipt:
             .select_related("notice__school", "guardian")
             .first()
         )
-    if receipt is None:
+    if receipt is None or not receipt.notice.is_live:
         raise Http404
     return receipt

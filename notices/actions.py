@@ -1,10 +1,12 @@
 """Every write of notices: compose, publish, edit, recall, pin, read, confirm, answer, remind."""
 
 import datetime
+import logging
+import re
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -19,6 +21,7 @@ from schools.roles import Roles
 
 from .models import Notice, NoticeRevision, NoticeTarget, Receipt, StudentReceipt
 
+logger = logging.getLogger(__name__)
 REMIND_EVERY = datetime.timedelta(hours=3)
 MAX_OPTIONS = 8
 
@@ -47,6 +50,7 @@ def _resolve_targets(school, roles: Roles, specs: list[TargetSpec]) -> tuple[lis
         raise ValidationError(_("Choose who the notice is for."))
     is_admin = roles.is_admin_of(school.pk)
     targets, labels, class_ids = [], [], []
+    chosen_students: list[Student] = []
     classes = {c.pk: c for c in SchoolClass.objects.filter(school=school, graduated_at__isnull=True)}
     for spec in specs:
         if spec.kind == NoticeTarget.Kind.SCHOOL:
@@ -79,6 +83,7 @@ def _resolve_targets(school, roles: Roles, specs: list[TargetSpec]) -> tuple[lis
                 raise ValidationError(_("You may not send to this student's family."))
             targets.append(NoticeTarget(kind=spec.kind, student=student))
             labels.append(student.name)
+            chosen_students.append(student)
         elif spec.kind == NoticeTarget.Kind.STAFF:
             if not is_admin:
                 raise ValidationError(_("Only school admins can send to staff."))
@@ -86,13 +91,50 @@ def _resolve_targets(school, roles: Roles, specs: list[TargetSpec]) -> tuple[lis
             labels.append(_("all staff"))
         else:
             raise ValidationError(_("Choose who the notice is for."))
+    # Several families picked one by one are a group channel too: the rules apply to them as well.
+    if len(chosen_students) > 1:
+        class_ids += [s.school_class_id for s in chosen_students if s.school_class_id]
     return targets, "、".join(str(label) for label in labels)[:255], class_ids
+
+
+def _guardrail_concerns(class_ids: list[int], title: str, body_text: str, options: list[str]) -> list:
+    """The one check of a message that goes to a group of families, against the names of the
+    students of the classes it reaches."""
+    if not class_ids:
+        return []
+    names = Student.objects.filter(school_class_id__in=set(class_ids), status="active").values_list("name", flat=True)
+    return check_class_message("\n".join([title, body_text, *options]), student_names=list(names))
+
+
+def _group_class_ids(notice: Notice) -> list[int]:
+    """The classes a published notice reaches as a group (for re-checking an edit)."""
+    from .fanout import FAMILY_KINDS
+
+    targets = list(NoticeTarget.objects.filter(notice=notice).select_related("student"))
+    class_ids: list[int] = []
+    classes = SchoolClass.objects.filter(school_id=notice.school_id, graduated_at__isnull=True)
+    for t in targets:
+        if t.kind == NoticeTarget.Kind.SCHOOL:
+            class_ids += list(classes.values_list("pk", flat=True))
+        elif t.kind == NoticeTarget.Kind.GRADE and t.grade is not None:
+            class_ids += list(classes.filter(grade=t.grade).values_list("pk", flat=True))
+        elif t.kind == NoticeTarget.Kind.CLASS and t.school_class_id:
+            class_ids.append(t.school_class_id)
+    students = [t.student for t in targets if t.kind == NoticeTarget.Kind.STUDENT and t.student]
+    if len(students) > 1:
+        class_ids += [s.school_class_id for s in students if s.school_class_id]
+    return class_ids if any(t.kind in FAMILY_KINDS for t in targets) else []
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def _validate(*, title: str, action: str, options: list[str], deadline, publish_at, expires_at) -> list[str]:
     now = timezone.now()
     if not title.strip():
         raise ValidationError(_("Give the notice a title."))
+    if _CONTROL.search(title) or any(_CONTROL.search(o or "") for o in options):
+        raise ValidationError(_("The title and the answers must be one line each."))
     if len(title) > 120:
         raise ValidationError(_("The title is too long (at most 120 characters)."))
     if action not in Notice.Action.values:
@@ -154,53 +196,55 @@ def do_create_notice(
     rows, label, class_ids = _resolve_targets(school, roles, targets)
     body_html = clean_html(body_html or "")
     body_text = html_to_text(body_html)
-    if class_ids:
-        names = Student.objects.filter(school_class_id__in=class_ids, status="active").values_list("name", flat=True)
-        concerns = check_class_message(f"{title}\n{body_text}", student_names=list(names))
-        if concerns and not guardrail_reason.strip():
-            raise GuardrailWarning(concerns)
-    else:
-        concerns = []
-    with transaction.atomic():
-        notice = Notice.objects.create(
-            school=school,
-            author=author,
-            title=title.strip(),
-            body_html=body_html,
-            body_text=body_text,
-            action=action,
-            options=cleaned_options,
-            allow_comment=allow_comment and action == Notice.Action.ANSWER,
-            every_guardian=every_guardian,
-            deadline=deadline,
-            pinned=pinned,
-            expires_at=expires_at,
-            audience_label=label,
-            guardrail_reason=guardrail_reason.strip() if concerns else "",
-            idempotency_key=idempotency_key[:64],
-            status=Notice.Status.SCHEDULED if publish_at else Notice.Status.DRAFT,
-            publish_at=publish_at,
-        )
-        for row in rows:
-            row.school, row.notice = school, notice
-        NoticeTarget.objects.bulk_create(rows)
-        if concerns:
-            record(
-                AuditEntry.Action.GUARDRAIL_OVERRIDE,
-                actor=author,
+    concerns = _guardrail_concerns(class_ids, title, body_text, cleaned_options)
+    if concerns and not guardrail_reason.strip():
+        raise GuardrailWarning(concerns)
+    try:
+        with transaction.atomic():
+            notice = Notice.objects.create(
                 school=school,
-                target=notice,
-                summary=summary(concerns)[:255],
-                detail={"reason": guardrail_reason.strip()[:500]},
-                request=request,
+                author=author,
+                title=title.strip(),
+                body_html=body_html,
+                body_text=body_text,
+                action=action,
+                options=cleaned_options,
+                allow_comment=allow_comment and action == Notice.Action.ANSWER,
+                every_guardian=every_guardian,
+                deadline=deadline,
+                pinned=pinned,
+                expires_at=expires_at,
+                audience_label=label,
+                guardrail_reason=guardrail_reason.strip() if concerns else "",
+                idempotency_key=idempotency_key[:64],
+                status=Notice.Status.SCHEDULED if publish_at else Notice.Status.DRAFT,
+                publish_at=publish_at,
             )
-        if not publish_at:
-            do_publish_notice(notice, acting_user=author)
+            for row in rows:
+                row.school, row.notice = school, notice
+            NoticeTarget.objects.bulk_create(rows)
+            if concerns:
+                record(
+                    AuditEntry.Action.GUARDRAIL_OVERRIDE,
+                    actor=author,
+                    school=school,
+                    target=notice,
+                    summary=summary(concerns)[:255],
+                    detail={"reason": guardrail_reason.strip()[:500]},
+                    request=request,
+                )
+            if not publish_at:
+                do_publish_notice(notice, acting_user=author)
+    except IntegrityError:
+        # Two taps at the same instant: the other one created it; answer with that one.
+        existing = Notice.objects.filter(author=author, idempotency_key=idempotency_key[:64]).first()
+        if not idempotency_key or existing is None:
+            raise
+        return existing
     return notice
 
 
 def do_publish_notice(notice: Notice, *, acting_user) -> None:
-    from .tasks import fan_out_notice
 
     with transaction.atomic():
         updated = Notice.objects.filter(pk=notice.pk, status__in=[Notice.Status.DRAFT, Notice.Status.SCHEDULED]).update(
@@ -208,15 +252,42 @@ def do_publish_notice(notice: Notice, *, acting_user) -> None:
         )
         if updated:
             notice.status = Notice.Status.PUBLISHED
-            transaction.on_commit(lambda: fan_out_notice.delay(notice.pk))
+            transaction.on_commit(lambda: _enqueue_fan_out(notice.pk))
+
+
+def _enqueue_fan_out(notice_id: int) -> None:
+    """A broker that is down must not lose the notice: the beat sweeper (tasks.fan_out_missed)
+    fans out every published notice that has not been fanned out a minute later."""
+    from .tasks import fan_out_notice
+
+    try:
+        fan_out_notice.delay(notice_id)
+    except Exception:  # the broker is unreachable: logged, and picked up by the sweeper
+        logger.exception("could not enqueue the fan-out of notice %s", notice_id)
 
 
 @transaction.atomic
-def do_edit_notice(notice: Notice, *, editor, title: str, body_html: str) -> Notice:
+def do_edit_notice(notice: Notice, *, editor, title: str, body_html: str, guardrail_reason: str = "") -> Notice:
     if notice.status == Notice.Status.RECALLED:
         raise ValidationError(_("A recalled notice cannot be edited."))
     if not title.strip():
         raise ValidationError(_("Give the notice a title."))
+    if _CONTROL.search(title):
+        raise ValidationError(_("The title and the answers must be one line each."))
+    notice = Notice.objects.select_for_update().get(pk=notice.pk)  # two editors at once: one after the other
+    new_text = html_to_text(clean_html(body_html or ""))
+    concerns = _guardrail_concerns(_group_class_ids(notice), title, new_text, notice.options)
+    if concerns and not guardrail_reason.strip():
+        raise GuardrailWarning(concerns)
+    if concerns:
+        record(
+            AuditEntry.Action.GUARDRAIL_OVERRIDE,
+            actor=editor,
+            school=notice.school,
+            target=notice,
+            summary=summary(concerns)[:255],
+            detail={"reason": guardrail_reason.strip()[:500], "edit": True},
+        )
     NoticeRevision.objects.create(
         school_id=notice.school_id,
         notice=notice,
@@ -278,10 +349,11 @@ def _roll_up(notice: Notice, receipts, now) -> None:
     rollups.update(done_at=now)
 
 
-def do_mark_read(notice: Notice, user) -> int:
-    """Opening marks read: one UPDATE (plus the rollup when reading is all the notice asks)."""
+def do_mark_read(notice: Notice, user, *, receipts=None) -> int:
+    """Opening marks read: one UPDATE (plus the rollup when reading is all the notice asks). The
+    receipts are the user's own, or the one a signed link names."""
     now = timezone.now()
-    mine = my_receipts(notice, user)
+    mine = receipts if receipts is not None else my_receipts(notice, user)
     changes = {"read_at": Coalesce(F("read_at"), Value(now)), "seen_version": Value(notice.version)}
     if notice.action == Notice.Action.READ:  # reading is all this notice asks: reading is acting
         changes["acted_at"] = Coalesce(F("acted_at"), Value(now))
@@ -323,7 +395,15 @@ def pending_receipts(notice: Notice):
     """Those who have not done what the notice asks (or, for information, not read it)."""
     if notice.action == Notice.Action.NONE:
         return Receipt.objects.filter(notice=notice, read_at__isnull=True)
-    return Receipt.objects.filter(notice=notice, acted_at__isnull=True)
+    pending = Receipt.objects.filter(notice=notice, acted_at__isnull=True)
+    if not notice.every_guardian:
+        # One guardian per student is enough: a grandparent whose grandchild's family has answered
+        # is not nagged. Staff receipts (no guardian) stay.
+        child_not_done = StudentReceipt.objects.filter(
+            notice=notice, done_at__isnull=True, student__guardian_links__guardian=OuterRef("guardian")
+        )
+        pending = pending.filter(Q(guardian__isnull=True) | Exists(child_not_done))
+    return pending
 
 
 @transaction.atomic
@@ -332,6 +412,8 @@ def do_remind(notice: Notice, *, acting_user) -> int:
     if notice.status != Notice.Status.PUBLISHED:
         raise ValidationError(_("Only a published notice can be reminded."))
     locked = Notice.objects.select_for_update().get(pk=notice.pk)
+    if not locked.is_live or (locked.deadline is not None and locked.deadline < timezone.now()):
+        raise ValidationError(_("The notice has expired or its deadline has passed: there is nothing to remind of."))
     if not can_remind(locked):
         raise ValidationError(_("You reminded families less than 3 hours ago. Please wait a little."))
     now = timezone.now()

@@ -13,7 +13,8 @@ def parent_feed(user, *, child_id: int | None = None, limit: int = 50):
     """A family's notices across all their children: what needs action first, then the rest,
     newest first. Each notice carries ``my_read_at``, ``my_acted_at`` and ``my_answer``."""
     now = timezone.now()
-    mine = Receipt.objects.filter(guardian__user=user, notice=OuterRef("pk"))
+    # As a guardian (any guardian row of this user) or, for staff audiences, as a staff member.
+    mine = Receipt.objects.filter(Q(guardian__user=user) | Q(guardian__isnull=True, user=user), notice=OuterRef("pk"))
     notices = Notice.objects.filter(Exists(mine), status=Notice.Status.PUBLISHED).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now)
     )
@@ -42,8 +43,10 @@ def parent_feed(user, *, child_id: int | None = None, limit: int = 50):
 
 
 def unread_count(user) -> int:
+    now = timezone.now()
     return Receipt.objects.filter(
         Q(guardian__user=user) | Q(guardian__isnull=True, user=user),
+        Q(notice__expires_at__isnull=True) | Q(notice__expires_at__gt=now),
         read_at__isnull=True,
         notice__status=Notice.Status.PUBLISHED,
     ).count()

@@ -33,3 +33,29 @@ def publish_due_notices() -> int:
         with scope(school=[notice.school_id]):
             do_publish_notice(notice, acting_user=None)
     return len(due)
+
+
+@shared_task
+def fan_out_missed() -> int:
+    """Run by celery beat every minute: a published notice whose fan-out was never enqueued (the
+    broker was down at publishing) or never finished is fanned out now. Idempotent like the task."""
+    from datetime import timedelta
+
+    from .fanout import fan_out
+    from .models import Notice
+
+    with scopes_disabled():  # reviewed: each notice is then fanned out inside its own school
+        missed = list(
+            Notice.objects.filter(
+                status=Notice.Status.PUBLISHED,
+                fanned_out_at__isnull=True,
+                published_at__lte=timezone.now() - timedelta(minutes=1),
+            )[:100]
+        )
+    for notice in missed:
+        with scope(school=[notice.school_id]):
+            fan_out(notice)
+            from delivery.actions import queue_notice_deliveries
+
+            queue_notice_deliveries(notice)
+    return len(missed)

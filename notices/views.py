@@ -183,6 +183,7 @@ def pin(request, notice_id: int):
 def edit(request, notice_id: int):
     notice = access_notice_to_manage(request, notice_id)
     form = EditForm(request.POST or None, initial={"title": notice.title, "body": notice.body_text})
+    concerns = []
     if request.method == "POST" and form.is_valid():
         try:
             actions.do_edit_notice(
@@ -190,13 +191,21 @@ def edit(request, notice_id: int):
                 editor=request.user,
                 title=form.cleaned_data["title"],
                 body_html=_body_html(form.cleaned_data["body"]),
+                guardrail_reason=form.cleaned_data.get("guardrail_reason", ""),
             )
+        except actions.GuardrailWarning as exc:
+            concerns = exc.concerns
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             messages.success(request, _("Saved. Families see that the notice was edited and what changed."))
             return redirect("notices:results", notice_id=notice.pk)
-    return render(request, "notices/edit.html", {"notice": notice, "form": form}, status=400 if form.errors else 200)
+    return render(
+        request,
+        "notices/edit.html",
+        {"notice": notice, "form": form, "concerns": concerns},
+        status=400 if form.errors or concerns else 200,
+    )
 
 
 @login_required
@@ -311,15 +320,16 @@ def _by_link(request, token: str, receipt: Receipt):
         else:
             messages.success(request, _("Thank you, the school has your reply."))
         return redirect("notices:by_link", token=token)
-    from django.utils import timezone
 
-    receipts.filter(read_at__isnull=True).update(read_at=timezone.now())
+    actions.do_mark_read(notice, None, receipts=receipts)  # a read receipt opened by link counts as done
     receipt.refresh_from_db()
-    return render(
+    response = render(
         request,
         "notices/read.html",
         {"notice": notice, "receipt": receipt, "diff": "", "attachments": [], "via_link": True},
     )
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required
@@ -342,7 +352,7 @@ def attachment(request, notice_id: int, attachment_id: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def preferences(request):
-    pref, _created = DeliveryPreference.objects.get_or_create(user=request.user)
+    pref = DeliveryPreference.objects.filter(user=request.user).first() or DeliveryPreference(user=request.user)
     form = PreferenceForm(
         request.POST or None,
         initial={"email": pref.email, "email_enabled": pref.email_enabled, "sms_enabled": pref.sms_enabled},
@@ -352,7 +362,7 @@ def preferences(request):
         if data["email_enabled"] and not data["email"]:
             form.add_error("email", _("Enter the email address to send notices to."))
         else:
-            DeliveryPreference.objects.filter(pk=pref.pk).update(**data)
+            DeliveryPreference.objects.update_or_create(user=request.user, defaults=data)
             messages.success(request, _("Saved."))
             return redirect("notices:preferences")
     return render(request, "notices/preferences.html", {"form": form}, status=400 if form.errors else 200)

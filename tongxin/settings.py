@@ -153,6 +153,7 @@ CELERY_TIMEZONE = "Asia/Shanghai"
 # celery beat: scheduled notices go out, and deliveries that failed are retried with backoff.
 CELERY_BEAT_SCHEDULE = {
     "publish-due-notices": {"task": "notices.tasks.publish_due_notices", "schedule": 60.0},
+    "fan-out-missed-notices": {"task": "notices.tasks.fan_out_missed", "schedule": 60.0},
     "send-due-deliveries": {"task": "delivery.tasks.send_due_deliveries", "schedule": 60.0},
     "purge-stale-roster-uploads": {"task": "schools.tasks.purge_stale_roster_uploads", "schedule": 24 * 3600.0},
 }

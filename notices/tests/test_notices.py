@@ -359,3 +359,121 @@ def test_results_page_query_count_does_not_grow(cast, django_assert_num_queries,
     client = cast.client(cast.ms_li)
     with django_assert_num_queries(12):
         assert client.get(f"/notices/{notice.pk}/results/").status_code == 200
+
+
+# --- from the review of notices ----------------------------------------------------------------------
+
+
+def test_guardrail_also_applies_to_families_picked_one_by_one_and_to_edits(cast):
+    client = cast.client(cast.ms_li)
+    body = "期中成绩：刘小明 98分，陈小红 65分。"
+    response = compose(
+        client, students=[cast.alice_child.pk, cast.bob_child.pk], title="成绩", body=body, action="read"
+    )
+    assert response.status_code == 400 and not Notice.objects.exists()
+    compose(client, classes=[cast.class1.pk], title="运动会", body="周五运动会。", action="read")
+    notice = notice_by("运动会")
+    response = client.post(f"/notices/{notice.pk}/edit/", {"title": "运动会", "body": body})
+    assert response.status_code == 400
+    notice.refresh_from_db()
+    assert notice.version == 1
+    client.post(f"/notices/{notice.pk}/edit/", {"title": "运动会", "body": body, "guardrail_reason": "家委会要求"})
+    notice.refresh_from_db()
+    assert notice.version == 2
+    assert AuditEntry.objects.filter(action="guardrail_override", target_id=str(notice.pk)).exists()
+
+
+def test_a_fan_out_lost_at_publishing_is_picked_up_by_the_sweeper(
+    cast, monkeypatch, django_capture_on_commit_callbacks
+):
+    import datetime as dt
+
+    from notices import tasks
+
+    def broker_down(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(tasks.fan_out_notice, "delay", broker_down)
+    response = compose(cast.client(cast.ms_li), classes=[cast.class1.pk])
+    assert response.status_code == 302  # the teacher is not shown an error page
+    notice = notice_by("春游通知")
+    assert notice.fanned_out_at is None and not Receipt.objects.exists()
+    Notice.objects.filter(pk=notice.pk).update(published_at=timezone.now() - dt.timedelta(minutes=2))
+    with scopes_disabled(), django_capture_on_commit_callbacks(execute=True):
+        assert tasks.fan_out_missed() == 1
+    assert Receipt.objects.filter(notice=notice).count() == 2
+
+
+def test_reminders_skip_a_guardian_whose_child_is_already_done(cast):
+    from delivery.sms import LocmemSmsBackend
+
+    grandpa = Guardian.objects.create(school=cast.school, name="刘爷爷", phone="13700000401")
+    StudentGuardian.objects.create(school=cast.school, student=cast.alice_child, guardian=grandpa)
+    Guardian.objects.filter(phone="13800000002").update(user=None, activated_at=None)
+    compose(cast.client(cast.ms_li), classes=[cast.class1.pk])
+    notice = notice_by("春游通知")
+    cast.client(cast.alice).post(f"/notices/{notice.pk}/")
+    cast.client(cast.ms_li).post(f"/notices/{notice.pk}/remind/")
+    assert [m.phone for m in LocmemSmsBackend.outbox] == ["13800000002"]  # not grandpa: 刘小明 is done
+
+
+def test_a_read_receipt_opened_by_link_counts_as_done(cast):
+    from delivery.channels import receipt_link_token
+
+    compose(cast.client(cast.ms_li), classes=[cast.class1.pk], action="read")
+    notice = notice_by("春游通知")
+    receipt = Receipt.objects.get(notice=notice, guardian=cast.alice_guardian)
+    response = Client().get(f"/n/{receipt_link_token(receipt.pk)}/")
+    assert response["Cache-Control"] == "private, no-store"
+    receipt.refresh_from_db()
+    assert receipt.acted_at is not None
+    assert StudentReceipt.objects.get(notice=notice, student=cast.alice_child).done_at is not None
+
+
+def test_an_expired_notice_is_gone_and_not_counted(cast):
+    compose(cast.client(cast.ms_li), classes=[cast.class1.pk])
+    notice = notice_by("春游通知")
+    Notice.objects.filter(pk=notice.pk).update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
+    parent = cast.client(cast.alice)
+    assert parent.get(f"/notices/{notice.pk}/").status_code == 404
+    from notices.queries import unread_count
+
+    assert unread_count(cast.alice) == 0
+    assert cast.client(cast.ms_li).post(f"/notices/{notice.pk}/remind/").status_code == 302
+    notice.refresh_from_db()
+    assert notice.last_reminded_at is None
+
+
+def test_staff_notices_are_in_the_staff_members_feed(cast):
+    compose(cast.client(cast.admin_zhang), all_staff="on", title="教工会议")
+    assert "教工会议" in cast.client(cast.mr_wang).get("/notices/").content.decode()
+    assert "教工会议" not in cast.client(cast.alice).get("/notices/").content.decode()
+
+
+def test_a_title_with_a_line_break_is_refused_and_exports_survive_odd_text(cast):
+    import json
+
+    response = cast.client(cast.ms_li).post(
+        "/api/v1/notices",
+        json.dumps({"title": "春游\n通知", "targets": [{"kind": "class", "class_id": cast.class1.pk}]}),
+        content_type="application/json",
+    )
+    assert response.status_code == 400
+    compose(
+        cast.client(cast.ms_li),
+        classes=[cast.class1.pk],
+        title="3/15 春游",
+        action="answer",
+        options="去\n不去",
+        allow_comment="on",
+    )
+    notice = notice_by("3/15 春游")
+    cast.client(cast.alice).post(f"/notices/{notice.pk}/", {"answer": "去", "comment": "带\x0b伞"})
+    assert cast.client(cast.ms_li).get(f"/notices/{notice.pk}/results.xlsx").status_code == 200
+
+
+def test_preferences_page_writes_nothing_when_opened(cast):
+    from delivery.models import DeliveryPreference
+
+    cast.client(cast.alice).get("/account/notifications/")
+    assert not DeliveryPreference.objects.exists()
