@@ -9,7 +9,9 @@ from .models import StaffAssignment, Student
 
 class TermForm(forms.Form):
     name = forms.CharField(label=_("Term name"), max_length=64, help_text=_("e.g. 2026—2027学年第一学期"))
-    start_date = forms.DateField(label=_("First day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    start_date = forms.DateField(
+        label=_("First day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     end_date = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     make_current = forms.BooleanField(label=_("Make this the current term"), required=False)
 
@@ -85,7 +87,9 @@ class AssignmentForm(forms.Form):
 
 class PromoteYearForm(forms.Form):
     name = forms.CharField(label=_("New term name"), max_length=64, help_text=_("e.g. 2027—2028学年第一学期"))
-    start_date = forms.DateField(label=_("First day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    start_date = forms.DateField(
+        label=_("First day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     end_date = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     confirm = forms.BooleanField(
         label=_("I understand: every class goes up a grade and the top grade graduates."), required=True
