@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import views, views_pdf
 
 app_name = "contactbook"
 urlpatterns = [
@@ -9,8 +9,10 @@ urlpatterns = [
     path("contacts/todo/", views.todo, name="todo"),
     path("classes/<int:class_id>/coverage/", views.class_coverage, name="class_coverage"),
     path("classes/<int:class_id>/contactbook.xlsx", views.export_class, name="export_class"),
+    path("classes/<int:class_id>/contactbook.pdf", views_pdf.class_pdf, name="export_class_pdf"),
     path("school/coverage/", views.school_coverage, name="school_coverage"),
     path("students/<int:student_id>/contacts/", views.student_book, name="student"),
+    path("students/<int:student_id>/contactbook.pdf", views_pdf.student_pdf, name="student_pdf"),
     path("students/<int:student_id>/care/new/", views.open_care_case, name="care_open"),
     path("care/<int:case_id>/", views.care_case, name="care_case"),
     path("family/records/", views.family_records, name="family"),

@@ -343,6 +343,12 @@ MATRIX: dict[str, Route] = {
     ),
     "contactbook:class_coverage": HEAD_OF_CLASS1,
     "contactbook:export_class": HEAD_OF_CLASS1,
+    "contactbook:export_class_pdf": HEAD_OF_CLASS1,
+    "contactbook:student_pdf": Route(
+        kwargs=lambda c: {"student_id": c.alice_child.pk},
+        allowed=("ms_li", "mr_wang", "admin_zhang"),
+        refused=("alice", "bob", "carol", "dave", "erin"),
+    ),
     "contactbook:school_coverage": ADMIN_PAGE,
     "contactbook:student": Route(
         kwargs=lambda c: {"student_id": c.alice_child.pk},

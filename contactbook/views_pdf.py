@@ -1,0 +1,81 @@
+"""The 家校联系册 as PDF (R32): one student's book for the current term, and a whole class's.
+
+Staff-only (the PDF holds the internal summaries), never any care-case content, every export written
+to the audit log like the .xlsx export. Without WeasyPrint/Pango on the server: 503 with a message.
+"""
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.views.decorators.http import require_GET
+
+from audit.actions import record as audit
+from audit.models import AuditEntry
+from core.uploads import content_disposition
+from schools.access import access_class
+from schools.models import Term
+
+from . import pdf
+from .access import access_student_to_record
+
+
+def _pdf_response(data: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(data, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition(filename, inline=False)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _unavailable() -> HttpResponse:
+    response = HttpResponse(pdf.UNAVAILABLE_MESSAGE, status=503, content_type="text/plain; charset=utf-8")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def _term_suffix(term: Term | None) -> str:
+    return f"（{term.name}）" if term else ""
+
+
+@login_required
+@require_GET
+def student_pdf(request, student_id: int):
+    """One student's contact book for the current term: the staff who may record about the student."""
+    student = access_student_to_record(request, student_id)
+    term = Term.objects.filter(school_id=student.school_id, is_current=True).first()
+    try:
+        data = pdf.render_pdf("contactbook/pdf_student.html", pdf.student_context(student, term))
+    except pdf.PdfUnavailable:
+        return _unavailable()
+    audit(
+        AuditEntry.Action.EXPORT,
+        actor=request.user,
+        school=student.school,
+        target=student,
+        summary="contact book PDF",
+        detail={"format": "pdf", "term_id": term.pk if term else None},
+        request=request,
+    )
+    class_name = student.school_class.name if student.school_class else ""
+    return _pdf_response(data, f"{class_name}{student.name}家校联系册{_term_suffix(term)}.pdf")
+
+
+@login_required
+@require_GET
+def class_pdf(request, class_id: int):
+    """The whole class's contact book: its head teacher and the school's admins."""
+    school_class = access_class(request, class_id, manage=True)
+    term = Term.objects.filter(school_id=school_class.school_id, is_current=True).first()
+    try:
+        data = pdf.render_pdf("contactbook/pdf_class.html", pdf.class_context(school_class, term))
+    except pdf.PdfUnavailable:
+        return _unavailable()
+    audit(
+        AuditEntry.Action.EXPORT,
+        actor=request.user,
+        school=school_class.school,
+        target=school_class,
+        summary="contact book PDF",
+        detail={"format": "pdf", "term_id": term.pk if term else None},
+        request=request,
+    )
+    return _pdf_response(data, f"{school_class.name}家校联系册{_term_suffix(term)}.pdf")
