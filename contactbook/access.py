@@ -73,3 +73,25 @@ def access_care_case(request, case_id: int) -> CareCase:
     if case is None or not may_see_care(roles, case.student):
         raise Http404
     return case
+
+
+def sees_internal_records_of(roles: Roles, student: Student) -> bool:
+    """The whole record (internal summaries included): head teacher, care staff, admins."""
+    return may_see_care(roles, student)
+
+
+def visible_records(roles: Roles, user, student: Student, records):
+    """A student's records as this staff member may see them: everything for the head teacher,
+    designated staff and admins; for other teachers of the class only what they wrote themselves."""
+    if sees_internal_records_of(roles, student):
+        return records
+    return records.filter(author=user)
+
+
+def access_student_for_care(request, student_id: int) -> Student:
+    """Care cases: the head teacher, designated care staff and admins, from anywhere in the school."""
+    roles = _roles(request)
+    student = Student.objects.filter(pk=student_id, status=Student.Status.ACTIVE).select_related("school_class").first()
+    if student is None or not may_see_care(roles, student):
+        raise Http404
+    return student

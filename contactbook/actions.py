@@ -105,6 +105,8 @@ def do_record_contact(
             raise ValidationError(_("You may only record contacts about students you teach."))
     if not students and school_class is None:
         raise ValidationError(_("Choose the child (or the class) the contact was about."))
+    if conversation_request is not None and conversation_request.student_id not in {s.pk for s in students}:
+        raise ValidationError(_("The record of a requested talk must be about the child the family asked about."))
     term = Term.objects.filter(school=school, is_current=True).first()
     if term is None:
         raise ValidationError(_("The school has no current term yet. An admin must create one first."))

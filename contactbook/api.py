@@ -17,6 +17,7 @@ from .access import (
     access_record,
     access_shared_record_as_family,
     access_student_to_record,
+    visible_records,
 )
 
 router = Router(tags=["contact book"])
@@ -103,7 +104,7 @@ def _contact_out(contact) -> dict:
         "visibility": contact.visibility,
         "parent_summary": contact.parent_summary,
         "follow_up_on": contact.follow_up_on,
-        "students": [link.student.name for link in contact.student_links.select_related("student")],
+        "students": [link.student.name for link in contact.student_links.all()],
         "author": contact.author.display_name,
     }
 
@@ -185,7 +186,8 @@ def class_coverage(request, class_id: int):
 @router.get("/students/{student_id}/contacts", response=list[ContactOut])
 def student_contacts(request, student_id: int):
     student = access_student_to_record(request, student_id)
-    return [_contact_out(c) for c in queries.records_of_student(student)]
+    records = visible_records(request.roles, request.user, student, queries.records_of_student(student))
+    return [_contact_out(c) for c in records]
 
 
 @router.get("/family/records", response=list[FamilyRecordOut])

@@ -90,7 +90,7 @@ def coverage(students, *, school, term: Term | None, today: datetime.date | None
             row.shortfalls.append(_("student of concern: no phone follow-up this month"))
         if rules.require_home_visit and row.home_visits == 0:
             row.shortfalls.append(_("no home visit this term"))
-        if rules.require_praise and row.contacts and row.praise == 0:
+        if rules.require_praise and row.concern and row.praise == 0:
             row.shortfalls.append(_("only concerns so far: tell the family something good too"))
         result.append(row)
     result.sort(key=lambda r: (r.contacts > 0, not r.shortfalls, r.contacts, r.student.name))
@@ -151,7 +151,7 @@ def records_of_student(student):
     return (
         ContactRecord.objects.filter(student_links__student=student)
         .select_related("author")
-        .prefetch_related("action_items", "acknowledgements__guardian")
+        .prefetch_related("action_items", "acknowledgements__guardian", "student_links__student")
         .order_by("-occurred_on", "-pk")
     )
 

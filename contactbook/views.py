@@ -1,7 +1,7 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Max, Q
+from django.db.models import F, Max, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -18,8 +18,10 @@ from .access import (
     access_care_case,
     access_record,
     access_shared_record_as_family,
+    access_student_for_care,
     access_student_to_record,
     may_see_care,
+    visible_records,
 )
 from .forms import CareCaseForm, CareReviewForm, ContactForm, ConversationForm, ReplyForm
 from .models import Acknowledgement, ActionItem, CareCase, ContactRecord, ConversationRequest
@@ -33,7 +35,7 @@ def _student_choices(request, school):
         students = students.filter(school_class_id__in=roles.taught_class_ids)
     students = students.annotate(
         last_mine=Max("contact_links__record__created_at", filter=Q(contact_links__record__author=request.user))
-    ).order_by("-last_mine", "school_class__grade", "school_class__number", "name")
+    ).order_by(F("last_mine").desc(nulls_last=True), "school_class__grade", "school_class__number", "name")
     return [(s.pk, f"{s.name}（{s.school_class.name}）") for s in students]
 
 
@@ -56,7 +58,7 @@ def new_record(request):
         conversation = ConversationRequest.objects.filter(
             pk=int(request.GET["request"]),
             status=ConversationRequest.Status.OPEN,
-            student__school_class_id__in=request.roles.taught_class_ids,
+            student__school_class_id__in=request.roles.head_class_ids,  # the head teacher's list
         ).first()
         if conversation is None:
             raise Http404
@@ -75,8 +77,10 @@ def new_record(request):
             conversation = ConversationRequest.objects.filter(
                 pk=int(request.POST["request"]),
                 status=ConversationRequest.Status.OPEN,
-                student__school_class_id__in=request.roles.taught_class_ids,
+                student__school_class_id__in=request.roles.head_class_ids,
             ).first()
+            if conversation is None:
+                raise Http404
         try:
             contact = actions.do_record_contact(
                 school,
@@ -180,7 +184,7 @@ def student_book(request, student_id: int):
         "contactbook/student.html",
         {
             "student": student,
-            "records": queries.records_of_student(student),
+            "records": visible_records(request.roles, request.user, student, queries.records_of_student(student)),
             "care_case": CareCase.objects.filter(student=student, closed_at__isnull=True).first()
             if may_see_care(request.roles, student)
             else None,
@@ -195,7 +199,9 @@ def export_class(request, class_id: int):
     school_class = access_class(request, class_id, manage=True)
     term = Term.objects.filter(school_id=school_class.school_id, is_current=True).first()
     records = (
-        ContactRecord.objects.filter(student_links__student__school_class=school_class, term=term)
+        ContactRecord.objects.filter(
+            Q(student_links__student__school_class=school_class) | Q(school_class=school_class), term=term
+        )
         .select_related("author")
         .prefetch_related("student_links__student", "action_items")
         .distinct()
@@ -288,9 +294,7 @@ def acknowledge(request, record_id: int):
 @login_required
 @require_http_methods(["GET", "POST"])
 def open_care_case(request, student_id: int):
-    student = access_student_to_record(request, student_id)
-    if not may_see_care(request.roles, student):
-        raise Http404
+    student = access_student_for_care(request, student_id)
     form = CareCaseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -323,16 +327,16 @@ def care_case(request, case_id: int):
                 return redirect("contactbook:care_case", case_id=case.pk)
         except ValidationError as exc:
             form.add_error(None, exc)
-    else:
-        # Every view of a care case is logged: who looked at which child's case, and when.
-        audit(
-            AuditEntry.Action.SENSITIVE_VIEW,
-            actor=request.user,
-            school=case.school,
-            target=case,
-            summary="care case viewed",
-            request=request,
-        )
+    # Every page that shows a care case is logged: who looked at which child's case, and when.
+    audit(
+        AuditEntry.Action.SENSITIVE_VIEW,
+        actor=request.user,
+        school=case.school,
+        target=case,
+        summary="care case viewed",
+        detail={"student_id": case.student_id},
+        request=request,
+    )
     return render(
         request,
         "contactbook/care_case.html",

@@ -15,7 +15,7 @@ from schools.access import access_class
 from schools.models import Term
 
 from . import pdf
-from .access import access_student_to_record
+from .access import access_student_for_care
 
 
 def _pdf_response(data: bytes, filename: str) -> HttpResponse:
@@ -39,8 +39,9 @@ def _term_suffix(term: Term | None) -> str:
 @login_required
 @require_GET
 def student_pdf(request, student_id: int):
-    """One student's contact book for the current term: the staff who may record about the student."""
-    student = access_student_to_record(request, student_id)
+    """One student's contact book for the current term, internal summaries included: so only for
+    the head teacher, designated care staff and admins."""
+    student = access_student_for_care(request, student_id)
     term = Term.objects.filter(school_id=student.school_id, is_current=True).first()
     try:
         data = pdf.render_pdf("contactbook/pdf_student.html", pdf.student_context(student, term))

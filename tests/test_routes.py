@@ -346,8 +346,8 @@ MATRIX: dict[str, Route] = {
     "contactbook:export_class_pdf": HEAD_OF_CLASS1,
     "contactbook:student_pdf": Route(
         kwargs=lambda c: {"student_id": c.alice_child.pk},
-        allowed=("ms_li", "mr_wang", "admin_zhang"),
-        refused=("alice", "bob", "carol", "dave", "erin"),
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "bob", "carol", "dave", "erin"),
     ),
     "contactbook:school_coverage": ADMIN_PAGE,
     "contactbook:student": Route(

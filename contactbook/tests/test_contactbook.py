@@ -224,3 +224,59 @@ def test_a_contact_before_the_term_is_refused(cast):
 def test_the_new_record_form_shows_today_in_a_date_field_browsers_accept(cast):
     page = cast.client(cast.ms_li).get("/contacts/new/").content.decode()
     assert f'value="{TODAY.isoformat()}"' in page
+
+
+def test_a_subject_teacher_sees_only_what_they_wrote_about_a_student(cast):
+    import json
+
+    record(
+        cast.client(cast.ms_li), students=[cast.alice_child.pk], summary="疑似抑郁，需关注", topics=["mental_health"]
+    )
+    record(cast.client(cast.mr_wang), students=[cast.alice_child.pk], summary="数学作业按时完成", topics=["learning"])
+    api = cast.client(cast.mr_wang).get(f"/api/v1/students/{cast.alice_child.pk}/contacts").content.decode()
+    page = cast.client(cast.mr_wang).get(f"/students/{cast.alice_child.pk}/contacts/").content.decode()
+    assert "疑似抑郁" not in api and len(json.loads(api)) == 1
+    assert page.count("/contacts/") >= 1 and "疑似抑郁" not in page
+    head = cast.client(cast.ms_li).get(f"/api/v1/students/{cast.alice_child.pk}/contacts").json()
+    assert len(head) == 2
+
+
+def test_only_the_head_teacher_handles_a_familys_request_and_only_for_that_child(cast):
+    cast.client(cast.alice).post(
+        "/family/records/", {"student": cast.alice_child.pk, "topic": "孩子被同学欺负想私下谈"}
+    )
+    req = ConversationRequest.objects.get()
+    assert cast.client(cast.mr_wang).get(f"/contacts/new/?request={req.pk}").status_code == 404
+    response = record(cast.client(cast.ms_li), students=[cast.bob_child.pk], request=req.pk)
+    assert response.status_code == 400
+    req.refresh_from_db()
+    assert req.status == "open"
+
+
+def test_every_render_of_a_care_case_is_logged(cast):
+    case = CareCase.objects.create(
+        school=cast.school, student=cast.alice_child, concern="learning", description="自伤倾向", opened_by=cast.ms_li
+    )
+    before = AuditEntry.objects.filter(action="sensitive_view").count()
+    cast.client(cast.ms_li).post(f"/care/{case.pk}/", {"form": "unknown"})
+    cast.client(cast.ms_li).post(f"/care/{case.pk}/", {"form": "review", "progress": ""})
+    assert AuditEntry.objects.filter(action="sensitive_view").count() == before + 2
+
+
+def test_designated_staff_open_a_care_case_for_any_student_of_the_school(cast):
+    StaffMember.objects.filter(user=cast.mr_wang).update(is_care_staff=True)
+    response = cast.client(cast.mr_wang).post(
+        f"/students/{cast.carol_child.pk}/care/new/", {"concern": "behaviour", "description": "课间冲突"}
+    )
+    assert response.status_code == 302 and CareCase.objects.get().student == cast.carol_child
+
+
+def test_whole_class_records_are_in_the_export(cast):
+    import io
+
+    import openpyxl
+
+    record(cast.client(cast.ms_li), whole_class=cast.class1.pk, summary="全班纪律集体引导")
+    response = cast.client(cast.ms_li).get(f"/classes/{cast.class1.pk}/contactbook.xlsx")
+    rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
+    assert any(r[4] == "全班纪律集体引导" for r in rows)
