@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import make_screenshots as ms  # noqa: E402
-from playwright.sync_api import sync_playwright  # noqa: E402
+import make_screenshots as ms
+from playwright.sync_api import sync_playwright
 
 BASE = (sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000").rstrip("/")
 ms.BASE = BASE
