@@ -24,6 +24,7 @@ def _test_settings(settings, tmp_path):
     settings.SMS_BACKEND = "delivery.sms.LocmemSmsBackend"
     settings.CELERY_TASK_ALWAYS_EAGER = True
     settings.SMS_FILE_PATH = tmp_path / "sms"
+    settings.MEDIA_ROOT = tmp_path / "media"  # attachments written by tests never reach var/
     from celery import current_app
 
     current_app.conf.task_always_eager = True

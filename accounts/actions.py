@@ -84,6 +84,9 @@ def note_failed_sign_in(identifier: str, ip: str, request=None) -> None:
 def do_sign_in(request, user: User, *, method: str) -> None:
     """Sign the user in. ``login`` gives the browser a new session key (no fixation)."""
     login(request, user, backend=BACKEND)
+    # A sign-in that proved the phone just now (a code or a one-time link) may set a new password
+    # without the old one: that is how a parent who forgot it gets back in.
+    request.session["proved_phone_at_sign_in"] = method != "password"
     ip = ratelimit.client_ip(request)
     try:
         _limit, window = _limits("login_per_identity_ip")

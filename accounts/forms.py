@@ -50,10 +50,10 @@ class SetPasswordForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def __init__(self, *args, user=None, **kwargs):
+    def __init__(self, *args, user=None, proved_phone: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.user = user
-        if user is None or not user.has_usable_password():
+        if user is None or not user.has_usable_password() or proved_phone:
             del self.fields["current_password"]  # first password after a code sign-in
 
     def clean_current_password(self):

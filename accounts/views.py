@@ -97,7 +97,11 @@ def sign_out(request):
 @login_required
 @require_http_methods(["GET", "POST"])
 def set_password(request):
-    form = SetPasswordForm(request.POST or None, user=request.user)
+    form = SetPasswordForm(
+        request.POST or None,
+        user=request.user,
+        proved_phone=bool(request.session.get("proved_phone_at_sign_in")),
+    )
     if request.method == "POST" and form.is_valid():
         try:
             actions.do_set_password(request.user, form.cleaned_data["password"], request=request)

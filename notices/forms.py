@@ -25,7 +25,7 @@ class MultipleFileField(forms.FileField):
 
 
 class NoticeForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=120)
+    title = forms.CharField(label=_("Notice title"), max_length=120)
     body = forms.CharField(
         label=_("Text"),
         required=False,
@@ -105,7 +105,7 @@ class NoticeForm(forms.Form):
 
 
 class EditForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=120)
+    title = forms.CharField(label=_("Notice title"), max_length=120)
     body = forms.CharField(label=_("Text"), required=False, widget=forms.Textarea(attrs={"rows": 8}))
     guardrail_reason = forms.CharField(label=_("Why this must go to the whole class"), required=False, max_length=500)
 

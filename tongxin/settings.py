@@ -146,6 +146,9 @@ else:
     CELERY_BROKER_URL = "memory://"
     CELERY_TASK_ALWAYS_EAGER = True
 CELERY_TASK_EAGER_PROPAGATES = True
+# No broker, no beat: run the beat schedule in-process after requests (core.middleware).
+if CELERY_TASK_ALWAYS_EAGER and not TESTING:
+    MIDDLEWARE.append("core.middleware.LocalBeatMiddleware")
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1

@@ -262,3 +262,12 @@ def test_open_redirect_is_refused(cast):
         "/accounts/login/", {"identifier": "ms_li", "password": PASSWORD, "next": "https://evil.example/"}
     )
     assert response["Location"] == "/"
+
+
+def test_a_parent_who_forgot_the_password_sets_a_new_one_after_a_code(cast):
+    client = Client()
+    request_code(client, "13800000003")
+    assert enter_code(client, "13800000003", last_code()).status_code == 302
+    response = client.post("/accounts/password/", {"password": "新的-password-1", "password2": "新的-password-1"})
+    assert response.status_code == 302
+    assert sign_in(Client(), "13800000003", "新的-password-1").status_code == 302
