@@ -279,3 +279,37 @@ def notice_recall(request, notice_id: int):
     notice = access_notice_to_manage(request, notice_id)
     actions.do_recall_notice(notice, acting_user=request.user)
     return Status(204, None)
+
+
+class EditIn(Schema):
+    title: str
+    body_html: str = ""
+    guardrail_reason: str = ""
+
+
+class PinIn(Schema):
+    pinned: bool
+
+
+@router.post("/notices/{notice_id}/edit", response={200: CreatedOut, 400: ErrorOut})
+def notice_edit(request, notice_id: int, payload: EditIn):
+    """Edit after publishing: families see that it was edited and what changed."""
+    notice = access_notice_to_manage(request, notice_id)
+    try:
+        notice = actions.do_edit_notice(
+            notice,
+            editor=request.user,
+            title=payload.title,
+            body_html=payload.body_html,
+            guardrail_reason=payload.guardrail_reason,
+        )
+    except ValidationError as exc:
+        return Status(400, _error(exc))
+    return Status(200, {"id": notice.pk, "status": notice.status})
+
+
+@router.post("/notices/{notice_id}/pin", response={204: None})
+def notice_pin(request, notice_id: int, payload: PinIn):
+    notice = access_notice_to_manage(request, notice_id)
+    actions.do_set_pinned(notice, pinned=payload.pinned)
+    return Status(204, None)

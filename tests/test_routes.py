@@ -332,6 +332,12 @@ MATRIX: dict[str, Route] = {
     "api:notice_results": Route(**{**NOTICE_MANAGER.__dict__, "api": True}),
     "api:notice_remind": Route(**{**NOTICE_MANAGER.__dict__, "api": True, "method": "post"}),
     "api:notice_recall": Route(**{**NOTICE_MANAGER.__dict__, "api": True, "method": "post"}),
+    "api:notice_edit": Route(
+        **{**NOTICE_MANAGER.__dict__, "api": True, "method": "post", "data": lambda c: {"title": "改过的通知"}}
+    ),
+    "api:notice_pin": Route(
+        **{**NOTICE_MANAGER.__dict__, "api": True, "method": "post", "data": lambda c: {"pinned": True}}
+    ),
     "contactbook:new": Route(
         allowed=("ms_li", "mr_wang", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)
     ),

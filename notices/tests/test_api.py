@@ -83,3 +83,23 @@ def test_bearer_token_clients_use_the_same_rules(cast):
         {"title": "一班通知", "targets": [{"kind": "class", "class_id": cast.class1.pk}]},
     )
     assert app.get("/api/v1/notices").json() == []  # carol's child is in class 2
+
+
+def test_edit_and_pin_through_the_api(cast):
+    teacher = cast.client(cast.ms_li)
+    notice_id = post(
+        teacher,
+        "/api/v1/notices",
+        {"title": "运动会", "body_html": "八点集合", "targets": [{"kind": "class", "class_id": cast.class1.pk}]},
+    ).json()["id"]
+    assert (
+        post(teacher, f"/api/v1/notices/{notice_id}/edit", {"title": "运动会", "body_html": "九点集合"}).status_code
+        == 200
+    )
+    assert post(teacher, f"/api/v1/notices/{notice_id}/pin", {"pinned": True}).status_code == 204
+    notice = Notice.objects.get(pk=notice_id)
+    assert notice.version == 2 and notice.pinned and "九点" in notice.body_text
+    refused = post(
+        teacher, f"/api/v1/notices/{notice_id}/edit", {"title": "成绩", "body_html": "刘小明 98分，陈小红 65分"}
+    )
+    assert refused.status_code == 400 and refused.json()["concerns"]
