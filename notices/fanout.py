@@ -6,7 +6,7 @@ travelling through Python. ``ON CONFLICT DO NOTHING`` on the unique constraints 
 idempotent: a retry, or a worker killed halfway and restarted, creates nothing twice."""
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from core.bulk import insert_select
@@ -77,17 +77,32 @@ def fan_out(notice: Notice) -> dict:
         receipt_constants = [notice.school_id, notice.pk, now, 0, "", "", "", now]
         if any(t.kind in FAMILY_KINDS for t in targets):
             students = audience_students(notice, targets)
+            # The notice row is locked and fan_out is the only writer of its receipts, so an anti-join
+            # (NOT EXISTS) sees every row a previous run committed: a retry adds only what is
+            # missing, and the unique constraints stay as the backstop. Rows go in sorted by the
+            # indexed key, so the indexes are written in order rather than at random places.
             counts["students"] = insert_select(
                 StudentReceipt._meta.db_table,
                 ["school_id", "notice_id", "student_id"],
                 [notice.school_id, notice.pk],
-                students.values("pk"),
+                students.filter(~Exists(StudentReceipt.objects.filter(notice=notice, student_id=OuterRef("pk"))))
+                .values("pk")
+                .order_by("pk"),
+                on_conflict=False,
             )
             guardians = (
-                StudentGuardian.objects.filter(student__in=students.values("pk")).values("guardian_id").distinct()
+                StudentGuardian.objects.filter(student__in=students.values("pk"))
+                .filter(~Exists(Receipt.objects.filter(notice=notice, guardian_id=OuterRef("guardian_id"))))
+                .values("guardian_id")
+                .distinct()
+                .order_by("guardian_id")
             )
             counts["receipts"] += insert_select(
-                Receipt._meta.db_table, [*RECEIPT_CONSTANT_COLUMNS, "guardian_id"], receipt_constants, guardians
+                Receipt._meta.db_table,
+                [*RECEIPT_CONSTANT_COLUMNS, "guardian_id"],
+                receipt_constants,
+                guardians,
+                on_conflict=False,
             )
         staff = audience_staff_users(notice, targets)
         if staff is not None:

@@ -4,7 +4,7 @@ recipients (pinned in the tests at two sizes)."""
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
-from schools.models import StudentGuardian
+from schools.models import Guardian, StudentGuardian
 
 from .models import Notice, Receipt, StudentReceipt
 
@@ -13,8 +13,13 @@ def parent_feed(user, *, child_id: int | None = None, limit: int = 50):
     """A family's notices across all their children: what needs action first, then the rest,
     newest first. Each notice carries ``my_read_at``, ``my_acted_at`` and ``my_answer``."""
     now = timezone.now()
-    # As a guardian (any guardian row of this user) or, for staff audiences, as a staff member.
-    mine = Receipt.objects.filter(Q(guardian__user=user) | Q(guardian__isnull=True, user=user), notice=OuterRef("pk"))
+    # As a guardian (any guardian row of this user) or, for staff audiences, as a staff member. The
+    # guardian ids are read first: an OR across a join would make PostgreSQL scan every receipt of
+    # a school-wide notice.
+    guardian_ids = list(Guardian.objects.filter(user=user).values_list("pk", flat=True))
+    mine = Receipt.objects.filter(
+        Q(guardian_id__in=guardian_ids) | Q(guardian__isnull=True, user=user), notice=OuterRef("pk")
+    )
     notices = Notice.objects.filter(Exists(mine), status=Notice.Status.PUBLISHED).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now)
     )

@@ -339,8 +339,9 @@ def _many_notices(cast, n):
 def test_feed_and_lists_query_counts_do_not_grow(cast, django_assert_num_queries, n):
     _many_notices(cast, n)
     parent = cast.client(cast.alice)
-    # session, user, roles (2 for a parent), children and their head teachers, unread badge, feed
-    with django_assert_num_queries(8):
+    # session, user, roles (2 for a parent), children and their head teachers, unread badge,
+    # the family's guardian ids, feed
+    with django_assert_num_queries(9):
         assert parent.get("/notices/").status_code == 200
     teacher = cast.client(cast.ms_li)
     # session, user, roles (3), unread badge, the list with its counts
