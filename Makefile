@@ -41,6 +41,7 @@ check: lint typecheck test
 bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/import_roster.py
 	$(BIN)/python bench/coverage.py
+	-$(BIN)/python bench/fanout.py  # exits 1 while the fan-out is below 0.8 × COPY on PostgreSQL
 	@echo "Figures and how to read them: docs/benchmarks.md"
 
 messages: $(VENV)/.installed-dev
