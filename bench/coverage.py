@@ -42,11 +42,9 @@ school differs from that of the smaller one.
 import argparse
 import os
 import re
-import shutil
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -99,51 +97,14 @@ def main(argv: list[str] | None = None) -> int:
     if not 1 <= args.classes <= 54:
         parser.error("--classes: between 1 and 54 (6 grades of at most 9 classes)")
 
-    # Everything Django reads from the environment must be set before it starts.
-    if args.postgres:
-        os.environ["DATABASE_URL"] = POSTGRES_URL
-    os.environ["DJANGO_SETTINGS_MODULE"] = "tongxin.settings"
-    os.environ["TONGXIN_TESTING"] = "1"
-    sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(HERE))  # only for this import: see the note on sys.path above
+    from harness import run_in_throwaway_database
 
-    import django
+    sys.path.remove(str(HERE))
 
-    django.setup()
-
-    from django.conf import settings
-    from django.db import connection
-    from django.test.utils import (
-        setup_databases,
-        setup_test_environment,
-        teardown_databases,
-        teardown_test_environment,
+    return run_in_throwaway_database(
+        "coverage", postgres=args.postgres, run=lambda setup_seconds: _run(args, setup_seconds)
     )
-
-    # The throwaway database: never the one DATABASE_URL names, never test_<name> (a test run of
-    # another engineer may be using it at the same moment).
-    tmpdir = None
-    test_settings = settings.DATABASES["default"].setdefault("TEST", {})
-    if connection.vendor == "sqlite":
-        tmpdir = tempfile.mkdtemp(prefix="tongxin-bench-")
-        test_settings["NAME"] = str(Path(tmpdir) / "bench.sqlite3")
-    else:
-        test_settings["NAME"] = f"tongxin_bench_coverage_{os.getpid()}"
-
-    setup_test_environment()
-    old_config = None
-    try:
-        started = time.perf_counter()
-        old_config = setup_databases(verbosity=0, interactive=False, serialized_aliases=set())
-        setup_seconds = time.perf_counter() - started
-        return _run(args, setup_seconds)
-    finally:
-        try:
-            if old_config is not None:
-                teardown_databases(old_config, verbosity=0)
-        finally:
-            teardown_test_environment()
-            if tmpdir is not None:
-                shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 @dataclass

@@ -26,11 +26,9 @@ count of the 3,000-row import differs from that of the 300-row import.
 import argparse
 import os
 import re
-import shutil
 import sqlite3
 import statistics
 import sys
-import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -82,52 +80,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verbose", action="store_true", help="list the statements of each apply_plan")
     args = parser.parse_args(argv)
 
-    # Everything Django reads from the environment must be set before it starts.
-    if args.postgres:
-        os.environ["DATABASE_URL"] = POSTGRES_URL
-    os.environ["DJANGO_SETTINGS_MODULE"] = "tongxin.settings"
-    os.environ["TONGXIN_TESTING"] = "1"
-    sys.path.insert(0, str(ROOT))
+    from harness import run_in_throwaway_database
 
-    import django
-
-    django.setup()
-
-    from django.conf import settings
-    from django.db import connection
-    from django.test.utils import (
-        setup_databases,
-        setup_test_environment,
-        teardown_databases,
-        teardown_test_environment,
+    return run_in_throwaway_database(
+        "import", postgres=args.postgres, run=lambda setup_seconds: _run(args, setup_seconds)
     )
-
-    # The throwaway database: never the one DATABASE_URL names, never test_<name> (a test run of
-    # another engineer may be using it at the same moment).
-    tmpdir = None
-    test_settings = settings.DATABASES["default"].setdefault("TEST", {})
-    if connection.vendor == "sqlite":
-        tmpdir = tempfile.mkdtemp(prefix="tongxin-bench-")
-        test_settings["NAME"] = str(Path(tmpdir) / "bench.sqlite3")
-    else:
-        test_settings["NAME"] = f"tongxin_bench_import_{os.getpid()}"
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # build_cast's users
-
-    setup_test_environment()
-    old_config = None
-    try:
-        started = time.perf_counter()
-        old_config = setup_databases(verbosity=0, interactive=False, serialized_aliases=set())
-        setup_seconds = time.perf_counter() - started
-        return _run(args, setup_seconds)
-    finally:
-        try:
-            if old_config is not None:
-                teardown_databases(old_config, verbosity=0)
-        finally:
-            teardown_test_environment()
-            if tmpdir is not None:
-                shutil.rmtree(tmpdir, ignore_errors=True)
 
 
 def _run(args, setup_seconds: float) -> int:
