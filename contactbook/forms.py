@@ -74,3 +74,11 @@ class CareReviewForm(forms.Form):
     next_review_on = forms.DateField(
         label=_("Next review"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )
+
+
+class CoverageRulesForm(forms.ModelForm):
+    class Meta:
+        from .models import CoverageRules
+
+        model = CoverageRules
+        fields = ["min_contacts_per_term", "concern_phone_per_month", "require_home_visit", "require_praise"]

@@ -11,6 +11,7 @@ urlpatterns = [
     path("classes/<int:class_id>/contactbook.xlsx", views.export_class, name="export_class"),
     path("classes/<int:class_id>/contactbook.pdf", views_pdf.class_pdf, name="export_class_pdf"),
     path("school/coverage/", views.school_coverage, name="school_coverage"),
+    path("school/coverage/rules/", views.coverage_rules, name="coverage_rules"),
     path("students/<int:student_id>/contacts/", views.student_book, name="student"),
     path("students/<int:student_id>/contactbook.pdf", views_pdf.student_pdf, name="student_pdf"),
     path("students/<int:student_id>/care/new/", views.open_care_case, name="care_open"),

@@ -23,7 +23,7 @@ from .access import (
     may_see_care,
     visible_records,
 )
-from .forms import CareCaseForm, CareReviewForm, ContactForm, ConversationForm, ReplyForm
+from .forms import CareCaseForm, CareReviewForm, ContactForm, ConversationForm, CoverageRulesForm, ReplyForm
 from .models import Acknowledgement, ActionItem, CareCase, ContactRecord, ConversationRequest
 
 
@@ -172,6 +172,32 @@ def school_coverage(request):
         request,
         "contactbook/school_coverage.html",
         {"school": school, "term": term, "classes": queries.school_overview(school, term)},
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def coverage_rules(request):
+    """The school's own rules of contact (the seeds' defaults until an admin changes them)."""
+    school = access_admin_school(request)
+    rules = queries.rules_of(school)
+    form = CoverageRulesForm(request.POST or None, instance=rules)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save(commit=False)
+        saved.school = school
+        saved.save()
+        audit(
+            AuditEntry.Action.ROLE_CHANGED,
+            actor=request.user,
+            school=school,
+            summary="coverage rules changed",
+            detail=form.cleaned_data,
+            request=request,
+        )
+        messages.success(request, _("Saved."))
+        return redirect("contactbook:school_coverage")
+    return render(
+        request, "contactbook/rules.html", {"form": form, "school": school}, status=400 if form.errors else 200
     )
 
 

@@ -356,6 +356,7 @@ MATRIX: dict[str, Route] = {
         refused=("mr_wang", "alice", "bob", "carol", "dave", "erin"),
     ),
     "contactbook:school_coverage": ADMIN_PAGE,
+    "contactbook:coverage_rules": ADMIN_PAGE,
     "contactbook:student": Route(
         kwargs=lambda c: {"student_id": c.alice_child.pk},
         allowed=("ms_li", "mr_wang", "admin_zhang"),

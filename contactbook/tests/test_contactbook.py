@@ -280,3 +280,27 @@ def test_whole_class_records_are_in_the_export(cast):
     response = cast.client(cast.ms_li).get(f"/classes/{cast.class1.pk}/contactbook.xlsx")
     rows = list(openpyxl.load_workbook(io.BytesIO(response.content)).active.iter_rows(values_only=True))
     assert any(r[4] == "全班纪律集体引导" for r in rows)
+
+
+def test_an_admin_changes_the_schools_rules_of_contact(cast):
+    from contactbook.models import CoverageRules
+    from contactbook.queries import coverage
+
+    admin = cast.client(cast.admin_zhang)
+    data = {
+        "min_contacts_per_term": 3,
+        "concern_phone_per_month": 2,
+        "require_home_visit": "on",
+        "require_praise": "on",
+    }
+    assert admin.post("/school/coverage/rules/", data).status_code == 302
+    rules = CoverageRules.objects.get(school=cast.school)
+    assert rules.min_contacts_per_term == 3 and rules.require_home_visit
+    record(cast.client(cast.ms_li), students=[cast.alice_child.pk], kind="phone", topics=["praise"])
+    rows = {
+        r.student.name: r
+        for r in coverage(Student.objects.filter(school_class=cast.class1), school=cast.school, term=cast.term)
+    }
+    assert len(rows["刘小明"].shortfalls) == 2  # 1 of 3 contacts, and no home visit
+    assert admin.post("/school/coverage/rules/", {**data, "min_contacts_per_term": -1}).status_code == 400
+    assert AuditEntry.objects.filter(summary="coverage rules changed").count() == 1
