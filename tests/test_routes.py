@@ -144,6 +144,71 @@ def _link_token(cast: Cast) -> str:
         return receipt_link_token(Receipt.objects.filter(notice_id=notice_id).order_by("pk")[0].pk)
 
 
+def _survey_pk(cast: Cast, kind: str = "survey") -> int:
+    """A survey (or collection form) the head teacher of class 1 sent to its families."""
+    import datetime
+
+    from django.utils import timezone
+    from django_scopes import scope
+
+    from notices.actions import TargetSpec
+    from notices.fanout import fan_out
+    from schools.roles import compute_roles
+    from surveys.actions import do_create_survey, do_send_survey
+
+    roles = compute_roles(cast.ms_li)
+    with scopes_disabled():
+        survey = do_create_survey(
+            cast.school,
+            author=cast.ms_li,
+            roles=roles,
+            title="午餐满意度",
+            kind=kind,
+            anonymous=kind == "survey",
+            questions=[{"kind": "rating", "text": "饭菜好吗？"}, {"kind": "file", "text": "照片", "required": False}]
+            if kind == "form"
+            else [{"kind": "rating", "text": "饭菜好吗？"}],
+        )
+        do_send_survey(
+            survey,
+            acting_user=cast.ms_li,
+            roles=roles,
+            targets=[TargetSpec("class", class_id=cast.class1.pk)],
+            closes_at=timezone.now() + datetime.timedelta(days=3),
+        )
+        with scope(school=[cast.school.pk]):
+            fan_out(survey.notice)
+        return survey.pk
+
+
+def _survey_file_kwargs(cast: Cast) -> dict:
+    from django.core.files.base import ContentFile
+
+    from surveys.models import Answer, Question, Response
+
+    survey_id = _survey_pk(cast, "form")
+    with scopes_disabled():
+        question = Question.objects.get(survey_id=survey_id, kind="file")
+        response = Response.objects.create(
+            school=cast.school, survey_id=survey_id, student=cast.alice_child, guardian=cast.alice_guardian
+        )
+        answer = Answer(school=cast.school, survey_id=survey_id, response=response, question=question, text="a.pdf")
+        answer.file.save("a.pdf", ContentFile(b"%PDF-1.4"), save=True)
+    return {"survey_id": survey_id, "answer_id": answer.pk}
+
+
+SURVEY_MANAGER = Route(
+    kwargs=lambda c: {"survey_id": _survey_pk(c)},
+    allowed=("ms_li", "admin_zhang"),
+    refused=("mr_wang", "alice", "carol", "dave", "erin"),
+)
+SURVEY_RECIPIENT = Route(
+    kwargs=lambda c: {"survey_id": _survey_pk(c)},
+    allowed=("alice", "bob"),
+    refused=("carol", "mr_wang", "dave", "erin"),
+)
+
+
 NOTICE_MANAGER = Route(
     kwargs=lambda c: {"notice_id": _notice_pk(c)},
     allowed=("ms_li", "admin_zhang"),
@@ -428,6 +493,75 @@ MATRIX: dict[str, Route] = {
         refused=("mr_wang", "alice", "bob", "dave", "erin"),
     ),
     "api:todo": Route(api=True, allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
+    "surveys:manage": Route(allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
+    "surveys:new": Route(allowed=("ms_li", "mr_wang", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
+    "surveys:evaluation": Route(
+        allowed=("ms_li", "mr_wang", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)
+    ),
+    "surveys:schedule": Route(
+        method="post",
+        data=lambda c: {"series": "eval_parents", "months": ["2026-12-01"]},
+        allowed=("admin_zhang",),
+        refused=("ms_li", "mr_wang", "alice", "erin"),
+        own_only=("dave",),
+    ),
+    "surveys:send_class_evaluation": Route(
+        method="post",
+        data=lambda c: {"class": c.class1.pk},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "carol", "dave", "erin"),
+    ),
+    "surveys:answer": SURVEY_RECIPIENT,
+    "surveys:edit": SURVEY_MANAGER,
+    "surveys:send": SURVEY_MANAGER,
+    "surveys:results": SURVEY_MANAGER,
+    "surveys:export": SURVEY_MANAGER,
+    "surveys:remind": Route(**{**SURVEY_MANAGER.__dict__, "method": "post"}),
+    "surveys:file": Route(
+        kwargs=_survey_file_kwargs,
+        allowed=("alice", "ms_li", "admin_zhang"),
+        refused=("bob", "carol", "mr_wang", "dave", "erin"),
+    ),
+    "api:survey_list": Route(api=True, allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
+    "api:survey_create": Route(
+        api=True,
+        method="post",
+        data=lambda c: {"title": "问卷", "questions": [{"kind": "rating", "text": "好吗？"}]},
+        allowed=("ms_li", "mr_wang", "admin_zhang"),
+        refused=("alice", "erin"),
+        notes="dave (school B) creates a draft in school B only: surveys/tests/test_api.py",
+    ),
+    "api:survey_send": Route(
+        **{
+            **SURVEY_MANAGER.__dict__,
+            "api": True,
+            "method": "post",
+            "data": lambda c: {"targets": [{"kind": "class", "class_id": c.class1.pk}]},
+            "allowed": (),
+            "notes": "a sent survey answers 400 to its manager (surveys/tests); others get 404",
+        }
+    ),
+    "api:survey_detail": Route(**{**SURVEY_RECIPIENT.__dict__, "api": True}),
+    "api:survey_answer": Route(
+        **{
+            **SURVEY_RECIPIENT.__dict__,
+            "api": True,
+            "method": "post",
+            "data": lambda c: {"answers": {}},
+            "allowed": (),
+            "notes": "an empty answer is a 400 for alice and bob (surveys/tests); others get 404",
+        }
+    ),
+    "api:survey_results": Route(**{**SURVEY_MANAGER.__dict__, "api": True}),
+    "api:survey_remind": Route(**{**SURVEY_MANAGER.__dict__, "api": True, "method": "post"}),
+    "api:evaluation_trend": Route(
+        api=True,
+        kwargs=lambda c: {"series": "eval_parents"},
+        allowed=("admin_zhang",),
+        refused=("ms_li", "mr_wang", "alice", "erin"),
+        own_only=("dave",),
+        notes="head teachers pass their class_id: surveys/tests/test_api.py",
+    ),
     "set_language": Route(method="post", data=lambda c: {"language": "en"}, public=True, expected_public_status=(302,)),
     "healthz": Route(public=True),
     "api_docs": Route(public=True, notes="the OpenAPI description is public; it holds no data"),

@@ -8,6 +8,7 @@ from contactbook.api import router as contactbook_router
 from core.api_auth import SessionOrToken
 from notices.api import router as notices_router
 from schools.api import router as schools_router
+from surveys.api import router as surveys_router
 
 api = NinjaAPI(
     title="Tongxin 同心 API",
@@ -22,6 +23,7 @@ api.add_router("/", accounts_router)
 api.add_router("/", schools_router)
 api.add_router("/", notices_router)
 api.add_router("/", contactbook_router)
+api.add_router("/", surveys_router)
 
 
 @api.exception_handler(Http404)

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "home",
     "notices",
     "contactbook",
+    "surveys",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,308 @@
+"""Surveys in the JSON API: the same actions, queries and access functions as the pages."""
+
+from datetime import datetime
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.http import Http404
+from ninja import Router, Schema, Status
+
+from notices.actions import TargetSpec
+from schools.access import access_staff_school
+from schools.models import SchoolClass
+
+from . import actions, queries
+from .access import access_survey_to_answer, access_survey_to_manage, form_students
+from .models import Participation, Response, Survey
+
+router = Router(tags=["surveys"])
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: dict[str, list[str]] = {}
+
+
+class QuestionIn(Schema):
+    kind: str
+    text: str
+    options: list[str] = []
+    required: bool = True
+    section: str = ""
+    help_text: str = ""
+
+
+class SurveyIn(Schema):
+    title: str
+    description: str = ""
+    kind: str = "survey"
+    anonymous: bool = True
+    questions: list[QuestionIn] = []
+    idempotency_key: str = ""
+
+
+class TargetIn(Schema):
+    kind: str
+    grade: int | None = None
+    class_id: int | None = None
+
+
+class SendIn(Schema):
+    targets: list[TargetIn]
+    opens_at: datetime | None = None
+    closes_at: datetime | None = None
+    guardrail_reason: str = ""
+
+
+class QuestionOut(Schema):
+    id: int
+    kind: str
+    text: str
+    help_text: str
+    section: str
+    required: bool
+    options: list[str]
+
+
+class SurveyOut(Schema):
+    id: int
+    title: str
+    description: str
+    kind: str
+    anonymous: bool
+    status: str
+    opens_at: datetime | None
+    closes_at: datetime | None
+    is_open: bool
+    privacy: str
+    questions: list[QuestionOut]
+    answered: bool
+    form_children: list[dict] = []
+
+
+class SurveyItem(Schema):
+    id: int
+    title: str
+    kind: str
+    anonymous: bool
+    status: str
+    audience: str
+    answered: int
+    audience_size: int
+    closes_at: datetime | None
+
+
+class AnswerIn(Schema):
+    answers: dict[str, Any]
+    student_id: int | None = None
+
+
+def _error(exc: ValidationError) -> dict:
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {}
+    detail = " ".join(exc.messages) if not errors else "Some answers need another look. / 有的回答需要再看一下。"
+    return {"detail": detail, "errors": errors}
+
+
+def _question_out(q) -> dict:
+    return {
+        "id": q.pk,
+        "kind": q.kind,
+        "text": q.text,
+        "help_text": q.help_text,
+        "section": q.section,
+        "required": q.required,
+        "options": q.options,
+    }
+
+
+@router.get("/surveys", response=list[SurveyItem])
+def survey_list(request):
+    """The surveys the staff member sent (school admins: the school's)."""
+    school = access_staff_school(request)
+    return [
+        {
+            "id": s.pk,
+            "title": s.title,
+            "kind": s.kind,
+            "anonymous": s.anonymous,
+            "status": s.status,
+            "audience": s.audience_label,
+            "answered": s.n_rows if s.kind == Survey.Kind.FORM else s.n_participations,
+            "audience_size": s.n_audience,
+            "closes_at": s.closes_at,
+        }
+        for s in queries.staff_surveys(request, school)
+    ]
+
+
+@router.post("/surveys", response={201: dict, 400: ErrorOut})
+def survey_create(request, payload: SurveyIn):
+    """A draft with its questions, all or nothing."""
+    school = access_staff_school(request)
+    try:
+        survey = actions.do_create_survey(
+            school,
+            author=request.user,
+            roles=request.roles,
+            title=payload.title,
+            description=payload.description,
+            kind=payload.kind,
+            anonymous=payload.anonymous,
+            questions=[q.dict() for q in payload.questions],
+            idempotency_key=payload.idempotency_key,
+        )
+    except ValidationError as exc:
+        return Status(400, _error(exc))
+    return Status(201, {"id": survey.pk, "status": survey.status})
+
+
+@router.post("/surveys/{survey_id}/send", response={200: dict, 400: ErrorOut})
+def survey_send(request, survey_id: int, payload: SendIn):
+    survey = access_survey_to_manage(request, survey_id)
+    try:
+        actions.do_send_survey(
+            survey,
+            acting_user=request.user,
+            roles=request.roles,
+            targets=[TargetSpec(t.kind, t.grade, t.class_id) for t in payload.targets],
+            opens_at=payload.opens_at,
+            closes_at=payload.closes_at,
+            guardrail_reason=payload.guardrail_reason,
+            request=request,
+        )
+    except ValidationError as exc:
+        return Status(400, _error(exc))
+    return {"id": survey.pk, "status": survey.status, "notice_id": survey.notice_id}
+
+
+@router.get("/surveys/{survey_id}", response=SurveyOut)
+def survey_detail(request, survey_id: int):
+    """The survey as its recipient sees it: the questions, what is kept, whether they answered."""
+    survey, receipt = access_survey_to_answer(request, survey_id)
+    children = []
+    if survey.is_form:
+        filled = set(Response.objects.filter(survey=survey).values_list("student_id", flat=True))
+        children = [
+            {"student_id": sr.student_id, "name": sr.student.name, "filled_in": sr.student_id in filled}
+            for sr in form_students(survey, receipt)
+        ]
+    return {
+        "id": survey.pk,
+        "title": survey.title,
+        "description": survey.description,
+        "kind": survey.kind,
+        "anonymous": survey.anonymous,
+        "status": survey.status,
+        "opens_at": survey.opens_at,
+        "closes_at": survey.closes_at,
+        "is_open": survey.is_open,
+        "privacy": actions.privacy_statement(survey),
+        "questions": [_question_out(q) for q in survey.questions.all()],
+        "answered": Participation.objects.filter(survey=survey, receipt=receipt).exists(),
+        "form_children": children,
+    }
+
+
+@router.post("/surveys/{survey_id}/answer", response={201: dict, 400: ErrorOut})
+def survey_answer(request, survey_id: int, payload: AnswerIn):
+    """Answers by question id: an option index, a list of them, a number, a list of row ratings
+    (matrix) or a text/date. A collection form names the child (``student_id``)."""
+    survey, receipt = access_survey_to_answer(request, survey_id)
+    try:
+        if survey.is_form:
+            student = next(
+                (sr.student for sr in form_students(survey, receipt) if sr.student_id == payload.student_id), None
+            )
+            if student is None:
+                raise Http404
+            actions.do_fill_form_row(survey, receipt, student, payload.answers)
+        else:
+            actions.do_answer(survey, receipt, payload.answers)
+    except ValidationError as exc:
+        return Status(400, _error(exc))
+    return Status(201, {"ok": True})
+
+
+def _jsonable(results: dict) -> dict:
+    return {
+        "audience": results["audience"],
+        "answered": results["answered"],
+        "answered_pct": results["answered_pct"],
+        "responses": results["responses"],
+        "hidden": results["hidden"],
+        "min_group": results["min_group"],
+        "held_back_classes": results["held_back_classes"],
+        "questions": [
+            {
+                **_question_out(item["question"]),
+                "parts": [
+                    {
+                        "row": part["row"],
+                        "label": part["label"],
+                        "mean": part.get("mean"),
+                        "nps": part.get("nps"),
+                        "options": [{"label": lbl, "count": n, "pct": pct} for lbl, n, pct in part["options"]],
+                        "by_class": [{"class": c, "mean": m} for c, m in part.get("by_class", [])],
+                        "by_grade": [{"grade": g, "mean": m} for g, m in part.get("by_grade", [])],
+                    }
+                    for part in item["parts"]
+                ],
+                "texts": item["texts"],
+            }
+            for item in results["questions"]
+        ],
+    }
+
+
+@router.get("/surveys/{survey_id}/results", response=dict)
+def survey_results(request, survey_id: int):
+    survey = access_survey_to_manage(request, survey_id)
+    out = _jsonable(queries.survey_results(survey))
+    if survey.is_form and survey.notice_id:
+        table = queries.form_table(survey)
+        out["rows"] = [
+            {
+                "student": row["student"].name,
+                "class": row["student"].school_class.name if row["student"].school_class else "",
+                "filled_in": row["response"] is not None,
+                "cells": [c["text"] for c in row["cells"]],
+            }
+            for row in table["rows"]
+        ]
+    return out
+
+
+@router.post("/surveys/{survey_id}/remind", response={200: dict, 400: ErrorOut})
+def survey_remind(request, survey_id: int):
+    survey = access_survey_to_manage(request, survey_id)
+    try:
+        count = actions.do_remind_survey(survey, acting_user=request.user)
+    except ValidationError as exc:
+        return Status(400, _error(exc))
+    return {"reminded": count}
+
+
+@router.get("/evaluations/{series}", response=dict)
+def evaluation_trend(request, series: str, class_id: int | None = None):
+    """The monthly evaluation month by month, for the school (admins) or one of the head teacher's classes."""
+    school = access_staff_school(request)
+    roles = request.roles
+    is_admin = roles.is_admin_of(school.pk)
+    if series not in (Survey.Series.EVAL_PARENTS, Survey.Series.EVAL_TEACHERS):
+        raise Http404
+    if series == Survey.Series.EVAL_TEACHERS and not is_admin:
+        raise Http404
+    if class_id is None and not is_admin:
+        raise Http404
+    if class_id is not None:
+        if not SchoolClass.objects.filter(pk=class_id, school=school).exists():
+            raise Http404
+        if not is_admin and class_id not in roles.head_class_ids:
+            raise Http404
+    trend = queries.evaluation_trend(school, series, class_id)
+    return {
+        "months": [m.isoformat() for m in trend["months"]],
+        "response_rate": [rate for _m, rate in trend["rate"]],
+        "answered": [n for _m, n in trend["answered"]],
+        "questions": [{"label": row["label"], "means": [v for _m, v in row["values"]]} for row in trend["rows"]],
+    }
