@@ -634,9 +634,10 @@ def do_schedule_evaluation(
     with transaction.atomic():
         for month in sorted(set(months)):
             month = month.replace(day=1)
-            opens, closes = month_window(month, now)
-            if closes <= now:
+            next_month = (month + datetime.timedelta(days=32)).replace(day=1)
+            if next_month <= timezone.localdate(now):
                 continue  # a month that is over cannot be asked about any more
+            opens, closes = month_window(month, now)
             survey = _copy_for_month(template, month, author=acting_user)
             do_send_survey(
                 survey, acting_user=acting_user, roles=roles, targets=targets, opens_at=opens, closes_at=closes

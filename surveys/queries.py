@@ -5,8 +5,8 @@ from collections import defaultdict
 
 from django.db.models import Avg, Count, Q
 
+from core.classnames import format_class_name
 from notices.models import Receipt, StudentReceipt
-from schools.models import SchoolClass
 
 from .models import MIN_GROUP, Answer, Participation, Question, Response, Survey
 
@@ -51,7 +51,10 @@ def survey_results(survey: Survey) -> dict:
         answered = Participation.objects.filter(survey=survey).count()
         families = audience
     group_rows = list(
-        Response.objects.filter(survey=survey).values("school_class_id", "grade").annotate(n=Count("id")).order_by()
+        Response.objects.filter(survey=survey)
+        .values("school_class_id", "grade", "school_class__number")
+        .annotate(n=Count("id"))
+        .order_by()
     )
     total = sum(r["n"] for r in group_rows)
     hidden = survey.anonymous and total < MIN_GROUP
@@ -105,7 +108,11 @@ def survey_results(survey: Survey) -> dict:
     ):
         if by_grade["response__grade"] in shown_grades:
             grade_means[(by_grade["question_id"], by_grade["row"])][by_grade["response__grade"]] = by_grade["mean"]
-    class_names = {c.pk: c.name for c in SchoolClass.objects.filter(pk__in=shown_classes)}
+    class_names = {
+        r["school_class_id"]: format_class_name(r["grade"], r["school_class__number"])
+        for r in group_rows
+        if r["school_class_id"] and r["grade"]
+    }
     out_questions = [] if hidden else [_question_result(q, counts, texts, total) for q in questions]
     for item in out_questions:
         for part in item["parts"]:

@@ -1,11 +1,14 @@
 """Building surveys for tests the way users do: through the pages and the API."""
 
 import datetime
+import itertools
 
 from django.utils import timezone
 
 from schools.models import Guardian, Student, StudentGuardian
 from surveys.models import Survey
+
+_PHONES = itertools.count(1)  # every family added in a test run gets its own phone
 
 QUESTIONS = [
     {"kind": "single", "text": "您对本月的班级通知满意吗？", "options": ["满意", "一般", "不满意"]},
@@ -53,7 +56,7 @@ def add_families(cast, school_class, n, start=0):
 
     users = []
     for i in range(start, start + n):
-        phone = f"1370000{school_class.pk:02d}{i:02d}"
+        phone = f"137{next(_PHONES):08d}"
         user = User.objects.create_user(phone, "x-horse-42", name=f"家长{i}", phone=phone)
         student = Student.objects.create(
             school=cast.school, name=f"学生{school_class.pk}-{i}", school_class=school_class
