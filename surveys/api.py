@@ -304,5 +304,8 @@ def evaluation_trend(request, series: str, class_id: int | None = None):
         "months": [m.isoformat() for m in trend["months"]],
         "response_rate": [rate for _m, rate in trend["rate"]],
         "answered": [n for _m, n in trend["answered"]],
-        "questions": [{"label": row["label"], "means": [v for _m, v in row["values"]]} for row in trend["rows"]],
+        "questions": [
+            {"label": row["label"], "group": row["group"], "means": [v for _m, v in row["values"]]}
+            for row in trend["rows"]
+        ],
     }

@@ -241,7 +241,8 @@ def evaluation_trend(school, series: str, class_id: int | None = None) -> dict:
     for q in Question.objects.filter(survey__in=surveys, kind__in=list(Question.SCALE)).order_by("position"):
         matrix_rows = list(enumerate(q.options)) if q.kind == Question.Kind.MATRIX else [(None, "")]
         for row_index, label in matrix_rows:
-            questions.setdefault((q.key, row_index), f"{q.text}{'：' + label if label else ''}")
+            # A matrix's rows are listed under the matrix's question (``group``).
+            questions.setdefault((q.key, row_index), (label or q.text, q.text if label else ""))
     groups = list(
         Response.objects.filter(survey__in=surveys)
         .values("survey_id", "school_class_id", "grade")
@@ -303,8 +304,8 @@ def evaluation_trend(school, series: str, class_id: int | None = None) -> dict:
         "rate": [(m, rate.get(m)) for m in months],
         "answered": [(m, answered[m] if class_id is None else per_class[m].get(class_id, 0)) for m in months],
         "rows": [
-            {"label": label, "values": [(m, sums.get(key, {}).get(m)) for m in months]}
-            for key, label in questions.items()
+            {"label": label, "group": group, "values": [(m, sums.get(key, {}).get(m)) for m in months]}
+            for key, (label, group) in questions.items()
         ],
     }
 
