@@ -18,6 +18,8 @@ def may_manage(request, survey: Survey) -> bool:
     roles = _roles(request)
     if roles.is_admin_of(survey.school_id):
         return True
+    if survey.status == Survey.Status.TEMPLATE:  # the school's evaluation template is the admins' alone
+        return False
     return survey.author_id == request.user.pk and roles.is_staff_of(survey.school_id)
 
 

@@ -6,6 +6,7 @@ import re
 import secrets
 from collections.abc import Mapping
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -93,6 +94,8 @@ def _check_kind(kind: str, anonymous: bool, questions: list[dict]) -> None:
     if anonymous and any(q["kind"] == Question.Kind.FILE for q in questions):
         # A photo or a document says who sent it: it cannot be part of an anonymous answer.
         raise ValidationError(_("An anonymous survey cannot ask for files."))
+    if kind != Survey.Kind.FORM and any(q["kind"] == Question.Kind.FILE for q in questions):
+        raise ValidationError(_("Files are collected with a collection form, one row per child."))
 
 
 def _store_questions(survey: Survey, specs: list[dict], start: int = 0) -> None:
@@ -250,7 +253,8 @@ def privacy_statement(survey: Survey) -> str:
 
 
 def _notice_body(survey: Survey) -> str:
-    link = reverse("surveys:answer", args=[survey.pk])
+    # Absolute: the notice's text also goes out by email, where a relative link leads nowhere.
+    link = f"{settings.SITE_URL}{reverse('surveys:answer', args=[survey.pk])}"
     action = _("Fill in the form") if survey.is_form else _("Answer the survey")
     parts = [text_to_html(survey.description)] if survey.description else []
     parts.append(f"<p>{escape(privacy_statement(survey))}</p>")
@@ -637,6 +641,14 @@ def do_schedule_evaluation(
             next_month = (month + datetime.timedelta(days=32)).replace(day=1)
             if next_month <= timezone.localdate(now):
                 continue  # a month that is over cannot be asked about any more
+            if Survey.objects.filter(
+                school=school,
+                series=series,
+                period=month,
+                status=Survey.Status.SENT,
+                notice__targets__kind__in=[t.kind for t in targets],
+            ).exists():
+                continue  # already scheduled for this audience: families are not asked twice
             opens, closes = month_window(month, now)
             survey = _copy_for_month(template, month, author=acting_user)
             do_send_survey(
@@ -644,7 +656,7 @@ def do_schedule_evaluation(
             )
             created.append(survey)
     if not created:
-        raise ValidationError(_("Those months are over: choose this month or a later one."))
+        raise ValidationError(_("Those months are over or already scheduled: choose another month."))
     return created
 
 

@@ -7,10 +7,13 @@ from .models import Question, Survey
 
 
 class SurveyForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=120)
+    title = forms.CharField(label=_("Survey title"), max_length=120)
     description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
     kind = forms.ChoiceField(
-        label=_("Kind"), choices=Survey.Kind.choices, initial=Survey.Kind.SURVEY, widget=forms.RadioSelect
+        label=_("Questionnaire or form"),
+        choices=Survey.Kind.choices,
+        initial=Survey.Kind.SURVEY,
+        widget=forms.RadioSelect,
     )
     anonymous = forms.BooleanField(
         label=_("Anonymous"),

@@ -10,7 +10,7 @@ from notices.models import Receipt, StudentReceipt
 
 from .models import MIN_GROUP, Answer, Participation, Question, Response, Survey
 
-TEXTS_SHOWN = 200  # written answers listed per question on the page; the export has them all
+TEXTS_SHOWN = 200  # written answers listed per question on the page (the export: all of them)
 
 
 def shown_groups(sizes: dict, parent_of: dict | None = None, minimum: int = MIN_GROUP) -> set:
@@ -39,7 +39,7 @@ def _pct(n: int, d: int) -> int:
     return round(100 * n / d) if d else 0
 
 
-def survey_results(survey: Survey) -> dict:
+def survey_results(survey: Survey, *, texts_limit: int | None = TEXTS_SHOWN) -> dict:
     """Counts and percentages per question, means of ratings, per-class and per-grade means where a
     group is large enough, written answers without names. Eight queries at any size."""
     questions = list(survey.questions.all())
@@ -77,7 +77,7 @@ def survey_results(survey: Survey) -> dict:
             .order_by("question_id", order)
             .values_list("question_id", "text")
         ):
-            if len(texts[qid]) < TEXTS_SHOWN:
+            if texts_limit is None or len(texts[qid]) < texts_limit:
                 texts[qid].append(text)
     # Means per class and per grade, shown only for groups large enough (and what subtraction cannot reveal).
     class_sizes = {r["school_class_id"]: r["n"] for r in group_rows if r["school_class_id"]}

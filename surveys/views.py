@@ -208,7 +208,7 @@ def export(request, survey_id: int):
     and forms: one row per answer, with names."""
     survey = access_survey_to_manage(request, survey_id)
     if survey.anonymous:
-        r = queries.survey_results(survey)
+        r = queries.survey_results(survey, texts_limit=None)
         rows = []
         for item in r["questions"]:
             q = item["question"]

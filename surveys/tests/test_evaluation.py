@@ -122,3 +122,18 @@ def test_a_month_with_fewer_than_five_answers_in_the_class_shows_no_means(cast):
 def test_a_subject_teacher_cannot_send_the_class_evaluation(cast):
     assert cast.client(cast.mr_wang).post("/surveys/evaluation/class/", {"class": cast.class1.pk}).status_code == 404
     assert not Survey.objects.filter(status="sent").exists()
+
+
+def test_scheduling_a_month_twice_sends_it_once(cast):
+    admin = cast.client(cast.admin_zhang)
+    for _ in range(2):
+        admin.post("/surveys/evaluation/schedule/", {"series": "eval_parents", "months": ["2026-12-01"]})
+    assert Survey.objects.filter(series="eval_parents", status="sent", period=datetime.date(2026, 12, 1)).count() == 1
+
+
+def test_the_schools_template_is_adjusted_by_admins_only_even_if_a_head_teacher_made_it(cast):
+    cast.client(cast.ms_li).post("/surveys/evaluation/class/", {"class": cast.class1.pk})
+    template = Survey.objects.get(series="eval_parents", status="template")
+    assert template.author == cast.ms_li
+    assert cast.client(cast.ms_li).get(f"/surveys/{template.pk}/edit/").status_code == 404
+    assert cast.client(cast.admin_zhang).get(f"/surveys/{template.pk}/edit/").status_code == 200

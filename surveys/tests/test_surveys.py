@@ -399,5 +399,11 @@ def test_an_anonymous_survey_cannot_ask_for_a_file_and_a_form_cannot_be_anonymou
         {"title": "表", "kind": "form", "anonymous": True, "questions": [FORM_QUESTIONS[0]]},
         content_type="application/json",
     )
-    assert r1.status_code == 400 and r2.status_code == 400
+    r3 = li.post(
+        "/api/v1/surveys",
+        {"title": "实名", "anonymous": False, "questions": [FORM_QUESTIONS[3]]},
+        content_type="application/json",
+    )
+    assert r1.status_code == 400 and r2.status_code == 400 and r3.status_code == 400
+    assert "收集表" in r3.json()["detail"] or "collection form" in r3.json()["detail"]
     assert not Survey.objects.exists()
