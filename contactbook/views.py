@@ -141,8 +141,12 @@ def record_detail(request, record_id: int):
 
 @login_required
 def todo(request):
+    from events.queries import todo_items  # resolutions and follow-ups that events leave
+
     school = access_staff_school(request)
-    return render(request, "contactbook/todo.html", queries.todo_for(request.user, school))
+    return render(
+        request, "contactbook/todo.html", {**queries.todo_for(request.user, school), **todo_items(request.user, school)}
+    )
 
 
 @login_required

@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 
 from accounts.api import router as accounts_router
 from contactbook.api import router as contactbook_router
+from events.api import router as events_router
 from core.api_auth import SessionOrToken
 from notices.api import router as notices_router
 from schools.api import router as schools_router
@@ -24,6 +25,7 @@ api.add_router("/", schools_router)
 api.add_router("/", notices_router)
 api.add_router("/", contactbook_router)
 api.add_router("/", surveys_router)
+api.add_router("/", events_router)
 
 
 @api.exception_handler(Http404)

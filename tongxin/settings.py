@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "notices",
     "contactbook",
     "surveys",
+    "events",
 ]
 
 MIDDLEWARE = [
@@ -160,6 +161,7 @@ CELERY_BEAT_SCHEDULE = {
     "fan-out-missed-notices": {"task": "notices.tasks.fan_out_missed", "schedule": 60.0},
     "send-due-deliveries": {"task": "delivery.tasks.send_due_deliveries", "schedule": 60.0},
     "purge-stale-roster-uploads": {"task": "schools.tasks.purge_stale_roster_uploads", "schedule": 24 * 3600.0},
+    "remind-tomorrows-events": {"task": "events.tasks.remind_tomorrows_events", "schedule": 15 * 60.0},
 }
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"

@@ -24,6 +24,7 @@ urlpatterns = [
     path("", include("notices.urls")),
     path("", include("contactbook.urls")),
     path("", include("surveys.urls")),
+    path("", include("events.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),
     path("api/docs", api_docs, name="api_docs"),

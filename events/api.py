@@ -1,0 +1,338 @@
+"""Events in the JSON API: the same actions, queries and access functions as the pages."""
+
+from datetime import datetime
+
+from django.core.exceptions import ValidationError
+from ninja import Router, Schema, Status
+
+from notices.actions import TargetSpec
+from schools.access import access_class, access_staff_school
+from schools.models import Term
+
+from . import actions, queries
+from .access import access_conference, access_event_as_invited, access_event_to_manage
+from .models import Attendance, Event, Rsvp
+
+router = Router(tags=["events"])
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class TargetIn(Schema):
+    kind: str
+    grade: int | None = None
+    class_id: int | None = None
+    student_id: int | None = None
+
+
+class EventIn(Schema):
+    kind: str = "parent_meeting"
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str = ""
+    online_link: str = ""
+    capacity: int | None = None
+    description: str = ""
+    materials: str = ""
+    speakers: str = ""
+    organiser_ids: list[int] = []
+    targets: list[TargetIn]
+    guardrail_reason: str = ""
+    idempotency_key: str = ""
+
+
+class ChangeIn(Schema):
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str = ""
+    online_link: str = ""
+    capacity: int | None = None
+    description: str = ""
+    materials: str = ""
+    speakers: str = ""
+
+
+class EventItem(Schema):
+    id: int
+    kind: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    status: str
+    audience: str
+    invited: int
+    coming: int
+    came: int
+
+
+class RsvpIn(Schema):
+    answer: str
+    people: int = 1
+    note: str = ""
+
+
+class CodeIn(Schema):
+    code: str
+
+
+class MinutesIn(Schema):
+    minutes: str
+    resolutions: list[dict] = []
+
+
+class ReflectionIn(Schema):
+    text: str
+
+
+class BookingIn(Schema):
+    slot_id: int
+    student_ids: list[int] = []
+    note: str = ""
+
+
+def _error(exc: ValidationError) -> dict:
+    return {"detail": " ".join(exc.messages)}
+
+
+def _fields(payload, kind: str) -> actions.EventFields:
+    return actions.EventFields(
+        kind=kind,
+        title=payload.title,
+        starts_at=payload.starts_at,
+        ends_at=payload.ends_at,
+        place=payload.place,
+        online_link=payload.online_link,
+        capacity=payload.capacity,
+        description=payload.description,
+        materials=payload.materials,
+        speakers=payload.speakers,
+    )
+
+
+@router.get("/events", response=list[EventItem])
+def event_list(request, past: bool = False):
+    school = access_staff_school(request)
+    return [
+        {
+            "id": e.pk,
+            "kind": e.kind,
+            "title": e.title,
+            "starts_at": e.starts_at,
+            "ends_at": e.ends_at,
+            "place": e.place or e.online_link,
+            "status": e.status,
+            "audience": e.audience_label,
+            "invited": e.n_invited,
+            "coming": e.n_coming,
+            "came": e.n_came,
+        }
+        for e in queries.school_events(request, school, past=past)
+    ]
+
+
+@router.post("/events", response={201: dict, 400: ErrorOut})
+def event_create(request, payload: EventIn):
+    """Create the event and invite its audience (the invitation is a notice)."""
+    school = access_staff_school(request)
+    try:
+        event = actions.do_create_event(
+            school,
+            author=request.user,
+            roles=request.roles,
+            fields=_fields(payload, payload.kind),
+            targets=[TargetSpec(t.kind, t.grade, t.class_id, t.student_id) for t in payload.targets],
+            organiser_ids=payload.organiser_ids,
+            guardrail_reason=payload.guardrail_reason,
+            idempotency_key=payload.idempotency_key,
+            request=request,
+        )
+    except ValidationError as exc:
+        return Status(400, _error(exc))
+    return Status(201, {"id": event.pk, "notice_id": event.notice_id})
+
+
+@router.post("/events/{event_id}/change", response={200: dict, 400: ErrorOut})
+def event_change(request, event_id: int, payload: ChangeIn):
+    event = access_event_to_manage(request, event_id)
+    try:
+        actions.do_change_event(event, editor=request.user, fields=_fields(payload, event.kind))
+    except ValidationError as exc:
+        return Status(400, _error(exc))
+    return {"id": event.pk}
+
+
+@router.post("/events/{event_id}/cancel", response=dict)
+def event_cancel(request, event_id: int):
+    event = access_event_to_manage(request, event_id)
+    actions.do_cancel_event(event, acting_user=request.user)
+    return {"id": event.pk, "status": Event.Status.CANCELLED}
+
+
+@router.get("/events/{event_id}/attendance", response=dict)
+def event_attendance(request, event_id: int):
+    """Every invited family with its children, reply and sign-in."""
+    event = access_event_to_manage(request, event_id)
+    sheet = queries.attendance_sheet(event)
+    return {
+        "invited": sheet["invited"],
+        "coming": sheet["coming"],
+        "came": sheet["came"],
+        "late": sheet["late"],
+        "absent": sheet["absent"],
+        "families": [
+            {
+                "receipt_id": row["receipt"].pk,
+                "guardian": row["receipt"].guardian.name,
+                "children": [c.name for c in row["children"]],
+                "classes": row["class_names"],
+                "rsvp": row["rsvp"].answer if row["rsvp"] else None,
+                "people": row["rsvp"].people if row["rsvp"] else 0,
+                "attendance": row["attendance"].status if row["attendance"] else None,
+            }
+            for row in sheet["rows"]
+        ],
+    }
+
+
+@router.post("/events/{event_id}/checkin", response={200: dict, 400: ErrorOut})
+def event_checkin(request, event_id: int, payload: CodeIn):
+    event = access_event_to_manage(request, event_id)
+    try:
+        row = actions.do_check_in_by_code(event, payload.code, acting_user=request.user)
+    except ValidationError as exc:
+        return Status(400, _error(exc))
+    return {"receipt_id": row.receipt_id, "status": row.status}
+
+
+@router.post("/events/{event_id}/minutes", response={200: dict, 400: ErrorOut})
+def event_minutes(request, event_id: int, payload: MinutesIn):
+    """``resolutions``: ``[{"text": …, "owner_id": <staff user id>, "due_on": "2026-12-20"}]``."""
+    import datetime as dt
+
+    event = access_event_to_manage(request, event_id)
+    try:
+        specs = []
+        for r in payload.resolutions:
+            due = r.get("due_on")
+            try:
+                due_on = dt.date.fromisoformat(due) if due else None
+            except (TypeError, ValueError):
+                raise ValidationError("due_on: YYYY-MM-DD") from None
+            specs.append(
+                actions.ResolutionSpec(text=str(r.get("text", "")), owner_id=int(r.get("owner_id") or 0), due_on=due_on)
+            )
+        actions.do_publish_minutes(
+            event,
+            acting_user=request.user,
+            roles=request.roles,
+            minutes=payload.minutes,
+            resolutions=specs,
+            request=request,
+        )
+    except ValidationError as exc:
+        return Status(400, _error(exc))
+    return {"id": event.pk, "follow_ups": event.follow_ups.count()}
+
+
+@router.get("/events/{event_id}/invitation", response=dict)
+def event_invitation(request, event_id: int):
+    """The invited family's view: the event, the children the reply covers, its reply and its code."""
+    event, receipt = access_event_as_invited(request, event_id)
+    rsvp = Rsvp.objects.filter(event=event, receipt=receipt).first()
+    attendance = Attendance.objects.filter(event=event, receipt=receipt).first()
+    return {
+        "id": event.pk,
+        "kind": event.kind,
+        "title": event.title,
+        "starts_at": event.starts_at,
+        "ends_at": event.ends_at,
+        "place": event.place,
+        "online_link": event.online_link,
+        "status": event.status,
+        "rsvp": {"answer": rsvp.answer, "people": rsvp.people} if rsvp else None,
+        "sign_in_code": actions.family_code(event, receipt.pk),
+        "attendance": attendance.status if attendance else None,
+        "minutes": event.minutes if event.minutes_published_at else "",
+    }
+
+
+@router.post("/events/{event_id}/rsvp", response={200: dict, 400: ErrorOut})
+def event_rsvp(request, event_id: int, payload: RsvpIn):
+    event, receipt = access_event_as_invited(request, event_id)
+    try:
+        rsvp = actions.do_rsvp(event, receipt, answer=payload.answer, people=payload.people, note=payload.note)
+    except ValidationError as exc:
+        return Status(400, _error(exc))
+    return {"answer": rsvp.answer, "people": rsvp.people}
+
+
+@router.post("/events/{event_id}/reflection", response={200: dict, 400: ErrorOut})
+def event_reflection(request, event_id: int, payload: ReflectionIn):
+    event, receipt = access_event_as_invited(request, event_id)
+    try:
+        reflection = actions.do_submit_reflection(event, receipt, payload.text)
+    except ValidationError as exc:
+        return Status(400, _error(exc))
+    return {"id": reflection.pk}
+
+
+@router.get("/classes/{class_id}/parent-school", response=dict)
+def class_parent_school(request, class_id: int):
+    school_class = access_class(request, class_id, manage=True)
+    term = Term.objects.filter(school_id=school_class.school_id, is_current=True).first()
+    r = queries.parent_school_attendance(school_class, term)
+    return {
+        "rule": r["rule"],
+        "sessions_held": r["held"],
+        "students": [
+            {"id": row["student"].pk, "name": row["student"].name, "sessions": row["sessions"]} for row in r["rows"]
+        ],
+        "not_yet": [s.name for s in r["missing"]],
+    }
+
+
+@router.post("/conferences/{conference_id}/book", response={200: dict, 400: ErrorOut})
+def conference_book(request, conference_id: int, payload: BookingIn):
+    conference, receipt = access_conference(request, conference_id)
+    if receipt is None:
+        return Status(400, {"detail": "Teachers do not book their own times. / 老师无需预约自己的时间。"})
+    try:
+        booking = actions.do_book(
+            conference, receipt, slot_id=payload.slot_id, student_ids=payload.student_ids, note=payload.note
+        )
+    except ValidationError as exc:
+        return Status(400, _error(exc))
+    return {"slot_id": booking.slot_id, "starts_at": booking.slot.starts_at}
+
+
+@router.get("/calendar", response=list[dict])
+def my_calendar(request):
+    items = queries.calendar_items(request.user)
+    out = [
+        {
+            "type": "event",
+            "id": e.pk,
+            "title": e.title,
+            "starts_at": e.starts_at,
+            "ends_at": e.ends_at,
+            "status": e.status,
+        }
+        for e in items["events"]
+    ]
+    out += [
+        {
+            "type": "conference",
+            "id": b.slot.day_id,
+            "title": b.slot.day.title,
+            "starts_at": b.slot.starts_at,
+            "ends_at": b.slot.ends_at,
+            "status": "booked",
+        }
+        for b in items["bookings"]
+    ]
+    return sorted(out, key=lambda item: item["starts_at"])

@@ -1,0 +1,108 @@
+import uuid
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import Event, Rsvp
+
+DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class EventForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=Event.Kind.choices)
+    title = forms.CharField(label=_("Title"), max_length=120)
+    starts_at = forms.DateTimeField(label=_("Starts"), widget=DATETIME)
+    ends_at = forms.DateTimeField(label=_("Ends"), widget=DATETIME)
+    place = forms.CharField(label=_("Place"), max_length=200, required=False)
+    online_link = forms.URLField(label=_("Online link"), required=False, assume_scheme="https")
+    capacity = forms.IntegerField(label=_("Capacity (families)"), required=False, min_value=1)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    materials = forms.CharField(label=_("Materials"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    speakers = forms.CharField(
+        label=_("Speakers"),
+        max_length=300,
+        required=False,
+        help_text=_("Teachers, experts or parents, e.g. 刘爱丽（家长）."),
+    )
+    organisers = forms.TypedMultipleChoiceField(
+        label=_("Organisers"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    classes = forms.TypedMultipleChoiceField(
+        label=_("Classes"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    students = forms.TypedMultipleChoiceField(
+        label=_("Or only these students' families"),
+        coerce=int,
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
+    grades = forms.TypedMultipleChoiceField(
+        label=_("Grades"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    whole_school = forms.BooleanField(label=_("The whole school"), required=False)
+    all_staff = forms.BooleanField(label=_("All staff"), required=False)
+    guardrail_reason = forms.CharField(label=_("Why this must go to the whole class"), required=False, max_length=500)
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(
+        self, *args, class_choices=(), student_choices=(), grade_choices=(), staff_choices=(), is_admin=False, **kwargs
+    ):
+        super().__init__(*args, **kwargs)
+        self.fields["classes"].choices = list(class_choices)
+        self.fields["students"].choices = list(student_choices)
+        self.fields["grades"].choices = list(grade_choices)
+        self.fields["organisers"].choices = list(staff_choices)
+        if not is_admin:
+            for name in ("grades", "whole_school", "all_staff"):
+                del self.fields[name]
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+
+
+class ChangeForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=120)
+    starts_at = forms.DateTimeField(label=_("Starts"), widget=DATETIME)
+    ends_at = forms.DateTimeField(label=_("Ends"), widget=DATETIME)
+    place = forms.CharField(label=_("Place"), max_length=200, required=False)
+    online_link = forms.URLField(label=_("Online link"), required=False, assume_scheme="https")
+    capacity = forms.IntegerField(label=_("Capacity (families)"), required=False, min_value=1)
+    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    materials = forms.CharField(label=_("Materials"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    speakers = forms.CharField(label=_("Speakers"), max_length=300, required=False)
+
+
+class RsvpForm(forms.Form):
+    answer = forms.ChoiceField(label=_("Will you come?"), choices=Rsvp.Answer.choices, widget=forms.RadioSelect)
+    people = forms.IntegerField(label=_("How many people"), min_value=1, max_value=6, initial=1)
+    note = forms.CharField(label=_("Note for the teacher"), max_length=200, required=False)
+
+
+class MinutesForm(forms.Form):
+    minutes = forms.CharField(label=_("What was presented"), widget=forms.Textarea(attrs={"rows": 8}))
+    resolutions = forms.CharField(
+        label=_("Resolutions"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One per line: what | owner's name | deadline, e.g. 成立班级读书会 | 李老师 | 2026-12-20"),
+    )
+
+
+class ConferenceForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=120, initial=_("Individual parent conferences"))
+    school_class = forms.TypedChoiceField(label=_("Class"), coerce=int)
+    day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
+    start = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))
+    end = forms.TimeField(label=_("To"), widget=forms.TimeInput(attrs={"type": "time"}))
+    slot_minutes = forms.IntegerField(label=_("Minutes per family"), initial=15, min_value=5, max_value=120)
+    break_minutes = forms.IntegerField(
+        label=_("Break between families (minutes)"), initial=5, min_value=0, max_value=60
+    )
+    place = forms.CharField(label=_("Place"), max_length=200, required=False)
+    teachers = forms.TypedMultipleChoiceField(
+        label=_("Other teachers taking part"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, class_choices=(), staff_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["school_class"].choices = list(class_choices)
+        self.fields["teachers"].choices = list(staff_choices)
