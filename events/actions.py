@@ -96,24 +96,23 @@ def _when(event) -> str:
 
 def invitation_html(event: Event) -> str:
     """The invitation's text: when, where, what to bring, and the link to answer."""
-    link = f"{settings.SITE_URL}{reverse('events:invitation', args=[event.pk])}"  # absolute: it goes by email too
-    lines = [
-        f"<p><strong>{escape(_('When'))}：</strong>{escape(_when(event))}</p>",
-    ]
+    # Absolute: the same text goes out by email.
+    link = f"{settings.SITE_URL}{reverse('events:invitation', args=[event.pk])}"
+    when, where, online = _("When"), _("Where"), _("Online")
+    speakers, materials, reply = _("Speakers"), _("Materials"), _("Reply, and your sign-in code")
+    lines = [f"<p><strong>{escape(when)}：</strong>{escape(_when(event))}</p>"]
     if event.place:
-        lines.append(f"<p><strong>{escape(_('Where'))}：</strong>{escape(event.place)}</p>")
+        lines.append(f"<p><strong>{escape(where)}：</strong>{escape(event.place)}</p>")
     if event.online_link:
-        lines.append(
-            f"<p><strong>{escape(_('Online'))}：</strong>"
-            f'<a href="{escape(event.online_link)}">{escape(event.online_link)}</a></p>'
-        )
+        url = escape(event.online_link)
+        lines.append(f'<p><strong>{escape(online)}：</strong><a href="{url}">{url}</a></p>')
     if event.speakers:
-        lines.append(f"<p><strong>{escape(_('Speakers'))}：</strong>{escape(event.speakers)}</p>")
+        lines.append(f"<p><strong>{escape(speakers)}：</strong>{escape(event.speakers)}</p>")
     if event.description:
         lines.append(text_to_html(event.description))
     if event.materials:
-        lines.append(f"<p><strong>{escape(_('Materials'))}：</strong></p>" + text_to_html(event.materials))
-    lines.append(f'<p><a href="{link}">{escape(_("Reply, and your sign-in code"))}</a></p>')
+        lines.append(f"<p><strong>{escape(materials)}：</strong></p>" + text_to_html(event.materials))
+    lines.append(f'<p><a href="{link}">{escape(reply)}</a></p>')
     return "".join(lines)
 
 
@@ -237,7 +236,8 @@ def do_cancel_event(event: Event, *, acting_user, reason: str = "") -> None:
     locked.status, locked.cancelled_at = Event.Status.CANCELLED, timezone.now()
     locked.save(update_fields=["status", "cancelled_at"])
     if locked.notice is not None:
-        body = f"<p><strong>{escape(_('This event is cancelled.'))}</strong> {escape(reason.strip()[:300])}</p>"
+        cancelled = _("This event is cancelled.")
+        body = f"<p><strong>{escape(cancelled)}</strong> {escape(reason.strip()[:300])}</p>"
         do_edit_notice(
             locked.notice,
             editor=acting_user,
@@ -480,7 +480,7 @@ def do_publish_minutes(
             locked.school,
             author=acting_user,
             roles=roles,
-            title=_("Minutes: %(t)s") % {"t": locked.title},
+            title=_("Meeting minutes: %(t)s") % {"t": locked.title},
             body_html=text_to_html(minutes.strip())
             + "".join(f"<p>· {escape(s.text.strip())}</p>" for s in resolutions),
             action=Notice.Action.READ,
@@ -589,13 +589,14 @@ def do_create_conference_day(
         conference.teachers.set(teachers)
         Slot.objects.bulk_create([Slot(school=school, day=conference, starts_at=a, ends_at=b) for a, b in slots])
         link = f"{settings.SITE_URL}{reverse('events:conference', args=[conference.pk])}"
+        book = _("Book a time")
         conference.notice = do_create_notice(
             school,
             author=author,
             roles=roles,
             title=conference.title,
             body_html=f"<p>{escape(_when_slots(slots))} {escape(conference.place)}</p>"
-            f'<p><a href="{link}">{escape(_("Book a time"))}</a></p>',
+            f'<p><a href="{link}">{escape(book)}</a></p>',
             action=Notice.Action.READ,
             deadline=first,
             targets=[TargetSpec("class", class_id=klass.pk)],

@@ -9,8 +9,8 @@ DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%
 
 
 class EventForm(forms.Form):
-    kind = forms.ChoiceField(label=_("Kind"), choices=Event.Kind.choices)
-    title = forms.CharField(label=_("Title"), max_length=120)
+    kind = forms.ChoiceField(label=_("Kind of event"), choices=Event.Kind.choices)
+    title = forms.CharField(label=_("Event title"), max_length=120)
     starts_at = forms.DateTimeField(label=_("Starts"), widget=DATETIME)
     ends_at = forms.DateTimeField(label=_("Ends"), widget=DATETIME)
     place = forms.CharField(label=_("Place"), max_length=200, required=False)
@@ -60,7 +60,7 @@ class EventForm(forms.Form):
 
 
 class ChangeForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=120)
+    title = forms.CharField(label=_("Event title"), max_length=120)
     starts_at = forms.DateTimeField(label=_("Starts"), widget=DATETIME)
     ends_at = forms.DateTimeField(label=_("Ends"), widget=DATETIME)
     place = forms.CharField(label=_("Place"), max_length=200, required=False)
@@ -88,11 +88,11 @@ class MinutesForm(forms.Form):
 
 
 class ConferenceForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=120, initial=_("Individual parent conferences"))
+    title = forms.CharField(label=_("Event title"), max_length=120, initial=_("Individual parent conferences"))
     school_class = forms.TypedChoiceField(label=_("Class"), coerce=int)
     day = forms.DateField(label=_("Day"), widget=forms.DateInput(attrs={"type": "date"}))
-    start = forms.TimeField(label=_("From"), widget=forms.TimeInput(attrs={"type": "time"}))
-    end = forms.TimeField(label=_("To"), widget=forms.TimeInput(attrs={"type": "time"}))
+    start = forms.TimeField(label=_("First family at"), widget=forms.TimeInput(attrs={"type": "time"}))
+    end = forms.TimeField(label=_("Last family leaves by"), widget=forms.TimeInput(attrs={"type": "time"}))
     slot_minutes = forms.IntegerField(label=_("Minutes per family"), initial=15, min_value=5, max_value=120)
     break_minutes = forms.IntegerField(
         label=_("Break between families (minutes)"), initial=5, min_value=0, max_value=60

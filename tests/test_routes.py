@@ -209,6 +209,115 @@ SURVEY_RECIPIENT = Route(
 )
 
 
+def _event_pk(cast: Cast, kind: str = "parent_meeting", started: bool = False) -> int:
+    """A parent meeting of class 1 that its head teacher created (started: it began a minute ago)."""
+    import datetime
+
+    from django.utils import timezone
+    from django_scopes import scope
+
+    from events.actions import EventFields, do_create_event
+    from events.models import Event
+    from notices.actions import TargetSpec
+    from notices.fanout import fan_out
+    from schools.roles import compute_roles
+
+    starts = timezone.now() + datetime.timedelta(days=1)
+    with scopes_disabled():
+        event = do_create_event(
+            cast.school,
+            author=cast.ms_li,
+            roles=compute_roles(cast.ms_li),
+            fields=EventFields(
+                kind=kind, title="家长会", starts_at=starts, ends_at=starts + datetime.timedelta(hours=2), place="教室"
+            ),
+            targets=[TargetSpec("class", class_id=cast.class1.pk)],
+        )
+        with scope(school=[cast.school.pk]):
+            fan_out(event.notice)
+        if started:
+            now = timezone.now() - datetime.timedelta(minutes=1)
+            Event.objects.filter(pk=event.pk).update(starts_at=now, ends_at=now + datetime.timedelta(hours=2))
+        return event.pk
+
+
+def _reflection_pk(cast: Cast) -> int:
+    from events.models import Reflection
+    from notices.models import Receipt
+
+    event_id = _event_pk(cast, "parent_school", started=True)
+    with scopes_disabled():
+        receipt = Receipt.objects.get(notice__event__pk=event_id, guardian=cast.alice_guardian)
+        return Reflection.objects.create(school=cast.school, event_id=event_id, receipt=receipt, text="很有收获").pk
+
+
+def _follow_up_pk(cast: Cast) -> int:
+    from events.models import FollowUp
+
+    event_id = _event_pk(cast, started=True)
+    with scopes_disabled():
+        return FollowUp.objects.create(
+            school=cast.school, event_id=event_id, student=cast.bob_child, owner=cast.ms_li
+        ).pk
+
+
+def _resolution_pk(cast: Cast) -> int:
+    from events.models import Resolution
+
+    event_id = _event_pk(cast, started=True)
+    with scopes_disabled():
+        return Resolution.objects.create(school=cast.school, event_id=event_id, text="成立读书会", owner=cast.ms_li).pk
+
+
+def _conference_pk(cast: Cast) -> int:
+    import datetime
+
+    from django.utils import timezone
+    from django_scopes import scope
+
+    from events.actions import do_create_conference_day
+    from notices.fanout import fan_out
+    from schools.roles import compute_roles
+
+    with scopes_disabled():
+        day = do_create_conference_day(
+            cast.school,
+            author=cast.ms_li,
+            roles=compute_roles(cast.ms_li),
+            title="个别面谈",
+            place="办公室",
+            class_id=cast.class1.pk,
+            day=timezone.localdate() + datetime.timedelta(days=3),
+            start=datetime.time(14, 0),
+            end=datetime.time(15, 0),
+            slot_minutes=15,
+            break_minutes=5,
+            teacher_ids=[],
+        )
+        with scope(school=[cast.school.pk]):
+            fan_out(day.notice)
+        return day.pk
+
+
+def _feed_token(cast: Cast) -> str:
+    from events.actions import calendar_feed
+
+    with scopes_disabled():
+        return calendar_feed(cast.alice).token
+
+
+EVENT_MANAGER = Route(
+    kwargs=lambda c: {"event_id": _event_pk(c)},
+    allowed=("ms_li", "admin_zhang"),
+    refused=("mr_wang", "alice", "carol", "dave", "erin"),
+)
+EVENT_INVITED = Route(
+    kwargs=lambda c: {"event_id": _event_pk(c)},
+    allowed=("alice", "bob"),
+    refused=("carol", "mr_wang", "dave", "erin"),
+)
+
+
 NOTICE_MANAGER = Route(
     kwargs=lambda c: {"notice_id": _notice_pk(c)},
     allowed=("ms_li", "admin_zhang"),
@@ -562,6 +671,137 @@ MATRIX: dict[str, Route] = {
         own_only=("dave",),
         notes="head teachers pass their class_id: surveys/tests/test_api.py",
     ),
+    "events:list": Route(allowed=("ms_li", "mr_wang", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
+    "events:new": Route(allowed=("ms_li", "mr_wang", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
+    "events:manage": EVENT_MANAGER,
+    "events:cancel": Route(**{**EVENT_MANAGER.__dict__, "method": "post"}),
+    "events:attendance": EVENT_MANAGER,
+    "events:checkin": EVENT_MANAGER,
+    "events:screen": EVENT_MANAGER,
+    "events:minutes": EVENT_MANAGER,
+    "events:reflections": EVENT_MANAGER,
+    "events:here": Route(
+        kwargs=lambda c: {"event_id": _event_pk(c), "code": "12345678"},
+        allowed=("alice", "bob"),
+        refused=("carol", "mr_wang", "dave", "erin"),
+    ),
+    "events:invitation": EVENT_INVITED,
+    "events:ics": Route(
+        kwargs=lambda c: {"event_id": _event_pk(c)},
+        allowed=("alice", "bob", "ms_li", "admin_zhang"),
+        refused=("carol", "mr_wang", "dave", "erin"),
+    ),
+    "events:comment": Route(
+        method="post",
+        kwargs=lambda c: {"reflection_id": _reflection_pk(c)},
+        data=lambda c: {"comment": "写得好"},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "bob", "carol", "dave", "erin"),
+    ),
+    "events:follow_up_done": Route(
+        method="post",
+        kwargs=lambda c: {"follow_up_id": _follow_up_pk(c)},
+        allowed=("ms_li",),
+        refused=("admin_zhang", "mr_wang", "alice", "dave", "erin"),
+        notes="only the follow-up's owner closes it",
+    ),
+    "events:resolution_done": Route(
+        method="post",
+        kwargs=lambda c: {"resolution_id": _resolution_pk(c)},
+        allowed=("ms_li",),
+        refused=("admin_zhang", "mr_wang", "alice", "dave", "erin"),
+        notes="only the resolution's owner closes it",
+    ),
+    "events:parent_school": HEAD_OF_CLASS1,
+    "events:conference_new": Route(
+        allowed=("ms_li", "mr_wang", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)
+    ),
+    "events:conference": Route(
+        kwargs=lambda c: {"conference_id": _conference_pk(c)},
+        allowed=("ms_li", "admin_zhang", "alice", "bob"),
+        refused=("mr_wang", "carol", "dave", "erin"),
+    ),
+    "events:calendar": Route(allowed=("alice", "ms_li"), own_only=("dave", "erin")),
+    "events:calendar_revoke": Route(method="post", allowed=("alice", "ms_li"), own_only=("dave", "erin")),
+    "events:feed": Route(
+        public=True,
+        kwargs=lambda c: {"token": _feed_token(c)},
+        notes="the secret token is the key; revoked and unknown tokens: events/tests/test_calendar.py",
+    ),
+    "api:event_list": Route(api=True, allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
+    "api:event_create": Route(
+        api=True,
+        method="post",
+        data=lambda c: {
+            "title": "家长会",
+            "starts_at": "2030-01-10T19:00:00+08:00",
+            "ends_at": "2030-01-10T21:00:00+08:00",
+            "place": "教室",
+            "targets": [{"kind": "class", "class_id": c.class1.pk}],
+        },
+        allowed=("ms_li", "admin_zhang"),
+        refused=("alice", "erin"),
+        notes="dave (school B) may not invite school A's class: 400, events/tests/test_events.py",
+    ),
+    "api:event_change": Route(
+        **{
+            **EVENT_MANAGER.__dict__,
+            "api": True,
+            "method": "post",
+            "data": lambda c: {
+                "title": "家长会（改）",
+                "starts_at": "2030-01-10T19:00:00+08:00",
+                "ends_at": "2030-01-10T21:00:00+08:00",
+                "place": "礼堂",
+            },
+        }
+    ),
+    "api:event_cancel": Route(**{**EVENT_MANAGER.__dict__, "api": True, "method": "post"}),
+    "api:event_attendance": Route(**{**EVENT_MANAGER.__dict__, "api": True}),
+    "api:event_checkin": Route(
+        **{
+            **EVENT_MANAGER.__dict__,
+            "api": True,
+            "method": "post",
+            "data": lambda c: {"code": "1-000000"},
+            "allowed": (),
+            "notes": "a wrong code is a 400 for the managers (events/tests); others get 404",
+        }
+    ),
+    "api:event_minutes": Route(
+        **{
+            **EVENT_MANAGER.__dict__,
+            "api": True,
+            "method": "post",
+            "data": lambda c: {"minutes": ""},
+            "allowed": (),
+            "notes": "empty minutes are a 400 for the managers (events/tests); others get 404",
+        }
+    ),
+    "api:event_invitation": Route(**{**EVENT_INVITED.__dict__, "api": True}),
+    "api:event_rsvp": Route(
+        **{**EVENT_INVITED.__dict__, "api": True, "method": "post", "data": lambda c: {"answer": "yes"}}
+    ),
+    "api:event_reflection": Route(
+        **{
+            **EVENT_INVITED.__dict__,
+            "api": True,
+            "method": "post",
+            "data": lambda c: {"text": "收获很多"},
+            "allowed": (),
+            "notes": "a parent meeting takes no reflection: 400 for alice and bob (events/tests); others get 404",
+        }
+    ),
+    "api:class_parent_school": Route(**{**HEAD_OF_CLASS1.__dict__, "api": True}),
+    "api:conference_book": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"conference_id": _conference_pk(c)},
+        data=lambda c: {"slot_id": 0},
+        refused=("mr_wang", "carol", "dave", "erin"),
+        notes="booking: events/tests/test_conferences.py; a wrong slot is a 400 for families",
+    ),
+    "api:my_calendar": Route(api=True, allowed=("alice", "ms_li"), own_only=("dave", "erin")),
     "set_language": Route(method="post", data=lambda c: {"language": "en"}, public=True, expected_public_status=(302,)),
     "healthz": Route(public=True),
     "api_docs": Route(public=True, notes="the OpenAPI description is public; it holds no data"),
