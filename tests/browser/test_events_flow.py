@@ -110,4 +110,3 @@ def test_head_teacher_invites_a_parent_replies_is_signed_in_minutes_and_the_abse
     assert "刘小明" not in absent.inner_text()
     assert "整理家长建议" in page.locator("main section[aria-labelledby=h-resolutions]").inner_text()
     axe_check(page, label="to-do with follow-ups")
-    browser.close()

@@ -97,4 +97,3 @@ def test_head_teacher_sends_the_monthly_evaluation_two_parents_answer_results_st
     assert "希望多开几次家长开放日" not in text
     export_link = page.locator(f"main a[href='/surveys/{survey.pk}/results.xlsx']")
     assert export_link.count() == 1
-    browser.close()
