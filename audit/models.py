@@ -34,6 +34,8 @@ class AuditEntry(models.Model):
         GUARDRAIL_OVERRIDE = "guardrail_override", _("sent despite a guardrail warning")
         NOTICE_RECALLED = "notice_recalled", _("notice recalled")
         NOTICE_REMINDED = "notice_reminded", _("families reminded")
+        CHAT_REMOVED = "chat_removed", _("chat message removed")
+        CHAT_MUTED = "chat_muted", _("chat member muted or unmuted")
 
     # Sign-ins are not about one school, so school may be empty; school admins see their school's.
     school = models.ForeignKey("schools.School", on_delete=models.PROTECT, null=True, blank=True)

@@ -4,6 +4,7 @@ from django_scopes.exceptions import ScopeError
 from ninja import NinjaAPI
 
 from accounts.api import router as accounts_router
+from chat.api import router as chat_router
 from contactbook.api import router as contactbook_router
 from events.api import router as events_router
 from core.api_auth import SessionOrToken
@@ -26,6 +27,7 @@ api.add_router("/", notices_router)
 api.add_router("/", contactbook_router)
 api.add_router("/", surveys_router)
 api.add_router("/", events_router)
+api.add_router("/", chat_router)
 
 
 @api.exception_handler(Http404)

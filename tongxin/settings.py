@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "contactbook",
     "surveys",
     "events",
+    "chat",
 ]
 
 MIDDLEWARE = [

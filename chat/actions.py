@@ -1,0 +1,390 @@
+"""Every write of chat: send (with the guardrails, Q&A, quiet hours and idempotency), recall,
+remove, mute, pin, mode, read positions, and starting conversations."""
+
+import datetime
+import re
+import secrets
+
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.actions import record
+from audit.models import AuditEntry
+from core.guardrails import check_class_message, summary
+from core.uploads import UploadRefused, check_upload, safe_filename, strip_image_metadata
+from notices.actions import GuardrailWarning
+from schools.models import SchoolClass, StaffMember, Student
+
+from .access import FAMILY, STAFF, can_moderate, member_role
+from .models import MAX_BODY, RECALL_WITHIN, ChatSettings, Conversation, Message, Participant, QuietHours
+
+MAX_FILE_BYTES = 20 * 1024 * 1024
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def class_group(school_class: SchoolClass) -> Conversation:
+    """The class's group, made the first time anyone opens it."""
+    group = Conversation.objects.filter(kind=Conversation.Kind.CLASS, school_class=school_class).first()
+    if group is not None:
+        return group
+    try:
+        with transaction.atomic():
+            return Conversation.objects.create(
+                school_id=school_class.school_id,
+                kind=Conversation.Kind.CLASS,
+                school_class=school_class,
+                title=school_class.name,
+            )
+    except IntegrityError:  # opened by two people at once
+        return Conversation.objects.get(kind=Conversation.Kind.CLASS, school_class=school_class)
+
+
+def private_conversation(staff_user, student: Student) -> Conversation:
+    """The conversation between this staff member and the family of this child."""
+    existing = Conversation.objects.filter(
+        kind=Conversation.Kind.PRIVATE,
+        student=student,
+        participants__user=staff_user,
+        participants__is_member=True,
+        participants__left_at__isnull=True,
+    ).first()
+    if existing is not None:
+        return existing
+    with transaction.atomic():
+        conversation = Conversation.objects.create(
+            school_id=student.school_id,
+            kind=Conversation.Kind.PRIVATE,
+            student=student,
+            title=student.name,
+            created_by=staff_user,
+        )
+        Participant.objects.create(
+            school_id=student.school_id, conversation=conversation, user=staff_user, is_member=True
+        )
+    return conversation
+
+
+def staff_group(school, *, title: str, creator, member_ids: list[int]) -> Conversation:
+    title = (title or "").strip()
+    if not title or len(title) > 80:
+        raise ValidationError(_("Give the group a name of at most 80 characters."))
+    members = set(
+        StaffMember.objects.filter(school=school, is_active=True, user_id__in=[creator.pk, *member_ids]).values_list(
+            "user_id", flat=True
+        )
+    )
+    with transaction.atomic():
+        conversation = Conversation.objects.create(
+            school=school,
+            kind=Conversation.Kind.STAFF,
+            title=title[:80],
+            created_by=creator,
+            mode=Conversation.Mode.OPEN,
+        )
+        Participant.objects.bulk_create(
+            [Participant(school=school, conversation=conversation, user_id=u, is_member=True) for u in members]
+        )
+    return conversation
+
+
+# --- sending -----------------------------------------------------------------------------------------
+
+
+def _clean_body(body: str) -> str:
+    body = _CONTROL.sub("", (body or "").replace("\r\n", "\n")).strip()
+    if len(body) > MAX_BODY:
+        raise ValidationError(_("A message is at most %(n)d characters.") % {"n": MAX_BODY})
+    return body
+
+
+def _check_file(upload) -> tuple[bytes, str, str, str]:
+    data = upload.read(MAX_FILE_BYTES + 1)
+    try:
+        kind = check_upload(data, upload.name, max_bytes=MAX_FILE_BYTES, allowed_kinds=("image", "pdf", "office"))
+        if kind.is_image:
+            data = strip_image_metadata(data)
+    except UploadRefused as exc:
+        raise ValidationError(str(exc)) from None
+    return data, safe_filename(upload.name), kind.mime, kind.extension
+
+
+def _guardrails(conversation: Conversation, body: str) -> list:
+    if conversation.kind != Conversation.Kind.CLASS or not body:
+        return []
+    names = Student.objects.filter(school_class_id=conversation.school_class_id, status="active").values_list(
+        "name", flat=True
+    )
+    return check_class_message(body, student_names=list(names))
+
+
+def in_quiet_hours(hours: QuietHours | None, at: datetime.datetime) -> bool:
+    if hours is None or not hours.enabled:
+        return False
+    now = timezone.localtime(at).time()
+    if hours.starts <= hours.ends:
+        return hours.starts <= now < hours.ends
+    return now >= hours.starts or now < hours.ends
+
+
+def quiet_hours_of(school_id: int, user_id: int) -> QuietHours:
+    """A teacher's quiet hours: their own, or the default 21:00–07:00 until they change it."""
+    return QuietHours.objects.filter(school_id=school_id, user_id=user_id).first() or QuietHours(
+        school_id=school_id, user_id=user_id
+    )
+
+
+def do_send(
+    conversation: Conversation,
+    sender,
+    *,
+    body: str = "",
+    quote_id: int | None = None,
+    question_id: int | None = None,
+    upload=None,
+    client_key: str = "",
+    guardrail_reason: str = "",
+) -> tuple[Message, list[Message]]:
+    """Store a message (the database first; the socket only tells the others). Returns the message
+    and any automatic reply it caused. The same ``client_key`` twice returns the first message."""
+    role = member_role(sender, conversation)
+    if role is None:
+        raise ValidationError(_("You are no longer a member of this conversation."))
+    client_key = (client_key or "")[:64]
+    if client_key:
+        existing = Message.objects.filter(conversation=conversation, sender=sender, client_key=client_key).first()
+        if existing is not None:
+            existing.duplicate = True  # type: ignore[attr-defined]  # the caller tells nobody twice
+            return existing, []
+    body = _clean_body(body)
+    if not body and upload is None:
+        raise ValidationError(_("Write a message or choose a file."))
+    me = Participant.objects.filter(conversation=conversation, user=sender).first()
+    if me is not None and me.muted:
+        raise ValidationError(_("The head teacher has muted you in this group: %(r)s") % {"r": me.muted_reason})
+    kind, visible = Message.Kind.TEXT, True
+    question = None
+    if conversation.kind == Conversation.Kind.CLASS and role == FAMILY:
+        if conversation.mode == Conversation.Mode.NOTICE_FIRST:
+            raise ValidationError(_("In this group only teachers post; write to the teacher privately instead."))
+        if conversation.mode == Conversation.Mode.QA:
+            kind, visible = Message.Kind.QUESTION, False
+    if question_id:
+        question = Message.objects.filter(pk=question_id, conversation=conversation, kind=Message.Kind.QUESTION).first()
+        if question is None or role != STAFF:
+            raise ValidationError(_("Only teachers answer questions."))
+        kind = Message.Kind.ANSWER
+    quote = Message.objects.filter(pk=quote_id, conversation=conversation).first() if quote_id else None
+    if quote_id and (quote is None or (not quote.visible_to_all and role != STAFF and quote.sender_id != sender.pk)):
+        raise ValidationError(_("The quoted message is not in this conversation."))
+    concerns = _guardrails(conversation, body)
+    if concerns and not guardrail_reason.strip():
+        raise GuardrailWarning(concerns)
+    file_parts = _check_file(upload) if upload is not None else None
+    now = timezone.now()
+    quiet = False
+    auto_replies: list[Message] = []
+    try:
+        with transaction.atomic():
+            message = Message(
+                school_id=conversation.school_id,
+                conversation=conversation,
+                sender=sender,
+                kind=kind,
+                body=body,
+                quote=quote,
+                question=question,
+                visible_to_all=visible,
+                client_key=client_key,
+                guardrail_reason=guardrail_reason.strip()[:500] if concerns else "",
+            )
+            if file_parts is not None:
+                data, name, mime, extension = file_parts
+                message.file_name, message.file_mime, message.file_size = name, mime, len(data)
+                message.file.save(f"{secrets.token_hex(16)}.{extension}", ContentFile(data), save=False)
+            if conversation.kind == Conversation.Kind.PRIVATE and role == FAMILY:
+                quiet, auto_replies = _quiet_hours(conversation, message, now)
+            message.quiet = quiet
+            message.save()
+            if question is not None:
+                Message.objects.filter(pk=question.pk).update(visible_to_all=True, answered_at=now)
+            for reply in auto_replies:
+                reply.save()
+            if concerns:
+                record(
+                    AuditEntry.Action.GUARDRAIL_OVERRIDE,
+                    actor=sender,
+                    school=conversation.school,
+                    target=message,
+                    summary=summary(concerns)[:255],
+                    detail={"reason": guardrail_reason.strip()[:500], "chat": conversation.pk},
+                )
+            mark_read(conversation, sender, message.pk)
+    except IntegrityError:
+        existing = Message.objects.filter(conversation=conversation, sender=sender, client_key=client_key).first()
+        if not client_key or existing is None:
+            raise
+        existing.duplicate = True  # type: ignore[attr-defined]
+        return existing, []
+    return message, auto_replies
+
+
+def _quiet_hours(conversation: Conversation, message: Message, now) -> tuple[bool, list[Message]]:
+    """A family writes to a teacher in their quiet hours: the message waits quietly, and the family
+    is told once that evening when it will be read, and where to call if it is urgent."""
+    staff = list(
+        Participant.objects.filter(conversation=conversation, is_member=True, left_at__isnull=True).values_list(
+            "user_id", flat=True
+        )
+    )
+    resting = [u for u in staff if in_quiet_hours(quiet_hours_of(conversation.school_id, u), now)]
+    if not resting:
+        return False, []
+    hours = quiet_hours_of(conversation.school_id, resting[0])
+    since = now - datetime.timedelta(hours=12)
+    told = Message.objects.filter(
+        conversation=conversation, kind=Message.Kind.AUTO_REPLY, created_at__gte=since
+    ).exists()
+    if told:
+        return True, []
+    settings_row = ChatSettings.objects.filter(school_id=conversation.school_id).first()
+    phone = settings_row.office_phone if settings_row else ""
+    text = _("The teacher is resting now and will read your message after %(t)s.") % {"t": hours.ends.strftime("%H:%M")}
+    if phone:
+        text += " " + _("If it is urgent, please call the school: %(p)s.") % {"p": phone}
+    else:
+        text += " " + _("If it is urgent, please call the school office.")
+    reply = Message(
+        school_id=conversation.school_id,
+        conversation=conversation,
+        sender_id=resting[0],
+        kind=Message.Kind.AUTO_REPLY,
+        body=text,
+    )
+    return True, [reply]
+
+
+# --- changing messages -------------------------------------------------------------------------------
+
+
+def do_recall(message: Message, user) -> Message:
+    if message.sender_id != user.pk:
+        raise ValidationError(_("You can recall only your own messages."))
+    if timezone.now() - message.created_at > RECALL_WITHIN:
+        raise ValidationError(_("A message can be recalled within 2 minutes of sending."))
+    Message.objects.filter(pk=message.pk, recalled_at__isnull=True).update(recalled_at=timezone.now())
+    message.refresh_from_db()
+    return message
+
+
+def do_remove(message: Message, moderator, *, reason: str) -> Message:
+    """The head teacher or an admin removes a message from the group; the school's record keeps it,
+    with who removed it and why."""
+    if not can_moderate(moderator, message.conversation):
+        raise ValidationError(_("Only the head teacher or a school admin can remove messages."))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Say why the message is removed."))
+    Message.objects.filter(pk=message.pk, removed_at__isnull=True).update(
+        removed_at=timezone.now(), removed_by=moderator, removed_reason=reason[:300]
+    )
+    record(
+        AuditEntry.Action.CHAT_REMOVED,
+        actor=moderator,
+        school=message.conversation.school,
+        target=message,
+        summary=reason[:255],
+        detail={"conversation": message.conversation_id},
+    )
+    message.refresh_from_db()
+    return message
+
+
+def do_mute(conversation: Conversation, moderator, *, user_id: int, muted: bool, reason: str = "") -> None:
+    if not can_moderate(moderator, conversation):
+        raise ValidationError(_("Only the head teacher or a school admin can mute members."))
+    reason = (reason or "").strip()
+    if muted and not reason:
+        raise ValidationError(_("Say why the member is muted."))
+    Participant.objects.update_or_create(
+        conversation=conversation,
+        user_id=user_id,
+        defaults={"muted": muted, "muted_reason": reason[:300] if muted else ""},
+        create_defaults={"school_id": conversation.school_id, "muted": muted, "muted_reason": reason[:300]},
+    )
+    record(
+        AuditEntry.Action.CHAT_MUTED,
+        actor=moderator,
+        school=conversation.school,
+        target=conversation,
+        summary=reason[:255],
+        detail={"user": user_id, "muted": muted},
+    )
+
+
+def do_set_mode(conversation: Conversation, moderator, mode: str) -> None:
+    if conversation.kind != Conversation.Kind.CLASS or not can_moderate(moderator, conversation):
+        raise ValidationError(_("Only the head teacher or a school admin can change the group's mode."))
+    if mode not in Conversation.Mode.values:
+        raise ValidationError(_("Choose a mode."))
+    Conversation.objects.filter(pk=conversation.pk).update(mode=mode)
+
+
+def do_pin(conversation: Conversation, moderator, message_id: int | None) -> None:
+    """Pin an announcement to the top of the group (None: unpin)."""
+    if not can_moderate(moderator, conversation):
+        raise ValidationError(_("Only the head teacher or a school admin can pin messages."))
+    if (
+        message_id is not None
+        and not Message.objects.filter(
+            pk=message_id,
+            conversation=conversation,
+            visible_to_all=True,
+            removed_at__isnull=True,
+            recalled_at__isnull=True,
+        ).exists()
+    ):
+        raise ValidationError(_("The message is not in this conversation."))
+    Conversation.objects.filter(pk=conversation.pk).update(pinned_id=message_id)
+
+
+def mark_read(conversation: Conversation, user, up_to_id: int) -> None:
+    """The read position only moves forward: one row per member, not one per message."""
+    row, created = Participant.objects.get_or_create(
+        conversation=conversation, user=user, defaults={"school_id": conversation.school_id, "last_read_id": up_to_id}
+    )
+    if not created and row.last_read_id < up_to_id:
+        Participant.objects.filter(pk=row.pk, last_read_id__lt=up_to_id).update(last_read_id=up_to_id)
+
+
+def do_set_hide_read(conversation: Conversation, user, hide: bool) -> None:
+    Participant.objects.update_or_create(
+        conversation=conversation,
+        user=user,
+        defaults={"hide_read": hide},
+        create_defaults={"school_id": conversation.school_id, "hide_read": hide},
+    )
+
+
+def do_leave(conversation: Conversation, user) -> None:
+    if conversation.kind == Conversation.Kind.CLASS:
+        raise ValidationError(_("A class group follows the roster: it cannot be left."))
+    Participant.objects.filter(conversation=conversation, user=user, is_member=True).update(left_at=timezone.now())
+
+
+def do_set_quiet_hours(school, user, *, enabled: bool, starts: datetime.time, ends: datetime.time) -> QuietHours:
+    if starts == ends:
+        raise ValidationError(_("Quiet hours need a start and a different end."))
+    row, _created = QuietHours.objects.update_or_create(
+        school=school,
+        user=user,
+        defaults={"enabled": enabled, "starts": starts, "ends": ends},
+    )
+    return row
+
+
+def latest_id(conversation: Conversation) -> int:
+    return Message.objects.filter(conversation=conversation).aggregate(m=Max("id"))["m"] or 0

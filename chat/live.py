@@ -1,0 +1,61 @@
+"""The fast path: what a socket receives about a message, and telling a conversation's sockets
+after the message is stored."""
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from .models import Message
+
+
+def group_name(conversation_id: int) -> str:
+    return f"chat-{conversation_id}"
+
+
+def payload(message: Message) -> dict:
+    """A message as members see it; a recalled or removed one says so, without its text."""
+    gone = ""
+    if message.removed_at is not None:
+        gone = _("removed by the teacher")
+    elif message.recalled_at is not None:
+        gone = _("recalled")
+    quote = message.quote if message.quote_id else None
+    return {
+        "id": message.pk,
+        "conversation": message.conversation_id,
+        "sender": message.sender_id,
+        "sender_name": message.sender.display_name,
+        "kind": message.kind,
+        "body": "" if gone else message.body,
+        "gone": gone,
+        "quote": {
+            "id": quote.pk,
+            "sender_name": quote.sender.display_name,
+            "body": "" if quote.is_gone else quote.body[:80],
+        }
+        if quote is not None
+        else None,
+        "question": message.question_id,
+        "visible_to_all": message.visible_to_all,
+        "file": {
+            "name": message.file_name,
+            "url": reverse("chat:file", args=[message.conversation_id, message.pk]),
+            "image": message.file_mime.startswith("image/"),
+        }
+        if message.file and not gone
+        else None,
+        "created_at": message.created_at.isoformat(),
+        "quiet": message.quiet,
+    }
+
+
+def broadcast(message: Message, kind: str = "message") -> None:
+    """Tell every open socket of the conversation (each re-checks its member's right to see it)."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    async_to_sync(layer.group_send)(
+        group_name(message.conversation_id),
+        {"type": "chat.message", "event": kind, "message": payload(message), "sender": message.sender_id},
+    )

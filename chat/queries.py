@@ -1,0 +1,151 @@
+"""Reading chat: a user's conversations with unread counts, a conversation's history as one member
+sees it, search, and the school's record for export. Fixed numbers of queries."""
+
+from django.db.models import Count, Q
+
+from schools.models import SchoolClass, StaffAssignment, StaffMember, Student, StudentGuardian
+
+from .access import STAFF
+from .actions import class_group
+from .models import Conversation, Message, Participant
+
+PAGE = 50
+
+
+def visible_to(user, role: str) -> Q:
+    """What a member sees: staff everything; a family what is shown to all, and its own questions."""
+    if role == STAFF:
+        return Q()
+    return Q(visible_to_all=True) | Q(sender=user)
+
+
+def my_conversations(user, school) -> list[Conversation]:
+    """The class groups of the user's classes (taught, or their children's), the private
+    conversations about their children or with them as staff, and their staff groups; each with
+    ``unread`` and ``role``."""
+    is_admin = StaffMember.objects.filter(school=school, user=user, is_active=True, is_school_admin=True).exists()
+    taught = set(
+        StaffAssignment.objects.filter(
+            school=school, staff__user=user, term__is_current=True, staff__is_active=True
+        ).values_list("school_class_id", flat=True)
+    )
+    children = set(
+        StudentGuardian.objects.filter(
+            school=school, guardian__user=user, student__status=Student.Status.ACTIVE
+        ).values_list("student_id", "student__school_class_id")
+    )
+    child_ids = {s for s, _c in children}
+    family_classes = {c for _s, c in children if c}
+    class_ids = taught | family_classes
+    if is_admin:
+        class_ids |= set(
+            SchoolClass.objects.filter(school=school, graduated_at__isnull=True).values_list("pk", flat=True)
+        )
+    existing = set(
+        Conversation.objects.filter(kind=Conversation.Kind.CLASS, school_class_id__in=class_ids).values_list(
+            "school_class_id", flat=True
+        )
+    )
+    for klass in SchoolClass.objects.filter(pk__in=class_ids - existing):
+        class_group(klass)  # once per class, the first time anyone lists it
+    conversations = list(
+        Conversation.objects.filter(school=school)
+        .filter(
+            Q(kind=Conversation.Kind.CLASS, school_class_id__in=class_ids)
+            | Q(kind=Conversation.Kind.PRIVATE, student_id__in=child_ids)
+            | Q(participants__user=user, participants__is_member=True, participants__left_at__isnull=True)
+        )
+        .select_related("school_class", "student")
+        .distinct()
+    )
+    last_read = dict(
+        Participant.objects.filter(user=user, conversation__in=conversations).values_list(
+            "conversation_id", "last_read_id"
+        )
+    )
+    member_rows = set(
+        Participant.objects.filter(user=user, is_member=True, left_at__isnull=True).values_list(
+            "conversation_id", flat=True
+        )
+    )
+    staff_side = {
+        c.pk
+        for c in conversations
+        if (c.kind == Conversation.Kind.CLASS and (is_admin or c.school_class_id in taught)) or c.pk in member_rows
+    }
+    # One COUNT … GROUP BY over all of them: after my read position, not mine, and visible to me.
+    unseen = Q(pk__in=[])
+    for c in conversations:
+        part = Q(conversation_id=c.pk, id__gt=last_read.get(c.pk, 0))
+        if c.pk not in staff_side:
+            part &= Q(visible_to_all=True)
+        unseen |= part
+    unread = (
+        dict(
+            Message.objects.filter(unseen)
+            .exclude(sender=user)
+            .filter(removed_at__isnull=True, recalled_at__isnull=True)
+            .values("conversation_id")
+            .annotate(n=Count("id"))
+            .values_list("conversation_id", "n")
+        )
+        if conversations
+        else {}
+    )
+    for c in conversations:
+        c.role = "staff" if c.pk in staff_side else "family"  # type: ignore[attr-defined]
+        c.unread = unread.get(c.pk, 0)  # type: ignore[attr-defined]
+    order: dict[str, int] = {Conversation.Kind.CLASS: 0, Conversation.Kind.PRIVATE: 1, Conversation.Kind.STAFF: 2}
+    conversations.sort(key=lambda c: (-c.unread, order[c.kind], c.title))  # type: ignore[attr-defined]
+    return conversations
+
+
+def history(
+    conversation: Conversation, user, role: str, *, after: int = 0, before: int | None = None, limit: int = PAGE
+):
+    """Messages as this member sees them, oldest first: the last ``limit`` before ``before``, or
+    everything after ``after`` (a reconnecting client catching up)."""
+    messages = (
+        Message.objects.filter(conversation=conversation)
+        .filter(visible_to(user, role))
+        .select_related("sender", "quote__sender", "removed_by")
+    )
+    if after:
+        return list(messages.filter(id__gt=after).order_by("id")[:500])
+    if before:
+        messages = messages.filter(id__lt=before)
+    return list(reversed(messages.order_by("-id")[:limit]))
+
+
+def search(user, school, text: str) -> list[Message]:
+    text = (text or "").strip()
+    if not text:
+        return []
+    conversations = my_conversations(user, school)
+    staff_ids = [c.pk for c in conversations if c.role == STAFF]  # type: ignore[attr-defined]
+    family_ids = [c.pk for c in conversations if c.role != STAFF]  # type: ignore[attr-defined]
+    return list(
+        Message.objects.filter(body__icontains=text, removed_at__isnull=True, recalled_at__isnull=True)
+        .filter(
+            Q(conversation_id__in=staff_ids)
+            | Q(conversation_id__in=family_ids) & (Q(visible_to_all=True) | Q(sender=user))
+        )
+        .select_related("sender", "conversation")
+        .order_by("-id")[:100]
+    )
+
+
+def read_by(conversation: Conversation, message: Message) -> int:
+    """How many members have read up to this message (those who hide their read status do not count)."""
+    return (
+        Participant.objects.filter(conversation=conversation, last_read_id__gte=message.pk, hide_read=False)
+        .exclude(user=message.sender)
+        .count()
+    )
+
+
+def record_rows(conversation: Conversation) -> list[Message]:
+    """The school's record: every message, with recalls and removals and who removed what and why."""
+    return list(
+        Message.objects.filter(conversation=conversation).select_related("sender", "removed_by", "quote").order_by("id")
+    )

@@ -1,0 +1,344 @@
+import uuid
+
+from django.contrib import messages as flash
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import FileResponse, Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from core.uploads import content_disposition
+from core.xlsx import workbook_bytes, xlsx_response
+from notices.actions import GuardrailWarning
+from schools.access import access_staff_school, access_student
+from schools.models import StaffMember
+
+from . import actions, queries
+from .access import STAFF, access_conversation, can_moderate
+from .live import broadcast
+from .models import RECALL_WITHIN, ChatSettings, Conversation, Message, Participant
+
+
+def _school(request):
+    """The school whose conversations are listed: the staff member's, or the family's first child's."""
+    roles = request.roles
+    school_id = next(iter(roles.staff), None) or next(iter(sorted(roles.child_school_ids)), None)
+    if school_id is None:
+        raise Http404
+    from schools.models import School
+
+    return School.objects.get(pk=school_id)
+
+
+def _conversation(request, conversation_id: int):
+    return access_conversation(request.user, conversation_id)
+
+
+@login_required
+@require_GET
+def conversation_list(request):
+    school = _school(request)
+    conversations = queries.my_conversations(request.user, school)
+    is_staff = request.roles.is_staff_of(school.pk)
+    return render(
+        request,
+        "chat/list.html",
+        {"conversations": conversations, "is_staff": is_staff, "q": request.GET.get("q", "")},
+    )
+
+
+@login_required
+@require_GET
+def search(request):
+    school = _school(request)
+    text = request.GET.get("q", "")
+    return render(request, "chat/search.html", {"results": queries.search(request.user, school, text), "q": text})
+
+
+def _after_send(message: Message, replies: list[Message]) -> None:
+    if getattr(message, "duplicate", False):
+        return  # a double tap: the others were told the first time
+
+    def tell():
+        broadcast(message)
+        for reply in replies:
+            broadcast(reply)
+        if message.kind == Message.Kind.ANSWER and message.question_id:
+            broadcast(Message.objects.select_related("sender").get(pk=message.question_id), kind="answered")
+
+    transaction.on_commit(tell)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def conversation(request, conversation_id: int):
+    conversation, role = _conversation(request, conversation_id)
+    concerns = []
+    draft = ""
+    if request.method == "POST":
+        draft = request.POST.get("body", "")
+        try:
+            with transaction.atomic():
+                message, replies = actions.do_send(
+                    conversation,
+                    request.user,
+                    body=draft,
+                    quote_id=int(request.POST["quote"]) if request.POST.get("quote", "").isdigit() else None,
+                    question_id=int(request.POST["question"]) if request.POST.get("question", "").isdigit() else None,
+                    upload=request.FILES.get("file"),
+                    client_key=request.POST.get("client_key", ""),
+                    guardrail_reason=request.POST.get("guardrail_reason", ""),
+                )
+                _after_send(message, replies)
+        except GuardrailWarning as exc:
+            concerns = exc.concerns
+        except ValidationError as exc:
+            flash.error(request, " ".join(exc.messages))
+        else:
+            return redirect("chat:conversation", conversation_id=conversation.pk)
+    history = queries.history(conversation, request.user, role)
+    now = timezone.now()
+    for m in history:
+        m.recallable = not m.is_gone and now - m.created_at < RECALL_WITHIN  # type: ignore[attr-defined]
+    if history:
+        actions.mark_read(conversation, request.user, history[-1].pk)
+    pinned = None
+    if conversation.pinned_id:
+        pinned = Message.objects.filter(
+            pk=conversation.pinned_id, removed_at__isnull=True, recalled_at__isnull=True
+        ).first()
+    me = Participant.objects.filter(conversation=conversation, user=request.user).first()
+    moderator = can_moderate(request.user, conversation)
+    return render(
+        request,
+        "chat/conversation.html",
+        {
+            "conversation": conversation,
+            "role": role,
+            "history": history,
+            "pinned": pinned,
+            "me": me,
+            "moderator": moderator,
+            "modes": Conversation.Mode.choices,
+            "concerns": concerns,
+            "draft": draft,
+            "client_key": uuid.uuid4().hex,
+            "now": timezone.now(),
+            "can_post": not (
+                conversation.kind == Conversation.Kind.CLASS
+                and role != STAFF
+                and conversation.mode == Conversation.Mode.NOTICE_FIRST
+            ),
+            "private_link": conversation.kind == Conversation.Kind.CLASS and role == STAFF,
+        },
+        status=400 if concerns else 200,
+    )
+
+
+def _message(conversation, message_id: int) -> Message:
+    message = Message.objects.filter(pk=message_id, conversation=conversation).select_related("sender").first()
+    if message is None:
+        raise Http404
+    return message
+
+
+@login_required
+@require_POST
+def recall(request, conversation_id: int, message_id: int):
+    conversation, _role = _conversation(request, conversation_id)
+    try:
+        message = actions.do_recall(_message(conversation, message_id), request.user)
+        transaction.on_commit(lambda: broadcast(message, kind="update"))
+    except ValidationError as exc:
+        flash.error(request, " ".join(exc.messages))
+    return redirect("chat:conversation", conversation_id=conversation.pk)
+
+
+@login_required
+@require_POST
+def remove(request, conversation_id: int, message_id: int):
+    conversation, _role = _conversation(request, conversation_id)
+    try:
+        message = actions.do_remove(
+            _message(conversation, message_id), request.user, reason=request.POST.get("reason", "")
+        )
+        transaction.on_commit(lambda: broadcast(message, kind="update"))
+    except ValidationError as exc:
+        flash.error(request, " ".join(exc.messages))
+    return redirect("chat:conversation", conversation_id=conversation.pk)
+
+
+@login_required
+@require_POST
+def manage(request, conversation_id: int):
+    """Mode, pinning and muting (moderators); hiding one's read status (anyone)."""
+    conversation, _role = _conversation(request, conversation_id)
+    op = request.POST.get("op")
+    try:
+        if op == "mode":
+            actions.do_set_mode(conversation, request.user, request.POST.get("mode", ""))
+        elif op == "pin":
+            value = request.POST.get("message", "")
+            actions.do_pin(conversation, request.user, int(value) if value.isdigit() else None)
+        elif op in ("mute", "unmute"):
+            user_id = request.POST.get("user", "")
+            if not user_id.isdigit():
+                raise ValidationError(_("Choose a member."))
+            actions.do_mute(
+                conversation,
+                request.user,
+                user_id=int(user_id),
+                muted=op == "mute",
+                reason=request.POST.get("reason", ""),
+            )
+        elif op == "hide_read":
+            actions.do_set_hide_read(conversation, request.user, request.POST.get("hide") == "1")
+        elif op == "leave":
+            actions.do_leave(conversation, request.user)
+            return redirect("chat:list")
+        else:
+            raise ValidationError(_("Unknown request."))
+    except ValidationError as exc:
+        flash.error(request, " ".join(exc.messages))
+    else:
+        flash.success(request, _("Saved."))
+    return redirect("chat:conversation", conversation_id=conversation.pk)
+
+
+@login_required
+@require_GET
+def message_file(request, conversation_id: int, message_id: int):
+    conversation, role = _conversation(request, conversation_id)
+    message = _message(conversation, message_id)
+    visible = role == STAFF or message.visible_to_all or message.sender_id == request.user.pk
+    if not message.file or message.is_gone or not visible:
+        raise Http404
+    response = FileResponse(message.file.open("rb"), content_type=message.file_mime or "application/octet-stream")
+    response["Content-Disposition"] = content_disposition(
+        message.file_name, inline=message.file_mime.startswith("image/")
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_GET
+def export(request, conversation_id: int):
+    """The school's record of the conversation: every message, with recalls and removals."""
+    conversation, role = _conversation(request, conversation_id)
+    if role != STAFF:
+        raise Http404
+    rows = [
+        [
+            timezone.localtime(m.created_at).strftime("%Y-%m-%d %H:%M"),
+            m.sender.display_name,
+            m.get_kind_display(),
+            m.body,
+            m.file_name,
+            timezone.localtime(m.recalled_at).strftime("%Y-%m-%d %H:%M") if m.recalled_at else "",
+            m.removed_by.display_name if m.removed_by else "",
+            m.removed_reason,
+            m.guardrail_reason,
+        ]
+        for m in queries.record_rows(conversation)
+    ]
+    header = [
+        _("Time"),
+        _("From"),
+        _("Kind"),
+        _("Message"),
+        _("File"),
+        _("Recalled"),
+        _("Removed by"),
+        _("Why removed"),
+        _("Why sent despite a warning"),
+    ]
+    from audit.actions import record
+    from audit.models import AuditEntry
+
+    record(
+        AuditEntry.Action.EXPORT,
+        actor=request.user,
+        school=conversation.school,
+        target=conversation,
+        summary="chat record",
+    )
+    return xlsx_response(
+        workbook_bytes(conversation.title or "chat", header, rows), f"{conversation.title or 'chat'}.xlsx"
+    )
+
+
+@login_required
+@require_POST
+def start_private(request):
+    """A staff member opens (or returns to) the private conversation with one child's family."""
+    school = access_staff_school(request)
+    student_id = request.POST.get("student", "")
+    if not student_id.isdigit():
+        raise Http404
+    student = access_student(request, int(student_id))
+    if student.school_id != school.pk:
+        raise Http404
+    conversation = actions.private_conversation(request.user, student)
+    return redirect("chat:conversation", conversation_id=conversation.pk)
+
+
+@login_required
+@require_POST
+def new_staff_group(request):
+    school = access_staff_school(request)
+    try:
+        conversation = actions.staff_group(
+            school,
+            title=request.POST.get("title", ""),
+            creator=request.user,
+            member_ids=[int(u) for u in request.POST.getlist("members") if u.isdigit()],
+        )
+    except ValidationError as exc:
+        flash.error(request, " ".join(exc.messages))
+        return redirect("chat:list")
+    return redirect("chat:conversation", conversation_id=conversation.pk)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def quiet_hours(request):
+    import datetime
+
+    school = access_staff_school(request)
+    hours = actions.quiet_hours_of(school.pk, request.user.pk)
+    settings_row = ChatSettings.objects.filter(school=school).first()
+    if request.method == "POST":
+        try:
+            starts = datetime.time.fromisoformat(request.POST.get("starts", ""))
+            ends = datetime.time.fromisoformat(request.POST.get("ends", ""))
+        except ValueError:
+            flash.error(request, _("Give the times as 21:00."))
+        else:
+            try:
+                actions.do_set_quiet_hours(
+                    school, request.user, enabled=request.POST.get("enabled") == "on", starts=starts, ends=ends
+                )
+                if request.roles.is_admin_of(school.pk) and "office_phone" in request.POST:
+                    ChatSettings.objects.update_or_create(
+                        school=school, defaults={"office_phone": request.POST["office_phone"].strip()[:20]}
+                    )
+            except ValidationError as exc:
+                flash.error(request, " ".join(exc.messages))
+            else:
+                flash.success(request, _("Saved."))
+                return redirect("chat:quiet_hours")
+    staff = StaffMember.objects.filter(school=school, is_active=True).select_related("user").order_by("user__name")
+    return render(
+        request,
+        "chat/quiet_hours.html",
+        {
+            "hours": hours,
+            "is_admin": request.roles.is_admin_of(school.pk),
+            "office_phone": settings_row.office_phone if settings_row else "",
+            "staff": staff,
+        },
+    )
