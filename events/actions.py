@@ -623,6 +623,16 @@ def do_book(
     chosen = set(student_ids) or children
     if not chosen or not chosen <= children:
         raise ValidationError(_("Choose your own child in this class."))
+    taken_by_family = (
+        Booking.objects.filter(slot__day=conference, students__in=chosen)
+        .exclude(receipt=receipt)
+        .select_related("slot")
+        .first()
+    )
+    if taken_by_family is not None:
+        # Two parent accounts of one child: the child has one time, whoever of the family booked it.
+        at = timezone.localtime(taken_by_family.slot.starts_at).strftime("%H:%M")
+        raise ValidationError(_("Another member of your family has already booked %(at)s for this child.") % {"at": at})
     slot = Slot.objects.filter(pk=slot_id, day=conference).first()
     if slot is None:
         raise ValidationError(_("Choose one of the times offered."))
