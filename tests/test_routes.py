@@ -14,6 +14,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver
 from django_scopes import scopes_disabled
 
+from chat.routing import websocket_urlpatterns as chat_websockets
 from conftest import Cast
 from delivery.routing import websocket_urlpatterns
 
@@ -315,6 +316,35 @@ EVENT_INVITED = Route(
     kwargs=lambda c: {"event_id": _event_pk(c)},
     allowed=("alice", "bob"),
     refused=("carol", "mr_wang", "dave", "erin"),
+)
+
+
+def _class_group_pk(cast: Cast) -> int:
+    from chat.actions import class_group
+
+    with scopes_disabled():
+        return class_group(cast.class1).pk
+
+
+def _chat_message_kwargs(cast: Cast) -> dict:
+    """A message of ms_li's in class 1's group (with a file, for the file route)."""
+    from django.core.files.base import ContentFile
+
+    from chat.models import Message
+
+    conversation_id = _class_group_pk(cast)
+    with scopes_disabled():
+        message = Message(school=cast.school, conversation_id=conversation_id, sender=cast.ms_li, body="通知")
+        message.file_name, message.file_mime = "a.pdf", "application/pdf"
+        message.file.save("a.pdf", ContentFile(b"%PDF-1.4"), save=False)
+        message.save()
+    return {"conversation_id": conversation_id, "message_id": message.pk}
+
+
+CHAT_MEMBER = Route(
+    kwargs=lambda c: {"conversation_id": _class_group_pk(c)},
+    allowed=("ms_li", "mr_wang", "admin_zhang", "alice", "bob"),
+    refused=("carol", "dave", "erin"),
 )
 
 
@@ -802,6 +832,59 @@ MATRIX: dict[str, Route] = {
         notes="booking: events/tests/test_conferences.py; a wrong slot is a 400 for families",
     ),
     "api:my_calendar": Route(api=True, allowed=("alice", "ms_li"), own_only=("dave", "erin")),
+    "chat:list": Route(allowed=("alice", "ms_li"), own_only=("dave", "erin")),
+    "chat:search": Route(allowed=("alice", "ms_li"), own_only=("dave", "erin")),
+    "chat:start": Route(
+        method="post",
+        data=lambda c: {"student": c.alice_child.pk},
+        allowed=("ms_li", "mr_wang", "admin_zhang"),
+        refused=("alice", "carol", "dave", "erin"),
+    ),
+    "chat:new_staff_group": Route(
+        method="post",
+        data=lambda c: {"title": "三年级组"},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("alice", "erin"),
+        own_only=("dave",),
+    ),
+    "chat:quiet_hours": Route(allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
+    "chat:conversation": CHAT_MEMBER,
+    "chat:manage": Route(
+        **{**CHAT_MEMBER.__dict__, "method": "post", "data": lambda c: {"op": "hide_read", "hide": "1"}}
+    ),
+    "chat:export": Route(
+        kwargs=lambda c: {"conversation_id": _class_group_pk(c)},
+        allowed=("ms_li", "mr_wang", "admin_zhang"),
+        refused=("alice", "bob", "carol", "dave", "erin"),
+    ),
+    "chat:recall": Route(
+        method="post",
+        kwargs=_chat_message_kwargs,
+        allowed=("ms_li", "alice"),
+        refused=("carol", "dave", "erin"),
+        notes="recalling another's message is refused with a message (redirect): chat/tests",
+    ),
+    "chat:remove": Route(
+        method="post",
+        kwargs=_chat_message_kwargs,
+        data=lambda c: {"reason": "不妥"},
+        allowed=("ms_li", "alice"),
+        refused=("carol", "dave", "erin"),
+        notes="only moderators remove; a member who may not is told so (redirect): chat/tests",
+    ),
+    "chat:file": Route(
+        kwargs=_chat_message_kwargs, allowed=("ms_li", "alice", "bob"), refused=("carol", "dave", "erin")
+    ),
+    "api:conversation_list": Route(api=True, allowed=("alice", "ms_li"), own_only=("dave", "erin")),
+    "api:conversation_messages": Route(**{**CHAT_MEMBER.__dict__, "api": True}),
+    "api:conversation_send": Route(
+        **{**CHAT_MEMBER.__dict__, "api": True, "method": "post", "data": lambda c: {"body": "老师好"}}
+    ),
+    "api:conversation_read": Route(
+        **{**CHAT_MEMBER.__dict__, "api": True, "method": "post", "data": lambda c: {"up_to": 1}}
+    ),
+    "api:chat_search": Route(api=True, allowed=("alice", "ms_li"), own_only=("dave", "erin")),
+    "ws:ws_chat": Route(notes="chat/tests/test_consumers.py: anonymous, outsiders, forged ids, removed members"),
     "set_language": Route(method="post", data=lambda c: {"language": "en"}, public=True, expected_public_status=(302,)),
     "healthz": Route(public=True),
     "api_docs": Route(public=True, notes="the OpenAPI description is public; it holds no data"),
@@ -843,7 +926,7 @@ def _all_route_names() -> set[str]:
                 names.add(f"{namespace}:{p.name}" if namespace else p.name)
 
     walk(get_resolver().url_patterns)
-    names.update(f"ws:{p.name}" for p in websocket_urlpatterns)
+    names.update(f"ws:{p.name}" for p in websocket_urlpatterns + chat_websockets)
     return names
 
 
