@@ -33,7 +33,7 @@ class Conversation(models.Model):
 
     school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="conversations")
     kind = models.CharField(max_length=8, choices=Kind.choices)
-    title = models.CharField(_("name"), max_length=80, blank=True)
+    title = models.CharField(_("group name"), max_length=80, blank=True)
     school_class = models.ForeignKey("schools.SchoolClass", on_delete=models.CASCADE, null=True, blank=True)
     student = models.ForeignKey("schools.Student", on_delete=models.CASCADE, null=True, blank=True)
     mode = models.CharField(_("mode"), max_length=12, choices=Mode.choices, default=Mode.QA)

@@ -10,6 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from audit.actions import record
+from audit.models import AuditEntry
 from core.uploads import content_disposition
 from core.xlsx import workbook_bytes, xlsx_response
 from notices.actions import GuardrailWarning
@@ -247,8 +249,8 @@ def export(request, conversation_id: int):
     ]
     header = [
         _("Time"),
-        _("From"),
-        _("Kind"),
+        _("Sender"),
+        _("Type of message"),
         _("Message"),
         _("File"),
         _("Recalled"),
@@ -256,9 +258,6 @@ def export(request, conversation_id: int):
         _("Why removed"),
         _("Why sent despite a warning"),
     ]
-    from audit.actions import record
-    from audit.models import AuditEntry
-
     record(
         AuditEntry.Action.EXPORT,
         actor=request.user,
