@@ -15,7 +15,10 @@ def _roles(request) -> Roles:
     return getattr(request, "roles", None) or Roles()
 
 
-def may_manage(request, event: Event) -> bool:
+def may_manage(request, event: Event, *, roll: bool = False) -> bool:
+    """Its author, its organisers and the school's admins manage an event. With ``roll``, also the
+    head teacher of a class it reaches: they sign that class's families in and read reflections,
+    but do not change, cancel or write the minutes of someone else's event."""
     roles = _roles(request)
     if roles.is_admin_of(event.school_id):
         return True
@@ -23,15 +26,17 @@ def may_manage(request, event: Event) -> bool:
         return False
     if event.author_id == request.user.pk or event.organisers.filter(pk=request.user.pk).exists():
         return True
-    # The head teacher of a class the event reaches signs its families in and writes its follow-ups.
-    return StudentReceipt.objects.filter(
-        notice_id=event.notice_id or 0, student__school_class_id__in=roles.head_class_ids
-    ).exists()
+    return (
+        roll
+        and StudentReceipt.objects.filter(
+            notice_id=event.notice_id or 0, student__school_class_id__in=roles.head_class_ids
+        ).exists()
+    )
 
 
-def access_event_to_manage(request, event_id: int) -> Event:
+def access_event_to_manage(request, event_id: int, *, roll: bool = False) -> Event:
     event = Event.objects.filter(pk=event_id).select_related("school", "notice").first()
-    if event is None or not may_manage(request, event):
+    if event is None or not may_manage(request, event, roll=roll):
         raise Http404
     return event
 
@@ -67,19 +72,21 @@ def access_event_to_see(request, event_id: int) -> Event:
 
 def access_reflection_to_comment(request, reflection_id: int) -> Reflection:
     reflection = Reflection.objects.filter(pk=reflection_id).select_related("event").first()
-    if reflection is None or not may_manage(request, reflection.event):
+    if reflection is None or not may_manage(request, reflection.event, roll=True):
         raise Http404
     return reflection
 
 
 def access_conference(request, conference_id: int) -> tuple[ConferenceDay, Receipt | None]:
     """Its teachers and the school's admins (receipt None), or a family of its class (their receipt)."""
-    conference = ConferenceDay.objects.filter(pk=conference_id).select_related("school_class").first()
+    conference = ConferenceDay.objects.filter(pk=conference_id).select_related("school_class", "notice").first()
     if conference is None:
         raise Http404
     roles = _roles(request)
     if roles.is_admin_of(conference.school_id) or conference.teachers.filter(pk=request.user.pk).exists():
         return conference, None
+    if conference.notice is None or conference.notice.status != "published":  # recalled: no more booking
+        raise Http404
     receipt = my_receipt(conference.notice_id, request.user)
     if receipt is None or receipt.guardian_id is None:
         raise Http404

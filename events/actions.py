@@ -207,6 +207,8 @@ def do_change_event(event: Event, *, editor, fields: EventFields) -> Event:
             _("%(n)d families have already said they will come: the capacity cannot be lower.")
             % {"n": yes_count(locked)}
         )
+    if fields.starts_at != locked.starts_at:
+        locked.reminded_at = None  # moved: the day-before reminder is due again
     for name in (
         "title",
         "starts_at",
@@ -222,7 +224,13 @@ def do_change_event(event: Event, *, editor, fields: EventFields) -> Event:
         setattr(locked, name, value.strip() if isinstance(value, str) else value)
     locked.save()
     if locked.notice is not None:
-        do_edit_notice(locked.notice, editor=editor, title=locked.title, body_html=invitation_html(locked))
+        do_edit_notice(
+            locked.notice,
+            editor=editor,
+            title=locked.title,
+            body_html=invitation_html(locked),
+            guardrail_reason=locked.notice.guardrail_reason,  # the reason given when it was first sent
+        )
         Notice.objects.filter(pk=locked.notice.pk).update(deadline=locked.starts_at)
         _tell_everyone(locked)
     return locked
@@ -243,6 +251,7 @@ def do_cancel_event(event: Event, *, acting_user, reason: str = "") -> None:
             editor=acting_user,
             title=_("Cancelled: %(t)s") % {"t": locked.title},
             body_html=body + invitation_html(locked),
+            guardrail_reason=locked.notice.guardrail_reason,
         )
         _tell_everyone(locked)
 
@@ -404,7 +413,14 @@ def _head_teachers(school_id: int) -> dict[int, int]:
 
 
 def do_publish_minutes(
-    event: Event, *, acting_user, roles: Roles, minutes: str, resolutions: list[ResolutionSpec], request=None
+    event: Event,
+    *,
+    acting_user,
+    roles: Roles,
+    minutes: str,
+    resolutions: list[ResolutionSpec],
+    guardrail_reason: str = "",
+    request=None,
 ) -> Event:
     """Publish the minutes to everyone invited (those who came and those who did not). Families not
     signed in are recorded absent; each resolution lands in its owner's to-do list; each child
@@ -485,7 +501,7 @@ def do_publish_minutes(
             + "".join(f"<p>· {escape(s.text.strip())}</p>" for s in resolutions),
             action=Notice.Action.READ,
             targets=targets,
-            guardrail_reason=_("Minutes of the event"),
+            guardrail_reason=guardrail_reason,
             request=request,
         )
         locked.minutes, locked.minutes_published_at, locked.minutes_notice = minutes.strip(), now, minutes_notice

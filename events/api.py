@@ -83,6 +83,7 @@ class CodeIn(Schema):
 class MinutesIn(Schema):
     minutes: str
     resolutions: list[dict] = []
+    guardrail_reason: str = ""
 
 
 class ReflectionIn(Schema):
@@ -176,7 +177,7 @@ def event_cancel(request, event_id: int):
 @router.get("/events/{event_id}/attendance", response=dict)
 def event_attendance(request, event_id: int):
     """Every invited family with its children, reply and sign-in."""
-    event = access_event_to_manage(request, event_id)
+    event = access_event_to_manage(request, event_id, roll=True)
     sheet = queries.attendance_sheet(event)
     return {
         "invited": sheet["invited"],
@@ -201,7 +202,7 @@ def event_attendance(request, event_id: int):
 
 @router.post("/events/{event_id}/checkin", response={200: dict, 400: ErrorOut})
 def event_checkin(request, event_id: int, payload: CodeIn):
-    event = access_event_to_manage(request, event_id)
+    event = access_event_to_manage(request, event_id, roll=True)
     try:
         row = actions.do_check_in_by_code(event, payload.code, acting_user=request.user)
     except ValidationError as exc:
@@ -232,6 +233,7 @@ def event_minutes(request, event_id: int, payload: MinutesIn):
             roles=request.roles,
             minutes=payload.minutes,
             resolutions=specs,
+            guardrail_reason=payload.guardrail_reason,
             request=request,
         )
     except ValidationError as exc:

@@ -85,6 +85,7 @@ class MinutesForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("One per line: what | owner's name | deadline, e.g. 成立班级读书会 | 李老师 | 2026-12-20"),
     )
+    guardrail_reason = forms.CharField(label=_("Why this must go to the whole class"), required=False, max_length=500)
 
 
 class ConferenceForm(forms.Form):

@@ -105,10 +105,13 @@ def parent_school_attendance(school_class, term) -> dict:
             "student_number", "name"
         )
     )
+    # Sessions held: begun already, and open to this class's families.
     sessions = Event.objects.filter(
         school_id=school_class.school_id,
         kind=Event.Kind.PARENT_SCHOOL,
         status=Event.Status.SCHEDULED,
+        starts_at__lte=timezone.now(),
+        notice__student_receipts__student__school_class=school_class,
         starts_at__date__gte=term.start_date if term else datetime.date.min,
         starts_at__date__lte=term.end_date if term else datetime.date.max,
     )
@@ -127,7 +130,7 @@ def parent_school_attendance(school_class, term) -> dict:
     return {
         "rows": rows,
         "rule": rule,
-        "held": sessions.count(),
+        "held": sessions.distinct().count(),
         "missing": [r["student"] for r in rows if not r["ok"]],
     }
 
@@ -148,7 +151,7 @@ def calendar_items(user) -> dict:
     events = list(
         (invited_events(user, since=since) | Event.objects.filter(organisers=user, ends_at__gte=since))
         .distinct()
-        .select_related("school")
+        .select_related("school", "notice")
         .order_by("starts_at")
     )
     bookings = list(

@@ -24,6 +24,7 @@ from .access import (
     access_event_to_manage,
     access_event_to_see,
     access_reflection_to_comment,
+    may_manage,
 )
 from .forms import ChangeForm, ConferenceForm, EventForm, MinutesForm, RsvpForm
 from .models import Attendance, Booking, CalendarFeed, Event, FollowUp, Reflection, Resolution, Rsvp
@@ -97,7 +98,12 @@ def event_list(request):
     return render(
         request,
         "events/list.html",
-        {"events": queries.school_events(request, school, past=past), "past": past, "school": school},
+        {
+            "events": queries.school_events(request, school, past=past),
+            "past": past,
+            "school": school,
+            "head_classes": SchoolClass.objects.filter(pk__in=request.roles.head_class_ids, school=school),
+        },
     )
 
 
@@ -137,7 +143,10 @@ def new(request):
 @require_http_methods(["GET", "POST"])
 def manage(request, event_id: int):
     """The organiser's page: the numbers, changing and cancelling, and the way to every step."""
-    event = access_event_to_manage(request, event_id)
+    event = access_event_to_manage(request, event_id, roll=True)
+    may_change = may_manage(request, event)
+    if request.method == "POST" and not may_change:
+        raise Http404
     initial = {
         name: getattr(event, name)
         for name in ("title", "place", "online_link", "capacity", "description", "materials", "speakers")
@@ -157,7 +166,13 @@ def manage(request, event_id: int):
     return render(
         request,
         "events/manage.html",
-        {"event": event, "form": form, "sheet": sheet, "reflections": event.reflections.count()},
+        {
+            "event": event,
+            "form": form,
+            "sheet": sheet,
+            "reflections": event.reflections.count(),
+            "may_change": may_change,
+        },
         status=400 if form.errors else 200,
     )
 
@@ -166,8 +181,12 @@ def manage(request, event_id: int):
 @require_POST
 def cancel(request, event_id: int):
     event = access_event_to_manage(request, event_id)
-    actions.do_cancel_event(event, acting_user=request.user, reason=request.POST.get("reason", ""))
-    messages.success(request, _("Cancelled. Everyone invited has been told."))
+    try:
+        actions.do_cancel_event(event, acting_user=request.user, reason=request.POST.get("reason", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Cancelled. Everyone invited has been told."))
     return redirect("events:manage", event_id=event.pk)
 
 
@@ -175,7 +194,7 @@ def cancel(request, event_id: int):
 @require_http_methods(["GET", "POST"])
 def attendance(request, event_id: int):
     """The roll call: every family with its children, reply and sign-in; the rest marked by hand."""
-    event = access_event_to_manage(request, event_id)
+    event = access_event_to_manage(request, event_id, roll=True)
     if request.method == "POST":
         marks = {
             int(key[2:]): value
@@ -200,7 +219,7 @@ def attendance(request, event_id: int):
 @require_http_methods(["GET", "POST"])
 def checkin(request, event_id: int):
     """The teacher's phone at the door: scan or type a family's code."""
-    event = access_event_to_manage(request, event_id)
+    event = access_event_to_manage(request, event_id, roll=True)
     status = 200
     if request.method == "POST":
         try:
@@ -225,7 +244,7 @@ def checkin(request, event_id: int):
 @require_GET
 def screen(request, event_id: int):
     """For the screen at the door: a code that changes every 30 seconds; the page reloads itself."""
-    event = access_event_to_manage(request, event_id)
+    event = access_event_to_manage(request, event_id, roll=True)
     code = actions.screen_code(event)
     url = f"{settings.SITE_URL}{reverse('events:here', args=[event.pk, code])}"
     return render(request, "events/screen.html", {"event": event, "qr": _qr(url), "code": code, "url": url})
@@ -249,10 +268,8 @@ def here(request, event_id: int, code: str):
 
 def _parse_resolutions(text: str, school) -> list[actions.ResolutionSpec]:
     staff = {
-        name: user_id
-        for user_id, name in StaffMember.objects.filter(school=school, is_active=True).values_list(
-            "user_id", "user__name"
-        )
+        m.user.display_name: m.user_id
+        for m in StaffMember.objects.filter(school=school, is_active=True).select_related("user")
     }
     specs = []
     for number, line in enumerate((text or "").splitlines(), start=1):
@@ -276,7 +293,9 @@ def _parse_resolutions(text: str, school) -> list[actions.ResolutionSpec]:
 @login_required
 @require_http_methods(["GET", "POST"])
 def minutes(request, event_id: int):
-    event = access_event_to_manage(request, event_id)
+    event = access_event_to_manage(request, event_id, roll=True)  # head teachers read them
+    if request.method == "POST" and not may_manage(request, event):
+        raise Http404
     form = MinutesForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -286,8 +305,11 @@ def minutes(request, event_id: int):
                 roles=request.roles,
                 minutes=form.cleaned_data["minutes"],
                 resolutions=_parse_resolutions(form.cleaned_data["resolutions"], event.school),
+                guardrail_reason=form.cleaned_data.get("guardrail_reason", ""),
                 request=request,
             )
+        except GuardrailWarning as exc:
+            form.add_error("guardrail_reason", [str(c.reason) for c in exc.concerns])
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -310,7 +332,7 @@ def minutes(request, event_id: int):
 @login_required
 @require_GET
 def reflections(request, event_id: int):
-    event = access_event_to_manage(request, event_id)
+    event = access_event_to_manage(request, event_id, roll=True)
     return render(request, "events/reflections.html", {"event": event, "reflections": queries.reflections_of(event)})
 
 

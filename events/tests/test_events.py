@@ -386,3 +386,71 @@ def test_the_day_before_everyone_but_those_who_declined_is_reminded_once(cast):
     )
     assert reminded == {(cast.alice.username, soon.notice_id)}
     assert Event.objects.get(pk=later.pk).reminded_at is None
+
+
+# --- who may change what, and what a change means ---------------------------------------------------
+
+
+def test_a_head_teacher_takes_the_roll_of_an_admins_grade_meeting_but_does_not_change_or_cancel_it(cast):
+    event = create_event(cast.client(cast.admin_zhang), targets=[{"kind": "grade", "grade": 3}])
+    li = cast.client(cast.ms_li)
+    assert li.get(f"/events/{event.pk}/").status_code == 200
+    assert li.get(f"/events/{event.pk}/attendance/").status_code == 200
+    assert li.get(f"/events/{event.pk}/checkin/").status_code == 200
+    assert li.post(f"/events/{event.pk}/cancel/").status_code == 404
+    assert li.post(f"/events/{event.pk}/", {"title": "改名"}).status_code == 404
+    assert li.post(f"/events/{event.pk}/minutes/", {"minutes": "x"}).status_code == 404
+    event.refresh_from_db()
+    assert event.status == "scheduled" and event.title == "三年级家长会"
+    assert cast.client(cast.mr_wang).get(f"/events/{event.pk}/attendance/").status_code == 404
+
+
+def test_an_event_sent_with_a_guardrail_reason_can_still_be_changed_and_cancelled(cast):
+    li = cast.client(cast.ms_li)
+    event = create_event(
+        li,
+        title="期中成绩排名说明会",
+        targets=class1(cast),
+        description="刘小明第一名，陈小红第二名",
+        guardrail_reason="家长会上说明，家长已同意",
+    )
+    assert event.notice.guardrail_reason
+    response = li.post(f"/events/{event.pk}/cancel/", {"reason": "改期"})
+    assert response.status_code == 302
+    event.refresh_from_db()
+    assert event.status == "cancelled"
+
+
+def test_a_postponed_event_is_reminded_again(cast):
+    li = cast.client(cast.ms_li)
+    event = create_event(li, targets=class1(cast), starts_in=datetime.timedelta(hours=20))
+    assert remind_tomorrows_events() == 1
+    later = event.starts_at + datetime.timedelta(days=3)
+    li.post(
+        f"/api/v1/events/{event.pk}/change",
+        {
+            "title": event.title,
+            "starts_at": later.isoformat(),
+            "ends_at": (later + datetime.timedelta(hours=2)).isoformat(),
+            "place": "教室",
+        },
+        content_type="application/json",
+    )
+    event.refresh_from_db()
+    assert event.reminded_at is None
+
+
+def test_minutes_with_a_score_list_are_held_back_until_a_reason_is_given(cast):
+    li = cast.client(cast.ms_li)
+    event = start_now(create_event(li, targets=class1(cast)))
+    text = "刘小明数学59分，陈小红62分。"
+    held = li.post(f"/api/v1/events/{event.pk}/minutes", {"minutes": text}, content_type="application/json")
+    assert held.status_code == 400
+    event.refresh_from_db()
+    assert event.minutes_published_at is None and not Attendance.objects.exists()
+    sent = li.post(
+        f"/api/v1/events/{event.pk}/minutes",
+        {"minutes": text, "guardrail_reason": "家长会上已说明"},
+        content_type="application/json",
+    )
+    assert sent.status_code == 200
