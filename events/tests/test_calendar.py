@@ -68,7 +68,7 @@ def parse(data: bytes) -> icalendar.Calendar:
     return cal
 
 
-def only_vevent(cal: icalendar.Calendar) -> icalendar.Event:
+def only_vevent(cal: icalendar.Calendar) -> icalendar.cal.Component:
     events = cal.walk("VEVENT")
     assert len(events) == 1
     return events[0]
