@@ -178,6 +178,7 @@ def _survey_pk(cast: Cast, kind: str = "survey") -> int:
             closes_at=timezone.now() + datetime.timedelta(days=3),
         )
         with scope(school=[cast.school.pk]):
+            assert survey.notice is not None
             fan_out(survey.notice)
         return survey.pk
 
@@ -235,6 +236,7 @@ def _event_pk(cast: Cast, kind: str = "parent_meeting", started: bool = False) -
             targets=[TargetSpec("class", class_id=cast.class1.pk)],
         )
         with scope(school=[cast.school.pk]):
+            assert event.notice is not None
             fan_out(event.notice)
         if started:
             now = timezone.now() - datetime.timedelta(minutes=1)
@@ -296,6 +298,7 @@ def _conference_pk(cast: Cast) -> int:
             teacher_ids=[],
         )
         with scope(school=[cast.school.pk]):
+            assert day.notice is not None
             fan_out(day.notice)
         return day.pk
 

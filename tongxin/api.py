@@ -6,8 +6,8 @@ from ninja import NinjaAPI
 from accounts.api import router as accounts_router
 from chat.api import router as chat_router
 from contactbook.api import router as contactbook_router
-from events.api import router as events_router
 from core.api_auth import SessionOrToken
+from events.api import router as events_router
 from notices.api import router as notices_router
 from schools.api import router as schools_router
 from surveys.api import router as surveys_router

@@ -12,10 +12,11 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from chat.routing import websocket_urlpatterns as chat_websockets  # noqa: E402
 from delivery.routing import websocket_urlpatterns  # noqa: E402
 
+websockets = URLRouter(websocket_urlpatterns + chat_websockets)
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         # Origin checked against ALLOWED_HOSTS (no cross-site socket hijacking), then the session.
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns + chat_websockets))),
+        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(websockets)),
     }
 )
