@@ -103,8 +103,16 @@ def conversation(request, conversation_id: int):
             return redirect("chat:conversation", conversation_id=conversation.pk)
     history = queries.history(conversation, request.user, role)
     now = timezone.now()
+    # Who has read my messages: one query of the others' read positions (those who hide it excluded).
+    positions = list(
+        Participant.objects.filter(conversation=conversation, hide_read=False)
+        .exclude(user=request.user)
+        .values_list("last_read_id", flat=True)
+    )
     for m in history:
         m.recallable = not m.is_gone and now - m.created_at < RECALL_WITHIN  # type: ignore[attr-defined]
+        if m.sender_id == request.user.pk:
+            m.read_count = sum(1 for p in positions if p >= m.pk)  # type: ignore[attr-defined]
     if history:
         actions.mark_read(conversation, request.user, history[-1].pk)
     pinned = None

@@ -221,3 +221,14 @@ def test_staff_groups_and_leaving_a_conversation(cast):
     after = send(li, group, "我还在吗")
     assert after.status_code == 404
     assert class_group(cast.class1).pk != group.pk
+
+
+def test_the_sender_sees_how_many_have_read_unless_they_hide_it(cast):
+    group = open_group(cast)
+    li = cast.client(cast.ms_li)
+    send(li, group, "下周一升旗仪式")
+    cast.client(cast.alice).get(f"/chat/{group.pk}/")
+    cast.client(cast.bob).get(f"/chat/{group.pk}/")
+    assert "2 人已读" in li.get(f"/chat/{group.pk}/").content.decode()
+    cast.client(cast.bob).post(f"/chat/{group.pk}/manage/", {"op": "hide_read", "hide": "1"})
+    assert "1 人已读" in li.get(f"/chat/{group.pk}/").content.decode()
