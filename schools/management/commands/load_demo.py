@@ -18,6 +18,9 @@ class Command(BaseCommand):
             self.stdout.write("Demo school already loaded; keeping its data. 演示数据已存在，保留原数据。")
         else:
             school = load_demo(students_per_class=students_per_class)
+            from home.demo import add_demo_activity  # the features built on the roster
+
+            add_demo_activity(school)
             self.stdout.write(self.style.SUCCESS("Demo school 阳光小学 loaded. 演示学校已创建。"))
         self.stdout.write("\nDemo sign-ins 演示账号 (http://127.0.0.1:8000/accounts/login/):")
         for role, login, password in demo_sign_ins(school):

@@ -1,0 +1,76 @@
+"""A little life in the demo school, so that `make run` shows every feature at work: 三年级2班's
+head teacher has invited the class to a parent meeting, sent this month's evaluation (a few
+families have answered), and the class group has a pinned welcome and an answered question."""
+
+import datetime
+
+from django.utils import timezone
+from django_scopes import scopes_disabled
+
+from schools.models import SchoolClass, StaffAssignment, StudentGuardian
+from schools.roles import compute_roles
+
+
+def add_demo_activity(school) -> None:
+    from chat.actions import class_group, do_pin, do_send
+    from events.actions import EventFields, do_create_event
+    from notices.actions import TargetSpec
+    from notices.fanout import fan_out
+    from notices.models import Receipt
+    from surveys.actions import do_answer, do_send_class_evaluation
+    from surveys.models import Question
+
+    with scopes_disabled():
+        klass = SchoolClass.objects.get(school=school, grade=3, number=2)
+        head = StaffAssignment.objects.get(school_class=klass, role="head", term__is_current=True).staff.user
+        roles = compute_roles(head)
+        starts = (timezone.localtime() + datetime.timedelta(days=3)).replace(hour=19, minute=0, second=0, microsecond=0)
+        event = do_create_event(
+            school,
+            author=head,
+            roles=roles,
+            fields=EventFields(
+                kind="parent_meeting",
+                title="三年级2班期中家长会",
+                starts_at=starts,
+                ends_at=starts + datetime.timedelta(minutes=90),
+                place="三年级2班教室",
+                description="通报期中学习情况，交流课后阅读与作息安排。",
+                capacity=45,
+            ),
+            targets=[TargetSpec("class", class_id=klass.pk)],
+        )
+        assert event.notice is not None
+        fan_out(event.notice)
+
+        survey = do_send_class_evaluation(school, acting_user=head, roles=roles, class_id=klass.pk)
+        assert survey.notice is not None
+        fan_out(survey.notice)
+        questions = list(survey.questions.all())
+        receipts = Receipt.objects.filter(notice=survey.notice, guardian__user__isnull=False).select_related(
+            "guardian__user"
+        )
+        for i, receipt in enumerate(receipts[:7]):
+            answers: dict = {}
+            for q in questions:
+                if q.kind == Question.Kind.MATRIX:
+                    answers[str(q.pk)] = [4 + (i + r) % 2 for r in range(len(q.options))]
+                elif q.kind in (Question.Kind.RATING, Question.Kind.NPS):
+                    answers[str(q.pk)] = 4 if q.kind == Question.Kind.RATING else 8 + i % 3
+                elif q.kind == Question.Kind.SINGLE:
+                    answers[str(q.pk)] = i % len(q.options)
+            do_answer(survey, receipt, answers)
+
+        group = class_group(klass)
+        welcome, _replies = do_send(
+            group, head, body="欢迎来到三年级2班家长群！有问题请在群里提问，老师看到后统一回答。"
+        )
+        do_pin(group, head, welcome.pk)
+        parent = (
+            StudentGuardian.objects.filter(student__school_class=klass, guardian__user__isnull=False)
+            .select_related("guardian__user")
+            .first()
+        )
+        if parent is not None:
+            question, _replies = do_send(group, parent.guardian.user, body="请问周五的运动会几点集合？")
+            do_send(group, head, body="周五早上7:50在操场集合，请穿校服和运动鞋。", question_id=question.pk)
