@@ -13,7 +13,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from notices.actions import GuardrailWarning, TargetSpec
+from notices.actions import GuardrailWarning
+from notices.audience import audience_choices, target_specs
 from schools.access import access_class, access_staff_school
 from schools.models import SchoolClass, StaffMember, Student, StudentGuardian, Term
 
@@ -42,34 +43,7 @@ def _staff_choices(school) -> list[tuple[int, str]]:
 
 
 def _compose_choices(request, school) -> dict:
-    roles = request.roles
-    is_admin = roles.is_admin_of(school.pk)
-    class_rows = SchoolClass.objects.filter(school=school, graduated_at__isnull=True)
-    if not is_admin:
-        class_rows = class_rows.filter(pk__in=roles.taught_class_ids)
-    classes = {c.pk: c for c in class_rows}
-    students = Student.objects.filter(school_class_id__in=list(classes), status="active")
-    return {
-        "class_choices": [(c.pk, c.name) for c in classes.values()],
-        "student_choices": [
-            (s.pk, f"{classes[s.school_class_id].name} {s.name}") for s in students if s.school_class_id
-        ],
-        "grade_choices": [(g, f"{g}") for g in range(1, school.grade_count + 1)],
-        "staff_choices": _staff_choices(school),
-        "is_admin": is_admin,
-    }
-
-
-def _targets(data: dict) -> list[TargetSpec]:
-    specs = []
-    if data.get("whole_school"):
-        specs.append(TargetSpec("school"))
-    specs += [TargetSpec("grade", grade=g) for g in data.get("grades") or []]
-    specs += [TargetSpec("class", class_id=c) for c in data.get("classes") or []]
-    specs += [TargetSpec("student", student_id=s) for s in data.get("students") or []]
-    if data.get("all_staff"):
-        specs.append(TargetSpec("staff"))
-    return specs
+    return {**audience_choices(request, school), "staff_choices": _staff_choices(school)}
 
 
 def _fields(data: dict, kind: str) -> actions.EventFields:
@@ -121,7 +95,7 @@ def new(request):
                 author=request.user,
                 roles=request.roles,
                 fields=_fields(data, data["kind"]),
-                targets=_targets(data),
+                targets=target_specs(data),
                 organiser_ids=data.get("organisers") or [],
                 guardrail_reason=data.get("guardrail_reason", ""),
                 idempotency_key=data.get("idempotency_key", ""),

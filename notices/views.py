@@ -18,41 +18,12 @@ from core.uploads import UploadRefused, check_upload, content_disposition, safe_
 from core.xlsx import workbook_bytes, xlsx_response
 from delivery.models import DeliveryPreference
 from schools.access import access_staff_school
-from schools.models import SchoolClass, Student
 
 from . import actions, queries
 from .access import access_notice_to_manage, access_notice_to_read, access_receipt_by_link
+from .audience import audience_choices, target_specs
 from .forms import EditForm, NoticeForm, PreferenceForm
 from .models import Notice, NoticeAttachment, NoticeRevision, Receipt
-
-
-def _compose_choices(request, school):
-    roles = request.roles
-    is_admin = roles.is_admin_of(school.pk)
-    classes = SchoolClass.objects.filter(school=school, graduated_at__isnull=True)
-    if not is_admin:
-        classes = classes.filter(pk__in=roles.taught_class_ids)
-    classes = list(classes)
-    students = Student.objects.filter(school_class__in=classes, status="active").select_related("school_class")
-    return {
-        "class_choices": [(c.pk, c.name) for c in classes],
-        "student_choices": [(s.pk, f"{s.school_class.name} {s.name}") for s in students],
-        "grade_choices": [(g, f"{g}") for g in range(1, school.grade_count + 1)],
-        "is_admin": is_admin,
-    }
-
-
-def _targets(form: NoticeForm) -> list[actions.TargetSpec]:
-    data = form.cleaned_data
-    specs = []
-    if data.get("whole_school"):
-        specs.append(actions.TargetSpec("school"))
-    specs += [actions.TargetSpec("grade", grade=g) for g in data.get("grades") or []]
-    specs += [actions.TargetSpec("class", class_id=c) for c in data.get("classes") or []]
-    specs += [actions.TargetSpec("student", student_id=s) for s in data.get("students") or []]
-    if data.get("all_staff"):
-        specs.append(actions.TargetSpec("staff"))
-    return specs
 
 
 def _body_html(text: str) -> str:
@@ -63,7 +34,7 @@ def _body_html(text: str) -> str:
 @require_http_methods(["GET", "POST"])
 def compose(request):
     school = access_staff_school(request)
-    choices = _compose_choices(request, school)
+    choices = audience_choices(request, school)
     form = NoticeForm(request.POST or None, request.FILES or None, **choices)
     concerns = []
     if request.method == "POST" and form.is_valid():
@@ -91,7 +62,7 @@ def compose(request):
                     publish_at=data["publish_at"],
                     pinned=data["pinned"],
                     expires_at=data["expires_at"],
-                    targets=_targets(form),
+                    targets=target_specs(form.cleaned_data),
                     guardrail_reason=data.get("guardrail_reason", ""),
                     idempotency_key=data.get("idempotency_key", ""),
                     request=request,

@@ -47,6 +47,12 @@ class SendForm(forms.Form):
     classes = forms.TypedMultipleChoiceField(
         label=_("Classes"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
+    students = forms.TypedMultipleChoiceField(
+        label=_("Or only these students' families"),
+        coerce=int,
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+    )
     grades = forms.TypedMultipleChoiceField(
         label=_("Grades"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -62,9 +68,10 @@ class SendForm(forms.Form):
     )
     guardrail_reason = forms.CharField(label=_("Why this must go to the whole class"), required=False, max_length=500)
 
-    def __init__(self, *args, class_choices=(), grade_choices=(), is_admin=False, **kwargs):
+    def __init__(self, *args, class_choices=(), student_choices=(), grade_choices=(), is_admin=False, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["classes"].choices = list(class_choices)
+        self.fields["students"].choices = list(student_choices)
         self.fields["grades"].choices = list(grade_choices)
         if not is_admin:
             for name in ("grades", "whole_school", "all_staff"):

@@ -15,6 +15,7 @@ from audit.models import AuditEntry
 from core.uploads import content_disposition
 from core.xlsx import workbook_bytes, xlsx_response
 from notices.actions import GuardrailWarning, TargetSpec
+from notices.audience import audience_choices, target_specs
 from schools.access import access_staff_school
 from schools.models import SchoolClass, Term
 
@@ -114,37 +115,13 @@ def edit(request, survey_id: int):
     )
 
 
-def _send_choices(request, school):
-    roles = request.roles
-    is_admin = roles.is_admin_of(school.pk)
-    classes = SchoolClass.objects.filter(school=school, graduated_at__isnull=True)
-    if not is_admin:
-        classes = classes.filter(pk__in=roles.taught_class_ids)
-    return {
-        "class_choices": [(c.pk, c.name) for c in classes],
-        "grade_choices": [(g, f"{g}") for g in range(1, school.grade_count + 1)],
-        "is_admin": is_admin,
-    }
-
-
-def _targets(data: dict) -> list[TargetSpec]:
-    specs = []
-    if data.get("whole_school"):
-        specs.append(TargetSpec("school"))
-    specs += [TargetSpec("grade", grade=g) for g in data.get("grades") or []]
-    specs += [TargetSpec("class", class_id=c) for c in data.get("classes") or []]
-    if data.get("all_staff"):
-        specs.append(TargetSpec("staff"))
-    return specs
-
-
 @login_required
 @require_http_methods(["GET", "POST"])
 def send(request, survey_id: int):
     survey = access_survey_to_manage(request, survey_id)
     if survey.status != Survey.Status.DRAFT:
         return redirect("surveys:results", survey_id=survey.pk)
-    form = SendForm(request.POST or None, **_send_choices(request, survey.school))
+    form = SendForm(request.POST or None, **audience_choices(request, survey.school))
     concerns = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -153,7 +130,7 @@ def send(request, survey_id: int):
                 survey,
                 acting_user=request.user,
                 roles=request.roles,
-                targets=_targets(data),
+                targets=target_specs(data),
                 opens_at=data.get("opens_at"),
                 closes_at=data.get("closes_at"),
                 guardrail_reason=data.get("guardrail_reason", ""),
