@@ -20,6 +20,7 @@ urlpatterns = [
     path("events/follow-ups/<int:follow_up_id>/done/", views.follow_up_done, name="follow_up_done"),
     path("events/resolutions/<int:resolution_id>/done/", views.resolution_done, name="resolution_done"),
     path("classes/<int:class_id>/parent-school/", views.parent_school, name="parent_school"),
+    path("school/parent-school-rule/", views.rules, name="rules"),
     path("conferences/new/", views.conference_new, name="conference_new"),
     path("conferences/<int:conference_id>/", views.conference, name="conference"),
     path("calendar/", views.calendar, name="calendar"),

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from notices.actions import GuardrailWarning
 from notices.audience import audience_choices, target_specs
-from schools.access import access_class, access_staff_school
+from schools.access import access_admin_school, access_class, access_staff_school
 from schools.models import SchoolClass, StaffMember, Student, StudentGuardian, Term
 
 from . import actions, ical, queries
@@ -28,7 +28,7 @@ from .access import (
     may_manage,
 )
 from .forms import ChangeForm, ConferenceForm, EventForm, MinutesForm, RsvpForm
-from .models import Attendance, Booking, CalendarFeed, Event, FollowUp, Reflection, Resolution, Rsvp
+from .models import Attendance, Booking, CalendarFeed, Event, EventRules, FollowUp, Reflection, Resolution, Rsvp
 
 
 def _qr(text: str) -> str:
@@ -77,6 +77,7 @@ def event_list(request):
             "past": past,
             "school": school,
             "head_classes": SchoolClass.objects.filter(pk__in=request.roles.head_class_ids, school=school),
+            "is_admin": request.roles.is_admin_of(school.pk),
         },
     )
 
@@ -347,6 +348,23 @@ def resolution_done(request, resolution_id: int):
         raise Http404
     actions.do_finish_resolution(item)
     return redirect("contactbook:todo")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def rules(request):
+    """The school's rule of the parent school (R27): sessions every family attends a term."""
+    school = access_admin_school(request)
+    current = queries.parent_school_rule(school)
+    if request.method == "POST":
+        value = request.POST.get("sessions", "")
+        if not value.isdigit() or not 0 <= int(value) <= 10:
+            messages.error(request, _("Give a number of sessions from 0 to 10."))
+        else:
+            EventRules.objects.update_or_create(school=school, defaults={"parent_school_sessions_per_term": int(value)})
+            messages.success(request, _("Saved."))
+            return redirect("events:rules")
+    return render(request, "events/rules.html", {"sessions": current})
 
 
 @login_required

@@ -746,6 +746,7 @@ MATRIX: dict[str, Route] = {
         notes="only the resolution's owner closes it",
     ),
     "events:parent_school": HEAD_OF_CLASS1,
+    "events:rules": ADMIN_PAGE,
     "events:conference_new": Route(
         allowed=("ms_li", "mr_wang", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)
     ),

@@ -454,3 +454,12 @@ def test_minutes_with_a_score_list_are_held_back_until_a_reason_is_given(cast):
         content_type="application/json",
     )
     assert sent.status_code == 200
+
+
+def test_the_school_sets_its_parent_school_rule_and_the_class_page_follows_it(cast):
+    admin = cast.client(cast.admin_zhang)
+    assert admin.post("/school/parent-school-rule/", {"sessions": "11"}).status_code == 200
+    assert admin.post("/school/parent-school-rule/", {"sessions": "2"}).status_code == 302
+    data = cast.client(cast.ms_li).get(f"/api/v1/classes/{cast.class1.pk}/parent-school").json()
+    assert data["rule"] == 2
+    assert cast.client(cast.ms_li).post("/school/parent-school-rule/", {"sessions": "0"}).status_code == 404
