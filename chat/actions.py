@@ -309,6 +309,11 @@ def do_mute(conversation: Conversation, moderator, *, user_id: int, muted: bool,
     reason = (reason or "").strip()
     if muted and not reason:
         raise ValidationError(_("Say why the member is muted."))
+    from accounts.models import User
+
+    target = User.objects.filter(pk=user_id).first()
+    if target is None or member_role(target, conversation) is None:
+        raise ValidationError(_("Choose a member."))
     Participant.objects.update_or_create(
         conversation=conversation,
         user_id=user_id,

@@ -43,7 +43,7 @@ def conversation_list(request):
         {
             "id": c.pk,
             "kind": c.kind,
-            "title": c.title,
+            "title": c.display_title,
             "mode": c.mode,
             "student": c.student.name if c.student_id else None,
             "role": c.role,
@@ -95,4 +95,7 @@ def chat_search(request, q: str = ""):
         school = _school(request)
     except Http404:
         return []
-    return [payload(m) | {"conversation_title": m.conversation.title} for m in queries.search(request.user, school, q)]
+    return [
+        payload(m) | {"conversation_title": m.conversation.display_title}
+        for m in queries.search(request.user, school, q)
+    ]

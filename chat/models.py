@@ -55,6 +55,15 @@ class Conversation(models.Model):
         ]
 
     def __str__(self) -> str:
+        return self.display_title
+
+    @property
+    def display_title(self) -> str:
+        """A class group is named after its class as it is now (a new school year renames it)."""
+        if self.kind == self.Kind.CLASS and self.school_class is not None:
+            return self.school_class.name
+        if self.kind == self.Kind.PRIVATE and self.student is not None:
+            return self.student.name
         return self.title
 
 
@@ -83,7 +92,7 @@ class Message(models.Model):
     class Kind(models.TextChoices):
         TEXT = "text", _("message")
         QUESTION = "question", _("question")
-        ANSWER = "answer", _("answer")
+        ANSWER = "answer", _("teacher's answer")
         AUTO_REPLY = "auto_reply", _("automatic reply")
 
     school = models.ForeignKey("schools.School", on_delete=models.CASCADE)

@@ -96,7 +96,7 @@ def my_conversations(user, school) -> list[Conversation]:
         c.role = "staff" if c.pk in staff_side else "family"  # type: ignore[attr-defined]
         c.unread = unread.get(c.pk, 0)  # type: ignore[attr-defined]
     order: dict[str, int] = {Conversation.Kind.CLASS: 0, Conversation.Kind.PRIVATE: 1, Conversation.Kind.STAFF: 2}
-    conversations.sort(key=lambda c: (-c.unread, order[c.kind], c.title))  # type: ignore[attr-defined]
+    conversations.sort(key=lambda c: (-c.unread, order[c.kind], c.display_title))  # type: ignore[attr-defined]
     return conversations
 
 

@@ -15,8 +15,8 @@ from audit.models import AuditEntry
 from core.uploads import content_disposition
 from core.xlsx import workbook_bytes, xlsx_response
 from notices.actions import GuardrailWarning
-from schools.access import access_staff_school, access_student
-from schools.models import StaffMember
+from schools.access import access_my_child, access_staff_school, access_student
+from schools.models import StaffAssignment, StaffMember, Student
 
 from . import actions, queries
 from .access import STAFF, access_conversation, can_moderate
@@ -44,11 +44,21 @@ def _conversation(request, conversation_id: int):
 def conversation_list(request):
     school = _school(request)
     conversations = queries.my_conversations(request.user, school)
-    is_staff = request.roles.is_staff_of(school.pk)
+    roles = request.roles
+    is_staff = roles.is_staff_of(school.pk)
     return render(
         request,
         "chat/list.html",
-        {"conversations": conversations, "is_staff": is_staff, "q": request.GET.get("q", "")},
+        {
+            "conversations": conversations,
+            "is_staff": is_staff,
+            "is_admin": roles.is_admin_of(school.pk),
+            "children": Student.objects.filter(pk__in=roles.child_ids).select_related("school_class"),
+            "staff": StaffMember.objects.filter(school=school, is_active=True).select_related("user")
+            if roles.is_admin_of(school.pk)
+            else [],
+            "q": request.GET.get("q", ""),
+        },
     )
 
 
@@ -71,7 +81,7 @@ def _after_send(message: Message, replies: list[Message]) -> None:
         if message.kind == Message.Kind.ANSWER and message.question_id:
             broadcast(Message.objects.select_related("sender").get(pk=message.question_id), kind="answered")
 
-    transaction.on_commit(tell)
+    transaction.on_commit(tell, robust=True)  # a channel layer that is down loses only the fast path
 
 
 @login_required
@@ -142,7 +152,9 @@ def conversation(request, conversation_id: int):
                 and role != STAFF
                 and conversation.mode == Conversation.Mode.NOTICE_FIRST
             ),
-            "private_link": conversation.kind == Conversation.Kind.CLASS and role == STAFF,
+            "class_students": Student.objects.filter(school_class_id=conversation.school_class_id, status="active")
+            if conversation.kind == Conversation.Kind.CLASS and role == STAFF
+            else [],
         },
         status=400 if concerns else 200,
     )
@@ -161,7 +173,7 @@ def recall(request, conversation_id: int, message_id: int):
     conversation, _role = _conversation(request, conversation_id)
     try:
         message = actions.do_recall(_message(conversation, message_id), request.user)
-        transaction.on_commit(lambda: broadcast(message, kind="update"))
+        transaction.on_commit(lambda: broadcast(message, kind="update"), robust=True)
     except ValidationError as exc:
         flash.error(request, " ".join(exc.messages))
     return redirect("chat:conversation", conversation_id=conversation.pk)
@@ -175,7 +187,7 @@ def remove(request, conversation_id: int, message_id: int):
         message = actions.do_remove(
             _message(conversation, message_id), request.user, reason=request.POST.get("reason", "")
         )
-        transaction.on_commit(lambda: broadcast(message, kind="update"))
+        transaction.on_commit(lambda: broadcast(message, kind="update"), robust=True)
     except ValidationError as exc:
         flash.error(request, " ".join(exc.messages))
     return redirect("chat:conversation", conversation_id=conversation.pk)
@@ -274,18 +286,35 @@ def export(request, conversation_id: int):
         summary="chat record",
     )
     return xlsx_response(
-        workbook_bytes(conversation.title or "chat", header, rows), f"{conversation.title or 'chat'}.xlsx"
+        workbook_bytes(conversation.display_title or "chat", header, rows),
+        f"{conversation.display_title or 'chat'}.xlsx",
     )
 
 
 @login_required
 @require_POST
 def start_private(request):
-    """A staff member opens (or returns to) the private conversation with one child's family."""
-    school = access_staff_school(request)
+    """Open (or return to) the private conversation about one child: a staff member with that
+    child's family, or the family with the child's head teacher."""
     student_id = request.POST.get("student", "")
     if not student_id.isdigit():
         raise Http404
+    roles = request.roles
+    if int(student_id) in roles.child_ids:
+        student = access_my_child(request, int(student_id))
+        head = (
+            StaffAssignment.objects.filter(
+                school_class_id=student.school_class_id, role=StaffAssignment.Role.HEAD_TEACHER, term__is_current=True
+            )
+            .select_related("staff__user")
+            .first()
+        )
+        if head is None:
+            flash.error(request, _("Your child's class has no head teacher this term yet."))
+            return redirect("chat:list")
+        conversation = actions.private_conversation(head.staff.user, student)
+        return redirect("chat:conversation", conversation_id=conversation.pk)
+    school = access_staff_school(request)
     student = access_student(request, int(student_id))
     if student.school_id != school.pk:
         raise Http404

@@ -841,8 +841,9 @@ MATRIX: dict[str, Route] = {
     "chat:start": Route(
         method="post",
         data=lambda c: {"student": c.alice_child.pk},
-        allowed=("ms_li", "mr_wang", "admin_zhang"),
-        refused=("alice", "carol", "dave", "erin"),
+        allowed=("ms_li", "mr_wang", "admin_zhang", "alice"),
+        refused=("bob", "carol", "dave", "erin"),
+        notes="alice writes to her child's head teacher; staff write to the child's family",
     ),
     "chat:new_staff_group": Route(
         method="post",

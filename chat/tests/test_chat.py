@@ -232,3 +232,28 @@ def test_the_sender_sees_how_many_have_read_unless_they_hide_it(cast):
     assert "2 人已读" in li.get(f"/chat/{group.pk}/").content.decode()
     cast.client(cast.bob).post(f"/chat/{group.pk}/manage/", {"op": "hide_read", "hide": "1"})
     assert "1 人已读" in li.get(f"/chat/{group.pk}/").content.decode()
+
+
+def test_a_family_writes_privately_to_the_head_teacher_about_its_child(cast):
+    alice = cast.client(cast.alice)
+    assert "刘小明" in alice.get("/chat/").content.decode()
+    response = alice.post("/chat/start/", {"student": cast.alice_child.pk})
+    conversation = Conversation.objects.get(kind="private")
+    assert response.status_code == 302 and conversation.student == cast.alice_child
+    assert list(conversation.participants.filter(is_member=True).values_list("user__username", flat=True)) == ["ms_li"]
+    assert send(alice, conversation, "老师，孩子这周请假两天。").status_code == 201
+    assert "请假" in cast.client(cast.ms_li).get(f"/chat/{conversation.pk}/").content.decode()
+    assert alice.post("/chat/start/", {"student": cast.bob_child.pk}).status_code == 404  # not her child
+
+
+def test_only_members_can_be_muted_and_a_class_group_takes_its_class_name_as_it_is_now(cast):
+    group = open_group(cast)
+    li = cast.client(cast.ms_li)
+    li.post(f"/chat/{group.pk}/manage/", {"op": "mute", "user": cast.carol.pk, "reason": "x"})
+    assert not group.participants.filter(user=cast.carol).exists()
+    from schools.models import SchoolClass
+
+    SchoolClass.objects.filter(pk=cast.class1.pk).update(grade=4)  # a new school year
+    group.refresh_from_db()
+    assert group.display_title == "四年级1班"
+    assert any(c["title"] == "四年级1班" for c in li.get("/api/v1/conversations").json())

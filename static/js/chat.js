@@ -10,6 +10,7 @@
   var me = parseInt(list.dataset.user, 10);
   var socket = null;
   var retry = 1000;
+  var removed = false;
 
   function lastId() {
     var items = list.querySelectorAll("li[data-id]");
@@ -70,13 +71,14 @@
         render(data.message);
         socket.send(JSON.stringify({ type: "read", conversation: conversation, up_to: data.message.id }));
       } else if (data.type === "removed") {
+        removed = true; // no longer a member: stop, and say so
         if (status) status.textContent = list.dataset.removedText || "";
         socket.close();
       }
     };
     socket.onclose = function () {
       list.dataset.live = "";
-      setTimeout(connect, Math.min(retry *= 2, 30000));
+      if (!removed) setTimeout(connect, Math.min(retry *= 2, 30000));
     };
   }
   connect();

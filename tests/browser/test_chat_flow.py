@@ -71,7 +71,7 @@ def test_a_parent_asks_in_qa_mode_the_teacher_answers_both_see_it_live(asgi_serv
         page = context.new_page()
         sign_in(page, asgi_server, login, cast_conftest.PASSWORD)
         page.goto(url)
-        page.wait_for_function("document.getElementById('messages').dataset.live === '1'")
+        page.locator("#messages[data-live='1']").wait_for()  # the socket has joined
         return page
 
     try:
@@ -85,18 +85,18 @@ def test_a_parent_asks_in_qa_mode_the_teacher_answers_both_see_it_live(asgi_serv
         parent.fill("#chat-form textarea[name=body]", QUESTION)
         submit(parent, "#chat-form")
         assert QUESTION in parent.locator("#messages").inner_text()
-        teacher.wait_for_function("text => document.getElementById('messages').innerText.includes(text)", arg=QUESTION)
+        teacher.locator("#messages li", has_text=QUESTION).wait_for()  # arrived live, no reload
         with scopes_disabled():
             question = Message.objects.get(body=QUESTION)
             assert question.kind == "question" and not question.visible_to_all
 
         # (2) She answers it; alice's open page shows the answer without a reload.
-        parent.wait_for_function("document.getElementById('messages').dataset.live === '1'")
+        parent.locator("#messages[data-live='1']").wait_for()
         teacher.goto(f"{url}?question={question.pk}")
         assert teacher.locator("#chat-form input[name=question]").count() == 1
         teacher.fill("#chat-form textarea[name=body]", ANSWER)
         submit(teacher, "#chat-form")
-        parent.wait_for_function("text => document.getElementById('messages').innerText.includes(text)", arg=ANSWER)
+        parent.locator("#messages li", has_text=ANSWER).wait_for()
         axe_check(parent, label="class group (answered, live)")
         with scopes_disabled():
             question.refresh_from_db()
