@@ -1,0 +1,994 @@
+"""Chat benchmark (issue 6): delivery latency of class-group messages over real WebSockets, against a
+bare Channels echo consumer on the same server with the same clients.
+
+Run from the repository root:
+
+    .venv/bin/python bench/chat.py             # SQLite in a temporary file (or DATABASE_URL)
+    .venv/bin/python bench/chat.py --postgres  # postgres://postgres@127.0.0.1:5432/tongxin
+    REDIS_URL=redis://127.0.0.1:6379/14 .venv/bin/python bench/chat.py --postgres   # channels-redis
+
+It never touches real data: it creates its own throwaway database with Django's test machinery
+(on PostgreSQL a database ``tongxin_bench_chat_<pid>``, created and dropped through the
+``postgres`` database; on SQLite a file in a temporary folder) and removes it afterwards, also when
+the run fails. With ``REDIS_URL`` set, the server's channel layer is channels-redis on that Redis
+server but in its own database number (``--redis-db``, default 14; the script refuses a database
+holding keys other than channels-redis's ``asgi…`` keys, and empties it before and after the run),
+and with ``socket_timeout=30`` added to the server's URL unless it names one: redis-py 8 (pinned
+8.1.0) reads with a 5 s socket timeout by default, channels-redis 4.3.0 waits for messages with a
+5 s ``BZPOPMIN``, and so a quiet channel layer raises ``redis.exceptions.TimeoutError`` inside a
+consumer and drops its socket every 5 s (django/channels_redis#422; ``tongxin/settings.py`` does
+not set the timeout). ``--redis-as-configured`` leaves the URL as it is, to see that. Without
+``REDIS_URL`` the layer is Channels' in-memory one (one server process: it works, but the goal is
+stated for Redis).
+
+1. Builds one school of ``--families`` families (default 500) in ``--classes`` classes (default
+   11: 45–46 families a class), one guardian with a user account per student, a current term, a
+   head teacher for every class, and each class's group (``chat.actions.class_group``) set to open
+   mode, so that families post to everyone and every message goes to every member. Each family user
+   gets a session in the database (``SessionStore`` with the user's id, backend and session hash,
+   as the tests make them).
+2. Starts uvicorn (one worker, its default WebSocket implementation, websockets' sans-I/O one in
+   uvicorn 0.54, ``--lifespan off`` as ``make run``) on 127.0.0.1 and a free port, serving
+   ``bench/chat_asgi.py``: Tongxin's own ``tongxin.asgi.application``, unchanged, plus
+   ``/ws/echo/``, a bare ``AsyncJsonWebsocketConsumer`` that joins the group named in its query
+   string and ``group_send``-s what it receives to it (the same fan-out through the same channel
+   layer, without session, membership check or database write). The server runs with
+   ``TONGXIN_DEMO=1`` (as ``make run``), the throwaway database as ``DATABASE_URL``, the channel
+   layer above, and the rest of the environment as it is (so ``DB_CONN_MAX_AGE`` stays 0 unless
+   set, as docs/deployment.md says for ASGI). It is always stopped at the end (terminate, then
+   kill), also on failure or Ctrl-C; the exceptions in its log are counted (a run with any fails).
+3. One asyncio process (this one; uvloop when installed) opens, for every family, a WebSocket to
+   ``/ws/chat/`` with its session cookie and an allowed Origin, and joins its class group
+   (``{"type": "join", ...}`` → ``joined``), and a second one to ``/ws/echo/?group=<its group>``:
+   ``2 × --families`` sockets held open for the whole run (the soft limit of open files is raised
+   towards the hard one when it is too low for them).
+4. Phases, each a steady schedule of ``--rate`` messages a second in all (default 20, round-robin
+   over the class groups, each message from the next family of its class) for ``--seconds``
+   seconds (default 15), open loop: a message leaves at its time whatever the server is doing.
+   Every message carries its send time (``time.perf_counter()`` of this process, so sender and
+   receivers share one clock) in its body; **latency** is the time from that send to the receipt
+   at every other member's socket (the sender's own copy is checked but not counted). A phase ends
+   when every member has every message and every sender its ``sent``. If that has not happened
+   ``--drain`` seconds (default 20) after its last send, the server is behind: the script waits
+   (at most ``--drain`` seconds more) until no frame has come for a second, so that the backlog
+   does not run into the next phase; what comes then counts with its true latency, and a note
+   says how many came late. A delivery that never comes counts as an infinite latency. One
+   unmeasured warm-up phase of each endpoint (``--warmup`` seconds), then ``--repeat`` rounds
+   (default 2) of a chat phase and an echo phase, their order alternating (chat–echo, echo–chat)
+   so that a busy moment of the machine hits both alike; percentiles are over all deliveries of
+   the measured phases of an endpoint.
+5. Checks: no error or warning answered, no socket dropped, no delivery lost (never arrived) or
+   duplicated, every message's own copy and ``sent`` back at its sender, and one stored
+   ``chat.Message`` per chat message sent.
+
+Figures: p50, p90, p99 and max latency of the deliveries; the median time from send to ``sent``;
+messages per second (messages sent / the time from the phase's first send to its last delivery)
+and deliveries per second (deliveries / the same time); the largest lag of the schedule (how late
+this process sent a message, a sign of an overloaded client). The script prints a table, then
+``chat_p50_ms``, ``chat_p99_ms``, ``echo_p50_ms``, ``echo_p99_ms``, ``chat_messages_per_second``,
+``chat_deliveries_per_second``, ``chat_p50_vs_echo_ratio`` and, as the last line,
+``chat_p99_vs_echo_ratio: X``. The goal is X ≤ 3 with Redis as the channel layer: with
+``REDIS_URL`` set the script **exits with status 1 when X > 3**; on the in-memory layer it only
+reports. It exits with status 1 on any layer when a check of step 5 fails.
+
+``--profile`` times the chat path inside the server from the outside (``bench/chat_asgi.py``: the
+consumer's ``database_sync_to_async`` calls, waiting and running, the functions they call, database
+connections opened, SQL statements, ``group_send``, the garbage collector's pauses) and prints,
+for each measured phase, the calls of each, per message sent, their total, mean and longest time.
+The wrappers cost time themselves: figures of a profiled run are for finding where the time goes,
+not for the goal. ``--dump FILE`` writes every delivery of the measured phases (message, member,
+latency) and every message's send time, sender and ``sent`` latency as JSON.
+"""
+
+import argparse
+import asyncio
+import json
+import math
+import os
+import re
+import resource
+import shutil
+import socket
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlencode, urlsplit, urlunsplit
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+POSTGRES_URL = "postgres://postgres@127.0.0.1:5432/tongxin"
+GOAL = 3.0
+# This file is bench/chat.py: keep its folder off sys.path, so that Django's ``import chat`` (the
+# app) never finds this script instead.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+
+BODY = re.compile(r"^bench (chat|echo) p(\d+) #(\d+) t=(\d+\.\d+)$")
+KEY = re.compile(r"^b(\d+)-(\d+)$")
+EPOCH = time.perf_counter()  # message bodies carry perf_counter() - EPOCH (small, plain numbers)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--postgres", action="store_true", help=f"use {POSTGRES_URL} (a throwaway database on it)")
+    parser.add_argument("--families", type=int, default=500, help="families, one socket each (default 500)")
+    parser.add_argument("--classes", type=int, default=11, help="class groups (default 11: 45–46 families each)")
+    parser.add_argument("--rate", type=float, default=20.0, help="messages a second, all groups (default 20)")
+    parser.add_argument("--seconds", type=float, default=15.0, help="length of a measured phase (default 15)")
+    parser.add_argument("--repeat", type=int, default=2, help="rounds of a chat and an echo phase (default 2)")
+    parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured phase of each endpoint (default 3)")
+    parser.add_argument("--drain", type=float, default=20.0, help="seconds to wait after a phase's last send")
+    parser.add_argument("--redis-db", type=int, default=14, help="Redis database number for the run (default 14)")
+    parser.add_argument(
+        "--redis-as-configured", action="store_true", help="do not add socket_timeout=30 to the server's REDIS_URL"
+    )
+    parser.add_argument("--concurrency", type=int, default=25, help="sockets opened at once (default 25)")
+    parser.add_argument("--dump", metavar="FILE", help="write every delivery of the measured phases as JSON")
+    parser.add_argument("--profile", action="store_true", help="time the chat path inside the server (slower)")
+    args = parser.parse_args(argv)
+    if not 1 <= args.classes <= 54 or args.families < 2 * args.classes:
+        parser.error("--classes: 1 to 54, and at least 2 families a class")
+    if args.rate <= 0 or args.seconds <= 0 or args.repeat < 1 or args.warmup < 0 or args.drain <= 0:
+        parser.error("--rate, --seconds and --drain above 0, --repeat at least 1, --warmup at least 0")
+    if args.rate * args.seconds > 20_000:
+        parser.error("at most 20,000 messages a phase")
+
+    sys.path.insert(0, str(HERE))  # only for this import: see the note on sys.path above
+    from harness import run_in_throwaway_database
+
+    sys.path.remove(str(HERE))
+
+    return run_in_throwaway_database(
+        "chat", postgres=args.postgres, run=lambda setup_seconds: _run(args, setup_seconds)
+    )
+
+
+# ---------------------------------------------------------------------------------------- the school
+
+
+@dataclass
+class Member:
+    index: int
+    user_id: int
+    group: int  # index into the groups
+    conversation: int
+    cookie: str
+    sockets: dict = field(default_factory=dict)  # "chat" / "echo" → websocket
+
+
+@dataclass
+class Group:
+    conversation: int
+    name: str
+    members: list[Member]
+
+
+def _build_school(families: int, classes: int) -> tuple[object, list[Group]]:
+    """One school, its classes with head teachers and families, the class groups in open mode, and a
+    session for every family user. Returns the school and the groups."""
+    import datetime
+
+    from django.conf import settings
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+    from django.utils import timezone
+    from django_scopes import scopes_disabled
+
+    from accounts.models import User
+    from chat.access import FAMILY, STAFF, member_role
+    from chat.actions import class_group
+    from chat.models import Conversation
+    from schools.models import (
+        Guardian,
+        School,
+        SchoolClass,
+        StaffAssignment,
+        StaffMember,
+        Student,
+        StudentGuardian,
+        Term,
+    )
+
+    today = timezone.localdate()
+    now = timezone.now()
+    with scopes_disabled():
+        school = School.objects.create(name="基准小学（家校群）", code="bench-chat")
+        term = Term.objects.create(
+            school=school,
+            name="本学期",
+            start_date=today - datetime.timedelta(days=80),
+            end_date=today + datetime.timedelta(days=60),
+            is_current=True,
+        )
+        klasses = SchoolClass.objects.bulk_create(
+            [SchoolClass(school=school, grade=1 + c // 9, number=1 + c % 9) for c in range(classes)]
+        )
+        teachers = User.objects.bulk_create(
+            [
+                User(username=f"bench_teacher_{c}", phone=f"138{c:08d}", name=f"班主任{c:02d}", password="!")
+                for c in range(classes)
+            ]
+        )
+        staff = StaffMember.objects.bulk_create([StaffMember(school=school, user=t) for t in teachers])
+        StaffAssignment.objects.bulk_create(
+            [
+                StaffAssignment(
+                    school=school, term=term, staff=s, school_class=k, role=StaffAssignment.Role.HEAD_TEACHER
+                )
+                for s, k in zip(staff, klasses, strict=True)
+            ]
+        )
+        students = Student.objects.bulk_create(
+            [
+                Student(
+                    school=school, name=f"学生{i:05d}", student_number=f"C{i:05d}", school_class=klasses[i % classes]
+                )
+                for i in range(families)
+            ]
+        )
+        phones = [f"139{i:08d}" for i in range(families)]
+        users = User.objects.bulk_create(
+            [
+                User(username=f"bench_family_{i}", phone=phone, name=f"家长{i:05d}", password="!")
+                for i, phone in enumerate(phones)
+            ]
+        )
+        guardians = Guardian.objects.bulk_create(
+            [
+                Guardian(school=school, name=f"家长{i:05d}", phone=phone, user=user, activated_at=now)
+                for i, (phone, user) in enumerate(zip(phones, users, strict=True))
+            ]
+        )
+        StudentGuardian.objects.bulk_create(
+            [
+                StudentGuardian(school=school, student=s, guardian=g, relationship="母亲")
+                for s, g in zip(students, guardians, strict=True)
+            ]
+        )
+        conversations = [class_group(k) for k in klasses]
+        Conversation.objects.filter(pk__in=[c.pk for c in conversations]).update(mode=Conversation.Mode.OPEN)
+        # The roster decides membership: check one family and one teacher the way the socket does.
+        first = conversations[0]
+        first.refresh_from_db()
+        if member_role(users[0], first) != FAMILY or member_role(teachers[0], first) != STAFF:
+            raise SystemExit("the class group does not see its family and its head teacher as members")
+        if member_role(users[1], first) is not None:
+            raise SystemExit("a family of another class is a member of the first class group")
+
+    groups = [Group(c.pk, c.title, []) for c in conversations]
+    for i, user in enumerate(users):
+        store = SessionStore()
+        store[SESSION_KEY] = str(user.pk)
+        store[BACKEND_SESSION_KEY] = "accounts.backends.PhoneOrUsernameBackend"
+        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+        store.save()
+        g = i % classes
+        groups[g].members.append(
+            Member(i, user.pk, g, groups[g].conversation, f"{settings.SESSION_COOKIE_NAME}={store.session_key}")
+        )
+    return school, groups
+
+
+# ---------------------------------------------------------------------------------------- the server
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _database_url() -> str:
+    from django.db import connection
+
+    d = connection.settings_dict
+    if connection.vendor == "sqlite":
+        return f"sqlite:///{d['NAME']}"
+    if connection.vendor != "postgresql":
+        raise SystemExit(f"the server cannot be given a {connection.vendor} database")
+    auth = quote(d["USER"] or "", safe="")
+    if d.get("PASSWORD"):
+        auth += ":" + quote(d["PASSWORD"], safe="")
+    host = d["HOST"] or "127.0.0.1"
+    port = f":{d['PORT']}" if d.get("PORT") else ""
+    return f"postgres://{auth}@{host}{port}/{d['NAME']}"
+
+
+def _redis_url(url: str, db: int, *, as_configured: bool) -> tuple[str, str]:
+    """The server's REDIS_URL: REDIS_URL's server, the run's database number and, unless the URL says
+    otherwise or ``as_configured``, ``socket_timeout=30``. Returns the URL and a note about it."""
+    parts = urlsplit(url)
+    query = parse_qs(parts.query)
+    note = ""
+    if "socket_timeout" not in query and not as_configured:
+        # redis-py 8 reads with a 5 s socket timeout by default; channels-redis waits for messages
+        # with BZPOPMIN of 5 s, so a quiet layer raises TimeoutError in a consumer and drops its
+        # socket (django/channels_redis#422). tongxin/settings.py does not set the timeout.
+        query["socket_timeout"] = ["30"]
+        note = (
+            "socket_timeout=30 added: with redis-py's default of 5 s, channels-redis's 5 s BZPOPMIN "
+            "times out and drops a socket after every 5 s of quiet (--redis-as-configured to see it)"
+        )
+    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", urlencode(query, doseq=True), "")), note
+
+
+def _prepare_redis(url: str) -> None:
+    """Empty the run's Redis database, refusing one that holds anything but channels-redis keys."""
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=5)
+    foreign = [k for k in client.scan_iter(count=1000) if not k.startswith(b"asgi")]
+    if foreign:
+        raise SystemExit(f"{url} holds keys that are not channels-redis's ({foreign[:3]}): choose another --redis-db")
+    client.flushdb()
+    client.close()
+
+
+def _empty_redis(url: str) -> None:
+    import redis
+
+    client = redis.Redis.from_url(url, socket_timeout=5)
+    client.flushdb()
+    client.close()
+
+
+class Server:
+    """uvicorn serving bench/chat_asgi.py in a subprocess; always stopped by ``stop``."""
+
+    def __init__(self, env: dict[str, str], logdir: str):
+        self.port = _free_port()
+        self.log_path = Path(logdir) / "uvicorn.log"
+        self.log = open(self.log_path, "wb")  # noqa: SIM115  (closed in stop)
+        command = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "bench.chat_asgi:application",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--lifespan",
+            "off",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            "--timeout-graceful-shutdown",
+            "5",
+        ]
+        # cwd is the repository root: ``bench.chat_asgi`` is found there, and bench/ (with this
+        # file, chat.py) is not on the server's sys.path, so ``import chat`` is the app.
+        self.process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def wait_ready(self, timeout: float = 60.0) -> float:
+        started = time.perf_counter()
+        while time.perf_counter() - started < timeout:
+            if self.process.poll() is not None:
+                raise SystemExit(f"uvicorn exited with status {self.process.returncode}:\n{self.tail()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return time.perf_counter() - started
+            except OSError:
+                time.sleep(0.1)
+        raise SystemExit(f"uvicorn did not listen on port {self.port} within {timeout:.0f} s:\n{self.tail()}")
+
+    def tail(self, lines: int = 30) -> str:
+        self.log.flush()
+        text = self.log_path.read_text(errors="replace").splitlines()
+        return "\n".join(text[-lines:])
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        self.log.close()
+
+
+# ---------------------------------------------------------------------------------------- the clients
+
+
+@dataclass
+class Sent:
+    at: float
+    sender: int
+    expected: int  # the other members
+    received: int = 0
+    own_copy: bool = False
+    acked: bool = False
+    ack_latency: float = math.nan
+
+
+@dataclass
+class Phase:
+    number: int
+    kind: str  # "chat" or "echo"
+    label: str
+    measured: bool
+    sent: dict[int, Sent] = field(default_factory=dict)
+    latencies: list[float] = field(default_factory=list)
+    trace: list[tuple[int, int, float]] = field(default_factory=list)  # (seq, member, latency), --dump
+    ack_latencies: list[float] = field(default_factory=list)
+    seen: set = field(default_factory=set)  # (seq, member index)
+    duplicates: int = 0
+    answers: Counter = field(default_factory=Counter)  # error, warning, removed, unknown …
+    details: list[str] = field(default_factory=list)
+    outstanding: int = 0
+    sending_done: bool = False
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+    first_send: float = 0.0
+    last_send: float = 0.0
+    last_delivery: float = 0.0
+    lag: float = 0.0
+    timed_out: bool = False
+    drain_end: float = math.inf  # when --drain ran out, if it did
+    late: int = 0  # deliveries after that
+    stats: dict | None = None
+
+    def arrived(self) -> None:
+        self.outstanding -= 1
+        if self.sending_done and self.outstanding <= 0:
+            self.done.set()
+
+    @property
+    def expected(self) -> int:
+        return sum(s.expected for s in self.sent.values())
+
+    @property
+    def lost(self) -> int:
+        return sum(s.expected - s.received for s in self.sent.values())
+
+    @property
+    def duration(self) -> float:
+        return max(self.last_delivery, self.last_send) - self.first_send
+
+
+class Clients:
+    def __init__(self, args, port: int, groups: list[Group]):
+        self.args = args
+        self.port = port
+        self.groups = groups
+        self.members = [m for g in groups for m in g.members]
+        self.phases: dict[int, Phase] = {}
+        self.readers: list[asyncio.Task] = []
+        self.dropped: Counter = Counter()
+        self.closing = False
+        self.last_frame = time.perf_counter()
+        self.unsettled: list[str] = []
+        self.teardown_at: int | None = None  # the server log's size when the clients began to close
+
+    # --- sockets ------------------------------------------------------------------------------
+
+    async def open_all(self, kind: str) -> float:
+        started = time.perf_counter()
+        gate = asyncio.Semaphore(self.args.concurrency)
+
+        async def one(member: Member):
+            async with gate:
+                await self._open(member, kind)
+
+        await asyncio.gather(*(one(m) for m in self.members))
+        return time.perf_counter() - started
+
+    async def _open(self, member: Member, kind: str) -> None:
+        from websockets.asyncio.client import connect
+
+        path = "/ws/chat/" if kind == "chat" else f"/ws/echo/?group={member.conversation}"
+        ws = await connect(
+            f"ws://127.0.0.1:{self.port}{path}",
+            origin=f"http://127.0.0.1:{self.port}",
+            additional_headers={"Cookie": member.cookie},
+            proxy=None,
+            open_timeout=30,
+            close_timeout=5,
+        )
+        hello = json.loads(await asyncio.wait_for(ws.recv(), 30))
+        if hello.get("type") != "hello":
+            raise SystemExit(f"{path} answered {hello} to family {member.index}")
+        if kind == "chat":
+            await ws.send(json.dumps({"type": "join", "conversation": member.conversation, "after": 0}))
+            joined = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            if joined.get("type") != "joined" or joined.get("role") != "family":
+                raise SystemExit(f"family {member.index} could not join its class group: {joined}")
+        member.sockets[kind] = ws
+        self.readers.append(asyncio.create_task(self._read(member, kind, ws)))
+
+    async def _read(self, member: Member, kind: str, ws) -> None:
+        from websockets.exceptions import ConnectionClosed
+
+        try:
+            async for frame in ws:
+                self._receive(member, kind, frame, time.perf_counter())
+        except ConnectionClosed:
+            pass
+        if not self.closing:
+            self.dropped[kind] += 1
+
+    async def close_all(self) -> None:
+        self.closing = True
+        # A few at a time, as they were opened: a thousand sockets closed at once make the server
+        # call group_discard a thousand times at once, more than redis-py 8's pool of 100
+        # connections allows (MaxConnectionsError; see docs/benchmarks.md).
+        gate = asyncio.Semaphore(self.args.concurrency)
+
+        async def close(ws):
+            async with gate:
+                await ws.close()
+
+        sockets = [ws for m in self.members for ws in m.sockets.values()]
+        if sockets:
+            await asyncio.wait([asyncio.ensure_future(close(ws)) for ws in sockets], timeout=30)
+        for task in self.readers:
+            task.cancel()
+        await asyncio.gather(*self.readers, return_exceptions=True)
+
+    # --- receiving ----------------------------------------------------------------------------
+
+    def _receive(self, member: Member, kind: str, frame, now: float) -> None:
+        self.last_frame = now
+        data = json.loads(frame)
+        answer = data.get("type")
+        if answer == "message":
+            match = BODY.match(str((data.get("message") or {}).get("body", "")))
+            phase = self.phases.get(int(match.group(2))) if match else None
+            if phase is None or phase.kind != kind or int(match.group(3)) not in phase.sent:
+                self._odd(kind, f"{kind} socket of family {member.index}: {data}")
+                return
+            seq = int(match.group(3))
+            sent = phase.sent[seq]
+            if (seq, member.index) in phase.seen:
+                phase.duplicates += 1
+                return
+            phase.seen.add((seq, member.index))
+            if member.index == sent.sender:
+                sent.own_copy = True
+            else:
+                sent.received += 1
+                if now > phase.drain_end:
+                    phase.late += 1
+                latency = now - EPOCH - float(match.group(4))
+                phase.latencies.append(latency)
+                if self.args.dump:
+                    phase.trace.append((seq, member.index, latency))
+                phase.last_delivery = max(phase.last_delivery, now)
+            phase.arrived()
+        elif answer == "sent":
+            match = KEY.match(str(data.get("client_key") or ""))
+            phase = self.phases.get(int(match.group(1))) if match else None
+            sent = phase.sent.get(int(match.group(2))) if phase is not None else None
+            if sent is None or sent.acked or sent.sender != member.index:
+                self._odd(kind, f"{kind} socket of family {member.index}: {data}")
+                return
+            sent.acked = True
+            sent.ack_latency = now - sent.at
+            phase.ack_latencies.append(sent.ack_latency)
+            phase.arrived()
+        else:
+            self._odd(kind, f"{kind} socket of family {member.index}: {data}", answer=str(answer))
+
+    def _odd(self, kind: str, detail: str, answer: str = "unexpected") -> None:
+        phase = max((p for p in self.phases.values() if p.kind == kind), key=lambda p: p.number, default=None)
+        if phase is None:
+            return
+        phase.answers[answer] += 1
+        if len(phase.details) < 3:
+            phase.details.append(detail[:300])
+
+    # --- a phase ------------------------------------------------------------------------------
+
+    async def run_phase(self, kind: str, label: str, seconds: float, measured: bool) -> Phase:
+        from websockets.exceptions import ConnectionClosed
+
+        number = len(self.phases) + 1
+        phase = self.phases[number] = Phase(number, kind, label, measured)
+        if self.args.profile:
+            await self.server_stats()  # start afresh
+        rate = self.args.rate
+        count = max(1, round(seconds * rate))
+        groups = self.groups
+        start = time.perf_counter() + 0.05
+        phase.first_send = start
+        for i in range(count):
+            target = start + i / rate
+            delay = target - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            group = groups[i % len(groups)]
+            sender = group.members[(i // len(groups) + 7 * number) % len(group.members)]
+            now = time.perf_counter()
+            phase.lag = max(phase.lag, now - target)
+            phase.sent[i] = Sent(now, sender.index, len(group.members) - 1)
+            phase.outstanding += len(group.members) + 1  # the others, the own copy, the "sent"
+            request = {
+                "type": "send",
+                "conversation": group.conversation,
+                "body": f"bench {kind} p{number} #{i} t={now - EPOCH:.6f}",
+                "client_key": f"b{number}-{i}",
+            }
+            try:
+                await asyncio.wait_for(sender.sockets[kind].send(json.dumps(request)), 10)
+            except ConnectionClosed:  # the server dropped this socket (counted by its reader)
+                del phase.sent[i]
+                phase.outstanding -= len(group.members) + 1
+                phase.answers["not sent: socket closed by the server"] += 1
+        phase.last_send = time.perf_counter()
+        phase.sending_done = True
+        if phase.outstanding <= 0:
+            phase.done.set()
+        try:
+            await asyncio.wait_for(phase.done.wait(), self.args.drain)
+        except TimeoutError:
+            phase.timed_out = True
+            phase.drain_end = time.perf_counter()
+            await self.settle(f"{kind} {label}")
+        if self.args.profile:
+            phase.stats = await self.server_stats()
+        return phase
+
+    async def settle(self, what: str) -> None:
+        """After a phase whose deliveries did not all come within --drain: wait (at most --drain more
+        seconds) until no frame has come for a second, so that the server's backlog does not run
+        into the next phase. What comes now still counts, with its true latency."""
+        deadline = time.perf_counter() + self.args.drain
+        while time.perf_counter() < deadline:
+            if time.perf_counter() - self.last_frame >= 1.0:
+                return
+            await asyncio.sleep(0.1)
+        self.unsettled.append(what)
+
+    async def server_stats(self) -> dict:
+        from websockets.asyncio.client import connect
+
+        async with connect(
+            f"ws://127.0.0.1:{self.port}/ws/bench-stats/", proxy=None, open_timeout=10, close_timeout=5
+        ) as ws:
+            return json.loads(await asyncio.wait_for(ws.recv(), 10))
+
+
+async def _drive(args, port: int, groups: list[Group], log_path: Path) -> tuple[Clients, dict[str, float]]:
+    clients = Clients(args, port, groups)
+    timings: dict[str, float] = {}
+    try:
+        timings["open chat"] = await clients.open_all("chat")
+        timings["open echo"] = await clients.open_all("echo")
+        if args.warmup > 0:
+            await clients.run_phase("chat", "warm-up", args.warmup, measured=False)
+            await clients.run_phase("echo", "warm-up", args.warmup, measured=False)
+        for r in range(args.repeat):
+            order = ("chat", "echo") if r % 2 == 0 else ("echo", "chat")
+            for kind in order:
+                await asyncio.sleep(1.0)
+                await clients.run_phase(kind, f"round {r + 1}", args.seconds, measured=True)
+        await clients.settle("the last phase")  # late frames, if any, are counted
+    finally:
+        clients.teardown_at = log_path.stat().st_size
+        await clients.close_all()
+    return clients, timings
+
+
+def _run_clients(args, port: int, groups: list[Group], log_path: Path):
+    try:
+        import uvloop
+    except ImportError:
+        uvloop = None
+    phases = 2 * args.repeat + (2 if args.warmup > 0 else 0)
+    budget = 180 + phases * (args.seconds + 2 * args.drain + 3)  # a safety net: phases end by themselves
+
+    async def bounded():
+        return await asyncio.wait_for(_drive(args, port, groups, log_path), budget)
+
+    if uvloop is not None:
+        with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+            return runner.run(bounded()), "uvloop"
+    return asyncio.run(bounded()), "asyncio"
+
+
+# ---------------------------------------------------------------------------------------- figures
+
+
+def _percentile(sorted_values: list[float], p: float) -> float:
+    if not sorted_values:
+        return math.inf
+    return sorted_values[min(len(sorted_values) - 1, max(0, math.ceil(p / 100 * len(sorted_values)) - 1))]
+
+
+@dataclass
+class Figures:
+    messages: int
+    deliveries: int
+    lost: int
+    p50: float
+    p90: float
+    p99: float
+    worst: float
+    ack_p50: float
+    messages_per_second: float
+    deliveries_per_second: float
+    lag: float
+
+    @classmethod
+    def of(cls, phases: list[Phase]) -> "Figures":
+        latencies = sorted([x for p in phases for x in p.latencies] + [math.inf] * sum(p.lost for p in phases))
+        acks = sorted(x for p in phases for x in p.ack_latencies)
+        seconds = sum(p.duration for p in phases)
+        messages = sum(len(p.sent) for p in phases)
+        deliveries = sum(len(p.latencies) for p in phases)
+        return cls(
+            messages=messages,
+            deliveries=deliveries,
+            lost=sum(p.lost for p in phases),
+            p50=_percentile(latencies, 50) * 1000,
+            p90=_percentile(latencies, 90) * 1000,
+            p99=_percentile(latencies, 99) * 1000,
+            worst=latencies[-1] * 1000 if latencies else math.inf,
+            ack_p50=_percentile(acks, 50) * 1000,
+            messages_per_second=messages / seconds if seconds > 0 else 0.0,
+            deliveries_per_second=deliveries / seconds if seconds > 0 else 0.0,
+            lag=max((p.lag for p in phases), default=0.0) * 1000,
+        )
+
+
+def _print_profile(phase: Phase) -> None:
+    stats = (phase.stats or {}).get("stats", {})
+    messages = max(1, len(phase.sent))
+    print(
+        f"profile of {phase.kind}, {phase.label} ({len(phase.sent)} messages, {phase.duration:.1f} s; "
+        f"sync threads used so far: {(phase.stats or {}).get('sync_threads')}):"
+    )
+    print(f"  {'what':<52} {'calls':>7} {'/msg':>6} {'total s':>8} {'mean ms':>8} {'max ms':>8}")
+    for name, (calls, total, worst) in sorted(stats.items(), key=lambda item: -item[1][1]):
+        print(
+            f"  {name:<52} {int(calls):>7} {calls / messages:>6.1f} {total:>8.2f} "
+            f"{total / calls * 1000 if calls else 0:>8.2f} {worst * 1000:>8.1f}"
+        )
+    busy = sum(total for name, (_c, total, _w) in stats.items() if name.startswith("sync thread:"))
+    print(f"  the sync thread was busy {busy:.1f} s of the phase's {phase.duration:.1f} s")
+
+
+def _server_errors(log_path: Path, teardown_at: int | None) -> tuple[Counter, Counter]:
+    """The exceptions in the server's log by type: during the run, and once the clients began to
+    close their sockets (at byte ``teardown_at`` of the log). When there are any, the first
+    traceback is printed and the log kept."""
+    data = log_path.read_bytes()
+    cut = len(data) if teardown_at is None else teardown_at
+    found = []
+    for part in (data[:cut], data[cut:]):
+        lines = part.decode(errors="replace").splitlines()
+        found.append(
+            Counter(m.group(1) for line in lines if (m := re.match(r"^([A-Za-z_][\w.]*(?:Error|Exception))\b", line)))
+        )
+    during, teardown = found
+    if during or teardown:
+        lines = data.decode(errors="replace").splitlines()
+        start = next((i for i, line in enumerate(lines) if line.startswith("Traceback")), 0)
+        kept = Path(tempfile.gettempdir()) / f"tongxin-bench-chat-server-{os.getpid()}.log"
+        shutil.copyfile(log_path, kept)
+        print(
+            f"the server logged exceptions: {dict(during)} during the run, {dict(teardown)} while the clients "
+            f"closed their sockets; the first (log kept in {kept}):"
+        )
+        print("\n".join("  " + line for line in lines[start : start + 40] if not line.startswith("    ")))
+    return during, teardown
+
+
+def _run(args, setup_seconds: float) -> int:
+    from django.conf import settings
+    from django.db import connection
+    from django_scopes import scopes_disabled
+
+    from chat.models import Message
+
+    vendor = connection.vendor
+    version = sqlite3.sqlite_version if vendor == "sqlite" else ""
+    if vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            version = cursor.fetchone()[0]
+    print(f"database: {vendor} {version} ({connection.settings_dict['NAME']}, throwaway)")
+    print(f"cpus: {os.cpu_count()}; setup (create database + migrate): {setup_seconds:.1f} s")
+
+    redis_url = os.environ.get("REDIS_URL", "")
+    server_redis, redis_note = (
+        _redis_url(redis_url, args.redis_db, as_configured=args.redis_as_configured) if redis_url else ("", "")
+    )
+    if server_redis:
+        print(f"channel layer: channels-redis, {server_redis} (its database emptied before and after the run)")
+        if redis_note:
+            print(f"note: {redis_note}")
+    else:
+        print("channel layer: in-memory (REDIS_URL is not set; the goal is stated for Redis: figures only)")
+
+    started = time.perf_counter()
+    school, groups = _build_school(args.families, args.classes)
+    if vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+    sizes = sorted({len(g.members) for g in groups})
+    print(
+        f"school: {args.families} families in {args.classes} class groups of {'–'.join(map(str, sizes))} "
+        f"(open mode), {args.classes} head teachers, {args.families} sessions; built in "
+        f"{time.perf_counter() - started:.1f} s"
+    )
+
+    sockets = 2 * args.families
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    needed = sockets + 200
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        new_soft = needed if hard == resource.RLIM_INFINITY else min(hard, needed)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (new_soft, hard))
+        print(f"open files: soft limit raised from {soft} to {new_soft} (this process and the server)")
+        if new_soft < needed:
+            raise SystemExit(f"{sockets} sockets need about {needed} open files; the hard limit is {hard}")
+
+    import uvicorn
+    import websockets
+    from uvicorn.protocols.websockets.auto import AutoWebSocketsProtocol
+
+    env = {k: v for k, v in os.environ.items() if k not in {"TONGXIN_TESTING", "BENCH_CHAT_PROFILE", "REDIS_URL"}}
+    logdir = tempfile.mkdtemp(prefix="tongxin-bench-chat-")
+    env.update(
+        DJANGO_SETTINGS_MODULE="tongxin.settings",
+        TONGXIN_DEMO="1",  # as `make run`
+        SECRET_KEY=settings.SECRET_KEY,  # the sessions' auth hashes were made with this key
+        DATABASE_URL=_database_url(),
+        TONGXIN_DATA_DIR=logdir,  # nothing of the run lands in var/
+        LOG_LEVEL="WARNING",
+    )
+    if server_redis:
+        env["REDIS_URL"] = server_redis
+    if args.profile:
+        env["BENCH_CHAT_PROFILE"] = "1"
+
+    server = None
+    server_errors: Counter = Counter()
+    teardown_errors: Counter = Counter()
+    clients: Clients | None = None
+    status = 0
+    try:
+        if server_redis:
+            _prepare_redis(server_redis)
+        server = Server(env, logdir)
+        ready = server.wait_ready()
+        print(
+            f"server: uvicorn {uvicorn.__version__}, 1 worker, its default WebSocket implementation "
+            f"({AutoWebSocketsProtocol.__name__}), on "
+            f"127.0.0.1:{server.port}, listening after {ready:.1f} s; DB_CONN_MAX_AGE "
+            f"{env.get('DB_CONN_MAX_AGE', '0 (unset)')}{'; PROFILED' if args.profile else ''}"
+        )
+        (clients, timings), loop_name = _run_clients(args, server.port, groups, server.log_path)
+        print(
+            f"clients: websockets {websockets.__version__} on {loop_name} in this process; {args.families} chat "
+            f"sockets opened and joined in {timings['open chat']:.1f} s, {args.families} echo sockets opened in "
+            f"{timings['open echo']:.1f} s"
+        )
+        if server.process.poll() is not None:
+            raise SystemExit(f"uvicorn stopped during the run:\n{server.tail()}")
+    except BaseException:
+        if server is not None:
+            print(f"the end of the server's log:\n{server.tail()}", file=sys.stderr)
+        raise
+    finally:
+        if server is not None:
+            server.stop()
+            server_errors, teardown_errors = _server_errors(
+                server.log_path, clients.teardown_at if clients is not None else None
+            )
+        if server_redis:
+            _empty_redis(server_redis)
+        shutil.rmtree(logdir, ignore_errors=True)
+
+    with scopes_disabled():
+        stored = Message.objects.filter(school=school).count()
+    chat_sent = sum(len(p.sent) for p in clients.phases.values() if p.kind == "chat")
+
+    # ---- checks
+    broken: list[str] = []
+    for p in clients.phases.values():
+        what = f"{p.kind} {p.label}"
+        if p.answers:
+            broken.append(f"{what}: answers {dict(p.answers)}" + (f", e.g. {p.details}" if p.details else ""))
+        if p.lost:
+            broken.append(f"{what}: {p.lost} of {p.expected} deliveries never arrived")
+        if p.duplicates:
+            broken.append(f"{what}: {p.duplicates} deliveries twice")
+        if any(not s.own_copy for s in p.sent.values()) or any(not s.acked for s in p.sent.values()):
+            missing = sum(not s.own_copy for s in p.sent.values()), sum(not s.acked for s in p.sent.values())
+            broken.append(f"{what}: {missing[0]} own copies and {missing[1]} 'sent' answers missing")
+    if sum(clients.dropped.values()):
+        broken.append(f"sockets closed by the server: {dict(clients.dropped)}")
+    if server_errors:
+        broken.append(f"the server logged exceptions during the run: {dict(server_errors)}")
+    if stored != chat_sent:
+        broken.append(f"{stored} chat messages stored for {chat_sent} sent")
+
+    # ---- table
+    measured = [p for p in clients.phases.values() if p.measured]
+    rows = [(f"{p.kind}, {p.label}", Figures.of([p])) for p in measured]
+    chat = Figures.of([p for p in measured if p.kind == "chat"])
+    echo = Figures.of([p for p in measured if p.kind == "echo"])
+    rows += [("chat, all measured", chat), ("echo, all measured", echo)]
+    print(
+        f"phases: {args.rate:g} messages/s for {args.seconds:g} s, {args.repeat} rounds (chat–echo, echo–chat …) "
+        f"after {args.warmup:g} s of warm-up each; latency from send to receipt at every other member; "
+        f"{chat_sent} chat messages sent (warm-up included), {stored} stored"
+    )
+    print()
+    header = (
+        f"{'phase':<22} {'msgs':>5} {'deliveries':>10} {'lost':>5} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} "
+        f"{'max ms':>7} {'sent p50':>8} {'msg/s':>6} {'deliv/s':>7} {'lag ms':>6}"
+    )
+    print(header)
+    print("-" * len(header))
+    for label, f in rows:
+        print(
+            f"{label:<22} {f.messages:>5} {f.deliveries:>10} {f.lost:>5} {f.p50:>7.1f} {f.p90:>7.1f} {f.p99:>7.1f} "
+            f"{f.worst:>7.1f} {f.ack_p50:>8.1f} {f.messages_per_second:>6.1f} {f.deliveries_per_second:>7.1f} "
+            f"{f.lag:>6.1f}"
+        )
+    print()
+    if args.profile:
+        for p in measured:
+            _print_profile(p)
+        print()
+    if args.dump:
+        with open(args.dump, "w") as out:
+            json.dump(
+                [
+                    {
+                        "kind": p.kind,
+                        "label": p.label,
+                        "sent": {seq: [s.at - p.first_send, s.sender, s.ack_latency] for seq, s in p.sent.items()},
+                        "deliveries": p.trace,
+                    }
+                    for p in measured
+                ],
+                out,
+            )
+        print(f"deliveries written to {args.dump}")
+    for p in measured:
+        if p.late:
+            print(
+                f"note: {p.kind} {p.label}: {p.late} deliveries came more than {args.drain:g} s after the phase's last "
+                f"send (the server was behind); they count with their latency"
+            )
+    if teardown_errors:
+        print(
+            f"note: while the clients closed their {sockets} sockets ({args.concurrency} at a time) the server "
+            f"logged {dict(teardown_errors)}; not counted as a failure of the run"
+        )
+    for what in clients.unsettled:
+        print(f"warning: after {what} the server was still sending {2 * args.drain:g} s after the last message")
+    for line in broken:
+        print(f"FAILED: {line}")
+
+    def ratio(a: float, b: float) -> float:  # a never-delivered message makes it infinite
+        return math.inf if not math.isfinite(a) or b <= 0 else a / b
+
+    ratio50, ratio99 = ratio(chat.p50, echo.p50), ratio(chat.p99, echo.p99)
+    print(f"echo_messages_per_second: {echo.messages_per_second:.1f}")
+    print(f"echo_deliveries_per_second: {echo.deliveries_per_second:.1f}")
+    print(f"chat_sent_p50_ms: {chat.ack_p50:.1f}")
+    print(f"chat_p50_ms: {chat.p50:.1f}")
+    print(f"chat_p99_ms: {chat.p99:.1f}")
+    print(f"echo_p50_ms: {echo.p50:.1f}")
+    print(f"echo_p99_ms: {echo.p99:.1f}")
+    print(f"chat_messages_per_second: {chat.messages_per_second:.1f}")
+    print(f"chat_deliveries_per_second: {chat.deliveries_per_second:.1f}")
+    print(f"chat_p50_vs_echo_ratio: {ratio50:.2f}")
+    if not server_redis:
+        print(f"(in-memory channel layer: the goal chat_p99_vs_echo_ratio ≤ {GOAL:g} is stated for Redis)")
+    print(f"chat_p99_vs_echo_ratio: {ratio99:.2f}")
+    if broken or (server_redis and not ratio99 <= GOAL):
+        status = 1
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
