@@ -56,6 +56,50 @@ def member_role(user, conversation: Conversation) -> str | None:
     return None
 
 
+def member_ids(conversation: Conversation) -> tuple[set[int], set[int]]:
+    """Every member's user id, and the staff among them, from the roster as it is now: sent with
+    each message so that every open socket knows, without asking the database, whether its user
+    may still receive it (a parent whose child left the class: no longer)."""
+    school_id = conversation.school_id
+    admins = StaffMember.objects.filter(
+        school_id=school_id, is_active=True, is_school_admin=True, user__is_active=True
+    ).values_list("user_id", flat=True)
+    if conversation.kind == Conversation.Kind.CLASS:
+        staff = set(admins) | set(
+            StaffAssignment.objects.filter(
+                school_class_id=conversation.school_class_id,
+                term__is_current=True,
+                staff__is_active=True,
+                staff__user__is_active=True,
+            ).values_list("staff__user_id", flat=True)
+        )
+        families = StudentGuardian.objects.filter(
+            student__school_class_id=conversation.school_class_id, student__status=Student.Status.ACTIVE
+        )
+    else:
+        staff = set(
+            Participant.objects.filter(
+                conversation=conversation,
+                is_member=True,
+                left_at__isnull=True,
+                user__is_active=True,
+                user__staff_memberships__school_id=school_id,
+                user__staff_memberships__is_active=True,
+            ).values_list("user_id", flat=True)
+        )
+        families = StudentGuardian.objects.filter(
+            student_id=conversation.student_id or 0, student__status=Student.Status.ACTIVE
+        )
+        if conversation.kind == Conversation.Kind.STAFF:
+            families = families.none()
+    family = set(
+        families.filter(guardian__user__isnull=False, guardian__user__is_active=True).values_list(
+            "guardian__user_id", flat=True
+        )
+    )
+    return staff | family, staff
+
+
 def can_moderate(user, conversation: Conversation) -> bool:
     """The head teacher of the class (for its group) and the school's admins."""
     if StaffMember.objects.filter(

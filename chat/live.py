@@ -50,12 +50,25 @@ def payload(message: Message) -> dict:
     }
 
 
+def group_event(message: Message, kind: str, members: tuple[set[int], set[int]]) -> dict:
+    """What the group receives: the message, and who may see it now (see ``access.member_ids``)."""
+    everyone, staff = members
+    return {
+        "type": "chat.message",
+        "event": kind,
+        "message": payload(message),
+        "sender": message.sender_id,
+        "members": sorted(everyone),
+        "staff": sorted(staff),
+    }
+
+
 def broadcast(message: Message, kind: str = "message") -> None:
-    """Tell every open socket of the conversation (each re-checks its member's right to see it)."""
+    """Tell every open socket of the conversation; each delivers only to a current member."""
+    from .access import member_ids
+
     layer = get_channel_layer()
     if layer is None:
         return
-    async_to_sync(layer.group_send)(
-        group_name(message.conversation_id),
-        {"type": "chat.message", "event": kind, "message": payload(message), "sender": message.sender_id},
-    )
+    event = group_event(message, kind, member_ids(message.conversation))
+    async_to_sync(layer.group_send)(group_name(message.conversation_id), event)

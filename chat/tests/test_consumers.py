@@ -6,7 +6,6 @@ import pytest
 from asgiref.sync import sync_to_async
 from django_scopes import scopes_disabled
 
-from chat import consumers
 from chat.models import Conversation, Message
 from delivery.tests.test_consumers import communicator, session_cookie
 
@@ -149,8 +148,7 @@ async def test_a_double_send_is_stored_once_and_a_reconnecting_client_gets_what_
     await bob.disconnect()
 
 
-async def test_a_parent_whose_child_leaves_the_class_stops_receiving_on_an_open_socket(live_cast, monkeypatch):
-    monkeypatch.setattr(consumers, "MEMBERSHIP_TTL", 0.0)  # checked on every message in this test
+async def test_a_parent_whose_child_leaves_the_class_stops_receiving_on_an_open_socket(live_cast):
     group = await sync_to_async(_group)(live_cast)
     teacher, bob = await socket_of(live_cast.ms_li), await socket_of(live_cast.bob)
     await join(teacher, group.pk)
