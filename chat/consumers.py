@@ -64,7 +64,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     def _join_and_catch_up(self, conversation_id, after):
         conversation, role = access_conversation(self.user, conversation_id)
         with scopes_disabled():  # reviewed: access_conversation checked the membership
-            missed = [payload(m) for m in queries.history(conversation, self.user, role, after=after)]
+            messages = queries.history(conversation, self.user, role, after=after)
+            if after:
+                # The page's last messages as they are now: recalled, removed or answered while away.
+                messages = queries.history(conversation, self.user, role, before=after + 1) + messages
+            missed = [payload(m) for m in messages]
         return conversation, role, missed
 
     async def _join(self, conversation_id, content):

@@ -19,7 +19,7 @@ from schools.access import access_my_child, access_staff_school, access_student
 from schools.models import StaffAssignment, StaffMember, Student
 
 from . import actions, queries
-from .access import STAFF, access_conversation, can_moderate
+from .access import STAFF, access_conversation, can_moderate, member_ids
 from .live import broadcast
 from .models import RECALL_WITHIN, ChatSettings, Conversation, Message, Participant
 
@@ -114,8 +114,9 @@ def conversation(request, conversation_id: int):
     history = queries.history(conversation, request.user, role)
     now = timezone.now()
     # Who has read my messages: one query of the others' read positions (those who hide it excluded).
+    members, _staff = member_ids(conversation)  # former members' read positions do not count
     positions = list(
-        Participant.objects.filter(conversation=conversation, hide_read=False)
+        Participant.objects.filter(conversation=conversation, hide_read=False, user_id__in=members)
         .exclude(user=request.user)
         .values_list("last_read_id", flat=True)
     )

@@ -232,6 +232,10 @@ def test_the_sender_sees_how_many_have_read_unless_they_hide_it(cast):
     assert "2 人已读" in li.get(f"/chat/{group.pk}/").content.decode()
     cast.client(cast.bob).post(f"/chat/{group.pk}/manage/", {"op": "hide_read", "hide": "1"})
     assert "1 人已读" in li.get(f"/chat/{group.pk}/").content.decode()
+    from schools.models import Student
+
+    Student.objects.filter(pk=cast.alice_child.pk).update(school_class=cast.class2)  # alice's family leaves
+    assert "人已读" not in li.get(f"/chat/{group.pk}/").content.decode()
 
 
 def test_a_family_writes_privately_to_the_head_teacher_about_its_child(cast):

@@ -35,6 +35,13 @@ async def count(model, **filters) -> int:
     return await sync_to_async(_count)(model, **filters)
 
 
+def _recall(message_id):
+    from django.utils import timezone
+
+    with scopes_disabled():
+        Message.objects.filter(pk=message_id).update(recalled_at=timezone.now())
+
+
 def _set_mode(conversation_id, mode):
     with scopes_disabled():
         Conversation.objects.filter(pk=conversation_id).update(mode=mode)
@@ -141,9 +148,12 @@ async def test_a_double_send_is_stored_once_and_a_reconnecting_client_gets_what_
         await teacher.send_json_to({"type": "send", "conversation": group.pk, "body": text, "client_key": text})
         got = [await teacher.receive_json_from(timeout=5) for _ in range(2)]  # its answer and its own broadcast
         assert sorted(g["type"] for g in got) == ["message", "sent"]
+    await sync_to_async(_recall)(first["message"]["id"])  # recalled while bob was away
     bob = await socket_of(live_cast.bob)
     caught_up = await join(bob, group.pk, after=first["message"]["id"])
-    assert [m["body"] for m in caught_up["messages"]] == ["周五运动会", "请穿校服"]
+    by_id = {m["id"]: m for m in caught_up["messages"]}
+    assert [m["body"] for m in caught_up["messages"] if m["id"] > first["message"]["id"]] == ["周五运动会", "请穿校服"]
+    assert by_id[first["message"]["id"]]["gone"] and by_id[first["message"]["id"]]["body"] == ""
     await teacher.disconnect()
     await bob.disconnect()
 
