@@ -287,11 +287,7 @@ def answer(request, survey_id: int):
         try:
             actions.do_answer(survey, receipt, submitted, files_from_post(questions, request.FILES))
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                errors = {k: " ".join(v.messages if hasattr(v, "messages") else v) for k, v in exc.message_dict.items()}
-                messages.error(request, _("Some answers need another look."))
-            else:
-                messages.error(request, " ".join(exc.messages))
+            errors = _answer_errors(request, exc)
         else:
             messages.success(request, _("Thank you, your answers are in."))
             return redirect("surveys:answer", survey_id=survey.pk)
@@ -308,6 +304,15 @@ def answer(request, survey_id: int):
         },
         status=400 if errors else 200,
     )
+
+
+def _answer_errors(request, exc: ValidationError) -> dict:
+    """Per-question messages for the form (and one line at the top), or the one message there is."""
+    if hasattr(exc, "error_dict"):
+        messages.error(request, _("Some answers need another look."))
+        return {key: " ".join(texts) for key, texts in exc.message_dict.items()}
+    messages.error(request, " ".join(exc.messages))
+    return {}
 
 
 def _with_state(questions: list[Question], submitted: dict, errors: dict, prefix: str = "") -> list[dict]:
@@ -366,11 +371,7 @@ def _form_rows(request, survey: Survey, receipt, questions: list[Question]):
                 survey, receipt, posted_student, submitted, files_from_post(questions, request.FILES, prefix)
             )
         except ValidationError as exc:
-            if hasattr(exc, "error_dict"):
-                errors = {k: " ".join(v.messages if hasattr(v, "messages") else v) for k, v in exc.message_dict.items()}
-                messages.error(request, _("Some answers need another look."))
-            else:
-                messages.error(request, " ".join(exc.messages))
+            errors = _answer_errors(request, exc)
         else:
             messages.success(request, _("Saved. You can change it until the form closes."))
             return redirect("surveys:answer", survey_id=survey.pk)
