@@ -72,6 +72,11 @@ def staff_group(school, *, title: str, creator, member_ids: list[int]) -> Conver
     title = (title or "").strip()
     if not title or len(title) > 80:
         raise ValidationError(_("Give the group a name of at most 80 characters."))
+    existing = Conversation.objects.filter(
+        school=school, kind=Conversation.Kind.STAFF, title=title[:80], created_by=creator
+    ).first()
+    if existing is not None:
+        return existing  # a double tap: the group was made a moment ago
     members = set(
         StaffMember.objects.filter(school=school, is_active=True, user_id__in=[creator.pk, *member_ids]).values_list(
             "user_id", flat=True

@@ -135,15 +135,6 @@ def search(user, school, text: str) -> list[Message]:
     )
 
 
-def read_by(conversation: Conversation, message: Message) -> int:
-    """How many members have read up to this message (those who hide their read status do not count)."""
-    return (
-        Participant.objects.filter(conversation=conversation, last_read_id__gte=message.pk, hide_read=False)
-        .exclude(user=message.sender)
-        .count()
-    )
-
-
 def record_rows(conversation: Conversation) -> list[Message]:
     """The school's record: every message, with recalls and removals and who removed what and why."""
     return list(

@@ -41,8 +41,8 @@ def access_event_to_manage(request, event_id: int, *, roll: bool = False) -> Eve
     return event
 
 
-def my_receipt(event_or_notice_id, user) -> Receipt | None:
-    notice_id = event_or_notice_id
+def my_receipt(notice_id, user) -> Receipt | None:
+    """The user's receipt of a notice: as one of the guardians it reached, or as staff."""
     return (
         Receipt.objects.filter(notice_id=notice_id or 0)
         .filter(Q(guardian__user=user) | Q(guardian__isnull=True, user=user))

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Sum
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
@@ -202,10 +202,10 @@ def do_change_event(event: Event, *, editor, fields: EventFields) -> Event:
     fields.kind = event.kind
     _check(fields, new=False)
     locked = Event.objects.select_for_update().get(pk=event.pk)
-    if fields.capacity is not None and fields.capacity < yes_count(locked):
+    coming = yes_count(locked)
+    if fields.capacity is not None and fields.capacity < coming:
         raise ValidationError(
-            _("%(n)d families have already said they will come: the capacity cannot be lower.")
-            % {"n": yes_count(locked)}
+            _("%(n)d families have already said they will come: the capacity cannot be lower.") % {"n": coming}
         )
     if fields.starts_at != locked.starts_at:
         locked.reminded_at = None  # moved: the day-before reminder is due again
@@ -589,6 +589,11 @@ def do_create_conference_day(
         at += datetime.timedelta(minutes=slot_minutes + break_minutes)
     if not slots:
         raise ValidationError(_("No slot fits between the start and the end."))
+    offered = ConferenceDay.objects.filter(
+        school=school, author=author, school_class=klass, title=title.strip()[:120], slots__starts_at=first
+    ).first()
+    if offered is not None:
+        return offered  # a double tap: the families were offered these times already
     teachers = set(
         StaffMember.objects.filter(school=school, is_active=True, user_id__in=[author.pk, *teacher_ids]).values_list(
             "user_id", flat=True
@@ -694,7 +699,3 @@ def reminder_receipts(event: Event):
     return Receipt.objects.filter(notice_id=event.notice_id or 0).exclude(
         Exists(Rsvp.objects.filter(event=event, receipt=OuterRef("pk"), answer=Rsvp.Answer.NO))
     )
-
-
-def people_coming(event: Event) -> int:
-    return Rsvp.objects.filter(event=event, answer=Rsvp.Answer.YES).aggregate(n=Sum("people"))["n"] or 0

@@ -3,6 +3,7 @@
 from datetime import datetime
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from notices.actions import TargetSpec
@@ -223,7 +224,7 @@ def event_minutes(request, event_id: int, payload: MinutesIn):
             try:
                 due_on = dt.date.fromisoformat(due) if due else None
             except (TypeError, ValueError):
-                raise ValidationError("due_on: YYYY-MM-DD") from None
+                raise ValidationError(_("Give the deadline as 2026-12-20.")) from None
             specs.append(
                 actions.ResolutionSpec(text=str(r.get("text", "")), owner_id=int(r.get("owner_id") or 0), due_on=due_on)
             )
@@ -302,7 +303,7 @@ def class_parent_school(request, class_id: int):
 def conference_book(request, conference_id: int, payload: BookingIn):
     conference, receipt = access_conference(request, conference_id)
     if receipt is None:
-        return Status(400, {"detail": "Teachers do not book their own times. / 老师无需预约自己的时间。"})
+        return Status(400, {"detail": _("Teachers do not book their own times.")})
     try:
         booking = actions.do_book(
             conference, receipt, slot_id=payload.slot_id, student_ids=payload.student_ids, note=payload.note

@@ -26,7 +26,7 @@ from schools.models import SchoolClass, Student
 from schools.roles import Roles
 
 from . import evaluation
-from .models import Answer, Participation, Question, Response, Survey
+from .models import MIN_GROUP, Answer, Participation, Question, Response, Survey
 
 MAX_QUESTIONS = 60
 MAX_OPTIONS = 20
@@ -201,6 +201,11 @@ def do_add_question(survey: Survey, spec: Mapping) -> Question:
     cleaned = clean_question(spec)
     _check_kind(survey.kind, survey.anonymous, [cleaned])
     locked = Survey.objects.select_for_update().get(pk=survey.pk)
+    same = Question.objects.filter(
+        survey=locked, kind=cleaned["kind"], text=cleaned["text"], options=cleaned["options"]
+    )
+    if same.exists():  # a double tap on "add" (the survey row is locked: the second one waits and sees it)
+        raise ValidationError(_("This question is already in the survey."))
     count = Question.objects.filter(survey=locked).count()
     if count >= MAX_QUESTIONS:
         raise ValidationError(_("A survey has at most %(n)d questions.") % {"n": MAX_QUESTIONS})
@@ -249,7 +254,7 @@ def privacy_statement(survey: Survey) -> str:
         "or reminded again), never which answers are yours: answers are stored without your name, your "
         "account, your child or the time you sent them, with your child's class only. Results of any group "
         "of fewer than %(n)d answers are not shown to anyone, and written answers are shown without names."
-    ) % {"n": 5}
+    ) % {"n": MIN_GROUP}
 
 
 def _notice_body(survey: Survey) -> str:
@@ -666,6 +671,16 @@ def do_send_class_evaluation(school, *, acting_user, roles: Roles, class_id: int
         raise ValidationError(_("You may not send to this class."))
     now = timezone.localtime()
     month = now.date().replace(day=1)
+    already = Survey.objects.filter(
+        school=school,
+        series=Survey.Series.EVAL_PARENTS,
+        period=month,
+        status=Survey.Status.SENT,
+        notice__targets__kind=NoticeTarget.Kind.CLASS,
+        notice__targets__school_class_id=class_id,
+    ).first()
+    if already is not None:
+        return already  # a double tap, or sent earlier this month: families are not asked twice
     template = template_for(school, Survey.Series.EVAL_PARENTS, author=acting_user)
     with transaction.atomic():
         survey = _copy_for_month(template, month, author=acting_user)

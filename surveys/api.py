@@ -5,6 +5,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from notices.actions import TargetSpec
@@ -99,7 +100,7 @@ class AnswerIn(Schema):
 
 def _error(exc: ValidationError) -> dict:
     errors = exc.message_dict if hasattr(exc, "error_dict") else {}
-    detail = " ".join(exc.messages) if not errors else "Some answers need another look. / 有的回答需要再看一下。"
+    detail = _("Some answers need another look.") if errors else " ".join(exc.messages)
     return {"detail": detail, "errors": errors}
 
 

@@ -178,15 +178,44 @@ def form_table(survey: Survey) -> dict:
     rows = []
     for sr in students:
         response = responses.get(sr.student_id)
-        cells = []
-        if response is not None:
-            by_question: dict = defaultdict(list)
-            for a in response.answers.all():
-                by_question[a.question_id].append(a)
-            cells = [_cell(q, by_question.get(q.pk, [])) for q in questions]
+        cells = _cells(questions, response) if response is not None else []
         rows.append({"student": sr.student, "response": response, "cells": cells})
     missing = [r["student"] for r in rows if r["response"] is None]
     return {"questions": questions, "rows": rows, "missing": missing, "filled": len(rows) - len(missing)}
+
+
+def named_table(survey: Survey) -> dict:
+    """A named questionnaire as a table: one row per answer, with who gave it."""
+    questions = list(survey.questions.all())
+    responses = (
+        Response.objects.filter(survey=survey)
+        .select_related("guardian", "respondent", "school_class")
+        .prefetch_related("answers")
+        .order_by("submitted_at")
+    )
+    rows = []
+    for response in responses:
+        if response.guardian is not None:
+            name = response.guardian.name
+        else:
+            name = response.respondent.display_name if response.respondent else ""
+        rows.append(
+            {
+                "response": response,
+                "student": None,
+                "class_name": response.school_class.name if response.school_class else "",
+                "name": name,
+                "cells": _cells(questions, response),
+            }
+        )
+    return {"questions": questions, "rows": rows}
+
+
+def _cells(questions: list[Question], response: Response) -> list[dict]:
+    by_question: dict = defaultdict(list)
+    for a in response.answers.all():
+        by_question[a.question_id].append(a)
+    return [_cell(q, by_question.get(q.pk, [])) for q in questions]
 
 
 def _cell(q: Question, answers: list[Answer]) -> dict:

@@ -200,7 +200,7 @@ def export(request, survey_id: int):
         if r["hidden"]:
             rows = [[_("Fewer than %(n)d answers: results are not shown.") % {"n": MIN_GROUP}, "", "", "", ""]]
     else:
-        table = queries.form_table(survey) if survey.is_form else _named_table(survey)
+        table = queries.form_table(survey) if survey.is_form else queries.named_table(survey)
         header = [_("Class"), _("Student") if survey.is_form else _("Name"), _("Filled in by"), _("Time")]
         header += [q.text for q in table["questions"]]
         rows = []
@@ -221,33 +221,6 @@ def export(request, survey_id: int):
     data = workbook_bytes(survey.title[:31] or "survey", header, rows)
     record(AuditEntry.Action.EXPORT, actor=request.user, school=survey.school, target=survey, summary="survey results")
     return xlsx_response(data, f"{survey.title[:40]}.xlsx")
-
-
-def _named_table(survey: Survey) -> dict:
-    questions = list(survey.questions.all())
-    responses = (
-        Response.objects.filter(survey=survey)
-        .select_related("guardian", "respondent", "school_class")
-        .prefetch_related("answers")
-        .order_by("submitted_at")
-    )
-    rows = []
-    for response in responses:
-        by_question: dict = {}
-        for a in response.answers.all():
-            by_question.setdefault(a.question_id, []).append(a)
-        rows.append(
-            {
-                "response": response,
-                "student": None,
-                "class_name": response.school_class.name if response.school_class else "",
-                "name": response.guardian.name
-                if response.guardian
-                else (response.respondent.display_name if response.respondent else ""),
-                "cells": [queries._cell(q, by_question.get(q.pk, [])) for q in questions],
-            }
-        )
-    return {"questions": questions, "rows": rows}
 
 
 @login_required

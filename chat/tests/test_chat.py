@@ -42,8 +42,8 @@ def test_class_group_members_unread_counts_and_reading(cast):
     page = alice.get(f"/chat/{group.pk}/").content.decode()
     assert "请穿运动鞋" in page
     assert unread(alice, group) == 0
-    kinds = {c["kind"] for c in cast.client(cast.carol).get("/api/v1/conversations").json()}
-    assert group.pk not in {c["id"] for c in cast.client(cast.carol).get("/api/v1/conversations").json()} and kinds
+    carols = cast.client(cast.carol).get("/api/v1/conversations").json()
+    assert [c["title"] for c in carols] == [cast.class2.name]  # her child's class group only
     assert cast.client(cast.carol).get(f"/chat/{group.pk}/").status_code == 404
 
 
@@ -261,3 +261,11 @@ def test_only_members_can_be_muted_and_a_class_group_takes_its_class_name_as_it_
     group.refresh_from_db()
     assert group.display_title == "四年级1班"
     assert any(c["title"] == "四年级1班" for c in li.get("/api/v1/conversations").json())
+
+
+def test_a_double_tap_on_creating_a_staff_group_makes_one(cast):
+    admin = cast.client(cast.admin_zhang)
+    for _ in range(2):
+        response = admin.post("/chat/staff-groups/new/", {"title": "德育工作小组", "members": [cast.ms_li.pk]})
+        assert response.status_code == 302
+    assert Conversation.objects.filter(kind="staff").count() == 1

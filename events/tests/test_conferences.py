@@ -335,3 +335,13 @@ def test_two_families_booking_one_time_at_once_one_wins(transactional_db, monkey
         assert Booking.objects.count() == 1
         (winner,) = [i for i, r in responses.items() if r.status_code == 200]
         assert Booking.objects.get().receipt.guardian.user == (cast.alice, cast.bob)[winner]
+
+
+def test_a_double_tap_on_offering_times_offers_them_once(cast):
+    from notices.models import Notice
+
+    li = cast.client(cast.ms_li)
+    first, second = offer(li, cast), offer(li, cast)
+    assert first.status_code == second.status_code == 302 and first["Location"] == second["Location"]
+    assert ConferenceDay.objects.count() == 1 and Slot.objects.count() == 3
+    assert Notice.objects.count() == 1

@@ -80,17 +80,18 @@ def test_a_month_that_is_over_cannot_be_scheduled(cast):
 def test_head_teacher_sends_the_evaluation_to_her_class_and_the_trend_compares_months(cast):
     families = [cast.alice, cast.bob, *add_families(cast, cast.class1, 4)]
     li = cast.client(cast.ms_li)
+    # Last month's evaluation first (sent now, then filed under October), then this month's.
     assert li.post("/surveys/evaluation/class/", {"class": cast.class1.pk}).status_code == 302
-    november = Survey.objects.get(series="eval_parents", status="sent")
-    assert november.period == timezone.localdate().replace(day=1)
-    for user in families:
-        answer_evaluation(cast.client(user), november, 4)
-    # A second month, as if the evaluation had run a month earlier too.
-    assert li.post("/surveys/evaluation/class/", {"class": cast.class1.pk}).status_code == 302
-    october = Survey.objects.filter(series="eval_parents", status="sent").latest("id")
+    october = Survey.objects.get(series="eval_parents", status="sent")
+    assert october.period == timezone.localdate().replace(day=1)
     Survey.objects.filter(pk=october.pk).update(period=datetime.date(2026, 10, 1))
     for user in families[:5]:
         answer_evaluation(cast.client(user), october, 2)
+    assert li.post("/surveys/evaluation/class/", {"class": cast.class1.pk}).status_code == 302
+    november = Survey.objects.filter(series="eval_parents", status="sent").latest("id")
+    assert november.pk != october.pk
+    for user in families:
+        answer_evaluation(cast.client(user), november, 4)
     trend = li.get(f"/api/v1/evaluations/eval_parents?class_id={cast.class1.pk}").json()
     assert trend["months"] == ["2026-10-01", "2026-11-01"]
     assert trend["answered"] == [5, 6]
@@ -137,3 +138,22 @@ def test_the_schools_template_is_adjusted_by_admins_only_even_if_a_head_teacher_
     assert template.author == cast.ms_li
     assert cast.client(cast.ms_li).get(f"/surveys/{template.pk}/edit/").status_code == 404
     assert cast.client(cast.admin_zhang).get(f"/surveys/{template.pk}/edit/").status_code == 200
+
+
+def test_a_double_tap_on_send_to_my_class_sends_one_evaluation(cast):
+    li = cast.client(cast.ms_li)
+    first = li.post("/surveys/evaluation/class/", {"class": cast.class1.pk})
+    second = li.post("/surveys/evaluation/class/", {"class": cast.class1.pk})
+    assert first.status_code == second.status_code == 302 and first.url == second.url
+    assert Survey.objects.filter(series="eval_parents", status="sent").count() == 1
+
+
+def test_a_double_tap_on_add_question_adds_it_once(cast):
+    li = cast.client(cast.ms_li)
+    li.post("/surveys/new/", {"title": "午餐", "kind": "survey", "anonymous": "on"})
+    survey = Survey.objects.get(title="午餐")
+    question = {"op": "add", "kind": "rating", "text": "饭菜好吗？", "required": "on"}
+    assert li.post(f"/surveys/{survey.pk}/edit/", question).status_code == 302
+    again = li.post(f"/surveys/{survey.pk}/edit/", question)
+    assert again.status_code == 400 and "已经" in again.content.decode()
+    assert survey.questions.count() == 1
