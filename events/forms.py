@@ -3,12 +3,18 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from notices.forms import AudienceForm
+
 from .models import Event, Rsvp
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
-class EventForm(forms.Form):
+class EventForm(AudienceForm):
+    field_order = [
+        *("kind", "title", "starts_at", "ends_at", "place", "online_link", "capacity"),
+        *("description", "materials", "speakers", "organisers"),
+    ]
     kind = forms.ChoiceField(label=_("Kind of event"), choices=Event.Kind.choices)
     title = forms.CharField(label=_("Event title"), max_length=120)
     starts_at = forms.DateTimeField(label=_("Starts"), widget=DATETIME)
@@ -27,34 +33,12 @@ class EventForm(forms.Form):
     organisers = forms.TypedMultipleChoiceField(
         label=_("Organisers"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
-    classes = forms.TypedMultipleChoiceField(
-        label=_("Classes"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
-    )
-    students = forms.TypedMultipleChoiceField(
-        label=_("Or only these students' families"),
-        coerce=int,
-        required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
-    )
-    grades = forms.TypedMultipleChoiceField(
-        label=_("Grades"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
-    )
-    whole_school = forms.BooleanField(label=_("The whole school"), required=False)
-    all_staff = forms.BooleanField(label=_("All staff"), required=False)
     guardrail_reason = forms.CharField(label=_("Why this must go to the whole class"), required=False, max_length=500)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(
-        self, *args, class_choices=(), student_choices=(), grade_choices=(), staff_choices=(), is_admin=False, **kwargs
-    ):
+    def __init__(self, *args, staff_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["classes"].choices = list(class_choices)
-        self.fields["students"].choices = list(student_choices)
-        self.fields["grades"].choices = list(grade_choices)
         self.fields["organisers"].choices = list(staff_choices)
-        if not is_admin:
-            for name in ("grades", "whole_school", "all_staff"):
-                del self.fields[name]
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
 

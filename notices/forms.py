@@ -24,14 +24,10 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class NoticeForm(forms.Form):
-    title = forms.CharField(label=_("Notice title"), max_length=120)
-    body = forms.CharField(
-        label=_("Text"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 8}),
-        help_text=_("Plain text, or simple formatting (bold, lists, links); anything else is removed."),
-    )
+class AudienceForm(forms.Form):
+    """Who a notice, a survey or an event's invitation goes to (see ``notices.audience``). Only
+    school admins get grades, the whole school and all staff."""
+
     classes = forms.TypedMultipleChoiceField(
         label=_("Classes"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -46,6 +42,27 @@ class NoticeForm(forms.Form):
     )
     whole_school = forms.BooleanField(label=_("The whole school"), required=False)
     all_staff = forms.BooleanField(label=_("All staff"), required=False)
+
+    def __init__(self, *args, class_choices=(), student_choices=(), grade_choices=(), is_admin=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["classes"].choices = list(class_choices)
+        self.fields["students"].choices = list(student_choices)
+        self.fields["grades"].choices = list(grade_choices)
+        if not is_admin:
+            for name in ("grades", "whole_school", "all_staff"):
+                del self.fields[name]
+
+
+class NoticeForm(AudienceForm):
+    field_order = ["title", "body", "classes", "students", "grades", "whole_school", "all_staff"]
+
+    title = forms.CharField(label=_("Notice title"), max_length=120)
+    body = forms.CharField(
+        label=_("Text"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("Plain text, or simple formatting (bold, lists, links); anything else is removed."),
+    )
     action = forms.ChoiceField(
         label=_("What families must do"),
         choices=Notice.Action.choices,
@@ -85,14 +102,8 @@ class NoticeForm(forms.Form):
     guardrail_reason = forms.CharField(label=_("Why this must go to the whole class"), required=False, max_length=500)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, class_choices=(), student_choices=(), grade_choices=(), is_admin=False, **kwargs):
+    def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["classes"].choices = list(class_choices)
-        self.fields["students"].choices = list(student_choices)
-        self.fields["grades"].choices = list(grade_choices)
-        if not is_admin:
-            for name in ("grades", "whole_school", "all_staff"):
-                del self.fields[name]
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
 

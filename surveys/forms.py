@@ -3,6 +3,8 @@ import uuid
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from notices.forms import AudienceForm
+
 from .models import Question, Survey
 
 
@@ -43,21 +45,7 @@ class QuestionForm(forms.Form):
     required = forms.BooleanField(label=_("Required"), required=False, initial=True)
 
 
-class SendForm(forms.Form):
-    classes = forms.TypedMultipleChoiceField(
-        label=_("Classes"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
-    )
-    students = forms.TypedMultipleChoiceField(
-        label=_("Or only these students' families"),
-        coerce=int,
-        required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
-    )
-    grades = forms.TypedMultipleChoiceField(
-        label=_("Grades"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
-    )
-    whole_school = forms.BooleanField(label=_("The whole school"), required=False)
-    all_staff = forms.BooleanField(label=_("All staff"), required=False)
+class SendForm(AudienceForm):
     opens_at = forms.DateTimeField(
         label=_("Opens at (empty: now)"),
         required=False,
@@ -67,15 +55,6 @@ class SendForm(forms.Form):
         label=_("Closes at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
     )
     guardrail_reason = forms.CharField(label=_("Why this must go to the whole class"), required=False, max_length=500)
-
-    def __init__(self, *args, class_choices=(), student_choices=(), grade_choices=(), is_admin=False, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["classes"].choices = list(class_choices)
-        self.fields["students"].choices = list(student_choices)
-        self.fields["grades"].choices = list(grade_choices)
-        if not is_admin:
-            for name in ("grades", "whole_school", "all_staff"):
-                del self.fields[name]
 
 
 class ScheduleForm(forms.Form):
