@@ -105,3 +105,28 @@ def test_event_list_does_not_grow_with_events_or_families(cast):
     assert _queries(admin, "/api/v1/events") == one_api
     listed = admin.get("/api/v1/events").json()
     assert len(listed) == 7 and {e["invited"] for e in listed} == {30, 120}
+
+
+def test_calendar_feed_and_parent_school_page_do_not_grow_with_events(cast):
+    from events.actions import calendar_feed
+
+    li = cast.client(cast.ms_li)
+    feed = f"/calendar/{calendar_feed(cast.alice).token}.ics"
+    create_event(li, kind="parent_school", title="讲座一", targets=[{"kind": "class", "class_id": cast.class1.pk}])
+    from django.test import Client
+
+    anonymous = Client()
+    one_feed = _queries(anonymous, feed)
+    one_page = _queries(li, f"/classes/{cast.class1.pk}/parent-school/")
+    for i in range(5):
+        event = create_event(
+            li,
+            kind="parent_school",
+            title=f"讲座{i + 2}",
+            targets=[{"kind": "class", "class_id": cast.class1.pk}],
+            starts_in=datetime.timedelta(days=3 + i),
+        )
+        start_now(event)
+    assert anonymous.get(feed).content.count(b"BEGIN:VEVENT") == 6
+    assert _queries(anonymous, feed) == one_feed
+    assert _queries(li, f"/classes/{cast.class1.pk}/parent-school/") == one_page

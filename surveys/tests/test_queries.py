@@ -101,3 +101,15 @@ def test_evaluation_trend_queries_do_not_grow_with_months(cast):
     assert Survey.objects.filter(series="eval_parents", status="sent").count() == 3
     assert _queries(admin, "/surveys/evaluation/") == one
     assert _queries(li, f"/surveys/evaluation/?class={cast.class1.pk}") == one_class
+
+
+def test_the_staff_list_of_surveys_does_not_grow_with_surveys(cast):
+    from .helpers import create_and_send
+
+    li = cast.client(cast.ms_li)
+    create_and_send(li, targets=[{"kind": "class", "class_id": cast.class1.pk}])
+    one = _queries(li, "/surveys/")
+    for i in range(4):
+        create_and_send(li, title=f"问卷{i}", targets=[{"kind": "class", "class_id": cast.class1.pk}])
+    assert _queries(li, "/surveys/") == one
+    assert len(li.get("/api/v1/surveys").json()) == 5
