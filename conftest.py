@@ -16,6 +16,25 @@ from django_scopes import scopes_disabled
 
 os.environ.setdefault("TONGXIN_TESTING", "1")
 
+# ``TONGXIN_TEST_DAYS_AHEAD=150.5`` runs the whole suite with the clock moved that far ahead (it keeps
+# ticking). CI runs one pass so, a term and half a day ahead, to prove that no test depends on the day
+# or the hour it runs; a test that needs a date freezes the clock itself (the ``time_machine`` fixture).
+DAYS_AHEAD = float(os.environ.get("TONGXIN_TEST_DAYS_AHEAD") or 0)
+
+
+def pytest_configure(config):
+    if DAYS_AHEAD:
+        import time_machine
+
+        ahead = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=DAYS_AHEAD)
+        time_machine.travel(ahead, tick=True).start()
+
+
+def pytest_report_header(config):
+    if DAYS_AHEAD:
+        return f"clock moved {DAYS_AHEAD:g} days ahead: now is {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC"
+    return None
+
 
 @pytest.fixture(autouse=True)
 def _test_settings(settings, tmp_path):
@@ -100,6 +119,7 @@ def build_cast() -> Cast:
         StudentGuardian,
         Term,
     )
+    from schools.queries import term_dates_containing
 
     with scopes_disabled():
 
@@ -108,13 +128,9 @@ def build_cast() -> Cast:
 
         def school_with_term(name, code):
             school = School.objects.create(name=name, code=code)
-            term = Term.objects.create(
-                school=school,
-                name="2026—2027学年第一学期",
-                start_date=datetime.date(2026, 9, 1),
-                end_date=datetime.date(2027, 1, 20),
-                is_current=True,
-            )
+            # The term around today (or the day a test froze the clock at): no test depends on the date.
+            term_name, start, end = term_dates_containing(timezone.localdate())
+            term = Term.objects.create(school=school, name=term_name, start_date=start, end_date=end, is_current=True)
             return school, term
 
         def child(school, term, school_class, name, number, parent_user, parent_phone, relationship="母亲"):
@@ -188,6 +204,17 @@ def build_cast() -> Cast:
 @pytest.fixture
 def cast(db) -> Cast:
     return build_cast()
+
+
+SCHOOL_DAY = datetime.datetime(2026, 11, 16, 10, 0, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
+
+
+@pytest.fixture
+def school_day(time_machine):
+    """For tests written about given dates: the clock stands at 10:00 on Monday 16 November 2026 in
+    Shanghai (the first term of 2026—2027), and ticks on from there. Request it before ``cast``."""
+    time_machine.move_to(SCHOOL_DAY, tick=True)
+    return SCHOOL_DAY
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 guardians (some shared by siblings and twins), a head teacher per class, subject teachers, a
 school admin and the current term. Built with bulk inserts: a few seconds on SQLite."""
 
-import datetime
 import random
 
 from django.contrib.auth.hashers import make_password
@@ -23,6 +22,7 @@ from .models import (
     StudentGuardian,
     Term,
 )
+from .queries import term_dates_containing
 
 DEMO_CODE = "yangguang"
 DEMO_PASSWORD = "tongxin-demo"
@@ -36,21 +36,12 @@ def _given(rng: random.Random) -> str:
     return "".join(rng.choice(GIVEN) for _ in range(n))
 
 
-def current_term_dates(today: datetime.date) -> tuple[str, datetime.date, datetime.date]:
-    """The term that contains today, the way Chinese schools name it."""
-    if today.month >= 8 or today.month == 1:
-        year = today.year if today.month >= 8 else today.year - 1
-        return f"{year}—{year + 1}学年第一学期", datetime.date(year, 9, 1), datetime.date(year + 1, 1, 20)
-    year = today.year - 1
-    return f"{year}—{year + 1}学年第二学期", datetime.date(year + 1, 2, 20), datetime.date(year + 1, 7, 10)
-
-
 @transaction.atomic
 def load_demo(*, students_per_class: int = 40, seed: int = 2026) -> School:
     rng = random.Random(seed)
     with scopes_disabled():
         school = School.objects.create(name="阳光小学", code=DEMO_CODE)
-        name, start, end = current_term_dates(timezone.localdate())
+        name, start, end = term_dates_containing(timezone.localdate())
         term = Term.objects.create(school=school, name=name, start_date=start, end_date=end, is_current=True)
         password = make_password(DEMO_PASSWORD)  # hashed once: every demo account shares it
 

@@ -1,5 +1,7 @@
 """Reads shaped for pages and the API: each a fixed number of queries, whatever the size."""
 
+import datetime
+
 from django.db.models import Count, Prefetch, Q
 
 from .models import Guardian, SchoolClass, StaffAssignment, StaffMember, Student, StudentGuardian, Term
@@ -7,6 +9,21 @@ from .models import Guardian, SchoolClass, StaffAssignment, StaffMember, Student
 
 def current_term_of(school) -> Term | None:
     return Term.objects.filter(school=school, is_current=True).first()
+
+
+def term_dates_containing(day: datetime.date) -> tuple[str, datetime.date, datetime.date]:
+    """The name, first and last day of the term around ``day``, the way Chinese schools name them
+    (the first term runs from 1 September to 20 January, the second from 20 February to 10 July). A
+    day in a holiday stretches the nearest term to it, so the term always contains the day. The demo
+    and the test cast build their current term with it: neither depends on the day it runs."""
+    if day.month >= 8 or day.month == 1:
+        year = day.year if day.month >= 8 else day.year - 1
+        name, start, end = f"{year}—{year + 1}学年第一学期", datetime.date(year, 9, 1), datetime.date(year + 1, 1, 20)
+    else:
+        year = day.year - 1
+        name = f"{year}—{year + 1}学年第二学期"
+        start, end = datetime.date(year + 1, 2, 20), datetime.date(year + 1, 7, 10)
+    return name, min(start, day), max(end, day)
 
 
 def _current_assignments():

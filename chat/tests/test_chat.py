@@ -123,13 +123,13 @@ def test_a_private_conversation_is_about_one_child_and_only_its_family_sees_it(c
     assert cast.client(cast.carol).post("/chat/start/", {"student": cast.alice_child.pk}).status_code == 404
 
 
-def test_quiet_hours_keep_the_message_quiet_and_tell_the_family_once(cast, monkeypatch):
+def test_quiet_hours_keep_the_message_quiet_and_tell_the_family_once(cast, time_machine):
     ChatSettings.objects.create(school=cast.school, office_phone="0371-12345678")
     li = cast.client(cast.ms_li)
     li.post("/chat/start/", {"student": cast.alice_child.pk})
     conversation = Conversation.objects.get(kind="private")
     evening = timezone.make_aware(datetime.datetime.combine(timezone.localdate(), datetime.time(22, 30)))
-    monkeypatch.setattr(timezone, "now", lambda: evening)
+    time_machine.move_to(evening, tick=False)  # every clock, the models' defaults included
     alice = cast.client(cast.alice)
     assert send(alice, conversation, "老师，明天能请假吗？").status_code == 201
     assert send(alice, conversation, "孩子发烧了。").status_code == 201

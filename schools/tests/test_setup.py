@@ -15,7 +15,8 @@ from schools.models import (
     Term,
 )
 
-pytestmark = pytest.mark.usefixtures("unscoped")
+# Written about the months of the 2026—2027 first term: the clock stands in it.
+pytestmark = pytest.mark.usefixtures("school_day", "unscoped")
 
 
 def test_admin_creates_a_class_written_any_way(cast):

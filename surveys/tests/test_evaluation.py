@@ -9,7 +9,8 @@ from surveys.models import Question, Survey
 
 from .helpers import add_families
 
-pytestmark = pytest.mark.usefixtures("unscoped")
+# Written about the months of the 2026—2027 first term: the clock stands in it.
+pytestmark = pytest.mark.usefixtures("school_day", "unscoped")
 
 
 def answer_evaluation(client, survey, rating):
