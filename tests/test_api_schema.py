@@ -1,0 +1,86 @@
+"""Every operation of the JSON API declares what it answers, so the OpenAPI document at /api/docs
+describes every field a client receives: no free-form ``dict`` responses, no untyped fields."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def schema() -> dict[str, Any]:
+    from tongxin.api import api
+
+    return api.get_openapi_schema()
+
+
+def _resolve(schema: dict[str, Any], node: dict[str, Any]) -> dict[str, Any]:
+    ref = node.get("$ref")
+    if ref:
+        name = ref.rsplit("/", 1)[-1]
+        return schema["components"]["schemas"][name]
+    return node
+
+
+def _loose_fields(schema: dict[str, Any], node: dict[str, Any], where: str, seen: set[str]) -> list[str]:
+    """The places under ``node`` where a client cannot tell what it gets: a free-form object or an
+    untyped field."""
+    ref = node.get("$ref")
+    if ref:
+        if ref in seen:
+            return []
+        seen.add(ref)
+    node = _resolve(schema, node)
+    problems: list[str] = []
+    for option in node.get("anyOf", []) + node.get("allOf", []) + node.get("oneOf", []):
+        problems += _loose_fields(schema, option, where, seen)
+    if "anyOf" in node or "allOf" in node or "oneOf" in node:
+        return problems
+    kind = node.get("type")
+    if kind is None and "enum" not in node and "const" not in node:
+        return [f"{where}: no type"]
+    if kind == "object":
+        properties = node.get("properties")
+        extra = node.get("additionalProperties")
+        if not properties and not isinstance(extra, dict):
+            return [f"{where}: a free-form object"]
+        for name, field in (properties or {}).items():
+            problems += _loose_fields(schema, field, f"{where}.{name}", seen)
+        if isinstance(extra, dict):
+            problems += _loose_fields(schema, extra, f"{where}[*]", seen)
+    elif kind == "array":
+        items = node.get("items")
+        if not items:
+            return [f"{where}: an array of anything"]
+        problems += _loose_fields(schema, items, f"{where}[]", seen)
+    return problems
+
+
+def test_every_operation_declares_its_answer_and_every_field_is_typed(schema):
+    problems = []
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            answers = {str(code): body for code, body in operation["responses"].items()}
+            successes = [code for code in answers if code.startswith("2")]
+            if not successes:
+                problems.append(f"{method.upper()} {path}: no success answer declared")
+            for code in successes:
+                if code == "204":
+                    continue  # no body
+                content = answers[code].get("content", {}).get("application/json")
+                if not content:
+                    problems.append(f"{method.upper()} {path} {code}: no JSON schema")
+                    continue
+                problems += _loose_fields(schema, content["schema"], f"{method.upper()} {path} {code}", set())
+    assert not problems, "\n".join(problems)
+
+
+def test_the_check_catches_a_free_form_answer():
+    fake = {"components": {"schemas": {"Thing": {"type": "object", "properties": {"n": {"type": "integer"}}}}}}
+    assert _loose_fields(fake, {"type": "object", "additionalProperties": True}, "x", set()) == ["x: a free-form object"]
+    assert _loose_fields(fake, {"$ref": "#/components/schemas/Thing"}, "x", set()) == []
+    assert _loose_fields(fake, {"type": "array"}, "x", set()) == ["x: an array of anything"]
+    assert _loose_fields(fake, {"type": "object", "properties": {"d": {}}}, "x", set()) == ["x.d: no type"]
