@@ -100,7 +100,7 @@ def _through_manager(node: ast.AST) -> bool:
 
 
 def imports_of(tree: ast.AST) -> list[tuple[int, str]]:
-    found = []
+    found: list[tuple[int, str]] = []
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             found.extend((node.lineno, alias.name) for alias in node.names)

@@ -8,6 +8,7 @@ warning for a list of scores sent to a class: nothing goes out until a reason is
 checks every page on the way; elements are found by names, form actions and links.
 """
 
+import datetime
 import time
 
 import pytest
@@ -72,7 +73,7 @@ def test_head_teacher_asks_a_parent_answers_and_the_rest_are_reminded(
     page.check(f"{COMPOSE} input[name=classes][value='{live_cast.class1.pk}']")
     page.check(f"{COMPOSE} input[name=action][value=answer]")
     page.fill(f"{COMPOSE} textarea[name=options]", "\n".join(OPTIONS))
-    tomorrow = timezone.localtime() + timezone.timedelta(days=1)
+    tomorrow = timezone.localtime() + datetime.timedelta(days=1)
     page.fill(f"{COMPOSE} input[name=deadline]", tomorrow.strftime("%Y-%m-%dT%H:%M"))
     axe_check(page, label="compose (filled in)")
     submit(page, COMPOSE)
