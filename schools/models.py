@@ -2,7 +2,7 @@
 
 Every model here belongs to one school and is read through a scoped manager: a query made
 outside ``django_scopes.scope(school=…)`` raises ``ScopeError`` instead of quietly returning
-every school's rows (docs/architecture.md, "Tenancy").
+every school's rows (docs/architecture.md, "Tenancy"; in depth docs/design/platform.md).
 """
 
 from django.conf import settings

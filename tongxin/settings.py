@@ -224,7 +224,7 @@ if not SMS_BACKEND:
         )
 SMS_FILE_PATH = DATA_DIR / "sms"
 
-# Sign-in and code limits (docs/architecture.md, "Sign-in"). Windows in seconds.
+# Sign-in and code limits (docs/design/accounts.md, "Sign-in"). Windows in seconds.
 TONGXIN_LIMITS = {
     "login_per_identity_ip": (5, 15 * 60),
     "login_per_identity": (20, 15 * 60),
