@@ -6,14 +6,17 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
 
+from accounts.actions import SignInRefused, end_all_sessions
 from accounts.models import User
 from audit.actions import record
 from audit.models import AuditEntry
 from core.classnames import format_class_name
-from core.phones import InvalidPhone, normalize_phone
+from core.phones import InvalidPhone, mask_phone, normalize_phone
 
 from .models import (
+    ActivationLink,
     Enrollment,
     Guardian,
     School,
@@ -387,3 +390,59 @@ def do_promote_school_year(
         detail={"graduated_classes": len(graduating_ids), "students_enrolled": len(students)},
     )
     return new_term
+
+
+# --- guardians' accounts: activation and reset ------------------------------------------------------
+
+
+def user_for_phone(phone: str, *, name: str) -> User:
+    """The account of this phone, created on first use, linked to every guardian record with this
+    phone in every school (activation). Called once the phone is proven: a code signed in with
+    (through ``accounts.directory``), a join code, an activation link."""
+    with transaction.atomic(), scopes_disabled():  # reviewed: activation spans every school of this phone
+        user = User.objects.filter(phone=phone).first()
+        if user is not None and not user.is_active:
+            # A deactivated account is never revived or attached to a child by a code or a link.
+            raise SignInRefused(_("This account is switched off. Ask the school office for help."))
+        if user is None:
+            user = User.objects.create_user(phone, None, phone=phone, name=name)
+        newly = Guardian.objects.filter(phone=phone, user__isnull=True)
+        # Any printed or sent activation link of these guardians is spent now: a slip found later
+        # must not sign its finder in.
+        ActivationLink.objects.filter(guardian__phone=phone, used_at__isnull=True).update(used_at=timezone.now())
+        newly.update(user=user, activated_at=timezone.now())
+    return user
+
+
+@transaction.atomic
+def do_reset_guardian_access(guardian, *, acting_user, request=None, class_ids: set[int] | None = None) -> None:
+    """A parent lost their phone or their password. The guardian record is unlinked from the account
+    and its open activation links die, so the family signs in again with a code sent to the number
+    on file. The account itself (its password, sessions and tokens) is reset only when everything
+    it is tied to lies within the resetting staff member's reach: their school for an admin, their
+    classes (``class_ids``) for a head teacher. A colleague elsewhere cannot lock someone out."""
+    user = guardian.user
+    Guardian.objects.filter(pk=guardian.pk).update(user=None, activated_at=None)
+    ActivationLink.objects.filter(guardian=guardian, used_at__isnull=True).update(used_at=timezone.now())
+    whole_account = False
+    if user is not None:
+        with scopes_disabled():  # reviewed: everything this one account is tied to, to decide the reach
+            staff_anywhere = StaffMember.objects.filter(user=user).exists()
+            other_guardianships = Guardian.objects.filter(user=user).exclude(pk=guardian.pk)
+            children = StudentGuardian.objects.filter(guardian__user=user).exclude(guardian=guardian)
+            if class_ids is None:  # a school admin
+                outside = other_guardianships.exclude(school_id=guardian.school_id).exists()
+            else:
+                outside = children.exclude(student__school_class_id__in=class_ids).exists()
+        whole_account = not staff_anywhere and not outside
+        if whole_account:
+            end_all_sessions(user)
+            Guardian.objects.filter(user=user).update(user=None, activated_at=None)
+    record(
+        Action.ACCESS_RESET,
+        actor=acting_user,
+        school=guardian.school,
+        target=guardian,
+        summary=f"{guardian.name} {mask_phone(guardian.phone)}{' (account)' if whole_account else ''}",
+        request=request,
+    )

@@ -15,13 +15,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from accounts.actions import user_for_phone
 from accounts.models import User
 from audit.actions import record
 from audit.models import AuditEntry
 from core.phones import InvalidPhone, is_phone, mask_phone, normalize_phone
 from delivery.tasks import send_sms_task
 
+from .actions import user_for_phone
 from .models import ActivationLink, Guardian, JoinLink, JoinRequest, SchoolClass, Student, StudentGuardian, Term
 
 Action = AuditEntry.Action

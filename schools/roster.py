@@ -500,7 +500,7 @@ def _write(plan: ImportPlan) -> None:
 
     # Guardians: one per phone in the school; an existing account with that phone is linked at once.
     # New guardians are not linked to any account here, even one with the same phone: an account
-    # is linked only when its owner proves the phone with a code (accounts.actions.user_for_phone).
+    # is linked only when its owner proves the phone with a code (schools.actions.user_for_phone).
     Guardian.objects.bulk_create(
         [Guardian(school=school, name=g.name, phone=phone) for phone, g in plan.new_guardians.items()]
     )

@@ -7,7 +7,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.actions import do_reset_guardian_access
 from audit.models import AuditEntry
 from audit.queries import school_log
 from core.phones import mask_phone
@@ -294,7 +293,7 @@ def class_page(request, class_id: int):
 def reset_guardian_access(request, guardian_id: int):
     guardian = access_guardian_to_manage(request, guardian_id)
     is_admin = request.roles.is_admin_of(guardian.school_id)
-    do_reset_guardian_access(
+    actions.do_reset_guardian_access(
         guardian,
         acting_user=request.user,
         request=request,

@@ -236,6 +236,9 @@ TONGXIN_LIMITS = {
     "sms_code_ttl": 10 * 60,
 }
 
+# What accounts (below schools) asks of the schools: a user's schools, guardians' phones, activation.
+ACCOUNTS_DIRECTORY = "schools.directory"
+
 NINJA_PAGINATION_PER_PAGE = 100
 
 LOGGING = {

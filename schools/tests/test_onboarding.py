@@ -400,7 +400,7 @@ def test_activation_slip_never_signs_into_an_existing_account(cast):
     guardian = Guardian.objects.create(school=cast.school, name="刘爷爷", phone="13700000101")
     StudentGuardian.objects.create(school=cast.school, student=cast.alice_child, guardian=guardian)
     [(_, token)] = do_create_activation_links([guardian], acting_user=cast.ms_li, send_sms=False, school=cast.school)
-    from accounts.actions import user_for_phone
+    from schools.actions import user_for_phone
 
     user_for_phone("13700000101", name="刘爷爷")
     assert Client().post(f"/activate/{token}/").status_code == 404

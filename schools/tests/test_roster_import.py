@@ -137,7 +137,7 @@ def test_macro_files_are_refused(cast):
 
 
 def test_guardian_with_an_account_elsewhere_is_linked_only_when_they_prove_the_phone(cast, tmp_path):
-    from accounts.actions import user_for_phone
+    from schools.actions import user_for_phone
 
     csv = "姓名,学号,班级,家长姓名,手机号\n新生,N1,三(1)班,吴怡,13800000009\n".encode()
     run_import(tmp_path, csv, "a.csv")
