@@ -19,6 +19,7 @@ from .models import (
     ActivationLink,
     Enrollment,
     Guardian,
+    RosterUpload,
     School,
     SchoolClass,
     StaffAssignment,
@@ -27,6 +28,7 @@ from .models import (
     StudentGuardian,
     Term,
 )
+from .roster import ImportPlan, plan_import, plan_upload
 
 Action = AuditEntry.Action
 
@@ -446,3 +448,126 @@ def do_reset_guardian_access(guardian, *, acting_user, request=None, class_ids: 
         summary=f"{guardian.name} {mask_phone(guardian.phone)}{' (account)' if whole_account else ''}",
         request=request,
     )
+
+
+# --- roster import: upload → preview → commit (schools.roster parses and plans) ----------------------
+
+
+@transaction.atomic
+def do_upload_roster(
+    school: School, *, school_class: SchoolClass | None, filename: str, content: bytes, acting_user
+) -> RosterUpload:
+    """Keep an uploaded roster until its preview is committed or discarded. A file that cannot be
+    read raises ``RosterFileError`` and nothing is kept."""
+    upload = RosterUpload(
+        school=school, school_class=school_class, uploaded_by=acting_user, filename=filename[:255], content=content
+    )
+    plan_upload(upload)
+    upload.save()
+    return upload
+
+
+@transaction.atomic
+def do_commit_roster_upload(upload: RosterUpload, *, acting_user, request=None) -> dict:
+    """Import what the preview showed (planned again under the school's lock) and mark the upload
+    committed, its bytes dropped. Returns the import's summary."""
+    summary = do_import_roster(plan_upload(upload), acting_user=acting_user, filename=upload.filename, request=request)
+    RosterUpload.objects.filter(pk=upload.pk).update(committed_at=timezone.now(), summary=summary, content=b"")
+    return summary
+
+
+@transaction.atomic
+def do_discard_roster_upload(upload: RosterUpload, *, acting_user) -> None:
+    """Drop an upload nobody will commit; nothing was imported, so there is nothing to audit."""
+    RosterUpload.objects.filter(pk=upload.pk).delete()
+
+
+def do_import_roster(plan: ImportPlan, *, acting_user, filename: str = "", request=None) -> dict:
+    """Write the plan. Re-plans under the school's lock first, so a second import running at the
+    same time (or a double click) waits, then finds nothing left to do."""
+    school = plan.school
+    with transaction.atomic():
+        School.objects.select_for_update().filter(pk=school.pk).first()
+        plan = plan_import(school, plan.parse, allow_new_classes=plan.allow_new_classes, only_class=plan.only_class)
+        if plan.changes_anything:
+            _write_roster(plan)
+        summary = plan.summary()
+        record(
+            Action.IMPORT,
+            actor=acting_user,
+            school=school,
+            summary=(filename or "roster")[:120],
+            detail={k: v for k, v in summary.items() if k != "rejected"} | {"rejected": len(summary["rejected"])},
+            request=request,
+        )
+    return summary
+
+
+def _write_roster(plan: ImportPlan) -> None:
+    school, term = plan.school, plan.term
+    new_classes = SchoolClass.objects.bulk_create(
+        [SchoolClass(school=school, grade=g, number=n) for g, n in plan.classes_to_create]
+    )
+    classes = {(c.grade, c.number): c for c in SchoolClass.objects.filter(school=school, graduated_at__isnull=True)}
+    assert all((c.grade, c.number) in classes for c in new_classes)
+
+    created = Student.objects.bulk_create(
+        [
+            Student(
+                school=school,
+                name=c.row.name,
+                student_number=c.row.number,
+                gender=c.row.gender,
+                school_class=classes[c.row.grade_class],  # type: ignore[index]
+            )
+            for c in plan.new_students
+        ]
+    )
+    student_of_row: dict[int, Student] = {c.row.row: s for c, s in zip(plan.new_students, created, strict=True)}
+
+    updated = []
+    for change in plan.updated_students:
+        student = change.student
+        assert student is not None
+        student.name = change.row.name
+        student.gender = change.row.gender or student.gender
+        student.school_class = classes[change.row.grade_class]  # type: ignore[index]
+        updated.append(student)
+        student_of_row[change.row.row] = student
+    if updated:
+        Student.objects.bulk_update(updated, ["name", "gender", "school_class"])
+
+    # This term's enrollment follows the class the roster says.
+    touched = list(student_of_row.values())
+    enrolled = {e.student_id: e for e in Enrollment.objects.filter(term=term, student_id__in=[s.pk for s in touched])}
+    new_enrollments, moved = [], []
+    for student in touched:
+        klass = student.school_class
+        assert klass is not None
+        enrollment = enrolled.get(student.pk)
+        if enrollment is None:
+            new_enrollments.append(
+                Enrollment(school=school, term=term, student=student, school_class=klass, class_name=klass.name)
+            )
+        elif enrollment.school_class_id != klass.pk:
+            enrollment.school_class, enrollment.class_name = klass, klass.name
+            moved.append(enrollment)
+    Enrollment.objects.bulk_create(new_enrollments)
+    if moved:
+        Enrollment.objects.bulk_update(moved, ["school_class", "class_name"])
+
+    # Guardians: one per phone in the school; an existing account with that phone is linked at once.
+    # New guardians are not linked to any account here, even one with the same phone: an account
+    # is linked only when its owner proves the phone with a code (schools.actions.user_for_phone).
+    Guardian.objects.bulk_create(
+        [Guardian(school=school, name=g.name, phone=phone) for phone, g in plan.new_guardians.items()]
+    )
+    phones = {phone for _row, phone, _rel in plan.new_links}
+    guardians = {g.phone: g for g in Guardian.objects.filter(school=school, phone__in=phones)}
+    links = []
+    for row, phone, relationship in plan.new_links:
+        student = student_of_row.get(row.row) or plan.matched[row.row]
+        links.append(
+            StudentGuardian(school=school, student=student, guardian=guardians[phone], relationship=relationship)
+        )
+    StudentGuardian.objects.bulk_create(links, ignore_conflicts=True)

@@ -11,6 +11,11 @@ def current_term_of(school) -> Term | None:
     return Term.objects.filter(school=school, is_current=True).first()
 
 
+def active_student_of_class(school_class: SchoolClass, student_id: int | str) -> Student | None:
+    """A student still in this class, or None (a join request is matched to one of them)."""
+    return Student.objects.filter(pk=student_id, school_class=school_class, status=Student.Status.ACTIVE).first()
+
+
 def term_dates_containing(day: datetime.date) -> tuple[str, datetime.date, datetime.date]:
     """The name, first and last day of the term around ``day``, the way Chinese schools name them
     (the first term runs from 1 September to 20 January, the second from 20 February to 10 July). A

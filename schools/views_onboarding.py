@@ -15,7 +15,7 @@ from accounts.models import SmsCode
 from core import ratelimit
 from core.ratelimit import client_ip
 
-from . import onboarding
+from . import onboarding, queries
 from .access import access_class, access_join_request, access_my_child
 from .forms import AddGuardianForm, ChangePhoneForm, JoinForm, RelationshipForm
 from .models import JoinLink, JoinRequest, Student
@@ -123,9 +123,7 @@ def decide_join_request(request, join_request_id: int):
     approve = request.POST.get("decision") == "approve"
     student = None
     if approve:
-        student = Student.objects.filter(
-            pk=request.POST.get("student") or 0, school_class=join_request.school_class, status=Student.Status.ACTIVE
-        ).first()
+        student = queries.active_student_of_class(join_request.school_class, request.POST.get("student") or 0)
     try:
         onboarding.do_decide_join_request(join_request, approve=approve, student=student, acting_user=request.user)
     except ValidationError as exc:

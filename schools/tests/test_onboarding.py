@@ -339,7 +339,8 @@ def test_a_bomb_upload_is_refused_and_nothing_stored(cast):
 @pytest.mark.django_db(transaction=True)
 def test_two_imports_of_one_school_at_once_import_once(transactional_db):
     from conftest import build_cast
-    from schools.roster import apply_plan, parse_rows, plan_import
+    from schools.actions import do_import_roster
+    from schools.roster import parse_rows, plan_import
     from schools.rosterfile import read_roster_file
 
     from .rosterfiles import big_school_xlsx
@@ -352,7 +353,7 @@ def test_two_imports_of_one_school_at_once_import_once(transactional_db):
         try:
             with scopes_disabled():
                 plan = plan_import(cast.school, parse_rows(read_roster_file(data, "a.xlsx")), allow_new_classes=True)
-                results.append(apply_plan(plan, acting_user=cast.admin_zhang))
+                results.append(do_import_roster(plan, acting_user=cast.admin_zhang))
         except Exception as exc:  # surfaced below
             errors.append(exc)
         finally:

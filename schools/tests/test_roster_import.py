@@ -158,11 +158,11 @@ def test_import_query_count_does_not_grow_with_rows(cast, django_assert_num_quer
     with scope(school=[cast.school.pk]):
         parsed = parse_rows(read_roster_file(data, "big.xlsx"))
         plan = plan_import(cast.school, parsed, allow_new_classes=True)
-        from schools.roster import apply_plan
+        from schools.actions import do_import_roster
 
         # lock, re-plan (6), classes (2), students, enrollments (2), guardians (2), links, audit
         with django_assert_num_queries(16):
-            summary = apply_plan(plan, acting_user=cast.admin_zhang)
+            summary = do_import_roster(plan, acting_user=cast.admin_zhang)
     assert summary["students_created"] == rows and summary["guardians_created"] == 2 * rows
 
 
