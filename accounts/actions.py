@@ -1,5 +1,9 @@
 """Signing in and out, one-time codes, API tokens. What the schools know of a person (their schools,
-a guardian's phone, activation) is asked of ``accounts.directory``: accounts sits below schools."""
+a guardian's phone, activation) is asked of ``accounts.directory``: accounts sits below schools.
+
+Actions take ``*, acting_user``, the person signing in, out or changing their own access; the two
+a visitor who is not signed in runs (``do_request_sms_code``, ``do_sign_in_with_code``) take none:
+they prove a phone first."""
 
 import secrets
 from datetime import timedelta
@@ -72,8 +76,10 @@ def note_failed_sign_in(identifier: str, ip: str, request=None) -> None:
     record(Action.SIGN_IN_FAILED, summary=shown, request=request)
 
 
-def do_sign_in(request, user: User, *, method: str) -> None:
-    """Sign the user in. ``login`` gives the browser a new session key (no fixation)."""
+def do_sign_in(request, *, acting_user: User, method: str) -> None:
+    """Sign in ``acting_user``, who has just proven who they are (``method``). ``login`` gives the
+    browser a new session key (no fixation)."""
+    user = acting_user
     login(request, user, backend=BACKEND)
     # A sign-in that proved the phone just now (a code or a one-time link) may set a new password
     # without the old one: that is how a parent who forgot it gets back in.
@@ -87,8 +93,9 @@ def do_sign_in(request, user: User, *, method: str) -> None:
     record(Action.SIGN_IN, actor=user, schools=directory.schools_of(user), summary=method, request=request)
 
 
-def do_sign_out(request) -> None:
-    user = request.user if request.user.is_authenticated else None
+def do_sign_out(request, *, acting_user: User | None) -> None:
+    """Sign out; ``acting_user`` is None when nobody was signed in (nothing to audit)."""
+    user = acting_user
     if user is not None:
         record(Action.SIGN_OUT, actor=user, schools=directory.schools_of(user), request=request)
     logout(request)
@@ -196,17 +203,18 @@ def do_sign_in_with_code(raw_phone: str, code: str) -> User:
     return directory.activate(phone, name=user.name)
 
 
-def do_create_api_token(user: User, *, name: str = "", request=None) -> str:
-    """Create a token and return its key: shown once, then only its hash is kept."""
+def do_create_api_token(*, acting_user: User, name: str = "", request=None) -> str:
+    """Create a token for ``acting_user`` and return its key: shown once, then only its hash is kept."""
+    user = acting_user
     key = ApiToken.new_key()
     ApiToken.objects.create(user=user, name=name[:64], key_hash=ApiToken.hash_key(key), prefix=key[4:12])
     record(Action.TOKEN_CREATED, actor=user, schools=directory.schools_of(user), summary=name[:64], request=request)
     return key
 
 
-def do_revoke_api_token(token: ApiToken, *, request=None) -> None:
+def do_revoke_api_token(token: ApiToken, *, acting_user: User, request=None) -> None:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    record(Action.TOKEN_REVOKED, actor=token.user, schools=directory.schools_of(token.user), request=request)
+    record(Action.TOKEN_REVOKED, actor=acting_user, schools=directory.schools_of(token.user), request=request)
 
 
 def end_all_sessions(user: User) -> None:
@@ -218,7 +226,9 @@ def end_all_sessions(user: User) -> None:
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
-def do_set_password(user: User, password: str, *, request=None) -> None:
+def do_set_password(password: str, *, acting_user: User, request=None) -> None:
+    """Set the acting user's own password (the form has checked the old one, or a proven phone)."""
+    user = acting_user
     from django.contrib.auth import update_session_auth_hash
     from django.contrib.auth.password_validation import validate_password
 
