@@ -28,20 +28,10 @@ from .models import (
     StudentGuardian,
     Term,
 )
+from .queries import require_current_term
 from .roster import ImportPlan, plan_import, plan_upload
 
 Action = AuditEntry.Action
-
-
-def current_term(school: School) -> Term | None:
-    return Term.objects.filter(school=school, is_current=True).first()
-
-
-def require_current_term(school: School) -> Term:
-    term = current_term(school)
-    if term is None:
-        raise ValidationError(_("The school has no current term yet. An admin must create one first."))
-    return term
 
 
 @transaction.atomic

@@ -29,7 +29,8 @@ from core.phones import InvalidPhone, is_phone, mask_phone, normalize_phone
 from delivery.tasks import send_sms_task
 
 from .actions import user_for_phone
-from .models import ActivationLink, Guardian, JoinLink, JoinRequest, SchoolClass, Student, StudentGuardian, Term
+from .models import ActivationLink, Guardian, JoinLink, JoinRequest, SchoolClass, Student, StudentGuardian
+from .queries import require_current_term
 
 Action = AuditEntry.Action
 ACTIVATION_DAYS = 30
@@ -50,9 +51,7 @@ def _same_name(a: str, b: str) -> bool:
 
 def active_join_link(school_class: SchoolClass, *, acting_user) -> JoinLink:
     """This term's join link of the class, made on first use."""
-    term = Term.objects.filter(school_id=school_class.school_id, is_current=True).first()
-    if term is None:
-        raise ValidationError(_("The school has no current term yet. An admin must create one first."))
+    term = require_current_term(school_class.school_id)
     link = JoinLink.objects.filter(school_class=school_class, term=term, revoked_at__isnull=True).first()
     if link is None:
         with transaction.atomic():

@@ -2,13 +2,25 @@
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q
+from django.utils.translation import gettext as _
 
-from .models import Guardian, SchoolClass, StaffAssignment, StaffMember, Student, StudentGuardian, Term
+from .models import Guardian, School, SchoolClass, StaffAssignment, StaffMember, Student, StudentGuardian, Term
 
 
-def current_term_of(school) -> Term | None:
+def current_term(school: School | int) -> Term | None:
+    """The school's current term (a school, or its id), or None before an admin has made one. The
+    one way to ask: every app reads the current term through it."""
     return Term.objects.filter(school=school, is_current=True).first()
+
+
+def require_current_term(school: School | int) -> Term:
+    """The school's current term, for writes that cannot go on without one."""
+    term = current_term(school)
+    if term is None:
+        raise ValidationError(_("The school has no current term yet. An admin must create one first."))
+    return term
 
 
 def active_student_of_class(school_class: SchoolClass, student_id: int | str) -> Student | None:

@@ -24,6 +24,7 @@ from core.classnames import InvalidClassName, format_class_name, parse_class_nam
 from core.phones import InvalidPhone, normalize_phone
 
 from .models import Guardian, RosterUpload, School, SchoolClass, Student, StudentGuardian, Term
+from .queries import current_term
 from .rosterfile import Formula, RosterFileError, SheetRow, read_roster_file
 
 HEADERS: dict[str, list[str]] = {
@@ -326,7 +327,7 @@ def plan_import(
     school: School, parsed: ParseResult, *, allow_new_classes: bool, only_class: SchoolClass | None = None
 ) -> ImportPlan:
     """Compare the parsed rows with the database: a fixed number of queries, whatever the size."""
-    term = Term.objects.filter(school=school, is_current=True).first()
+    term = current_term(school)
     if term is None:
         raise RosterFileError(_("The school has no current term yet. An admin must create one first."))
     plan = ImportPlan(

@@ -209,7 +209,7 @@ def promote_year(request):
     return render(
         request,
         "schools/promote_year.html",
-        {"school": school, "form": form, "current": queries.current_term_of(school), "tab": "year"},
+        {"school": school, "form": form, "current": queries.current_term(school), "tab": "year"},
         status=400 if form.errors else 200,
     )
 
