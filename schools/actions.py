@@ -199,6 +199,22 @@ def do_set_school_admin(member: StaffMember, *, is_admin: bool, acting_user) -> 
 
 
 @transaction.atomic
+def do_set_care_staff(member: StaffMember, *, is_care_staff: bool, acting_user) -> None:
+    """Designate (or stop designating) a staff member as care staff (心理教师, 德育主任 …): they see
+    and handle the care records of every student of the school. Each change is audited."""
+    if is_care_staff and not member.is_active:
+        raise ValidationError(_("Only a current staff member can be care staff."))
+    StaffMember.objects.filter(pk=member.pk).update(is_care_staff=is_care_staff)
+    record(
+        Action.ROLE_CHANGED,
+        actor=acting_user,
+        school=member.school,
+        target=member,
+        summary=f"care staff: {'on' if is_care_staff else 'off'}",
+    )
+
+
+@transaction.atomic
 def do_deactivate_staff(member: StaffMember, *, acting_user) -> None:
     if member.is_school_admin:
         do_set_school_admin(member, is_admin=False, acting_user=acting_user)

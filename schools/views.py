@@ -175,6 +175,21 @@ def set_staff_admin(request, member_id: int):
 
 @login_required
 @require_POST
+def set_staff_care(request, member_id: int):
+    """Mark a staff member as care staff, who see every student's care records, or unmark them."""
+    member = access_staff_member(request, member_id, active_only=True)
+    is_care_staff = request.POST.get("is_care_staff") == "1"
+    try:
+        actions.do_set_care_staff(member, is_care_staff=is_care_staff, acting_user=request.user)
+    except ValidationError as exc:
+        messages.error(request, _error_list(exc))
+    else:
+        messages.success(request, _("Role changed."))
+    return redirect("schools:setup_staff")
+
+
+@login_required
+@require_POST
 def deactivate_staff(request, member_id: int):
     member = access_staff_member(request, member_id, active_only=True)
     try:
