@@ -58,7 +58,7 @@ def queue_reminders(notice: NoticeRef, pending: models.QuerySet) -> int:
     """A reminder round for the receipts still pending: by email to those who want email, by SMS
     (with a link that works without signing in) to families who chose SMS or have never signed in,
     since the app cannot reach them."""
-    round_ = (Delivery.objects.filter(receipt__notice=notice).aggregate(m=Max("round"))["m"] or 0) + 1
+    round_ = (Delivery.objects.filter(receipt__notice_id=notice.pk).aggregate(m=Max("round"))["m"] or 0) + 1
     _queue(notice.school_id, Delivery.Channel.EMAIL, round_, _email_receipts(pending))
     sms_receipts = pending.filter(guardian__isnull=False).filter(
         Q(guardian__user__isnull=True) | Q(guardian__user__delivery_preference__sms_enabled=True)

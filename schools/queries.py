@@ -6,6 +6,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q
 from django.utils.translation import gettext as _
 
+from accounts.models import User
+
 from .models import Guardian, School, SchoolClass, StaffAssignment, StaffMember, Student, StudentGuardian, Term
 
 
@@ -121,12 +123,12 @@ def children_of(roles):
         .order_by("school__name", "school_class__grade", "name")
     )
     class_ids = [c.school_class_id for c in children if c.school_class_id]
-    heads = {
+    heads: dict[int | None, User] = {
         a.school_class_id: a.staff.user
         for a in StaffAssignment.objects.filter(
             school_class_id__in=class_ids, term__is_current=True, role=StaffAssignment.Role.HEAD_TEACHER
         ).select_related("staff__user")
     }
     for child in children:
-        child.head_teacher = heads.get(child.school_class_id)
+        child.head_teacher = heads.get(child.school_class_id)  # type: ignore[attr-defined]  # for the page
     return children

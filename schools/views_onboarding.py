@@ -291,7 +291,7 @@ def family_phone(request):
         raise Http404
     form = ChangePhoneForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("schools:family")
     try:
         if form.cleaned_data.get("code"):

@@ -54,6 +54,7 @@ def test_family_joins_with_the_student_number(cast):
     response = client.post(f"/join/{token}/", {"step": "code", "code": last_code()})
     assert response.status_code == 302 and response["Location"] == "/accounts/password/"
     guardian = Guardian.objects.get(school=cast.school, phone="13700000055")
+    assert guardian.user is not None  # for the type checker; the next line says it again
     assert guardian.is_activated and guardian.user.phone == "13700000055"
     assert StudentGuardian.objects.get(guardian=guardian).student == cast.alice_child
     assert StudentGuardian.objects.get(guardian=guardian).relationship == "爷爷"
@@ -154,7 +155,9 @@ def test_remind_sends_activation_links_only_to_families_not_joined(cast):
     client = cast.client(cast.ms_li)
     client.post(f"/classes/{cast.class1.pk}/families/remind/")
     assert [m.phone for m in LocmemSmsBackend.outbox] == ["13700000088"]
-    url = re.search(r"http\S+/activate/\S+/", LocmemSmsBackend.outbox[0].text).group()
+    found = re.search(r"http\S+/activate/\S+/", LocmemSmsBackend.outbox[0].text)
+    assert found is not None
+    url = found.group()
     # Within 24 hours a second press reminds nobody twice.
     client.post(f"/classes/{cast.class1.pk}/families/remind/")
     assert len(LocmemSmsBackend.outbox) == 1
