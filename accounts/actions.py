@@ -1,4 +1,9 @@
-"""Signing in and out, one-time codes, API tokens, resetting a parent's access."""
+"""Signing in and out, one-time codes, API tokens. What the schools know of a person (their schools,
+a guardian's phone, activation) is asked of ``accounts.directory``: accounts sits below schools.
+
+Actions take ``*, acting_user``, the person signing in, out or changing their own access; the two
+a visitor who is not signed in runs (``do_request_sms_code``, ``do_sign_in_with_code``) take none:
+they prove a phone first."""
 
 import secrets
 from datetime import timedelta
@@ -9,7 +14,6 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_scopes import scopes_disabled
 
 from audit.actions import record
 from audit.models import AuditEntry
@@ -17,6 +21,7 @@ from core import ratelimit
 from core.phones import InvalidPhone, is_phone, mask_phone, normalize_phone
 from delivery.tasks import send_sms_task
 
+from . import directory
 from .models import ApiToken, SmsCode, User
 
 Action = AuditEntry.Action
@@ -29,16 +34,6 @@ class SignInRefused(Exception):
 
 def _limits(name: str):
     return settings.TONGXIN_LIMITS[name]
-
-
-def _schools_of(user: User) -> list:
-    # Reviewed unscoped read: the schools a user belongs to, to file their sign-in in each.
-    from schools.roles import compute_roles
-
-    with scopes_disabled():
-        from schools.models import School
-
-        return list(School.objects.filter(pk__in=compute_roles(user).school_ids))
 
 
 def identity_key(identifier: str) -> str:
@@ -81,8 +76,10 @@ def note_failed_sign_in(identifier: str, ip: str, request=None) -> None:
     record(Action.SIGN_IN_FAILED, summary=shown, request=request)
 
 
-def do_sign_in(request, user: User, *, method: str) -> None:
-    """Sign the user in. ``login`` gives the browser a new session key (no fixation)."""
+def do_sign_in(request, *, acting_user: User, method: str) -> None:
+    """Sign in ``acting_user``, who has just proven who they are (``method``). ``login`` gives the
+    browser a new session key (no fixation)."""
+    user = acting_user
     login(request, user, backend=BACKEND)
     # A sign-in that proved the phone just now (a code or a one-time link) may set a new password
     # without the old one: that is how a parent who forgot it gets back in.
@@ -93,21 +90,15 @@ def do_sign_in(request, user: User, *, method: str) -> None:
         ratelimit.reset("login_id_ip", f"{identity_key(user.phone or user.username)}|{ip}", window)
     except ratelimit.RateLimitUnavailable:
         pass
-    record(Action.SIGN_IN, actor=user, schools=_schools_of(user), summary=method, request=request)
+    record(Action.SIGN_IN, actor=user, schools=directory.schools_of(user), summary=method, request=request)
 
 
-def do_sign_out(request) -> None:
-    user = request.user if request.user.is_authenticated else None
+def do_sign_out(request, *, acting_user: User | None) -> None:
+    """Sign out; ``acting_user`` is None when nobody was signed in (nothing to audit)."""
+    user = acting_user
     if user is not None:
-        record(Action.SIGN_OUT, actor=user, schools=_schools_of(user), request=request)
+        record(Action.SIGN_OUT, actor=user, schools=directory.schools_of(user), request=request)
     logout(request)
-
-
-def _guardian_phone_known(phone: str) -> bool:
-    from schools.models import Guardian
-
-    with scopes_disabled():  # reviewed: existence check by the phone being signed in
-        return Guardian.objects.filter(phone=phone).exists()
 
 
 def do_request_sms_code(raw_phone: str, *, ip: str, request=None, purpose: str = SmsCode.Purpose.LOGIN) -> str:
@@ -133,7 +124,7 @@ def do_request_sms_code(raw_phone: str, *, ip: str, request=None, purpose: str =
         raise SignInRefused(_("A code was sent recently. Please wait a minute before asking again."))
 
     if purpose == SmsCode.Purpose.LOGIN:
-        known = User.objects.filter(phone=phone, is_active=True).exists() or _guardian_phone_known(phone)
+        known = User.objects.filter(phone=phone, is_active=True).exists() or directory.phone_is_known(phone)
         if not known:
             # Nothing is sent to numbers we do not know (no SMS pumping), and nothing tells the
             # visitor so: the page answers exactly as for a known number.
@@ -195,58 +186,35 @@ def check_sms_code(raw_phone: str, code: str, *, purpose: str) -> str:
     return phone
 
 
-def user_for_phone(phone: str, *, name: str) -> User:
-    """The account of this phone, created on first use, linked to every guardian record with this
-    phone in every school (activation)."""
-    from schools.models import Guardian
-
-    with transaction.atomic(), scopes_disabled():  # reviewed: activation spans every school of this phone
-        user = User.objects.filter(phone=phone).first()
-        if user is not None and not user.is_active:
-            # A deactivated account is never revived or attached to a child by a code or a link.
-            raise SignInRefused(_("This account is switched off. Ask the school office for help."))
-        if user is None:
-            user = User.objects.create_user(phone, None, phone=phone, name=name)
-        newly = Guardian.objects.filter(phone=phone, user__isnull=True)
-        from schools.models import ActivationLink
-
-        # Any printed or sent activation link of these guardians is spent now: a slip found later
-        # must not sign its finder in.
-        ActivationLink.objects.filter(guardian__phone=phone, used_at__isnull=True).update(used_at=timezone.now())
-        newly.update(user=user, activated_at=timezone.now())
-    return user
-
-
 def do_sign_in_with_code(raw_phone: str, code: str) -> User:
     """Check a sign-in code and return the user, creating a roster guardian's account on first
-    sign-in and linking it to every guardian record with this phone (activation)."""
+    sign-in and linking it to every guardian record with this phone (activation, done by the
+    schools through ``accounts.directory``)."""
     phone = check_sms_code(raw_phone, code, purpose=SmsCode.Purpose.LOGIN)
     wrong = SignInRefused(_("The code is wrong or has expired. Ask for a new code."))
-    from schools.models import Guardian
-
     user = User.objects.filter(phone=phone).first()
     if user is not None and not user.is_active:
         raise wrong
     if user is None:
-        with scopes_disabled():  # reviewed: the guardian's name, by the phone just proven
-            first = Guardian.objects.filter(phone=phone).first()
-        if first is None:
+        name = directory.guardian_name_for_phone(phone)
+        if name is None:
             raise wrong
-        return user_for_phone(phone, name=first.name)
-    return user_for_phone(phone, name=user.name)
+        return directory.activate(phone, name=name)
+    return directory.activate(phone, name=user.name)
 
 
-def do_create_api_token(user: User, *, name: str = "", request=None) -> str:
-    """Create a token and return its key: shown once, then only its hash is kept."""
+def do_create_api_token(*, acting_user: User, name: str = "", request=None) -> str:
+    """Create a token for ``acting_user`` and return its key: shown once, then only its hash is kept."""
+    user = acting_user
     key = ApiToken.new_key()
     ApiToken.objects.create(user=user, name=name[:64], key_hash=ApiToken.hash_key(key), prefix=key[4:12])
-    record(Action.TOKEN_CREATED, actor=user, schools=_schools_of(user), summary=name[:64], request=request)
+    record(Action.TOKEN_CREATED, actor=user, schools=directory.schools_of(user), summary=name[:64], request=request)
     return key
 
 
-def do_revoke_api_token(token: ApiToken, *, request=None) -> None:
+def do_revoke_api_token(token: ApiToken, *, acting_user: User, request=None) -> None:
     ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
-    record(Action.TOKEN_REVOKED, actor=token.user, schools=_schools_of(token.user), request=request)
+    record(Action.TOKEN_REVOKED, actor=acting_user, schools=directory.schools_of(token.user), request=request)
 
 
 def end_all_sessions(user: User) -> None:
@@ -258,43 +226,9 @@ def end_all_sessions(user: User) -> None:
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
 
 
-@transaction.atomic
-def do_reset_guardian_access(guardian, *, acting_user, request=None, class_ids: set[int] | None = None) -> None:
-    """A parent lost their phone or their password. The guardian record is unlinked from the account
-    and its open activation links die, so the family signs in again with a code sent to the number
-    on file. The account itself (its password, sessions and tokens) is reset only when everything
-    it is tied to lies within the resetting staff member's reach: their school for an admin, their
-    classes (``class_ids``) for a head teacher. A colleague elsewhere cannot lock someone out."""
-    from schools.models import ActivationLink, Guardian, StaffMember, StudentGuardian
-
-    user = guardian.user
-    Guardian.objects.filter(pk=guardian.pk).update(user=None, activated_at=None)
-    ActivationLink.objects.filter(guardian=guardian, used_at__isnull=True).update(used_at=timezone.now())
-    whole_account = False
-    if user is not None:
-        with scopes_disabled():  # reviewed: everything this one account is tied to, to decide the reach
-            staff_anywhere = StaffMember.objects.filter(user=user).exists()
-            other_guardianships = Guardian.objects.filter(user=user).exclude(pk=guardian.pk)
-            children = StudentGuardian.objects.filter(guardian__user=user).exclude(guardian=guardian)
-            if class_ids is None:  # a school admin
-                outside = other_guardianships.exclude(school_id=guardian.school_id).exists()
-            else:
-                outside = children.exclude(student__school_class_id__in=class_ids).exists()
-        whole_account = not staff_anywhere and not outside
-        if whole_account:
-            end_all_sessions(user)
-            Guardian.objects.filter(user=user).update(user=None, activated_at=None)
-    record(
-        Action.ACCESS_RESET,
-        actor=acting_user,
-        school=guardian.school,
-        target=guardian,
-        summary=f"{guardian.name} {mask_phone(guardian.phone)}{' (account)' if whole_account else ''}",
-        request=request,
-    )
-
-
-def do_set_password(user: User, password: str, *, request=None) -> None:
+def do_set_password(password: str, *, acting_user: User, request=None) -> None:
+    """Set the acting user's own password (the form has checked the old one, or a proven phone)."""
+    user = acting_user
     from django.contrib.auth import update_session_auth_hash
     from django.contrib.auth.password_validation import validate_password
 

@@ -36,7 +36,7 @@ def create_token(request, payload: TokenIn):
     if user is None:
         actions.note_failed_sign_in(payload.identifier, ip, request)
         return Status(400, {"detail": _("The mobile number, username or password is not right.")})
-    return Status(201, {"token": actions.do_create_api_token(user, name=payload.name, request=request)})
+    return Status(201, {"token": actions.do_create_api_token(acting_user=user, name=payload.name, request=request)})
 
 
 @router.delete("/auth/token", response={204: None, 400: ErrorOut})
@@ -45,5 +45,5 @@ def revoke_token(request):
     token = getattr(request, "auth_token", None)
     if token is None:
         return Status(400, {"detail": _("This request was not made with a token.")})
-    actions.do_revoke_api_token(token, request=request)
+    actions.do_revoke_api_token(token, acting_user=token.user, request=request)
     return Status(204, None)

@@ -63,7 +63,8 @@ class SetPasswordForm(forms.Form):
         return value
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("password") and data.get("password") != data.get("password2"):
             raise forms.ValidationError(_("The two passwords are not the same."))
         return data

@@ -37,7 +37,7 @@ def sign_in(request):
         except actions.SignInRefused as exc:
             error = str(exc)
         else:
-            actions.do_sign_in(request, user, method="password")
+            actions.do_sign_in(request, acting_user=user, method="password")
             return redirect(_next_url(request))
     status = 400 if error or form.errors else 200
     return render(
@@ -73,7 +73,7 @@ def sign_in_with_code(request):
             except actions.SignInRefused as exc:
                 error = str(exc)
             else:
-                actions.do_sign_in(request, user, method="sms code")
+                actions.do_sign_in(request, acting_user=user, method="sms code")
                 if not user.has_usable_password():
                     messages.info(request, _("Signed in. You can set a password so that next time no code is needed."))
                 return redirect(_next_url(request))
@@ -90,7 +90,7 @@ def sign_in_with_code(request):
 
 @require_POST
 def sign_out(request):
-    actions.do_sign_out(request)
+    actions.do_sign_out(request, acting_user=request.user if request.user.is_authenticated else None)
     return redirect("accounts:login")
 
 
@@ -104,7 +104,7 @@ def set_password(request):
     )
     if request.method == "POST" and form.is_valid():
         try:
-            actions.do_set_password(request.user, form.cleaned_data["password"], request=request)
+            actions.do_set_password(form.cleaned_data["password"], acting_user=request.user, request=request)
         except ValidationError as exc:
             form.add_error("password", exc)
         else:

@@ -13,7 +13,7 @@ the run fails.
 For each size (300 and 3,000 rows, built by ``schools.tests.rosterfiles.big_school_xlsx``: two
 guardians a row, 12 classes) the roster goes into a fresh school, so both are first imports; then
 the 3,000-row file is imported a second time into the same school (the idempotent, no-change path).
-Measured for each: the SQL queries of ``apply_plan`` (CaptureQueriesContext), the wall time of
+Measured for each: the SQL queries of ``do_import_roster`` (CaptureQueriesContext), the wall time of
 read + parse + plan + apply (time.perf_counter), and rows per second. Every import is repeated
 ``--repeat`` times, each into its own fresh school; times are the median, query counts must be the
 same in every repetition.
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--small", type=int, default=300, help="rows of the small roster (default 300)")
     parser.add_argument("--large", type=int, default=3000, help="rows of the large roster (default 3000)")
     parser.add_argument("--repeat", type=int, default=3, help="imports of each size, each into a fresh school")
-    parser.add_argument("--verbose", action="store_true", help="list the statements of each apply_plan")
+    parser.add_argument("--verbose", action="store_true", help="list the statements of each do_import_roster")
     args = parser.parse_args(argv)
 
     from harness import run_in_throwaway_database
@@ -95,8 +95,9 @@ def _run(args, setup_seconds: float) -> int:
     from django_scopes import scope, scopes_disabled
 
     from conftest import build_cast
+    from schools.actions import do_import_roster
     from schools.models import Guardian, School, StaffMember, Student, StudentGuardian, Term
-    from schools.roster import apply_plan, parse_rows, plan_import
+    from schools.roster import parse_rows, plan_import
     from schools.rosterfile import read_roster_file
     from schools.tests.rosterfiles import big_school_xlsx
 
@@ -140,7 +141,7 @@ def _run(args, setup_seconds: float) -> int:
                 plan = plan_import(school, parsed, allow_new_classes=True)
             t3 = time.perf_counter()
             with CaptureQueriesContext(connection) as applied:
-                summary = apply_plan(plan, acting_user=actor, filename="花名册.xlsx")
+                summary = do_import_roster(plan, acting_user=actor, filename="花名册.xlsx")
             t4 = time.perf_counter()
         phases = {"read": t1 - t0, "parse": t2 - t1, "plan": t3 - t2, "apply": t4 - t3}
         statements = Counter(_statement_kind(q["sql"]) for q in applied.captured_queries)
@@ -205,7 +206,7 @@ def _run(args, setup_seconds: float) -> int:
     print()
     for m in (small, large):
         if m.statements != small.statements or args.verbose:
-            print(f"statements of apply_plan, {m.label}:")
+            print(f"statements of do_import_roster, {m.label}:")
             for kind, n in sorted(m.statements.items()):
                 print(f"  {n} × {kind}")
     if large.statements != small.statements:

@@ -10,7 +10,8 @@ from django.utils.translation import gettext as _
 
 from audit.actions import record
 from audit.models import AuditEntry
-from schools.models import Guardian, SchoolClass, Student, Term
+from schools.models import Guardian, SchoolClass, Student
+from schools.queries import current_term
 from schools.roles import Roles
 
 from .access import may_record_about, may_see_care
@@ -107,7 +108,7 @@ def do_record_contact(
         raise ValidationError(_("Choose the child (or the class) the contact was about."))
     if conversation_request is not None and conversation_request.student_id not in {s.pk for s in students}:
         raise ValidationError(_("The record of a requested talk must be about the child the family asked about."))
-    term = Term.objects.filter(school=school, is_current=True).first()
+    term = current_term(school)
     if term is None:
         raise ValidationError(_("The school has no current term yet. An admin must create one first."))
     if occurred_on < term.start_date:

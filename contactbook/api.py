@@ -9,7 +9,8 @@ from ninja import Router, Schema, Status
 from audit.actions import record as audit
 from audit.models import AuditEntry
 from schools.access import access_class, access_staff_school
-from schools.models import Student, Term
+from schools.models import Student
+from schools.queries import current_term
 
 from . import actions, queries
 from .access import (
@@ -166,7 +167,7 @@ def contact_detail(request, record_id: int):
 @router.get("/classes/{class_id}/coverage", response=list[CoverageRow])
 def class_coverage(request, class_id: int):
     school_class = access_class(request, class_id, manage=True)
-    term = Term.objects.filter(school_id=school_class.school_id, is_current=True).first()
+    term = current_term(school_class.school_id)
     rows = queries.coverage(Student.objects.filter(school_class=school_class), school=school_class.school, term=term)
     return [
         {

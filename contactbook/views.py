@@ -11,7 +11,8 @@ from audit.actions import record as audit
 from audit.models import AuditEntry
 from core.xlsx import workbook_bytes, xlsx_response
 from schools.access import access_admin_school, access_class, access_staff_school
-from schools.models import SchoolClass, Student, Term
+from schools.models import SchoolClass, Student
+from schools.queries import current_term
 
 from . import actions, queries
 from .access import (
@@ -152,7 +153,7 @@ def todo(request):
 @login_required
 def class_coverage(request, class_id: int):
     school_class = access_class(request, class_id, manage=True)
-    term = Term.objects.filter(school_id=school_class.school_id, is_current=True).first()
+    term = current_term(school_class.school_id)
     rows = queries.coverage(Student.objects.filter(school_class=school_class), school=school_class.school, term=term)
     return render(
         request,
@@ -171,7 +172,7 @@ def class_coverage(request, class_id: int):
 @login_required
 def school_coverage(request):
     school = access_admin_school(request)
-    term = Term.objects.filter(school=school, is_current=True).first()
+    term = current_term(school)
     return render(
         request,
         "contactbook/school_coverage.html",
@@ -227,7 +228,7 @@ def student_book(request, student_id: int):
 @require_GET
 def export_class(request, class_id: int):
     school_class = access_class(request, class_id, manage=True)
-    term = Term.objects.filter(school_id=school_class.school_id, is_current=True).first()
+    term = current_term(school_class.school_id)
     records = (
         ContactRecord.objects.filter(
             Q(student_links__student__school_class=school_class) | Q(school_class=school_class), term=term

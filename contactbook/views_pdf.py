@@ -13,6 +13,7 @@ from audit.models import AuditEntry
 from core.uploads import content_disposition
 from schools.access import access_class
 from schools.models import Term
+from schools.queries import current_term
 
 from . import pdf
 from .access import access_student_for_care
@@ -42,7 +43,7 @@ def student_pdf(request, student_id: int):
     """One student's contact book for the current term, internal summaries included: so only for
     the head teacher, designated care staff and admins."""
     student = access_student_for_care(request, student_id)
-    term = Term.objects.filter(school_id=student.school_id, is_current=True).first()
+    term = current_term(student.school_id)
     try:
         data = pdf.render_pdf("contactbook/pdf_student.html", pdf.student_context(student, term))
     except pdf.PdfUnavailable:
@@ -65,7 +66,7 @@ def student_pdf(request, student_id: int):
 def class_pdf(request, class_id: int):
     """The whole class's contact book: its head teacher and the school's admins."""
     school_class = access_class(request, class_id, manage=True)
-    term = Term.objects.filter(school_id=school_class.school_id, is_current=True).first()
+    term = current_term(school_class.school_id)
     try:
         data = pdf.render_pdf("contactbook/pdf_class.html", pdf.class_context(school_class, term))
     except pdf.PdfUnavailable:

@@ -1,6 +1,12 @@
-"""Queueing deliveries beyond the app: one INSERT … SELECT per channel and round."""
+"""Queueing deliveries beyond the app: one INSERT … SELECT per channel and round.
 
-from django.db import transaction
+Delivery sits below notices (notices imports it to send what it publishes), so it never imports
+notices: the notices app hands in the notice and the receipts to deliver. ``Delivery.receipt``
+points at ``notices.Receipt`` only through the database (see ``delivery.models``)."""
+
+from typing import Protocol
+
+from django.db import models, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
@@ -11,7 +17,14 @@ from .models import Delivery
 COLUMNS = ["school_id", "channel", "round", "status", "attempts", "next_attempt_at", "last_error", "created_at"]
 
 
-def _email_receipts(receipts):
+class NoticeRef(Protocol):
+    """What delivery needs of a notice: its id and its school's."""
+
+    pk: int
+    school_id: int
+
+
+def _email_receipts(receipts: models.QuerySet) -> models.QuerySet:
     """Receipts whose person asked for email and gave an address."""
     return receipts.filter(
         Q(guardian__user__delivery_preference__email_enabled=True) & ~Q(guardian__user__delivery_preference__email="")
@@ -20,7 +33,7 @@ def _email_receipts(receipts):
     )
 
 
-def _queue(school_id: int, channel: str, round_: int, receipts) -> int:
+def _queue(school_id: int, channel: str, round_: int, receipts: models.QuerySet) -> int:
     now = timezone.now()
     return insert_select(
         Delivery._meta.db_table,
@@ -30,11 +43,10 @@ def _queue(school_id: int, channel: str, round_: int, receipts) -> int:
     )
 
 
-def queue_notice_deliveries(notice) -> int:
-    """After fan-out: email to everyone who wants notices by email."""
-    from notices.models import Receipt
-
-    count = _queue(notice.school_id, Delivery.Channel.EMAIL, 0, _email_receipts(Receipt.objects.filter(notice=notice)))
+def queue_notice_deliveries(notice: NoticeRef, receipts: models.QuerySet) -> int:
+    """After fan-out: email to everyone who wants notices by email. ``receipts`` are the notice's
+    receipts (a queryset of ``notices.Receipt``, given by notices)."""
+    count = _queue(notice.school_id, Delivery.Channel.EMAIL, 0, _email_receipts(receipts))
     if count:
         from .tasks import send_due_deliveries
 
@@ -42,11 +54,11 @@ def queue_notice_deliveries(notice) -> int:
     return count
 
 
-def queue_reminders(notice, pending) -> int:
+def queue_reminders(notice: NoticeRef, pending: models.QuerySet) -> int:
     """A reminder round for the receipts still pending: by email to those who want email, by SMS
     (with a link that works without signing in) to families who chose SMS or have never signed in,
     since the app cannot reach them."""
-    round_ = (Delivery.objects.filter(receipt__notice=notice).aggregate(m=Max("round"))["m"] or 0) + 1
+    round_ = (Delivery.objects.filter(receipt__notice_id=notice.pk).aggregate(m=Max("round"))["m"] or 0) + 1
     _queue(notice.school_id, Delivery.Channel.EMAIL, round_, _email_receipts(pending))
     sms_receipts = pending.filter(guardian__isnull=False).filter(
         Q(guardian__user__isnull=True) | Q(guardian__user__delivery_preference__sms_enabled=True)

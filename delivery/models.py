@@ -33,6 +33,9 @@ class Delivery(models.Model):
         FAILED = "failed", _("failed")
 
     school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    # Reviewed: the one link up to notices, by the model's name only (no import). A delivery is the
+    # sending of one receipt, and the cascade and the unique constraint below need the real foreign
+    # key; the code of this app never imports notices, which hands in the receipts to deliver.
     receipt = models.ForeignKey("notices.Receipt", on_delete=models.CASCADE, related_name="deliveries")
     channel = models.CharField(max_length=16, choices=Channel.choices)
     round = models.PositiveSmallIntegerField(default=0)

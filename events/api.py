@@ -8,7 +8,7 @@ from ninja import Router, Schema, Status
 
 from notices.actions import TargetSpec
 from schools.access import access_class, access_staff_school
-from schools.models import Term
+from schools.queries import current_term
 
 from . import actions, queries
 from .access import access_conference, access_event_as_invited, access_event_to_manage
@@ -287,7 +287,7 @@ def event_reflection(request, event_id: int, payload: ReflectionIn):
 @router.get("/classes/{class_id}/parent-school", response=dict)
 def class_parent_school(request, class_id: int):
     school_class = access_class(request, class_id, manage=True)
-    term = Term.objects.filter(school_id=school_class.school_id, is_current=True).first()
+    term = current_term(school_class.school_id)
     r = queries.parent_school_attendance(school_class, term)
     return {
         "rule": r["rule"],

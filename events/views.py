@@ -16,7 +16,8 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from notices.actions import GuardrailWarning
 from notices.audience import audience_choices, target_specs
 from schools.access import access_admin_school, access_class, access_staff_school
-from schools.models import SchoolClass, StaffMember, Student, StudentGuardian, Term
+from schools.models import SchoolClass, StaffMember, Student, StudentGuardian
+from schools.queries import current_term
 
 from . import actions, ical, queries
 from .access import (
@@ -372,7 +373,7 @@ def rules(request):
 def parent_school(request, class_id: int):
     """R27: which families of the class have come to the parent school this term, against the rule."""
     school_class = access_class(request, class_id, manage=True)
-    term = Term.objects.filter(school_id=school_class.school_id, is_current=True).first()
+    term = current_term(school_class.school_id)
     return render(
         request,
         "events/parent_school.html",

@@ -18,7 +18,7 @@ def home(request):
             c.head = queries.head_teacher(c)
         context["admin_school"] = school
         context["admin_classes"] = classes
-        context["admin_term"] = queries.current_term_of(school)
+        context["admin_term"] = queries.current_term(school)
     if roles.taught_class_ids:
         classes = list(queries.classes_of_teacher(roles))
         for c in classes:

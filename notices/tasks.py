@@ -17,7 +17,7 @@ def fan_out_notice(notice_id: int) -> dict:
         counts = fan_out(notice)
         from delivery.actions import queue_notice_deliveries
 
-        queue_notice_deliveries(notice)
+        queue_notice_deliveries(notice, notice.receipts.all())
     return counts
 
 
@@ -57,5 +57,5 @@ def fan_out_missed() -> int:
             fan_out(notice)
             from delivery.actions import queue_notice_deliveries
 
-            queue_notice_deliveries(notice)
+            queue_notice_deliveries(notice, notice.receipts.all())
     return len(missed)

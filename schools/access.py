@@ -4,7 +4,7 @@ nobody learns whether an id exists in a class or school that is not theirs."""
 
 from django.http import Http404
 
-from .models import Guardian, School, SchoolClass, StaffMember, Student
+from .models import Guardian, RosterUpload, School, SchoolClass, StaffAssignment, StaffMember, Student, Term
 from .roles import Roles
 
 
@@ -20,6 +20,51 @@ def access_admin_school(request) -> School:
     chosen = request.session.get("school_id") if hasattr(request, "session") else None
     school_id = chosen if chosen in roles.admin_school_ids else min(roles.admin_school_ids)
     return School.objects.get(pk=school_id)
+
+
+# The setup pages (terms, classes, staff) manage the school the admin has chosen: each object they
+# act on by id must belong to that school.
+
+
+def access_term(request, term_id: int) -> Term:
+    """A term of the school the admin is managing."""
+    school = access_admin_school(request)
+    term = Term.objects.filter(school=school, pk=term_id).first()
+    if term is None:
+        raise Http404
+    return term
+
+
+def access_class_to_administer(request, class_id: int) -> SchoolClass:
+    """A class (not graduated or graduated) of the school the admin is managing."""
+    school = access_admin_school(request)
+    school_class = SchoolClass.objects.filter(school=school, pk=class_id).select_related("school").first()
+    if school_class is None:
+        raise Http404
+    return school_class
+
+
+def access_staff_member(request, member_id: int, *, active_only: bool = False) -> StaffMember:
+    """A staff member of the school the admin is managing (``active_only``: who has not left)."""
+    school = access_admin_school(request)
+    members = StaffMember.objects.filter(school=school, pk=member_id)
+    if active_only:
+        members = members.filter(is_active=True)
+    member = members.select_related("school", "user").first()
+    if member is None:
+        raise Http404
+    return member
+
+
+def access_assignment(request, assignment_id: int) -> StaffAssignment:
+    """A teacher's role in a class, of the school the admin is managing."""
+    school = access_admin_school(request)
+    assignment = (
+        StaffAssignment.objects.filter(school=school, pk=assignment_id).select_related("school_class", "staff").first()
+    )
+    if assignment is None:
+        raise Http404
+    return assignment
 
 
 def access_staff_school(request) -> School:
@@ -83,10 +128,8 @@ def access_guardian_to_manage(request, guardian_id: int) -> Guardian:
     return guardian
 
 
-def access_roster_upload(request, upload_id: int):
+def access_roster_upload(request, upload_id: int) -> RosterUpload:
     """An upload waiting for its commit: its uploader, or an admin of its school."""
-    from .models import RosterUpload
-
     roles = _roles(request)
     upload = RosterUpload.objects.filter(pk=upload_id, committed_at__isnull=True).select_related("school_class").first()
     if upload is None:

@@ -6,16 +6,20 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
 
+from accounts.actions import SignInRefused, end_all_sessions
 from accounts.models import User
 from audit.actions import record
 from audit.models import AuditEntry
 from core.classnames import format_class_name
-from core.phones import InvalidPhone, normalize_phone
+from core.phones import InvalidPhone, mask_phone, normalize_phone
 
 from .models import (
+    ActivationLink,
     Enrollment,
     Guardian,
+    RosterUpload,
     School,
     SchoolClass,
     StaffAssignment,
@@ -24,19 +28,10 @@ from .models import (
     StudentGuardian,
     Term,
 )
+from .queries import require_current_term
+from .roster import ImportPlan, plan_import, plan_upload
 
 Action = AuditEntry.Action
-
-
-def current_term(school: School) -> Term | None:
-    return Term.objects.filter(school=school, is_current=True).first()
-
-
-def require_current_term(school: School) -> Term:
-    term = current_term(school)
-    if term is None:
-        raise ValidationError(_("The school has no current term yet. An admin must create one first."))
-    return term
 
 
 @transaction.atomic
@@ -200,6 +195,22 @@ def do_set_school_admin(member: StaffMember, *, is_admin: bool, acting_user) -> 
         school=member.school,
         target=member,
         summary=f"school admin: {'on' if is_admin else 'off'}",
+    )
+
+
+@transaction.atomic
+def do_set_care_staff(member: StaffMember, *, is_care_staff: bool, acting_user) -> None:
+    """Designate (or stop designating) a staff member as care staff (心理教师, 德育主任 …): they see
+    and handle the care records of every student of the school. Each change is audited."""
+    if is_care_staff and not member.is_active:
+        raise ValidationError(_("Only a current staff member can be care staff."))
+    StaffMember.objects.filter(pk=member.pk).update(is_care_staff=is_care_staff)
+    record(
+        Action.ROLE_CHANGED,
+        actor=acting_user,
+        school=member.school,
+        target=member,
+        summary=f"care staff: {'on' if is_care_staff else 'off'}",
     )
 
 
@@ -387,3 +398,182 @@ def do_promote_school_year(
         detail={"graduated_classes": len(graduating_ids), "students_enrolled": len(students)},
     )
     return new_term
+
+
+# --- guardians' accounts: activation and reset ------------------------------------------------------
+
+
+def user_for_phone(phone: str, *, name: str) -> User:
+    """The account of this phone, created on first use, linked to every guardian record with this
+    phone in every school (activation). Called once the phone is proven: a code signed in with
+    (through ``accounts.directory``), a join code, an activation link."""
+    with transaction.atomic(), scopes_disabled():  # reviewed: activation spans every school of this phone
+        user = User.objects.filter(phone=phone).first()
+        if user is not None and not user.is_active:
+            # A deactivated account is never revived or attached to a child by a code or a link.
+            raise SignInRefused(_("This account is switched off. Ask the school office for help."))
+        if user is None:
+            user = User.objects.create_user(phone, None, phone=phone, name=name)
+        newly = Guardian.objects.filter(phone=phone, user__isnull=True)
+        # Any printed or sent activation link of these guardians is spent now: a slip found later
+        # must not sign its finder in.
+        ActivationLink.objects.filter(guardian__phone=phone, used_at__isnull=True).update(used_at=timezone.now())
+        newly.update(user=user, activated_at=timezone.now())
+    return user
+
+
+@transaction.atomic
+def do_reset_guardian_access(guardian, *, acting_user, request=None, class_ids: set[int] | None = None) -> None:
+    """A parent lost their phone or their password. The guardian record is unlinked from the account
+    and its open activation links die, so the family signs in again with a code sent to the number
+    on file. The account itself (its password, sessions and tokens) is reset only when everything
+    it is tied to lies within the resetting staff member's reach: their school for an admin, their
+    classes (``class_ids``) for a head teacher. A colleague elsewhere cannot lock someone out."""
+    user = guardian.user
+    Guardian.objects.filter(pk=guardian.pk).update(user=None, activated_at=None)
+    ActivationLink.objects.filter(guardian=guardian, used_at__isnull=True).update(used_at=timezone.now())
+    whole_account = False
+    if user is not None:
+        with scopes_disabled():  # reviewed: everything this one account is tied to, to decide the reach
+            staff_anywhere = StaffMember.objects.filter(user=user).exists()
+            other_guardianships = Guardian.objects.filter(user=user).exclude(pk=guardian.pk)
+            children = StudentGuardian.objects.filter(guardian__user=user).exclude(guardian=guardian)
+            if class_ids is None:  # a school admin
+                outside = other_guardianships.exclude(school_id=guardian.school_id).exists()
+            else:
+                outside = children.exclude(student__school_class_id__in=class_ids).exists()
+        whole_account = not staff_anywhere and not outside
+        if whole_account:
+            end_all_sessions(user)
+            Guardian.objects.filter(user=user).update(user=None, activated_at=None)
+    record(
+        Action.ACCESS_RESET,
+        actor=acting_user,
+        school=guardian.school,
+        target=guardian,
+        summary=f"{guardian.name} {mask_phone(guardian.phone)}{' (account)' if whole_account else ''}",
+        request=request,
+    )
+
+
+# --- roster import: upload → preview → commit (schools.roster parses and plans) ----------------------
+
+
+@transaction.atomic
+def do_upload_roster(
+    school: School, *, school_class: SchoolClass | None, filename: str, content: bytes, acting_user
+) -> RosterUpload:
+    """Keep an uploaded roster until its preview is committed or discarded. A file that cannot be
+    read raises ``RosterFileError`` and nothing is kept."""
+    upload = RosterUpload(
+        school=school, school_class=school_class, uploaded_by=acting_user, filename=filename[:255], content=content
+    )
+    plan_upload(upload)
+    upload.save()
+    return upload
+
+
+@transaction.atomic
+def do_commit_roster_upload(upload: RosterUpload, *, acting_user, request=None) -> dict:
+    """Import what the preview showed (planned again under the school's lock) and mark the upload
+    committed, its bytes dropped. Returns the import's summary."""
+    summary = do_import_roster(plan_upload(upload), acting_user=acting_user, filename=upload.filename, request=request)
+    RosterUpload.objects.filter(pk=upload.pk).update(committed_at=timezone.now(), summary=summary, content=b"")
+    return summary
+
+
+@transaction.atomic
+def do_discard_roster_upload(upload: RosterUpload, *, acting_user) -> None:
+    """Drop an upload nobody will commit; nothing was imported, so there is nothing to audit."""
+    RosterUpload.objects.filter(pk=upload.pk).delete()
+
+
+def do_import_roster(plan: ImportPlan, *, acting_user, filename: str = "", request=None) -> dict:
+    """Write the plan. Re-plans under the school's lock first, so a second import running at the
+    same time (or a double click) waits, then finds nothing left to do."""
+    school = plan.school
+    with transaction.atomic():
+        School.objects.select_for_update().filter(pk=school.pk).first()
+        plan = plan_import(school, plan.parse, allow_new_classes=plan.allow_new_classes, only_class=plan.only_class)
+        if plan.changes_anything:
+            _write_roster(plan)
+        summary = plan.summary()
+        record(
+            Action.IMPORT,
+            actor=acting_user,
+            school=school,
+            summary=(filename or "roster")[:120],
+            detail={k: v for k, v in summary.items() if k != "rejected"} | {"rejected": len(summary["rejected"])},
+            request=request,
+        )
+    return summary
+
+
+def _write_roster(plan: ImportPlan) -> None:
+    school, term = plan.school, plan.term
+    new_classes = SchoolClass.objects.bulk_create(
+        [SchoolClass(school=school, grade=g, number=n) for g, n in plan.classes_to_create]
+    )
+    classes = {(c.grade, c.number): c for c in SchoolClass.objects.filter(school=school, graduated_at__isnull=True)}
+    assert all((c.grade, c.number) in classes for c in new_classes)
+
+    created = Student.objects.bulk_create(
+        [
+            Student(
+                school=school,
+                name=c.row.name,
+                student_number=c.row.number,
+                gender=c.row.gender,
+                school_class=classes[c.row.grade_class],  # type: ignore[index]
+            )
+            for c in plan.new_students
+        ]
+    )
+    student_of_row: dict[int, Student] = {c.row.row: s for c, s in zip(plan.new_students, created, strict=True)}
+
+    updated = []
+    for change in plan.updated_students:
+        student = change.student
+        assert student is not None
+        student.name = change.row.name
+        student.gender = change.row.gender or student.gender
+        student.school_class = classes[change.row.grade_class]  # type: ignore[index]
+        updated.append(student)
+        student_of_row[change.row.row] = student
+    if updated:
+        Student.objects.bulk_update(updated, ["name", "gender", "school_class"])
+
+    # This term's enrollment follows the class the roster says.
+    touched = list(student_of_row.values())
+    enrolled = {e.student_id: e for e in Enrollment.objects.filter(term=term, student_id__in=[s.pk for s in touched])}
+    new_enrollments, moved = [], []
+    for student in touched:
+        klass = student.school_class
+        assert klass is not None
+        enrollment = enrolled.get(student.pk)
+        if enrollment is None:
+            new_enrollments.append(
+                Enrollment(school=school, term=term, student=student, school_class=klass, class_name=klass.name)
+            )
+        elif enrollment.school_class_id != klass.pk:
+            enrollment.school_class, enrollment.class_name = klass, klass.name
+            moved.append(enrollment)
+    Enrollment.objects.bulk_create(new_enrollments)
+    if moved:
+        Enrollment.objects.bulk_update(moved, ["school_class", "class_name"])
+
+    # Guardians: one per phone in the school; an existing account with that phone is linked at once.
+    # New guardians are not linked to any account here, even one with the same phone: an account
+    # is linked only when its owner proves the phone with a code (schools.actions.user_for_phone).
+    Guardian.objects.bulk_create(
+        [Guardian(school=school, name=g.name, phone=phone) for phone, g in plan.new_guardians.items()]
+    )
+    phones = {phone for _row, phone, _rel in plan.new_links}
+    guardians = {g.phone: g for g in Guardian.objects.filter(school=school, phone__in=phones)}
+    links = []
+    for row, phone, relationship in plan.new_links:
+        student = student_of_row.get(row.row) or plan.matched[row.row]
+        links.append(
+            StudentGuardian(school=school, student=student, guardian=guardians[phone], relationship=relationship)
+        )
+    StudentGuardian.objects.bulk_create(links, ignore_conflicts=True)

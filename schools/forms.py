@@ -1,3 +1,5 @@
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -16,7 +18,8 @@ class TermForm(forms.Form):
     make_current = forms.BooleanField(label=_("Make this the current term"), required=False)
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("start_date") and data.get("end_date") and data["end_date"] <= data["start_date"]:
             raise forms.ValidationError(_("The term must end after it starts."))
         return data
@@ -75,11 +78,12 @@ class AssignmentForm(forms.Form):
 
     def __init__(self, *args, staff_choices=(), class_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["staff"].choices = list(staff_choices)
-        self.fields["school_class"].choices = list(class_choices)
+        cast(forms.TypedChoiceField, self.fields["staff"]).choices = list(staff_choices)
+        cast(forms.TypedChoiceField, self.fields["school_class"]).choices = list(class_choices)
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         if data.get("role") == StaffAssignment.Role.SUBJECT_TEACHER and not data.get("subject"):
             self.add_error("subject", _("Enter the subject this teacher teaches in the class."))
         return data
@@ -111,7 +115,8 @@ class StudentForm(forms.Form):
     guardian2_relationship = forms.CharField(label=_("Guardian 2 relationship"), max_length=16, required=False)
 
     def clean(self):
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         for i in (1, 2):
             phone = data.get(f"guardian{i}_phone")
             if phone:

@@ -1,6 +1,13 @@
 """Bringing every family on board: the class join link, one-time activation links, requests the
 head teacher decides, reminders, and families correcting their own details. Every write is one
-transaction with its audit row; SMS go out after the commit."""
+transaction with its audit row; SMS go out after the commit.
+
+These writes are actions like those of ``schools.actions`` and live here because they make one
+flow with the reads beside them (tokens, matching a child, the onboarding status); the structure
+of the school (terms, classes, staff, students, roster import) is written in ``schools.actions``.
+Each takes ``*, acting_user``, except the two a visitor who is not signed in runs
+(``do_join_class``, ``do_use_activation_link``): they prove a phone and return the account they
+sign in, which their audit row names."""
 
 import hashlib
 import secrets
@@ -15,14 +22,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from accounts.actions import user_for_phone
 from accounts.models import User
 from audit.actions import record
 from audit.models import AuditEntry
 from core.phones import InvalidPhone, is_phone, mask_phone, normalize_phone
 from delivery.tasks import send_sms_task
 
-from .models import ActivationLink, Guardian, JoinLink, JoinRequest, SchoolClass, Student, StudentGuardian, Term
+from .actions import user_for_phone
+from .models import ActivationLink, Guardian, JoinLink, JoinRequest, SchoolClass, Student, StudentGuardian
+from .queries import require_current_term
 
 Action = AuditEntry.Action
 ACTIVATION_DAYS = 30
@@ -43,9 +51,7 @@ def _same_name(a: str, b: str) -> bool:
 
 def active_join_link(school_class: SchoolClass, *, acting_user) -> JoinLink:
     """This term's join link of the class, made on first use."""
-    term = Term.objects.filter(school_id=school_class.school_id, is_current=True).first()
-    if term is None:
-        raise ValidationError(_("The school has no current term yet. An admin must create one first."))
+    term = require_current_term(school_class.school_id)
     link = JoinLink.objects.filter(school_class=school_class, term=term, revoked_at__isnull=True).first()
     if link is None:
         with transaction.atomic():
@@ -339,7 +345,8 @@ def _my_link(user, student: Student) -> StudentGuardian:
 
 
 @transaction.atomic
-def do_update_my_relationship(user, student: Student, relationship: str, *, request=None) -> None:
+def do_update_my_relationship(student: Student, relationship: str, *, acting_user, request=None) -> None:
+    user = acting_user
     relationship = relationship.strip()[:16]
     if not relationship:
         raise ValidationError(_("Say how you are related to the child, e.g. 父亲, 母亲, 奶奶."))
@@ -356,7 +363,10 @@ def do_update_my_relationship(user, student: Student, relationship: str, *, requ
 
 
 @transaction.atomic
-def do_add_second_guardian(user, student: Student, *, name: str, phone: str, relationship: str, request=None) -> None:
+def do_add_second_guardian(
+    student: Student, *, name: str, phone: str, relationship: str, acting_user, request=None
+) -> None:
+    user = acting_user
     _my_link(user, student)
     name = name.strip()[:64]
     if not name:
@@ -391,9 +401,10 @@ def do_add_second_guardian(user, student: Student, *, name: str, phone: str, rel
 
 
 @transaction.atomic
-def do_change_my_phone(user, new_phone: str, *, request=None) -> None:
+def do_change_my_phone(new_phone: str, *, acting_user, request=None) -> None:
     """The new number was proven by a code. Every guardian record of the old number follows; the
     old number is told (a thief who changed it is noticed) and each child's class sees the change."""
+    user = acting_user
     if User.objects.filter(phone=new_phone).exclude(pk=user.pk).exists():
         raise ValidationError(_("This number already has its own account. Ask the head teacher for help."))
     with scopes_disabled():  # reviewed: the user's own guardian records and children, in every school

@@ -2,13 +2,32 @@
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.db.models import Count, Prefetch, Q
+from django.utils.translation import gettext as _
 
-from .models import Guardian, SchoolClass, StaffAssignment, StaffMember, Student, StudentGuardian, Term
+from accounts.models import User
+
+from .models import Guardian, School, SchoolClass, StaffAssignment, StaffMember, Student, StudentGuardian, Term
 
 
-def current_term_of(school) -> Term | None:
+def current_term(school: School | int) -> Term | None:
+    """The school's current term (a school, or its id), or None before an admin has made one. The
+    one way to ask: every app reads the current term through it."""
     return Term.objects.filter(school=school, is_current=True).first()
+
+
+def require_current_term(school: School | int) -> Term:
+    """The school's current term, for writes that cannot go on without one."""
+    term = current_term(school)
+    if term is None:
+        raise ValidationError(_("The school has no current term yet. An admin must create one first."))
+    return term
+
+
+def active_student_of_class(school_class: SchoolClass, student_id: int | str) -> Student | None:
+    """A student still in this class, or None (a join request is matched to one of them)."""
+    return Student.objects.filter(pk=student_id, school_class=school_class, status=Student.Status.ACTIVE).first()
 
 
 def term_dates_containing(day: datetime.date) -> tuple[str, datetime.date, datetime.date]:
@@ -104,12 +123,12 @@ def children_of(roles):
         .order_by("school__name", "school_class__grade", "name")
     )
     class_ids = [c.school_class_id for c in children if c.school_class_id]
-    heads = {
+    heads: dict[int | None, User] = {
         a.school_class_id: a.staff.user
         for a in StaffAssignment.objects.filter(
             school_class_id__in=class_ids, term__is_current=True, role=StaffAssignment.Role.HEAD_TEACHER
         ).select_related("staff__user")
     }
     for child in children:
-        child.head_teacher = heads.get(child.school_class_id)
+        child.head_teacher = heads.get(child.school_class_id)  # type: ignore[attr-defined]  # for the page
     return children

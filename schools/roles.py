@@ -1,6 +1,6 @@
 """What a signed-in user is, school by school: computed once per request (three queries) from
 staff memberships, this term's class assignments and guardian links. The school ids it yields
-are the scope every query of the request runs in (core.middleware)."""
+are the scope every query of the request runs in (schools.middleware)."""
 
 from dataclasses import dataclass, field
 

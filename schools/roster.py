@@ -8,9 +8,9 @@ Three steps, each testable on its own:
    lines (班主任：…, 合计) are skipped; bad rows are refused one by one and the good rows go on.
 2. ``plan_import``: compare with the database in a fixed number of queries and say what would
    change (the preview).
-3. ``apply_plan``: write it with bulk statements inside one transaction that holds the school's
-   lock, so imports of one school never run at the same time. Importing the same file twice
-   changes nothing.
+3. ``schools.actions.do_import_roster``: write it with bulk statements inside one transaction that
+   holds the school's lock, so imports of one school never run at the same time. Importing the same
+   file twice changes nothing. (This module only reads; every write is in ``schools.actions``.)
 """
 
 import re
@@ -18,16 +18,14 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import transaction
 from django.utils.translation import gettext as _
 
-from audit.actions import record
-from audit.models import AuditEntry
 from core.classnames import InvalidClassName, format_class_name, parse_class_name
 from core.phones import InvalidPhone, normalize_phone
 
-from .models import Enrollment, Guardian, School, SchoolClass, Student, StudentGuardian, Term
-from .rosterfile import Formula, RosterFileError, SheetRow
+from .models import Guardian, RosterUpload, School, SchoolClass, Student, StudentGuardian, Term
+from .queries import current_term
+from .rosterfile import Formula, RosterFileError, SheetRow, read_roster_file
 
 HEADERS: dict[str, list[str]] = {
     "name": ["姓名", "学生姓名", "学生", "名字", "学生名字", "name", "studentname"],
@@ -329,7 +327,7 @@ def plan_import(
     school: School, parsed: ParseResult, *, allow_new_classes: bool, only_class: SchoolClass | None = None
 ) -> ImportPlan:
     """Compare the parsed rows with the database: a fixed number of queries, whatever the size."""
-    term = Term.objects.filter(school=school, is_current=True).first()
+    term = current_term(school)
     if term is None:
         raise RosterFileError(_("The school has no current term yet. An admin must create one first."))
     plan = ImportPlan(
@@ -424,95 +422,17 @@ def plan_import(
     return plan
 
 
-def apply_plan(plan: ImportPlan, *, acting_user, filename: str = "", request=None) -> dict:
-    """Write the plan. Re-plans under the school's lock first, so a second import running at the
-    same time (or a double click) waits, then finds nothing left to do."""
-    school = plan.school
-    with transaction.atomic():
-        School.objects.select_for_update().filter(pk=school.pk).first()
-        plan = plan_import(school, plan.parse, allow_new_classes=plan.allow_new_classes, only_class=plan.only_class)
-        if plan.changes_anything:
-            _write(plan)
-        summary = plan.summary()
-        record(
-            AuditEntry.Action.IMPORT,
-            actor=acting_user,
-            school=school,
-            summary=(filename or "roster")[:120],
-            detail={k: v for k, v in summary.items() if k != "rejected"} | {"rejected": len(summary["rejected"])},
-            request=request,
-        )
-    return summary
-
-
-def _write(plan: ImportPlan) -> None:
-    school, term = plan.school, plan.term
-    new_classes = SchoolClass.objects.bulk_create(
-        [SchoolClass(school=school, grade=g, number=n) for g, n in plan.classes_to_create]
+def plan_upload(upload: RosterUpload) -> ImportPlan:
+    """The plan of a stored upload: a head teacher's upload goes into their class (only admins
+    create classes). Raises ``RosterFileError`` when the file cannot be read."""
+    school = upload.school
+    default_class = (upload.school_class.grade, upload.school_class.number) if upload.school_class else None
+    parsed = parse_rows(
+        read_roster_file(bytes(upload.content), upload.filename),
+        default_class=default_class,
+        max_grade=school.grade_count,
     )
-    classes = {(c.grade, c.number): c for c in SchoolClass.objects.filter(school=school, graduated_at__isnull=True)}
-    assert all((c.grade, c.number) in classes for c in new_classes)
-
-    created = Student.objects.bulk_create(
-        [
-            Student(
-                school=school,
-                name=c.row.name,
-                student_number=c.row.number,
-                gender=c.row.gender,
-                school_class=classes[c.row.grade_class],  # type: ignore[index]
-            )
-            for c in plan.new_students
-        ]
-    )
-    student_of_row: dict[int, Student] = {c.row.row: s for c, s in zip(plan.new_students, created, strict=True)}
-
-    updated = []
-    for change in plan.updated_students:
-        student = change.student
-        assert student is not None
-        student.name = change.row.name
-        student.gender = change.row.gender or student.gender
-        student.school_class = classes[change.row.grade_class]  # type: ignore[index]
-        updated.append(student)
-        student_of_row[change.row.row] = student
-    if updated:
-        Student.objects.bulk_update(updated, ["name", "gender", "school_class"])
-
-    # This term's enrollment follows the class the roster says.
-    touched = list(student_of_row.values())
-    enrolled = {e.student_id: e for e in Enrollment.objects.filter(term=term, student_id__in=[s.pk for s in touched])}
-    new_enrollments, moved = [], []
-    for student in touched:
-        klass = student.school_class
-        assert klass is not None
-        enrollment = enrolled.get(student.pk)
-        if enrollment is None:
-            new_enrollments.append(
-                Enrollment(school=school, term=term, student=student, school_class=klass, class_name=klass.name)
-            )
-        elif enrollment.school_class_id != klass.pk:
-            enrollment.school_class, enrollment.class_name = klass, klass.name
-            moved.append(enrollment)
-    Enrollment.objects.bulk_create(new_enrollments)
-    if moved:
-        Enrollment.objects.bulk_update(moved, ["school_class", "class_name"])
-
-    # Guardians: one per phone in the school; an existing account with that phone is linked at once.
-    # New guardians are not linked to any account here, even one with the same phone: an account
-    # is linked only when its owner proves the phone with a code (accounts.actions.user_for_phone).
-    Guardian.objects.bulk_create(
-        [Guardian(school=school, name=g.name, phone=phone) for phone, g in plan.new_guardians.items()]
-    )
-    phones = {phone for _row, phone, _rel in plan.new_links}
-    guardians = {g.phone: g for g in Guardian.objects.filter(school=school, phone__in=phones)}
-    links = []
-    for row, phone, relationship in plan.new_links:
-        student = student_of_row.get(row.row) or plan.matched[row.row]
-        links.append(
-            StudentGuardian(school=school, student=student, guardian=guardians[phone], relationship=relationship)
-        )
-    StudentGuardian.objects.bulk_create(links, ignore_conflicts=True)
+    return plan_import(school, parsed, allow_new_classes=upload.school_class is None, only_class=upload.school_class)
 
 
 def group_rejections_by_reason(rejected: list[Rejection]) -> dict[str, list[int]]:

@@ -7,13 +7,21 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from accounts.actions import do_reset_guardian_access
 from audit.models import AuditEntry
 from audit.queries import school_log
 from core.phones import mask_phone
 
 from . import actions, queries
-from .access import access_admin_school, access_class, access_guardian_to_manage, access_student
+from .access import (
+    access_admin_school,
+    access_assignment,
+    access_class,
+    access_class_to_administer,
+    access_guardian_to_manage,
+    access_staff_member,
+    access_student,
+    access_term,
+)
 from .forms import AssignmentForm, ClassForm, PromoteYearForm, StaffForm, StudentForm, TermForm
 from .models import SchoolClass, StaffAssignment, StaffMember, Term
 
@@ -56,10 +64,7 @@ def setup_terms(request):
 @login_required
 @require_POST
 def make_term_current(request, term_id: int):
-    school = access_admin_school(request)
-    term = Term.objects.filter(school=school, pk=term_id).first()
-    if term is None:
-        raise Http404
+    term = access_term(request, term_id)
     try:
         actions.do_set_current_term(term, acting_user=request.user)
     except ValidationError as exc:
@@ -119,8 +124,9 @@ def setup_staff(request):
             return redirect("schools:setup_staff")
     if request.method == "POST" and request.POST.get("form") == "assign" and assign_form.is_valid():
         data = assign_form.cleaned_data
-        member = StaffMember.objects.get(school=school, pk=data["staff"])
-        school_class = SchoolClass.objects.get(school=school, pk=data["school_class"])
+        # The form offers only this school's staff and classes; the access functions say so again.
+        member = access_staff_member(request, data["staff"])
+        school_class = access_class_to_administer(request, data["school_class"])
         try:
             actions.do_assign_role(
                 member, school_class, role=data["role"], subject=data["subject"], acting_user=request.user
@@ -148,12 +154,7 @@ def setup_staff(request):
 @login_required
 @require_POST
 def remove_assignment(request, assignment_id: int):
-    school = access_admin_school(request)
-    assignment = (
-        StaffAssignment.objects.filter(school=school, pk=assignment_id).select_related("school_class", "staff").first()
-    )
-    if assignment is None:
-        raise Http404
+    assignment = access_assignment(request, assignment_id)
     actions.do_remove_assignment(assignment, acting_user=request.user)
     messages.success(request, _("Role removed."))
     return redirect("schools:setup_staff")
@@ -162,10 +163,7 @@ def remove_assignment(request, assignment_id: int):
 @login_required
 @require_POST
 def set_staff_admin(request, member_id: int):
-    school = access_admin_school(request)
-    member = StaffMember.objects.filter(school=school, pk=member_id).select_related("school").first()
-    if member is None:
-        raise Http404
+    member = access_staff_member(request, member_id)
     try:
         actions.do_set_school_admin(member, is_admin=request.POST.get("is_admin") == "1", acting_user=request.user)
     except ValidationError as exc:
@@ -177,13 +175,23 @@ def set_staff_admin(request, member_id: int):
 
 @login_required
 @require_POST
+def set_staff_care(request, member_id: int):
+    """Mark a staff member as care staff, who see every student's care records, or unmark them."""
+    member = access_staff_member(request, member_id, active_only=True)
+    is_care_staff = request.POST.get("is_care_staff") == "1"
+    try:
+        actions.do_set_care_staff(member, is_care_staff=is_care_staff, acting_user=request.user)
+    except ValidationError as exc:
+        messages.error(request, _error_list(exc))
+    else:
+        messages.success(request, _("Role changed."))
+    return redirect("schools:setup_staff")
+
+
+@login_required
+@require_POST
 def deactivate_staff(request, member_id: int):
-    school = access_admin_school(request)
-    member = (
-        StaffMember.objects.filter(school=school, pk=member_id, is_active=True).select_related("school", "user").first()
-    )
-    if member is None:
-        raise Http404
+    member = access_staff_member(request, member_id, active_only=True)
     try:
         actions.do_deactivate_staff(member, acting_user=request.user)
     except ValidationError as exc:
@@ -216,7 +224,7 @@ def promote_year(request):
     return render(
         request,
         "schools/promote_year.html",
-        {"school": school, "form": form, "current": queries.current_term_of(school), "tab": "year"},
+        {"school": school, "form": form, "current": queries.current_term(school), "tab": "year"},
         status=400 if form.errors else 200,
     )
 
@@ -294,7 +302,7 @@ def class_page(request, class_id: int):
 def reset_guardian_access(request, guardian_id: int):
     guardian = access_guardian_to_manage(request, guardian_id)
     is_admin = request.roles.is_admin_of(guardian.school_id)
-    do_reset_guardian_access(
+    actions.do_reset_guardian_access(
         guardian,
         acting_user=request.user,
         request=request,

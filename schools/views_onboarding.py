@@ -15,7 +15,7 @@ from accounts.models import SmsCode
 from core import ratelimit
 from core.ratelimit import client_ip
 
-from . import onboarding
+from . import onboarding, queries
 from .access import access_class, access_join_request, access_my_child
 from .forms import AddGuardianForm, ChangePhoneForm, JoinForm, RelationshipForm
 from .models import JoinLink, JoinRequest, Student
@@ -123,9 +123,7 @@ def decide_join_request(request, join_request_id: int):
     approve = request.POST.get("decision") == "approve"
     student = None
     if approve:
-        student = Student.objects.filter(
-            pk=request.POST.get("student") or 0, school_class=join_request.school_class, status=Student.Status.ACTIVE
-        ).first()
+        student = queries.active_student_of_class(join_request.school_class, request.POST.get("student") or 0)
     try:
         onboarding.do_decide_join_request(join_request, approve=approve, student=student, acting_user=request.user)
     except ValidationError as exc:
@@ -198,7 +196,7 @@ def join(request, token: str):
                     status=400,
                 )
             request.session.pop(JOIN_SESSION_KEY, None)
-            account_actions.do_sign_in(request, user, method="join link")
+            account_actions.do_sign_in(request, acting_user=user, method="join link")
             if outcome.linked_student is not None:
                 messages.success(
                     request,
@@ -240,7 +238,7 @@ def activate(request, token: str):
             user = None
         if user is None:
             return render(request, "schools/activate_invalid.html", status=404)
-        account_actions.do_sign_in(request, user, method="activation link")
+        account_actions.do_sign_in(request, acting_user=user, method="activation link")
         messages.success(request, _("Welcome! Set a password so that you can sign in again easily."))
         return redirect("accounts:set_password")
     children = onboarding.children_of_guardian(link.guardian)
@@ -264,12 +262,14 @@ def family(request):
         try:
             if form_name == "relationship" and rel_form.is_valid():
                 onboarding.do_update_my_relationship(
-                    request.user, student, rel_form.cleaned_data["relationship"], request=request
+                    student, rel_form.cleaned_data["relationship"], acting_user=request.user, request=request
                 )
                 messages.success(request, _("Saved. The head teacher can see the change."))
                 return redirect("schools:family")
             if form_name == "add_guardian" and add_form.is_valid():
-                onboarding.do_add_second_guardian(request.user, student, request=request, **add_form.cleaned_data)
+                onboarding.do_add_second_guardian(
+                    student, acting_user=request.user, request=request, **add_form.cleaned_data
+                )
                 messages.success(request, _("Added. They can now sign in with a code sent to their phone."))
                 return redirect("schools:family")
         except ValidationError as exc:
@@ -291,14 +291,14 @@ def family_phone(request):
         raise Http404
     form = ChangePhoneForm(request.POST)
     if not form.is_valid():
-        messages.error(request, " ".join(e for errors in form.errors.values() for e in errors))
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
         return redirect("schools:family")
     try:
         if form.cleaned_data.get("code"):
             phone = account_actions.check_sms_code(
                 form.cleaned_data["phone"], form.cleaned_data["code"], purpose=SmsCode.Purpose.PHONE_CHANGE
             )
-            onboarding.do_change_my_phone(request.user, phone, request=request)
+            onboarding.do_change_my_phone(phone, acting_user=request.user, request=request)
             messages.success(request, _("Your mobile number is changed. Sign in with the new number from now on."))
         else:
             # A stolen session alone must not move the account to the thief's phone.

@@ -4,7 +4,6 @@ teachers (their class)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -12,24 +11,12 @@ from audit.actions import record
 from audit.models import AuditEntry
 from core.xlsx import workbook_bytes, xlsx_response
 
-from . import queries
+from . import actions, queries
 from .access import access_admin_school, access_class, access_roster_upload
 from .forms import RosterUploadForm
-from .models import RosterUpload, Student
-from .roster import apply_plan, parse_rows, plan_import
-from .rosterfile import MAX_FILE_BYTES, RosterFileError, read_roster_file
-
-
-def _plan(upload: RosterUpload):
-    school = upload.school
-    default_class = (upload.school_class.grade, upload.school_class.number) if upload.school_class else None
-    parsed = parse_rows(
-        read_roster_file(bytes(upload.content), upload.filename),
-        default_class=default_class,
-        max_grade=school.grade_count,
-    )
-    # A head teacher imports into their class; only admins create classes.
-    return plan_import(school, parsed, allow_new_classes=upload.school_class is None, only_class=upload.school_class)
+from .models import Student
+from .roster import plan_upload
+from .rosterfile import MAX_FILE_BYTES, RosterFileError
 
 
 @login_required
@@ -40,20 +27,17 @@ def import_roster(request, class_id: int | None = None):
     form = RosterUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
         uploaded = form.cleaned_data["file"]
-        data = uploaded.read(MAX_FILE_BYTES + 1)
-        upload = RosterUpload(
-            school=school,
-            school_class=school_class,
-            uploaded_by=request.user,
-            filename=uploaded.name[:255],
-            content=data,
-        )
         try:
-            _plan(upload)
+            upload = actions.do_upload_roster(
+                school,
+                school_class=school_class,
+                filename=uploaded.name,
+                content=uploaded.read(MAX_FILE_BYTES + 1),
+                acting_user=request.user,
+            )
         except RosterFileError as exc:
             form.add_error("file", str(exc))
         else:
-            upload.save()
             return redirect("schools:import_preview", upload_id=upload.pk)
     return render(
         request,
@@ -67,10 +51,8 @@ def import_roster(request, class_id: int | None = None):
 @require_http_methods(["GET", "POST"])
 def import_preview(request, upload_id: int):
     upload = access_roster_upload(request, upload_id)
-    plan = _plan(upload)
     if request.method == "POST":
-        summary = apply_plan(plan, acting_user=request.user, filename=upload.filename, request=request)
-        RosterUpload.objects.filter(pk=upload.pk).update(committed_at=timezone.now(), summary=summary, content=b"")
+        summary = actions.do_commit_roster_upload(upload, acting_user=request.user, request=request)
         messages.success(
             request,
             _(
@@ -87,6 +69,7 @@ def import_preview(request, upload_id: int):
         if upload.school_class_id:
             return redirect("schools:class", class_id=upload.school_class_id)
         return redirect("schools:setup_classes")
+    plan = plan_upload(upload)
     return render(
         request,
         "schools/import_preview.html",
@@ -168,7 +151,7 @@ def export_school_roster(request):
 @require_POST
 def discard_upload(request, upload_id: int):
     upload = access_roster_upload(request, upload_id)
-    upload.delete()
+    actions.do_discard_roster_upload(upload, acting_user=request.user)
     messages.info(request, _("The upload was discarded; nothing was imported."))
     return (
         redirect("schools:class", class_id=upload.school_class_id)

@@ -17,7 +17,8 @@ from core.xlsx import workbook_bytes, xlsx_response
 from notices.actions import GuardrailWarning, TargetSpec
 from notices.audience import audience_choices, target_specs
 from schools.access import access_staff_school
-from schools.models import SchoolClass, Term
+from schools.models import SchoolClass
+from schools.queries import current_term
 
 from . import actions, queries
 from .access import access_survey_to_answer, access_survey_to_manage, form_students
@@ -416,7 +417,7 @@ def evaluation(request):
     if class_id is None and not is_admin:
         class_id = classes[0].pk if classes else None
     trend = queries.evaluation_trend(school, series, class_id) if (is_admin or class_id) else None
-    term = Term.objects.filter(school=school, is_current=True).first()
+    term = current_term(school)
     months = queries.months_of_term(term)
     templates = (
         {
@@ -447,7 +448,7 @@ def evaluation(request):
 @require_POST
 def schedule(request):
     school = access_staff_school(request)
-    term = Term.objects.filter(school=school, is_current=True).first()
+    term = current_term(school)
     months = queries.months_of_term(term)
     if not request.roles.is_admin_of(school.pk):
         raise Http404

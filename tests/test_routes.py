@@ -423,6 +423,13 @@ MATRIX: dict[str, Route] = {
         allowed=("admin_zhang",),
         refused=("ms_li", "mr_wang", "alice", "dave"),
     ),
+    "schools:set_staff_care": Route(
+        method="post",
+        kwargs=lambda c: {"member_id": _member_pk(c, c.ms_li)},
+        data=lambda c: {"is_care_staff": "1"},
+        allowed=("admin_zhang",),
+        refused=("ms_li", "mr_wang", "alice", "dave"),
+    ),
     "schools:deactivate_staff": Route(
         method="post",
         kwargs=lambda c: {"member_id": _member_pk(c, c.mr_wang)},

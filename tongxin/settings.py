@@ -76,7 +76,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.BearerTokenMiddleware",
-    "core.middleware.SchoolScopeMiddleware",
+    "schools.middleware.SchoolScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.SecurityHeadersMiddleware",
@@ -97,7 +97,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "core.context_processors.roles",
+                "home.context_processors.top_bar",
             ],
         },
     },
@@ -235,6 +235,9 @@ TONGXIN_LIMITS = {
     "sms_code_attempts": 5,
     "sms_code_ttl": 10 * 60,
 }
+
+# What accounts (below schools) asks of the schools: a user's schools, guardians' phones, activation.
+ACCOUNTS_DIRECTORY = "schools.directory"
 
 NINJA_PAGINATION_PER_PAGE = 100
 

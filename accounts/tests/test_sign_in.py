@@ -43,6 +43,7 @@ def test_session_key_rotates_at_sign_in(cast):
     client.get("/accounts/login/")
     client.session.save()
     planted = client.session.session_key
+    assert planted is not None
     client.cookies["sessionid"] = planted
     sign_in(client, "ms_li")
     assert client.session.session_key != planted

@@ -25,7 +25,7 @@ def test_scope_of_school_b_cannot_reach_school_a(cast):
 
 
 def test_request_scope_is_the_users_schools(cast, rf):
-    from core.middleware import SchoolScopeMiddleware
+    from schools.middleware import SchoolScopeMiddleware
 
     seen = {}
 

@@ -432,7 +432,9 @@ def test_content_disposition_with_chinese_name():
 def test_content_disposition_cannot_be_broken_by_the_name():
     header = content_disposition('a"b;c%41\r\nSet-Cookie: x=1\r\n.pdf', inline=False)
     assert "\r" not in header and "\n" not in header
-    fallback = re.search(r'filename="([^"]*)"', header).group(1)
+    found = re.search(r'filename="([^"]*)"', header)
+    assert found is not None
+    fallback = found.group(1)
     assert fallback == "a_b_c_41Set-Cookie_ x=1.pdf"
     assert header.count('"') == 2
     encoded = header.split("filename*=UTF-8''", 1)[1]

@@ -154,7 +154,9 @@ def test_notice_email_goes_through_smtp_and_its_link_confirms(cast, smtp, alice_
 
     links = LINK.findall(text_content)
     assert len(links) == 1, text_content
-    link = LINK.search(text_content).group(0)
+    found = LINK.search(text_content)
+    assert found is not None
+    link = found.group(0)
     assert f'href="{link}"' in html_content  # the HTML button points at the same link
     path = "/" + link.split("://", 1)[1].split("/", 1)[1]
     assert re.fullmatch(r"/n/[^/]+/", path)
@@ -282,7 +284,9 @@ def test_reminder_email_reaches_only_those_who_have_not_acted(cast, smtp, alice_
     assert alice_delivery(notice, round_=1).status == Delivery.Status.SENT
     # The reminder's link is alice's too: it confirms her receipt.
     text, _html = parts(reminder)
-    link = LINK.search(text.get_content()).group(0)
+    found = LINK.search(text.get_content())
+    assert found is not None
+    link = found.group(0)
     Client().post("/" + link.split("://", 1)[1].split("/", 1)[1])
     assert Receipt.objects.get(notice=notice, guardian=cast.alice_guardian).acted_via == "link"
 

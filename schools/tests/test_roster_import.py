@@ -137,7 +137,7 @@ def test_macro_files_are_refused(cast):
 
 
 def test_guardian_with_an_account_elsewhere_is_linked_only_when_they_prove_the_phone(cast, tmp_path):
-    from accounts.actions import user_for_phone
+    from schools.actions import user_for_phone
 
     csv = "姓名,学号,班级,家长姓名,手机号\n新生,N1,三(1)班,吴怡,13800000009\n".encode()
     run_import(tmp_path, csv, "a.csv")
@@ -158,11 +158,11 @@ def test_import_query_count_does_not_grow_with_rows(cast, django_assert_num_quer
     with scope(school=[cast.school.pk]):
         parsed = parse_rows(read_roster_file(data, "big.xlsx"))
         plan = plan_import(cast.school, parsed, allow_new_classes=True)
-        from schools.roster import apply_plan
+        from schools.actions import do_import_roster
 
         # lock, re-plan (6), classes (2), students, enrollments (2), guardians (2), links, audit
         with django_assert_num_queries(16):
-            summary = apply_plan(plan, acting_user=cast.admin_zhang)
+            summary = do_import_roster(plan, acting_user=cast.admin_zhang)
     assert summary["students_created"] == rows and summary["guardians_created"] == 2 * rows
 
 

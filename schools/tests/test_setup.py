@@ -380,3 +380,35 @@ def test_stale_uploads_are_purged(cast):
     fresh = RosterUpload.objects.create(school=cast.school, uploaded_by=cast.ms_li, filename="b.csv", content=b"y")
     assert purge_stale_roster_uploads() == 1
     assert list(RosterUpload.objects.values_list("pk", flat=True)) == [fresh.pk]
+
+
+def test_admin_marks_a_teacher_as_care_staff_on_the_staff_page_and_it_is_audited(cast):
+    from schools.roles import compute_roles
+
+    member = StaffMember.objects.get(user=cast.mr_wang)
+    client = cast.client(cast.admin_zhang)
+    page = client.get("/school/staff/").content.decode()
+    assert f"/school/staff/{member.pk}/care/" in page
+
+    assert client.post(f"/school/staff/{member.pk}/care/", {"is_care_staff": "1"}).status_code == 302
+    assert StaffMember.objects.get(pk=member.pk).is_care_staff
+    assert cast.school.pk in compute_roles(cast.mr_wang).care_school_ids
+    entry = AuditEntry.objects.filter(school=cast.school, action=AuditEntry.Action.ROLE_CHANGED).first()
+    assert entry is not None
+    assert (entry.actor, entry.target_id, entry.summary) == (cast.admin_zhang, str(member.pk), "care staff: on")
+
+    assert client.post(f"/school/staff/{member.pk}/care/", {"is_care_staff": "0"}).status_code == 302
+    assert not StaffMember.objects.get(pk=member.pk).is_care_staff
+    assert not compute_roles(cast.mr_wang).care_school_ids
+
+
+def test_only_the_schools_admins_mark_care_staff(cast):
+    member = StaffMember.objects.get(user=cast.mr_wang)
+    for someone in (cast.ms_li, cast.mr_wang, cast.dave, cast.alice):
+        response = cast.client(someone).post(f"/school/staff/{member.pk}/care/", {"is_care_staff": "1"})
+        assert response.status_code == 404
+    assert not StaffMember.objects.get(pk=member.pk).is_care_staff
+    # A member who has left cannot be marked.
+    StaffMember.objects.filter(pk=member.pk).update(is_active=False)
+    response = cast.client(cast.admin_zhang).post(f"/school/staff/{member.pk}/care/", {"is_care_staff": "1"})
+    assert response.status_code == 404

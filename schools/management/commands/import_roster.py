@@ -5,8 +5,9 @@ from django.core.management.base import BaseCommand, CommandError
 from django_scopes import scope, scopes_disabled
 
 from core.classnames import InvalidClassName, parse_class_name
+from schools.actions import do_import_roster
 from schools.models import School
-from schools.roster import apply_plan, parse_rows, plan_import
+from schools.roster import parse_rows, plan_import
 from schools.rosterfile import RosterFileError, read_roster_file
 
 
@@ -48,7 +49,7 @@ class Command(BaseCommand):
                 plan = plan_import(target, parsed, allow_new_classes=True)
             except RosterFileError as exc:
                 raise CommandError(str(exc)) from None
-            summary = plan.summary() if dry_run else apply_plan(plan, acting_user=None, filename=path.name)
+            summary = plan.summary() if dry_run else do_import_roster(plan, acting_user=None, filename=path.name)
         if json:
             self.stdout.write(jsonlib.dumps(summary, ensure_ascii=False))
             return

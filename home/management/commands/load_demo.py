@@ -1,6 +1,10 @@
+"""``manage.py load_demo`` (``make run``): the demo school's roster (schools.demo) and the notices,
+surveys, events and chats built on it (home.demo). It lives in home, the one app above them all."""
+
 from django.core.management.base import BaseCommand
 from django_scopes import scopes_disabled
 
+from home.demo import add_demo_activity  # the features built on the roster
 from schools.demo import DEMO_CODE, demo_sign_ins, load_demo
 from schools.models import School
 
@@ -18,8 +22,6 @@ class Command(BaseCommand):
             self.stdout.write("Demo school already loaded; keeping its data. 演示数据已存在，保留原数据。")
         else:
             school = load_demo(students_per_class=students_per_class)
-            from home.demo import add_demo_activity  # the features built on the roster
-
             add_demo_activity(school)
             self.stdout.write(self.style.SUCCESS("Demo school 阳光小学 loaded. 演示学校已创建。"))
         self.stdout.write("\nDemo sign-ins 演示账号 (http://127.0.0.1:8000/accounts/login/):")
