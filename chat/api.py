@@ -8,9 +8,8 @@ from ninja import Router, Schema, Status
 from notices.actions import GuardrailWarning
 
 from . import actions, queries
-from .access import access_conversation
-from .live import payload
-from .views import _after_send, _school
+from .access import access_chat_school, access_conversation
+from .live import broadcast_after_send, payload
 
 router = Router(tags=["chat"])
 
@@ -36,7 +35,7 @@ class ReadIn(Schema):
 def conversation_list(request):
     """The user's conversations with their unread counts (read positions, not rows per message)."""
     try:
-        school = _school(request)
+        school = access_chat_school(request)
     except Http404:
         return []
     return [
@@ -66,14 +65,14 @@ def conversation_send(request, conversation_id: int, payload_in: SendIn):
         with transaction.atomic():
             message, replies = actions.do_send(
                 conversation,
-                request.user,
+                acting_user=request.user,
                 body=payload_in.body,
                 quote_id=payload_in.quote,
                 question_id=payload_in.question,
                 client_key=payload_in.client_key,
                 guardrail_reason=payload_in.guardrail_reason,
             )
-            _after_send(message, replies)
+            broadcast_after_send(message, replies)
     except GuardrailWarning as exc:
         concerns = [{"code": c.code, "reason": str(c.reason), "suggestion": str(c.suggestion)} for c in exc.concerns]
         return Status(400, {"detail": " ".join(exc.messages), "concerns": concerns})
@@ -92,7 +91,7 @@ def conversation_read(request, conversation_id: int, payload_in: ReadIn):
 @router.get("/chat/search", response=list[dict])
 def chat_search(request, q: str = ""):
     try:
-        school = _school(request)
+        school = access_chat_school(request)
     except Http404:
         return []
     return [

@@ -269,3 +269,14 @@ def test_a_double_tap_on_creating_a_staff_group_makes_one(cast):
         response = admin.post("/chat/staff-groups/new/", {"title": "德育工作小组", "members": [cast.ms_li.pk]})
         assert response.status_code == 302
     assert Conversation.objects.filter(kind="staff").count() == 1
+
+
+def test_the_admin_sets_the_office_phone_with_the_quiet_hours_and_it_is_audited(cast):
+    zhang, li = cast.client(cast.admin_zhang), cast.client(cast.ms_li)
+    form = {"enabled": "on", "starts": "21:00", "ends": "07:00", "office_phone": " 0371-87654321 "}
+    assert zhang.post("/chat/quiet-hours/", form).status_code == 302
+    assert ChatSettings.objects.get(school=cast.school).office_phone == "0371-87654321"
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.SETTINGS_CHANGED)
+    assert entry.actor == cast.admin_zhang and entry.summary == "0371-87654321"
+    li.post("/chat/quiet-hours/", {**form, "office_phone": "110"})  # not an admin: her hours only
+    assert ChatSettings.objects.get(school=cast.school).office_phone == "0371-87654321"
