@@ -12,11 +12,10 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.actions import record
+from audit.actions import record, record_guardrail_override
 from audit.models import AuditEntry
-from core.guardrails import check_class_message, summary
+from core.guardrails import GuardrailOverride, enforce_guardrails
 from core.uploads import UploadRefused, check_upload, safe_filename, strip_image_metadata
-from notices.actions import GuardrailWarning
 from schools.models import SchoolClass, StaffMember, Student
 
 from .access import FAMILY, NOT_GONE, STAFF, can_moderate, member_role, visible_messages
@@ -117,13 +116,15 @@ def _check_file(upload) -> tuple[bytes, str, str, str]:
     return data, safe_filename(upload.name), kind.mime, kind.extension
 
 
-def _guardrails(conversation: Conversation, body: str) -> list:
+def _guardrails(conversation: Conversation, body: str, override_reason: str) -> GuardrailOverride | None:
+    """A class group is a class channel: its messages are checked against the class's roster
+    (``GuardrailWarning`` without a reason, the override with one)."""
     if conversation.kind != Conversation.Kind.CLASS or not body:
-        return []
+        return None
     names = Student.objects.filter(school_class_id=conversation.school_class_id, status="active").values_list(
         "name", flat=True
     )
-    return check_class_message(body, student_names=list(names))
+    return enforce_guardrails(body, student_names=list(names), override_reason=override_reason)
 
 
 def in_quiet_hours(hours: QuietHours | None, at: datetime.datetime) -> bool:
@@ -186,9 +187,7 @@ def do_send(
     quote = visible_messages(conversation, acting_user, role).filter(pk=quote_id).first() if quote_id else None
     if quote_id and quote is None:
         raise ValidationError(_("The quoted message is not in this conversation."))
-    concerns = _guardrails(conversation, body)
-    if concerns and not guardrail_reason.strip():
-        raise GuardrailWarning(concerns)
+    override = _guardrails(conversation, body, guardrail_reason)
     file_parts = _check_file(upload) if upload is not None else None
     now = timezone.now()
     quiet = False
@@ -205,7 +204,7 @@ def do_send(
                 question=question,
                 visible_to_all=visible,
                 client_key=client_key,
-                guardrail_reason=guardrail_reason.strip()[:500] if concerns else "",
+                guardrail_reason=override.logged_reason if override else "",
             )
             if file_parts is not None:
                 data, name, mime, extension = file_parts
@@ -219,14 +218,9 @@ def do_send(
                 Message.objects.filter(pk=question.pk).update(visible_to_all=True, answered_at=now)
             for reply in auto_replies:
                 reply.save()
-            if concerns:
-                record(
-                    AuditEntry.Action.GUARDRAIL_OVERRIDE,
-                    actor=acting_user,
-                    school=conversation.school,
-                    target=message,
-                    summary=summary(concerns)[:255],
-                    detail={"reason": guardrail_reason.strip()[:500], "chat": conversation.pk},
+            if override:
+                record_guardrail_override(
+                    override, actor=acting_user, school=conversation.school, target=message, chat=conversation.pk
                 )
             mark_read(conversation, acting_user, message.pk)
     except IntegrityError:

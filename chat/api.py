@@ -5,7 +5,7 @@ from django.db import transaction
 from django.http import Http404
 from ninja import Router, Schema, Status
 
-from notices.actions import GuardrailWarning
+from core.guardrails import GuardrailWarning
 
 from . import actions, queries
 from .access import access_chat_school, access_conversation

@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from notices.actions import GuardrailWarning
+from core.guardrails import GuardrailWarning
 
 from . import actions, queries
 from .access import FAMILY, STAFF, access_conversation, member_ids, sees_message

@@ -12,9 +12,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.actions import record
 from audit.models import AuditEntry
+from core.guardrails import GuardrailWarning
 from core.uploads import content_disposition
 from core.xlsx import workbook_bytes, xlsx_response
-from notices.actions import GuardrailWarning
 from schools.access import access_my_child, access_staff_school, access_student
 from schools.models import StaffAssignment, StaffMember, Student
 
