@@ -44,9 +44,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(content, dict):
             await self._error(_("Unknown request."))
             return
-        handler = {"join": self._join, "send": self._send, "read": self._read, "leave": self._leave}.get(
-            content.get("type")
-        )
+        kind = content.get("type")
+        handlers = {"join": self._join, "send": self._send, "read": self._read, "leave": self._leave}
+        handler = handlers.get(kind) if isinstance(kind, str) else None
         if handler is None:
             await self._error(_("Unknown request."))
             return
