@@ -2,6 +2,7 @@ from collections.abc import Iterable
 
 from django.db import models
 
+from core.guardrails import GuardrailOverride
 from core.ratelimit import client_ip
 
 from .models import AuditEntry
@@ -42,4 +43,21 @@ def record(
             )
             for s in school_list
         ]
+    )
+
+
+def record_guardrail_override(
+    override: GuardrailOverride, *, actor, school, target: models.Model, request=None, **detail
+) -> None:
+    """The audit row of a class-wide message sent despite a guardrail warning: what the concerns
+    were (``GuardrailOverride.summary``, no children's names), the sender's reason, and ``detail``
+    the caller adds (e.g. the conversation)."""
+    record(
+        AuditEntry.Action.GUARDRAIL_OVERRIDE,
+        actor=actor,
+        school=school,
+        target=target,
+        summary=override.summary,
+        detail={"reason": override.logged_reason, **detail},
+        request=request,
     )

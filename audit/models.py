@@ -36,6 +36,7 @@ class AuditEntry(models.Model):
         NOTICE_REMINDED = "notice_reminded", _("families reminded")
         CHAT_REMOVED = "chat_removed", _("chat message removed")
         CHAT_MUTED = "chat_muted", _("chat member muted or unmuted")
+        SETTINGS_CHANGED = "settings_changed", _("settings changed")
 
     # Sign-ins are not about one school, so school may be empty; school admins see their school's.
     school = models.ForeignKey("schools.School", on_delete=models.PROTECT, null=True, blank=True)

@@ -1,14 +1,70 @@
-"""Who belongs to a conversation, decided from the roster every time it is asked: on every page,
-API call, socket connect and message. A parent whose child has left the class, or a teacher no
-longer assigned to it, is out at once."""
+"""Who belongs to a conversation, and which of its messages each member sees.
 
+Membership is decided from the roster every time it is asked: on every page, API call, socket
+connect and message. A parent whose child has left the class, or a teacher no longer assigned to
+it, is out at once.
+
+Which messages a member sees is one rule, written here once (``sees_message`` for one message,
+``message_visibility`` as a query; the two are tested to agree): staff see every message of their
+conversation; a family sees what is shown to all, and its own messages. In Q&A mode a family's
+question is shown to all only once a teacher answers it (``Message.visible_to_all``), so until then
+only staff and the asker see it. Quiet messages (sent in a teacher's quiet hours) are seen like any
+other; they only wait for their alert. A recalled or removed message keeps its place in the history
+(shown as recalled or removed, without its text, see ``live.payload``) but is not counted as
+unread, found by search, pinned, quoted in full or served as a file (``NOT_GONE``)."""
+
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
-from schools.models import StaffAssignment, StaffMember, Student, StudentGuardian
+from schools.models import School, StaffAssignment, StaffMember, Student, StudentGuardian
 
-from .models import Conversation, Participant
+from .models import Conversation, Message, Participant
 
 STAFF, FAMILY = "staff", "family"
+
+# A message neither recalled by its sender nor removed by a moderator.
+NOT_GONE = Q(recalled_at__isnull=True, removed_at__isnull=True)
+
+
+def sees_message(role: str | None, user_id: int | None, *, visible_to_all: bool, sender_id: int | None) -> bool:
+    """The rule for one message (a row or a socket's payload): staff see everything; a family
+    what is shown to all, and its own."""
+    if role is None:
+        return False  # not a member
+    return role == STAFF or visible_to_all or (user_id is not None and sender_id == user_id)
+
+
+def message_visibility(user, role: str) -> Q:
+    """``sees_message`` as a filter on messages, for a member of the conversation."""
+    if role == STAFF:
+        return Q()
+    return Q(visible_to_all=True) | Q(sender=user)
+
+
+def visible_messages(conversation: Conversation, user, role: str) -> QuerySet[Message]:
+    """The messages of the conversation this member sees (recalled and removed ones included)."""
+    return Message.objects.filter(conversation=conversation).filter(message_visibility(user, role))
+
+
+def access_message(conversation: Conversation, user, role: str, message_id: int) -> Message:
+    """One message of a conversation the user is a member of (``access_conversation``), if they
+    may see it; otherwise a 404, never saying whether it exists."""
+    if not isinstance(message_id, int) or isinstance(message_id, bool):
+        raise Http404
+    message = visible_messages(conversation, user, role).filter(pk=message_id).select_related("sender").first()
+    if message is None:
+        raise Http404
+    return message
+
+
+def access_chat_school(request) -> School:
+    """The school whose conversations are listed: the staff member's, or the family's first
+    child's; a 404 for a user who is neither."""
+    roles = request.roles
+    school_id = next(iter(roles.staff), None) or next(iter(sorted(roles.child_school_ids)), None)
+    if school_id is None:
+        raise Http404
+    return School.objects.get(pk=school_id)
 
 
 def member_role(user, conversation: Conversation) -> str | None:

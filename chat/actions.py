@@ -12,14 +12,13 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.actions import record
+from audit.actions import record, record_guardrail_override
 from audit.models import AuditEntry
-from core.guardrails import check_class_message, summary
+from core.guardrails import GuardrailOverride, enforce_guardrails
 from core.uploads import UploadRefused, check_upload, safe_filename, strip_image_metadata
-from notices.actions import GuardrailWarning
 from schools.models import SchoolClass, StaffMember, Student
 
-from .access import FAMILY, STAFF, can_moderate, member_role
+from .access import FAMILY, NOT_GONE, STAFF, can_moderate, member_role, visible_messages
 from .models import MAX_BODY, RECALL_WITHIN, ChatSettings, Conversation, Message, Participant, QuietHours
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -117,13 +116,15 @@ def _check_file(upload) -> tuple[bytes, str, str, str]:
     return data, safe_filename(upload.name), kind.mime, kind.extension
 
 
-def _guardrails(conversation: Conversation, body: str) -> list:
+def _guardrails(conversation: Conversation, body: str, override_reason: str) -> GuardrailOverride | None:
+    """A class group is a class channel: its messages are checked against the class's roster
+    (``GuardrailWarning`` without a reason, the override with one)."""
     if conversation.kind != Conversation.Kind.CLASS or not body:
-        return []
+        return None
     names = Student.objects.filter(school_class_id=conversation.school_class_id, status="active").values_list(
         "name", flat=True
     )
-    return check_class_message(body, student_names=list(names))
+    return enforce_guardrails(body, student_names=list(names), override_reason=override_reason)
 
 
 def in_quiet_hours(hours: QuietHours | None, at: datetime.datetime) -> bool:
@@ -144,8 +145,8 @@ def quiet_hours_of(school_id: int, user_id: int) -> QuietHours:
 
 def do_send(
     conversation: Conversation,
-    sender,
     *,
+    acting_user,
     body: str = "",
     quote_id: int | None = None,
     question_id: int | None = None,
@@ -155,19 +156,19 @@ def do_send(
 ) -> tuple[Message, list[Message]]:
     """Store a message (the database first; the socket only tells the others). Returns the message
     and any automatic reply it caused. The same ``client_key`` twice returns the first message."""
-    role = member_role(sender, conversation)
+    role = member_role(acting_user, conversation)
     if role is None:
         raise ValidationError(_("You are no longer a member of this conversation."))
     client_key = (client_key or "")[:64]
     if client_key:
-        existing = Message.objects.filter(conversation=conversation, sender=sender, client_key=client_key).first()
+        existing = Message.objects.filter(conversation=conversation, sender=acting_user, client_key=client_key).first()
         if existing is not None:
             existing.duplicate = True  # type: ignore[attr-defined]  # the caller tells nobody twice
             return existing, []
     body = _clean_body(body)
     if not body and upload is None:
         raise ValidationError(_("Write a message or choose a file."))
-    me = Participant.objects.filter(conversation=conversation, user=sender).first()
+    me = Participant.objects.filter(conversation=conversation, user=acting_user).first()
     if me is not None and me.muted:
         raise ValidationError(_("The head teacher has muted you in this group: %(r)s") % {"r": me.muted_reason})
     kind, visible = Message.Kind.TEXT, True
@@ -182,12 +183,11 @@ def do_send(
         if question is None or role != STAFF:
             raise ValidationError(_("Only teachers answer questions."))
         kind = Message.Kind.ANSWER
-    quote = Message.objects.filter(pk=quote_id, conversation=conversation).first() if quote_id else None
-    if quote_id and (quote is None or (not quote.visible_to_all and role != STAFF and quote.sender_id != sender.pk)):
+    # Only a message the sender sees can be quoted (a family cannot quote another's unanswered question).
+    quote = visible_messages(conversation, acting_user, role).filter(pk=quote_id).first() if quote_id else None
+    if quote_id and quote is None:
         raise ValidationError(_("The quoted message is not in this conversation."))
-    concerns = _guardrails(conversation, body)
-    if concerns and not guardrail_reason.strip():
-        raise GuardrailWarning(concerns)
+    override = _guardrails(conversation, body, guardrail_reason)
     file_parts = _check_file(upload) if upload is not None else None
     now = timezone.now()
     quiet = False
@@ -197,14 +197,14 @@ def do_send(
             message = Message(
                 school_id=conversation.school_id,
                 conversation=conversation,
-                sender=sender,
+                sender=acting_user,
                 kind=kind,
                 body=body,
                 quote=quote,
                 question=question,
                 visible_to_all=visible,
                 client_key=client_key,
-                guardrail_reason=guardrail_reason.strip()[:500] if concerns else "",
+                guardrail_reason=override.logged_reason if override else "",
             )
             if file_parts is not None:
                 data, name, mime, extension = file_parts
@@ -218,18 +218,13 @@ def do_send(
                 Message.objects.filter(pk=question.pk).update(visible_to_all=True, answered_at=now)
             for reply in auto_replies:
                 reply.save()
-            if concerns:
-                record(
-                    AuditEntry.Action.GUARDRAIL_OVERRIDE,
-                    actor=sender,
-                    school=conversation.school,
-                    target=message,
-                    summary=summary(concerns)[:255],
-                    detail={"reason": guardrail_reason.strip()[:500], "chat": conversation.pk},
+            if override:
+                record_guardrail_override(
+                    override, actor=acting_user, school=conversation.school, target=message, chat=conversation.pk
                 )
-            mark_read(conversation, sender, message.pk)
+            mark_read(conversation, acting_user, message.pk)
     except IntegrityError:
-        existing = Message.objects.filter(conversation=conversation, sender=sender, client_key=client_key).first()
+        existing = Message.objects.filter(conversation=conversation, sender=acting_user, client_key=client_key).first()
         if not client_key or existing is None:
             raise
         existing.duplicate = True  # type: ignore[attr-defined]
@@ -275,8 +270,8 @@ def _quiet_hours(conversation: Conversation, message: Message, now) -> tuple[boo
 # --- changing messages -------------------------------------------------------------------------------
 
 
-def do_recall(message: Message, user) -> Message:
-    if message.sender_id != user.pk:
+def do_recall(message: Message, *, acting_user) -> Message:
+    if message.sender_id != acting_user.pk:
         raise ValidationError(_("You can recall only your own messages."))
     if timezone.now() - message.created_at > RECALL_WITHIN:
         raise ValidationError(_("A message can be recalled within 2 minutes of sending."))
@@ -285,9 +280,10 @@ def do_recall(message: Message, user) -> Message:
     return message
 
 
-def do_remove(message: Message, moderator, *, reason: str) -> Message:
+def do_remove(message: Message, *, acting_user, reason: str) -> Message:
     """The head teacher or an admin removes a message from the group; the school's record keeps it,
     with who removed it and why."""
+    moderator = acting_user
     if not can_moderate(moderator, message.conversation):
         raise ValidationError(_("Only the head teacher or a school admin can remove messages."))
     reason = (reason or "").strip()
@@ -308,7 +304,8 @@ def do_remove(message: Message, moderator, *, reason: str) -> Message:
     return message
 
 
-def do_mute(conversation: Conversation, moderator, *, user_id: int, muted: bool, reason: str = "") -> None:
+def do_mute(conversation: Conversation, *, acting_user, user_id: int, muted: bool, reason: str = "") -> None:
+    moderator = acting_user
     if not can_moderate(moderator, conversation):
         raise ValidationError(_("Only the head teacher or a school admin can mute members."))
     reason = (reason or "").strip()
@@ -335,27 +332,21 @@ def do_mute(conversation: Conversation, moderator, *, user_id: int, muted: bool,
     )
 
 
-def do_set_mode(conversation: Conversation, moderator, mode: str) -> None:
-    if conversation.kind != Conversation.Kind.CLASS or not can_moderate(moderator, conversation):
+def do_set_mode(conversation: Conversation, mode: str, *, acting_user) -> None:
+    if conversation.kind != Conversation.Kind.CLASS or not can_moderate(acting_user, conversation):
         raise ValidationError(_("Only the head teacher or a school admin can change the group's mode."))
     if mode not in Conversation.Mode.values:
         raise ValidationError(_("Choose a mode."))
     Conversation.objects.filter(pk=conversation.pk).update(mode=mode)
 
 
-def do_pin(conversation: Conversation, moderator, message_id: int | None) -> None:
-    """Pin an announcement to the top of the group (None: unpin)."""
-    if not can_moderate(moderator, conversation):
+def do_pin(conversation: Conversation, message_id: int | None, *, acting_user) -> None:
+    """Pin an announcement to the top of the group (None: unpin): a message every member sees."""
+    if not can_moderate(acting_user, conversation):
         raise ValidationError(_("Only the head teacher or a school admin can pin messages."))
     if (
         message_id is not None
-        and not Message.objects.filter(
-            pk=message_id,
-            conversation=conversation,
-            visible_to_all=True,
-            removed_at__isnull=True,
-            recalled_at__isnull=True,
-        ).exists()
+        and not Message.objects.filter(NOT_GONE, pk=message_id, conversation=conversation, visible_to_all=True).exists()
     ):
         raise ValidationError(_("The message is not in this conversation."))
     Conversation.objects.filter(pk=conversation.pk).update(pinned_id=message_id)
@@ -370,28 +361,46 @@ def mark_read(conversation: Conversation, user, up_to_id: int) -> None:
         Participant.objects.filter(pk=row.pk, last_read_id__lt=up_to_id).update(last_read_id=up_to_id)
 
 
-def do_set_hide_read(conversation: Conversation, user, hide: bool) -> None:
+def do_set_hide_read(conversation: Conversation, hide: bool, *, acting_user) -> None:
     Participant.objects.update_or_create(
         conversation=conversation,
-        user=user,
+        user=acting_user,
         defaults={"hide_read": hide},
         create_defaults={"school_id": conversation.school_id, "hide_read": hide},
     )
 
 
-def do_leave(conversation: Conversation, user) -> None:
+def do_leave(conversation: Conversation, *, acting_user) -> None:
     if conversation.kind == Conversation.Kind.CLASS:
         raise ValidationError(_("A class group follows the roster: it cannot be left."))
-    Participant.objects.filter(conversation=conversation, user=user, is_member=True).update(left_at=timezone.now())
+    Participant.objects.filter(conversation=conversation, user=acting_user, is_member=True).update(
+        left_at=timezone.now()
+    )
 
 
-def do_set_quiet_hours(school, user, *, enabled: bool, starts: datetime.time, ends: datetime.time) -> QuietHours:
+def do_set_quiet_hours(school, *, acting_user, enabled: bool, starts: datetime.time, ends: datetime.time) -> QuietHours:
+    """A teacher's own quiet hours."""
     if starts == ends:
         raise ValidationError(_("Quiet hours need a start and a different end."))
     row, _created = QuietHours.objects.update_or_create(
         school=school,
-        user=user,
+        user=acting_user,
         defaults={"enabled": enabled, "starts": starts, "ends": ends},
+    )
+    return row
+
+
+@transaction.atomic
+def do_set_office_phone(school, phone: str, *, acting_user) -> ChatSettings:
+    """The school office's number, given to families who write in a teacher's quiet hours (admins)."""
+    phone = (phone or "").strip()[:20]
+    row, _created = ChatSettings.objects.update_or_create(school=school, defaults={"office_phone": phone})
+    record(
+        AuditEntry.Action.SETTINGS_CHANGED,
+        actor=acting_user,
+        school=school,
+        target=row,
+        summary=phone,
     )
     return row
 

@@ -5,19 +5,85 @@ from django.db import transaction
 from django.http import Http404
 from ninja import Router, Schema, Status
 
-from notices.actions import GuardrailWarning
+from core.guardrails import GuardrailWarning
 
 from . import actions, queries
-from .access import access_conversation
-from .live import payload
-from .views import _after_send, _school
+from .access import access_chat_school, access_conversation
+from .live import broadcast_after_send, payload
+from .models import Conversation
 
 router = Router(tags=["chat"])
 
 
+class ConcernOut(Schema):
+    """One guardrail concern (``core.guardrails.Concern``): send again with a ``guardrail_reason``."""
+
+    code: str
+    reason: str
+    suggestion: str
+
+
 class ErrorOut(Schema):
     detail: str
-    concerns: list[dict] = []
+    concerns: list[ConcernOut] = []
+
+
+class ConversationOut(Schema):
+    """A conversation in the user's list, as ``queries.my_conversations`` gives it."""
+
+    id: int
+    kind: str
+    title: str
+    mode: str
+    student: str | None  # the child a private conversation is about
+    role: str  # the user's side: "staff" or "family"
+    unread: int
+
+    @staticmethod
+    def resolve_title(conversation: Conversation) -> str:
+        return conversation.display_title
+
+    @staticmethod
+    def resolve_student(conversation: Conversation) -> str | None:
+        return conversation.student.name if conversation.student is not None else None
+
+
+class QuoteOut(Schema):
+    id: int
+    sender_name: str
+    body: str  # the first 80 characters; empty once the quoted message is recalled or removed
+
+
+class FileOut(Schema):
+    name: str
+    url: str
+    image: bool
+
+
+class MessageOut(Schema):
+    """A message as this member sees it (``live.payload``, the same as the socket sends)."""
+
+    id: int
+    conversation: int
+    sender: int
+    sender_name: str
+    kind: str
+    body: str  # empty once recalled or removed
+    gone: str  # why the text is gone ("recalled", "removed by the teacher"), or empty
+    quote: QuoteOut | None
+    question: int | None  # the question a teacher's answer answers
+    visible_to_all: bool
+    file: FileOut | None
+    created_at: str  # ISO 8601, with the offset
+    quiet: bool
+
+
+class FoundMessageOut(MessageOut):
+    conversation_title: str
+
+
+class ReadOut(Schema):
+    ok: bool
 
 
 class SendIn(Schema):
@@ -32,48 +98,37 @@ class ReadIn(Schema):
     up_to: int
 
 
-@router.get("/conversations", response=list[dict])
+@router.get("/conversations", response=list[ConversationOut])
 def conversation_list(request):
     """The user's conversations with their unread counts (read positions, not rows per message)."""
     try:
-        school = _school(request)
+        school = access_chat_school(request)
     except Http404:
         return []
-    return [
-        {
-            "id": c.pk,
-            "kind": c.kind,
-            "title": c.display_title,
-            "mode": c.mode,
-            "student": c.student.name if c.student_id else None,
-            "role": c.role,
-            "unread": c.unread,
-        }
-        for c in queries.my_conversations(request.user, school)
-    ]
+    return queries.my_conversations(request.user, school)
 
 
-@router.get("/conversations/{conversation_id}/messages", response=list[dict])
+@router.get("/conversations/{conversation_id}/messages", response=list[MessageOut])
 def conversation_messages(request, conversation_id: int, after: int = 0, before: int | None = None):
     conversation, role = access_conversation(request.user, conversation_id)
     return [payload(m) for m in queries.history(conversation, request.user, role, after=after, before=before)]
 
 
-@router.post("/conversations/{conversation_id}/messages", response={201: dict, 400: ErrorOut})
+@router.post("/conversations/{conversation_id}/messages", response={201: MessageOut, 400: ErrorOut})
 def conversation_send(request, conversation_id: int, payload_in: SendIn):
     conversation, _role = access_conversation(request.user, conversation_id)
     try:
         with transaction.atomic():
             message, replies = actions.do_send(
                 conversation,
-                request.user,
+                acting_user=request.user,
                 body=payload_in.body,
                 quote_id=payload_in.quote,
                 question_id=payload_in.question,
                 client_key=payload_in.client_key,
                 guardrail_reason=payload_in.guardrail_reason,
             )
-            _after_send(message, replies)
+            broadcast_after_send(message, replies)
     except GuardrailWarning as exc:
         concerns = [{"code": c.code, "reason": str(c.reason), "suggestion": str(c.suggestion)} for c in exc.concerns]
         return Status(400, {"detail": " ".join(exc.messages), "concerns": concerns})
@@ -82,17 +137,17 @@ def conversation_send(request, conversation_id: int, payload_in: SendIn):
     return Status(201, payload(message))
 
 
-@router.post("/conversations/{conversation_id}/read", response=dict)
+@router.post("/conversations/{conversation_id}/read", response=ReadOut)
 def conversation_read(request, conversation_id: int, payload_in: ReadIn):
     conversation, _role = access_conversation(request.user, conversation_id)
     actions.mark_read(conversation, request.user, payload_in.up_to)
     return {"ok": True}
 
 
-@router.get("/chat/search", response=list[dict])
+@router.get("/chat/search", response=list[FoundMessageOut])
 def chat_search(request, q: str = ""):
     try:
-        school = _school(request)
+        school = access_chat_school(request)
     except Http404:
         return []
     return [

@@ -15,12 +15,11 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
-from notices.actions import GuardrailWarning
+from core.guardrails import GuardrailWarning
 
 from . import actions, queries
-from .access import access_conversation, member_ids
+from .access import FAMILY, STAFF, access_conversation, member_ids, sees_message
 from .live import group_event, group_name, payload
-from .models import Message
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -45,9 +44,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if not isinstance(content, dict):
             await self._error(_("Unknown request."))
             return
-        handler = {"join": self._join, "send": self._send, "read": self._read, "leave": self._leave}.get(
-            content.get("type")
-        )
+        kind = content.get("type")
+        handlers = {"join": self._join, "send": self._send, "read": self._read, "leave": self._leave}
+        handler = handlers.get(kind) if isinstance(kind, str) else None
         if handler is None:
             await self._error(_("Unknown request."))
             return
@@ -119,7 +118,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         with scopes_disabled(), transaction.atomic():  # reviewed: do_send checks membership again
             message, replies = actions.do_send(
                 conversation,
-                self.user,
+                acting_user=self.user,
                 body=str(content.get("body") or ""),
                 quote_id=as_int(content.get("quote")),
                 question_id=as_int(content.get("question")),
@@ -131,8 +130,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 return reply, []  # sent before with this key: the others have it already
             members = member_ids(conversation)
             events = [group_event(item, "message", members) for item in [message, *replies]]
-            if message.kind == Message.Kind.ANSWER and message.question_id:
-                question = Message.objects.select_related("sender", "quote__sender").get(pk=message.question_id)
+            question = queries.answered_question(message)
+            if question is not None:
                 events.append(group_event(question, "answered", members))
         return reply, events
 
@@ -163,7 +162,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group_name(conversation_id), self.channel_name)
             await self.send_json({"type": "removed", "conversation": conversation_id})
             return
-        is_staff = self.user.pk in event.get("staff", ())
-        if not message["visible_to_all"] and not is_staff and message["sender"] != self.user.pk:
+        role = STAFF if self.user.pk in event.get("staff", ()) else FAMILY
+        if not sees_message(role, self.user.pk, visible_to_all=message["visible_to_all"], sender_id=message["sender"]):
             return  # someone else's unanswered question in Q&A mode
         await self.send_json({"type": event.get("event", "message"), "message": message})

@@ -3,10 +3,12 @@ after the message is stored."""
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from .models import Message
+from .queries import answered_question
 
 
 def group_name(conversation_id: int) -> str:
@@ -72,3 +74,20 @@ def broadcast(message: Message, kind: str = "message") -> None:
         return
     event = group_event(message, kind, member_ids(message.conversation))
     async_to_sync(layer.group_send)(group_name(message.conversation_id), event)
+
+
+def broadcast_after_send(message: Message, replies: list[Message]) -> None:
+    """Once the transaction commits, tell the conversation's sockets about a message sent from a
+    page or the API, its automatic replies, and the question it answered (now shown to all)."""
+    if getattr(message, "duplicate", False):
+        return  # a double tap: the others were told the first time
+
+    def tell() -> None:
+        broadcast(message)
+        for reply in replies:
+            broadcast(reply)
+        question = answered_question(message)
+        if question is not None:
+            broadcast(question, kind="answered")
+
+    transaction.on_commit(tell, robust=True)  # a channel layer that is down loses only the fast path

@@ -5,18 +5,11 @@ from django.db.models import Count, Q
 
 from schools.models import SchoolClass, StaffAssignment, StaffMember, Student, StudentGuardian
 
-from .access import STAFF
+from .access import FAMILY, NOT_GONE, STAFF, message_visibility, visible_messages
 from .actions import class_group
-from .models import Conversation, Message, Participant
+from .models import ChatSettings, Conversation, Message, Participant
 
 PAGE = 50
-
-
-def visible_to(user, role: str) -> Q:
-    """What a member sees: staff everything; a family what is shown to all, and its own questions."""
-    if role == STAFF:
-        return Q()
-    return Q(visible_to_all=True) | Q(sender=user)
 
 
 def my_conversations(user, school) -> list[Conversation]:
@@ -76,15 +69,13 @@ def my_conversations(user, school) -> list[Conversation]:
     # One COUNT … GROUP BY over all of them: after my read position, not mine, and visible to me.
     unseen = Q(pk__in=[])
     for c in conversations:
-        part = Q(conversation_id=c.pk, id__gt=last_read.get(c.pk, 0))
-        if c.pk not in staff_side:
-            part &= Q(visible_to_all=True)
-        unseen |= part
+        role = STAFF if c.pk in staff_side else FAMILY
+        unseen |= Q(conversation_id=c.pk, id__gt=last_read.get(c.pk, 0)) & message_visibility(user, role)
     unread = (
         dict(
             Message.objects.filter(unseen)
             .exclude(sender=user)
-            .filter(removed_at__isnull=True, recalled_at__isnull=True)
+            .filter(NOT_GONE)
             .values("conversation_id")
             .annotate(n=Count("id"))
             .values_list("conversation_id", "n")
@@ -93,7 +84,7 @@ def my_conversations(user, school) -> list[Conversation]:
         else {}
     )
     for c in conversations:
-        c.role = "staff" if c.pk in staff_side else "family"  # type: ignore[attr-defined]
+        c.role = STAFF if c.pk in staff_side else FAMILY  # type: ignore[attr-defined]
         c.unread = unread.get(c.pk, 0)  # type: ignore[attr-defined]
     order: dict[str, int] = {Conversation.Kind.CLASS: 0, Conversation.Kind.PRIVATE: 1, Conversation.Kind.STAFF: 2}
     conversations.sort(key=lambda c: (-c.unread, order[c.kind], c.display_title))  # type: ignore[attr-defined]
@@ -105,11 +96,7 @@ def history(
 ):
     """Messages as this member sees them, oldest first: the last ``limit`` before ``before``, or
     everything after ``after`` (a reconnecting client catching up)."""
-    messages = (
-        Message.objects.filter(conversation=conversation)
-        .filter(visible_to(user, role))
-        .select_related("sender", "quote__sender", "removed_by")
-    )
+    messages = visible_messages(conversation, user, role).select_related("sender", "quote__sender", "removed_by")
     if after:
         return list(messages.filter(id__gt=after).order_by("id")[:500])
     if before:
@@ -125,14 +112,51 @@ def search(user, school, text: str) -> list[Message]:
     staff_ids = [c.pk for c in conversations if c.role == STAFF]  # type: ignore[attr-defined]
     family_ids = [c.pk for c in conversations if c.role != STAFF]  # type: ignore[attr-defined]
     return list(
-        Message.objects.filter(body__icontains=text, removed_at__isnull=True, recalled_at__isnull=True)
+        Message.objects.filter(NOT_GONE, body__icontains=text)
         .filter(
-            Q(conversation_id__in=staff_ids)
-            | Q(conversation_id__in=family_ids) & (Q(visible_to_all=True) | Q(sender=user))
+            Q(conversation_id__in=staff_ids) & message_visibility(user, STAFF)
+            | Q(conversation_id__in=family_ids) & message_visibility(user, FAMILY)
         )
         .select_related("sender", "conversation")
         .order_by("-id")[:100]
     )
+
+
+def pinned_message(conversation: Conversation) -> Message | None:
+    """The announcement pinned to the top, unless it has since been recalled or removed (only a
+    message shown to all can be pinned, see ``actions.do_pin``)."""
+    if not conversation.pinned_id:
+        return None
+    return Message.objects.filter(NOT_GONE, conversation=conversation, pk=conversation.pinned_id).first()
+
+
+def answered_question(answer: Message) -> Message | None:
+    """The question a teacher's answer answered (shown to all from now on), to tell the sockets."""
+    if answer.kind != Message.Kind.ANSWER or not answer.question_id:
+        return None
+    return (
+        Message.objects.filter(conversation_id=answer.conversation_id, pk=answer.question_id)
+        .select_related("sender", "quote__sender")
+        .first()
+    )
+
+
+def read_positions(conversation: Conversation, user, members: set[int]) -> list[int]:
+    """How far the other current members have read (those who hide it left out): one query."""
+    return list(
+        Participant.objects.filter(conversation=conversation, hide_read=False, user_id__in=members)
+        .exclude(user=user)
+        .values_list("last_read_id", flat=True)
+    )
+
+
+def my_children(roles) -> list[Student]:
+    """The signed-in family's children, to start a private conversation about one."""
+    return list(Student.objects.filter(pk__in=roles.child_ids).select_related("school_class"))
+
+
+def chat_settings(school) -> ChatSettings | None:
+    return ChatSettings.objects.filter(school=school).first()
 
 
 def record_rows(conversation: Conversation) -> list[Message]:

@@ -12,37 +12,32 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.actions import record
 from audit.models import AuditEntry
+from core.guardrails import GuardrailWarning
 from core.uploads import content_disposition
 from core.xlsx import workbook_bytes, xlsx_response
-from notices.actions import GuardrailWarning
 from schools.access import access_my_child, access_staff_school, access_student
 from schools.models import StaffAssignment, StaffMember, Student
 
 from . import actions, queries
-from .access import STAFF, access_conversation, can_moderate, member_ids
-from .live import broadcast
-from .models import RECALL_WITHIN, ChatSettings, Conversation, Message, Participant
-
-
-def _school(request):
-    """The school whose conversations are listed: the staff member's, or the family's first child's."""
-    roles = request.roles
-    school_id = next(iter(roles.staff), None) or next(iter(sorted(roles.child_school_ids)), None)
-    if school_id is None:
-        raise Http404
-    from schools.models import School
-
-    return School.objects.get(pk=school_id)
+from .access import STAFF, access_chat_school, access_conversation, access_message, can_moderate, member_ids
+from .live import broadcast, broadcast_after_send
+from .models import RECALL_WITHIN, Conversation, Message, Participant
 
 
 def _conversation(request, conversation_id: int):
     return access_conversation(request.user, conversation_id)
 
 
+def _message(request, conversation_id: int, message_id: int) -> Message:
+    """A message the user may see, of a conversation they are a member of."""
+    conversation, role = _conversation(request, conversation_id)
+    return access_message(conversation, request.user, role, message_id)
+
+
 @login_required
 @require_GET
 def conversation_list(request):
-    school = _school(request)
+    school = access_chat_school(request)
     conversations = queries.my_conversations(request.user, school)
     roles = request.roles
     is_staff = roles.is_staff_of(school.pk)
@@ -53,7 +48,7 @@ def conversation_list(request):
             "conversations": conversations,
             "is_staff": is_staff,
             "is_admin": roles.is_admin_of(school.pk),
-            "children": Student.objects.filter(pk__in=roles.child_ids).select_related("school_class"),
+            "children": queries.my_children(roles),
             "staff": StaffMember.objects.filter(school=school, is_active=True).select_related("user")
             if roles.is_admin_of(school.pk)
             else [],
@@ -65,23 +60,9 @@ def conversation_list(request):
 @login_required
 @require_GET
 def search(request):
-    school = _school(request)
+    school = access_chat_school(request)
     text = request.GET.get("q", "")
     return render(request, "chat/search.html", {"results": queries.search(request.user, school, text), "q": text})
-
-
-def _after_send(message: Message, replies: list[Message]) -> None:
-    if getattr(message, "duplicate", False):
-        return  # a double tap: the others were told the first time
-
-    def tell():
-        broadcast(message)
-        for reply in replies:
-            broadcast(reply)
-        if message.kind == Message.Kind.ANSWER and message.question_id:
-            broadcast(Message.objects.select_related("sender").get(pk=message.question_id), kind="answered")
-
-    transaction.on_commit(tell, robust=True)  # a channel layer that is down loses only the fast path
 
 
 @login_required
@@ -96,7 +77,7 @@ def conversation(request, conversation_id: int):
             with transaction.atomic():
                 message, replies = actions.do_send(
                     conversation,
-                    request.user,
+                    acting_user=request.user,
                     body=draft,
                     quote_id=int(request.POST["quote"]) if request.POST.get("quote", "").isdigit() else None,
                     question_id=int(request.POST["question"]) if request.POST.get("question", "").isdigit() else None,
@@ -104,7 +85,7 @@ def conversation(request, conversation_id: int):
                     client_key=request.POST.get("client_key", ""),
                     guardrail_reason=request.POST.get("guardrail_reason", ""),
                 )
-                _after_send(message, replies)
+                broadcast_after_send(message, replies)
         except GuardrailWarning as exc:
             concerns = exc.concerns
         except ValidationError as exc:
@@ -115,22 +96,14 @@ def conversation(request, conversation_id: int):
     now = timezone.now()
     # Who has read my messages: one query of the others' read positions (those who hide it excluded).
     members, _staff = member_ids(conversation)  # former members' read positions do not count
-    positions = list(
-        Participant.objects.filter(conversation=conversation, hide_read=False, user_id__in=members)
-        .exclude(user=request.user)
-        .values_list("last_read_id", flat=True)
-    )
+    positions = queries.read_positions(conversation, request.user, members)
     for m in history:
         m.recallable = not m.is_gone and now - m.created_at < RECALL_WITHIN  # type: ignore[attr-defined]
         if m.sender_id == request.user.pk:
             m.read_count = sum(1 for p in positions if p >= m.pk)  # type: ignore[attr-defined]
     if history:
         actions.mark_read(conversation, request.user, history[-1].pk)
-    pinned = None
-    if conversation.pinned_id:
-        pinned = Message.objects.filter(
-            pk=conversation.pinned_id, removed_at__isnull=True, recalled_at__isnull=True
-        ).first()
+    pinned = queries.pinned_message(conversation)
     me = Participant.objects.filter(conversation=conversation, user=request.user).first()
     moderator = can_moderate(request.user, conversation)
     return render(
@@ -161,37 +134,28 @@ def conversation(request, conversation_id: int):
     )
 
 
-def _message(conversation, message_id: int) -> Message:
-    message = Message.objects.filter(pk=message_id, conversation=conversation).select_related("sender").first()
-    if message is None:
-        raise Http404
-    return message
-
-
 @login_required
 @require_POST
 def recall(request, conversation_id: int, message_id: int):
-    conversation, _role = _conversation(request, conversation_id)
+    message = _message(request, conversation_id, message_id)
     try:
-        message = actions.do_recall(_message(conversation, message_id), request.user)
+        message = actions.do_recall(message, acting_user=request.user)
         transaction.on_commit(lambda: broadcast(message, kind="update"), robust=True)
     except ValidationError as exc:
         flash.error(request, " ".join(exc.messages))
-    return redirect("chat:conversation", conversation_id=conversation.pk)
+    return redirect("chat:conversation", conversation_id=message.conversation_id)
 
 
 @login_required
 @require_POST
 def remove(request, conversation_id: int, message_id: int):
-    conversation, _role = _conversation(request, conversation_id)
+    message = _message(request, conversation_id, message_id)
     try:
-        message = actions.do_remove(
-            _message(conversation, message_id), request.user, reason=request.POST.get("reason", "")
-        )
+        message = actions.do_remove(message, acting_user=request.user, reason=request.POST.get("reason", ""))
         transaction.on_commit(lambda: broadcast(message, kind="update"), robust=True)
     except ValidationError as exc:
         flash.error(request, " ".join(exc.messages))
-    return redirect("chat:conversation", conversation_id=conversation.pk)
+    return redirect("chat:conversation", conversation_id=message.conversation_id)
 
 
 @login_required
@@ -202,25 +166,25 @@ def manage(request, conversation_id: int):
     op = request.POST.get("op")
     try:
         if op == "mode":
-            actions.do_set_mode(conversation, request.user, request.POST.get("mode", ""))
+            actions.do_set_mode(conversation, request.POST.get("mode", ""), acting_user=request.user)
         elif op == "pin":
             value = request.POST.get("message", "")
-            actions.do_pin(conversation, request.user, int(value) if value.isdigit() else None)
+            actions.do_pin(conversation, int(value) if value.isdigit() else None, acting_user=request.user)
         elif op in ("mute", "unmute"):
             user_id = request.POST.get("user", "")
             if not user_id.isdigit():
                 raise ValidationError(_("Choose a member."))
             actions.do_mute(
                 conversation,
-                request.user,
+                acting_user=request.user,
                 user_id=int(user_id),
                 muted=op == "mute",
                 reason=request.POST.get("reason", ""),
             )
         elif op == "hide_read":
-            actions.do_set_hide_read(conversation, request.user, request.POST.get("hide") == "1")
+            actions.do_set_hide_read(conversation, request.POST.get("hide") == "1", acting_user=request.user)
         elif op == "leave":
-            actions.do_leave(conversation, request.user)
+            actions.do_leave(conversation, acting_user=request.user)
             return redirect("chat:list")
         else:
             raise ValidationError(_("Unknown request."))
@@ -234,10 +198,8 @@ def manage(request, conversation_id: int):
 @login_required
 @require_GET
 def message_file(request, conversation_id: int, message_id: int):
-    conversation, role = _conversation(request, conversation_id)
-    message = _message(conversation, message_id)
-    visible = role == STAFF or message.visible_to_all or message.sender_id == request.user.pk
-    if not message.file or message.is_gone or not visible:
+    message = _message(request, conversation_id, message_id)
+    if not message.file or message.is_gone:
         raise Http404
     response = FileResponse(message.file.open("rb"), content_type=message.file_mime or "application/octet-stream")
     response["Content-Disposition"] = content_disposition(
@@ -347,7 +309,7 @@ def quiet_hours(request):
 
     school = access_staff_school(request)
     hours = actions.quiet_hours_of(school.pk, request.user.pk)
-    settings_row = ChatSettings.objects.filter(school=school).first()
+    settings_row = queries.chat_settings(school)
     if request.method == "POST":
         try:
             starts = datetime.time.fromisoformat(request.POST.get("starts", ""))
@@ -357,12 +319,14 @@ def quiet_hours(request):
         else:
             try:
                 actions.do_set_quiet_hours(
-                    school, request.user, enabled=request.POST.get("enabled") == "on", starts=starts, ends=ends
+                    school,
+                    acting_user=request.user,
+                    enabled=request.POST.get("enabled") == "on",
+                    starts=starts,
+                    ends=ends,
                 )
                 if request.roles.is_admin_of(school.pk) and "office_phone" in request.POST:
-                    ChatSettings.objects.update_or_create(
-                        school=school, defaults={"office_phone": request.POST["office_phone"].strip()[:20]}
-                    )
+                    actions.do_set_office_phone(school, request.POST["office_phone"], acting_user=request.user)
             except ValidationError as exc:
                 flash.error(request, " ".join(exc.messages))
             else:

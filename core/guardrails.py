@@ -6,9 +6,14 @@ student in front of the class; handing homework to parents or asking them to che
 vote, like and red-packet campaigns; exposing private information. Anything about one child belongs
 in a private message to that family.
 
-Notices and chat both call ``check_class_message`` before sending. It returns ``Concern`` objects
-that say why and which channel to use instead; the sender may still send with a reason, which the
-caller logs with ``summary`` (codes and evidence, never children's names).
+``check_class_message`` returns ``Concern`` objects that say why and which channel to use instead.
+The sender may still send by giving a reason. Every class-wide sender (notices, and the events and
+surveys that go out as notices; chat's class groups) goes through one override rule:
+``enforce_guardrails`` (or ``require_override`` for concerns already found) raises
+``GuardrailWarning`` when there are concerns and no reason, and otherwise returns the
+``GuardrailOverride`` that the caller stores with its message and logs, in the same transaction,
+with ``audit.actions.record_guardrail_override`` (its ``summary``: codes and evidence, never
+children's names).
 
 The checker is meant to be precise rather than noisy: a teacher who is warned about every ordinary
 notice learns to click past the warning. So a word alone rarely triggers it; it wants the shape of
@@ -43,6 +48,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 if TYPE_CHECKING:
@@ -563,3 +569,53 @@ def summary(concerns: Iterable[Concern]) -> str:
             line += f" ({count} student{'s' if count != 1 else ''})"
         lines.append(line)
     return "\n".join(lines)
+
+
+# --- the override: warn, or go ahead with a reason that is logged -----------------------------------
+
+REASON_LOGGED = 500  # characters of the sender's reason kept in the audit row
+
+
+class GuardrailWarning(ValidationError):
+    """The text looks like something the rules forbid in a class channel. The composer shows the
+    concerns; the sender may still send by giving a reason, which is logged."""
+
+    def __init__(self, concerns: Sequence[Concern]) -> None:
+        self.concerns = list(concerns)
+        super().__init__([str(c.reason) for c in self.concerns])
+
+
+@dataclass(frozen=True)
+class GuardrailOverride:
+    """A class-wide message that goes out despite concerns, and the sender's reason (stripped)."""
+
+    concerns: tuple[Concern, ...]
+    reason: str
+
+    @property
+    def summary(self) -> str:
+        """The audit row's summary: codes and evidence, children's names replaced."""
+        return summary(self.concerns)[:255]
+
+    @property
+    def logged_reason(self) -> str:
+        return self.reason[:REASON_LOGGED]
+
+
+def require_override(concerns: Sequence[Concern], override_reason: str) -> GuardrailOverride | None:
+    """No concerns: None, send. Concerns and no reason: ``GuardrailWarning``. Concerns and a
+    reason: the override, for the caller to store with the message and log."""
+    if not concerns:
+        return None
+    reason = (override_reason or "").strip()
+    if not reason:
+        raise GuardrailWarning(concerns)
+    return GuardrailOverride(tuple(concerns), reason)
+
+
+def enforce_guardrails(
+    text: str, *, student_names: Iterable[str] = (), override_reason: str = ""
+) -> GuardrailOverride | None:
+    """Check a class-wide message (``check_class_message``) and apply the override rule
+    (``require_override``) in one call."""
+    return require_override(check_class_message(text, student_names=student_names), override_reason)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from notices.actions import GuardrailWarning
+from core.guardrails import GuardrailWarning
 from notices.audience import audience_choices, target_specs
 from schools.access import access_admin_school, access_class, access_staff_school
 from schools.models import SchoolClass, StaffMember, Student, StudentGuardian

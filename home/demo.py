@@ -63,14 +63,14 @@ def add_demo_activity(school) -> None:
 
         group = class_group(klass)
         welcome, _replies = do_send(
-            group, head, body="欢迎来到三年级2班家长群！有问题请在群里提问，老师看到后统一回答。"
+            group, acting_user=head, body="欢迎来到三年级2班家长群！有问题请在群里提问，老师看到后统一回答。"
         )
-        do_pin(group, head, welcome.pk)
+        do_pin(group, welcome.pk, acting_user=head)
         parent = (
             StudentGuardian.objects.filter(student__school_class=klass, guardian__user__isnull=False)
             .select_related("guardian__user")
             .first()
         )
         if parent is not None:
-            question, _replies = do_send(group, parent.guardian.user, body="请问周五的运动会几点集合？")
-            do_send(group, head, body="周五早上7:50在操场集合，请穿校服和运动鞋。", question_id=question.pk)
+            question, _replies = do_send(group, acting_user=parent.guardian.user, body="请问周五的运动会几点集合？")
+            do_send(group, acting_user=head, body="周五早上7:50在操场集合，请穿校服和运动鞋。", question_id=question.pk)

@@ -12,9 +12,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from audit.actions import record
+from audit.actions import record, record_guardrail_override
 from audit.models import AuditEntry
-from core.guardrails import check_class_message, summary
+from core.guardrails import GuardrailWarning as GuardrailWarning  # moved to core; surveys.views imports it here
+from core.guardrails import check_class_message, require_override
 from core.richtext import clean_html, html_to_text
 from schools.models import SchoolClass, Student, StudentGuardian
 from schools.roles import Roles
@@ -32,15 +33,6 @@ class TargetSpec:
     grade: int | None = None
     class_id: int | None = None
     student_id: int | None = None
-
-
-class GuardrailWarning(ValidationError):
-    """The text looks like something the rules forbid in a class channel. The composer shows the
-    concerns; the sender may still send by giving a reason, which is logged."""
-
-    def __init__(self, concerns):
-        self.concerns = concerns
-        super().__init__([str(c.reason) for c in concerns])
 
 
 def _resolve_targets(school, roles: Roles, specs: list[TargetSpec]) -> tuple[list[NoticeTarget], str, list[int]]:
@@ -196,9 +188,7 @@ def do_create_notice(
     rows, label, class_ids = _resolve_targets(school, roles, targets)
     body_html = clean_html(body_html or "")
     body_text = html_to_text(body_html)
-    concerns = _guardrail_concerns(class_ids, title, body_text, cleaned_options)
-    if concerns and not guardrail_reason.strip():
-        raise GuardrailWarning(concerns)
+    override = require_override(_guardrail_concerns(class_ids, title, body_text, cleaned_options), guardrail_reason)
     try:
         with transaction.atomic():
             notice = Notice.objects.create(
@@ -215,7 +205,7 @@ def do_create_notice(
                 pinned=pinned,
                 expires_at=expires_at,
                 audience_label=label,
-                guardrail_reason=guardrail_reason.strip() if concerns else "",
+                guardrail_reason=override.reason if override else "",
                 idempotency_key=idempotency_key[:64],
                 status=Notice.Status.SCHEDULED if publish_at else Notice.Status.DRAFT,
                 publish_at=publish_at,
@@ -223,16 +213,8 @@ def do_create_notice(
             for row in rows:
                 row.school, row.notice = school, notice
             NoticeTarget.objects.bulk_create(rows)
-            if concerns:
-                record(
-                    AuditEntry.Action.GUARDRAIL_OVERRIDE,
-                    actor=author,
-                    school=school,
-                    target=notice,
-                    summary=summary(concerns)[:255],
-                    detail={"reason": guardrail_reason.strip()[:500]},
-                    request=request,
-                )
+            if override:
+                record_guardrail_override(override, actor=author, school=school, target=notice, request=request)
             if not publish_at:
                 do_publish_notice(notice, acting_user=author)
     except IntegrityError:
@@ -276,18 +258,11 @@ def do_edit_notice(notice: Notice, *, editor, title: str, body_html: str, guardr
         raise ValidationError(_("The title and the answers must be one line each."))
     notice = Notice.objects.select_for_update().get(pk=notice.pk)  # two editors at once: one after the other
     new_text = html_to_text(clean_html(body_html or ""))
-    concerns = _guardrail_concerns(_group_class_ids(notice), title, new_text, notice.options)
-    if concerns and not guardrail_reason.strip():
-        raise GuardrailWarning(concerns)
-    if concerns:
-        record(
-            AuditEntry.Action.GUARDRAIL_OVERRIDE,
-            actor=editor,
-            school=notice.school,
-            target=notice,
-            summary=summary(concerns)[:255],
-            detail={"reason": guardrail_reason.strip()[:500], "edit": True},
-        )
+    override = require_override(
+        _guardrail_concerns(_group_class_ids(notice), title, new_text, notice.options), guardrail_reason
+    )
+    if override:
+        record_guardrail_override(override, actor=editor, school=notice.school, target=notice, edit=True)
     NoticeRevision.objects.create(
         school_id=notice.school_id,
         notice=notice,

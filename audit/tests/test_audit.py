@@ -3,7 +3,7 @@ from django.db import connection, transaction
 from django.db.utils import DatabaseError
 from django_scopes import scopes_disabled
 
-from audit.actions import record
+from audit.actions import record, record_guardrail_override
 from audit.models import AuditEntry
 
 
@@ -44,3 +44,18 @@ def test_failed_sign_in_keeps_no_full_phone_number(cast):
     with scopes_disabled():
         entry = AuditEntry.objects.get(action="sign_in_failed")
     assert entry.summary == "138****5678"
+
+
+def test_a_guardrail_override_is_logged_with_the_reason_and_without_the_names(cast, unscoped):
+    from core.guardrails import enforce_guardrails
+
+    override = enforce_guardrails(
+        "刘小明数学59分，陈小红62分。", student_names=["刘小明", "陈小红"], override_reason="家长会上已说明"
+    )
+    assert override is not None
+    record_guardrail_override(override, actor=cast.ms_li, school=cast.school, target=cast.class1, chat=7)
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.GUARDRAIL_OVERRIDE)
+    assert entry.actor == cast.ms_li and entry.school == cast.school
+    assert (entry.target_type, entry.target_id) == ("schoolclass", str(cast.class1.pk))
+    assert entry.detail == {"reason": "家长会上已说明", "chat": 7}
+    assert entry.summary == override.summary and "刘小明" not in entry.summary

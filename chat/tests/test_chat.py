@@ -269,3 +269,58 @@ def test_a_double_tap_on_creating_a_staff_group_makes_one(cast):
         response = admin.post("/chat/staff-groups/new/", {"title": "德育工作小组", "members": [cast.ms_li.pk]})
         assert response.status_code == 302
     assert Conversation.objects.filter(kind="staff").count() == 1
+
+
+def test_the_admin_sets_the_office_phone_with_the_quiet_hours_and_it_is_audited(cast):
+    zhang, li = cast.client(cast.admin_zhang), cast.client(cast.ms_li)
+    form = {"enabled": "on", "starts": "21:00", "ends": "07:00", "office_phone": " 0371-87654321 "}
+    assert zhang.post("/chat/quiet-hours/", form).status_code == 302
+    assert ChatSettings.objects.get(school=cast.school).office_phone == "0371-87654321"
+    entry = AuditEntry.objects.get(action=AuditEntry.Action.SETTINGS_CHANGED)
+    assert entry.actor == cast.admin_zhang and entry.summary == "0371-87654321"
+    li.post("/chat/quiet-hours/", {**form, "office_phone": "110"})  # not an admin: her hours only
+    assert ChatSettings.objects.get(school=cast.school).office_phone == "0371-87654321"
+
+
+def test_the_api_answers_with_the_payload_the_socket_sends(cast):
+    """The typed answers of the API carry exactly the socket's ``live.payload`` (quotes, files,
+    answers and recalled messages included)."""
+    import json
+
+    from chat.access import STAFF
+    from chat.live import payload
+    from chat.queries import history
+
+    group = open_group(cast, "qa")
+    li, alice = cast.client(cast.ms_li), cast.client(cast.alice)
+    li.post(f"/chat/{group.pk}/", {"body": "班级照片", "file": SimpleUploadedFile("照片.png", png())})
+    question = send(alice, group, "要带午饭吗？").json()
+    answer = send(li, group, "要带。", question=question["id"], quote=question["id"])
+    assert answer.status_code == 201
+    recalled = send(li, group, "发错了").json()
+    li.post(f"/chat/{group.pk}/messages/{recalled['id']}/recall/")
+    expected = json.loads(json.dumps([payload(m) for m in history(group, cast.ms_li, STAFF)]))
+    assert [m["kind"] for m in expected] == ["text", "question", "answer", "text"]
+    assert expected[0]["file"] and expected[2]["quote"] and expected[3]["gone"]
+    assert li.get(f"/api/v1/conversations/{group.pk}/messages").json() == expected
+    assert answer.json() == {**expected[2], "visible_to_all": True}
+    found = li.get("/api/v1/chat/search", {"q": "要带"}).json()
+    assert found == [{**m, "conversation_title": cast.class1.name} for m in reversed(expected[1:3])]
+    listed = li.get("/api/v1/conversations").json()
+    assert listed == [
+        {
+            "id": group.pk,
+            "kind": "class",
+            "title": cast.class1.name,
+            "mode": "qa",
+            "student": None,
+            "role": "staff",
+            "unread": 0,
+        }
+    ]
+    assert li.post(
+        f"/api/v1/conversations/{group.pk}/read", {"up_to": recalled["id"]}, content_type="application/json"
+    ).json() == {"ok": True}
+    li.post("/chat/start/", {"student": cast.alice_child.pk})
+    private = next(c for c in li.get("/api/v1/conversations").json() if c["kind"] == "private")
+    assert private["student"] == private["title"] == cast.alice_child.name

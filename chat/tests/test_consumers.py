@@ -190,6 +190,9 @@ async def test_bad_messages_are_refused_with_a_clear_message_and_the_socket_stay
     for body in ("", "   ", "长" * 2001):
         await teacher.send_json_to({"type": "send", "conversation": group.pk, "body": body})
         assert (await teacher.receive_json_from(timeout=5))["type"] == "error"
+    for kind in (["send"], {"a": 1}, 7, None):  # not a name of a request, hashable or not
+        await teacher.send_json_to({"type": kind, "conversation": group.pk, "body": "x"})
+        assert (await teacher.receive_json_from(timeout=5))["type"] == "error"
     await teacher.send_json_to({"type": "send", "conversation": group.pk, "body": "刘小明数学考了59分，全班最低。"})
     warning = await teacher.receive_json_from(timeout=5)
     assert warning["type"] == "warning" and warning["concerns"]

@@ -3,9 +3,22 @@
 import time
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from core.guardrails import CODES, EVIDENCE_MAX, Concern, check_class_message, normalize_text, summary
+from core.guardrails import (
+    CODES,
+    EVIDENCE_MAX,
+    REASON_LOGGED,
+    Concern,
+    GuardrailOverride,
+    GuardrailWarning,
+    check_class_message,
+    enforce_guardrails,
+    normalize_text,
+    require_override,
+    summary,
+)
 
 ROSTER = ["王小明", "李华", "张三", "李四", "陈静", "刘洋", "安静", "欧阳娜娜", "刘小明", "陈小红"]
 
@@ -293,3 +306,42 @@ def _timed(text, roster):
     start = time.perf_counter()
     check_class_message(text, student_names=roster)
     return time.perf_counter() - start
+
+
+# --- the override rule ---------------------------------------------------------------------------
+
+SCORE_LIST = "刘小明数学59分，陈小红62分，都要加油。"
+
+
+def test_an_ordinary_message_needs_no_override():
+    assert enforce_guardrails("明天春游，请带好水壶和帽子。", student_names=ROSTER) is None
+    assert enforce_guardrails("明天春游", student_names=ROSTER, override_reason="不需要") is None
+    assert require_override([], "") is None
+
+
+@pytest.mark.parametrize("reason", ["", "   ", "\n\t"])
+def test_a_warning_without_a_reason_stops_the_message_and_says_why(reason):
+    with pytest.raises(GuardrailWarning) as raised:
+        enforce_guardrails(SCORE_LIST, student_names=ROSTER, override_reason=reason)
+    warning = raised.value
+    assert isinstance(warning, ValidationError)  # callers that only catch ValidationError still refuse it
+    assert [c.code for c in warning.concerns] == ["scores"]
+    assert warning.messages == [str(c.reason) for c in warning.concerns]
+
+
+def test_a_reason_overrides_the_warning_and_the_log_line_names_no_child():
+    override = enforce_guardrails(SCORE_LIST, student_names=ROSTER, override_reason="  家长会上已说明  ")
+    assert isinstance(override, GuardrailOverride)
+    assert override.reason == "家长会上已说明"
+    assert [c.code for c in override.concerns] == ["scores"]
+    assert override.summary == summary(override.concerns)
+    assert "刘小明" not in override.summary and "陈小红" not in override.summary
+    assert override.summary.startswith("scores: ")
+
+
+def test_the_logged_reason_and_summary_are_bounded():
+    concern = Concern(code="scores", reason="r", suggestion="s", evidence="x" * 300)
+    override = require_override([concern], "因" * 800)
+    assert override is not None
+    assert len(override.reason) == 800 and len(override.logged_reason) == REASON_LOGGED
+    assert len(override.summary) == 255
