@@ -80,7 +80,9 @@ def test_every_operation_declares_its_answer_and_every_field_is_typed(schema):
 
 def test_the_check_catches_a_free_form_answer():
     fake = {"components": {"schemas": {"Thing": {"type": "object", "properties": {"n": {"type": "integer"}}}}}}
-    assert _loose_fields(fake, {"type": "object", "additionalProperties": True}, "x", set()) == ["x: a free-form object"]
+    assert _loose_fields(fake, {"type": "object", "additionalProperties": True}, "x", set()) == [
+        "x: a free-form object"
+    ]
     assert _loose_fields(fake, {"$ref": "#/components/schemas/Thing"}, "x", set()) == []
     assert _loose_fields(fake, {"type": "array"}, "x", set()) == ["x: an array of anything"]
     assert _loose_fields(fake, {"type": "object", "properties": {"d": {}}}, "x", set()) == ["x.d: no type"]
