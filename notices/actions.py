@@ -3,9 +3,11 @@
 import datetime
 import logging
 import re
+import secrets
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce
@@ -16,10 +18,11 @@ from audit.actions import record
 from audit.models import AuditEntry
 from core.guardrails import check_class_message, summary
 from core.richtext import clean_html, html_to_text
+from core.uploads import FileKind
 from schools.models import SchoolClass, Student, StudentGuardian
 from schools.roles import Roles
 
-from .models import Notice, NoticeRevision, NoticeTarget, Receipt, StudentReceipt
+from .models import Notice, NoticeAttachment, NoticeRevision, NoticeTarget, Receipt, StudentReceipt
 
 logger = logging.getLogger(__name__)
 REMIND_EVERY = datetime.timedelta(hours=3)
@@ -177,10 +180,11 @@ def do_create_notice(
     targets: list[TargetSpec],
     guardrail_reason: str = "",
     idempotency_key: str = "",
+    attachments: list[tuple[bytes, str, FileKind]] | None = None,
     request=None,
 ) -> Notice:
-    """Compose and publish (now or at ``publish_at``). A double tap with the same idempotency key
-    returns the first notice."""
+    """Compose and publish (now or at ``publish_at``), with its checked attachments. A double tap
+    with the same idempotency key returns the first notice."""
     if idempotency_key:
         existing = Notice.objects.filter(author=author, idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -223,6 +227,8 @@ def do_create_notice(
             for row in rows:
                 row.school, row.notice = school, notice
             NoticeTarget.objects.bulk_create(rows)
+            if attachments:
+                do_add_attachments(notice, attachments, acting_user=author)
             if concerns:
                 record(
                     AuditEntry.Action.GUARDRAIL_OVERRIDE,
@@ -242,6 +248,21 @@ def do_create_notice(
             raise
         return existing
     return notice
+
+
+def do_add_attachments(notice: Notice, files: list[tuple[bytes, str, FileKind]], *, acting_user) -> None:
+    """Attach checked files (bytes, shown name, kind) to a notice. A retry of the same compose (same
+    idempotency key, so the same notice) does not attach the same file twice."""
+    with transaction.atomic():
+        for raw, name, kind in files:
+            if NoticeAttachment.objects.filter(notice=notice, filename=name, size=len(raw)).exists():
+                continue
+            attachment = NoticeAttachment(
+                school_id=notice.school_id, notice=notice, filename=name, mime=kind.mime, size=len(raw)
+            )
+            # Stored under a random name: the sender's file name is only shown, never a path.
+            attachment.file.save(f"{secrets.token_hex(16)}.{kind.extension}", ContentFile(raw), save=False)
+            attachment.save()
 
 
 def do_publish_notice(notice: Notice, *, acting_user) -> None:

@@ -1,11 +1,7 @@
-import secrets
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -16,14 +12,21 @@ from audit.models import AuditEntry
 from core.richtext import diff_html, text_to_html
 from core.uploads import UploadRefused, check_upload, content_disposition, safe_filename, strip_image_metadata
 from core.xlsx import workbook_bytes, xlsx_response
+from delivery.actions import do_save_delivery_preference
 from delivery.models import DeliveryPreference
 from schools.access import access_staff_school
 
 from . import actions, queries
-from .access import access_notice_to_manage, access_notice_to_read, access_receipt_by_link
+from .access import (
+    access_attachment_to_download,
+    access_notice_to_manage,
+    access_notice_to_read,
+    access_receipt_by_link,
+    receipts_of_link,
+)
 from .audience import audience_choices, target_specs
 from .forms import EditForm, NoticeForm, PreferenceForm
-from .models import Notice, NoticeAttachment, NoticeRevision, Receipt
+from .models import Notice, NoticeRevision, Receipt
 
 
 def _body_html(text: str) -> str:
@@ -47,33 +50,26 @@ def compose(request):
                 if kind.kind == "image":
                     raw = strip_image_metadata(raw)
                 files.append((raw, safe_filename(upload.name), kind))
-            with transaction.atomic():
-                notice = actions.do_create_notice(
-                    school,
-                    author=request.user,
-                    roles=request.roles,
-                    title=data["title"],
-                    body_html=_body_html(data["body"]),
-                    action=data["action"],
-                    options=form.option_list(),
-                    allow_comment=data["allow_comment"],
-                    every_guardian=data["every_guardian"],
-                    deadline=data["deadline"],
-                    publish_at=data["publish_at"],
-                    pinned=data["pinned"],
-                    expires_at=data["expires_at"],
-                    targets=target_specs(form.cleaned_data),
-                    guardrail_reason=data.get("guardrail_reason", ""),
-                    idempotency_key=data.get("idempotency_key", ""),
-                    request=request,
-                )
-                for raw, name, kind in files:
-                    if not NoticeAttachment.objects.filter(notice=notice, filename=name, size=len(raw)).exists():
-                        attachment = NoticeAttachment(
-                            school=school, notice=notice, filename=name, mime=kind.mime, size=len(raw)
-                        )
-                        attachment.file.save(f"{secrets.token_hex(16)}.{kind.extension}", ContentFile(raw), save=False)
-                        attachment.save()
+            notice = actions.do_create_notice(
+                school,
+                author=request.user,
+                roles=request.roles,
+                title=data["title"],
+                body_html=_body_html(data["body"]),
+                action=data["action"],
+                options=form.option_list(),
+                allow_comment=data["allow_comment"],
+                every_guardian=data["every_guardian"],
+                deadline=data["deadline"],
+                publish_at=data["publish_at"],
+                pinned=data["pinned"],
+                expires_at=data["expires_at"],
+                targets=target_specs(form.cleaned_data),
+                guardrail_reason=data.get("guardrail_reason", ""),
+                idempotency_key=data.get("idempotency_key", ""),
+                attachments=files,
+                request=request,
+            )
         except actions.GuardrailWarning as exc:
             concerns = exc.concerns
         except UploadRefused as exc:
@@ -276,7 +272,7 @@ def by_link(request, token: str):
 
 def _by_link(request, token: str, receipt: Receipt):
     notice = receipt.notice
-    receipts = Receipt.objects.filter(pk=receipt.pk)
+    receipts = receipts_of_link(receipt)
     if request.method == "POST":
         try:
             actions.do_respond(
@@ -307,13 +303,7 @@ def _by_link(request, token: str, receipt: Receipt):
 @require_GET
 def attachment(request, notice_id: int, attachment_id: int):
     """Re-authorised on every download: the notice's manager or one of its recipients."""
-    try:
-        notice = access_notice_to_manage(request, notice_id)
-    except Http404:
-        notice, _receipt = access_notice_to_read(request, notice_id)
-    item = NoticeAttachment.objects.filter(notice=notice, pk=attachment_id).first()
-    if item is None:
-        raise Http404
+    item = access_attachment_to_download(request, notice_id, attachment_id)
     response = FileResponse(item.file.open("rb"), content_type=item.mime)
     response["Content-Disposition"] = content_disposition(item.filename, inline=item.is_image)
     response["X-Content-Type-Options"] = "nosniff"
@@ -333,7 +323,12 @@ def preferences(request):
         if data["email_enabled"] and not data["email"]:
             form.add_error("email", _("Enter the email address to send notices to."))
         else:
-            DeliveryPreference.objects.update_or_create(user=request.user, defaults=data)
+            do_save_delivery_preference(
+                email=data["email"],
+                email_enabled=data["email_enabled"],
+                sms_enabled=data["sms_enabled"],
+                acting_user=request.user,
+            )
             messages.success(request, _("Saved."))
             return redirect("notices:preferences")
     return render(request, "notices/preferences.html", {"form": form}, status=400 if form.errors else 200)

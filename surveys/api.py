@@ -9,8 +9,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from notices.actions import TargetSpec
-from schools.access import access_staff_school
-from schools.models import SchoolClass
+from schools.access import access_class, access_staff_school
 
 from . import actions, queries
 from .access import access_survey_to_answer, access_survey_to_manage, form_students
@@ -295,11 +294,8 @@ def evaluation_trend(request, series: str, class_id: int | None = None):
         raise Http404
     if class_id is None and not is_admin:
         raise Http404
-    if class_id is not None:
-        if not SchoolClass.objects.filter(pk=class_id, school=school).exists():
-            raise Http404
-        if not is_admin and class_id not in roles.head_class_ids:
-            raise Http404
+    if class_id is not None and access_class(request, class_id, manage=True).school_id != school.pk:
+        raise Http404  # a class of another school the user also manages: not this school's trend
     trend = queries.evaluation_trend(school, series, class_id)
     return {
         "months": [m.isoformat() for m in trend["months"]],

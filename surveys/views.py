@@ -16,13 +16,13 @@ from core.uploads import content_disposition
 from core.xlsx import workbook_bytes, xlsx_response
 from notices.actions import GuardrailWarning, TargetSpec
 from notices.audience import audience_choices, target_specs
-from schools.access import access_staff_school
+from schools.access import access_class, access_staff_school
 from schools.models import SchoolClass, Term
 
 from . import actions, queries
-from .access import access_survey_to_answer, access_survey_to_manage, form_students
+from .access import access_answer_file, access_survey_to_answer, access_survey_to_manage, form_students
 from .forms import QuestionForm, ScheduleForm, SendForm, SurveyForm
-from .models import MIN_GROUP, Answer, Participation, Question, Response, Survey
+from .models import MIN_GROUP, Participation, Question, Response, Survey
 
 
 def answers_from_post(questions: list[Question], post, prefix: str = "") -> dict:
@@ -227,15 +227,7 @@ def export(request, survey_id: int):
 @require_GET
 def answer_file(request, survey_id: int, answer_id: str):
     """A file sent with a collection form: for the form's managers, or the family of that child."""
-    try:
-        survey = access_survey_to_manage(request, survey_id)
-        answers = Answer.objects.filter(survey=survey)
-    except Http404:
-        survey, receipt = access_survey_to_answer(request, survey_id)
-        answers = Answer.objects.filter(survey=survey, response__guardian_id=receipt.guardian_id or 0)
-    item = answers.filter(pk=answer_id, question__kind=Question.Kind.FILE).exclude(file="").first()
-    if item is None:
-        raise Http404
+    item = access_answer_file(request, survey_id, answer_id)
     response = FileResponse(item.file.open("rb"))
     response["Content-Disposition"] = content_disposition(item.text or "file", inline=False)
     response["X-Content-Type-Options"] = "nosniff"
@@ -478,13 +470,14 @@ def schedule(request):
 def send_class_evaluation(request):
     school = access_staff_school(request)
     class_id = request.POST.get("class", "")
-    if not class_id.isdigit() or not SchoolClass.objects.filter(pk=int(class_id), school=school).exists():
+    if not class_id.isdigit():
         raise Http404
-    if not (request.roles.is_admin_of(school.pk) or int(class_id) in request.roles.head_class_ids):
+    klass = access_class(request, int(class_id), manage=True)  # its head teacher or a school admin
+    if klass.school_id != school.pk:
         raise Http404
     try:
         survey = actions.do_send_class_evaluation(
-            school, acting_user=request.user, roles=request.roles, class_id=int(class_id)
+            school, acting_user=request.user, roles=request.roles, class_id=klass.pk
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
