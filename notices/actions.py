@@ -13,6 +13,7 @@ from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_scopes import scope, scopes_disabled
 
 from audit.actions import record
 from audit.models import AuditEntry
@@ -274,6 +275,16 @@ def do_publish_notice(notice: Notice, *, acting_user) -> None:
         if updated:
             notice.status = Notice.Status.PUBLISHED
             transaction.on_commit(lambda: _enqueue_fan_out(notice.pk))
+
+
+def do_publish_due_notices(*, acting_user) -> int:
+    """Publish the scheduled notices whose time has come, each inside its own school."""
+    with scopes_disabled():  # reviewed: each notice is then published inside its own school
+        due = list(Notice.objects.filter(status=Notice.Status.SCHEDULED, publish_at__lte=timezone.now()))
+    for notice in due:
+        with scope(school=[notice.school_id]):
+            do_publish_notice(notice, acting_user=acting_user)
+    return len(due)
 
 
 def _enqueue_fan_out(notice_id: int) -> None:

@@ -3,13 +3,20 @@
 The audience is resolved by one SELECT that the database runs inside an INSERT … SELECT, so a
 notice to 200,000 guardians is one statement per table (receipts, student rollups), with no rows
 travelling through Python. ``ON CONFLICT DO NOTHING`` on the unique constraints makes the task
-idempotent: a retry, or a worker killed halfway and restarted, creates nothing twice."""
+idempotent: a retry, or a worker killed halfway and restarted, creates nothing twice.
+
+``do_fan_out_notice`` is the one write the tasks call: the receipts, then the deliveries beyond the
+app (email), inside the notice's own school."""
+
+from datetime import timedelta
 
 from django.db import transaction
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
+from django_scopes import scope, scopes_disabled
 
 from core.bulk import insert_select
+from delivery.actions import queue_notice_deliveries
 from schools.models import StaffAssignment, StaffMember, Student, StudentGuardian
 
 from .models import Notice, NoticeTarget, Receipt, StudentReceipt
@@ -111,3 +118,32 @@ def fan_out(notice: Notice) -> dict:
             )
         Notice.objects.filter(pk=notice.pk, fanned_out_at__isnull=True).update(fanned_out_at=now)
     return counts
+
+
+def do_fan_out_notice(notice_id: int, *, acting_user) -> dict:
+    """Fan out a published notice and queue its emails. Idempotent like ``fan_out``: receipts and
+    deliveries are unique per notice and recipient, so a retry adds only what is missing."""
+    with scopes_disabled():  # reviewed: given an id, the work then runs inside that notice's school
+        notice = Notice.objects.filter(pk=notice_id).first()
+    if notice is None:
+        return {}
+    with scope(school=[notice.school_id]):
+        counts = fan_out(notice)
+        queue_notice_deliveries(notice)
+    return counts
+
+
+def do_fan_out_missed(*, acting_user) -> int:
+    """A published notice whose fan-out was never enqueued (the broker was down at publishing) or
+    never finished is fanned out now, at most 100 at a time."""
+    with scopes_disabled():  # reviewed: each notice is then fanned out inside its own school
+        missed = list(
+            Notice.objects.filter(
+                status=Notice.Status.PUBLISHED,
+                fanned_out_at__isnull=True,
+                published_at__lte=timezone.now() - timedelta(minutes=1),
+            ).values_list("pk", flat=True)[:100]
+        )
+    for notice_id in missed:
+        do_fan_out_notice(notice_id, acting_user=acting_user)
+    return len(missed)
