@@ -19,7 +19,8 @@ from django.utils.translation import gettext as _
 
 from core.richtext import text_to_html
 from notices.actions import TargetSpec, do_create_notice, do_edit_notice
-from notices.models import Notice, NoticeTarget, Receipt, StudentReceipt
+from notices.audience import specs_of
+from notices.models import Notice, Receipt, StudentReceipt
 from schools.models import SchoolClass, StaffAssignment, StaffMember, StudentGuardian
 from schools.roles import Roles
 
@@ -488,10 +489,7 @@ def do_publish_minutes(
             ],
             ignore_conflicts=True,
         )
-        targets = [
-            TargetSpec(t.kind, t.grade, t.school_class_id, t.student_id)
-            for t in NoticeTarget.objects.filter(notice_id=locked.notice_id or 0)
-        ]
+        targets = specs_of(locked.notice_id)  # the minutes go to those invited
         minutes_notice = do_create_notice(
             locked.school,
             author=acting_user,

@@ -4,12 +4,11 @@ import datetime
 import logging
 import re
 import secrets
-from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -20,22 +19,15 @@ from audit.models import AuditEntry
 from core.guardrails import check_class_message, summary
 from core.richtext import clean_html, html_to_text
 from core.uploads import FileKind
-from schools.models import SchoolClass, Student, StudentGuardian
+from schools.models import Student, StudentGuardian
 from schools.roles import Roles
 
+from .audience import TargetSpec, audience_class_ids, resolve_audience
 from .models import Notice, NoticeAttachment, NoticeRevision, NoticeTarget, Receipt, StudentReceipt
 
 logger = logging.getLogger(__name__)
 REMIND_EVERY = datetime.timedelta(hours=3)
 MAX_OPTIONS = 8
-
-
-@dataclass
-class TargetSpec:
-    kind: str
-    grade: int | None = None
-    class_id: int | None = None
-    student_id: int | None = None
 
 
 class GuardrailWarning(ValidationError):
@@ -47,87 +39,13 @@ class GuardrailWarning(ValidationError):
         super().__init__([str(c.reason) for c in concerns])
 
 
-def _resolve_targets(school, roles: Roles, specs: list[TargetSpec]) -> tuple[list[NoticeTarget], str, list[int]]:
-    """Check every part of the audience against what the sender may address; return the rows to
-    store, a label for lists, and the class ids a family-wide part covers (for the guardrails)."""
-    if not specs:
-        raise ValidationError(_("Choose who the notice is for."))
-    is_admin = roles.is_admin_of(school.pk)
-    targets, labels, class_ids = [], [], []
-    chosen_students: list[Student] = []
-    classes = {c.pk: c for c in SchoolClass.objects.filter(school=school, graduated_at__isnull=True)}
-    for spec in specs:
-        if spec.kind == NoticeTarget.Kind.SCHOOL:
-            if not is_admin:
-                raise ValidationError(_("Only school admins can send to the whole school."))
-            targets.append(NoticeTarget(kind=spec.kind))
-            labels.append(_("the whole school"))
-            class_ids += list(classes)
-        elif spec.kind == NoticeTarget.Kind.GRADE:
-            if not is_admin or not spec.grade or not 1 <= spec.grade <= school.grade_count:
-                raise ValidationError(_("You may not send to this grade."))
-            targets.append(NoticeTarget(kind=spec.kind, grade=spec.grade))
-            labels.append(_("grade %(n)d") % {"n": spec.grade})
-            class_ids += [c.pk for c in classes.values() if c.grade == spec.grade]
-        elif spec.kind in (NoticeTarget.Kind.CLASS, NoticeTarget.Kind.CLASS_TEACHERS):
-            klass = classes.get(spec.class_id or 0)
-            if klass is None or not (is_admin or klass.pk in roles.taught_class_ids):
-                raise ValidationError(_("You may not send to this class."))
-            if spec.kind == NoticeTarget.Kind.CLASS_TEACHERS and not is_admin:
-                raise ValidationError(_("Only school admins can send to staff."))
-            targets.append(NoticeTarget(kind=spec.kind, school_class=klass))
-            labels.append(
-                klass.name if spec.kind == NoticeTarget.Kind.CLASS else _("teachers of %(c)s") % {"c": klass.name}
-            )
-            if spec.kind == NoticeTarget.Kind.CLASS:
-                class_ids.append(klass.pk)
-        elif spec.kind == NoticeTarget.Kind.STUDENT:
-            student = Student.objects.filter(pk=spec.student_id or 0, school=school, status="active").first()
-            if student is None or not (is_admin or student.school_class_id in roles.taught_class_ids):
-                raise ValidationError(_("You may not send to this student's family."))
-            targets.append(NoticeTarget(kind=spec.kind, student=student))
-            labels.append(student.name)
-            chosen_students.append(student)
-        elif spec.kind == NoticeTarget.Kind.STAFF:
-            if not is_admin:
-                raise ValidationError(_("Only school admins can send to staff."))
-            targets.append(NoticeTarget(kind=spec.kind))
-            labels.append(_("all staff"))
-        else:
-            raise ValidationError(_("Choose who the notice is for."))
-    # Several families picked one by one are a group channel too: the rules apply to them as well.
-    if len(chosen_students) > 1:
-        class_ids += [s.school_class_id for s in chosen_students if s.school_class_id]
-    return targets, "、".join(str(label) for label in labels)[:255], class_ids
-
-
-def _guardrail_concerns(class_ids: list[int], title: str, body_text: str, options: list[str]) -> list:
+def _guardrail_concerns(class_ids: QuerySet | None, title: str, body_text: str, options: list[str]) -> list:
     """The one check of a message that goes to a group of families, against the names of the
-    students of the classes it reaches."""
-    if not class_ids:
+    students of the classes it reaches (``audience_class_ids``)."""
+    if class_ids is None:
         return []
-    names = Student.objects.filter(school_class_id__in=set(class_ids), status="active").values_list("name", flat=True)
+    names = Student.objects.filter(school_class_id__in=class_ids, status="active").values_list("name", flat=True)
     return check_class_message("\n".join([title, body_text, *options]), student_names=list(names))
-
-
-def _group_class_ids(notice: Notice) -> list[int]:
-    """The classes a published notice reaches as a group (for re-checking an edit)."""
-    from .fanout import FAMILY_KINDS
-
-    targets = list(NoticeTarget.objects.filter(notice=notice).select_related("student"))
-    class_ids: list[int] = []
-    classes = SchoolClass.objects.filter(school_id=notice.school_id, graduated_at__isnull=True)
-    for t in targets:
-        if t.kind == NoticeTarget.Kind.SCHOOL:
-            class_ids += list(classes.values_list("pk", flat=True))
-        elif t.kind == NoticeTarget.Kind.GRADE and t.grade is not None:
-            class_ids += list(classes.filter(grade=t.grade).values_list("pk", flat=True))
-        elif t.kind == NoticeTarget.Kind.CLASS and t.school_class_id:
-            class_ids.append(t.school_class_id)
-    students = [t.student for t in targets if t.kind == NoticeTarget.Kind.STUDENT and t.student]
-    if len(students) > 1:
-        class_ids += [s.school_class_id for s in students if s.school_class_id]
-    return class_ids if any(t.kind in FAMILY_KINDS for t in targets) else []
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -198,10 +116,10 @@ def do_create_notice(
         publish_at=publish_at,
         expires_at=expires_at,
     )
-    rows, label, class_ids = _resolve_targets(school, roles, targets)
+    rows, label = resolve_audience(school, roles, targets)
     body_html = clean_html(body_html or "")
     body_text = html_to_text(body_html)
-    concerns = _guardrail_concerns(class_ids, title, body_text, cleaned_options)
+    concerns = _guardrail_concerns(audience_class_ids(school.pk, rows), title, body_text, cleaned_options)
     if concerns and not guardrail_reason.strip():
         raise GuardrailWarning(concerns)
     try:
@@ -308,7 +226,8 @@ def do_edit_notice(notice: Notice, *, editor, title: str, body_html: str, guardr
         raise ValidationError(_("The title and the answers must be one line each."))
     notice = Notice.objects.select_for_update().get(pk=notice.pk)  # two editors at once: one after the other
     new_text = html_to_text(clean_html(body_html or ""))
-    concerns = _guardrail_concerns(_group_class_ids(notice), title, new_text, notice.options)
+    targets = NoticeTarget.objects.filter(notice=notice)
+    concerns = _guardrail_concerns(audience_class_ids(notice.school_id, targets), title, new_text, notice.options)
     if concerns and not guardrail_reason.strip():
         raise GuardrailWarning(concerns)
     if concerns:

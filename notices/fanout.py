@@ -1,6 +1,6 @@
 """Fan-out: from a published notice's audience to its receipt rows, inside the database.
 
-The audience is resolved by one SELECT that the database runs inside an INSERT … SELECT, so a
+The audience (``notices.audience``) is resolved by one SELECT that the database runs inside an INSERT … SELECT, so a
 notice to 200,000 guardians is one statement per table (receipts, student rollups), with no rows
 travelling through Python. ``ON CONFLICT DO NOTHING`` on the unique constraints makes the task
 idempotent: a retry, or a worker killed halfway and restarted, creates nothing twice.
@@ -11,54 +11,16 @@ app (email), inside the notice's own school."""
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django_scopes import scope, scopes_disabled
 
 from core.bulk import insert_select
 from delivery.actions import queue_notice_deliveries
-from schools.models import StaffAssignment, StaffMember, Student, StudentGuardian
+from schools.models import StudentGuardian
 
+from .audience import FAMILY_KINDS, audience_staff_users, audience_students
 from .models import Notice, NoticeTarget, Receipt, StudentReceipt
-
-FAMILY_KINDS = {NoticeTarget.Kind.SCHOOL, NoticeTarget.Kind.GRADE, NoticeTarget.Kind.CLASS, NoticeTarget.Kind.STUDENT}
-
-
-def audience_students(notice: Notice, targets: list[NoticeTarget]) -> QuerySet[Student]:
-    """The active students whose families the notice reaches."""
-    condition = Q()
-    for t in targets:
-        if t.kind == NoticeTarget.Kind.SCHOOL:
-            condition |= Q(pk__isnull=False)
-        elif t.kind == NoticeTarget.Kind.GRADE:
-            condition |= Q(school_class__grade=t.grade, school_class__graduated_at__isnull=True)
-        elif t.kind == NoticeTarget.Kind.CLASS:
-            condition |= Q(school_class_id=t.school_class_id)
-        elif t.kind == NoticeTarget.Kind.STUDENT:
-            condition |= Q(pk=t.student_id)
-    if not condition:
-        return Student.objects.none()
-    return Student.objects.filter(condition, school_id=notice.school_id, status=Student.Status.ACTIVE)
-
-
-def audience_staff_users(notice: Notice, targets: list[NoticeTarget]) -> QuerySet | None:
-    user_ids: QuerySet | None = None
-    for t in targets:
-        qs: QuerySet
-        if t.kind == NoticeTarget.Kind.STAFF:
-            qs = StaffMember.objects.filter(school_id=notice.school_id, is_active=True).values("user_id")
-        elif t.kind == NoticeTarget.Kind.CLASS_TEACHERS:
-            qs = StaffAssignment.objects.filter(
-                school_id=notice.school_id,
-                school_class_id=t.school_class_id,
-                term__is_current=True,
-                staff__is_active=True,
-            ).values("staff__user_id")
-        else:
-            continue
-        user_ids = qs if user_ids is None else user_ids.union(qs)
-    return user_ids
-
 
 RECEIPT_CONSTANT_COLUMNS = [
     "school_id",
@@ -83,7 +45,7 @@ def fan_out(notice: Notice) -> dict:
             return counts  # recalled or unpublished meanwhile: nobody gets it
         receipt_constants = [notice.school_id, notice.pk, now, 0, "", "", "", now]
         if any(t.kind in FAMILY_KINDS for t in targets):
-            students = audience_students(notice, targets)
+            students = audience_students(notice.school_id, targets)
             # The notice row is locked and fan_out is the only writer of its receipts, so an anti-join
             # (NOT EXISTS) sees every row a previous run committed: a retry adds only what is
             # missing, and the unique constraints stay as the backstop. Rows go in sorted by the
@@ -111,7 +73,7 @@ def fan_out(notice: Notice) -> dict:
                 guardians,
                 on_conflict=False,
             )
-        staff = audience_staff_users(notice, targets)
+        staff = audience_staff_users(notice.school_id, targets)
         if staff is not None:
             counts["receipts"] += insert_select(
                 Receipt._meta.db_table, [*RECEIPT_CONSTANT_COLUMNS, "user_id"], receipt_constants, staff

@@ -20,7 +20,8 @@ from audit.actions import record
 from audit.models import AuditEntry
 from core.richtext import text_to_html
 from core.uploads import UploadRefused, check_upload, safe_filename, strip_image_metadata
-from notices.actions import TargetSpec, do_create_notice
+from notices.actions import do_create_notice
+from notices.audience import STAFF_KINDS, TargetSpec
 from notices.models import Notice, NoticeTarget, Receipt, StudentReceipt
 from schools.models import SchoolClass, Student
 from schools.roles import Roles
@@ -299,12 +300,11 @@ def do_send_survey(
         raise ValidationError(_("Add at least one question before sending."))
     for q in questions:
         clean_question({"kind": q.kind, "text": q.text, "options": q.options})
-    staff_kinds = {NoticeTarget.Kind.STAFF, NoticeTarget.Kind.CLASS_TEACHERS}
-    if survey.is_form and any(t.kind in staff_kinds for t in targets):
+    if survey.is_form and any(t.kind in STAFF_KINDS for t in targets):
         raise ValidationError(_("A collection form goes to families: one row per child."))
-    if survey.series == Survey.Series.EVAL_TEACHERS and any(t.kind not in staff_kinds for t in targets):
+    if survey.series == Survey.Series.EVAL_TEACHERS and any(t.kind not in STAFF_KINDS for t in targets):
         raise ValidationError(_("The teachers' evaluation goes to staff only."))
-    if survey.series == Survey.Series.EVAL_PARENTS and any(t.kind in staff_kinds for t in targets):
+    if survey.series == Survey.Series.EVAL_PARENTS and any(t.kind in STAFF_KINDS for t in targets):
         raise ValidationError(_("The parents' evaluation goes to families only."))
     opens_at = _check_times(opens_at, closes_at)
     publish_at = opens_at if opens_at > timezone.now() + datetime.timedelta(minutes=1) else None

@@ -8,7 +8,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
-from notices.actions import TargetSpec
+from notices.audience import TargetSpec
 from schools.access import access_class, access_staff_school
 
 from . import actions, queries

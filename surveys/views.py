@@ -14,8 +14,8 @@ from audit.actions import record
 from audit.models import AuditEntry
 from core.uploads import content_disposition
 from core.xlsx import workbook_bytes, xlsx_response
-from notices.actions import GuardrailWarning, TargetSpec
-from notices.audience import audience_choices, target_specs
+from notices.actions import GuardrailWarning
+from notices.audience import TargetSpec, audience_choices, target_specs
 from schools.access import access_class, access_staff_school
 from schools.models import SchoolClass, Term
 
