@@ -18,7 +18,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from core.richtext import text_to_html
-from notices.actions import TargetSpec, do_create_notice, do_edit_notice
+from notices.actions import TargetSpec, do_create_notice, do_edit_notice, do_remind_receipts
 from notices.audience import specs_of
 from notices.models import Notice, Receipt, StudentReceipt
 from schools.models import SchoolClass, StaffAssignment, StaffMember, StudentGuardian
@@ -183,11 +183,11 @@ def do_create_event(
     return event
 
 
-def _tell_everyone(event: Event) -> int:
+def _tell_everyone(event: Event, *, acting_user) -> int:
     """A change or a cancellation reaches every invited family and staff member, whatever they answered."""
-    from delivery.actions import queue_reminders
-
-    return queue_reminders(event.notice, Receipt.objects.filter(notice_id=event.notice_id or 0))
+    return do_remind_receipts(
+        event.notice, Receipt.objects.filter(notice_id=event.notice_id or 0), acting_user=acting_user
+    )
 
 
 def yes_count(event: Event) -> int:
@@ -233,7 +233,7 @@ def do_change_event(event: Event, *, editor, fields: EventFields) -> Event:
             guardrail_reason=locked.notice.guardrail_reason,  # the reason given when it was first sent
         )
         Notice.objects.filter(pk=locked.notice.pk).update(deadline=locked.starts_at)
-        _tell_everyone(locked)
+        _tell_everyone(locked, acting_user=editor)
     return locked
 
 
@@ -254,7 +254,7 @@ def do_cancel_event(event: Event, *, acting_user, reason: str = "") -> None:
             body_html=body + invitation_html(locked),
             guardrail_reason=locked.notice.guardrail_reason,
         )
-        _tell_everyone(locked)
+        _tell_everyone(locked, acting_user=acting_user)
 
 
 # --- RSVP --------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import secrets
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Exists, F, Model, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,6 +19,7 @@ from audit.models import AuditEntry
 from core.guardrails import check_class_message, summary
 from core.richtext import clean_html, html_to_text
 from core.uploads import FileKind
+from delivery.actions import queue_reminders
 from schools.models import Student, StudentGuardian
 from schools.roles import Roles
 
@@ -338,8 +339,43 @@ def do_respond(notice: Notice, receipts, *, answer: str = "", comment: str = "",
         _roll_up(notice, receipts, now)
 
 
-def can_remind(notice: Notice) -> bool:
-    return notice.last_reminded_at is None or timezone.now() - notice.last_reminded_at >= REMIND_EVERY
+# --- reminding: the one reminder action, for notices, surveys and events --------------------------
+
+
+def can_remind(reminded: Notice | Model) -> bool:
+    """Whether a person may remind of this notice or survey (anything with ``last_reminded_at``) now."""
+    last = getattr(reminded, "last_reminded_at", None)
+    return last is None or timezone.now() - last >= REMIND_EVERY
+
+
+@transaction.atomic
+def do_remind_receipts(
+    notice: Notice, receipts: QuerySet[Receipt], *, acting_user, pace: Notice | Model | None = None
+) -> int:
+    """A reminder round to these receipts of the notice, by the channels beyond the app (email,
+    SMS); returns how many were reminded.
+
+    ``pace`` is what a person reminds of (the notice, a survey: a row with ``last_reminded_at``):
+    at most one round every 3 hours, claimed by one conditional UPDATE, so two presses at once send
+    one round, and logged (``NOTICE_REMINDED`` on that row). Without it the round is part of
+    another write that answers for itself: an event that changed tells everyone, the day-before
+    task claims each event's round on the event."""
+    if pace is not None:
+        now = timezone.now()
+        claimed = (
+            type(pace)
+            ._default_manager.filter(pk=pace.pk)
+            .filter(Q(last_reminded_at__isnull=True) | Q(last_reminded_at__lte=now - REMIND_EVERY))
+            .update(last_reminded_at=now)
+        )
+        if not claimed:
+            raise ValidationError(_("You reminded families less than 3 hours ago. Please wait a little."))
+    count = queue_reminders(notice, receipts)
+    if pace is not None:
+        record(
+            AuditEntry.Action.NOTICE_REMINDED, actor=acting_user, school=notice.school, target=pace, summary=f"{count}"
+        )
+    return count
 
 
 def pending_receipts(notice: Notice):
@@ -358,21 +394,11 @@ def pending_receipts(notice: Notice):
 
 
 @transaction.atomic
-def do_remind(notice: Notice, *, acting_user) -> int:
+def do_remind_notice(notice: Notice, *, acting_user) -> int:
     """Remind only those who have not acted, at most once every few hours."""
     if notice.status != Notice.Status.PUBLISHED:
         raise ValidationError(_("Only a published notice can be reminded."))
     locked = Notice.objects.select_for_update().get(pk=notice.pk)
     if not locked.is_live or (locked.deadline is not None and locked.deadline < timezone.now()):
         raise ValidationError(_("The notice has expired or its deadline has passed: there is nothing to remind of."))
-    if not can_remind(locked):
-        raise ValidationError(_("You reminded families less than 3 hours ago. Please wait a little."))
-    now = timezone.now()
-    Notice.objects.filter(pk=notice.pk).update(last_reminded_at=now)
-    from delivery.actions import queue_reminders
-
-    count = queue_reminders(notice, pending_receipts(notice))
-    record(
-        AuditEntry.Action.NOTICE_REMINDED, actor=acting_user, school=notice.school, target=notice, summary=f"{count}"
-    )
-    return count
+    return do_remind_receipts(locked, pending_receipts(locked), acting_user=acting_user, pace=locked)

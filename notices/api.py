@@ -268,7 +268,7 @@ def notice_results(request, notice_id: int):
 def notice_remind(request, notice_id: int):
     notice = access_notice_to_manage(request, notice_id)
     try:
-        count = actions.do_remind(notice, acting_user=request.user)
+        count = actions.do_remind_notice(notice, acting_user=request.user)
     except ValidationError as exc:
         return Status(400, _error(exc))
     return Status(200, {"reminded": count})

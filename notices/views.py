@@ -120,7 +120,7 @@ def results(request, notice_id: int):
 def remind(request, notice_id: int):
     notice = access_notice_to_manage(request, notice_id)
     try:
-        count = actions.do_remind(notice, acting_user=request.user)
+        count = actions.do_remind_notice(notice, acting_user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:

@@ -16,11 +16,9 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from audit.actions import record
-from audit.models import AuditEntry
 from core.richtext import text_to_html
 from core.uploads import UploadRefused, check_upload, safe_filename, strip_image_metadata
-from notices.actions import do_create_notice
+from notices.actions import do_create_notice, do_remind_receipts
 from notices.audience import STAFF_KINDS, TargetSpec
 from notices.models import Notice, NoticeTarget, Receipt, StudentReceipt
 from schools.models import SchoolClass, Student
@@ -33,7 +31,6 @@ MAX_QUESTIONS = 60
 MAX_OPTIONS = 20
 MAX_TEXT: dict[str, int] = {Question.Kind.TEXT: 200, Question.Kind.LONG_TEXT: 2000}
 MAX_FILE_BYTES = 10 * 1024 * 1024
-REMIND_EVERY = datetime.timedelta(hours=3)
 EVALUATION_DAYS_OPEN = 7
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -570,26 +567,13 @@ def pending_receipts(survey: Survey):
     return receipts.exclude(Exists(Participation.objects.filter(survey=survey, receipt=OuterRef("pk"))))
 
 
-def can_remind(survey: Survey) -> bool:
-    return survey.last_reminded_at is None or timezone.now() - survey.last_reminded_at >= REMIND_EVERY
-
-
 @transaction.atomic
 def do_remind_survey(survey: Survey, *, acting_user) -> int:
     """Remind only those who have not answered, at most once every few hours."""
     locked = Survey.objects.select_for_update().get(pk=survey.pk)
     if not locked.is_open:
         raise ValidationError(_("Only an open survey can be reminded."))
-    if not can_remind(locked):
-        raise ValidationError(_("You reminded families less than 3 hours ago. Please wait a little."))
-    Survey.objects.filter(pk=survey.pk).update(last_reminded_at=timezone.now())
-    from delivery.actions import queue_reminders
-
-    count = queue_reminders(survey.notice, pending_receipts(survey))
-    record(
-        AuditEntry.Action.NOTICE_REMINDED, actor=acting_user, school=survey.school, target=survey, summary=f"{count}"
-    )
-    return count
+    return do_remind_receipts(survey.notice, pending_receipts(survey), acting_user=acting_user, pace=locked)
 
 
 # --- the monthly evaluation -----------------------------------------------------------------------

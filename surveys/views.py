@@ -14,7 +14,7 @@ from audit.actions import record
 from audit.models import AuditEntry
 from core.uploads import content_disposition
 from core.xlsx import workbook_bytes, xlsx_response
-from notices.actions import GuardrailWarning
+from notices.actions import GuardrailWarning, can_remind
 from notices.audience import TargetSpec, audience_choices, target_specs
 from schools.access import access_class, access_staff_school
 from schools.models import SchoolClass, Term
@@ -158,7 +158,7 @@ def results(request, survey_id: int):
     context = {
         "survey": survey,
         "r": queries.survey_results(survey),
-        "can_remind": actions.can_remind(survey) and survey.is_open,
+        "can_remind": can_remind(survey) and survey.is_open,
     }
     if survey.is_form and survey.notice_id:
         context["table"] = queries.form_table(survey)
