@@ -3,10 +3,8 @@
 import datetime
 import logging
 import re
-import secrets
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Case, Exists, F, Model, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
@@ -18,7 +16,7 @@ from audit.actions import record
 from audit.models import AuditEntry
 from core.guardrails import check_class_message, summary
 from core.richtext import clean_html, html_to_text
-from core.uploads import FileKind
+from core.uploads import AcceptedUpload
 from delivery.actions import queue_reminders
 from schools.models import Student, StudentGuardian
 from schools.roles import Roles
@@ -100,7 +98,7 @@ def do_create_notice(
     targets: list[TargetSpec],
     guardrail_reason: str = "",
     idempotency_key: str = "",
-    attachments: list[tuple[bytes, str, FileKind]] | None = None,
+    attachments: list[AcceptedUpload] | None = None,
     request=None,
 ) -> Notice:
     """Compose and publish (now or at ``publish_at``), with its checked attachments. A double tap
@@ -170,18 +168,17 @@ def do_create_notice(
     return notice
 
 
-def do_add_attachments(notice: Notice, files: list[tuple[bytes, str, FileKind]], *, acting_user) -> None:
-    """Attach checked files (bytes, shown name, kind) to a notice. A retry of the same compose (same
-    idempotency key, so the same notice) does not attach the same file twice."""
+def do_add_attachments(notice: Notice, files: list[AcceptedUpload], *, acting_user) -> None:
+    """Attach files taken in by ``core.uploads.accept_upload`` to a notice. A retry of the same
+    compose (same idempotency key, so the same notice) does not attach the same file twice."""
     with transaction.atomic():
-        for raw, name, kind in files:
-            if NoticeAttachment.objects.filter(notice=notice, filename=name, size=len(raw)).exists():
+        for upload in files:
+            if NoticeAttachment.objects.filter(notice=notice, filename=upload.name, size=upload.size).exists():
                 continue
             attachment = NoticeAttachment(
-                school_id=notice.school_id, notice=notice, filename=name, mime=kind.mime, size=len(raw)
+                school_id=notice.school_id, notice=notice, filename=upload.name, mime=upload.kind.mime, size=upload.size
             )
-            # Stored under a random name: the sender's file name is only shown, never a path.
-            attachment.file.save(f"{secrets.token_hex(16)}.{kind.extension}", ContentFile(raw), save=False)
+            upload.store(attachment.file)
             attachment.save()
 
 

@@ -1,7 +1,6 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -10,7 +9,7 @@ from django_scopes import scope
 from audit.actions import record
 from audit.models import AuditEntry
 from core.richtext import diff_html, text_to_html
-from core.uploads import UploadRefused, check_upload, content_disposition, safe_filename, strip_image_metadata
+from core.uploads import UploadRefused, accept_upload, file_response
 from core.xlsx import workbook_bytes, xlsx_response
 from delivery.actions import do_save_delivery_preference
 from delivery.models import DeliveryPreference
@@ -42,14 +41,8 @@ def compose(request):
     concerns = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        files = []
         try:
-            for upload in data.get("attachments") or []:
-                raw = upload.read(20 * 1024 * 1024 + 1)
-                kind = check_upload(raw, upload.name)
-                if kind.kind == "image":
-                    raw = strip_image_metadata(raw)
-                files.append((raw, safe_filename(upload.name), kind))
+            files = [accept_upload(upload) for upload in data.get("attachments") or []]
             notice = actions.do_create_notice(
                 school,
                 author=request.user,
@@ -304,10 +297,7 @@ def _by_link(request, token: str, receipt: Receipt):
 def attachment(request, notice_id: int, attachment_id: int):
     """Re-authorised on every download: the notice's manager or one of its recipients."""
     item = access_attachment_to_download(request, notice_id, attachment_id)
-    response = FileResponse(item.file.open("rb"), content_type=item.mime)
-    response["Content-Disposition"] = content_disposition(item.filename, inline=item.is_image)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_response(item.file, filename=item.filename, mime=item.mime, inline=item.is_image)
 
 
 @login_required

@@ -3,12 +3,10 @@
 import calendar
 import datetime
 import re
-import secrets
 from collections.abc import Mapping
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
@@ -17,7 +15,7 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from core.richtext import text_to_html
-from core.uploads import UploadRefused, check_upload, safe_filename, strip_image_metadata
+from core.uploads import UploadRefused, accept_upload
 from notices.actions import do_create_notice, do_remind_receipts
 from notices.audience import STAFF_KINDS, TargetSpec
 from notices.models import Notice, NoticeTarget, Receipt, StudentReceipt
@@ -433,16 +431,12 @@ def _clean_one(q: Question, value, upload) -> list[Answer]:
             raise ValidationError(_("Give a date such as 2026-09-01.")) from None
         return [Answer(question=q, text=day.isoformat())]
     if kind == Question.Kind.FILE:
-        data = upload.read(MAX_FILE_BYTES + 1)
         try:
-            found = check_upload(data, upload.name, max_bytes=MAX_FILE_BYTES, allowed_kinds=("image", "pdf", "office"))
-            if found.is_image:  # where a photo was taken says where a family lives
-                data = strip_image_metadata(data)
+            accepted = accept_upload(upload, max_bytes=MAX_FILE_BYTES, allowed_kinds=("image", "pdf", "office"))
         except UploadRefused as exc:
             raise ValidationError(str(exc)) from None
-        answer = Answer(question=q, text=safe_filename(upload.name))
-        # Stored under a random name: the family's file name is only shown, never a path.
-        answer.file.save(f"{secrets.token_hex(16)}.{found.extension}", ContentFile(data), save=False)
+        answer = Answer(question=q, text=accepted.name)
+        accepted.store(answer.file)
         return [answer]
     raise ValidationError(_("Choose the kind of question."))
 

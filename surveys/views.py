@@ -3,7 +3,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.actions import record
 from audit.models import AuditEntry
-from core.uploads import content_disposition
+from core.uploads import file_response
 from core.xlsx import workbook_bytes, xlsx_response
 from notices.actions import GuardrailWarning, can_remind
 from notices.audience import TargetSpec, audience_choices, target_specs
@@ -228,10 +228,7 @@ def export(request, survey_id: int):
 def answer_file(request, survey_id: int, answer_id: str):
     """A file sent with a collection form: for the form's managers, or the family of that child."""
     item = access_answer_file(request, survey_id, answer_id)
-    response = FileResponse(item.file.open("rb"))
-    response["Content-Disposition"] = content_disposition(item.text or "file", inline=False)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_response(item.file, filename=item.text or "file")
 
 
 # --- families and staff answering -----------------------------------------------------------------
