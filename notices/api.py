@@ -13,9 +13,15 @@ from .access import access_notice_to_manage, access_notice_to_read
 router = Router(tags=["notices"])
 
 
+class ConcernOut(Schema):
+    code: str
+    reason: str
+    suggestion: str
+
+
 class ErrorOut(Schema):
     detail: str
-    concerns: list[dict] = []
+    concerns: list[ConcernOut] = []
 
 
 class FeedItem(Schema):
@@ -95,12 +101,25 @@ class SentItem(Schema):
     acted: int
 
 
+class GuardianResult(Schema):
+    name: str
+    relationship: str
+    read: bool
+    acted: bool
+    answer: str
+    comment: str
+
+
 class ResultRow(Schema):
     student_id: int
     student: str
     class_name: str
     done: bool
-    guardians: list[dict]
+    guardians: list[GuardianResult]
+
+
+class RemindedOut(Schema):
+    reminded: int
 
 
 class ResultsOut(Schema):
@@ -264,7 +283,7 @@ def notice_results(request, notice_id: int):
     }
 
 
-@router.post("/notices/{notice_id}/remind", response={200: dict, 400: ErrorOut})
+@router.post("/notices/{notice_id}/remind", response={200: RemindedOut, 400: ErrorOut})
 def notice_remind(request, notice_id: int):
     notice = access_notice_to_manage(request, notice_id)
     try:

@@ -6,7 +6,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
 from notices.audience import TargetSpec
 from schools.access import access_class, access_staff_school
@@ -64,6 +64,12 @@ class QuestionOut(Schema):
     options: list[str]
 
 
+class FormChildOut(Schema):
+    student_id: int
+    name: str
+    filled_in: bool
+
+
 class SurveyOut(Schema):
     id: int
     title: str
@@ -77,7 +83,7 @@ class SurveyOut(Schema):
     privacy: str
     questions: list[QuestionOut]
     answered: bool
-    form_children: list[dict] = []
+    form_children: list["FormChildOut"] = []
 
 
 class SurveyItem(Schema):
@@ -95,6 +101,88 @@ class SurveyItem(Schema):
 class AnswerIn(Schema):
     answers: dict[str, Any]
     student_id: int | None = None
+
+
+class CreatedOut(Schema):
+    id: int
+    status: str
+
+
+class SentOut(Schema):
+    id: int
+    status: str
+    notice_id: int | None
+
+
+class OkOut(Schema):
+    ok: bool
+
+
+class RemindedOut(Schema):
+    reminded: int
+
+
+class OptionResult(Schema):
+    label: str
+    count: int
+    pct: int
+
+
+class ClassMean(Schema):
+    class_name: str = Field(alias="class")
+    mean: float
+
+
+class GradeMean(Schema):
+    grade: int
+    mean: float
+
+
+class PartResult(Schema):
+    row: int | None
+    label: str
+    mean: float | None
+    nps: int | None
+    options: list[OptionResult]
+    by_class: list[ClassMean]
+    by_grade: list[GradeMean]
+
+
+class QuestionResult(QuestionOut):
+    parts: list[PartResult]
+    texts: list[str]
+
+
+class FormRowOut(Schema):
+    student: str
+    class_name: str = Field(alias="class")
+    filled_in: bool
+    cells: list[str]
+
+
+class ResultsOut(Schema):
+    audience: int
+    answered: int
+    answered_pct: int
+    responses: int
+    hidden: bool
+    min_group: int
+    held_back_classes: int
+    questions: list[QuestionResult]
+    rows: list[FormRowOut] | None = None  # collection forms only: one row per child
+
+
+class TrendQuestion(Schema):
+    label: str
+    group: str
+    means: list[float | None]
+
+
+class TrendOut(Schema):
+    months: list[str]
+    response_rate: list[int | None]
+    answered: list[int]
+    questions: list[TrendQuestion]
 
 
 def _error(exc: ValidationError) -> dict:
@@ -135,7 +223,7 @@ def survey_list(request):
     ]
 
 
-@router.post("/surveys", response={201: dict, 400: ErrorOut})
+@router.post("/surveys", response={201: CreatedOut, 400: ErrorOut})
 def survey_create(request, payload: SurveyIn):
     """A draft with its questions, all or nothing."""
     school = access_staff_school(request)
@@ -156,7 +244,7 @@ def survey_create(request, payload: SurveyIn):
     return Status(201, {"id": survey.pk, "status": survey.status})
 
 
-@router.post("/surveys/{survey_id}/send", response={200: dict, 400: ErrorOut})
+@router.post("/surveys/{survey_id}/send", response={200: SentOut, 400: ErrorOut})
 def survey_send(request, survey_id: int, payload: SendIn):
     survey = access_survey_to_manage(request, survey_id)
     try:
@@ -203,7 +291,7 @@ def survey_detail(request, survey_id: int):
     }
 
 
-@router.post("/surveys/{survey_id}/answer", response={201: dict, 400: ErrorOut})
+@router.post("/surveys/{survey_id}/answer", response={201: OkOut, 400: ErrorOut})
 def survey_answer(request, survey_id: int, payload: AnswerIn):
     """Answers by question id: an option index, a list of them, a number, a list of row ratings
     (matrix) or a text/date. A collection form names the child (``student_id``)."""
@@ -254,7 +342,8 @@ def _jsonable(results: dict) -> dict:
     }
 
 
-@router.get("/surveys/{survey_id}/results", response=dict)
+# ``class`` is a keyword in Python: the schemas name it by alias; ``rows`` is left out unless set.
+@router.get("/surveys/{survey_id}/results", response=ResultsOut, by_alias=True, exclude_unset=True)
 def survey_results(request, survey_id: int):
     survey = access_survey_to_manage(request, survey_id)
     out = _jsonable(queries.survey_results(survey))
@@ -272,7 +361,7 @@ def survey_results(request, survey_id: int):
     return out
 
 
-@router.post("/surveys/{survey_id}/remind", response={200: dict, 400: ErrorOut})
+@router.post("/surveys/{survey_id}/remind", response={200: RemindedOut, 400: ErrorOut})
 def survey_remind(request, survey_id: int):
     survey = access_survey_to_manage(request, survey_id)
     try:
@@ -282,7 +371,7 @@ def survey_remind(request, survey_id: int):
     return {"reminded": count}
 
 
-@router.get("/evaluations/{series}", response=dict)
+@router.get("/evaluations/{series}", response=TrendOut)
 def evaluation_trend(request, series: str, class_id: int | None = None):
     """The monthly evaluation month by month, for the school (admins) or one of the head teacher's classes."""
     school = access_staff_school(request)
