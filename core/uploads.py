@@ -745,7 +745,7 @@ def file_response(field: FieldFile, *, filename: str, mime: str = "", inline: bo
     for images only (everything else downloads), ``nosniff`` so the browser believes that type, and
     a sandboxing CSP."""
     if not mime:
-        kind = _KIND_BY_EXTENSION.get(field.name.rpartition(".")[2].lower())
+        kind = _KIND_BY_EXTENSION.get((field.name or "").rpartition(".")[2].lower())
         mime = kind.mime if kind else "application/octet-stream"
     response = FileResponse(field.open("rb"), content_type=mime)
     response["Content-Disposition"] = content_disposition(

@@ -185,6 +185,8 @@ def do_create_event(
 
 def _tell_everyone(event: Event, *, acting_user) -> int:
     """A change or a cancellation reaches every invited family and staff member, whatever they answered."""
+    if event.notice is None:
+        return 0  # never invited: nobody to tell
     return do_remind_receipts(
         event.notice, Receipt.objects.filter(notice_id=event.notice_id or 0), acting_user=acting_user
     )

@@ -30,6 +30,7 @@ def remind_tomorrows_events() -> int:
         ).select_related("notice")
         for event in due:
             with transaction.atomic():
+                assert event.notice is not None  # the filter above asks for its published notice
                 if Event.objects.filter(pk=event.pk, reminded_at__isnull=True).update(reminded_at=now):
                     do_remind_receipts(event.notice, reminder_receipts(event), acting_user=None)
                     reminded += 1

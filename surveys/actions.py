@@ -565,7 +565,7 @@ def pending_receipts(survey: Survey):
 def do_remind_survey(survey: Survey, *, acting_user) -> int:
     """Remind only those who have not answered, at most once every few hours."""
     locked = Survey.objects.select_for_update().get(pk=survey.pk)
-    if not locked.is_open:
+    if not locked.is_open or survey.notice is None:
         raise ValidationError(_("Only an open survey can be reminded."))
     return do_remind_receipts(survey.notice, pending_receipts(survey), acting_user=acting_user, pace=locked)
 

@@ -390,10 +390,10 @@ def evaluation(request):
     school = access_staff_school(request)
     roles = request.roles
     is_admin = roles.is_admin_of(school.pk)
-    classes = SchoolClass.objects.filter(school=school, graduated_at__isnull=True)
+    class_rows = SchoolClass.objects.filter(school=school, graduated_at__isnull=True)
     if not is_admin:
-        classes = classes.filter(pk__in=roles.head_class_ids)
-    classes = list(classes)
+        class_rows = class_rows.filter(pk__in=roles.head_class_ids)
+    classes = list(class_rows)
     series = request.GET.get("series", Survey.Series.EVAL_PARENTS)
     if series not in (Survey.Series.EVAL_PARENTS, Survey.Series.EVAL_TEACHERS) or (
         series == Survey.Series.EVAL_TEACHERS and not is_admin

@@ -74,8 +74,9 @@ def test_an_accepted_file_is_stored_under_a_random_name_with_its_real_extension(
     storage = InMemoryStorage()
     model_field = FileField(storage=storage)
     model_field.set_attributes_from_name("file")
-    field = FieldFile(SimpleNamespace(), model_field, None)  # a model's file field, unsaved
+    field = FieldFile(SimpleNamespace(), model_field, None)  # type: ignore[arg-type]  # a model's file field, unsaved
     accept_upload(SimpleUploadedFile("notes.PDF", PDF_BYTES)).store(field)
+    assert field.name is not None
     assert field.name.endswith(".pdf") and "notes" not in field.name and len(field.name) == 36
     assert storage.open(field.name).read() == PDF_BYTES
 
@@ -83,7 +84,7 @@ def test_an_accepted_file_is_stored_under_a_random_name_with_its_real_extension(
 def _stored(name: str, data: bytes) -> FieldFile:
     storage = InMemoryStorage()
     storage.save(name, ContentFile(data))
-    return FieldFile(None, FileField(storage=storage), name)
+    return FieldFile(None, FileField(storage=storage), name)  # type: ignore[arg-type]  # no model needed to read
 
 
 def test_a_file_goes_out_with_safe_headers_and_its_bytes():

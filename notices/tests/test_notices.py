@@ -232,6 +232,7 @@ def test_expired_link_fails(cast, monkeypatch):
 
     compose(cast.client(cast.ms_li), classes=[cast.class1.pk])
     receipt = Receipt.objects.filter(notice=notice_by("春游通知")).first()
+    assert receipt is not None
     token = receipt_link_token(receipt.pk)
     import time
 
