@@ -229,7 +229,7 @@ def do_change_event(event: Event, *, editor, fields: EventFields) -> Event:
     if locked.notice is not None:
         do_edit_notice(
             locked.notice,
-            editor=editor,
+            acting_user=editor,
             title=locked.title,
             body_html=invitation_html(locked),
             guardrail_reason=locked.notice.guardrail_reason,  # the reason given when it was first sent
@@ -251,7 +251,7 @@ def do_cancel_event(event: Event, *, acting_user, reason: str = "") -> None:
         body = f"<p><strong>{escape(cancelled)}</strong> {escape(reason.strip()[:300])}</p>"
         do_edit_notice(
             locked.notice,
-            editor=acting_user,
+            acting_user=acting_user,
             title=_("Cancelled: %(t)s") % {"t": locked.title},
             body_html=body + invitation_html(locked),
             guardrail_reason=locked.notice.guardrail_reason,

@@ -215,7 +215,7 @@ def _enqueue_fan_out(notice_id: int) -> None:
 
 
 @transaction.atomic
-def do_edit_notice(notice: Notice, *, editor, title: str, body_html: str, guardrail_reason: str = "") -> Notice:
+def do_edit_notice(notice: Notice, *, acting_user, title: str, body_html: str, guardrail_reason: str = "") -> Notice:
     if notice.status == Notice.Status.RECALLED:
         raise ValidationError(_("A recalled notice cannot be edited."))
     if not title.strip():
@@ -231,7 +231,7 @@ def do_edit_notice(notice: Notice, *, editor, title: str, body_html: str, guardr
     if concerns:
         record(
             AuditEntry.Action.GUARDRAIL_OVERRIDE,
-            actor=editor,
+            actor=acting_user,
             school=notice.school,
             target=notice,
             summary=summary(concerns)[:255],
@@ -243,7 +243,7 @@ def do_edit_notice(notice: Notice, *, editor, title: str, body_html: str, guardr
         version=notice.version,
         title=notice.title,
         body_text=notice.body_text,
-        edited_by=editor,
+        edited_by=acting_user,
     )
     body_html = clean_html(body_html or "")
     notice.title, notice.body_html, notice.body_text = title.strip()[:120], body_html, html_to_text(body_html)
@@ -267,7 +267,7 @@ def do_recall_notice(notice: Notice, *, acting_user) -> None:
     )
 
 
-def do_set_pinned(notice: Notice, *, pinned: bool) -> None:
+def do_set_pinned(notice: Notice, *, pinned: bool, acting_user) -> None:
     Notice.objects.filter(pk=notice.pk).update(pinned=pinned)
 
 
@@ -298,11 +298,11 @@ def _roll_up(notice: Notice, receipts, now) -> None:
     rollups.update(done_at=now)
 
 
-def do_mark_read(notice: Notice, user, *, receipts=None) -> int:
+def do_mark_read(notice: Notice, *, acting_user, receipts=None) -> int:
     """Opening marks read: one UPDATE (plus the rollup when reading is all the notice asks). The
-    receipts are the user's own, or the one a signed link names."""
+    receipts are the acting user's own, or the one a signed link names (no user then)."""
     now = timezone.now()
-    mine = receipts if receipts is not None else my_receipts(notice, user)
+    mine = receipts if receipts is not None else my_receipts(notice, acting_user)
     changes = {"read_at": Coalesce(F("read_at"), Value(now)), "seen_version": Value(notice.version)}
     if notice.action == Notice.Action.READ:  # reading is all this notice asks: reading is acting
         changes["acted_at"] = Coalesce(F("acted_at"), Value(now))
@@ -313,8 +313,9 @@ def do_mark_read(notice: Notice, user, *, receipts=None) -> int:
     return count
 
 
-def do_respond(notice: Notice, receipts, *, answer: str = "", comment: str = "", via: str = "app") -> None:
-    """Confirm or answer for the given receipts (the signed-in family's, or the one a link names)."""
+def do_respond(notice: Notice, receipts, *, acting_user, answer: str = "", comment: str = "", via: str = "app") -> None:
+    """Confirm or answer for the given receipts (the signed-in family's, or the one a link names,
+    with no ``acting_user``)."""
     if not notice.is_live:
         raise ValidationError(_("This notice is no longer open."))
     if notice.action not in (Notice.Action.CONFIRM, Notice.Action.ANSWER, Notice.Action.READ):

@@ -214,7 +214,7 @@ def notice_create(request, payload: NoticeIn):
 def notice_detail(request, notice_id: int):
     """Opening marks read."""
     notice, receipt = access_notice_to_read(request, notice_id)
-    actions.do_mark_read(notice, request.user)
+    actions.do_mark_read(notice, acting_user=request.user)
     receipt.refresh_from_db()
     return {
         "id": notice.pk,
@@ -241,7 +241,11 @@ def notice_respond(request, notice_id: int, payload: RespondIn):
     notice, _receipt = access_notice_to_read(request, notice_id)
     try:
         actions.do_respond(
-            notice, actions.my_receipts(notice, request.user), answer=payload.answer, comment=payload.comment
+            notice,
+            actions.my_receipts(notice, request.user),
+            acting_user=request.user,
+            answer=payload.answer,
+            comment=payload.comment,
         )
     except ValidationError as exc:
         return Status(400, _error(exc))
@@ -317,7 +321,7 @@ def notice_edit(request, notice_id: int, payload: EditIn):
     try:
         notice = actions.do_edit_notice(
             notice,
-            editor=request.user,
+            acting_user=request.user,
             title=payload.title,
             body_html=payload.body_html,
             guardrail_reason=payload.guardrail_reason,
@@ -330,5 +334,5 @@ def notice_edit(request, notice_id: int, payload: EditIn):
 @router.post("/notices/{notice_id}/pin", response={204: None})
 def notice_pin(request, notice_id: int, payload: PinIn):
     notice = access_notice_to_manage(request, notice_id)
-    actions.do_set_pinned(notice, pinned=payload.pinned)
+    actions.do_set_pinned(notice, pinned=payload.pinned, acting_user=request.user)
     return Status(204, None)

@@ -134,7 +134,7 @@ def recall(request, notice_id: int):
 @require_POST
 def pin(request, notice_id: int):
     notice = access_notice_to_manage(request, notice_id)
-    actions.do_set_pinned(notice, pinned=request.POST.get("pinned") == "1")
+    actions.do_set_pinned(notice, pinned=request.POST.get("pinned") == "1", acting_user=request.user)
     return redirect("notices:results", notice_id=notice.pk)
 
 
@@ -148,7 +148,7 @@ def edit(request, notice_id: int):
         try:
             actions.do_edit_notice(
                 notice,
-                editor=request.user,
+                acting_user=request.user,
                 title=form.cleaned_data["title"],
                 body_html=_body_html(form.cleaned_data["body"]),
                 guardrail_reason=form.cleaned_data.get("guardrail_reason", ""),
@@ -230,6 +230,7 @@ def read(request, notice_id: int):
             actions.do_respond(
                 notice,
                 actions.my_receipts(notice, request.user),
+                acting_user=request.user,
                 answer=request.POST.get("answer", ""),
                 comment=request.POST.get("comment", ""),
             )
@@ -239,7 +240,7 @@ def read(request, notice_id: int):
             messages.success(request, _("Thank you, the school has your reply."))
         return redirect("notices:read", notice_id=notice.pk)
     diff = _revision_diff(notice, receipt.seen_version)
-    actions.do_mark_read(notice, request.user)
+    actions.do_mark_read(notice, acting_user=request.user)
     receipt.refresh_from_db()
     return render(
         request,
@@ -271,6 +272,7 @@ def _by_link(request, token: str, receipt: Receipt):
             actions.do_respond(
                 notice,
                 receipts,
+                acting_user=None,
                 answer=request.POST.get("answer", ""),
                 comment=request.POST.get("comment", ""),
                 via="link",
@@ -281,7 +283,7 @@ def _by_link(request, token: str, receipt: Receipt):
             messages.success(request, _("Thank you, the school has your reply."))
         return redirect("notices:by_link", token=token)
 
-    actions.do_mark_read(notice, None, receipts=receipts)  # a read receipt opened by link counts as done
+    actions.do_mark_read(notice, acting_user=None, receipts=receipts)  # a read receipt opened by link counts as done
     receipt.refresh_from_db()
     response = render(
         request,

@@ -106,7 +106,7 @@ def _store_questions(survey: Survey, specs: list[dict], start: int = 0) -> None:
 def do_create_survey(
     school,
     *,
-    author,
+    acting_user,
     roles: Roles,
     title: str,
     description: str = "",
@@ -118,7 +118,7 @@ def do_create_survey(
 ) -> Survey:
     """A draft, empty or with its questions, or a copy of the school's monthly evaluation."""
     if idempotency_key:
-        existing = Survey.objects.filter(author=author, idempotency_key=idempotency_key[:64]).first()
+        existing = Survey.objects.filter(author=acting_user, idempotency_key=idempotency_key[:64]).first()
         if existing is not None:
             return existing
     if not roles.is_staff_of(school.pk):
@@ -128,7 +128,7 @@ def do_create_survey(
             raise ValidationError(_("Unknown evaluation."))
         if series == Survey.Series.EVAL_TEACHERS and not roles.is_admin_of(school.pk):
             raise ValidationError(_("Only school admins can survey the staff."))
-        template = template_for(school, series, author=author)
+        template = template_for(school, series, author=acting_user)
         title = title or template.title
         description = description or template.description
         kind, anonymous = Survey.Kind.SURVEY, True
@@ -148,7 +148,7 @@ def do_create_survey(
         with transaction.atomic():
             survey = Survey.objects.create(
                 school=school,
-                author=author,
+                author=acting_user,
                 kind=kind,
                 anonymous=anonymous,
                 title=title,
@@ -158,7 +158,7 @@ def do_create_survey(
             )
             _store_questions(survey, specs)
     except IntegrityError:
-        existing = Survey.objects.filter(author=author, idempotency_key=idempotency_key[:64]).first()
+        existing = Survey.objects.filter(author=acting_user, idempotency_key=idempotency_key[:64]).first()
         if not idempotency_key or existing is None:
             raise
         return existing
@@ -192,7 +192,7 @@ def _editable(survey: Survey) -> None:
 
 
 @transaction.atomic
-def do_add_question(survey: Survey, spec: Mapping) -> Question:
+def do_add_question(survey: Survey, spec: Mapping, *, acting_user) -> Question:
     _editable(survey)
     cleaned = clean_question(spec)
     _check_kind(survey.kind, survey.anonymous, [cleaned])
@@ -211,7 +211,7 @@ def do_add_question(survey: Survey, spec: Mapping) -> Question:
 
 
 @transaction.atomic
-def do_remove_question(survey: Survey, question_id: int) -> None:
+def do_remove_question(survey: Survey, question_id: int, *, acting_user) -> None:
     _editable(survey)
     deleted, _rows = Question.objects.filter(survey=survey, pk=question_id).delete()
     if not deleted:
@@ -219,7 +219,7 @@ def do_remove_question(survey: Survey, question_id: int) -> None:
 
 
 @transaction.atomic
-def do_move_question(survey: Survey, question_id: int, step: int) -> None:
+def do_move_question(survey: Survey, question_id: int, step: int, *, acting_user) -> None:
     _editable(survey)
     questions = list(Question.objects.select_for_update().filter(survey=survey))
     index = next((i for i, q in enumerate(questions) if q.pk == question_id), None)
@@ -468,9 +468,13 @@ def _check_open(survey: Survey) -> None:
         raise ValidationError(_("This survey is not open yet."))
 
 
-def do_answer(survey: Survey, receipt: Receipt, raw: Mapping, files: Mapping | None = None) -> None:
+def do_answer(
+    survey: Survey, receipt: Receipt, raw: Mapping, files: Mapping | None = None, *, acting_user=None
+) -> None:
     """Answer a questionnaire once. The "has answered" mark and the answers are written together;
-    two taps at once meet the unique mark and exactly one of them is kept."""
+    two taps at once meet the unique mark and exactly one of them is kept. Who answers is the
+    receipt's person: ``acting_user`` is never stored (an anonymous answer has no name); the demo
+    and the benchmarks answer without one."""
     _check_open(survey)
     if survey.is_form:
         raise ValidationError(_("This is a collection form: fill in a row for your child."))
@@ -501,7 +505,9 @@ def _write_answers(survey: Survey, response: Response, rows: list[Answer]) -> No
     Answer.objects.bulk_create(rows)
 
 
-def do_fill_form_row(survey: Survey, receipt: Receipt, student: Student, raw: Mapping, files: Mapping | None = None):
+def do_fill_form_row(
+    survey: Survey, receipt: Receipt, student: Student, raw: Mapping, files: Mapping | None = None, *, acting_user
+):
     """Fill in, or correct until the form closes, the row of one child of this guardian. A correction
     without a new file keeps the file sent before."""
     _check_open(survey)

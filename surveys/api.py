@@ -230,7 +230,7 @@ def survey_create(request, payload: SurveyIn):
     try:
         survey = actions.do_create_survey(
             school,
-            author=request.user,
+            acting_user=request.user,
             roles=request.roles,
             title=payload.title,
             description=payload.description,
@@ -303,9 +303,9 @@ def survey_answer(request, survey_id: int, payload: AnswerIn):
             )
             if student is None:
                 raise Http404
-            actions.do_fill_form_row(survey, receipt, student, payload.answers)
+            actions.do_fill_form_row(survey, receipt, student, payload.answers, acting_user=request.user)
         else:
-            actions.do_answer(survey, receipt, payload.answers)
+            actions.do_answer(survey, receipt, payload.answers, acting_user=request.user)
     except ValidationError as exc:
         return Status(400, _error(exc))
     return Status(201, {"ok": True})

@@ -67,7 +67,7 @@ def new(request):
         try:
             survey = actions.do_create_survey(
                 school,
-                author=request.user,
+                acting_user=request.user,
                 roles=request.roles,
                 title=data["title"],
                 description=data["description"],
@@ -93,15 +93,15 @@ def edit(request, survey_id: int):
         try:
             if op == "add":
                 if form.is_valid():
-                    actions.do_add_question(survey, form.cleaned_data)
+                    actions.do_add_question(survey, form.cleaned_data, acting_user=request.user)
                     messages.success(request, _("Question added."))
                     return redirect("surveys:edit", survey_id=survey.pk)
             elif op in ("remove", "up", "down") and request.POST.get("question", "").isdigit():
                 question_id = int(request.POST["question"])
                 if op == "remove":
-                    actions.do_remove_question(survey, question_id)
+                    actions.do_remove_question(survey, question_id, acting_user=request.user)
                 else:
-                    actions.do_move_question(survey, question_id, -1 if op == "up" else 1)
+                    actions.do_move_question(survey, question_id, -1 if op == "up" else 1, acting_user=request.user)
                 return redirect("surveys:edit", survey_id=survey.pk)
             else:
                 raise ValidationError(_("Unknown request."))
@@ -247,7 +247,9 @@ def answer(request, survey_id: int):
     if request.method == "POST" and not already:
         submitted = answers_from_post(questions, request.POST)
         try:
-            actions.do_answer(survey, receipt, submitted, files_from_post(questions, request.FILES))
+            actions.do_answer(
+                survey, receipt, submitted, files_from_post(questions, request.FILES), acting_user=request.user
+            )
         except ValidationError as exc:
             errors = _answer_errors(request, exc)
         else:
@@ -330,7 +332,12 @@ def _form_rows(request, survey: Survey, receipt, questions: list[Question]):
         submitted = answers_from_post(questions, request.POST, prefix)
         try:
             actions.do_fill_form_row(
-                survey, receipt, posted_student, submitted, files_from_post(questions, request.FILES, prefix)
+                survey,
+                receipt,
+                posted_student,
+                submitted,
+                files_from_post(questions, request.FILES, prefix),
+                acting_user=request.user,
             )
         except ValidationError as exc:
             errors = _answer_errors(request, exc)
