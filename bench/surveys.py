@@ -227,7 +227,7 @@ def _build_school(index: int, answers: int, classes: int, rate: float, seed: int
         roles = compute_roles(admin)
         survey = do_create_survey(
             school,
-            author=admin,
+            acting_user=admin,
             roles=roles,
             title="家校沟通月度评价（全校）",
             questions=builtin_questions("eval_parents"),

@@ -3,10 +3,8 @@ remove, mute, pin, mode, read positions, and starting conversations."""
 
 import datetime
 import re
-import secrets
 
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -15,7 +13,7 @@ from django.utils.translation import gettext as _
 from audit.actions import record, record_guardrail_override
 from audit.models import AuditEntry
 from core.guardrails import GuardrailOverride, enforce_guardrails
-from core.uploads import UploadRefused, check_upload, safe_filename, strip_image_metadata
+from core.uploads import AcceptedUpload, UploadRefused, accept_upload
 from schools.models import SchoolClass, StaffMember, Student
 
 from .access import FAMILY, NOT_GONE, STAFF, can_moderate, member_role, visible_messages
@@ -105,15 +103,11 @@ def _clean_body(body: str) -> str:
     return body
 
 
-def _check_file(upload) -> tuple[bytes, str, str, str]:
-    data = upload.read(MAX_FILE_BYTES + 1)
+def _check_file(upload) -> AcceptedUpload:
     try:
-        kind = check_upload(data, upload.name, max_bytes=MAX_FILE_BYTES, allowed_kinds=("image", "pdf", "office"))
-        if kind.is_image:
-            data = strip_image_metadata(data)
+        return accept_upload(upload, max_bytes=MAX_FILE_BYTES, allowed_kinds=("image", "pdf", "office"))
     except UploadRefused as exc:
         raise ValidationError(str(exc)) from None
-    return data, safe_filename(upload.name), kind.mime, kind.extension
 
 
 def _guardrails(conversation: Conversation, body: str, override_reason: str) -> GuardrailOverride | None:
@@ -207,9 +201,9 @@ def do_send(
                 guardrail_reason=override.logged_reason if override else "",
             )
             if file_parts is not None:
-                data, name, mime, extension = file_parts
-                message.file_name, message.file_mime, message.file_size = name, mime, len(data)
-                message.file.save(f"{secrets.token_hex(16)}.{extension}", ContentFile(data), save=False)
+                message.file_name, message.file_mime = file_parts.name, file_parts.kind.mime
+                message.file_size = file_parts.size
+                file_parts.store(message.file)
             if conversation.kind == Conversation.Kind.PRIVATE and role == FAMILY:
                 quiet, auto_replies = _quiet_hours(conversation, message, now)
             message.quiet = quiet

@@ -4,7 +4,7 @@ from django.contrib import messages as flash
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from audit.actions import record
 from audit.models import AuditEntry
 from core.guardrails import GuardrailWarning
-from core.uploads import content_disposition
+from core.uploads import file_response
 from core.xlsx import workbook_bytes, xlsx_response
 from schools.access import access_my_child, access_staff_school, access_student
 from schools.models import StaffAssignment, StaffMember, Student
@@ -201,12 +201,7 @@ def message_file(request, conversation_id: int, message_id: int):
     message = _message(request, conversation_id, message_id)
     if not message.file or message.is_gone:
         raise Http404
-    response = FileResponse(message.file.open("rb"), content_type=message.file_mime or "application/octet-stream")
-    response["Content-Disposition"] = content_disposition(
-        message.file_name, inline=message.file_mime.startswith("image/")
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return file_response(message.file, filename=message.file_name, mime=message.file_mime, inline=True)
 
 
 @login_required

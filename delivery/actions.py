@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from core.bulk import insert_select
 
-from .models import Delivery
+from .models import Delivery, DeliveryPreference
 
 COLUMNS = ["school_id", "channel", "round", "status", "attempts", "next_attempt_at", "last_error", "created_at"]
 
@@ -68,3 +68,10 @@ def queue_reminders(notice: NoticeRef, pending: models.QuerySet) -> int:
 
     transaction.on_commit(lambda: send_due_deliveries.delay(notice.pk))
     return pending.count()
+
+
+def do_save_delivery_preference(*, email: str, email_enabled: bool, sms_enabled: bool, acting_user) -> None:
+    """A person's own choice of channels (one row per person, created on first save)."""
+    DeliveryPreference.objects.update_or_create(
+        user=acting_user, defaults={"email": email, "email_enabled": email_enabled, "sms_enabled": sms_enabled}
+    )

@@ -18,8 +18,9 @@ from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from core.richtext import text_to_html
-from notices.actions import TargetSpec, do_create_notice, do_edit_notice
-from notices.models import Notice, NoticeTarget, Receipt, StudentReceipt
+from notices.actions import TargetSpec, do_create_notice, do_edit_notice, do_remind_receipts
+from notices.audience import specs_of
+from notices.models import Notice, Receipt, StudentReceipt
 from schools.models import SchoolClass, StaffAssignment, StaffMember, StudentGuardian
 from schools.roles import Roles
 
@@ -182,11 +183,13 @@ def do_create_event(
     return event
 
 
-def _tell_everyone(event: Event) -> int:
+def _tell_everyone(event: Event, *, acting_user) -> int:
     """A change or a cancellation reaches every invited family and staff member, whatever they answered."""
-    from delivery.actions import queue_reminders
-
-    return queue_reminders(event.notice, Receipt.objects.filter(notice_id=event.notice_id or 0))
+    if event.notice is None:
+        return 0  # never invited: nobody to tell
+    return do_remind_receipts(
+        event.notice, Receipt.objects.filter(notice_id=event.notice_id or 0), acting_user=acting_user
+    )
 
 
 def yes_count(event: Event) -> int:
@@ -226,13 +229,13 @@ def do_change_event(event: Event, *, editor, fields: EventFields) -> Event:
     if locked.notice is not None:
         do_edit_notice(
             locked.notice,
-            editor=editor,
+            acting_user=editor,
             title=locked.title,
             body_html=invitation_html(locked),
             guardrail_reason=locked.notice.guardrail_reason,  # the reason given when it was first sent
         )
         Notice.objects.filter(pk=locked.notice.pk).update(deadline=locked.starts_at)
-        _tell_everyone(locked)
+        _tell_everyone(locked, acting_user=editor)
     return locked
 
 
@@ -248,12 +251,12 @@ def do_cancel_event(event: Event, *, acting_user, reason: str = "") -> None:
         body = f"<p><strong>{escape(cancelled)}</strong> {escape(reason.strip()[:300])}</p>"
         do_edit_notice(
             locked.notice,
-            editor=acting_user,
+            acting_user=acting_user,
             title=_("Cancelled: %(t)s") % {"t": locked.title},
             body_html=body + invitation_html(locked),
             guardrail_reason=locked.notice.guardrail_reason,
         )
-        _tell_everyone(locked)
+        _tell_everyone(locked, acting_user=acting_user)
 
 
 # --- RSVP --------------------------------------------------------------------------------------------
@@ -488,10 +491,7 @@ def do_publish_minutes(
             ],
             ignore_conflicts=True,
         )
-        targets = [
-            TargetSpec(t.kind, t.grade, t.school_class_id, t.student_id)
-            for t in NoticeTarget.objects.filter(notice_id=locked.notice_id or 0)
-        ]
+        targets = specs_of(locked.notice_id)  # the minutes go to those invited
         minutes_notice = do_create_notice(
             locked.school,
             author=acting_user,

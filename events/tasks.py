@@ -13,7 +13,7 @@ def remind_tomorrows_events() -> int:
     from django.utils import timezone
     from django_scopes import scopes_disabled
 
-    from delivery.actions import queue_reminders
+    from notices.actions import do_remind_receipts
 
     from .actions import reminder_receipts
     from .models import Event
@@ -30,7 +30,8 @@ def remind_tomorrows_events() -> int:
         ).select_related("notice")
         for event in due:
             with transaction.atomic():
+                assert event.notice is not None  # the filter above asks for its published notice
                 if Event.objects.filter(pk=event.pk, reminded_at__isnull=True).update(reminded_at=now):
-                    queue_reminders(event.notice, reminder_receipts(event))
+                    do_remind_receipts(event.notice, reminder_receipts(event), acting_user=None)
                     reminded += 1
     return reminded

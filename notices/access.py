@@ -1,12 +1,12 @@
 """Who sees which notice. Staff manage the notices they wrote, and school admins every notice of
 their school; a family or staff member sees a notice only through their own receipt."""
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.http import Http404
 
 from schools.roles import Roles
 
-from .models import Notice, Receipt
+from .models import Notice, NoticeAttachment, Receipt
 
 
 def _roles(request) -> Roles:
@@ -42,6 +42,19 @@ def access_notice_to_read(request, notice_id: int) -> tuple[Notice, Receipt]:
     return notice, receipt
 
 
+def access_attachment_to_download(request, notice_id: int, attachment_id: int) -> NoticeAttachment:
+    """A file of a notice, re-authorised on every download: for the notice's manager, or a
+    recipient who received it (a published, live notice with their receipt)."""
+    try:
+        notice = access_notice_to_manage(request, notice_id)
+    except Http404:
+        notice, _receipt = access_notice_to_read(request, notice_id)
+    item = NoticeAttachment.objects.filter(notice=notice, pk=attachment_id).first()
+    if item is None:
+        raise Http404
+    return item
+
+
 def access_receipt_by_link(token: str) -> Receipt:
     """The receipt a signed link names: valid signature, right purpose, not expired (14 days),
     notice still published. Anything else is a 404: a forged or stale link says nothing."""
@@ -65,3 +78,9 @@ def access_receipt_by_link(token: str) -> Receipt:
     if receipt is None or not receipt.notice.is_live:
         raise Http404
     return receipt
+
+
+def receipts_of_link(receipt: Receipt) -> QuerySet[Receipt]:
+    """What a signed link acts on: exactly the one receipt it names (a queryset, so that reading
+    and answering stay one UPDATE each, like a signed-in family's own receipts)."""
+    return Receipt.objects.filter(pk=receipt.pk)

@@ -3,119 +3,39 @@
 import datetime
 import logging
 import re
-from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Case, Exists, F, OuterRef, Q, Value, When
+from django.db.models import Case, Exists, F, Model, OuterRef, Q, QuerySet, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_scopes import scope, scopes_disabled
 
 from audit.actions import record, record_guardrail_override
 from audit.models import AuditEntry
-from core.guardrails import GuardrailWarning as GuardrailWarning  # moved to core; surveys.views imports it here
 from core.guardrails import check_class_message, require_override
 from core.richtext import clean_html, html_to_text
-from schools.models import SchoolClass, Student, StudentGuardian
+from core.uploads import AcceptedUpload
+from delivery.actions import queue_reminders
+from schools.models import Student, StudentGuardian
 from schools.roles import Roles
 
-from .models import Notice, NoticeRevision, NoticeTarget, Receipt, StudentReceipt
+from .audience import TargetSpec, audience_class_ids, resolve_audience
+from .models import Notice, NoticeAttachment, NoticeRevision, NoticeTarget, Receipt, StudentReceipt
 
 logger = logging.getLogger(__name__)
 REMIND_EVERY = datetime.timedelta(hours=3)
 MAX_OPTIONS = 8
 
 
-@dataclass
-class TargetSpec:
-    kind: str
-    grade: int | None = None
-    class_id: int | None = None
-    student_id: int | None = None
-
-
-def _resolve_targets(school, roles: Roles, specs: list[TargetSpec]) -> tuple[list[NoticeTarget], str, list[int]]:
-    """Check every part of the audience against what the sender may address; return the rows to
-    store, a label for lists, and the class ids a family-wide part covers (for the guardrails)."""
-    if not specs:
-        raise ValidationError(_("Choose who the notice is for."))
-    is_admin = roles.is_admin_of(school.pk)
-    targets, labels, class_ids = [], [], []
-    chosen_students: list[Student] = []
-    classes = {c.pk: c for c in SchoolClass.objects.filter(school=school, graduated_at__isnull=True)}
-    for spec in specs:
-        if spec.kind == NoticeTarget.Kind.SCHOOL:
-            if not is_admin:
-                raise ValidationError(_("Only school admins can send to the whole school."))
-            targets.append(NoticeTarget(kind=spec.kind))
-            labels.append(_("the whole school"))
-            class_ids += list(classes)
-        elif spec.kind == NoticeTarget.Kind.GRADE:
-            if not is_admin or not spec.grade or not 1 <= spec.grade <= school.grade_count:
-                raise ValidationError(_("You may not send to this grade."))
-            targets.append(NoticeTarget(kind=spec.kind, grade=spec.grade))
-            labels.append(_("grade %(n)d") % {"n": spec.grade})
-            class_ids += [c.pk for c in classes.values() if c.grade == spec.grade]
-        elif spec.kind in (NoticeTarget.Kind.CLASS, NoticeTarget.Kind.CLASS_TEACHERS):
-            klass = classes.get(spec.class_id or 0)
-            if klass is None or not (is_admin or klass.pk in roles.taught_class_ids):
-                raise ValidationError(_("You may not send to this class."))
-            if spec.kind == NoticeTarget.Kind.CLASS_TEACHERS and not is_admin:
-                raise ValidationError(_("Only school admins can send to staff."))
-            targets.append(NoticeTarget(kind=spec.kind, school_class=klass))
-            labels.append(
-                klass.name if spec.kind == NoticeTarget.Kind.CLASS else _("teachers of %(c)s") % {"c": klass.name}
-            )
-            if spec.kind == NoticeTarget.Kind.CLASS:
-                class_ids.append(klass.pk)
-        elif spec.kind == NoticeTarget.Kind.STUDENT:
-            student = Student.objects.filter(pk=spec.student_id or 0, school=school, status="active").first()
-            if student is None or not (is_admin or student.school_class_id in roles.taught_class_ids):
-                raise ValidationError(_("You may not send to this student's family."))
-            targets.append(NoticeTarget(kind=spec.kind, student=student))
-            labels.append(student.name)
-            chosen_students.append(student)
-        elif spec.kind == NoticeTarget.Kind.STAFF:
-            if not is_admin:
-                raise ValidationError(_("Only school admins can send to staff."))
-            targets.append(NoticeTarget(kind=spec.kind))
-            labels.append(_("all staff"))
-        else:
-            raise ValidationError(_("Choose who the notice is for."))
-    # Several families picked one by one are a group channel too: the rules apply to them as well.
-    if len(chosen_students) > 1:
-        class_ids += [s.school_class_id for s in chosen_students if s.school_class_id]
-    return targets, "、".join(str(label) for label in labels)[:255], class_ids
-
-
-def _guardrail_concerns(class_ids: list[int], title: str, body_text: str, options: list[str]) -> list:
+def _guardrail_concerns(class_ids: QuerySet | None, title: str, body_text: str, options: list[str]) -> list:
     """The one check of a message that goes to a group of families, against the names of the
-    students of the classes it reaches."""
-    if not class_ids:
+    students of the classes it reaches (``audience_class_ids``)."""
+    if class_ids is None:
         return []
-    names = Student.objects.filter(school_class_id__in=set(class_ids), status="active").values_list("name", flat=True)
+    names = Student.objects.filter(school_class_id__in=class_ids, status="active").values_list("name", flat=True)
     return check_class_message("\n".join([title, body_text, *options]), student_names=list(names))
-
-
-def _group_class_ids(notice: Notice) -> list[int]:
-    """The classes a published notice reaches as a group (for re-checking an edit)."""
-    from .fanout import FAMILY_KINDS
-
-    targets = list(NoticeTarget.objects.filter(notice=notice).select_related("student"))
-    class_ids: list[int] = []
-    classes = SchoolClass.objects.filter(school_id=notice.school_id, graduated_at__isnull=True)
-    for t in targets:
-        if t.kind == NoticeTarget.Kind.SCHOOL:
-            class_ids += list(classes.values_list("pk", flat=True))
-        elif t.kind == NoticeTarget.Kind.GRADE and t.grade is not None:
-            class_ids += list(classes.filter(grade=t.grade).values_list("pk", flat=True))
-        elif t.kind == NoticeTarget.Kind.CLASS and t.school_class_id:
-            class_ids.append(t.school_class_id)
-    students = [t.student for t in targets if t.kind == NoticeTarget.Kind.STUDENT and t.student]
-    if len(students) > 1:
-        class_ids += [s.school_class_id for s in students if s.school_class_id]
-    return class_ids if any(t.kind in FAMILY_KINDS for t in targets) else []
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -169,10 +89,11 @@ def do_create_notice(
     targets: list[TargetSpec],
     guardrail_reason: str = "",
     idempotency_key: str = "",
+    attachments: list[AcceptedUpload] | None = None,
     request=None,
 ) -> Notice:
-    """Compose and publish (now or at ``publish_at``). A double tap with the same idempotency key
-    returns the first notice."""
+    """Compose and publish (now or at ``publish_at``), with its checked attachments. A double tap
+    with the same idempotency key returns the first notice."""
     if idempotency_key:
         existing = Notice.objects.filter(author=author, idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -185,10 +106,11 @@ def do_create_notice(
         publish_at=publish_at,
         expires_at=expires_at,
     )
-    rows, label, class_ids = _resolve_targets(school, roles, targets)
+    rows, label = resolve_audience(school, roles, targets)
     body_html = clean_html(body_html or "")
     body_text = html_to_text(body_html)
-    override = require_override(_guardrail_concerns(class_ids, title, body_text, cleaned_options), guardrail_reason)
+    concerns = _guardrail_concerns(audience_class_ids(school.pk, rows), title, body_text, cleaned_options)
+    override = require_override(concerns, guardrail_reason)
     try:
         with transaction.atomic():
             notice = Notice.objects.create(
@@ -213,6 +135,8 @@ def do_create_notice(
             for row in rows:
                 row.school, row.notice = school, notice
             NoticeTarget.objects.bulk_create(rows)
+            if attachments:
+                do_add_attachments(notice, attachments, acting_user=author)
             if override:
                 record_guardrail_override(override, actor=author, school=school, target=notice, request=request)
             if not publish_at:
@@ -226,6 +150,20 @@ def do_create_notice(
     return notice
 
 
+def do_add_attachments(notice: Notice, files: list[AcceptedUpload], *, acting_user) -> None:
+    """Attach files taken in by ``core.uploads.accept_upload`` to a notice. A retry of the same
+    compose (same idempotency key, so the same notice) does not attach the same file twice."""
+    with transaction.atomic():
+        for upload in files:
+            if NoticeAttachment.objects.filter(notice=notice, filename=upload.name, size=upload.size).exists():
+                continue
+            attachment = NoticeAttachment(
+                school_id=notice.school_id, notice=notice, filename=upload.name, mime=upload.kind.mime, size=upload.size
+            )
+            upload.store(attachment.file)
+            attachment.save()
+
+
 def do_publish_notice(notice: Notice, *, acting_user) -> None:
 
     with transaction.atomic():
@@ -235,6 +173,16 @@ def do_publish_notice(notice: Notice, *, acting_user) -> None:
         if updated:
             notice.status = Notice.Status.PUBLISHED
             transaction.on_commit(lambda: _enqueue_fan_out(notice.pk))
+
+
+def do_publish_due_notices(*, acting_user) -> int:
+    """Publish the scheduled notices whose time has come, each inside its own school."""
+    with scopes_disabled():  # reviewed: each notice is then published inside its own school
+        due = list(Notice.objects.filter(status=Notice.Status.SCHEDULED, publish_at__lte=timezone.now()))
+    for notice in due:
+        with scope(school=[notice.school_id]):
+            do_publish_notice(notice, acting_user=acting_user)
+    return len(due)
 
 
 def _enqueue_fan_out(notice_id: int) -> None:
@@ -249,7 +197,7 @@ def _enqueue_fan_out(notice_id: int) -> None:
 
 
 @transaction.atomic
-def do_edit_notice(notice: Notice, *, editor, title: str, body_html: str, guardrail_reason: str = "") -> Notice:
+def do_edit_notice(notice: Notice, *, acting_user, title: str, body_html: str, guardrail_reason: str = "") -> Notice:
     if notice.status == Notice.Status.RECALLED:
         raise ValidationError(_("A recalled notice cannot be edited."))
     if not title.strip():
@@ -258,18 +206,18 @@ def do_edit_notice(notice: Notice, *, editor, title: str, body_html: str, guardr
         raise ValidationError(_("The title and the answers must be one line each."))
     notice = Notice.objects.select_for_update().get(pk=notice.pk)  # two editors at once: one after the other
     new_text = html_to_text(clean_html(body_html or ""))
-    override = require_override(
-        _guardrail_concerns(_group_class_ids(notice), title, new_text, notice.options), guardrail_reason
-    )
+    targets = NoticeTarget.objects.filter(notice=notice)
+    concerns = _guardrail_concerns(audience_class_ids(notice.school_id, targets), title, new_text, notice.options)
+    override = require_override(concerns, guardrail_reason)
     if override:
-        record_guardrail_override(override, actor=editor, school=notice.school, target=notice, edit=True)
+        record_guardrail_override(override, actor=acting_user, school=notice.school, target=notice, edit=True)
     NoticeRevision.objects.create(
         school_id=notice.school_id,
         notice=notice,
         version=notice.version,
         title=notice.title,
         body_text=notice.body_text,
-        edited_by=editor,
+        edited_by=acting_user,
     )
     body_html = clean_html(body_html or "")
     notice.title, notice.body_html, notice.body_text = title.strip()[:120], body_html, html_to_text(body_html)
@@ -293,7 +241,7 @@ def do_recall_notice(notice: Notice, *, acting_user) -> None:
     )
 
 
-def do_set_pinned(notice: Notice, *, pinned: bool) -> None:
+def do_set_pinned(notice: Notice, *, pinned: bool, acting_user) -> None:
     Notice.objects.filter(pk=notice.pk).update(pinned=pinned)
 
 
@@ -324,11 +272,11 @@ def _roll_up(notice: Notice, receipts, now) -> None:
     rollups.update(done_at=now)
 
 
-def do_mark_read(notice: Notice, user, *, receipts=None) -> int:
+def do_mark_read(notice: Notice, *, acting_user, receipts=None) -> int:
     """Opening marks read: one UPDATE (plus the rollup when reading is all the notice asks). The
-    receipts are the user's own, or the one a signed link names."""
+    receipts are the acting user's own, or the one a signed link names (no user then)."""
     now = timezone.now()
-    mine = receipts if receipts is not None else my_receipts(notice, user)
+    mine = receipts if receipts is not None else my_receipts(notice, acting_user)
     changes = {"read_at": Coalesce(F("read_at"), Value(now)), "seen_version": Value(notice.version)}
     if notice.action == Notice.Action.READ:  # reading is all this notice asks: reading is acting
         changes["acted_at"] = Coalesce(F("acted_at"), Value(now))
@@ -339,8 +287,9 @@ def do_mark_read(notice: Notice, user, *, receipts=None) -> int:
     return count
 
 
-def do_respond(notice: Notice, receipts, *, answer: str = "", comment: str = "", via: str = "app") -> None:
-    """Confirm or answer for the given receipts (the signed-in family's, or the one a link names)."""
+def do_respond(notice: Notice, receipts, *, acting_user, answer: str = "", comment: str = "", via: str = "app") -> None:
+    """Confirm or answer for the given receipts (the signed-in family's, or the one a link names,
+    with no ``acting_user``)."""
     if not notice.is_live:
         raise ValidationError(_("This notice is no longer open."))
     if notice.action not in (Notice.Action.CONFIRM, Notice.Action.ANSWER, Notice.Action.READ):
@@ -362,8 +311,43 @@ def do_respond(notice: Notice, receipts, *, answer: str = "", comment: str = "",
         _roll_up(notice, receipts, now)
 
 
-def can_remind(notice: Notice) -> bool:
-    return notice.last_reminded_at is None or timezone.now() - notice.last_reminded_at >= REMIND_EVERY
+# --- reminding: the one reminder action, for notices, surveys and events --------------------------
+
+
+def can_remind(reminded: Notice | Model) -> bool:
+    """Whether a person may remind of this notice or survey (anything with ``last_reminded_at``) now."""
+    last = getattr(reminded, "last_reminded_at", None)
+    return last is None or timezone.now() - last >= REMIND_EVERY
+
+
+@transaction.atomic
+def do_remind_receipts(
+    notice: Notice, receipts: QuerySet[Receipt], *, acting_user, pace: Notice | Model | None = None
+) -> int:
+    """A reminder round to these receipts of the notice, by the channels beyond the app (email,
+    SMS); returns how many were reminded.
+
+    ``pace`` is what a person reminds of (the notice, a survey: a row with ``last_reminded_at``):
+    at most one round every 3 hours, claimed by one conditional UPDATE, so two presses at once send
+    one round, and logged (``NOTICE_REMINDED`` on that row). Without it the round is part of
+    another write that answers for itself: an event that changed tells everyone, the day-before
+    task claims each event's round on the event."""
+    if pace is not None:
+        now = timezone.now()
+        claimed = (
+            type(pace)
+            ._default_manager.filter(pk=pace.pk)
+            .filter(Q(last_reminded_at__isnull=True) | Q(last_reminded_at__lte=now - REMIND_EVERY))
+            .update(last_reminded_at=now)
+        )
+        if not claimed:
+            raise ValidationError(_("You reminded families less than 3 hours ago. Please wait a little."))
+    count = queue_reminders(notice, receipts)
+    if pace is not None:
+        record(
+            AuditEntry.Action.NOTICE_REMINDED, actor=acting_user, school=notice.school, target=pace, summary=f"{count}"
+        )
+    return count
 
 
 def pending_receipts(notice: Notice):
@@ -382,21 +366,11 @@ def pending_receipts(notice: Notice):
 
 
 @transaction.atomic
-def do_remind(notice: Notice, *, acting_user) -> int:
+def do_remind_notice(notice: Notice, *, acting_user) -> int:
     """Remind only those who have not acted, at most once every few hours."""
     if notice.status != Notice.Status.PUBLISHED:
         raise ValidationError(_("Only a published notice can be reminded."))
     locked = Notice.objects.select_for_update().get(pk=notice.pk)
     if not locked.is_live or (locked.deadline is not None and locked.deadline < timezone.now()):
         raise ValidationError(_("The notice has expired or its deadline has passed: there is nothing to remind of."))
-    if not can_remind(locked):
-        raise ValidationError(_("You reminded families less than 3 hours ago. Please wait a little."))
-    now = timezone.now()
-    Notice.objects.filter(pk=notice.pk).update(last_reminded_at=now)
-    from delivery.actions import queue_reminders
-
-    count = queue_reminders(notice, pending_receipts(notice))
-    record(
-        AuditEntry.Action.NOTICE_REMINDED, actor=acting_user, school=notice.school, target=notice, summary=f"{count}"
-    )
-    return count
+    return do_remind_receipts(locked, pending_receipts(locked), acting_user=acting_user, pace=locked)

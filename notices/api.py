@@ -13,9 +13,15 @@ from .access import access_notice_to_manage, access_notice_to_read
 router = Router(tags=["notices"])
 
 
+class ConcernOut(Schema):
+    code: str
+    reason: str
+    suggestion: str
+
+
 class ErrorOut(Schema):
     detail: str
-    concerns: list[dict] = []
+    concerns: list[ConcernOut] = []
 
 
 class FeedItem(Schema):
@@ -95,12 +101,25 @@ class SentItem(Schema):
     acted: int
 
 
+class GuardianResult(Schema):
+    name: str
+    relationship: str
+    read: bool
+    acted: bool
+    answer: str
+    comment: str
+
+
 class ResultRow(Schema):
     student_id: int
     student: str
     class_name: str
     done: bool
-    guardians: list[dict]
+    guardians: list[GuardianResult]
+
+
+class RemindedOut(Schema):
+    reminded: int
 
 
 class ResultsOut(Schema):
@@ -195,7 +214,7 @@ def notice_create(request, payload: NoticeIn):
 def notice_detail(request, notice_id: int):
     """Opening marks read."""
     notice, receipt = access_notice_to_read(request, notice_id)
-    actions.do_mark_read(notice, request.user)
+    actions.do_mark_read(notice, acting_user=request.user)
     receipt.refresh_from_db()
     return {
         "id": notice.pk,
@@ -222,7 +241,11 @@ def notice_respond(request, notice_id: int, payload: RespondIn):
     notice, _receipt = access_notice_to_read(request, notice_id)
     try:
         actions.do_respond(
-            notice, actions.my_receipts(notice, request.user), answer=payload.answer, comment=payload.comment
+            notice,
+            actions.my_receipts(notice, request.user),
+            acting_user=request.user,
+            answer=payload.answer,
+            comment=payload.comment,
         )
     except ValidationError as exc:
         return Status(400, _error(exc))
@@ -264,11 +287,11 @@ def notice_results(request, notice_id: int):
     }
 
 
-@router.post("/notices/{notice_id}/remind", response={200: dict, 400: ErrorOut})
+@router.post("/notices/{notice_id}/remind", response={200: RemindedOut, 400: ErrorOut})
 def notice_remind(request, notice_id: int):
     notice = access_notice_to_manage(request, notice_id)
     try:
-        count = actions.do_remind(notice, acting_user=request.user)
+        count = actions.do_remind_notice(notice, acting_user=request.user)
     except ValidationError as exc:
         return Status(400, _error(exc))
     return Status(200, {"reminded": count})
@@ -298,7 +321,7 @@ def notice_edit(request, notice_id: int, payload: EditIn):
     try:
         notice = actions.do_edit_notice(
             notice,
-            editor=request.user,
+            acting_user=request.user,
             title=payload.title,
             body_html=payload.body_html,
             guardrail_reason=payload.guardrail_reason,
@@ -311,5 +334,5 @@ def notice_edit(request, notice_id: int, payload: EditIn):
 @router.post("/notices/{notice_id}/pin", response={204: None})
 def notice_pin(request, notice_id: int, payload: PinIn):
     notice = access_notice_to_manage(request, notice_id)
-    actions.do_set_pinned(notice, pinned=payload.pinned)
+    actions.do_set_pinned(notice, pinned=payload.pinned, acting_user=request.user)
     return Status(204, None)

@@ -1,8 +1,44 @@
-"""Choosing an audience, shared by everything that goes out as a notice (notices, surveys, events):
-the classes, students and grades a sender may pick from, and the parts of the audience they picked."""
+"""The audience of everything that goes out as a notice (notices, surveys, events), in one place.
 
-from notices.actions import TargetSpec
-from schools.models import SchoolClass, Student
+- choosing it: the classes, students and grades a sender may pick from (``audience_choices``), the
+  parts a form names (``target_specs``), and the check of those parts against what the sender may
+  address (``resolve_audience``), which gives the rows a notice stores (``NoticeTarget``);
+- reading it back: the one translation of those rows into people, used by the fan-out
+  (``audience_students``, ``audience_staff_users``) and by the guardrails (``audience_class_ids``),
+  and into parts again for a follow-up notice to the same people (``specs_of``).
+
+Whole school, grade, class and chosen students reach families; all staff and a class's teachers
+reach staff."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext as _
+
+from schools.models import School, SchoolClass, StaffAssignment, StaffMember, Student
+from schools.roles import Roles
+
+from .models import NoticeTarget
+
+FAMILY_KINDS = frozenset(
+    {NoticeTarget.Kind.SCHOOL, NoticeTarget.Kind.GRADE, NoticeTarget.Kind.CLASS, NoticeTarget.Kind.STUDENT}
+)
+STAFF_KINDS = frozenset({NoticeTarget.Kind.STAFF, NoticeTarget.Kind.CLASS_TEACHERS})
+
+
+@dataclass
+class TargetSpec:
+    """One part of an audience as a sender names it (a form, the API), before it is checked."""
+
+    kind: str
+    grade: int | None = None
+    class_id: int | None = None
+    student_id: int | None = None
+
+
+# --- choosing -------------------------------------------------------------------------------------
 
 
 def audience_choices(request, school) -> dict:
@@ -36,3 +72,112 @@ def target_specs(data: dict) -> list[TargetSpec]:
     if data.get("all_staff"):
         specs.append(TargetSpec("staff"))
     return specs
+
+
+def resolve_audience(school: School, roles: Roles, specs: list[TargetSpec]) -> tuple[list[NoticeTarget], str]:
+    """Check every part of the audience against what the sender may address; return the rows to
+    store (unsaved) and a label for lists. Raises ValidationError naming the part refused."""
+    if not specs:
+        raise ValidationError(_("Choose who the notice is for."))
+    is_admin = roles.is_admin_of(school.pk)
+    targets: list[NoticeTarget] = []
+    labels: list[str] = []
+    classes = {c.pk: c for c in SchoolClass.objects.filter(school=school, graduated_at__isnull=True)}
+    for spec in specs:
+        if spec.kind == NoticeTarget.Kind.SCHOOL:
+            if not is_admin:
+                raise ValidationError(_("Only school admins can send to the whole school."))
+            targets.append(NoticeTarget(kind=spec.kind))
+            labels.append(_("the whole school"))
+        elif spec.kind == NoticeTarget.Kind.GRADE:
+            if not is_admin or not spec.grade or not 1 <= spec.grade <= school.grade_count:
+                raise ValidationError(_("You may not send to this grade."))
+            targets.append(NoticeTarget(kind=spec.kind, grade=spec.grade))
+            labels.append(_("grade %(n)d") % {"n": spec.grade})
+        elif spec.kind in (NoticeTarget.Kind.CLASS, NoticeTarget.Kind.CLASS_TEACHERS):
+            klass = classes.get(spec.class_id or 0)
+            if klass is None or not (is_admin or klass.pk in roles.taught_class_ids):
+                raise ValidationError(_("You may not send to this class."))
+            if spec.kind == NoticeTarget.Kind.CLASS_TEACHERS and not is_admin:
+                raise ValidationError(_("Only school admins can send to staff."))
+            targets.append(NoticeTarget(kind=spec.kind, school_class=klass))
+            labels.append(
+                klass.name if spec.kind == NoticeTarget.Kind.CLASS else _("teachers of %(c)s") % {"c": klass.name}
+            )
+        elif spec.kind == NoticeTarget.Kind.STUDENT:
+            student = Student.objects.filter(pk=spec.student_id or 0, school=school, status="active").first()
+            if student is None or not (is_admin or student.school_class_id in roles.taught_class_ids):
+                raise ValidationError(_("You may not send to this student's family."))
+            targets.append(NoticeTarget(kind=spec.kind, student=student))
+            labels.append(student.name)
+        elif spec.kind == NoticeTarget.Kind.STAFF:
+            if not is_admin:
+                raise ValidationError(_("Only school admins can send to staff."))
+            targets.append(NoticeTarget(kind=spec.kind))
+            labels.append(_("all staff"))
+        else:
+            raise ValidationError(_("Choose who the notice is for."))
+    return targets, "、".join(str(label) for label in labels)[:255]
+
+
+# --- reading it back ------------------------------------------------------------------------------
+
+
+def audience_students(school_id: int, targets: Iterable[NoticeTarget]) -> QuerySet[Student]:
+    """The active students whose families the audience reaches (the fan-out reaches exactly these)."""
+    condition = Q()
+    for t in targets:
+        if t.kind == NoticeTarget.Kind.SCHOOL:
+            condition |= Q(pk__isnull=False)
+        elif t.kind == NoticeTarget.Kind.GRADE:
+            condition |= Q(school_class__grade=t.grade, school_class__graduated_at__isnull=True)
+        elif t.kind == NoticeTarget.Kind.CLASS:
+            condition |= Q(school_class_id=t.school_class_id)
+        elif t.kind == NoticeTarget.Kind.STUDENT:
+            condition |= Q(pk=t.student_id)
+    if not condition:
+        return Student.objects.none()
+    return Student.objects.filter(condition, school_id=school_id, status=Student.Status.ACTIVE)
+
+
+def audience_class_ids(school_id: int, targets: Iterable[NoticeTarget]) -> QuerySet | None:
+    """The classes the audience reaches as a group (ids, as a subquery), or None when it reaches
+    no group: a message to a group of families is checked against the names of those classes'
+    students. The whole school, a grade and a class are groups; one family picked alone is not,
+    several picked one by one are."""
+    targets = list(targets)
+    picked = [t for t in targets if t.kind == NoticeTarget.Kind.STUDENT]
+    group = [t for t in targets if t.kind in FAMILY_KINDS and t.kind != NoticeTarget.Kind.STUDENT]
+    if len(picked) > 1:
+        group += picked
+    if not group:
+        return None
+    return audience_students(school_id, group).filter(school_class__isnull=False).values("school_class_id")
+
+
+def audience_staff_users(school_id: int, targets: Iterable[NoticeTarget]) -> QuerySet | None:
+    """The user ids of the staff the audience reaches, or None when it reaches no staff."""
+    user_ids: QuerySet | None = None
+    for t in targets:
+        qs: QuerySet
+        if t.kind == NoticeTarget.Kind.STAFF:
+            qs = StaffMember.objects.filter(school_id=school_id, is_active=True).values("user_id")
+        elif t.kind == NoticeTarget.Kind.CLASS_TEACHERS:
+            qs = StaffAssignment.objects.filter(
+                school_id=school_id,
+                school_class_id=t.school_class_id,
+                term__is_current=True,
+                staff__is_active=True,
+            ).values("staff__user_id")
+        else:
+            continue
+        user_ids = qs if user_ids is None else user_ids.union(qs)
+    return user_ids
+
+
+def specs_of(notice_id: int | None) -> list[TargetSpec]:
+    """A notice's audience as parts to send to again (e.g. an event's minutes go to its invitees)."""
+    return [
+        TargetSpec(t.kind, t.grade, t.school_class_id, t.student_id)
+        for t in NoticeTarget.objects.filter(notice_id=notice_id or 0)
+    ]

@@ -1,57 +1,26 @@
 """Fan-out: from a published notice's audience to its receipt rows, inside the database.
 
-The audience is resolved by one SELECT that the database runs inside an INSERT … SELECT, so a
+The audience (``notices.audience``) is resolved by one SELECT that the database runs inside an INSERT … SELECT, so a
 notice to 200,000 guardians is one statement per table (receipts, student rollups), with no rows
 travelling through Python. ``ON CONFLICT DO NOTHING`` on the unique constraints makes the task
-idempotent: a retry, or a worker killed halfway and restarted, creates nothing twice."""
+idempotent: a retry, or a worker killed halfway and restarted, creates nothing twice.
+
+``do_fan_out_notice`` is the one write the tasks call: the receipts, then the deliveries beyond the
+app (email), inside the notice's own school."""
+
+from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
+from django_scopes import scope, scopes_disabled
 
 from core.bulk import insert_select
-from schools.models import StaffAssignment, StaffMember, Student, StudentGuardian
+from delivery.actions import queue_notice_deliveries
+from schools.models import StudentGuardian
 
+from .audience import FAMILY_KINDS, audience_staff_users, audience_students
 from .models import Notice, NoticeTarget, Receipt, StudentReceipt
-
-FAMILY_KINDS = {NoticeTarget.Kind.SCHOOL, NoticeTarget.Kind.GRADE, NoticeTarget.Kind.CLASS, NoticeTarget.Kind.STUDENT}
-
-
-def audience_students(notice: Notice, targets: list[NoticeTarget]) -> QuerySet[Student]:
-    """The active students whose families the notice reaches."""
-    condition = Q()
-    for t in targets:
-        if t.kind == NoticeTarget.Kind.SCHOOL:
-            condition |= Q(pk__isnull=False)
-        elif t.kind == NoticeTarget.Kind.GRADE:
-            condition |= Q(school_class__grade=t.grade, school_class__graduated_at__isnull=True)
-        elif t.kind == NoticeTarget.Kind.CLASS:
-            condition |= Q(school_class_id=t.school_class_id)
-        elif t.kind == NoticeTarget.Kind.STUDENT:
-            condition |= Q(pk=t.student_id)
-    if not condition:
-        return Student.objects.none()
-    return Student.objects.filter(condition, school_id=notice.school_id, status=Student.Status.ACTIVE)
-
-
-def audience_staff_users(notice: Notice, targets: list[NoticeTarget]) -> QuerySet | None:
-    user_ids: QuerySet | None = None
-    for t in targets:
-        qs: QuerySet
-        if t.kind == NoticeTarget.Kind.STAFF:
-            qs = StaffMember.objects.filter(school_id=notice.school_id, is_active=True).values("user_id")
-        elif t.kind == NoticeTarget.Kind.CLASS_TEACHERS:
-            qs = StaffAssignment.objects.filter(
-                school_id=notice.school_id,
-                school_class_id=t.school_class_id,
-                term__is_current=True,
-                staff__is_active=True,
-            ).values("staff__user_id")
-        else:
-            continue
-        user_ids = qs if user_ids is None else user_ids.union(qs)
-    return user_ids
-
 
 RECEIPT_CONSTANT_COLUMNS = [
     "school_id",
@@ -76,7 +45,7 @@ def fan_out(notice: Notice) -> dict:
             return counts  # recalled or unpublished meanwhile: nobody gets it
         receipt_constants = [notice.school_id, notice.pk, now, 0, "", "", "", now]
         if any(t.kind in FAMILY_KINDS for t in targets):
-            students = audience_students(notice, targets)
+            students = audience_students(notice.school_id, targets)
             # The notice row is locked and fan_out is the only writer of its receipts, so an anti-join
             # (NOT EXISTS) sees every row a previous run committed: a retry adds only what is
             # missing, and the unique constraints stay as the backstop. Rows go in sorted by the
@@ -104,10 +73,39 @@ def fan_out(notice: Notice) -> dict:
                 guardians,
                 on_conflict=False,
             )
-        staff = audience_staff_users(notice, targets)
+        staff = audience_staff_users(notice.school_id, targets)
         if staff is not None:
             counts["receipts"] += insert_select(
                 Receipt._meta.db_table, [*RECEIPT_CONSTANT_COLUMNS, "user_id"], receipt_constants, staff
             )
         Notice.objects.filter(pk=notice.pk, fanned_out_at__isnull=True).update(fanned_out_at=now)
     return counts
+
+
+def do_fan_out_notice(notice_id: int, *, acting_user) -> dict:
+    """Fan out a published notice and queue its emails. Idempotent like ``fan_out``: receipts and
+    deliveries are unique per notice and recipient, so a retry adds only what is missing."""
+    with scopes_disabled():  # reviewed: given an id, the work then runs inside that notice's school
+        notice = Notice.objects.filter(pk=notice_id).first()
+    if notice is None:
+        return {}
+    with scope(school=[notice.school_id]):
+        counts = fan_out(notice)
+        queue_notice_deliveries(notice, notice.receipts.all())
+    return counts
+
+
+def do_fan_out_missed(*, acting_user) -> int:
+    """A published notice whose fan-out was never enqueued (the broker was down at publishing) or
+    never finished is fanned out now, at most 100 at a time."""
+    with scopes_disabled():  # reviewed: each notice is then fanned out inside its own school
+        missed = list(
+            Notice.objects.filter(
+                status=Notice.Status.PUBLISHED,
+                fanned_out_at__isnull=True,
+                published_at__lte=timezone.now() - timedelta(minutes=1),
+            ).values_list("pk", flat=True)[:100]
+        )
+    for notice_id in missed:
+        do_fan_out_notice(notice_id, acting_user=acting_user)
+    return len(missed)

@@ -1,4 +1,5 @@
 import uuid
+from typing import cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -45,9 +46,8 @@ class AudienceForm(forms.Form):
 
     def __init__(self, *args, class_choices=(), student_choices=(), grade_choices=(), is_admin=False, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["classes"].choices = list(class_choices)
-        self.fields["students"].choices = list(student_choices)
-        self.fields["grades"].choices = list(grade_choices)
+        for name, choices in (("classes", class_choices), ("students", student_choices), ("grades", grade_choices)):
+            cast(forms.ChoiceField, self.fields[name]).choices = list(choices)
         if not is_admin:
             for name in ("grades", "whole_school", "all_staff"):
                 del self.fields[name]

@@ -1,11 +1,6 @@
-import secrets
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
-from django.db import transaction
-from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -13,17 +8,25 @@ from django_scopes import scope
 
 from audit.actions import record
 from audit.models import AuditEntry
+from core.guardrails import GuardrailWarning
 from core.richtext import diff_html, text_to_html
-from core.uploads import UploadRefused, check_upload, content_disposition, safe_filename, strip_image_metadata
+from core.uploads import UploadRefused, accept_upload, file_response
 from core.xlsx import workbook_bytes, xlsx_response
+from delivery.actions import do_save_delivery_preference
 from delivery.models import DeliveryPreference
 from schools.access import access_staff_school
 
 from . import actions, queries
-from .access import access_notice_to_manage, access_notice_to_read, access_receipt_by_link
+from .access import (
+    access_attachment_to_download,
+    access_notice_to_manage,
+    access_notice_to_read,
+    access_receipt_by_link,
+    receipts_of_link,
+)
 from .audience import audience_choices, target_specs
 from .forms import EditForm, NoticeForm, PreferenceForm
-from .models import Notice, NoticeAttachment, NoticeRevision, Receipt
+from .models import Notice, NoticeRevision, Receipt
 
 
 def _body_html(text: str) -> str:
@@ -39,42 +42,29 @@ def compose(request):
     concerns = []
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        files = []
         try:
-            for upload in data.get("attachments") or []:
-                raw = upload.read(20 * 1024 * 1024 + 1)
-                kind = check_upload(raw, upload.name)
-                if kind.kind == "image":
-                    raw = strip_image_metadata(raw)
-                files.append((raw, safe_filename(upload.name), kind))
-            with transaction.atomic():
-                notice = actions.do_create_notice(
-                    school,
-                    author=request.user,
-                    roles=request.roles,
-                    title=data["title"],
-                    body_html=_body_html(data["body"]),
-                    action=data["action"],
-                    options=form.option_list(),
-                    allow_comment=data["allow_comment"],
-                    every_guardian=data["every_guardian"],
-                    deadline=data["deadline"],
-                    publish_at=data["publish_at"],
-                    pinned=data["pinned"],
-                    expires_at=data["expires_at"],
-                    targets=target_specs(form.cleaned_data),
-                    guardrail_reason=data.get("guardrail_reason", ""),
-                    idempotency_key=data.get("idempotency_key", ""),
-                    request=request,
-                )
-                for raw, name, kind in files:
-                    if not NoticeAttachment.objects.filter(notice=notice, filename=name, size=len(raw)).exists():
-                        attachment = NoticeAttachment(
-                            school=school, notice=notice, filename=name, mime=kind.mime, size=len(raw)
-                        )
-                        attachment.file.save(f"{secrets.token_hex(16)}.{kind.extension}", ContentFile(raw), save=False)
-                        attachment.save()
-        except actions.GuardrailWarning as exc:
+            files = [accept_upload(upload) for upload in data.get("attachments") or []]
+            notice = actions.do_create_notice(
+                school,
+                author=request.user,
+                roles=request.roles,
+                title=data["title"],
+                body_html=_body_html(data["body"]),
+                action=data["action"],
+                options=form.option_list(),
+                allow_comment=data["allow_comment"],
+                every_guardian=data["every_guardian"],
+                deadline=data["deadline"],
+                publish_at=data["publish_at"],
+                pinned=data["pinned"],
+                expires_at=data["expires_at"],
+                targets=target_specs(form.cleaned_data),
+                guardrail_reason=data.get("guardrail_reason", ""),
+                idempotency_key=data.get("idempotency_key", ""),
+                attachments=files,
+                request=request,
+            )
+        except GuardrailWarning as exc:
             concerns = exc.concerns
         except UploadRefused as exc:
             form.add_error("attachments", str(exc))
@@ -124,7 +114,7 @@ def results(request, notice_id: int):
 def remind(request, notice_id: int):
     notice = access_notice_to_manage(request, notice_id)
     try:
-        count = actions.do_remind(notice, acting_user=request.user)
+        count = actions.do_remind_notice(notice, acting_user=request.user)
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
@@ -145,7 +135,7 @@ def recall(request, notice_id: int):
 @require_POST
 def pin(request, notice_id: int):
     notice = access_notice_to_manage(request, notice_id)
-    actions.do_set_pinned(notice, pinned=request.POST.get("pinned") == "1")
+    actions.do_set_pinned(notice, pinned=request.POST.get("pinned") == "1", acting_user=request.user)
     return redirect("notices:results", notice_id=notice.pk)
 
 
@@ -159,12 +149,12 @@ def edit(request, notice_id: int):
         try:
             actions.do_edit_notice(
                 notice,
-                editor=request.user,
+                acting_user=request.user,
                 title=form.cleaned_data["title"],
                 body_html=_body_html(form.cleaned_data["body"]),
                 guardrail_reason=form.cleaned_data.get("guardrail_reason", ""),
             )
-        except actions.GuardrailWarning as exc:
+        except GuardrailWarning as exc:
             concerns = exc.concerns
         except ValidationError as exc:
             form.add_error(None, exc)
@@ -241,6 +231,7 @@ def read(request, notice_id: int):
             actions.do_respond(
                 notice,
                 actions.my_receipts(notice, request.user),
+                acting_user=request.user,
                 answer=request.POST.get("answer", ""),
                 comment=request.POST.get("comment", ""),
             )
@@ -250,7 +241,7 @@ def read(request, notice_id: int):
             messages.success(request, _("Thank you, the school has your reply."))
         return redirect("notices:read", notice_id=notice.pk)
     diff = _revision_diff(notice, receipt.seen_version)
-    actions.do_mark_read(notice, request.user)
+    actions.do_mark_read(notice, acting_user=request.user)
     receipt.refresh_from_db()
     return render(
         request,
@@ -276,12 +267,13 @@ def by_link(request, token: str):
 
 def _by_link(request, token: str, receipt: Receipt):
     notice = receipt.notice
-    receipts = Receipt.objects.filter(pk=receipt.pk)
+    receipts = receipts_of_link(receipt)
     if request.method == "POST":
         try:
             actions.do_respond(
                 notice,
                 receipts,
+                acting_user=None,
                 answer=request.POST.get("answer", ""),
                 comment=request.POST.get("comment", ""),
                 via="link",
@@ -292,7 +284,7 @@ def _by_link(request, token: str, receipt: Receipt):
             messages.success(request, _("Thank you, the school has your reply."))
         return redirect("notices:by_link", token=token)
 
-    actions.do_mark_read(notice, None, receipts=receipts)  # a read receipt opened by link counts as done
+    actions.do_mark_read(notice, acting_user=None, receipts=receipts)  # a read receipt opened by link counts as done
     receipt.refresh_from_db()
     response = render(
         request,
@@ -307,17 +299,8 @@ def _by_link(request, token: str, receipt: Receipt):
 @require_GET
 def attachment(request, notice_id: int, attachment_id: int):
     """Re-authorised on every download: the notice's manager or one of its recipients."""
-    try:
-        notice = access_notice_to_manage(request, notice_id)
-    except Http404:
-        notice, _receipt = access_notice_to_read(request, notice_id)
-    item = NoticeAttachment.objects.filter(notice=notice, pk=attachment_id).first()
-    if item is None:
-        raise Http404
-    response = FileResponse(item.file.open("rb"), content_type=item.mime)
-    response["Content-Disposition"] = content_disposition(item.filename, inline=item.is_image)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    item = access_attachment_to_download(request, notice_id, attachment_id)
+    return file_response(item.file, filename=item.filename, mime=item.mime, inline=item.is_image)
 
 
 @login_required
@@ -333,7 +316,12 @@ def preferences(request):
         if data["email_enabled"] and not data["email"]:
             form.add_error("email", _("Enter the email address to send notices to."))
         else:
-            DeliveryPreference.objects.update_or_create(user=request.user, defaults=data)
+            do_save_delivery_preference(
+                email=data["email"],
+                email_enabled=data["email_enabled"],
+                sms_enabled=data["sms_enabled"],
+                acting_user=request.user,
+            )
             messages.success(request, _("Saved."))
             return redirect("notices:preferences")
     return render(request, "notices/preferences.html", {"form": form}, status=400 if form.errors else 200)

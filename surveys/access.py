@@ -7,7 +7,7 @@ from django.http import Http404
 from notices.models import Notice, Receipt, StudentReceipt
 from schools.roles import Roles
 
-from .models import Survey
+from .models import Answer, Question, Survey
 
 
 def _roles(request) -> Roles:
@@ -49,6 +49,21 @@ def access_survey_to_answer(request, survey_id: int) -> tuple[Survey, Receipt]:
     if receipt is None:
         raise Http404
     return survey, receipt
+
+
+def access_answer_file(request, survey_id: int, answer_id: str) -> Answer:
+    """A file sent with a collection form, re-authorised on every download: for the form's
+    managers, or the family who sent it (a recipient whose own guardian row filled in the row)."""
+    try:
+        survey = access_survey_to_manage(request, survey_id)
+        answers = Answer.objects.filter(survey=survey)
+    except Http404:
+        survey, receipt = access_survey_to_answer(request, survey_id)
+        answers = Answer.objects.filter(survey=survey, response__guardian_id=receipt.guardian_id or 0)
+    item = answers.filter(pk=answer_id, question__kind=Question.Kind.FILE).exclude(file="").first()
+    if item is None:
+        raise Http404
+    return item
 
 
 def form_students(survey: Survey, receipt: Receipt):

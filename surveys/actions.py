@@ -3,12 +3,10 @@
 import calendar
 import datetime
 import re
-import secrets
 from collections.abc import Mapping
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
 from django.urls import reverse
@@ -16,11 +14,10 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
-from audit.actions import record
-from audit.models import AuditEntry
 from core.richtext import text_to_html
-from core.uploads import UploadRefused, check_upload, safe_filename, strip_image_metadata
-from notices.actions import TargetSpec, do_create_notice
+from core.uploads import UploadRefused, accept_upload
+from notices.actions import do_create_notice, do_remind_receipts
+from notices.audience import STAFF_KINDS, TargetSpec
 from notices.models import Notice, NoticeTarget, Receipt, StudentReceipt
 from schools.models import SchoolClass, Student
 from schools.roles import Roles
@@ -32,7 +29,6 @@ MAX_QUESTIONS = 60
 MAX_OPTIONS = 20
 MAX_TEXT: dict[str, int] = {Question.Kind.TEXT: 200, Question.Kind.LONG_TEXT: 2000}
 MAX_FILE_BYTES = 10 * 1024 * 1024
-REMIND_EVERY = datetime.timedelta(hours=3)
 EVALUATION_DAYS_OPEN = 7
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -110,7 +106,7 @@ def _store_questions(survey: Survey, specs: list[dict], start: int = 0) -> None:
 def do_create_survey(
     school,
     *,
-    author,
+    acting_user,
     roles: Roles,
     title: str,
     description: str = "",
@@ -122,7 +118,7 @@ def do_create_survey(
 ) -> Survey:
     """A draft, empty or with its questions, or a copy of the school's monthly evaluation."""
     if idempotency_key:
-        existing = Survey.objects.filter(author=author, idempotency_key=idempotency_key[:64]).first()
+        existing = Survey.objects.filter(author=acting_user, idempotency_key=idempotency_key[:64]).first()
         if existing is not None:
             return existing
     if not roles.is_staff_of(school.pk):
@@ -132,7 +128,7 @@ def do_create_survey(
             raise ValidationError(_("Unknown evaluation."))
         if series == Survey.Series.EVAL_TEACHERS and not roles.is_admin_of(school.pk):
             raise ValidationError(_("Only school admins can survey the staff."))
-        template = template_for(school, series, author=author)
+        template = template_for(school, series, author=acting_user)
         title = title or template.title
         description = description or template.description
         kind, anonymous = Survey.Kind.SURVEY, True
@@ -152,7 +148,7 @@ def do_create_survey(
         with transaction.atomic():
             survey = Survey.objects.create(
                 school=school,
-                author=author,
+                author=acting_user,
                 kind=kind,
                 anonymous=anonymous,
                 title=title,
@@ -162,7 +158,7 @@ def do_create_survey(
             )
             _store_questions(survey, specs)
     except IntegrityError:
-        existing = Survey.objects.filter(author=author, idempotency_key=idempotency_key[:64]).first()
+        existing = Survey.objects.filter(author=acting_user, idempotency_key=idempotency_key[:64]).first()
         if not idempotency_key or existing is None:
             raise
         return existing
@@ -196,7 +192,7 @@ def _editable(survey: Survey) -> None:
 
 
 @transaction.atomic
-def do_add_question(survey: Survey, spec: Mapping) -> Question:
+def do_add_question(survey: Survey, spec: Mapping, *, acting_user) -> Question:
     _editable(survey)
     cleaned = clean_question(spec)
     _check_kind(survey.kind, survey.anonymous, [cleaned])
@@ -215,7 +211,7 @@ def do_add_question(survey: Survey, spec: Mapping) -> Question:
 
 
 @transaction.atomic
-def do_remove_question(survey: Survey, question_id: int) -> None:
+def do_remove_question(survey: Survey, question_id: int, *, acting_user) -> None:
     _editable(survey)
     deleted, _rows = Question.objects.filter(survey=survey, pk=question_id).delete()
     if not deleted:
@@ -223,7 +219,7 @@ def do_remove_question(survey: Survey, question_id: int) -> None:
 
 
 @transaction.atomic
-def do_move_question(survey: Survey, question_id: int, step: int) -> None:
+def do_move_question(survey: Survey, question_id: int, step: int, *, acting_user) -> None:
     _editable(survey)
     questions = list(Question.objects.select_for_update().filter(survey=survey))
     index = next((i for i, q in enumerate(questions) if q.pk == question_id), None)
@@ -299,12 +295,11 @@ def do_send_survey(
         raise ValidationError(_("Add at least one question before sending."))
     for q in questions:
         clean_question({"kind": q.kind, "text": q.text, "options": q.options})
-    staff_kinds = {NoticeTarget.Kind.STAFF, NoticeTarget.Kind.CLASS_TEACHERS}
-    if survey.is_form and any(t.kind in staff_kinds for t in targets):
+    if survey.is_form and any(t.kind in STAFF_KINDS for t in targets):
         raise ValidationError(_("A collection form goes to families: one row per child."))
-    if survey.series == Survey.Series.EVAL_TEACHERS and any(t.kind not in staff_kinds for t in targets):
+    if survey.series == Survey.Series.EVAL_TEACHERS and any(t.kind not in STAFF_KINDS for t in targets):
         raise ValidationError(_("The teachers' evaluation goes to staff only."))
-    if survey.series == Survey.Series.EVAL_PARENTS and any(t.kind in staff_kinds for t in targets):
+    if survey.series == Survey.Series.EVAL_PARENTS and any(t.kind in STAFF_KINDS for t in targets):
         raise ValidationError(_("The parents' evaluation goes to families only."))
     opens_at = _check_times(opens_at, closes_at)
     publish_at = opens_at if opens_at > timezone.now() + datetime.timedelta(minutes=1) else None
@@ -436,16 +431,12 @@ def _clean_one(q: Question, value, upload) -> list[Answer]:
             raise ValidationError(_("Give a date such as 2026-09-01.")) from None
         return [Answer(question=q, text=day.isoformat())]
     if kind == Question.Kind.FILE:
-        data = upload.read(MAX_FILE_BYTES + 1)
         try:
-            found = check_upload(data, upload.name, max_bytes=MAX_FILE_BYTES, allowed_kinds=("image", "pdf", "office"))
-            if found.is_image:  # where a photo was taken says where a family lives
-                data = strip_image_metadata(data)
+            accepted = accept_upload(upload, max_bytes=MAX_FILE_BYTES, allowed_kinds=("image", "pdf", "office"))
         except UploadRefused as exc:
             raise ValidationError(str(exc)) from None
-        answer = Answer(question=q, text=safe_filename(upload.name))
-        # Stored under a random name: the family's file name is only shown, never a path.
-        answer.file.save(f"{secrets.token_hex(16)}.{found.extension}", ContentFile(data), save=False)
+        answer = Answer(question=q, text=accepted.name)
+        accepted.store(answer.file)
         return [answer]
     raise ValidationError(_("Choose the kind of question."))
 
@@ -477,9 +468,13 @@ def _check_open(survey: Survey) -> None:
         raise ValidationError(_("This survey is not open yet."))
 
 
-def do_answer(survey: Survey, receipt: Receipt, raw: Mapping, files: Mapping | None = None) -> None:
+def do_answer(
+    survey: Survey, receipt: Receipt, raw: Mapping, files: Mapping | None = None, *, acting_user=None
+) -> None:
     """Answer a questionnaire once. The "has answered" mark and the answers are written together;
-    two taps at once meet the unique mark and exactly one of them is kept."""
+    two taps at once meet the unique mark and exactly one of them is kept. Who answers is the
+    receipt's person: ``acting_user`` is never stored (an anonymous answer has no name); the demo
+    and the benchmarks answer without one."""
     _check_open(survey)
     if survey.is_form:
         raise ValidationError(_("This is a collection form: fill in a row for your child."))
@@ -510,7 +505,9 @@ def _write_answers(survey: Survey, response: Response, rows: list[Answer]) -> No
     Answer.objects.bulk_create(rows)
 
 
-def do_fill_form_row(survey: Survey, receipt: Receipt, student: Student, raw: Mapping, files: Mapping | None = None):
+def do_fill_form_row(
+    survey: Survey, receipt: Receipt, student: Student, raw: Mapping, files: Mapping | None = None, *, acting_user
+):
     """Fill in, or correct until the form closes, the row of one child of this guardian. A correction
     without a new file keeps the file sent before."""
     _check_open(survey)
@@ -570,26 +567,13 @@ def pending_receipts(survey: Survey):
     return receipts.exclude(Exists(Participation.objects.filter(survey=survey, receipt=OuterRef("pk"))))
 
 
-def can_remind(survey: Survey) -> bool:
-    return survey.last_reminded_at is None or timezone.now() - survey.last_reminded_at >= REMIND_EVERY
-
-
 @transaction.atomic
 def do_remind_survey(survey: Survey, *, acting_user) -> int:
     """Remind only those who have not answered, at most once every few hours."""
     locked = Survey.objects.select_for_update().get(pk=survey.pk)
-    if not locked.is_open:
+    if not locked.is_open or survey.notice is None:
         raise ValidationError(_("Only an open survey can be reminded."))
-    if not can_remind(locked):
-        raise ValidationError(_("You reminded families less than 3 hours ago. Please wait a little."))
-    Survey.objects.filter(pk=survey.pk).update(last_reminded_at=timezone.now())
-    from delivery.actions import queue_reminders
-
-    count = queue_reminders(survey.notice, pending_receipts(survey))
-    record(
-        AuditEntry.Action.NOTICE_REMINDED, actor=acting_user, school=survey.school, target=survey, summary=f"{count}"
-    )
-    return count
+    return do_remind_receipts(survey.notice, pending_receipts(survey), acting_user=acting_user, pace=locked)
 
 
 # --- the monthly evaluation -----------------------------------------------------------------------

@@ -6,11 +6,10 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 
-from notices.actions import TargetSpec
-from schools.access import access_staff_school
-from schools.models import SchoolClass
+from notices.audience import TargetSpec
+from schools.access import access_class, access_staff_school
 
 from . import actions, queries
 from .access import access_survey_to_answer, access_survey_to_manage, form_students
@@ -65,6 +64,12 @@ class QuestionOut(Schema):
     options: list[str]
 
 
+class FormChildOut(Schema):
+    student_id: int
+    name: str
+    filled_in: bool
+
+
 class SurveyOut(Schema):
     id: int
     title: str
@@ -78,7 +83,7 @@ class SurveyOut(Schema):
     privacy: str
     questions: list[QuestionOut]
     answered: bool
-    form_children: list[dict] = []
+    form_children: list["FormChildOut"] = []
 
 
 class SurveyItem(Schema):
@@ -96,6 +101,88 @@ class SurveyItem(Schema):
 class AnswerIn(Schema):
     answers: dict[str, Any]
     student_id: int | None = None
+
+
+class CreatedOut(Schema):
+    id: int
+    status: str
+
+
+class SentOut(Schema):
+    id: int
+    status: str
+    notice_id: int | None
+
+
+class OkOut(Schema):
+    ok: bool
+
+
+class RemindedOut(Schema):
+    reminded: int
+
+
+class OptionResult(Schema):
+    label: str
+    count: int
+    pct: int
+
+
+class ClassMean(Schema):
+    class_name: str = Field(alias="class")
+    mean: float
+
+
+class GradeMean(Schema):
+    grade: int
+    mean: float
+
+
+class PartResult(Schema):
+    row: int | None
+    label: str
+    mean: float | None
+    nps: int | None
+    options: list[OptionResult]
+    by_class: list[ClassMean]
+    by_grade: list[GradeMean]
+
+
+class QuestionResult(QuestionOut):
+    parts: list[PartResult]
+    texts: list[str]
+
+
+class FormRowOut(Schema):
+    student: str
+    class_name: str = Field(alias="class")
+    filled_in: bool
+    cells: list[str]
+
+
+class ResultsOut(Schema):
+    audience: int
+    answered: int
+    answered_pct: int
+    responses: int
+    hidden: bool
+    min_group: int
+    held_back_classes: int
+    questions: list[QuestionResult]
+    rows: list[FormRowOut] | None = None  # collection forms only: one row per child
+
+
+class TrendQuestion(Schema):
+    label: str
+    group: str
+    means: list[float | None]
+
+
+class TrendOut(Schema):
+    months: list[str]
+    response_rate: list[int | None]
+    answered: list[int]
+    questions: list[TrendQuestion]
 
 
 def _error(exc: ValidationError) -> dict:
@@ -136,14 +223,14 @@ def survey_list(request):
     ]
 
 
-@router.post("/surveys", response={201: dict, 400: ErrorOut})
+@router.post("/surveys", response={201: CreatedOut, 400: ErrorOut})
 def survey_create(request, payload: SurveyIn):
     """A draft with its questions, all or nothing."""
     school = access_staff_school(request)
     try:
         survey = actions.do_create_survey(
             school,
-            author=request.user,
+            acting_user=request.user,
             roles=request.roles,
             title=payload.title,
             description=payload.description,
@@ -157,7 +244,7 @@ def survey_create(request, payload: SurveyIn):
     return Status(201, {"id": survey.pk, "status": survey.status})
 
 
-@router.post("/surveys/{survey_id}/send", response={200: dict, 400: ErrorOut})
+@router.post("/surveys/{survey_id}/send", response={200: SentOut, 400: ErrorOut})
 def survey_send(request, survey_id: int, payload: SendIn):
     survey = access_survey_to_manage(request, survey_id)
     try:
@@ -204,7 +291,7 @@ def survey_detail(request, survey_id: int):
     }
 
 
-@router.post("/surveys/{survey_id}/answer", response={201: dict, 400: ErrorOut})
+@router.post("/surveys/{survey_id}/answer", response={201: OkOut, 400: ErrorOut})
 def survey_answer(request, survey_id: int, payload: AnswerIn):
     """Answers by question id: an option index, a list of them, a number, a list of row ratings
     (matrix) or a text/date. A collection form names the child (``student_id``)."""
@@ -216,9 +303,9 @@ def survey_answer(request, survey_id: int, payload: AnswerIn):
             )
             if student is None:
                 raise Http404
-            actions.do_fill_form_row(survey, receipt, student, payload.answers)
+            actions.do_fill_form_row(survey, receipt, student, payload.answers, acting_user=request.user)
         else:
-            actions.do_answer(survey, receipt, payload.answers)
+            actions.do_answer(survey, receipt, payload.answers, acting_user=request.user)
     except ValidationError as exc:
         return Status(400, _error(exc))
     return Status(201, {"ok": True})
@@ -255,7 +342,8 @@ def _jsonable(results: dict) -> dict:
     }
 
 
-@router.get("/surveys/{survey_id}/results", response=dict)
+# ``class`` is a keyword in Python: the schemas name it by alias; ``rows`` is left out unless set.
+@router.get("/surveys/{survey_id}/results", response=ResultsOut, by_alias=True, exclude_unset=True)
 def survey_results(request, survey_id: int):
     survey = access_survey_to_manage(request, survey_id)
     out = _jsonable(queries.survey_results(survey))
@@ -273,7 +361,7 @@ def survey_results(request, survey_id: int):
     return out
 
 
-@router.post("/surveys/{survey_id}/remind", response={200: dict, 400: ErrorOut})
+@router.post("/surveys/{survey_id}/remind", response={200: RemindedOut, 400: ErrorOut})
 def survey_remind(request, survey_id: int):
     survey = access_survey_to_manage(request, survey_id)
     try:
@@ -283,7 +371,7 @@ def survey_remind(request, survey_id: int):
     return {"reminded": count}
 
 
-@router.get("/evaluations/{series}", response=dict)
+@router.get("/evaluations/{series}", response=TrendOut)
 def evaluation_trend(request, series: str, class_id: int | None = None):
     """The monthly evaluation month by month, for the school (admins) or one of the head teacher's classes."""
     school = access_staff_school(request)
@@ -295,11 +383,8 @@ def evaluation_trend(request, series: str, class_id: int | None = None):
         raise Http404
     if class_id is None and not is_admin:
         raise Http404
-    if class_id is not None:
-        if not SchoolClass.objects.filter(pk=class_id, school=school).exists():
-            raise Http404
-        if not is_admin and class_id not in roles.head_class_ids:
-            raise Http404
+    if class_id is not None and access_class(request, class_id, manage=True).school_id != school.pk:
+        raise Http404  # a class of another school the user also manages: not this school's trend
     trend = queries.evaluation_trend(school, series, class_id)
     return {
         "months": [m.isoformat() for m in trend["months"]],

@@ -1,4 +1,5 @@
 import uuid
+from typing import cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -63,4 +64,4 @@ class ScheduleForm(forms.Form):
 
     def __init__(self, *args, month_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["months"].choices = list(month_choices)
+        cast(forms.MultipleChoiceField, self.fields["months"]).choices = list(month_choices)

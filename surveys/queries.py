@@ -2,11 +2,15 @@
 of answers), the minimum-group rule, the collection form's table and the monthly evaluation's trend."""
 
 from collections import defaultdict
+from typing import TYPE_CHECKING, TypedDict
 
 from django.db.models import Avg, Count, Q
 
 from core.classnames import format_class_name
 from notices.models import Receipt, StudentReceipt
+
+if TYPE_CHECKING:  # a development dependency (django-stubs): for the type checker only
+    from django_stubs_ext import WithAnnotations
 
 from .models import MIN_GROUP, Answer, Participation, Question, Response, Survey
 
@@ -242,7 +246,13 @@ def _cell(q: Question, answers: list[Answer]) -> dict:
     return {"text": answers[0].text, "answer": None}
 
 
-def staff_surveys(request, school) -> list[Survey]:
+class SurveyCounts(TypedDict):
+    n_participations: int
+    n_rows: int
+    n_audience: int
+
+
+def staff_surveys(request, school) -> "list[WithAnnotations[Survey, SurveyCounts]]":
     roles = request.roles
     surveys = Survey.objects.filter(school=school).exclude(status=Survey.Status.TEMPLATE)
     if not roles.is_admin_of(school.pk):

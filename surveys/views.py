@@ -3,7 +3,7 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -12,18 +12,19 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.actions import record
 from audit.models import AuditEntry
-from core.uploads import content_disposition
+from core.guardrails import GuardrailWarning
+from core.uploads import file_response
 from core.xlsx import workbook_bytes, xlsx_response
-from notices.actions import GuardrailWarning, TargetSpec
-from notices.audience import audience_choices, target_specs
-from schools.access import access_staff_school
+from notices.actions import can_remind
+from notices.audience import TargetSpec, audience_choices, target_specs
+from schools.access import access_class, access_staff_school
 from schools.models import SchoolClass
 from schools.queries import current_term
 
 from . import actions, queries
-from .access import access_survey_to_answer, access_survey_to_manage, form_students
+from .access import access_answer_file, access_survey_to_answer, access_survey_to_manage, form_students
 from .forms import QuestionForm, ScheduleForm, SendForm, SurveyForm
-from .models import MIN_GROUP, Answer, Participation, Question, Response, Survey
+from .models import MIN_GROUP, Participation, Question, Response, Survey
 
 
 def answers_from_post(questions: list[Question], post, prefix: str = "") -> dict:
@@ -68,7 +69,7 @@ def new(request):
         try:
             survey = actions.do_create_survey(
                 school,
-                author=request.user,
+                acting_user=request.user,
                 roles=request.roles,
                 title=data["title"],
                 description=data["description"],
@@ -94,15 +95,15 @@ def edit(request, survey_id: int):
         try:
             if op == "add":
                 if form.is_valid():
-                    actions.do_add_question(survey, form.cleaned_data)
+                    actions.do_add_question(survey, form.cleaned_data, acting_user=request.user)
                     messages.success(request, _("Question added."))
                     return redirect("surveys:edit", survey_id=survey.pk)
             elif op in ("remove", "up", "down") and request.POST.get("question", "").isdigit():
                 question_id = int(request.POST["question"])
                 if op == "remove":
-                    actions.do_remove_question(survey, question_id)
+                    actions.do_remove_question(survey, question_id, acting_user=request.user)
                 else:
-                    actions.do_move_question(survey, question_id, -1 if op == "up" else 1)
+                    actions.do_move_question(survey, question_id, -1 if op == "up" else 1, acting_user=request.user)
                 return redirect("surveys:edit", survey_id=survey.pk)
             else:
                 raise ValidationError(_("Unknown request."))
@@ -159,7 +160,7 @@ def results(request, survey_id: int):
     context = {
         "survey": survey,
         "r": queries.survey_results(survey),
-        "can_remind": actions.can_remind(survey) and survey.is_open,
+        "can_remind": can_remind(survey) and survey.is_open,
     }
     if survey.is_form and survey.notice_id:
         context["table"] = queries.form_table(survey)
@@ -228,19 +229,8 @@ def export(request, survey_id: int):
 @require_GET
 def answer_file(request, survey_id: int, answer_id: str):
     """A file sent with a collection form: for the form's managers, or the family of that child."""
-    try:
-        survey = access_survey_to_manage(request, survey_id)
-        answers = Answer.objects.filter(survey=survey)
-    except Http404:
-        survey, receipt = access_survey_to_answer(request, survey_id)
-        answers = Answer.objects.filter(survey=survey, response__guardian_id=receipt.guardian_id or 0)
-    item = answers.filter(pk=answer_id, question__kind=Question.Kind.FILE).exclude(file="").first()
-    if item is None:
-        raise Http404
-    response = FileResponse(item.file.open("rb"))
-    response["Content-Disposition"] = content_disposition(item.text or "file", inline=False)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    item = access_answer_file(request, survey_id, answer_id)
+    return file_response(item.file, filename=item.text or "file")
 
 
 # --- families and staff answering -----------------------------------------------------------------
@@ -259,7 +249,9 @@ def answer(request, survey_id: int):
     if request.method == "POST" and not already:
         submitted = answers_from_post(questions, request.POST)
         try:
-            actions.do_answer(survey, receipt, submitted, files_from_post(questions, request.FILES))
+            actions.do_answer(
+                survey, receipt, submitted, files_from_post(questions, request.FILES), acting_user=request.user
+            )
         except ValidationError as exc:
             errors = _answer_errors(request, exc)
         else:
@@ -342,7 +334,12 @@ def _form_rows(request, survey: Survey, receipt, questions: list[Question]):
         submitted = answers_from_post(questions, request.POST, prefix)
         try:
             actions.do_fill_form_row(
-                survey, receipt, posted_student, submitted, files_from_post(questions, request.FILES, prefix)
+                survey,
+                receipt,
+                posted_student,
+                submitted,
+                files_from_post(questions, request.FILES, prefix),
+                acting_user=request.user,
             )
         except ValidationError as exc:
             errors = _answer_errors(request, exc)
@@ -402,10 +399,10 @@ def evaluation(request):
     school = access_staff_school(request)
     roles = request.roles
     is_admin = roles.is_admin_of(school.pk)
-    classes = SchoolClass.objects.filter(school=school, graduated_at__isnull=True)
+    class_rows = SchoolClass.objects.filter(school=school, graduated_at__isnull=True)
     if not is_admin:
-        classes = classes.filter(pk__in=roles.head_class_ids)
-    classes = list(classes)
+        class_rows = class_rows.filter(pk__in=roles.head_class_ids)
+    classes = list(class_rows)
     series = request.GET.get("series", Survey.Series.EVAL_PARENTS)
     if series not in (Survey.Series.EVAL_PARENTS, Survey.Series.EVAL_TEACHERS) or (
         series == Survey.Series.EVAL_TEACHERS and not is_admin
@@ -479,13 +476,14 @@ def schedule(request):
 def send_class_evaluation(request):
     school = access_staff_school(request)
     class_id = request.POST.get("class", "")
-    if not class_id.isdigit() or not SchoolClass.objects.filter(pk=int(class_id), school=school).exists():
+    if not class_id.isdigit():
         raise Http404
-    if not (request.roles.is_admin_of(school.pk) or int(class_id) in request.roles.head_class_ids):
+    klass = access_class(request, int(class_id), manage=True)  # its head teacher or a school admin
+    if klass.school_id != school.pk:
         raise Http404
     try:
         survey = actions.do_send_class_evaluation(
-            school, acting_user=request.user, roles=request.roles, class_id=int(class_id)
+            school, acting_user=request.user, roles=request.roles, class_id=klass.pk
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))

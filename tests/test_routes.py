@@ -161,7 +161,7 @@ def _survey_pk(cast: Cast, kind: str = "survey") -> int:
     with scopes_disabled():
         survey = do_create_survey(
             cast.school,
-            author=cast.ms_li,
+            acting_user=cast.ms_li,
             roles=roles,
             title="午餐满意度",
             kind=kind,

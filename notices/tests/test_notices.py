@@ -186,9 +186,9 @@ def test_marking_read_is_one_update(cast, django_assert_num_queries):
     compose(cast.client(cast.ms_li), classes=[cast.class1.pk], action="confirm")
     notice = notice_by("春游通知")
     with scope(school=[cast.school.pk]), django_assert_num_queries(1):
-        assert do_mark_read(notice, cast.alice) == 1
+        assert do_mark_read(notice, acting_user=cast.alice) == 1
     with scope(school=[cast.school.pk]), django_assert_num_queries(1):
-        assert do_mark_read(notice, cast.alice) == 0  # already read: nothing changes
+        assert do_mark_read(notice, acting_user=cast.alice) == 0  # already read: nothing changes
 
 
 def test_remind_reaches_only_those_who_have_not_acted_and_waits_3_hours(cast):
@@ -232,6 +232,7 @@ def test_expired_link_fails(cast, monkeypatch):
 
     compose(cast.client(cast.ms_li), classes=[cast.class1.pk])
     receipt = Receipt.objects.filter(notice=notice_by("春游通知")).first()
+    assert receipt is not None
     token = receipt_link_token(receipt.pk)
     import time
 

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.usefixtures("school_day", "unscoped")
 
 def answer_evaluation(client, survey, rating):
     """Every question answered: the matrix rows, the ratings and the recommendation with ``rating``."""
-    answers = {}
+    answers: dict[str, int | list[int]] = {}
     for q in survey.questions.all():
         if q.kind == Question.Kind.MATRIX:
             answers[str(q.pk)] = [rating] * len(q.options)
@@ -55,6 +55,7 @@ def test_an_admin_schedules_the_evaluation_for_the_months_of_the_term(cast):
     surveys = list(Survey.objects.filter(series="eval_parents", status="sent").order_by("period"))
     assert [s.period for s in surveys] == [datetime.date(2026, 12, 1), datetime.date(2027, 1, 1)]
     december = surveys[0]
+    assert december.notice is not None
     opens, closes = month_window(datetime.date(2026, 12, 1), timezone.now())
     assert december.anonymous and december.notice.status == Notice.Status.SCHEDULED
     assert december.notice.publish_at == opens and december.closes_at == closes
@@ -63,6 +64,7 @@ def test_an_admin_schedules_the_evaluation_for_the_months_of_the_term(cast):
     # The teachers' evaluation goes to all staff; a head teacher may not schedule either.
     admin.post("/surveys/evaluation/schedule/", {"series": "eval_teachers", "months": ["2026-12-01"]})
     teachers = Survey.objects.get(series="eval_teachers", status="sent")
+    assert teachers.notice is not None
     assert teachers.notice.targets.get().kind == "staff"
     assert (
         cast.client(cast.ms_li)

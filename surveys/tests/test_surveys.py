@@ -56,6 +56,7 @@ def test_head_teacher_builds_a_survey_on_the_pages_and_sends_it_to_her_class(cas
     survey.refresh_from_db()
     assert survey.status == "sent" and survey.is_open
     notice = survey.notice
+    assert notice is not None
     assert notice.status == Notice.Status.PUBLISHED and notice.deadline == survey.closes_at
     assert set(Receipt.objects.filter(notice=notice).values_list("guardian__user__username", flat=True)) == {
         cast.alice.username,
@@ -183,6 +184,7 @@ def test_a_survey_that_opens_later_goes_out_as_a_scheduled_notice_and_cannot_be_
         content_type="application/json",
     )
     survey = Survey.objects.get(pk=survey_id)
+    assert survey.notice is not None
     assert survey.notice.status == Notice.Status.SCHEDULED and not survey.is_open
     assert cast.client(cast.alice).get(f"/surveys/{survey.pk}/").status_code == 404  # not published to her yet
 
