@@ -23,6 +23,7 @@ from .models import (
     ContactRecord,
     ContactStudent,
     ConversationRequest,
+    CoverageRules,
     Topic,
 )
 
@@ -192,6 +193,36 @@ def do_request_conversation(user, student: Student, topic: str) -> ConversationR
     return ConversationRequest.objects.create(
         school_id=student.school_id, student=student, guardian=guardian, topic=topic[:300]
     )
+
+
+def do_save_coverage_rules(
+    school,
+    *,
+    acting_user,
+    min_contacts_per_term: int,
+    concern_phone_per_month: int,
+    require_home_visit: bool,
+    require_praise: bool,
+    request=None,
+) -> CoverageRules:
+    """The school's own rules of contact (the seeds' defaults until an admin changes them)."""
+    values = {
+        "min_contacts_per_term": min_contacts_per_term,
+        "concern_phone_per_month": concern_phone_per_month,
+        "require_home_visit": require_home_visit,
+        "require_praise": require_praise,
+    }
+    with transaction.atomic():
+        rules, _created = CoverageRules.objects.update_or_create(school=school, defaults=values)
+        record(
+            AuditEntry.Action.ROLE_CHANGED,
+            actor=acting_user,
+            school=school,
+            summary="coverage rules changed",
+            detail=values,
+            request=request,
+        )
+    return rules
 
 
 # --- care cases ---------------------------------------------------------------------------------

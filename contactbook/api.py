@@ -8,7 +8,7 @@ from ninja import Router, Schema, Status
 
 from audit.actions import record as audit
 from audit.models import AuditEntry
-from schools.access import access_class, access_staff_school
+from schools.access import access_class, access_my_child, access_staff_school
 from schools.models import Student, Term
 
 from . import actions, queries
@@ -224,9 +224,7 @@ def family_acknowledge(request, record_id: int, payload: AckIn):
 
 @router.post("/family/conversations", response={201: dict, 400: ErrorOut})
 def family_conversation(request, payload: ConversationIn):
-    if payload.student_id not in request.roles.child_ids:
-        raise Http404
-    student = Student.objects.get(pk=payload.student_id)
+    student = access_my_child(request, payload.student_id)
     try:
         req = actions.do_request_conversation(request.user, student, payload.topic)
     except ValidationError as exc:

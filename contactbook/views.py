@@ -15,7 +15,9 @@ from schools.models import SchoolClass, Student, Term
 
 from . import actions, queries
 from .access import (
+    access_action_item_to_close,
     access_care_case,
+    access_open_conversation_request,
     access_record,
     access_shared_record_as_family,
     access_student_for_care,
@@ -24,7 +26,7 @@ from .access import (
     visible_records,
 )
 from .forms import CareCaseForm, CareReviewForm, ContactForm, ConversationForm, CoverageRulesForm, ReplyForm
-from .models import Acknowledgement, ActionItem, CareCase, ContactRecord, ConversationRequest
+from .models import Acknowledgement, CareCase, ContactRecord
 
 
 def _student_choices(request, school):
@@ -55,13 +57,7 @@ def new_record(request):
         initial["students"] = [student.pk]
     conversation = None
     if request.GET.get("request", "").isdigit():
-        conversation = ConversationRequest.objects.filter(
-            pk=int(request.GET["request"]),
-            status=ConversationRequest.Status.OPEN,
-            student__school_class_id__in=request.roles.head_class_ids,  # the head teacher's list
-        ).first()
-        if conversation is None:
-            raise Http404
+        conversation = access_open_conversation_request(request, int(request.GET["request"]))
         initial.update(
             {"students": [conversation.student_id], "summary": _("The family asked: %(t)s") % {"t": conversation.topic}}
         )
@@ -74,13 +70,7 @@ def new_record(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if request.POST.get("request", "").isdigit():
-            conversation = ConversationRequest.objects.filter(
-                pk=int(request.POST["request"]),
-                status=ConversationRequest.Status.OPEN,
-                student__school_class_id__in=request.roles.head_class_ids,
-            ).first()
-            if conversation is None:
-                raise Http404
+            conversation = access_open_conversation_request(request, int(request.POST["request"]))
         try:
             contact = actions.do_record_contact(
                 school,
@@ -122,9 +112,7 @@ def record_detail(request, record_id: int):
         if request.POST.get("done") == "follow_up":
             actions.do_complete_follow_up(contact)
         elif request.POST.get("done", "").isdigit():
-            item = ActionItem.objects.filter(record=contact, pk=int(request.POST["done"])).first()
-            if item is None:
-                raise Http404
+            item = access_action_item_to_close(request, contact, int(request.POST["done"]))
             actions.do_complete_action(item)
         return redirect("contactbook:record", record_id=contact.pk)
     return render(
@@ -187,17 +175,7 @@ def coverage_rules(request):
     rules = queries.rules_of(school)
     form = CoverageRulesForm(request.POST or None, instance=rules)
     if request.method == "POST" and form.is_valid():
-        saved = form.save(commit=False)
-        saved.school = school
-        saved.save()
-        audit(
-            AuditEntry.Action.ROLE_CHANGED,
-            actor=request.user,
-            school=school,
-            summary="coverage rules changed",
-            detail=form.cleaned_data,
-            request=request,
-        )
+        actions.do_save_coverage_rules(school, acting_user=request.user, request=request, **form.cleaned_data)
         messages.success(request, _("Saved."))
         return redirect("contactbook:school_coverage")
     return render(

@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
+from audit.actions import record
+from audit.models import AuditEntry
 from core.richtext import text_to_html
 from notices.actions import TargetSpec, do_create_notice, do_edit_notice
 from notices.models import Notice, NoticeTarget, Receipt, StudentReceipt
@@ -29,6 +31,7 @@ from .models import (
     CalendarFeed,
     ConferenceDay,
     Event,
+    EventRules,
     FollowUp,
     Reflection,
     Resolution,
@@ -509,12 +512,32 @@ def do_publish_minutes(
     return locked
 
 
-def do_finish_follow_up(follow_up: FollowUp) -> None:
+def do_finish_follow_up(follow_up: FollowUp, *, acting_user) -> None:
+    """The owner has been in touch with the family (``access_follow_up_to_close`` checked who)."""
     FollowUp.objects.filter(pk=follow_up.pk, done_at__isnull=True).update(done_at=timezone.now())
 
 
-def do_finish_resolution(resolution: Resolution) -> None:
+def do_finish_resolution(resolution: Resolution, *, acting_user) -> None:
     Resolution.objects.filter(pk=resolution.pk, done_at__isnull=True).update(done_at=timezone.now())
+
+
+def do_set_parent_school_rule(school, sessions: int, *, acting_user, request=None) -> EventRules:
+    """The school's rule of the parent school (R27): sessions every family attends a term."""
+    if not 0 <= sessions <= 10:
+        raise ValidationError(_("Give a number of sessions from 0 to 10."))
+    with transaction.atomic():
+        rules, _created = EventRules.objects.update_or_create(
+            school=school, defaults={"parent_school_sessions_per_term": sessions}
+        )
+        record(
+            AuditEntry.Action.ROLE_CHANGED,
+            actor=acting_user,
+            school=school,
+            summary="parent school rule changed",
+            detail={"parent_school_sessions_per_term": sessions},
+            request=request,
+        )
+    return rules
 
 
 # --- reflections -------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from notices.models import Receipt, StudentReceipt
-from schools.models import Student, StudentGuardian
+from schools.models import SchoolClass, Student, StudentGuardian
 
 from .models import Attendance, Booking, Event, EventRules, FollowUp, Reflection, Resolution, Rsvp
 
@@ -19,6 +19,11 @@ def _count(qs):
     """A correlated COUNT(*) of ``qs`` as a subquery (the rows share one school, so one group)."""
     counted = qs.order_by().values("school_id").annotate(n=Count("pk")).values("n")[:1]
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def head_classes(roles, school):
+    """The classes of the school the user is head teacher of (their parent-school pages)."""
+    return SchoolClass.objects.filter(pk__in=roles.head_class_ids, school=school)
 
 
 def school_events(request, school, *, past: bool = False) -> list:

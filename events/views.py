@@ -24,11 +24,13 @@ from .access import (
     access_event_as_invited,
     access_event_to_manage,
     access_event_to_see,
+    access_follow_up_to_close,
     access_reflection_to_comment,
+    access_resolution_to_close,
     may_manage,
 )
 from .forms import ChangeForm, ConferenceForm, EventForm, MinutesForm, RsvpForm
-from .models import Attendance, Booking, CalendarFeed, Event, EventRules, FollowUp, Reflection, Resolution, Rsvp
+from .models import Attendance, Booking, CalendarFeed, Event, Reflection, Rsvp
 
 
 def _qr(text: str) -> str:
@@ -76,7 +78,7 @@ def event_list(request):
             "events": queries.school_events(request, school, past=past),
             "past": past,
             "school": school,
-            "head_classes": SchoolClass.objects.filter(pk__in=request.roles.head_class_ids, school=school),
+            "head_classes": queries.head_classes(request.roles, school),
             "is_admin": request.roles.is_admin_of(school.pk),
         },
     )
@@ -333,20 +335,16 @@ def comment(request, reflection_id: int):
 @login_required
 @require_POST
 def follow_up_done(request, follow_up_id: int):
-    item = FollowUp.objects.filter(pk=follow_up_id, owner=request.user).first()
-    if item is None:
-        raise Http404
-    actions.do_finish_follow_up(item)
+    item = access_follow_up_to_close(request, follow_up_id)
+    actions.do_finish_follow_up(item, acting_user=request.user)
     return redirect("contactbook:todo")
 
 
 @login_required
 @require_POST
 def resolution_done(request, resolution_id: int):
-    item = Resolution.objects.filter(pk=resolution_id, owner=request.user).first()
-    if item is None:
-        raise Http404
-    actions.do_finish_resolution(item)
+    item = access_resolution_to_close(request, resolution_id)
+    actions.do_finish_resolution(item, acting_user=request.user)
     return redirect("contactbook:todo")
 
 
@@ -358,10 +356,12 @@ def rules(request):
     current = queries.parent_school_rule(school)
     if request.method == "POST":
         value = request.POST.get("sessions", "")
-        if not value.isdigit() or not 0 <= int(value) <= 10:
-            messages.error(request, _("Give a number of sessions from 0 to 10."))
+        try:
+            sessions = int(value) if value.isdigit() else -1
+            actions.do_set_parent_school_rule(school, sessions, acting_user=request.user, request=request)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
         else:
-            EventRules.objects.update_or_create(school=school, defaults={"parent_school_sessions_per_term": int(value)})
             messages.success(request, _("Saved."))
             return redirect("events:rules")
     return render(request, "events/rules.html", {"sessions": current})
