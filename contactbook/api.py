@@ -136,28 +136,6 @@ def contact_create(request, payload: ContactIn):
     return Status(201, _contact_out(contact))
 
 
-@router.get("/contacts/todo", response=dict)
-def todo(request):
-    school = access_staff_school(request)
-    data = queries.todo_for(request.user, school)
-    return {
-        "follow_ups": [
-            {"record_id": r.pk, "on": r.follow_up_on.isoformat() if r.follow_up_on else None, "overdue": r.overdue}
-            for r in data["follow_ups"]
-        ],
-        "actions": [
-            {
-                "id": a.pk,
-                "record_id": a.record_id,
-                "description": a.description,
-                "due_on": a.due_on.isoformat() if a.due_on else None,
-                "overdue": a.overdue,
-            }
-            for a in data["actions"]
-        ],
-    }
-
-
 @router.get("/contacts/{record_id}", response=ContactOut)
 def contact_detail(request, record_id: int):
     return _contact_out(access_record(request, record_id))

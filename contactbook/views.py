@@ -128,16 +128,6 @@ def record_detail(request, record_id: int):
 
 
 @login_required
-def todo(request):
-    from events.queries import todo_items  # resolutions and follow-ups that events leave
-
-    school = access_staff_school(request)
-    return render(
-        request, "contactbook/todo.html", {**queries.todo_for(request.user, school), **todo_items(request.user, school)}
-    )
-
-
-@login_required
 def class_coverage(request, class_id: int):
     school_class = access_class(request, class_id, manage=True)
     term = Term.objects.filter(school_id=school_class.school_id, is_current=True).first()

@@ -337,7 +337,7 @@ def comment(request, reflection_id: int):
 def follow_up_done(request, follow_up_id: int):
     item = access_follow_up_to_close(request, follow_up_id)
     actions.do_finish_follow_up(item, acting_user=request.user)
-    return redirect("contactbook:todo")
+    return redirect("home:todo")
 
 
 @login_required
@@ -345,7 +345,7 @@ def follow_up_done(request, follow_up_id: int):
 def resolution_done(request, resolution_id: int):
     item = access_resolution_to_close(request, resolution_id)
     actions.do_finish_resolution(item, acting_user=request.user)
-    return redirect("contactbook:todo")
+    return redirect("home:todo")
 
 
 @login_required

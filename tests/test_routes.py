@@ -395,6 +395,7 @@ HEAD_OF_CLASS1 = Route(
 
 MATRIX: dict[str, Route] = {
     "home:home": Route(allowed=(*ANY_SIGNED_IN, "carol"), own_only=("dave", "erin")),
+    "home:todo": Route(allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
     "accounts:login": Route(public=True),
     "accounts:login_code": Route(public=True),
     "accounts:logout": Route(
@@ -548,7 +549,6 @@ MATRIX: dict[str, Route] = {
     "contactbook:new": Route(
         allowed=("ms_li", "mr_wang", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)
     ),
-    "contactbook:todo": Route(allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
     "contactbook:record": Route(
         kwargs=lambda c: {"record_id": _record_pk(c)},
         allowed=("ms_li", "admin_zhang"),
