@@ -115,7 +115,7 @@ def contact_create(request, payload: ContactIn):
     try:
         contact = actions.do_record_contact(
             school,
-            author=request.user,
+            acting_user=request.user,
             roles=request.roles,
             kind=payload.kind,
             occurred_on=payload.occurred_on,
@@ -196,7 +196,7 @@ def family_records(request):
 @router.post("/family/records/{record_id}/ack", response={204: None})
 def family_acknowledge(request, record_id: int, payload: AckIn):
     contact, child_ids = access_shared_record_as_family(request, record_id)
-    actions.do_acknowledge(request.user, contact, child_ids, reply=payload.reply)
+    actions.do_acknowledge(contact, child_ids, acting_user=request.user, reply=payload.reply)
     return Status(204, None)
 
 
@@ -204,7 +204,7 @@ def family_acknowledge(request, record_id: int, payload: AckIn):
 def family_conversation(request, payload: ConversationIn):
     student = access_my_child(request, payload.student_id)
     try:
-        req = actions.do_request_conversation(request.user, student, payload.topic)
+        req = actions.do_request_conversation(student, payload.topic, acting_user=request.user)
     except ValidationError as exc:
         return Status(400, {"detail": " ".join(exc.messages)})
     return Status(201, {"id": req.pk})

@@ -74,7 +74,7 @@ def new_record(request):
         try:
             contact = actions.do_record_contact(
                 school,
-                author=request.user,
+                acting_user=request.user,
                 roles=request.roles,
                 kind=data["kind"],
                 occurred_on=data["occurred_on"],
@@ -110,10 +110,10 @@ def record_detail(request, record_id: int):
     contact = access_record(request, record_id)
     if request.method == "POST":
         if request.POST.get("done") == "follow_up":
-            actions.do_complete_follow_up(contact)
+            actions.do_complete_follow_up(contact, acting_user=request.user)
         elif request.POST.get("done", "").isdigit():
             item = access_action_item_to_close(request, contact, int(request.POST["done"]))
-            actions.do_complete_action(item)
+            actions.do_complete_action(item, acting_user=request.user)
         return redirect("contactbook:record", record_id=contact.pk)
     return render(
         request,
@@ -252,7 +252,7 @@ def family_records(request):
         if student is None:
             raise Http404
         try:
-            actions.do_request_conversation(request.user, student, form.cleaned_data["topic"])
+            actions.do_request_conversation(student, form.cleaned_data["topic"], acting_user=request.user)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -281,7 +281,7 @@ def acknowledge(request, record_id: int):
     contact, child_ids = access_shared_record_as_family(request, record_id)
     form = ReplyForm(request.POST)
     form.is_valid()
-    actions.do_acknowledge(request.user, contact, child_ids, reply=form.cleaned_data.get("reply", ""))
+    actions.do_acknowledge(contact, child_ids, acting_user=request.user, reply=form.cleaned_data.get("reply", ""))
     messages.success(request, _("Thank you. The teacher sees your reply."))
     return redirect("contactbook:family")
 

@@ -144,7 +144,7 @@ def event_create(request, payload: EventIn):
     try:
         event = actions.do_create_event(
             school,
-            author=request.user,
+            acting_user=request.user,
             roles=request.roles,
             fields=_fields(payload, payload.kind),
             targets=[TargetSpec(t.kind, t.grade, t.class_id, t.student_id) for t in payload.targets],
@@ -162,7 +162,7 @@ def event_create(request, payload: EventIn):
 def event_change(request, event_id: int, payload: ChangeIn):
     event = access_event_to_manage(request, event_id)
     try:
-        actions.do_change_event(event, editor=request.user, fields=_fields(payload, event.kind))
+        actions.do_change_event(event, acting_user=request.user, fields=_fields(payload, event.kind))
     except ValidationError as exc:
         return Status(400, _error(exc))
     return {"id": event.pk}
@@ -268,7 +268,9 @@ def event_invitation(request, event_id: int):
 def event_rsvp(request, event_id: int, payload: RsvpIn):
     event, receipt = access_event_as_invited(request, event_id)
     try:
-        rsvp = actions.do_rsvp(event, receipt, answer=payload.answer, people=payload.people, note=payload.note)
+        rsvp = actions.do_rsvp(
+            event, receipt, acting_user=request.user, answer=payload.answer, people=payload.people, note=payload.note
+        )
     except ValidationError as exc:
         return Status(400, _error(exc))
     return {"answer": rsvp.answer, "people": rsvp.people}
@@ -278,7 +280,7 @@ def event_rsvp(request, event_id: int, payload: RsvpIn):
 def event_reflection(request, event_id: int, payload: ReflectionIn):
     event, receipt = access_event_as_invited(request, event_id)
     try:
-        reflection = actions.do_submit_reflection(event, receipt, payload.text)
+        reflection = actions.do_submit_reflection(event, receipt, payload.text, acting_user=request.user)
     except ValidationError as exc:
         return Status(400, _error(exc))
     return {"id": reflection.pk}
@@ -306,7 +308,12 @@ def conference_book(request, conference_id: int, payload: BookingIn):
         return Status(400, {"detail": _("Teachers do not book their own times.")})
     try:
         booking = actions.do_book(
-            conference, receipt, slot_id=payload.slot_id, student_ids=payload.student_ids, note=payload.note
+            conference,
+            receipt,
+            acting_user=request.user,
+            slot_id=payload.slot_id,
+            student_ids=payload.student_ids,
+            note=payload.note,
         )
     except ValidationError as exc:
         return Status(400, _error(exc))

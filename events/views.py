@@ -95,7 +95,7 @@ def new(request):
         try:
             event = actions.do_create_event(
                 school,
-                author=request.user,
+                acting_user=request.user,
                 roles=request.roles,
                 fields=_fields(data, data["kind"]),
                 targets=target_specs(data),
@@ -133,7 +133,7 @@ def manage(request, event_id: int):
     form = ChangeForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            actions.do_change_event(event, editor=request.user, fields=_fields(form.cleaned_data, event.kind))
+            actions.do_change_event(event, acting_user=request.user, fields=_fields(form.cleaned_data, event.kind))
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -234,7 +234,7 @@ def here(request, event_id: int, code: str):
     event, receipt = access_event_as_invited(request, event_id)
     if request.method == "POST":
         try:
-            actions.do_check_in_by_screen(event, receipt, code)
+            actions.do_check_in_by_screen(event, receipt, code, acting_user=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -408,13 +408,14 @@ def invitation(request, event_id: int):
                 actions.do_rsvp(
                     event,
                     receipt,
+                    acting_user=request.user,
                     answer=form.cleaned_data["answer"],
                     people=form.cleaned_data["people"],
                     note=form.cleaned_data.get("note", ""),
                 )
                 messages.success(request, _("Thank you, the teacher has your reply."))
             elif op == "reflection":
-                actions.do_submit_reflection(event, receipt, request.POST.get("text", ""))
+                actions.do_submit_reflection(event, receipt, request.POST.get("text", ""), acting_user=request.user)
                 messages.success(request, _("Thank you for your reflection."))
             else:
                 raise ValidationError(_("Unknown request."))
@@ -508,7 +509,7 @@ def calendar(request):
 @login_required
 @require_POST
 def calendar_revoke(request):
-    actions.do_revoke_calendar_feed(request.user)
+    actions.do_revoke_calendar_feed(acting_user=request.user)
     messages.success(request, _("A new calendar link is ready; the old one no longer works."))
     return redirect("events:calendar")
 
@@ -548,7 +549,7 @@ def conference_new(request):
         try:
             conference = actions.do_create_conference_day(
                 school,
-                author=request.user,
+                acting_user=request.user,
                 roles=roles,
                 title=data["title"],
                 place=data.get("place", ""),
@@ -579,13 +580,14 @@ def conference(request, conference_id: int):
     if request.method == "POST":
         try:
             if request.POST.get("op") == "cancel":
-                actions.do_cancel_booking(day, receipt)
+                actions.do_cancel_booking(day, receipt, acting_user=request.user)
                 messages.success(request, _("Your booking is cancelled."))
             else:
                 slot = request.POST.get("slot", "")
                 actions.do_book(
                     day,
                     receipt,
+                    acting_user=request.user,
                     slot_id=int(slot) if slot.isdigit() else 0,
                     student_ids=[int(s) for s in request.POST.getlist("students") if s.isdigit()],
                     note=request.POST.get("note", ""),

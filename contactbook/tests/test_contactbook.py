@@ -330,7 +330,7 @@ def test_the_owner_of_an_action_closes_it_and_the_head_teacher_may_too(cast):
 
     contact = do_record_contact(
         cast.school,
-        author=cast.ms_li,
+        acting_user=cast.ms_li,
         roles=compute_roles(cast.ms_li),
         kind="phone",
         occurred_on=TODAY,

@@ -253,7 +253,7 @@ def test_a_class_the_teacher_does_not_teach_is_refused(cast):
     with pytest.raises(ValidationError, match=zh("You may not send to this class.")):
         do_create_conference_day(
             cast.school,
-            author=cast.ms_li,
+            acting_user=cast.ms_li,
             roles=compute_roles(cast.ms_li),
             title="面谈",
             place="",
@@ -268,7 +268,7 @@ def test_a_class_the_teacher_does_not_teach_is_refused(cast):
     with pytest.raises(ValidationError) as excinfo:
         do_create_conference_day(
             cast.school,
-            author=cast.ms_li,
+            acting_user=cast.ms_li,
             roles=compute_roles(cast.ms_li),
             title="面谈",
             place="",
