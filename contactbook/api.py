@@ -92,6 +92,10 @@ class ConversationIn(Schema):
     topic: str
 
 
+class CreatedOut(Schema):
+    id: int
+
+
 def _contact_out(contact) -> dict:
     return {
         "id": contact.pk,
@@ -200,7 +204,7 @@ def family_acknowledge(request, record_id: int, payload: AckIn):
     return Status(204, None)
 
 
-@router.post("/family/conversations", response={201: dict, 400: ErrorOut})
+@router.post("/family/conversations", response={201: CreatedOut, 400: ErrorOut})
 def family_conversation(request, payload: ConversationIn):
     student = access_my_child(request, payload.student_id)
     try:
@@ -208,6 +212,12 @@ def family_conversation(request, payload: ConversationIn):
     except ValidationError as exc:
         return Status(400, {"detail": " ".join(exc.messages)})
     return Status(201, {"id": req.pk})
+
+
+class CareReviewOut(Schema):
+    on: datetime.date
+    progress: str
+    author: str
 
 
 class CareOut(Schema):
@@ -219,7 +229,7 @@ class CareOut(Schema):
     measures: str
     next_review_on: datetime.date | None
     closed: bool
-    reviews: list[dict]
+    reviews: list[CareReviewOut]
 
 
 @router.get("/care/{case_id}", response=CareOut)
@@ -244,7 +254,7 @@ def care_case(request, case_id: int):
         "next_review_on": case.next_review_on,
         "closed": case.closed_at is not None,
         "reviews": [
-            {"on": r.reviewed_on.isoformat(), "progress": r.progress, "author": r.author.display_name}
+            {"on": r.reviewed_on, "progress": r.progress, "author": r.author.display_name}
             for r in case.reviews.select_related("author").order_by("-reviewed_on", "-pk")
         ],
     }
