@@ -38,7 +38,7 @@ def _student_choices(request, school):
     students = students.annotate(
         last_mine=Max("contact_links__record__created_at", filter=Q(contact_links__record__author=request.user))
     ).order_by(F("last_mine").desc(nulls_last=True), "school_class__grade", "school_class__number", "name")
-    return [(s.pk, f"{s.name}（{s.school_class.name}）") for s in students]
+    return [(s.pk, f"{s.name}（{s.school_class.name}）" if s.school_class else s.name) for s in students]
 
 
 @login_required

@@ -67,39 +67,45 @@ def todo(request):
     return {
         "count": todo_list.count,
         "overdue": todo_list.overdue,
-        "follow_ups": [{"record_id": r.pk, "on": r.follow_up_on, "overdue": r.overdue} for r in todo_list.follow_ups],
+        "follow_ups": [{"record_id": t.item.pk, "on": t.due_on, "overdue": t.overdue} for t in todo_list.follow_ups],
         "actions": [
             {
-                "id": a.pk,
-                "record_id": a.record_id,
-                "description": a.description,
-                "due_on": a.due_on,
-                "overdue": a.overdue,
+                "id": t.item.pk,
+                "record_id": t.item.record_id,
+                "description": t.item.description,
+                "due_on": t.due_on,
+                "overdue": t.overdue,
             }
-            for a in todo_list.actions
+            for t in todo_list.actions
         ],
         "conversation_requests": [
             {
-                "id": c.pk,
-                "student_id": c.student_id,
-                "student": c.student.name,
-                "topic": c.topic,
-                "created_at": c.created_at,
+                "id": t.item.pk,
+                "student_id": t.item.student_id,
+                "student": t.item.student.name,
+                "topic": t.item.topic,
+                "created_at": t.item.created_at,
             }
-            for c in todo_list.conversation_requests
+            for t in todo_list.conversation_requests
         ],
         "event_follow_ups": [
             {
-                "id": f.pk,
-                "event_id": f.event_id,
-                "event": f.event.title,
-                "student_id": f.student_id,
-                "student": f.student.name,
+                "id": t.item.pk,
+                "event_id": t.item.event_id,
+                "event": t.item.event.title,
+                "student_id": t.item.student_id,
+                "student": t.item.student.name,
             }
-            for f in todo_list.event_follow_ups
+            for t in todo_list.event_follow_ups
         ],
         "resolutions": [
-            {"id": r.pk, "event_id": r.event_id, "text": r.text, "due_on": r.due_on, "overdue": r.overdue}
-            for r in todo_list.event_resolutions
+            {
+                "id": t.item.pk,
+                "event_id": t.item.event_id,
+                "text": t.item.text,
+                "due_on": t.due_on,
+                "overdue": t.overdue,
+            }
+            for t in todo_list.event_resolutions
         ],
     }

@@ -14,6 +14,7 @@ its app (the record page, ``events:follow_up_done``, ``events:resolution_done``,
 
 import datetime
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -24,35 +25,49 @@ from events import queries as events_queries
 from events.models import FollowUp, Resolution
 from schools.roles import Roles
 
+Item = TypeVar("Item")
+
 
 def is_overdue(due_on: datetime.date | None, today: datetime.date) -> bool:
     return due_on is not None and due_on < today
 
 
+@dataclass(frozen=True)
+class Todo(Generic[Item]):
+    """One open item of the list: the app's own row, its due date if its kind has one, and whether
+    that date has passed."""
+
+    item: Item
+    due_on: datetime.date | None = None
+    overdue: bool = False
+
+
 @dataclass
 class TodoList:
-    """Every open item, by kind, in the order the page shows them; each item carries ``overdue``."""
+    """Every open item, by kind, in the order the page shows them."""
 
-    follow_ups: list[ContactRecord]
-    actions: list[ActionItem]
-    conversation_requests: list[ConversationRequest]
-    event_follow_ups: list[FollowUp]
-    event_resolutions: list[Resolution]
+    follow_ups: list[Todo[ContactRecord]]
+    actions: list[Todo[ActionItem]]
+    conversation_requests: list[Todo[ConversationRequest]]
+    event_follow_ups: list[Todo[FollowUp]]
+    event_resolutions: list[Todo[Resolution]]
+
+    def _all(self) -> list[Todo]:
+        return [
+            *self.follow_ups,
+            *self.actions,
+            *self.conversation_requests,
+            *self.event_follow_ups,
+            *self.event_resolutions,
+        ]
 
     @property
     def count(self) -> int:
-        return (
-            len(self.follow_ups)
-            + len(self.actions)
-            + len(self.conversation_requests)
-            + len(self.event_follow_ups)
-            + len(self.event_resolutions)
-        )
+        return len(self._all())
 
     @property
     def overdue(self) -> int:
-        items: list = [*self.follow_ups, *self.actions, *self.event_resolutions]
-        return sum(1 for item in items if item.overdue)
+        return sum(1 for todo in self._all() if todo.overdue)
 
 
 @dataclass(frozen=True)
@@ -63,47 +78,45 @@ class TodoCount:
 
 def todo_items(user, roles: Roles, school, *, today: datetime.date | None = None) -> TodoList:
     """The user's whole to-do list in the school: six queries whatever its length."""
-    today = today or timezone.localdate()
+    day = today or timezone.localdate()
+
+    def dated(item: Item, due_on: datetime.date | None) -> Todo[Item]:
+        # The count below applies the same rule to the same rows.
+        return Todo(item, due_on, is_overdue(due_on, day))
+
     links = ContactStudent.objects.select_related("student")
-    todo = TodoList(
-        follow_ups=list(
-            contactbook_queries.open_follow_ups(user, school)
-            .prefetch_related(Prefetch("student_links", queryset=links))
-            .order_by("follow_up_on", "pk")
-        ),
-        actions=list(
-            contactbook_queries.open_action_items(user, school).select_related("record").order_by("due_on", "pk")
-        ),
-        conversation_requests=list(
-            contactbook_queries.open_conversation_requests(roles, school)
-            .select_related("student__school_class", "guardian")
-            .order_by("created_at", "pk")
-        ),
-        event_follow_ups=list(
-            events_queries.open_follow_ups(user, school)
-            .select_related("event", "student__school_class")
-            .order_by("event__starts_at", "student__name", "pk")
-        ),
-        event_resolutions=list(
-            events_queries.open_resolutions(user, school).select_related("event").order_by("due_on", "pk")
-        ),
+    follow_ups = (
+        contactbook_queries.open_follow_ups(user, school)
+        .prefetch_related(Prefetch("student_links", queryset=links))
+        .order_by("follow_up_on", "pk")
     )
-    # The page flags overdue items; the count below applies the same rule to the same rows.
-    for record in todo.follow_ups:
-        record.overdue = is_overdue(record.follow_up_on, today)  # type: ignore[attr-defined]
-    for item in todo.actions:
-        item.overdue = is_overdue(item.due_on, today)  # type: ignore[attr-defined]
-    for resolution in todo.event_resolutions:
-        resolution.overdue = is_overdue(resolution.due_on, today)  # type: ignore[attr-defined]
-    return todo
+    actions = contactbook_queries.open_action_items(user, school).select_related("record").order_by("due_on", "pk")
+    requests = (
+        contactbook_queries.open_conversation_requests(roles, school)
+        .select_related("student__school_class", "guardian")
+        .order_by("created_at", "pk")
+    )
+    event_follow_ups = (
+        events_queries.open_follow_ups(user, school)
+        .select_related("event", "student__school_class")
+        .order_by("event__starts_at", "student__name", "pk")
+    )
+    resolutions = events_queries.open_resolutions(user, school).select_related("event").order_by("due_on", "pk")
+    return TodoList(
+        follow_ups=[dated(r, r.follow_up_on) for r in follow_ups],
+        actions=[dated(a, a.due_on) for a in actions],
+        conversation_requests=[Todo(c) for c in requests],
+        event_follow_ups=[Todo(f) for f in event_follow_ups],
+        event_resolutions=[dated(r, r.due_on) for r in resolutions],
+    )
 
 
 def todo_count(user, roles: Roles, school, *, today: datetime.date | None = None) -> TodoCount:
     """How many items ``todo_items`` lists, and how many are overdue, without loading them: one
     query per app, whatever the length of the list."""
-    today = today or timezone.localdate()
+    day = today or timezone.localdate()
     due_dates = [
         *contactbook_queries.open_todo_due_dates(user, roles, school),
         *events_queries.open_todo_due_dates(user, school),
     ]
-    return TodoCount(open=len(due_dates), overdue=sum(1 for due_on in due_dates if is_overdue(due_on, today)))
+    return TodoCount(open=len(due_dates), overdue=sum(1 for due_on in due_dates if is_overdue(due_on, day)))

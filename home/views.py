@@ -47,4 +47,4 @@ def todo(request):
     """The staff member's to-do list: everything the contact book and events leave them (home.todo)."""
     school = access_staff_school(request)
     todo_list = todo_items(request.user, request.roles, school)
-    return render(request, "home/todo.html", {**vars(todo_list), "todo": todo_list})
+    return render(request, "home/todo.html", vars(todo_list))

@@ -68,10 +68,11 @@ def test_the_list_and_the_count_take_a_fixed_number_of_queries(cast, django_asse
     # Five kinds, and the follow-ups' children in one more.
     with django_assert_num_queries(6):
         todo = todo_items(cast.ms_li, roles, cast.school)
-        for record in todo.follow_ups:
-            assert [link.student.name for link in record.student_links.all()] == ["刘小明"]
-        assert {r.event.title for r in todo.event_resolutions} and {f.student.name for f in todo.event_follow_ups}
-        assert {c.student.school_class.name for c in todo.conversation_requests} == {"三年级1班"}
+        for todo_item in todo.follow_ups:
+            assert [link.student.name for link in todo_item.item.student_links.all()] == ["刘小明"]
+        assert {t.item.event.title for t in todo.event_resolutions}
+        assert {t.item.student.name for t in todo.event_follow_ups}
+        assert {str(t.item.student.school_class) for t in todo.conversation_requests} == {"三年级1班"}
     assert todo.count == 5 * n and todo.overdue == 3
     # One query per app.
     with django_assert_num_queries(2):
