@@ -5,7 +5,7 @@ from django.http import Http404
 from schools.models import Student
 from schools.roles import Roles
 
-from .models import CareCase, ContactRecord
+from .models import ActionItem, CareCase, ContactRecord, ConversationRequest
 
 
 def _roles(request) -> Roles:
@@ -47,12 +47,50 @@ def access_record(request, record_id: int) -> ContactRecord:
         return record
     if roles.is_admin_of(record.school_id) or record.school_id in roles.care_school_ids:
         return record
-    class_ids = set(record.student_links.values_list("student__school_class_id", flat=True))
-    if record.school_class_id:
-        class_ids.add(record.school_class_id)
-    if class_ids & roles.head_class_ids:
+    if _classes_of(record) & roles.head_class_ids:
         return record
     raise Http404
+
+
+def _classes_of(record: ContactRecord) -> set[int]:
+    """The classes a record is about: its students' classes, or the class of a collective record."""
+    class_ids = {
+        class_id
+        for class_id in record.student_links.values_list("student__school_class_id", flat=True)
+        if class_id is not None
+    }
+    if record.school_class_id:
+        class_ids.add(record.school_class_id)
+    return class_ids
+
+
+def access_action_item_to_close(request, record: ContactRecord, item_id: int) -> ActionItem:
+    """An agreed action of a record the user sees (``access_record`` first), which they may mark done:
+    its owner, the record's author, the head teacher of a class the record is about, or a school
+    admin. Care staff read every record, but an action someone else owns is not theirs to close."""
+    roles = _roles(request)
+    item = ActionItem.objects.filter(record=record, pk=item_id).first()
+    if item is None:
+        raise Http404
+    if request.user.pk in (item.owner_id, record.author_id) or roles.is_admin_of(record.school_id):
+        return item
+    if _classes_of(record) & roles.head_class_ids:
+        return item
+    raise Http404
+
+
+def access_open_conversation_request(request, request_id: int) -> ConversationRequest:
+    """A family's request to talk that is still open, in the head teacher's list: only the head
+    teacher of the child's class records the talk that answers it."""
+    roles = _roles(request)
+    conversation = (
+        ConversationRequest.objects.filter(pk=request_id, status=ConversationRequest.Status.OPEN)
+        .select_related("student")
+        .first()
+    )
+    if conversation is None or conversation.student.school_class_id not in roles.head_class_ids:
+        raise Http404
+    return conversation
 
 
 def access_shared_record_as_family(request, record_id: int) -> tuple[ContactRecord, list[int]]:

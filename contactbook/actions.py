@@ -24,6 +24,7 @@ from .models import (
     ContactRecord,
     ContactStudent,
     ConversationRequest,
+    CoverageRules,
     Topic,
 )
 
@@ -61,7 +62,7 @@ TEMPLATES = {
 def do_record_contact(
     school,
     *,
-    author,
+    acting_user,
     roles: Roles,
     kind: str,
     occurred_on: datetime.date,
@@ -79,7 +80,7 @@ def do_record_contact(
     idempotency_key: str = "",
 ) -> ContactRecord:
     if idempotency_key:
-        existing = ContactRecord.objects.filter(author=author, idempotency_key=idempotency_key).first()
+        existing = ContactRecord.objects.filter(author=acting_user, idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
     today = timezone.localdate()
@@ -118,7 +119,7 @@ def do_record_contact(
         contact = ContactRecord.objects.create(
             school=school,
             term=term,
-            author=author,
+            author=acting_user,
             kind=kind,
             occurred_on=occurred_on,
             duration_minutes=max(1, min(duration_minutes or 15, 600)),
@@ -142,7 +143,7 @@ def do_record_contact(
                     school=school,
                     record=contact,
                     description=a.description.strip()[:300],
-                    owner_id=a.owner_id or author.pk,
+                    owner_id=a.owner_id or acting_user.pk,
                     due_on=a.due_on,
                 )
                 for a in items
@@ -155,11 +156,13 @@ def do_record_contact(
     return contact
 
 
-def do_complete_follow_up(contact: ContactRecord) -> None:
+def do_complete_follow_up(contact: ContactRecord, *, acting_user) -> None:
+    """The record's follow-up is done (its page is its author's and the staff above them)."""
     ContactRecord.objects.filter(pk=contact.pk, follow_up_done_at__isnull=True).update(follow_up_done_at=timezone.now())
 
 
-def do_complete_action(item: ActionItem) -> None:
+def do_complete_action(item: ActionItem, *, acting_user) -> None:
+    """An agreed action is done (``access_action_item_to_close`` says who may)."""
     ActionItem.objects.filter(pk=item.pk, done_at__isnull=True).update(done_at=timezone.now())
 
 
@@ -172,8 +175,8 @@ def _family_guardian(user, contact: ContactRecord, child_ids: list[int]) -> Guar
     return guardian
 
 
-def do_acknowledge(user, contact: ContactRecord, child_ids: list[int], *, reply: str = "") -> Acknowledgement:
-    guardian = _family_guardian(user, contact, child_ids)
+def do_acknowledge(contact: ContactRecord, child_ids: list[int], *, acting_user, reply: str = "") -> Acknowledgement:
+    guardian = _family_guardian(acting_user, contact, child_ids)
     ack, _created = Acknowledgement.objects.get_or_create(
         school_id=contact.school_id, record=contact, guardian=guardian
     )
@@ -183,16 +186,46 @@ def do_acknowledge(user, contact: ContactRecord, child_ids: list[int], *, reply:
     return ack
 
 
-def do_request_conversation(user, student: Student, topic: str) -> ConversationRequest:
+def do_request_conversation(student: Student, topic: str, *, acting_user) -> ConversationRequest:
     topic = topic.strip()
     if not topic:
         raise ValidationError(_("Say what you would like to talk about."))
-    guardian = Guardian.objects.filter(user=user, student_links__student=student).first()
+    guardian = Guardian.objects.filter(user=acting_user, student_links__student=student).first()
     if guardian is None:
         raise ValidationError(_("You are not a guardian of this child."))
     return ConversationRequest.objects.create(
         school_id=student.school_id, student=student, guardian=guardian, topic=topic[:300]
     )
+
+
+def do_save_coverage_rules(
+    school,
+    *,
+    acting_user,
+    min_contacts_per_term: int,
+    concern_phone_per_month: int,
+    require_home_visit: bool,
+    require_praise: bool,
+    request=None,
+) -> CoverageRules:
+    """The school's own rules of contact (the seeds' defaults until an admin changes them)."""
+    values = {
+        "min_contacts_per_term": min_contacts_per_term,
+        "concern_phone_per_month": concern_phone_per_month,
+        "require_home_visit": require_home_visit,
+        "require_praise": require_praise,
+    }
+    with transaction.atomic():
+        rules, _created = CoverageRules.objects.update_or_create(school=school, defaults=values)
+        record(
+            AuditEntry.Action.ROLE_CHANGED,
+            actor=acting_user,
+            school=school,
+            summary="coverage rules changed",
+            detail=values,
+            request=request,
+        )
+    return rules
 
 
 # --- care cases ---------------------------------------------------------------------------------

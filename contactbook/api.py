@@ -8,7 +8,7 @@ from ninja import Router, Schema, Status
 
 from audit.actions import record as audit
 from audit.models import AuditEntry
-from schools.access import access_class, access_staff_school
+from schools.access import access_class, access_my_child, access_staff_school
 from schools.models import Student
 from schools.queries import current_term
 
@@ -93,6 +93,10 @@ class ConversationIn(Schema):
     topic: str
 
 
+class CreatedOut(Schema):
+    id: int
+
+
 def _contact_out(contact) -> dict:
     return {
         "id": contact.pk,
@@ -116,7 +120,7 @@ def contact_create(request, payload: ContactIn):
     try:
         contact = actions.do_record_contact(
             school,
-            author=request.user,
+            acting_user=request.user,
             roles=request.roles,
             kind=payload.kind,
             occurred_on=payload.occurred_on,
@@ -135,28 +139,6 @@ def contact_create(request, payload: ContactIn):
     except ValidationError as exc:
         return Status(400, {"detail": " ".join(exc.messages)})
     return Status(201, _contact_out(contact))
-
-
-@router.get("/contacts/todo", response=dict)
-def todo(request):
-    school = access_staff_school(request)
-    data = queries.todo_for(request.user, school)
-    return {
-        "follow_ups": [
-            {"record_id": r.pk, "on": r.follow_up_on.isoformat() if r.follow_up_on else None, "overdue": r.overdue}
-            for r in data["follow_ups"]
-        ],
-        "actions": [
-            {
-                "id": a.pk,
-                "record_id": a.record_id,
-                "description": a.description,
-                "due_on": a.due_on.isoformat() if a.due_on else None,
-                "overdue": a.overdue,
-            }
-            for a in data["actions"]
-        ],
-    }
 
 
 @router.get("/contacts/{record_id}", response=ContactOut)
@@ -219,20 +201,24 @@ def family_records(request):
 @router.post("/family/records/{record_id}/ack", response={204: None})
 def family_acknowledge(request, record_id: int, payload: AckIn):
     contact, child_ids = access_shared_record_as_family(request, record_id)
-    actions.do_acknowledge(request.user, contact, child_ids, reply=payload.reply)
+    actions.do_acknowledge(contact, child_ids, acting_user=request.user, reply=payload.reply)
     return Status(204, None)
 
 
-@router.post("/family/conversations", response={201: dict, 400: ErrorOut})
+@router.post("/family/conversations", response={201: CreatedOut, 400: ErrorOut})
 def family_conversation(request, payload: ConversationIn):
-    if payload.student_id not in request.roles.child_ids:
-        raise Http404
-    student = Student.objects.get(pk=payload.student_id)
+    student = access_my_child(request, payload.student_id)
     try:
-        req = actions.do_request_conversation(request.user, student, payload.topic)
+        req = actions.do_request_conversation(student, payload.topic, acting_user=request.user)
     except ValidationError as exc:
         return Status(400, {"detail": " ".join(exc.messages)})
     return Status(201, {"id": req.pk})
+
+
+class CareReviewOut(Schema):
+    on: datetime.date
+    progress: str
+    author: str
 
 
 class CareOut(Schema):
@@ -244,7 +230,7 @@ class CareOut(Schema):
     measures: str
     next_review_on: datetime.date | None
     closed: bool
-    reviews: list[dict]
+    reviews: list[CareReviewOut]
 
 
 @router.get("/care/{case_id}", response=CareOut)
@@ -269,7 +255,7 @@ def care_case(request, case_id: int):
         "next_review_on": case.next_review_on,
         "closed": case.closed_at is not None,
         "reviews": [
-            {"on": r.reviewed_on.isoformat(), "progress": r.progress, "author": r.author.display_name}
+            {"on": r.reviewed_on, "progress": r.progress, "author": r.author.display_name}
             for r in case.reviews.select_related("author").order_by("-reviewed_on", "-pk")
         ],
     }

@@ -1,4 +1,5 @@
 import secrets
+from typing import cast
 
 from django import forms
 from django.utils import timezone
@@ -37,8 +38,8 @@ class ContactForm(forms.Form):
 
     def __init__(self, *args, student_choices=(), class_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["students"].choices = list(student_choices)
-        self.fields["whole_class"].choices = [("", "—"), *class_choices]
+        cast(forms.ChoiceField, self.fields["students"]).choices = list(student_choices)
+        cast(forms.ChoiceField, self.fields["whole_class"]).choices = [("", "—"), *class_choices]
         if not self.is_bound:
             self.initial.setdefault("occurred_on", timezone.localdate())
             self.initial.setdefault("idempotency_key", secrets.token_urlsafe(16))
@@ -54,7 +55,7 @@ class ConversationForm(forms.Form):
 
     def __init__(self, *args, child_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["student"].choices = list(child_choices)
+        cast(forms.ChoiceField, self.fields["student"]).choices = list(child_choices)
 
 
 class CareCaseForm(forms.Form):

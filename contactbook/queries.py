@@ -4,11 +4,12 @@ size of the class or the school (pinned in the tests, measured in bench/coverage
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Max, Q
+from django.db.models import Count, DateField, Max, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from schools.models import Student, Term
+from schools.roles import Roles
 
 from .models import ActionItem, CareCase, ContactRecord, ConversationRequest, CoverageRules
 
@@ -117,26 +118,44 @@ def school_overview(school, term: Term | None) -> list[dict]:
     return sorted(by_class.values(), key=lambda e: (e["school_class"].grade, e["school_class"].number))
 
 
-def todo_for(user, school) -> dict:
-    """The user's open follow-ups and agreed actions, overdue ones flagged."""
-    today = timezone.localdate()
-    follow_ups = list(
-        ContactRecord.objects.filter(
-            school=school, author=user, follow_up_on__isnull=False, follow_up_done_at__isnull=True
+# --- the to-do list (home.todo reads these: the page, the home count and the API) -------------------
+# Each function answers one kind of open item, unordered and unjoined: home.todo orders and joins
+# them for the page and counts them for the home page, so both read the same rows.
+
+
+def open_follow_ups(user, school) -> QuerySet[ContactRecord]:
+    """The user's records with a follow-up date not yet done (due: ``follow_up_on``)."""
+    return ContactRecord.objects.filter(
+        school=school, author=user, follow_up_on__isnull=False, follow_up_done_at__isnull=True
+    )
+
+
+def open_action_items(user, school) -> QuerySet[ActionItem]:
+    """Agreed actions the user owns, not yet done (due: ``due_on``)."""
+    return ActionItem.objects.filter(school=school, owner=user, done_at__isnull=True)
+
+
+def open_conversation_requests(roles: Roles, school) -> QuerySet[ConversationRequest]:
+    """Families of the head teacher's classes who asked to talk and have not been answered (no due
+    date). The same rows as ``access_open_conversation_request`` lets them answer."""
+    return ConversationRequest.objects.filter(
+        school=school, status=ConversationRequest.Status.OPEN, student__school_class_id__in=roles.head_class_ids
+    )
+
+
+def open_todo_due_dates(user, roles: Roles, school) -> list[datetime.date | None]:
+    """The due date (or None) of every open item above, in one query: what the home page counts."""
+    no_date = Value(None, output_field=DateField())
+    return list(
+        open_follow_ups(user, school)
+        .order_by()
+        .values_list("follow_up_on", flat=True)
+        .union(
+            open_action_items(user, school).order_by().values_list("due_on", flat=True),
+            open_conversation_requests(roles, school).order_by().annotate(due=no_date).values_list("due", flat=True),
+            all=True,
         )
-        .prefetch_related("student_links__student")
-        .order_by("follow_up_on")
     )
-    items = list(
-        ActionItem.objects.filter(school=school, owner=user, done_at__isnull=True)
-        .select_related("record")
-        .order_by("due_on", "pk")
-    )
-    for f in follow_ups:
-        f.overdue = f.follow_up_on is not None and f.follow_up_on < today  # type: ignore[attr-defined]
-    for i in items:
-        i.overdue = i.due_on is not None and i.due_on < today  # type: ignore[attr-defined]
-    return {"follow_ups": follow_ups, "actions": items}
 
 
 def open_requests(school_class):

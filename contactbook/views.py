@@ -16,7 +16,9 @@ from schools.queries import current_term
 
 from . import actions, queries
 from .access import (
+    access_action_item_to_close,
     access_care_case,
+    access_open_conversation_request,
     access_record,
     access_shared_record_as_family,
     access_student_for_care,
@@ -25,7 +27,7 @@ from .access import (
     visible_records,
 )
 from .forms import CareCaseForm, CareReviewForm, ContactForm, ConversationForm, CoverageRulesForm, ReplyForm
-from .models import Acknowledgement, ActionItem, CareCase, ContactRecord, ConversationRequest
+from .models import Acknowledgement, CareCase, ContactRecord
 
 
 def _student_choices(request, school):
@@ -37,7 +39,7 @@ def _student_choices(request, school):
     students = students.annotate(
         last_mine=Max("contact_links__record__created_at", filter=Q(contact_links__record__author=request.user))
     ).order_by(F("last_mine").desc(nulls_last=True), "school_class__grade", "school_class__number", "name")
-    return [(s.pk, f"{s.name}（{s.school_class.name}）") for s in students]
+    return [(s.pk, f"{s.name}（{s.school_class.name}）" if s.school_class else s.name) for s in students]
 
 
 @login_required
@@ -56,13 +58,7 @@ def new_record(request):
         initial["students"] = [student.pk]
     conversation = None
     if request.GET.get("request", "").isdigit():
-        conversation = ConversationRequest.objects.filter(
-            pk=int(request.GET["request"]),
-            status=ConversationRequest.Status.OPEN,
-            student__school_class_id__in=request.roles.head_class_ids,  # the head teacher's list
-        ).first()
-        if conversation is None:
-            raise Http404
+        conversation = access_open_conversation_request(request, int(request.GET["request"]))
         initial.update(
             {"students": [conversation.student_id], "summary": _("The family asked: %(t)s") % {"t": conversation.topic}}
         )
@@ -75,17 +71,11 @@ def new_record(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         if request.POST.get("request", "").isdigit():
-            conversation = ConversationRequest.objects.filter(
-                pk=int(request.POST["request"]),
-                status=ConversationRequest.Status.OPEN,
-                student__school_class_id__in=request.roles.head_class_ids,
-            ).first()
-            if conversation is None:
-                raise Http404
+            conversation = access_open_conversation_request(request, int(request.POST["request"]))
         try:
             contact = actions.do_record_contact(
                 school,
-                author=request.user,
+                acting_user=request.user,
                 roles=request.roles,
                 kind=data["kind"],
                 occurred_on=data["occurred_on"],
@@ -121,12 +111,10 @@ def record_detail(request, record_id: int):
     contact = access_record(request, record_id)
     if request.method == "POST":
         if request.POST.get("done") == "follow_up":
-            actions.do_complete_follow_up(contact)
+            actions.do_complete_follow_up(contact, acting_user=request.user)
         elif request.POST.get("done", "").isdigit():
-            item = ActionItem.objects.filter(record=contact, pk=int(request.POST["done"])).first()
-            if item is None:
-                raise Http404
-            actions.do_complete_action(item)
+            item = access_action_item_to_close(request, contact, int(request.POST["done"]))
+            actions.do_complete_action(item, acting_user=request.user)
         return redirect("contactbook:record", record_id=contact.pk)
     return render(
         request,
@@ -137,16 +125,6 @@ def record_detail(request, record_id: int):
             "actions": contact.action_items.select_related("owner"),
             "acks": contact.acknowledgements.select_related("guardian"),
         },
-    )
-
-
-@login_required
-def todo(request):
-    from events.queries import todo_items  # resolutions and follow-ups that events leave
-
-    school = access_staff_school(request)
-    return render(
-        request, "contactbook/todo.html", {**queries.todo_for(request.user, school), **todo_items(request.user, school)}
     )
 
 
@@ -188,17 +166,7 @@ def coverage_rules(request):
     rules = queries.rules_of(school)
     form = CoverageRulesForm(request.POST or None, instance=rules)
     if request.method == "POST" and form.is_valid():
-        saved = form.save(commit=False)
-        saved.school = school
-        saved.save()
-        audit(
-            AuditEntry.Action.ROLE_CHANGED,
-            actor=request.user,
-            school=school,
-            summary="coverage rules changed",
-            detail=form.cleaned_data,
-            request=request,
-        )
+        actions.do_save_coverage_rules(school, acting_user=request.user, request=request, **form.cleaned_data)
         messages.success(request, _("Saved."))
         return redirect("contactbook:school_coverage")
     return render(
@@ -285,7 +253,7 @@ def family_records(request):
         if student is None:
             raise Http404
         try:
-            actions.do_request_conversation(request.user, student, form.cleaned_data["topic"])
+            actions.do_request_conversation(student, form.cleaned_data["topic"], acting_user=request.user)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -314,7 +282,7 @@ def acknowledge(request, record_id: int):
     contact, child_ids = access_shared_record_as_family(request, record_id)
     form = ReplyForm(request.POST)
     form.is_valid()
-    actions.do_acknowledge(request.user, contact, child_ids, reply=form.cleaned_data.get("reply", ""))
+    actions.do_acknowledge(contact, child_ids, acting_user=request.user, reply=form.cleaned_data.get("reply", ""))
     messages.success(request, _("Thank you. The teacher sees your reply."))
     return redirect("contactbook:family")
 

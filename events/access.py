@@ -8,7 +8,7 @@ from django.http import Http404
 from notices.models import Receipt, StudentReceipt
 from schools.roles import Roles
 
-from .models import ConferenceDay, Event, Reflection
+from .models import ConferenceDay, Event, FollowUp, Reflection, Resolution
 
 
 def _roles(request) -> Roles:
@@ -91,3 +91,20 @@ def access_conference(request, conference_id: int) -> tuple[ConferenceDay, Recei
     if receipt is None or receipt.guardian_id is None:
         raise Http404
     return conference, receipt
+
+
+def access_follow_up_to_close(request, follow_up_id: int) -> FollowUp:
+    """A family to follow up after a meeting: only its owner (the head teacher it was given to)
+    marks it done."""
+    item = FollowUp.objects.filter(pk=follow_up_id, owner=request.user).first()
+    if item is None:
+        raise Http404
+    return item
+
+
+def access_resolution_to_close(request, resolution_id: int) -> Resolution:
+    """A resolution of a meeting: only its owner marks it done."""
+    item = Resolution.objects.filter(pk=resolution_id, owner=request.user).first()
+    if item is None:
+        raise Http404
+    return item

@@ -17,6 +17,8 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
+from audit.actions import record
+from audit.models import AuditEntry
 from core.richtext import text_to_html
 from notices.actions import TargetSpec, do_create_notice, do_edit_notice, do_remind_receipts
 from notices.audience import specs_of
@@ -30,6 +32,7 @@ from .models import (
     CalendarFeed,
     ConferenceDay,
     Event,
+    EventRules,
     FollowUp,
     Reflection,
     Resolution,
@@ -120,7 +123,7 @@ def invitation_html(event: Event) -> str:
 def do_create_event(
     school,
     *,
-    author,
+    acting_user,
     roles: Roles,
     fields: EventFields,
     targets: list[TargetSpec],
@@ -131,7 +134,7 @@ def do_create_event(
 ) -> Event:
     """Create the event and send its invitation (a notice) to the audience: all or nothing."""
     if idempotency_key:
-        existing = Event.objects.filter(author=author, idempotency_key=idempotency_key[:64]).first()
+        existing = Event.objects.filter(author=acting_user, idempotency_key=idempotency_key[:64]).first()
         if existing is not None:
             return existing
     if not roles.is_staff_of(school.pk):
@@ -146,7 +149,7 @@ def do_create_event(
         with transaction.atomic():
             event = Event.objects.create(
                 school=school,
-                author=author,
+                author=acting_user,
                 kind=fields.kind,
                 title=fields.title.strip(),
                 description=fields.description.strip()[:4000],
@@ -159,10 +162,10 @@ def do_create_event(
                 speakers=fields.speakers.strip()[:300],
                 idempotency_key=idempotency_key[:64],
             )
-            event.organisers.set({author.pk, *organisers})
+            event.organisers.set({acting_user.pk, *organisers})
             notice = do_create_notice(
                 school,
-                author=author,
+                author=acting_user,
                 roles=roles,
                 title=event.title,
                 body_html=invitation_html(event),
@@ -176,7 +179,7 @@ def do_create_event(
             event.audience_label = notice.audience_label
             event.save(update_fields=["notice", "audience_label"])
     except IntegrityError:
-        existing = Event.objects.filter(author=author, idempotency_key=idempotency_key[:64]).first()
+        existing = Event.objects.filter(author=acting_user, idempotency_key=idempotency_key[:64]).first()
         if not idempotency_key or existing is None:
             raise
         return existing
@@ -197,7 +200,7 @@ def yes_count(event: Event) -> int:
 
 
 @transaction.atomic
-def do_change_event(event: Event, *, editor, fields: EventFields) -> Event:
+def do_change_event(event: Event, *, acting_user, fields: EventFields) -> Event:
     """Change time, place or details; the invitation is edited (families see what changed) and
     everyone invited is told."""
     if event.is_cancelled:
@@ -229,13 +232,13 @@ def do_change_event(event: Event, *, editor, fields: EventFields) -> Event:
     if locked.notice is not None:
         do_edit_notice(
             locked.notice,
-            acting_user=editor,
+            acting_user=acting_user,
             title=locked.title,
             body_html=invitation_html(locked),
             guardrail_reason=locked.notice.guardrail_reason,  # the reason given when it was first sent
         )
         Notice.objects.filter(pk=locked.notice.pk).update(deadline=locked.starts_at)
-        _tell_everyone(locked, acting_user=editor)
+        _tell_everyone(locked, acting_user=acting_user)
     return locked
 
 
@@ -263,7 +266,7 @@ def do_cancel_event(event: Event, *, acting_user, reason: str = "") -> None:
 
 
 @transaction.atomic
-def do_rsvp(event: Event, receipt: Receipt, *, answer: str, people: int = 1, note: str = "") -> Rsvp:
+def do_rsvp(event: Event, receipt: Receipt, *, acting_user, answer: str, people: int = 1, note: str = "") -> Rsvp:
     """A family answers once for all its children; it may change its answer until the start. The
     event row is locked so that two families taking the last place cannot both get it."""
     if answer not in Rsvp.Answer.values:
@@ -357,16 +360,15 @@ def do_check_in_by_code(event: Event, code: str, *, acting_user) -> Attendance:
     return _record_attendance(event, receipt_id, Attendance.Method.CODE, acting_user)
 
 
-def do_check_in_by_screen(event: Event, receipt: Receipt, code: str) -> Attendance:
-    """A parent scans the code on the screen with their phone: valid for its 30 seconds and the next."""
+def do_check_in_by_screen(event: Event, receipt: Receipt, code: str, *, acting_user) -> Attendance:
+    """A parent scans the code on the screen with their phone: valid for its 30 seconds and the next.
+    ``receipt`` is the acting user's own (``access_event_as_invited``): they are recorded as its signer."""
     _checkin_open(event)
     now = timezone.now()
     current = {screen_code(event, now), screen_code(event, now - datetime.timedelta(seconds=SCREEN_WINDOW_SECONDS))}
     if not any(hmac.compare_digest((code or "").strip(), c) for c in current):
         raise ValidationError(_("This code has expired. Scan the code on the screen again."))
-    return _record_attendance(
-        event, receipt.pk, Attendance.Method.SCREEN, receipt.guardian.user if receipt.guardian else receipt.user
-    )
+    return _record_attendance(event, receipt.pk, Attendance.Method.SCREEN, acting_user)
 
 
 @transaction.atomic
@@ -509,18 +511,38 @@ def do_publish_minutes(
     return locked
 
 
-def do_finish_follow_up(follow_up: FollowUp) -> None:
+def do_finish_follow_up(follow_up: FollowUp, *, acting_user) -> None:
+    """The owner has been in touch with the family (``access_follow_up_to_close`` checked who)."""
     FollowUp.objects.filter(pk=follow_up.pk, done_at__isnull=True).update(done_at=timezone.now())
 
 
-def do_finish_resolution(resolution: Resolution) -> None:
+def do_finish_resolution(resolution: Resolution, *, acting_user) -> None:
     Resolution.objects.filter(pk=resolution.pk, done_at__isnull=True).update(done_at=timezone.now())
+
+
+def do_set_parent_school_rule(school, sessions: int, *, acting_user, request=None) -> EventRules:
+    """The school's rule of the parent school (R27): sessions every family attends a term."""
+    if not 0 <= sessions <= 10:
+        raise ValidationError(_("Give a number of sessions from 0 to 10."))
+    with transaction.atomic():
+        rules, _created = EventRules.objects.update_or_create(
+            school=school, defaults={"parent_school_sessions_per_term": sessions}
+        )
+        record(
+            AuditEntry.Action.ROLE_CHANGED,
+            actor=acting_user,
+            school=school,
+            summary="parent school rule changed",
+            detail={"parent_school_sessions_per_term": sessions},
+            request=request,
+        )
+    return rules
 
 
 # --- reflections -------------------------------------------------------------------------------------
 
 
-def do_submit_reflection(event: Event, receipt: Receipt, text: str) -> Reflection:
+def do_submit_reflection(event: Event, receipt: Receipt, text: str, *, acting_user) -> Reflection:
     if event.kind not in REFLECTIVE_KINDS:
         raise ValidationError(_("Reflections are for the parent school, salons and talks."))
     if timezone.now() < event.starts_at:
@@ -554,7 +576,7 @@ def do_comment_reflection(reflection: Reflection, *, acting_user, comment: str, 
 def do_create_conference_day(
     school,
     *,
-    author,
+    acting_user,
     roles: Roles,
     title: str,
     place: str,
@@ -590,19 +612,19 @@ def do_create_conference_day(
     if not slots:
         raise ValidationError(_("No slot fits between the start and the end."))
     offered = ConferenceDay.objects.filter(
-        school=school, author=author, school_class=klass, title=title.strip()[:120], slots__starts_at=first
+        school=school, author=acting_user, school_class=klass, title=title.strip()[:120], slots__starts_at=first
     ).first()
     if offered is not None:
         return offered  # a double tap: the families were offered these times already
     teachers = set(
-        StaffMember.objects.filter(school=school, is_active=True, user_id__in=[author.pk, *teacher_ids]).values_list(
-            "user_id", flat=True
-        )
+        StaffMember.objects.filter(
+            school=school, is_active=True, user_id__in=[acting_user.pk, *teacher_ids]
+        ).values_list("user_id", flat=True)
     )
     with transaction.atomic():
         conference = ConferenceDay.objects.create(
             school=school,
-            author=author,
+            author=acting_user,
             title=title.strip()[:120],
             place=(place or "").strip()[:200],
             school_class=klass,
@@ -613,7 +635,7 @@ def do_create_conference_day(
         book = _("Book a time")
         conference.notice = do_create_notice(
             school,
-            author=author,
+            author=acting_user,
             roles=roles,
             title=conference.title,
             body_html=f"<p>{escape(_when_slots(slots))} {escape(conference.place)}</p>"
@@ -632,7 +654,7 @@ def _when_slots(slots) -> str:
 
 
 def do_book(
-    conference: ConferenceDay, receipt: Receipt, *, slot_id: int, student_ids: list[int], note: str = ""
+    conference: ConferenceDay, receipt: Receipt, *, acting_user, slot_id: int, student_ids: list[int], note: str = ""
 ) -> Booking:
     """Book one slot for one or more of the family's children. Two families choosing the same slot
     at once meet its unique constraint: exactly one wins, the other is told to choose again."""
@@ -671,7 +693,7 @@ def do_book(
     return booking
 
 
-def do_cancel_booking(conference: ConferenceDay, receipt: Receipt) -> None:
+def do_cancel_booking(conference: ConferenceDay, receipt: Receipt, *, acting_user) -> None:
     Booking.objects.filter(receipt=receipt, slot__day=conference).delete()
 
 
@@ -685,9 +707,9 @@ def calendar_feed(user) -> CalendarFeed:
     return feed
 
 
-def do_revoke_calendar_feed(user) -> CalendarFeed:
-    """A new secret link; the old one shows nothing from now on."""
-    feed = calendar_feed(user)
+def do_revoke_calendar_feed(*, acting_user) -> CalendarFeed:
+    """A new secret link for the acting user's calendar; the old one shows nothing from now on."""
+    feed = calendar_feed(acting_user)
     feed.token = secrets.token_urlsafe(32)
     feed.created_at = timezone.now()
     feed.save(update_fields=["token", "created_at"])

@@ -81,9 +81,15 @@ class CodeIn(Schema):
     code: str
 
 
+class ResolutionIn(Schema):
+    text: str = ""
+    owner_id: int | None = None  # a staff member's user id
+    due_on: str | None = None  # 2026-12-20; checked by the endpoint, which answers 400 with a message
+
+
 class MinutesIn(Schema):
     minutes: str
-    resolutions: list[dict] = []
+    resolutions: list[ResolutionIn] = []
     guardrail_reason: str = ""
 
 
@@ -97,7 +103,100 @@ class BookingIn(Schema):
     note: str = ""
 
 
-def _error(exc: ValidationError) -> dict:
+# --- answers ----------------------------------------------------------------------------------------
+
+
+class IdOut(Schema):
+    id: int
+
+
+class EventCreatedOut(Schema):
+    id: int
+    notice_id: int | None
+
+
+class EventCancelledOut(Schema):
+    id: int
+    status: str
+
+
+class AttendanceFamilyOut(Schema):
+    receipt_id: int
+    guardian: str
+    children: list[str]
+    classes: list[str]
+    rsvp: str | None
+    people: int
+    attendance: str | None
+
+
+class AttendanceOut(Schema):
+    invited: int
+    coming: int
+    came: int
+    late: int
+    absent: int
+    families: list[AttendanceFamilyOut]
+
+
+class CheckinOut(Schema):
+    receipt_id: int
+    status: str
+
+
+class MinutesOut(Schema):
+    id: int
+    follow_ups: int
+
+
+class RsvpOut(Schema):
+    answer: str
+    people: int
+
+
+class InvitationOut(Schema):
+    id: int
+    kind: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    online_link: str
+    status: str
+    rsvp: RsvpOut | None
+    sign_in_code: str
+    attendance: str | None
+    minutes: str
+
+
+class ParentSchoolStudentOut(Schema):
+    id: int
+    name: str
+    sessions: int
+
+
+class ParentSchoolOut(Schema):
+    rule: int
+    sessions_held: int
+    students: list[ParentSchoolStudentOut]
+    not_yet: list[str]
+
+
+class BookingOut(Schema):
+    slot_id: int
+    starts_at: datetime
+
+
+class CalendarItemOut(Schema):
+    type: str  # "event" or "conference"
+    id: int  # the event's, or the conference day's
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+
+
+def _error(exc: ValidationError) -> dict[str, str]:
     return {"detail": " ".join(exc.messages)}
 
 
@@ -137,14 +236,14 @@ def event_list(request, past: bool = False):
     ]
 
 
-@router.post("/events", response={201: dict, 400: ErrorOut})
+@router.post("/events", response={201: EventCreatedOut, 400: ErrorOut})
 def event_create(request, payload: EventIn):
     """Create the event and invite its audience (the invitation is a notice)."""
     school = access_staff_school(request)
     try:
         event = actions.do_create_event(
             school,
-            author=request.user,
+            acting_user=request.user,
             roles=request.roles,
             fields=_fields(payload, payload.kind),
             targets=[TargetSpec(t.kind, t.grade, t.class_id, t.student_id) for t in payload.targets],
@@ -158,24 +257,24 @@ def event_create(request, payload: EventIn):
     return Status(201, {"id": event.pk, "notice_id": event.notice_id})
 
 
-@router.post("/events/{event_id}/change", response={200: dict, 400: ErrorOut})
+@router.post("/events/{event_id}/change", response={200: IdOut, 400: ErrorOut})
 def event_change(request, event_id: int, payload: ChangeIn):
     event = access_event_to_manage(request, event_id)
     try:
-        actions.do_change_event(event, editor=request.user, fields=_fields(payload, event.kind))
+        actions.do_change_event(event, acting_user=request.user, fields=_fields(payload, event.kind))
     except ValidationError as exc:
         return Status(400, _error(exc))
     return {"id": event.pk}
 
 
-@router.post("/events/{event_id}/cancel", response=dict)
+@router.post("/events/{event_id}/cancel", response=EventCancelledOut)
 def event_cancel(request, event_id: int):
     event = access_event_to_manage(request, event_id)
     actions.do_cancel_event(event, acting_user=request.user)
     return {"id": event.pk, "status": Event.Status.CANCELLED}
 
 
-@router.get("/events/{event_id}/attendance", response=dict)
+@router.get("/events/{event_id}/attendance", response=AttendanceOut)
 def event_attendance(request, event_id: int):
     """Every invited family with its children, reply and sign-in."""
     event = access_event_to_manage(request, event_id, roll=True)
@@ -201,7 +300,7 @@ def event_attendance(request, event_id: int):
     }
 
 
-@router.post("/events/{event_id}/checkin", response={200: dict, 400: ErrorOut})
+@router.post("/events/{event_id}/checkin", response={200: CheckinOut, 400: ErrorOut})
 def event_checkin(request, event_id: int, payload: CodeIn):
     event = access_event_to_manage(request, event_id, roll=True)
     try:
@@ -211,7 +310,7 @@ def event_checkin(request, event_id: int, payload: CodeIn):
     return {"receipt_id": row.receipt_id, "status": row.status}
 
 
-@router.post("/events/{event_id}/minutes", response={200: dict, 400: ErrorOut})
+@router.post("/events/{event_id}/minutes", response={200: MinutesOut, 400: ErrorOut})
 def event_minutes(request, event_id: int, payload: MinutesIn):
     """``resolutions``: ``[{"text": …, "owner_id": <staff user id>, "due_on": "2026-12-20"}]``."""
     import datetime as dt
@@ -220,14 +319,11 @@ def event_minutes(request, event_id: int, payload: MinutesIn):
     try:
         specs = []
         for r in payload.resolutions:
-            due = r.get("due_on")
             try:
-                due_on = dt.date.fromisoformat(due) if due else None
+                due_on = dt.date.fromisoformat(r.due_on) if r.due_on else None
             except (TypeError, ValueError):
                 raise ValidationError(_("Give the deadline as 2026-12-20.")) from None
-            specs.append(
-                actions.ResolutionSpec(text=str(r.get("text", "")), owner_id=int(r.get("owner_id") or 0), due_on=due_on)
-            )
+            specs.append(actions.ResolutionSpec(text=r.text, owner_id=r.owner_id or 0, due_on=due_on))
         actions.do_publish_minutes(
             event,
             acting_user=request.user,
@@ -242,7 +338,7 @@ def event_minutes(request, event_id: int, payload: MinutesIn):
     return {"id": event.pk, "follow_ups": event.follow_ups.count()}
 
 
-@router.get("/events/{event_id}/invitation", response=dict)
+@router.get("/events/{event_id}/invitation", response=InvitationOut)
 def event_invitation(request, event_id: int):
     """The invited family's view: the event, the children the reply covers, its reply and its code."""
     event, receipt = access_event_as_invited(request, event_id)
@@ -264,27 +360,29 @@ def event_invitation(request, event_id: int):
     }
 
 
-@router.post("/events/{event_id}/rsvp", response={200: dict, 400: ErrorOut})
+@router.post("/events/{event_id}/rsvp", response={200: RsvpOut, 400: ErrorOut})
 def event_rsvp(request, event_id: int, payload: RsvpIn):
     event, receipt = access_event_as_invited(request, event_id)
     try:
-        rsvp = actions.do_rsvp(event, receipt, answer=payload.answer, people=payload.people, note=payload.note)
+        rsvp = actions.do_rsvp(
+            event, receipt, acting_user=request.user, answer=payload.answer, people=payload.people, note=payload.note
+        )
     except ValidationError as exc:
         return Status(400, _error(exc))
     return {"answer": rsvp.answer, "people": rsvp.people}
 
 
-@router.post("/events/{event_id}/reflection", response={200: dict, 400: ErrorOut})
+@router.post("/events/{event_id}/reflection", response={200: IdOut, 400: ErrorOut})
 def event_reflection(request, event_id: int, payload: ReflectionIn):
     event, receipt = access_event_as_invited(request, event_id)
     try:
-        reflection = actions.do_submit_reflection(event, receipt, payload.text)
+        reflection = actions.do_submit_reflection(event, receipt, payload.text, acting_user=request.user)
     except ValidationError as exc:
         return Status(400, _error(exc))
     return {"id": reflection.pk}
 
 
-@router.get("/classes/{class_id}/parent-school", response=dict)
+@router.get("/classes/{class_id}/parent-school", response=ParentSchoolOut)
 def class_parent_school(request, class_id: int):
     school_class = access_class(request, class_id, manage=True)
     term = current_term(school_class.school_id)
@@ -299,21 +397,26 @@ def class_parent_school(request, class_id: int):
     }
 
 
-@router.post("/conferences/{conference_id}/book", response={200: dict, 400: ErrorOut})
+@router.post("/conferences/{conference_id}/book", response={200: BookingOut, 400: ErrorOut})
 def conference_book(request, conference_id: int, payload: BookingIn):
     conference, receipt = access_conference(request, conference_id)
     if receipt is None:
         return Status(400, {"detail": _("Teachers do not book their own times.")})
     try:
         booking = actions.do_book(
-            conference, receipt, slot_id=payload.slot_id, student_ids=payload.student_ids, note=payload.note
+            conference,
+            receipt,
+            acting_user=request.user,
+            slot_id=payload.slot_id,
+            student_ids=payload.student_ids,
+            note=payload.note,
         )
     except ValidationError as exc:
         return Status(400, _error(exc))
     return {"slot_id": booking.slot_id, "starts_at": booking.slot.starts_at}
 
 
-@router.get("/calendar", response=list[dict])
+@router.get("/calendar", response=list[CalendarItemOut])
 def my_calendar(request):
     items = queries.calendar_items(request.user)
     out = [

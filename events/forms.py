@@ -1,4 +1,5 @@
 import uuid
+from typing import cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -38,7 +39,7 @@ class EventForm(AudienceForm):
 
     def __init__(self, *args, staff_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["organisers"].choices = list(staff_choices)
+        cast(forms.ChoiceField, self.fields["organisers"]).choices = list(staff_choices)
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
 
@@ -89,5 +90,5 @@ class ConferenceForm(forms.Form):
 
     def __init__(self, *args, class_choices=(), staff_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["school_class"].choices = list(class_choices)
-        self.fields["teachers"].choices = list(staff_choices)
+        cast(forms.ChoiceField, self.fields["school_class"]).choices = list(class_choices)
+        cast(forms.ChoiceField, self.fields["teachers"]).choices = list(staff_choices)

@@ -1,16 +1,16 @@
 """Reading events: the school's list, the attendance sheet of a meeting, the parent school's
-attendance per family, a user's calendar, and the to-do items events leave. Each a fixed number of
+attendance per family, a user's calendar, and the open to-do items events leave. Each a fixed number of
 queries whatever the number of families."""
 
 import datetime
 from collections import defaultdict
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Count, DateField, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from notices.models import Receipt, StudentReceipt
-from schools.models import Student, StudentGuardian
+from schools.models import SchoolClass, Student, StudentGuardian
 
 from .models import Attendance, Booking, Event, EventRules, FollowUp, Reflection, Resolution, Rsvp
 
@@ -19,6 +19,11 @@ def _count(qs):
     """A correlated COUNT(*) of ``qs`` as a subquery (the rows share one school, so one group)."""
     counted = qs.order_by().values("school_id").annotate(n=Count("pk")).values("n")[:1]
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def head_classes(roles, school):
+    """The classes of the school the user is head teacher of (their parent-school pages)."""
+    return SchoolClass.objects.filter(pk__in=roles.head_class_ids, school=school)
 
 
 def school_events(request, school, *, past: bool = False) -> list:
@@ -166,22 +171,29 @@ def calendar_items(user) -> dict:
     return {"events": events, "bookings": bookings}
 
 
-def todo_items(user, school) -> dict:
-    """What events leave in a staff member's to-do list: resolutions they own, families to follow up."""
-    resolutions = list(
-        Resolution.objects.filter(school=school, owner=user, done_at__isnull=True)
-        .select_related("event")
-        .order_by("due_on", "pk")
+# --- the to-do list (home.todo reads these: the page, the home count and the API) -------------------
+
+
+def open_follow_ups(user, school) -> QuerySet[FollowUp]:
+    """Children whose family missed a meeting, for the head teacher to be in touch with (no due date)."""
+    return FollowUp.objects.filter(school=school, owner=user, done_at__isnull=True)
+
+
+def open_resolutions(user, school) -> QuerySet[Resolution]:
+    """Resolutions of meetings the user owns, not yet done (due: ``due_on``)."""
+    return Resolution.objects.filter(school=school, owner=user, done_at__isnull=True)
+
+
+def open_todo_due_dates(user, school) -> list[datetime.date | None]:
+    """The due date (or None) of every open item above, in one query: what the home page counts."""
+    no_date = Value(None, output_field=DateField())
+    return list(
+        open_follow_ups(user, school)
+        .order_by()
+        .annotate(due=no_date)
+        .values_list("due", flat=True)
+        .union(open_resolutions(user, school).order_by().values_list("due_on", flat=True), all=True)
     )
-    follow_ups = list(
-        FollowUp.objects.filter(school=school, owner=user, done_at__isnull=True)
-        .select_related("event", "student__school_class")
-        .order_by("event__starts_at", "student__name")
-    )
-    today = timezone.localdate()
-    for r in resolutions:
-        r.overdue = r.due_on is not None and r.due_on < today  # type: ignore[attr-defined]
-    return {"event_resolutions": resolutions, "event_follow_ups": follow_ups}
 
 
 def reflections_of(event: Event):

@@ -25,11 +25,13 @@ from .access import (
     access_event_as_invited,
     access_event_to_manage,
     access_event_to_see,
+    access_follow_up_to_close,
     access_reflection_to_comment,
+    access_resolution_to_close,
     may_manage,
 )
 from .forms import ChangeForm, ConferenceForm, EventForm, MinutesForm, RsvpForm
-from .models import Attendance, Booking, CalendarFeed, Event, EventRules, FollowUp, Reflection, Resolution, Rsvp
+from .models import Attendance, Booking, CalendarFeed, Event, Reflection, Rsvp
 
 
 def _qr(text: str) -> str:
@@ -77,7 +79,7 @@ def event_list(request):
             "events": queries.school_events(request, school, past=past),
             "past": past,
             "school": school,
-            "head_classes": SchoolClass.objects.filter(pk__in=request.roles.head_class_ids, school=school),
+            "head_classes": queries.head_classes(request.roles, school),
             "is_admin": request.roles.is_admin_of(school.pk),
         },
     )
@@ -94,7 +96,7 @@ def new(request):
         try:
             event = actions.do_create_event(
                 school,
-                author=request.user,
+                acting_user=request.user,
                 roles=request.roles,
                 fields=_fields(data, data["kind"]),
                 targets=target_specs(data),
@@ -132,7 +134,7 @@ def manage(request, event_id: int):
     form = ChangeForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            actions.do_change_event(event, editor=request.user, fields=_fields(form.cleaned_data, event.kind))
+            actions.do_change_event(event, acting_user=request.user, fields=_fields(form.cleaned_data, event.kind))
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -233,7 +235,7 @@ def here(request, event_id: int, code: str):
     event, receipt = access_event_as_invited(request, event_id)
     if request.method == "POST":
         try:
-            actions.do_check_in_by_screen(event, receipt, code)
+            actions.do_check_in_by_screen(event, receipt, code, acting_user=request.user)
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
         else:
@@ -334,21 +336,17 @@ def comment(request, reflection_id: int):
 @login_required
 @require_POST
 def follow_up_done(request, follow_up_id: int):
-    item = FollowUp.objects.filter(pk=follow_up_id, owner=request.user).first()
-    if item is None:
-        raise Http404
-    actions.do_finish_follow_up(item)
-    return redirect("contactbook:todo")
+    item = access_follow_up_to_close(request, follow_up_id)
+    actions.do_finish_follow_up(item, acting_user=request.user)
+    return redirect("home:todo")
 
 
 @login_required
 @require_POST
 def resolution_done(request, resolution_id: int):
-    item = Resolution.objects.filter(pk=resolution_id, owner=request.user).first()
-    if item is None:
-        raise Http404
-    actions.do_finish_resolution(item)
-    return redirect("contactbook:todo")
+    item = access_resolution_to_close(request, resolution_id)
+    actions.do_finish_resolution(item, acting_user=request.user)
+    return redirect("home:todo")
 
 
 @login_required
@@ -359,10 +357,12 @@ def rules(request):
     current = queries.parent_school_rule(school)
     if request.method == "POST":
         value = request.POST.get("sessions", "")
-        if not value.isdigit() or not 0 <= int(value) <= 10:
-            messages.error(request, _("Give a number of sessions from 0 to 10."))
+        try:
+            sessions = int(value) if value.isdigit() else -1
+            actions.do_set_parent_school_rule(school, sessions, acting_user=request.user, request=request)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
         else:
-            EventRules.objects.update_or_create(school=school, defaults={"parent_school_sessions_per_term": int(value)})
             messages.success(request, _("Saved."))
             return redirect("events:rules")
     return render(request, "events/rules.html", {"sessions": current})
@@ -409,13 +409,14 @@ def invitation(request, event_id: int):
                 actions.do_rsvp(
                     event,
                     receipt,
+                    acting_user=request.user,
                     answer=form.cleaned_data["answer"],
                     people=form.cleaned_data["people"],
                     note=form.cleaned_data.get("note", ""),
                 )
                 messages.success(request, _("Thank you, the teacher has your reply."))
             elif op == "reflection":
-                actions.do_submit_reflection(event, receipt, request.POST.get("text", ""))
+                actions.do_submit_reflection(event, receipt, request.POST.get("text", ""), acting_user=request.user)
                 messages.success(request, _("Thank you for your reflection."))
             else:
                 raise ValidationError(_("Unknown request."))
@@ -509,7 +510,7 @@ def calendar(request):
 @login_required
 @require_POST
 def calendar_revoke(request):
-    actions.do_revoke_calendar_feed(request.user)
+    actions.do_revoke_calendar_feed(acting_user=request.user)
     messages.success(request, _("A new calendar link is ready; the old one no longer works."))
     return redirect("events:calendar")
 
@@ -549,7 +550,7 @@ def conference_new(request):
         try:
             conference = actions.do_create_conference_day(
                 school,
-                author=request.user,
+                acting_user=request.user,
                 roles=roles,
                 title=data["title"],
                 place=data.get("place", ""),
@@ -580,13 +581,14 @@ def conference(request, conference_id: int):
     if request.method == "POST":
         try:
             if request.POST.get("op") == "cancel":
-                actions.do_cancel_booking(day, receipt)
+                actions.do_cancel_booking(day, receipt, acting_user=request.user)
                 messages.success(request, _("Your booking is cancelled."))
             else:
                 slot = request.POST.get("slot", "")
                 actions.do_book(
                     day,
                     receipt,
+                    acting_user=request.user,
                     slot_id=int(slot) if slot.isdigit() else 0,
                     student_ids=[int(s) for s in request.POST.getlist("students") if s.isdigit()],
                     note=request.POST.get("note", ""),

@@ -27,7 +27,7 @@ def add_demo_activity(school) -> None:
         starts = (timezone.localtime() + datetime.timedelta(days=3)).replace(hour=19, minute=0, second=0, microsecond=0)
         event = do_create_event(
             school,
-            author=head,
+            acting_user=head,
             roles=roles,
             fields=EventFields(
                 kind="parent_meeting",

@@ -2,7 +2,9 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
 from schools import queries
-from schools.access import access_admin_school
+from schools.access import access_admin_school, access_staff_school
+
+from .todo import todo_count, todo_items
 
 
 @login_required
@@ -24,13 +26,10 @@ def home(request):
         for c in classes:
             c.i_am_head = c.pk in roles.head_class_ids
         context["my_classes"] = classes
-        # The teacher's open follow-ups and agreed actions from the contact book (two queries).
-        from contactbook.queries import todo_for
-        from schools.access import access_staff_school
-
-        todo = todo_for(request.user, access_staff_school(request))
-        context["todo_count"] = len(todo["follow_ups"]) + len(todo["actions"])
-        context["overdue_count"] = sum(1 for item in [*todo["follow_ups"], *todo["actions"]] if item.overdue)
+        # The same list as the to-do page, counted (one query per app).
+        count = todo_count(request.user, roles, access_staff_school(request))
+        context["todo_count"] = count.open
+        context["overdue_count"] = count.overdue
     if roles.is_parent:
         children = queries.children_of(roles)
         selected_id = request.session.get("child_id")
@@ -41,3 +40,11 @@ def home(request):
 
         context["to_do_notices"] = [n for n in parent_feed(request.user, limit=20) if n.to_do]
     return render(request, "home/home.html", context)
+
+
+@login_required
+def todo(request):
+    """The staff member's to-do list: everything the contact book and events leave them (home.todo)."""
+    school = access_staff_school(request)
+    todo_list = todo_items(request.user, request.roles, school)
+    return render(request, "home/todo.html", vars(todo_list))

@@ -8,6 +8,7 @@ from chat.api import router as chat_router
 from contactbook.api import router as contactbook_router
 from core.api_auth import SessionOrToken
 from events.api import router as events_router
+from home.api import router as home_router
 from notices.api import router as notices_router
 from schools.api import router as schools_router
 from surveys.api import router as surveys_router
@@ -24,6 +25,8 @@ api = NinjaAPI(
 api.add_router("/", accounts_router)
 api.add_router("/", schools_router)
 api.add_router("/", notices_router)
+# Before the contact book's: its GET /contacts/{record_id} would otherwise take /contacts/todo.
+api.add_router("/", home_router)
 api.add_router("/", contactbook_router)
 api.add_router("/", surveys_router)
 api.add_router("/", events_router)

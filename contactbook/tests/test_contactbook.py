@@ -304,3 +304,44 @@ def test_an_admin_changes_the_schools_rules_of_contact(cast):
     assert len(rows["刘小明"].shortfalls) == 2  # 1 of 3 contacts, and no home visit
     assert admin.post("/school/coverage/rules/", {**data, "min_contacts_per_term": -1}).status_code == 400
     assert AuditEntry.objects.filter(summary="coverage rules changed").count() == 1
+
+
+def test_only_the_owner_the_author_the_head_teacher_or_an_admin_closes_an_agreed_action(cast):
+    """Care staff read every record of the school, but an action someone else owns is not theirs to
+    close: access_action_item_to_close refuses them with a 404 and the action stays open."""
+    StaffMember.objects.filter(user=cast.mr_wang).update(is_care_staff=True)
+    record(cast.client(cast.ms_li), students=[cast.alice_child.pk], action="每周三电话沟通")
+    contact, item = ContactRecord.objects.get(), ActionItem.objects.get()
+    care_staff = cast.client(cast.mr_wang)
+    assert care_staff.get(f"/contacts/{contact.pk}/").status_code == 200  # reads it
+    assert care_staff.post(f"/contacts/{contact.pk}/", {"done": item.pk}).status_code == 404
+    item.refresh_from_db()
+    assert item.done_at is None
+    # Another school's admin does not even see the record; this school's admin closes it.
+    assert cast.client(cast.dave).post(f"/contacts/{contact.pk}/", {"done": item.pk}).status_code == 404
+    assert cast.client(cast.admin_zhang).post(f"/contacts/{contact.pk}/", {"done": item.pk}).status_code == 302
+    item.refresh_from_db()
+    assert item.done_at is not None
+
+
+def test_the_owner_of_an_action_closes_it_and_the_head_teacher_may_too(cast):
+    from contactbook.actions import ActionSpec, do_record_contact
+    from schools.roles import compute_roles
+
+    contact = do_record_contact(
+        cast.school,
+        acting_user=cast.ms_li,
+        roles=compute_roles(cast.ms_li),
+        kind="phone",
+        occurred_on=TODAY,
+        student_ids=[cast.alice_child.pk],
+        summary="x",
+        action_items=[ActionSpec("数学作业辅导", owner_id=cast.mr_wang.pk), ActionSpec("电话回访")],
+    )
+    theirs, hers = ActionItem.objects.order_by("pk")
+    # mr_wang (a subject teacher, not care staff) does not see the record, so cannot close it from it.
+    assert cast.client(cast.mr_wang).post(f"/contacts/{contact.pk}/", {"done": theirs.pk}).status_code == 404
+    # ms_li is the author and the head teacher: she closes both.
+    for item in (theirs, hers):
+        assert cast.client(cast.ms_li).post(f"/contacts/{contact.pk}/", {"done": item.pk}).status_code == 302
+    assert not ActionItem.objects.filter(done_at__isnull=True).exists()

@@ -101,6 +101,7 @@ def offer_and_book(cast, *, days=5):
     assert response.status_code == 302, response.content.decode()[-2000:]
     conference = ConferenceDay.objects.get()
     slot = conference.slots.order_by("starts_at").first()
+    assert slot is not None
     response = cast.client(cast.alice).post(
         f"/api/v1/conferences/{conference.pk}/book",
         {"slot_id": slot.pk, "student_ids": [cast.alice_child.pk]},

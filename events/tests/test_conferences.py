@@ -74,8 +74,10 @@ def book_page(client, conference, slot, students=()):
     return response.content.decode()
 
 
-def booking_of(guardian) -> Booking | None:
-    return Booking.objects.filter(receipt__guardian=guardian).first()
+def booking_of(guardian) -> Booking:
+    booking = Booking.objects.filter(receipt__guardian=guardian).first()
+    assert booking is not None
+    return booking
 
 
 def guardian_of(user) -> Guardian:
@@ -253,7 +255,7 @@ def test_a_class_the_teacher_does_not_teach_is_refused(cast):
     with pytest.raises(ValidationError, match=zh("You may not send to this class.")):
         do_create_conference_day(
             cast.school,
-            author=cast.ms_li,
+            acting_user=cast.ms_li,
             roles=compute_roles(cast.ms_li),
             title="面谈",
             place="",
@@ -268,7 +270,7 @@ def test_a_class_the_teacher_does_not_teach_is_refused(cast):
     with pytest.raises(ValidationError) as excinfo:
         do_create_conference_day(
             cast.school,
-            author=cast.ms_li,
+            acting_user=cast.ms_li,
             roles=compute_roles(cast.ms_li),
             title="面谈",
             place="",
@@ -334,7 +336,8 @@ def test_two_families_booking_one_time_at_once_one_wins(transactional_db, monkey
     with scopes_disabled():
         assert Booking.objects.count() == 1
         (winner,) = [i for i, r in responses.items() if r.status_code == 200]
-        assert Booking.objects.get().receipt.guardian.user == (cast.alice, cast.bob)[winner]
+        guardian = Booking.objects.get().receipt.guardian
+        assert guardian is not None and guardian.user == (cast.alice, cast.bob)[winner]
 
 
 def test_a_double_tap_on_offering_times_offers_them_once(cast):

@@ -59,6 +59,7 @@ def test_head_teacher_creates_a_parent_meeting_on_the_page_and_the_class_is_invi
     event = Event.objects.get(title="期中家长会")
     assert timezone.localtime(event.starts_at).strftime("%H:%M") == "19:00"
     assert set(event.organisers.values_list("username", flat=True)) == {"ms_li", "mr_wang"}
+    assert event.notice is not None
     assert event.notice.status == Notice.Status.PUBLISHED and event.notice.deadline == event.starts_at
     assert set(Receipt.objects.filter(notice=event.notice).values_list("guardian__user__username", flat=True)) == {
         cast.alice.username,

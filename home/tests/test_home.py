@@ -36,7 +36,7 @@ def test_teacher_home_counts_the_to_do(cast):
 
     do_record_contact(
         cast.school,
-        author=cast.ms_li,
+        acting_user=cast.ms_li,
         roles=compute_roles(cast.ms_li),
         kind="phone",
         occurred_on=cast.term.start_date,

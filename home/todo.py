@@ -1,0 +1,122 @@
+"""The staff member's to-do list: one list over every kind of open item the apps leave them.
+
+The kinds live in their own apps (each app's ``queries.open_*`` says which rows are open):
+
+- the contact book: records to follow up (``ContactRecord.follow_up_on``), agreed actions
+  (``ActionItem``) and families who asked to talk (``ConversationRequest``, the head teacher's);
+- events: families who missed a meeting (``FollowUp``) and meeting resolutions (``Resolution``).
+
+Home is the layer above both apps, so the list is put together here, and the to-do page, the count
+on the home page and ``GET /api/v1/contacts/todo`` all read it: they cannot disagree about what is
+on the list. An item is overdue when it has a due date before today. Closing an item stays with
+its app (the record page, ``events:follow_up_done``, ``events:resolution_done``, recording the talk).
+"""
+
+import datetime
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from django.db.models import Prefetch
+from django.utils import timezone
+
+from contactbook import queries as contactbook_queries
+from contactbook.models import ActionItem, ContactRecord, ContactStudent, ConversationRequest
+from events import queries as events_queries
+from events.models import FollowUp, Resolution
+from schools.roles import Roles
+
+Item = TypeVar("Item")
+
+
+def is_overdue(due_on: datetime.date | None, today: datetime.date) -> bool:
+    return due_on is not None and due_on < today
+
+
+@dataclass(frozen=True)
+class Todo(Generic[Item]):
+    """One open item of the list: the app's own row, its due date if its kind has one, and whether
+    that date has passed."""
+
+    item: Item
+    due_on: datetime.date | None = None
+    overdue: bool = False
+
+
+@dataclass
+class TodoList:
+    """Every open item, by kind, in the order the page shows them."""
+
+    follow_ups: list[Todo[ContactRecord]]
+    actions: list[Todo[ActionItem]]
+    conversation_requests: list[Todo[ConversationRequest]]
+    event_follow_ups: list[Todo[FollowUp]]
+    event_resolutions: list[Todo[Resolution]]
+
+    def _all(self) -> list[Todo]:
+        return [
+            *self.follow_ups,
+            *self.actions,
+            *self.conversation_requests,
+            *self.event_follow_ups,
+            *self.event_resolutions,
+        ]
+
+    @property
+    def count(self) -> int:
+        return len(self._all())
+
+    @property
+    def overdue(self) -> int:
+        return sum(1 for todo in self._all() if todo.overdue)
+
+
+@dataclass(frozen=True)
+class TodoCount:
+    open: int
+    overdue: int
+
+
+def todo_items(user, roles: Roles, school, *, today: datetime.date | None = None) -> TodoList:
+    """The user's whole to-do list in the school: six queries whatever its length."""
+    day = today or timezone.localdate()
+
+    def dated(item: Item, due_on: datetime.date | None) -> Todo[Item]:
+        # The count below applies the same rule to the same rows.
+        return Todo(item, due_on, is_overdue(due_on, day))
+
+    links = ContactStudent.objects.select_related("student")
+    follow_ups = (
+        contactbook_queries.open_follow_ups(user, school)
+        .prefetch_related(Prefetch("student_links", queryset=links))
+        .order_by("follow_up_on", "pk")
+    )
+    actions = contactbook_queries.open_action_items(user, school).select_related("record").order_by("due_on", "pk")
+    requests = (
+        contactbook_queries.open_conversation_requests(roles, school)
+        .select_related("student__school_class", "guardian")
+        .order_by("created_at", "pk")
+    )
+    event_follow_ups = (
+        events_queries.open_follow_ups(user, school)
+        .select_related("event", "student__school_class")
+        .order_by("event__starts_at", "student__name", "pk")
+    )
+    resolutions = events_queries.open_resolutions(user, school).select_related("event").order_by("due_on", "pk")
+    return TodoList(
+        follow_ups=[dated(r, r.follow_up_on) for r in follow_ups],
+        actions=[dated(a, a.due_on) for a in actions],
+        conversation_requests=[Todo(c) for c in requests],
+        event_follow_ups=[Todo(f) for f in event_follow_ups],
+        event_resolutions=[dated(r, r.due_on) for r in resolutions],
+    )
+
+
+def todo_count(user, roles: Roles, school, *, today: datetime.date | None = None) -> TodoCount:
+    """How many items ``todo_items`` lists, and how many are overdue, without loading them: one
+    query per app, whatever the length of the list."""
+    day = today or timezone.localdate()
+    due_dates = [
+        *contactbook_queries.open_todo_due_dates(user, roles, school),
+        *events_queries.open_todo_due_dates(user, school),
+    ]
+    return TodoCount(open=len(due_dates), overdue=sum(1 for due_on in due_dates if is_overdue(due_on, day)))
