@@ -165,7 +165,7 @@ def do_create_event(
             event.organisers.set({acting_user.pk, *organisers})
             notice = do_create_notice(
                 school,
-                author=acting_user,
+                acting_user=acting_user,
                 roles=roles,
                 title=event.title,
                 body_html=invitation_html(event),
@@ -496,7 +496,7 @@ def do_publish_minutes(
         targets = specs_of(locked.notice_id)  # the minutes go to those invited
         minutes_notice = do_create_notice(
             locked.school,
-            author=acting_user,
+            acting_user=acting_user,
             roles=roles,
             title=_("Meeting minutes: %(t)s") % {"t": locked.title},
             body_html=text_to_html(minutes.strip())
@@ -635,7 +635,7 @@ def do_create_conference_day(
         book = _("Book a time")
         conference.notice = do_create_notice(
             school,
-            author=acting_user,
+            acting_user=acting_user,
             roles=roles,
             title=conference.title,
             body_html=f"<p>{escape(_when_slots(slots))} {escape(conference.place)}</p>"

@@ -74,7 +74,7 @@ def _validate(*, title: str, action: str, options: list[str], deadline, publish_
 def do_create_notice(
     school,
     *,
-    author,
+    acting_user,
     roles: Roles,
     title: str,
     body_html: str,
@@ -95,7 +95,7 @@ def do_create_notice(
     """Compose and publish (now or at ``publish_at``), with its checked attachments. A double tap
     with the same idempotency key returns the first notice."""
     if idempotency_key:
-        existing = Notice.objects.filter(author=author, idempotency_key=idempotency_key).first()
+        existing = Notice.objects.filter(author=acting_user, idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
     cleaned_options = _validate(
@@ -115,7 +115,7 @@ def do_create_notice(
         with transaction.atomic():
             notice = Notice.objects.create(
                 school=school,
-                author=author,
+                author=acting_user,
                 title=title.strip(),
                 body_html=body_html,
                 body_text=body_text,
@@ -136,14 +136,14 @@ def do_create_notice(
                 row.school, row.notice = school, notice
             NoticeTarget.objects.bulk_create(rows)
             if attachments:
-                do_add_attachments(notice, attachments, acting_user=author)
+                do_add_attachments(notice, attachments, acting_user=acting_user)
             if override:
-                record_guardrail_override(override, actor=author, school=school, target=notice, request=request)
+                record_guardrail_override(override, actor=acting_user, school=school, target=notice, request=request)
             if not publish_at:
-                do_publish_notice(notice, acting_user=author)
+                do_publish_notice(notice, acting_user=acting_user)
     except IntegrityError:
         # Two taps at the same instant: the other one created it; answer with that one.
-        existing = Notice.objects.filter(author=author, idempotency_key=idempotency_key[:64]).first()
+        existing = Notice.objects.filter(author=acting_user, idempotency_key=idempotency_key[:64]).first()
         if not idempotency_key or existing is None:
             raise
         return existing

@@ -188,7 +188,7 @@ def notice_create(request, payload: NoticeIn):
     try:
         notice = actions.do_create_notice(
             school,
-            author=request.user,
+            acting_user=request.user,
             roles=request.roles,
             title=payload.title,
             body_html=payload.body_html,

@@ -46,7 +46,7 @@ def compose(request):
             files = [accept_upload(upload) for upload in data.get("attachments") or []]
             notice = actions.do_create_notice(
                 school,
-                author=request.user,
+                acting_user=request.user,
                 roles=request.roles,
                 title=data["title"],
                 body_html=_body_html(data["body"]),

@@ -309,7 +309,7 @@ def do_send_survey(
             raise ValidationError(_("Only a draft can be sent."))
         notice = do_create_notice(
             survey.school,
-            author=acting_user,
+            acting_user=acting_user,
             roles=roles,
             title=survey.title,
             body_html=_notice_body(survey),

@@ -107,7 +107,7 @@ def _notice_pk(cast: Cast) -> int:
     with scopes_disabled():
         notice = do_create_notice(
             cast.school,
-            author=cast.ms_li,
+            acting_user=cast.ms_li,
             roles=compute_roles(cast.ms_li),
             title="春游通知",
             body_html="<p>周五春游</p>",

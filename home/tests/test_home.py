@@ -12,7 +12,7 @@ def _notices(cast, n, action="confirm"):
     for i in range(n):
         notice = do_create_notice(
             cast.school,
-            author=cast.ms_li,
+            acting_user=cast.ms_li,
             roles=roles,
             title=f"待回复{i}",
             body_html="<p>x</p>",

@@ -325,7 +325,7 @@ def _many_notices(cast, n):
         for i in range(n):
             do_create_notice(
                 cast.school,
-                author=cast.ms_li,
+                acting_user=cast.ms_li,
                 roles=roles,
                 title=f"通知{i}",
                 body_html="<p>内容</p>",

@@ -27,7 +27,7 @@ def notice(cast) -> Notice:
     with scope(school=[cast.school.pk]):
         notice = do_create_notice(
             cast.school,
-            author=cast.ms_li,
+            acting_user=cast.ms_li,
             roles=compute_roles(cast.ms_li),
             title="春游通知",
             body_html="<p>周五春游。</p>",

@@ -96,7 +96,7 @@ def test_head_teacher_asks_a_parent_answers_and_the_rest_are_reminded(
     with scopes_disabled():
         do_create_notice(
             live_cast.school,
-            author=live_cast.ms_li,
+            acting_user=live_cast.ms_li,
             roles=compute_roles(live_cast.ms_li),
             title="图书角开放时间",
             body_html="<p>每天中午开放。</p>",
