@@ -159,7 +159,7 @@ def _build_school(index: int, answers: int, classes: int, rate: float, seed: int
     from django_scopes import scope, scopes_disabled
 
     from accounts.models import User
-    from notices.actions import TargetSpec
+    from notices.audience import TargetSpec
     from notices.fanout import fan_out
     from notices.models import Receipt
     from schools.models import Guardian, School, SchoolClass, StaffMember, Student, StudentGuardian, Term
