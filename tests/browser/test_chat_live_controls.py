@@ -131,7 +131,7 @@ def test_the_head_teacher_keeps_the_controls_after_the_socket_joins_and_answers_
         live_item = message_item(teacher, second.pk)
         live_item.wait_for()
         live_item.locator("details:has(form[action$='/remove/']) summary").click()
-        live_item.locator("input[name=reason]").fill("与班级无关")
+        live_item.locator(f"input#why{second.pk}").fill("与班级无关")
         with teacher.expect_navigation():
             live_item.locator("form[action$='/remove/'] button[type=submit]").click()
         assert "已被老师移除" in message_item(teacher, second.pk).inner_text()
