@@ -24,7 +24,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.safestring import SafeString
 
-from .access import STAFF, FAMILY, Members, can_moderate, can_post, member_ids
+from .access import FAMILY, STAFF, Members, can_moderate, can_post, member_ids
 from .models import RECALL_WITHIN, Conversation, Message
 from .queries import read_positions
 
