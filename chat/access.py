@@ -13,6 +13,8 @@ other; they only wait for their alert. A recalled or removed message keeps its p
 (shown as recalled or removed, without its text, see ``live.payload``) but is not counted as
 unread, found by search, pinned, quoted in full or served as a file (``NOT_GONE``)."""
 
+from typing import NamedTuple
+
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
@@ -112,23 +114,39 @@ def member_role(user, conversation: Conversation) -> str | None:
     return None
 
 
-def member_ids(conversation: Conversation) -> tuple[set[int], set[int]]:
-    """Every member's user id, and the staff among them, from the roster as it is now: sent with
-    each message so that every open socket knows, without asking the database, whether its user
-    may still receive it (a parent whose child left the class: no longer)."""
+class Members(NamedTuple):
+    """A conversation's members by the roster now (user ids): everyone, the staff among them, and
+    the moderators among those (the admins, and for a class group its head teacher this term)."""
+
+    everyone: set[int]
+    staff: set[int]
+    moderators: set[int]
+
+
+def member_ids(conversation: Conversation) -> Members:
+    """Every member's user id, the staff and the moderators among them, from the roster as it is
+    now: sent with each message so that every open socket knows, without asking the database,
+    whether its user may still receive it (a parent whose child left the class: no longer) and
+    which drawing of the message is theirs (``rendering``). Three queries at most."""
     school_id = conversation.school_id
     admins = StaffMember.objects.filter(
         school_id=school_id, is_active=True, is_school_admin=True, user__is_active=True
     ).values_list("user_id", flat=True)
     if conversation.kind == Conversation.Kind.CLASS:
-        staff = set(admins) | set(
-            StaffAssignment.objects.filter(
-                school_class_id=conversation.school_class_id,
-                term__is_current=True,
-                staff__is_active=True,
-                staff__user__is_active=True,
-            ).values_list("staff__user_id", flat=True)
-        )
+        assigned = StaffAssignment.objects.filter(
+            school_class_id=conversation.school_class_id,
+            term__is_current=True,
+            staff__is_active=True,
+            staff__user__is_active=True,
+        ).values_list("staff__user_id", "role")
+        admin_ids = set(admins)
+        heads = set()
+        staff = set(admin_ids)
+        for user_id, role in assigned:
+            staff.add(user_id)
+            if role == StaffAssignment.Role.HEAD_TEACHER:
+                heads.add(user_id)
+        moderators = admin_ids | heads
         families = StudentGuardian.objects.filter(
             student__school_class_id=conversation.school_class_id, student__status=Student.Status.ACTIVE
         )
@@ -143,6 +161,7 @@ def member_ids(conversation: Conversation) -> tuple[set[int], set[int]]:
                 user__staff_memberships__is_active=True,
             ).values_list("user_id", flat=True)
         )
+        moderators = staff & set(admins)  # an admin moderates where they are a member
         families = StudentGuardian.objects.filter(
             student_id=conversation.student_id or 0, student__status=Student.Status.ACTIVE
         )
@@ -153,7 +172,7 @@ def member_ids(conversation: Conversation) -> tuple[set[int], set[int]]:
             "guardian__user_id", flat=True
         )
     )
-    return staff | family, staff
+    return Members(everyone=staff | family, staff=staff, moderators=moderators)
 
 
 def can_moderate(user, conversation: Conversation) -> bool:
@@ -170,6 +189,16 @@ def can_moderate(user, conversation: Conversation) -> bool:
             role=StaffAssignment.Role.HEAD_TEACHER,
         ).exists()
     return False
+
+
+def can_post(conversation: Conversation, role: str | None) -> bool:
+    """Whether this member may write here: everyone, except families in a notice-first class group
+    (``actions.do_send`` refuses them; the page offers them no form and no 引用)."""
+    return role is not None and not (
+        conversation.kind == Conversation.Kind.CLASS
+        and role != STAFF
+        and conversation.mode == Conversation.Mode.NOTICE_FIRST
+    )
 
 
 def access_conversation(user, conversation_id) -> tuple[Conversation, str]:

@@ -178,7 +178,11 @@ def do_send(
             raise ValidationError(_("Only teachers answer questions."))
         kind = Message.Kind.ANSWER
     # Only a message the sender sees can be quoted (a family cannot quote another's unanswered question).
-    quote = visible_messages(conversation, acting_user, role).filter(pk=quote_id).first() if quote_id else None
+    quote = (
+        visible_messages(conversation, acting_user, role).filter(pk=quote_id).select_related("sender").first()
+        if quote_id
+        else None
+    )  # with its sender: the message is drawn for the sockets from what is loaded here
     if quote_id and quote is None:
         raise ValidationError(_("The quoted message is not in this conversation."))
     override = _guardrails(conversation, body, guardrail_reason)

@@ -5,7 +5,11 @@ Membership is checked when the socket joins a conversation and on every message 
 members as the roster says at that moment (``access.member_ids``, computed once per message, not
 once per socket), so a parent whose child leaves the class stops receiving on an open socket at
 the next message, without a database query per delivery. Every message is stored first; the socket
-is only the fast path, and a client that reconnects asks for what it missed (``after``)."""
+is only the fast path, and a client that reconnects asks for what it missed (``after``).
+
+Every message the socket sends carries ``html``: the server's drawing of it for this member
+(``rendering``), the same partial the page is drawn with, so the page shows one drawing of a
+message whether it came with the page or live."""
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -20,6 +24,7 @@ from core.guardrails import GuardrailWarning
 from . import actions, queries
 from .access import FAMILY, STAFF, access_conversation, member_ids, sees_message
 from .live import group_event, group_name, payload
+from .rendering import OWN, draw_for_readers, live_history, reader_for, reader_key
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
@@ -67,7 +72,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             if after:
                 # The page's last messages as they are now: recalled, removed or answered while away.
                 messages = queries.history(conversation, self.user, role, before=after + 1) + messages
-            missed = [payload(m) for m in messages]
+            drawn = live_history(conversation, reader_for(self.user, conversation, role), messages)
+            missed = [payload(m) | {"html": html} for m, html in zip(messages, drawn, strict=True)]
         return conversation, role, missed
 
     async def _join(self, conversation_id, content):
@@ -125,14 +131,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 client_key=client_key,
                 guardrail_reason=str(content.get("guardrail_reason") or ""),
             )
-            reply = {"type": "sent", "client_key": client_key, "message": payload(message)}
-            if getattr(message, "duplicate", False):
-                return reply, []  # sent before with this key: the others have it already
             members = member_ids(conversation)
-            events = [group_event(item, "message", members) for item in [message, *replies]]
+            if getattr(message, "duplicate", False):
+                # Sent before with this key: the others have it already; the sender gets it again.
+                own = draw_for_readers(message, conversation, members, fresh=False).get(OWN, "")
+                return {"type": "sent", "client_key": client_key, "message": payload(message) | {"html": own}}, []
+            events = [group_event(item, "message", members, conversation) for item in [message, *replies]]
             question = queries.answered_question(message)
             if question is not None:
-                events.append(group_event(question, "answered", members))
+                events.append(group_event(question, "answered", members, conversation))
+            reply = {"type": "sent", "client_key": client_key, "message": events[0]["message"]}
+            reply["message"] = reply["message"] | {"html": events[0]["html"].get(OWN, "")}
         return reply, events
 
     async def _read(self, conversation_id, content):
@@ -162,7 +171,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.channel_layer.group_discard(group_name(conversation_id), self.channel_name)
             await self.send_json({"type": "removed", "conversation": conversation_id})
             return
-        role = STAFF if self.user.pk in event.get("staff", ()) else FAMILY
+        staff = event.get("staff", ())
+        role = STAFF if self.user.pk in staff else FAMILY
         if not sees_message(role, self.user.pk, visible_to_all=message["visible_to_all"], sender_id=message["sender"]):
             return  # someone else's unanswered question in Q&A mode
-        await self.send_json({"type": event.get("event", "message"), "message": message})
+        # The server's drawing of the message for this member (drawn once per kind of member).
+        key = reader_key(self.user.pk, sender=event["sender"], staff=staff, moderators=event.get("moderators", ()))
+        html = event.get("html", {}).get(key, "")
+        await self.send_json({"type": event.get("event", "message"), "message": message | {"html": html}})

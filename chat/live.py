@@ -1,5 +1,6 @@
-"""The fast path: what a socket receives about a message, and telling a conversation's sockets
-after the message is stored."""
+"""The fast path: what a socket receives about a message (``payload``, the same as the API's, and
+the server's drawing of it, ``html``, see ``rendering``), and telling a conversation's sockets after
+the message is stored."""
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -7,8 +8,10 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from .models import Message
+from .access import Members, member_ids
+from .models import Conversation, Message
 from .queries import answered_question
+from .rendering import draw_for_readers
 
 
 def group_name(conversation_id: int) -> str:
@@ -52,27 +55,29 @@ def payload(message: Message) -> dict:
     }
 
 
-def group_event(message: Message, kind: str, members: tuple[set[int], set[int]]) -> dict:
-    """What the group receives: the message, and who may see it now (see ``access.member_ids``)."""
-    everyone, staff = members
+def group_event(message: Message, kind: str, members: Members, conversation: Conversation) -> dict:
+    """What the group receives: the message, who may see it now (see ``access.member_ids``), and
+    its drawing for each kind of member who will (``rendering.draw_for_readers``), made here once
+    so that no socket queries the database or draws anything to deliver it."""
     return {
         "type": "chat.message",
         "event": kind,
         "message": payload(message),
         "sender": message.sender_id,
-        "members": sorted(everyone),
-        "staff": sorted(staff),
+        "members": sorted(members.everyone),
+        "staff": sorted(members.staff),
+        "moderators": sorted(members.moderators),
+        "html": draw_for_readers(message, conversation, members, fresh=kind == "message"),
     }
 
 
 def broadcast(message: Message, kind: str = "message") -> None:
     """Tell every open socket of the conversation; each delivers only to a current member."""
-    from .access import member_ids
-
     layer = get_channel_layer()
     if layer is None:
         return
-    event = group_event(message, kind, member_ids(message.conversation))
+    conversation = message.conversation
+    event = group_event(message, kind, member_ids(conversation), conversation)
     async_to_sync(layer.group_send)(group_name(message.conversation_id), event)
 
 

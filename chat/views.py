@@ -5,6 +5,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -19,9 +20,10 @@ from schools.access import access_my_child, access_staff_school, access_student
 from schools.models import StaffAssignment, StaffMember, Student
 
 from . import actions, queries
-from .access import STAFF, access_chat_school, access_conversation, access_message, can_moderate, member_ids
+from .access import STAFF, access_chat_school, access_conversation, access_message
 from .live import broadcast, broadcast_after_send
-from .models import RECALL_WITHIN, Conversation, Message, Participant
+from .models import Conversation, Message, Participant
+from .rendering import draw_history, reader_for
 
 
 def _conversation(request, conversation_id: int):
@@ -93,39 +95,28 @@ def conversation(request, conversation_id: int):
         else:
             return redirect("chat:conversation", conversation_id=conversation.pk)
     history = queries.history(conversation, request.user, role)
-    now = timezone.now()
-    # Who has read my messages: one query of the others' read positions (those who hide it excluded).
-    members, _staff = member_ids(conversation)  # former members' read positions do not count
-    positions = queries.read_positions(conversation, request.user, members)
-    for m in history:
-        m.recallable = not m.is_gone and now - m.created_at < RECALL_WITHIN  # type: ignore[attr-defined]
-        if m.sender_id == request.user.pk:
-            m.read_count = sum(1 for p in positions if p >= m.pk)  # type: ignore[attr-defined]
+    reader = reader_for(request.user, conversation, role)
+    # The page and the socket draw a message the same way (chat/rendering.py).
+    drawn = draw_history(conversation, reader, history, csrf_token=get_token(request))
     if history:
         actions.mark_read(conversation, request.user, history[-1].pk)
     pinned = queries.pinned_message(conversation)
     me = Participant.objects.filter(conversation=conversation, user=request.user).first()
-    moderator = can_moderate(request.user, conversation)
     return render(
         request,
         "chat/conversation.html",
         {
             "conversation": conversation,
             "role": role,
-            "history": history,
+            "history": drawn,
             "pinned": pinned,
             "me": me,
-            "moderator": moderator,
+            "moderator": reader.moderator,
             "modes": Conversation.Mode.choices,
             "concerns": concerns,
             "draft": draft,
             "client_key": uuid.uuid4().hex,
-            "now": timezone.now(),
-            "can_post": not (
-                conversation.kind == Conversation.Kind.CLASS
-                and role != STAFF
-                and conversation.mode == Conversation.Mode.NOTICE_FIRST
-            ),
+            "can_post": reader.can_post,
             "class_students": Student.objects.filter(school_class_id=conversation.school_class_id, status="active")
             if conversation.kind == Conversation.Kind.CLASS and role == STAFF
             else [],

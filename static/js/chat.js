@@ -7,7 +7,7 @@
   var status = document.getElementById("live-status");
   if (!list || !window.WebSocket) return;
   var conversation = parseInt(list.dataset.conversation, 10);
-  var me = parseInt(list.dataset.user, 10);
+  var csrf = list.dataset.csrf || "";
   var socket = null;
   var retry = 1000;
   var removed = false;
@@ -17,40 +17,52 @@
     return items.length ? parseInt(items[items.length - 1].dataset.id, 10) : 0;
   }
 
+  // The server draws every message (chat/_message.html, for this member): the same drawing the
+  // page came with, so a message shows its time, state, read count and actions however it came.
+  // The script only puts it in its place, in the order of the ids.
+  function drawing(m) {
+    var t = document.createElement("template");
+    t.innerHTML = m.html || "";
+    return t.content.querySelector("li[data-id]");
+  }
+
+  // A live drawing's forms carry no CSRF token (it belongs to this page's session): add the page's.
+  function withToken(li) {
+    li.querySelectorAll("form[method=post]").forEach(function (f) {
+      if (f.querySelector("input[name=csrfmiddlewaretoken]")) return;
+      var input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "csrfmiddlewaretoken";
+      input.value = csrf;
+      f.prepend(input);
+    });
+    return li;
+  }
+
+  // Unchanged apart from the token and what the reader opened: leave it (and a half-typed reason) be.
+  function unchanged(existing, fresh) {
+    var copy = existing.cloneNode(true);
+    copy.querySelectorAll("input[name=csrfmiddlewaretoken]").forEach(function (i) { i.remove(); });
+    copy.querySelectorAll("details[open]").forEach(function (d) { d.removeAttribute("open"); });
+    return copy.outerHTML === fresh.outerHTML;
+  }
+
   function render(m) {
+    var li = drawing(m);
+    if (!li) return;
     var existing = document.getElementById("m" + m.id);
-    var li = existing || document.createElement("li");
-    li.id = "m" + m.id;
-    li.dataset.id = m.id;
-    li.className = "msg" + (m.sender === me ? " mine" : "") + (m.kind === "question" ? " question" : "");
-    li.textContent = "";
-    var head = document.createElement("div");
-    head.className = "msg-head";
-    var who = document.createElement("strong");
-    who.textContent = m.sender_name;
-    head.appendChild(who);
-    li.appendChild(head);
-    if (m.quote && !m.gone) {
-      var q = document.createElement("blockquote");
-      q.className = "small-text";
-      q.textContent = m.quote.sender_name + "：" + m.quote.body;
-      li.appendChild(q);
+    if (existing) {
+      if (!unchanged(existing, li)) existing.replaceWith(withToken(li));
+      return;
     }
-    var p = document.createElement("p");
-    p.className = m.gone ? "muted" : "pre";
-    p.textContent = m.gone || m.body;
-    li.appendChild(p);
-    if (m.file) {
-      var a = document.createElement("a");
-      a.href = m.file.url;
-      a.textContent = m.file.name;
-      li.appendChild(a);
+    var empty = list.querySelector("li.empty");
+    if (empty) empty.remove();
+    var next = null;
+    var items = list.querySelectorAll("li[data-id]");
+    for (var i = 0; i < items.length; i++) {
+      if (parseInt(items[i].dataset.id, 10) > m.id) { next = items[i]; break; }
     }
-    if (!existing) {
-      var empty = list.querySelector("li.empty");
-      if (empty) empty.remove();
-      list.appendChild(li);
-    }
+    list.insertBefore(withToken(li), next); // an answered question goes back to its place
     li.scrollIntoView({ block: "nearest" });
   }
 

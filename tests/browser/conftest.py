@@ -1,13 +1,19 @@
 """Shared fixtures for the real-browser tests: headless Debian Chromium driven by Playwright.
 
 ``browser`` (one Chromium per session), ``phone_page`` (a fresh phone-sized, zh-CN context per
-test), ``axe_check(page)`` (axe-core: no serious or critical violation), ``sign_in(...)``.
+test), ``axe_check(page)`` (axe-core: no serious or critical violation), ``sign_in(...)``,
+``asgi_server`` (uvicorn, for the pages that use a WebSocket).
 Run with ``pytest tests/browser``; never ``playwright install``: the system Chromium is used.
 """
 
+import asyncio
 import os
 import re
+import socket
+import threading
+import time
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -134,3 +140,31 @@ def sign_in(page, live_server, identifier: str, password: str) -> None:
 def sign_out(page) -> None:
     submit(page, "form[action$='/accounts/logout/']")
     assert re.search(r"/accounts/login/", page.url), page.url
+
+
+@pytest.fixture
+def asgi_server(transactional_db):
+    """uvicorn serving tongxin's ASGI application (and its static files) on 127.0.0.1: for pages
+    whose live part is a WebSocket. It runs in a thread of the test process, so it shares the test
+    database."""
+    import uvicorn
+    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
+
+    from tongxin.asgi import application
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    config = uvicorn.Config(
+        ASGIStaticFilesHandler(application), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert server.started, "uvicorn did not start"
+    yield SimpleNamespace(url=f"http://127.0.0.1:{port}")
+    server.should_exit = True
+    thread.join(10)

@@ -7,12 +7,6 @@ she answers it; alice, whose page is also open, sees the answer arrive. The othe
 would see the question only once it is answered. axe-core checks the pages.
 """
 
-import asyncio
-import socket
-import threading
-import time
-from types import SimpleNamespace
-
 import pytest
 from django_scopes import scopes_disabled
 
@@ -24,32 +18,6 @@ pytestmark = pytest.mark.browser
 
 QUESTION = "明天美术课要带水彩笔吗？"
 ANSWER = "要带，另外带一块抹布。"
-
-
-@pytest.fixture
-def asgi_server(transactional_db):
-    """uvicorn serving tongxin's ASGI application (and its static files) on 127.0.0.1."""
-    import uvicorn
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-
-    from tongxin.asgi import application
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    config = uvicorn.Config(
-        ASGIStaticFilesHandler(application), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert server.started, "uvicorn did not start"
-    yield SimpleNamespace(url=f"http://127.0.0.1:{port}")
-    server.should_exit = True
-    thread.join(10)
 
 
 def test_a_parent_asks_in_qa_mode_the_teacher_answers_both_see_it_live(asgi_server, browser, settings):
