@@ -156,7 +156,12 @@ def test_the_notice_page_cannot_mark_it_done(cast, kind):
 def test_a_teacher_cannot_compose_a_survey_kind_by_hand(cast):
     response = cast.client(cast.ms_li).post(
         "/api/v1/notices",
-        {"title": "问卷", "body_html": "x", "action": "survey", "targets": [{"kind": "class", "class_id": cast.class1.pk}]},
+        {
+            "title": "问卷",
+            "body_html": "x",
+            "action": "survey",
+            "targets": [{"kind": "class", "class_id": cast.class1.pk}],
+        },
         content_type="application/json",
     )
     assert response.status_code == 400
