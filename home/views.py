@@ -39,7 +39,8 @@ def home(request):
         # by the feed's own rule (notices.queries.waits_for_action).
         from notices.queries import family_feed
 
-        context["to_do_notices"] = [n for n in family_feed(request.user, children=children, limit=20) if n.to_do]
+        feed = family_feed(request.user, children=children, limit=20)
+        context["to_do_notices"] = [n for n in feed if n.to_do]  # type: ignore[attr-defined]
     return render(request, "home/home.html", context)
 
 

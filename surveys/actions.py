@@ -554,7 +554,7 @@ def do_fill_form_row(
                 # The form is done for each guardian of this child with no row of theirs left empty
                 # (the rule of pending_receipts): one UPDATE.
                 done = Receipt.objects.filter(
-                    notice_id=survey.notice_id, guardian__student_links__student=student
+                    notice_id=survey.notice_id or 0, guardian__student_links__student=student
                 ).exclude(Exists(_empty_rows(survey)))
                 do_record_response(survey.notice, done, acting_user=acting_user)
     except IntegrityError:

@@ -208,3 +208,25 @@ def test_a_cancelled_invitation_asks_only_to_be_read(cast):
     alice = cast.client(cast.alice)
     alice.get(f"/notices/{sent.notice.pk}/")
     assert not _in_feed_to_do(alice, sent.notice) and _badge(alice) == 0
+
+
+@pytest.mark.parametrize("n", [1, 6])
+def test_the_feed_and_home_take_as_many_queries_as_before_whatever_the_kinds_and_children(
+    cast, django_assert_num_queries, n
+):
+    """Whom each item is about and what it wants come with the feed's one query: a family of two
+    children, with surveys, forms and invitations, costs what the pinned counts of the notices and
+    home tests say (9 each)."""
+    from schools.models import Student, StudentGuardian
+
+    sibling = Student.objects.create(school=cast.school, name="刘小亮", school_class=cast.class2)
+    StudentGuardian.objects.create(school=cast.school, student=sibling, guardian=cast.alice_guardian)
+    for _ in range(n):
+        for make in KINDS.values():
+            make(cast)
+    alice = cast.client(cast.alice)
+    with django_assert_num_queries(9):
+        page = alice.get("/notices/").content.decode()
+    assert page.count('class="card todo"') == 3 * n and page.count(f"刘小明 · {cast.class1.name}") == 3 * n
+    with django_assert_num_queries(9):
+        assert alice.get("/").status_code == 200

@@ -42,7 +42,7 @@ def test_a_parent_answers_an_invitation_from_the_feed_in_one_tap(live_server, li
             ),
             targets=[TargetSpec("class", class_id=live_cast.class1.pk)],
         )
-        fan_out(Notice.objects.get(pk=event.notice_id))
+        fan_out(Notice.objects.get(pk=event.notice_id or 0))
 
     page = phone_page
     sign_in(page, live_server, "13800000001", cast_conftest.PASSWORD)
