@@ -230,3 +230,31 @@ def test_the_feed_and_home_take_as_many_queries_as_before_whatever_the_kinds_and
     assert page.count('class="card todo"') == 3 * n and page.count(f"刘小明 · {cast.class1.name}") == 3 * n
     with django_assert_num_queries(9):
         assert alice.get("/").status_code == 200
+
+
+def test_the_migrations_put_surveys_and_invitations_sent_before_right(cast):
+    """Sent as read receipts and opened (so acted on): after the data migrations they wait for an
+    answer again, except where the family answered."""
+    import importlib
+
+    from django.apps import apps
+    from django.utils import timezone
+
+    survey, invitation = _survey(cast), _invitation(cast)
+    invitation.answer(cast.client(cast.bob))
+    now = timezone.now()
+    for sent in (survey, invitation):
+        Notice.objects.filter(pk=sent.notice.pk).update(action="read", respond_path="")
+        Receipt.objects.filter(notice=sent.notice, acted_at__isnull=True).update(acted_at=now, read_at=now)
+        StudentReceipt.objects.filter(notice=sent.notice).update(done_at=now)
+    for module in (
+        "surveys.migrations.0002_notices_done_when_answered",
+        "events.migrations.0002_invitations_done_when_answered",
+    ):
+        importlib.import_module(module).forwards(apps, None)
+    alice = cast.client(cast.alice)
+    assert _in_feed_to_do(alice, survey.notice) and _in_feed_to_do(alice, invitation.notice)
+    assert Receipt.objects.get(notice=invitation.notice, guardian__user=cast.bob).answer == "yes"
+    assert not StudentReceipt.objects.get(notice=invitation.notice, student=cast.alice_child).done_at
+    assert StudentReceipt.objects.get(notice=invitation.notice, student=cast.bob_child).done_at
+    assert Notice.objects.get(pk=invitation.notice.pk).respond_path == invitation.notice.respond_path
