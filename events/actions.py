@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from audit.actions import record
 from audit.models import AuditEntry
 from core.richtext import text_to_html
-from notices.actions import TargetSpec, do_create_notice, do_edit_notice, do_remind_receipts
+from notices.actions import TargetSpec, do_create_notice, do_edit_notice, do_record_response, do_remind_receipts
 from notices.audience import specs_of
 from notices.models import Notice, Receipt, StudentReceipt
 from schools.models import SchoolClass, StaffAssignment, StaffMember, StudentGuardian
@@ -169,7 +169,9 @@ def do_create_event(
                 roles=roles,
                 title=event.title,
                 body_html=invitation_html(event),
-                action=Notice.Action.READ,
+                # Done when the family says whether it comes (do_rsvp), not when it reads the invitation.
+                action=Notice.Action.RSVP,
+                respond_path=reverse("events:invitation", args=[event.pk]),
                 deadline=event.starts_at,
                 targets=targets,
                 guardrail_reason=guardrail_reason,
@@ -259,6 +261,8 @@ def do_cancel_event(event: Event, *, acting_user, reason: str = "") -> None:
             body_html=body + invitation_html(locked),
             guardrail_reason=locked.notice.guardrail_reason,
         )
+        # Nothing to answer any more: the cancellation is to be read, like any notice.
+        Notice.objects.filter(pk=locked.notice.pk).update(action=Notice.Action.READ)
         _tell_everyone(locked, acting_user=acting_user)
 
 
@@ -287,6 +291,13 @@ def do_rsvp(event: Event, receipt: Receipt, *, acting_user, answer: str, people:
     rsvp, _created = Rsvp.objects.update_or_create(
         event=locked, receipt=receipt, defaults=values, create_defaults={**values, "school_id": locked.school_id}
     )
+    if locked.notice_id is not None:  # the invitation is answered: the family's feed, badge and home say so
+        do_record_response(
+            Notice.objects.get(pk=locked.notice_id),
+            Receipt.objects.filter(pk=receipt.pk),
+            acting_user=acting_user,
+            answer=answer,
+        )
     return rsvp
 
 

@@ -58,7 +58,8 @@ class ChangeForm(forms.Form):
 
 class RsvpForm(forms.Form):
     answer = forms.ChoiceField(label=_("Will you come?"), choices=Rsvp.Answer.choices, widget=forms.RadioSelect)
-    people = forms.IntegerField(label=_("How many people"), min_value=1, max_value=6, initial=1)
+    # Not required: a one-tap answer (the feed, the notice) keeps the number given before.
+    people = forms.IntegerField(label=_("How many people"), min_value=1, max_value=6, initial=1, required=False)
     note = forms.CharField(label=_("Note for the teacher"), max_length=200, required=False)
 
 

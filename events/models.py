@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
+from notices.models import RsvpAnswer
+
 
 def new_secret() -> str:
     return secrets.token_hex(16)
@@ -93,9 +95,7 @@ class Event(models.Model):
 class Rsvp(models.Model):
     """A family's answer to the invitation: one per guardian's receipt, for all their children."""
 
-    class Answer(models.TextChoices):
-        YES = "yes", _("will come")
-        NO = "no", _("cannot come")
+    Answer = RsvpAnswer  # the invitation's two answers, as the notice (and its feed buttons) knows them
 
     school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="rsvps")

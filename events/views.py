@@ -10,6 +10,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -406,13 +407,15 @@ def invitation(request, event_id: int):
             if op == "rsvp":
                 if not form.is_valid():
                     raise ValidationError(_("Say whether you will come."))
+                # The one-tap buttons of the feed and the notice post only the answer: the number
+                # of people and the note given before are kept.
                 actions.do_rsvp(
                     event,
                     receipt,
                     acting_user=request.user,
                     answer=form.cleaned_data["answer"],
-                    people=form.cleaned_data["people"],
-                    note=form.cleaned_data.get("note", ""),
+                    people=form.cleaned_data["people"] or (rsvp.people if rsvp else 1),
+                    note=form.cleaned_data.get("note", "") if "note" in request.POST else (rsvp.note if rsvp else ""),
                 )
                 messages.success(request, _("Thank you, the teacher has your reply."))
             elif op == "reflection":
@@ -422,6 +425,9 @@ def invitation(request, event_id: int):
                 raise ValidationError(_("Unknown request."))
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
+        back = request.POST.get("next", "")  # the feed or the notice the one-tap answer came from
+        if back.startswith("/") and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()}):
+            return redirect(back)
         return redirect("events:invitation", event_id=event.pk)
     children = (
         StudentGuardian.objects.filter(

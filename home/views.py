@@ -35,10 +35,12 @@ def home(request):
         selected_id = request.session.get("child_id")
         context["children"] = children
         context["current_child"] = next((c for c in children if c.pk == selected_id), None)
-        # What needs the family now: notices to confirm or answer, across all children (one query).
-        from notices.queries import parent_feed
+        # What needs the family now: notices to confirm or answer, across all children (one query),
+        # by the feed's own rule (notices.queries.waits_for_action).
+        from notices.queries import family_feed
 
-        context["to_do_notices"] = [n for n in parent_feed(request.user, limit=20) if n.to_do]
+        feed = family_feed(request.user, children=children, limit=20)
+        context["to_do_notices"] = [n for n in feed if n.to_do]  # type: ignore[attr-defined]
     return render(request, "home/home.html", context)
 
 

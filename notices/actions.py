@@ -22,7 +22,7 @@ from schools.models import Student, StudentGuardian
 from schools.roles import Roles
 
 from .audience import TargetSpec, audience_class_ids, resolve_audience
-from .models import Notice, NoticeAttachment, NoticeRevision, NoticeTarget, Receipt, StudentReceipt
+from .models import ANSWERED_ELSEWHERE, Notice, NoticeAttachment, NoticeRevision, NoticeTarget, Receipt, StudentReceipt
 
 logger = logging.getLogger(__name__)
 REMIND_EVERY = datetime.timedelta(hours=3)
@@ -41,7 +41,9 @@ def _guardrail_concerns(class_ids: QuerySet | None, title: str, body_text: str, 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
-def _validate(*, title: str, action: str, options: list[str], deadline, publish_at, expires_at) -> list[str]:
+def _validate(
+    *, title: str, action: str, options: list[str], deadline, publish_at, expires_at, respond_path: str = ""
+) -> list[str]:
     now = timezone.now()
     if not title.strip():
         raise ValidationError(_("Give the notice a title."))
@@ -49,7 +51,8 @@ def _validate(*, title: str, action: str, options: list[str], deadline, publish_
         raise ValidationError(_("The title and the answers must be one line each."))
     if len(title) > 120:
         raise ValidationError(_("The title is too long (at most 120 characters)."))
-    if action not in Notice.Action.values:
+    if action not in Notice.Action.values or (action in ANSWERED_ELSEWHERE) != bool(respond_path):
+        # A survey or an invitation is sent by its own app, which says where it is answered.
         raise ValidationError(_("Choose what families must do."))
     cleaned = [o.strip()[:64] for o in options if o and o.strip()]
     if action == Notice.Action.ANSWER:
@@ -90,10 +93,12 @@ def do_create_notice(
     guardrail_reason: str = "",
     idempotency_key: str = "",
     attachments: list[AcceptedUpload] | None = None,
+    respond_path: str = "",
     request=None,
 ) -> Notice:
     """Compose and publish (now or at ``publish_at``), with its checked attachments. A double tap
-    with the same idempotency key returns the first notice."""
+    with the same idempotency key returns the first notice. A survey or an invitation (an action of
+    ``ANSWERED_ELSEWHERE``) names the page where it is answered in ``respond_path``."""
     if idempotency_key:
         existing = Notice.objects.filter(author=acting_user, idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -105,6 +110,7 @@ def do_create_notice(
         deadline=deadline,
         publish_at=publish_at,
         expires_at=expires_at,
+        respond_path=respond_path,
     )
     rows, label = resolve_audience(school, roles, targets)
     body_html = clean_html(body_html or "")
@@ -121,6 +127,7 @@ def do_create_notice(
                 body_text=body_text,
                 action=action,
                 options=cleaned_options,
+                respond_path=respond_path[:200],
                 allow_comment=allow_comment and action == Notice.Action.ANSWER,
                 every_guardian=every_guardian,
                 deadline=deadline,
@@ -287,12 +294,28 @@ def do_mark_read(notice: Notice, *, acting_user, receipts=None) -> int:
     return count
 
 
+def do_record_response(notice: Notice, receipts: QuerySet[Receipt], *, acting_user, answer: str = "") -> int:
+    """The app that sent a survey or an invitation (``ANSWERED_ELSEWHERE``) records that these
+    receipts have answered it: one UPDATE (read, acted, the answer), then the students' rollup. Called
+    inside the app's own transaction, so the answer and the receipt's state are written together; a
+    changed answer (an RSVP from yes to no) updates the receipt again. Returns the receipts marked."""
+    now = timezone.now()
+    count = receipts.update(
+        read_at=Coalesce(F("read_at"), Value(now)), acted_at=now, answer=answer[:64], acted_via="app"
+    )
+    if count:
+        _roll_up(notice, receipts, now)
+    return count
+
+
 def do_respond(notice: Notice, receipts, *, acting_user, answer: str = "", comment: str = "", via: str = "app") -> None:
     """Confirm or answer for the given receipts (the signed-in family's, or the one a link names,
-    with no ``acting_user``)."""
+    with no ``acting_user``). A survey or an invitation is answered in its own app, which records
+    the answer with ``do_record_response``."""
     if not notice.is_live:
         raise ValidationError(_("This notice is no longer open."))
     if notice.action not in (Notice.Action.CONFIRM, Notice.Action.ANSWER, Notice.Action.READ):
+        # NONE needs nothing; a survey or an invitation is answered on its own page (respond_path).
         raise ValidationError(_("This notice needs no answer."))
     now = timezone.now()
     if notice.deadline is not None and notice.deadline < now:

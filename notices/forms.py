@@ -4,7 +4,7 @@ from typing import cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import Notice
+from .models import ANSWERED_ELSEWHERE, Notice
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -65,7 +65,8 @@ class NoticeForm(AudienceForm):
     )
     action = forms.ChoiceField(
         label=_("What families must do"),
-        choices=Notice.Action.choices,
+        # A survey or an invitation is sent from its own page, which says where it is answered.
+        choices=[(value, label) for value, label in Notice.Action.choices if value not in ANSWERED_ELSEWHERE],
         initial=Notice.Action.READ,
         widget=forms.RadioSelect,
     )

@@ -16,6 +16,10 @@ class Notice(models.Model):
         READ = "read", _("read receipt")
         CONFIRM = "confirm", _("tap to confirm")
         ANSWER = "answer", _("answer")
+        # Answered in the app that sent the notice, at ``respond_path``: reading is not answering.
+        RSVP = "rsvp", _("reply whether you will come")
+        SURVEY = "survey", _("fill in the survey")
+        FORM = "form", _("fill in the collection form")
 
     class Status(models.TextChoices):
         DRAFT = "draft", _("draft")
@@ -30,6 +34,9 @@ class Notice(models.Model):
     body_text = models.TextField(blank=True)
     action = models.CharField(_("what families must do"), max_length=16, choices=Action.choices, default=Action.READ)
     options = models.JSONField(default=list, blank=True)
+    # Where a notice answered in another app (a survey, an invitation) is answered: a path on this
+    # site, given by the app that sends it (notices knows no survey or event).
+    respond_path = models.CharField(max_length=200, blank=True)
     allow_comment = models.BooleanField(default=False)
     every_guardian = models.BooleanField(
         _("every guardian must act"), default=False, help_text=_("Otherwise one guardian per student is enough.")
@@ -69,8 +76,25 @@ class Notice(models.Model):
         return self.action != self.Action.NONE
 
     @property
+    def answered_elsewhere(self) -> bool:
+        return self.action in ANSWERED_ELSEWHERE
+
+    @property
     def is_live(self) -> bool:
         return self.status == self.Status.PUBLISHED and (self.expires_at is None or self.expires_at > timezone.now())
+
+
+# The kinds of notice answered in the app that sent them (``respond_path``): a receipt of one is done
+# when that app records the answer (``notices.actions.do_record_response``), never by being read.
+ANSWERED_ELSEWHERE = frozenset({Notice.Action.RSVP, Notice.Action.SURVEY, Notice.Action.FORM})
+
+
+class RsvpAnswer(models.TextChoices):
+    """The two answers to an invitation (``Notice.Action.RSVP``): the feed's one-tap buttons post
+    them, events stores them on its ``Rsvp`` and the receipt keeps the latest in ``answer``."""
+
+    YES = "yes", _("will come")
+    NO = "no", _("cannot come")
 
 
 class NoticeTarget(models.Model):

@@ -1,17 +1,37 @@
 """Reads for the notice pages: each a fixed number of queries, whatever the number of notices or
 recipients (pinned in the tests at two sizes)."""
 
-from django.db.models import Count, Exists, OuterRef, Q
+import datetime
+from collections.abc import Sequence
+
+from django.db.models import BooleanField, Case, Count, Exists, OuterRef, Q, Subquery, Value, When
 from django.utils import timezone
 
-from schools.models import Guardian, StudentGuardian
+from schools.models import Guardian, Student, StudentGuardian
 
 from .models import Notice, Receipt, StudentReceipt
 
 
-def parent_feed(user, *, child_id: int | None = None, limit: int = 50):
+def waits_for_action(now: datetime.datetime, *, acted_at: str = "acted_at", notice: str = "notice__") -> Q:
+    """THE definition of what a notice still wants from a family: its receipt has not done what the
+    notice asks (confirmed, answered; for a survey, a collection form or an invitation, answered in
+    its own app: ``do_record_response``, never by being read) and the deadline has not passed.
+
+    The same rule over a receipt (``acted_at``, its ``notice__`` fields) or over a notice annotated
+    with the family's receipt (``waits_for_action(now, acted_at="my_acted_at", notice="")``): the
+    feed, the home page's list and the top bar's badge all use it."""
+    return (
+        Q(**{f"{acted_at}__isnull": True})
+        & ~Q(**{f"{notice}action": Notice.Action.NONE})
+        & (Q(**{f"{notice}deadline__isnull": True}) | Q(**{f"{notice}deadline__gt": now}))
+    )
+
+
+def parent_feed(user, *, child_id: int | None = None, limit: int = 50, children: Sequence[Student] = ()):
     """A family's notices across all their children: what needs action first, then the rest,
-    newest first. Each notice carries ``my_read_at``, ``my_acted_at`` and ``my_answer``."""
+    newest first. Each notice carries ``my_read_at``, ``my_acted_at``, ``my_answer`` and ``to_do``
+    (``waits_for_action``); given the family's ``children`` (``schools.queries.children_of``), also
+    ``about``: those of them the notice is about, in the same query (one EXISTS per child)."""
     now = timezone.now()
     # As a guardian (any guardian row of this user) or, for staff audiences, as a staff member. The
     # guardian ids are read first: an OR across a join would make PostgreSQL scan every receipt of
@@ -25,21 +45,19 @@ def parent_feed(user, *, child_id: int | None = None, limit: int = 50):
     )
     if child_id is not None:
         notices = notices.filter(Exists(StudentReceipt.objects.filter(notice=OuterRef("pk"), student_id=child_id)))
-    from django.db.models import BooleanField, Case, Subquery, Value, When
-
+    about = {
+        f"about_{child.pk}": Exists(StudentReceipt.objects.filter(notice=OuterRef("pk"), student_id=child.pk))
+        for child in children
+    }
     notices = notices.annotate(
         my_read_at=Subquery(mine.values("read_at")[:1]),
         my_acted_at=Subquery(mine.values("acted_at")[:1]),
         my_answer=Subquery(mine.values("answer")[:1]),
         my_seen_version=Subquery(mine.values("seen_version")[:1]),
+        **about,
     ).annotate(
         to_do=Case(
-            When(
-                Q(my_acted_at__isnull=True)
-                & ~Q(action=Notice.Action.NONE)
-                & (Q(deadline__isnull=True) | Q(deadline__gt=now)),
-                then=Value(True),
-            ),
+            When(waits_for_action(now, acted_at="my_acted_at", notice=""), then=Value(True)),
             default=Value(False),
             output_field=BooleanField(),
         )
@@ -47,12 +65,23 @@ def parent_feed(user, *, child_id: int | None = None, limit: int = 50):
     return notices.select_related("school", "author").order_by("-to_do", "-pinned", "-published_at", "-pk")[:limit]
 
 
-def unread_count(user) -> int:
+def family_feed(user, *, children: Sequence[Student], child_id: int | None = None, limit: int = 50) -> list[Notice]:
+    """``parent_feed`` for a page: each notice with ``about``, the children of the family it is
+    about (for "刘小明 · 三年级1班"), from the same query."""
+    page = list(parent_feed(user, child_id=child_id, limit=limit, children=children))
+    for n in page:
+        n.about = [child for child in children if getattr(n, f"about_{child.pk}")]  # type: ignore[attr-defined]
+    return page
+
+
+def wanting_count(user) -> int:
+    """The top bar's badge: the user's live notices that still want something of them, unread or
+    waiting for what they ask (``waits_for_action``). A survey opened but not answered still counts."""
     now = timezone.now()
     return Receipt.objects.filter(
         Q(guardian__user=user) | Q(guardian__isnull=True, user=user),
+        Q(read_at__isnull=True) | waits_for_action(now),
         Q(notice__expires_at__isnull=True) | Q(notice__expires_at__gt=now),
-        read_at__isnull=True,
         notice__status=Notice.Status.PUBLISHED,
     ).count()
 

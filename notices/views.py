@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_scopes import scope
@@ -204,14 +205,11 @@ def export(request, notice_id: int):
 def feed(request):
     child_id = request.GET.get("child")
     child = int(child_id) if child_id and child_id.isdigit() and int(child_id) in request.roles.child_ids else None
-    notices = queries.parent_feed(request.user, child_id=child)
     from schools.queries import children_of
 
-    return render(
-        request,
-        "notices/feed.html",
-        {"notices": notices, "children": children_of(request.roles) if request.roles.is_parent else [], "child": child},
-    )
+    children = children_of(request.roles) if request.roles.is_parent else []
+    notices = queries.family_feed(request.user, children=children, child_id=child)
+    return render(request, "notices/feed.html", {"notices": notices, "children": children, "child": child})
 
 
 def _revision_diff(notice: Notice, seen_version: int) -> str:
@@ -252,6 +250,7 @@ def read(request, notice_id: int):
             "diff": diff,
             "attachments": notice.attachments.all(),
             "via_link": False,
+            "open_to_answer": notice.is_live and (notice.deadline is None or notice.deadline > timezone.now()),
         },
     )
 

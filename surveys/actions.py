@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from core.richtext import text_to_html
 from core.uploads import UploadRefused, accept_upload
-from notices.actions import do_create_notice, do_remind_receipts
+from notices.actions import do_create_notice, do_record_response, do_remind_receipts
 from notices.audience import STAFF_KINDS, TargetSpec
 from notices.models import Notice, NoticeTarget, Receipt, StudentReceipt
 from schools.models import SchoolClass, Student
@@ -313,7 +313,9 @@ def do_send_survey(
             roles=roles,
             title=survey.title,
             body_html=_notice_body(survey),
-            action=Notice.Action.READ,
+            # Done when answered here, not when the notice is read (do_answer, do_fill_form_row).
+            action=Notice.Action.FORM if survey.is_form else Notice.Action.SURVEY,
+            respond_path=reverse("surveys:answer", args=[survey.pk]),
             deadline=closes_at,
             publish_at=publish_at,
             targets=targets,
@@ -495,6 +497,8 @@ def do_answer(
                 submitted_at=timezone.now() if named else None,
             )
             _write_answers(survey, response, rows)
+            if survey.notice is not None:  # the family's notice is done: its feed, badge and home say so
+                do_record_response(survey.notice, Receipt.objects.filter(pk=receipt.pk), acting_user=acting_user)
     except IntegrityError:
         raise ValidationError(_("You have already answered this survey. Thank you!")) from None
 
@@ -546,6 +550,13 @@ def do_fill_form_row(
                 response.save(update_fields=["respondent", "guardian", "submitted_at"])
             _write_answers(survey, response, rows)
             Participation.objects.get_or_create(school_id=survey.school_id, survey=survey, receipt=receipt)
+            if survey.notice is not None:
+                # The form is done for each guardian of this child with no row of theirs left empty
+                # (the rule of pending_receipts): one UPDATE.
+                done = Receipt.objects.filter(
+                    notice_id=survey.notice_id or 0, guardian__student_links__student=student
+                ).exclude(Exists(_empty_rows(survey)))
+                do_record_response(survey.notice, done, acting_user=acting_user)
     except IntegrityError:
         raise ValidationError(
             _("Someone else in your family filled in this row at the same moment. Please look again.")
@@ -556,14 +567,18 @@ def do_fill_form_row(
 # --- reminding ------------------------------------------------------------------------------------
 
 
+def _empty_rows(survey: Survey):
+    """A form's children of the receipt's guardian (``OuterRef("guardian")``) whose row is empty."""
+    return StudentReceipt.objects.filter(
+        notice_id=survey.notice_id or 0, student__guardian_links__guardian=OuterRef("guardian")
+    ).exclude(Exists(Response.objects.filter(survey=survey, student_id=OuterRef("student_id"))))
+
+
 def pending_receipts(survey: Survey):
     """Those who have not answered: for a form, the guardians of every child whose row is empty."""
     receipts = Receipt.objects.filter(notice_id=survey.notice_id or 0)
     if survey.is_form:
-        empty = StudentReceipt.objects.filter(
-            notice_id=survey.notice_id or 0, student__guardian_links__guardian=OuterRef("guardian")
-        ).exclude(Exists(Response.objects.filter(survey=survey, student_id=OuterRef("student_id"))))
-        return receipts.filter(Exists(empty))
+        return receipts.filter(Exists(_empty_rows(survey)))
     return receipts.exclude(Exists(Participation.objects.filter(survey=survey, receipt=OuterRef("pk"))))
 
 

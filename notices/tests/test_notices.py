@@ -438,9 +438,9 @@ def test_an_expired_notice_is_gone_and_not_counted(cast):
     Notice.objects.filter(pk=notice.pk).update(expires_at=timezone.now() - datetime.timedelta(minutes=1))
     parent = cast.client(cast.alice)
     assert parent.get(f"/notices/{notice.pk}/").status_code == 404
-    from notices.queries import unread_count
+    from notices.queries import wanting_count
 
-    assert unread_count(cast.alice) == 0
+    assert wanting_count(cast.alice) == 0
     assert cast.client(cast.ms_li).post(f"/notices/{notice.pk}/remind/").status_code == 302
     notice.refresh_from_db()
     assert notice.last_reminded_at is None

@@ -37,7 +37,7 @@ def _answer_as_parent(browser, live_server, login: str, survey, rating: int) -> 
             item.locator("a").first.click()
         axe_check(page, label="the evaluation's notice")
         with page.expect_navigation():
-            page.locator(f"main a[href$='/surveys/{survey.pk}/']").click()
+            page.locator(f"main a.button[href$='/surveys/{survey.pk}/']").click()  # the notice's own button
         assert page.url.endswith(f"/surveys/{survey.pk}/")
         assert "只记录您已经填写过" in page.locator("#privacy").inner_text()
         axe_check(page, label="the evaluation, empty")
