@@ -10,6 +10,7 @@ from urllib.parse import urljoin
 
 import pytest
 from django.core import mail
+from django.core.mail import EmailMultiAlternatives
 from django.urls import reverse
 
 from delivery.models import DeliveryPreference
@@ -74,7 +75,8 @@ def test_an_email_names_the_public_address_for_the_notice_and_for_the_links_insi
     mail.outbox.clear()
     survey = create_and_send(cast.client(cast.ms_li), targets=class1(cast))
     (message,) = [m for m in mail.outbox if m.to == ["alice@example.cn"]]
-    html = message.alternatives[0][0]
+    assert isinstance(message, EmailMultiAlternatives)
+    html = str(message.alternatives[0][0])
     answer = PUBLIC + reverse("surveys:answer", args=[survey.pk])
     assert f'href="{answer}"' in html and answer in message.body  # in the HTML and the plain text
     assert re.search(rf'href="{re.escape(PUBLIC)}/n/[^"/]+/"', html)  # the confirm button
