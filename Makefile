@@ -4,6 +4,15 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The address other devices reach: with HOST=0.0.0.0 (every interface), this machine's address on
+# the local network (the one a UDP socket would leave by; nothing is sent), else HOST itself.
+LAN_ADDRESS = $(shell $(PYTHON) -c 'import socket; s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.connect(("192.0.2.1", 9)); print(s.getsockname()[0])' 2>/dev/null || echo 127.0.0.1)
+PUBLIC_HOST = $(if $(filter 0.0.0.0,$(HOST)),$(LAN_ADDRESS),$(HOST))
+# Links that leave the site (SMS, email, calendar feeds, the QR codes phones scan) are built from
+# SITE_URL; the demo's host list lets a phone on the network open the pages. Either may be overridden.
+SITE_URL ?= http://$(PUBLIC_HOST):$(PORT)
+ALLOWED_HOSTS ?= 127.0.0.1,localhost,$(PUBLIC_HOST)
+DEMO_ENV = TONGXIN_DEMO=1 SITE_URL=$(SITE_URL) ALLOWED_HOSTS=$(ALLOWED_HOSTS)
 
 .PHONY: run test lint typecheck check bench messages clean
 
@@ -21,10 +30,11 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	@touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run
-	TONGXIN_DEMO=1 $(BIN)/python manage.py migrate --noinput -v 0
-	TONGXIN_DEMO=1 $(BIN)/python manage.py load_demo
-	@echo "Tongxin: http://$(HOST):$(PORT)/   (Ctrl-C stops it)"
-	TONGXIN_DEMO=1 $(BIN)/uvicorn tongxin.asgi:application --host $(HOST) --port $(PORT) --lifespan off
+	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput -v 0
+	$(DEMO_ENV) $(BIN)/python manage.py load_demo
+	@echo "Tongxin: $(SITE_URL)/   (Ctrl-C stops it)"
+	@$(if $(filter 0.0.0.0,$(HOST)),echo "  on this machine also http://127.0.0.1:$(PORT)/; from a phone on the same network $(SITE_URL)/",true)
+	$(DEMO_ENV) $(BIN)/uvicorn tongxin.asgi:application --host $(HOST) --port $(PORT) --lifespan off
 
 test: $(VENV)/.installed-dev
 	TONGXIN_TESTING=1 $(BIN)/pytest $(PYTEST_ARGS)

@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.actions import record
-from audit.models import AuditEntry
+from audit.models import AuditEntry, SignInMethod
 from core import ratelimit
 from core.phones import InvalidPhone, is_phone, mask_phone, normalize_phone
 from delivery.tasks import send_sms_task
@@ -76,7 +76,7 @@ def note_failed_sign_in(identifier: str, ip: str, request=None) -> None:
     record(Action.SIGN_IN_FAILED, summary=shown, request=request)
 
 
-def do_sign_in(request, *, acting_user: User, method: str) -> None:
+def do_sign_in(request, *, acting_user: User, method: SignInMethod) -> None:
     """Sign in ``acting_user``, who has just proven who they are (``method``). ``login`` gives the
     browser a new session key (no fixation)."""
     user = acting_user

@@ -1,11 +1,24 @@
 """The audit log: who did what, to what, when and from where. Append-only by construction:
 the model refuses updates and deletes, and on PostgreSQL a trigger refuses them too."""
 
+from typing import Literal
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
+
+# How someone signed in: accounts.actions.do_sign_in records one of these as a sign-in's summary,
+# and the log page shows it in the reader's language (AuditEntry.shown_summary).
+SignInMethod = Literal["password", "sms code", "join link", "activation link"]
+SIGN_IN_METHODS: dict[str, Promise] = {
+    "password": _("by password"),
+    "sms code": _("by SMS code"),
+    "join link": _("by the class join link"),
+    "activation link": _("by an activation link"),
+}
 
 
 class AuditEntry(models.Model):
@@ -63,3 +76,11 @@ class AuditEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("audit entries are append-only")
+
+    @property
+    def shown_summary(self) -> str:
+        """The summary as the log page shows it: a sign-in says how, in the reader's language
+        (the stored summary stays the method's name, so rows written before read the same)."""
+        if self.action == self.Action.SIGN_IN and self.summary in SIGN_IN_METHODS:
+            return str(SIGN_IN_METHODS[self.summary])
+        return self.summary

@@ -13,7 +13,11 @@ class ContactForm(forms.Form):
     occurred_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     duration_minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=600, initial=15)
     students = forms.TypedMultipleChoiceField(
-        label=_("About"), coerce=int, required=False, widget=forms.SelectMultiple(attrs={"size": 6})
+        label=_("About"),
+        coerce=int,
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 6}),
+        help_text=_("Name every child the talk was about: the record counts for each of them."),
     )
     whole_class = forms.TypedChoiceField(
         label=_("Or the whole class (collective guidance)"), coerce=int, required=False, empty_value=None
@@ -46,7 +50,7 @@ class ContactForm(forms.Form):
 
 
 class ReplyForm(forms.Form):
-    reply = forms.CharField(label=_("Your reply (optional)"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    reply = forms.CharField(label=_("Your reply"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class ConversationForm(forms.Form):

@@ -1,17 +1,24 @@
 """Coverage: the rules of the plan, checked for every student. A fixed number of queries whatever the
-size of the class or the school (pinned in the tests, measured in bench/coverage.py)."""
+size of the class or the school (pinned in the tests, measured in bench/coverage.py).
+
+A record counts for each child it names, and only for them: a talk with a family about two of its
+children counts for both when the record names both (the form takes several children), and a talk
+about one child does not count for a brother or sister, whose teachers may not even see it (what is
+about one child travels only to the staff entitled to it). So that the page does not look wrong,
+a child with no record whose brother or sister in the same class has one this term says so plainly,
+instead of claiming nobody has talked with the family."""
 
 import datetime
 from dataclasses import dataclass, field
 
-from django.db.models import Count, DateField, Max, Q, QuerySet, Value
+from django.db.models import Count, DateField, Exists, Max, OuterRef, Q, QuerySet, Value
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from schools.models import Student, Term
 from schools.roles import Roles
 
-from .models import ActionItem, CareCase, ContactRecord, ConversationRequest, CoverageRules
+from .models import ActionItem, CareCase, ContactRecord, ContactStudent, ConversationRequest, CoverageRules
 
 
 def rules_of(school) -> CoverageRules:
@@ -29,6 +36,7 @@ class StudentCoverage:
     phone_this_month: int
     last_contact: datetime.date | None
     in_care: bool
+    sibling_contacted: bool = False  # a brother or sister in the same class has a record this term
     shortfalls: list[str] = field(default_factory=list)
 
 
@@ -52,6 +60,14 @@ def _students_with_counts(students, term: Term, month_start: datetime.date):
             distinct=True,
         ),
         last_contact=Max("contact_links__record__occurred_on", filter=in_term),
+        # A brother or sister (a child sharing a guardian) in the same class named on a record this term.
+        sibling_contacted=Exists(
+            ContactStudent.objects.filter(
+                record__term=term,
+                student__school_class=OuterRef("school_class"),
+                student__guardian_links__guardian__student_links__student=OuterRef("pk"),
+            ).exclude(student=OuterRef("pk"))
+        ),
     )
 
 
@@ -80,9 +96,17 @@ def coverage(students, *, school, term: Term | None, today: datetime.date | None
             phone_this_month=s.phone_this_month,
             last_contact=s.last_contact,
             in_care=s.pk in in_care,
+            sibling_contacted=s.sibling_contacted,
         )
-        if row.contacts == 0:
-            row.shortfalls.append(_("nobody has contacted this family yet"))
+        if row.contacts == 0 and row.sibling_contacted:
+            row.shortfalls.append(
+                _(
+                    "no record names this child yet: the family was contacted about a brother or sister, "
+                    "and a record counts only for the children it names"
+                )
+            )
+        elif row.contacts == 0:
+            row.shortfalls.append(_("no contact about this child yet this term"))
         elif row.contacts < rules.min_contacts_per_term:
             row.shortfalls.append(
                 _("%(n)d of %(min)d contacts this term") % {"n": row.contacts, "min": rules.min_contacts_per_term}

@@ -77,14 +77,14 @@ def _attribute_filter(tag: str, attr: str, value: str) -> str | None:
     return value
 
 
-def _clean_once(fragment: str) -> str:
+def _clean_once(fragment: str, attribute_filter=_attribute_filter) -> str:
     return nh3.clean(
         fragment,
         tags=set(ALLOWED_TAGS),
         clean_content_tags=set(DROP_CONTENT_TAGS),
         # "*": none on every tag, or ammonia's defaults (lang, title) would be allowed everywhere.
         attributes={"*": set(), **{tag: set(attrs) for tag, attrs in ALLOWED_ATTRIBUTES.items()}},
-        attribute_filter=_attribute_filter,
+        attribute_filter=attribute_filter,
         strip_comments=True,
         link_rel=LINK_REL,
         url_schemes=set(URL_SCHEMES),
@@ -107,6 +107,22 @@ def clean_html(html_text: str) -> str:
             return current
         current = again
     return _clean_once(text_to_html(html_to_text(current)))
+
+
+def absolute_links(html_text: str, base: str) -> str:
+    """A cleaned fragment with its site-relative links (``/surveys/3/answer/``) made absolute on
+    ``base`` (``settings.SITE_URL``), for text that leaves the site: an email, where a relative link
+    leads nowhere. Text the site writes into a notice links site-relative, so that the page shows
+    links on whatever address the reader opened it from; only what is sent out names an address."""
+    base = base.rstrip("/")
+
+    def rewrite(tag: str, attr: str, value: str) -> str | None:
+        kept = _attribute_filter(tag, attr, value)
+        if attr == "href" and kept and kept.startswith("/") and not kept.startswith("//"):
+            return base + kept
+        return kept
+
+    return _clean_once(html_text or "", rewrite)
 
 
 # --- HTML to plain text -------------------------------------------------------------------------

@@ -7,6 +7,8 @@ from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import translation
 
+from core.richtext import absolute_links, html_to_text
+
 LINK_SALT = "notices.receipt-link"
 
 
@@ -42,9 +44,14 @@ class EmailChannel(Channel):
             # The family turned email off (or removed the address) after this was queued.
             raise DeliveryCancelled("email no longer wanted")
         address = pref.email
+        # The notice's own links are site-relative (the page shows them on the reader's address);
+        # an email names the site's public address.
+        body_html = absolute_links(notice.body_html, settings.SITE_URL)
         with translation.override("zh-hans"):
             context = {
                 "notice": notice,
+                "body_html": body_html,
+                "body_text": html_to_text(body_html),
                 "school": notice.school,
                 "link": receipt_link(receipt.pk),
                 "reminder": delivery.round > 0,

@@ -8,7 +8,6 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -100,8 +99,9 @@ def _when(event) -> str:
 
 def invitation_html(event: Event) -> str:
     """The invitation's text: when, where, what to bring, and the link to answer."""
-    # Absolute: the same text goes out by email.
-    link = f"{settings.SITE_URL}{reverse('events:invitation', args=[event.pk])}"
+    # Site-relative, so the page shows it on the reader's own address; the email makes it absolute
+    # on SITE_URL (core.richtext.absolute_links).
+    link = reverse("events:invitation", args=[event.pk])
     when, where, online = _("When"), _("Where"), _("Online")
     speakers, materials, reply = _("Speakers"), _("Materials"), _("Reply, and your sign-in code")
     lines = [f"<p><strong>{escape(when)}：</strong>{escape(_when(event))}</p>"]
@@ -642,7 +642,7 @@ def do_create_conference_day(
         )
         conference.teachers.set(teachers)
         Slot.objects.bulk_create([Slot(school=school, day=conference, starts_at=a, ends_at=b) for a, b in slots])
-        link = f"{settings.SITE_URL}{reverse('events:conference', args=[conference.pk])}"
+        link = reverse("events:conference", args=[conference.pk])  # site-relative, as in invitation_html
         book = _("Book a time")
         conference.notice = do_create_notice(
             school,

@@ -1,29 +1,48 @@
 """A little life in the demo school, so that `make run` shows every feature at work: 三年级2班's
-head teacher has invited the class to a parent meeting, sent this month's evaluation (a few
-families have answered), and the class group has a pinned welcome and an answered question."""
+head teacher has sent the class a notice to confirm, invited it to a parent meeting, sent this
+month's evaluation (a few families have answered), recorded a call with the README parent's family
+in the contact book (shared with them), and the class group has a pinned welcome and an answered
+question. The README parent (schools.demo.DEMO_PARENT_PHONE, a child in 三年级2班) has done none
+of it yet: everything waits in their feed, calendar, class group and contact book."""
 
 import datetime
 
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from schools.demo import DEMO_CLASS, DEMO_PARENT_PHONE
 from schools.models import SchoolClass, StaffAssignment, StudentGuardian
 from schools.roles import compute_roles
 
 
 def add_demo_activity(school) -> None:
     from chat.actions import class_group, do_pin, do_send
+    from contactbook.actions import do_record_contact
+    from contactbook.models import ContactRecord, Topic
     from events.actions import EventFields, do_create_event
-    from notices.actions import TargetSpec
+    from notices.actions import TargetSpec, do_create_notice
     from notices.fanout import fan_out
-    from notices.models import Receipt
+    from notices.models import Notice, Receipt
     from surveys.actions import do_answer, do_send_class_evaluation
     from surveys.models import Question
 
     with scopes_disabled():
-        klass = SchoolClass.objects.get(school=school, grade=3, number=2)
+        klass = SchoolClass.objects.get(school=school, grade=DEMO_CLASS[0], number=DEMO_CLASS[1])
         head = StaffAssignment.objects.get(school_class=klass, role="head", term__is_current=True).staff.user
         roles = compute_roles(head)
+        today = timezone.localdate()
+        notice = do_create_notice(
+            school,
+            acting_user=head,
+            roles=roles,
+            title="春季运动会通知",
+            body_html="<p>下周五上午举行春季运动会，请孩子穿校服和运动鞋，带好水壶。家长可以到场观看。</p>",
+            action=Notice.Action.CONFIRM,
+            deadline=timezone.localtime().replace(hour=20, minute=0, second=0, microsecond=0)
+            + datetime.timedelta(days=4),
+            targets=[TargetSpec("class", class_id=klass.pk)],
+        )
+        fan_out(notice)
         starts = (timezone.localtime() + datetime.timedelta(days=3)).replace(hour=19, minute=0, second=0, microsecond=0)
         event = do_create_event(
             school,
@@ -50,6 +69,7 @@ def add_demo_activity(school) -> None:
         receipts = Receipt.objects.filter(notice=survey.notice, guardian__user__isnull=False).select_related(
             "guardian__user"
         )
+        receipts = receipts.exclude(guardian__phone=DEMO_PARENT_PHONE)  # theirs is left to try
         for i, receipt in enumerate(receipts[:7]):
             answers: dict = {}
             for q in questions:
@@ -68,9 +88,28 @@ def add_demo_activity(school) -> None:
         do_pin(group, welcome.pk, acting_user=head)
         parent = (
             StudentGuardian.objects.filter(student__school_class=klass, guardian__user__isnull=False)
+            .exclude(guardian__phone=DEMO_PARENT_PHONE)
             .select_related("guardian__user")
             .first()
         )
         if parent is not None:
             question, _replies = do_send(group, acting_user=parent.guardian.user, body="请问周五的运动会几点集合？")
             do_send(group, acting_user=head, body="周五早上7:50在操场集合，请穿校服和运动鞋。", question_id=question.pk)
+
+        # A call with the README parent's family, shared with them: they acknowledge it in the book.
+        demo_child = StudentGuardian.objects.get(student__school_class=klass, guardian__phone=DEMO_PARENT_PHONE).student
+        do_record_contact(
+            school,
+            acting_user=head,
+            roles=roles,
+            kind=ContactRecord.Kind.PHONE,
+            occurred_on=today,
+            duration_minutes=10,
+            participants="母亲",
+            student_ids=[demo_child.pk],
+            topics=[Topic.LEARNING, Topic.PRAISE],
+            summary="孩子这学期课堂发言积极，阅读进步明显；家长反映在家作业拖拉。商定每天晚饭后先读二十分钟书再写作业。",
+            shared=True,
+            parent_summary="孩子这学期课堂发言积极，阅读进步明显。我们商定：每天晚饭后先读二十分钟书，再写作业。",
+            follow_up_on=today + datetime.timedelta(days=14),
+        )

@@ -1,6 +1,11 @@
 """The demo school 阳光小学 (fictitious): six grades of two classes, about 40 students a class,
 guardians (some shared by siblings and twins), a head teacher per class, subject teachers, a
-school admin and the current term. Built with bulk inserts: a few seconds on SQLite."""
+school admin and the current term. Built with bulk inserts: a few seconds on SQLite.
+
+One family is not left to chance: the README's parent (``DEMO_PARENT_PHONE``) has signed up and
+has two children, the first of 一年级1班 and the first of 三年级2班, the class home.demo fills with a
+notice, a meeting, a survey, a class group and a contact-book record; so the README's accounts try
+each of them from both sides, and the parent's child picker has two children to pick from."""
 
 import random
 
@@ -26,6 +31,9 @@ from .queries import term_dates_containing
 
 DEMO_CODE = "yangguang"
 DEMO_PASSWORD = "tongxin-demo"
+DEMO_PARENT_PHONE = "13800000032"  # outside the generated 1381000xxxx numbers
+DEMO_PARENT_NAME = "林晓梅"
+DEMO_CLASS = (3, 2)  # the class with the demo activity (home.demo)
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤"
 GIVEN = "子涵欣怡梓轩浩宇一诺雨桐思远可馨佳琪俊杰晨曦语嫣博文宇航若汐梓萱明轩天佑嘉怡沐阳诗涵铭泽安然心怡浩然雅琪梓豪乐瑶文博子墨紫琪"
 SUBJECTS = ["语文", "数学", "英语", "科学", "体育", "音乐", "美术"]
@@ -77,9 +85,12 @@ def load_demo(*, students_per_class: int = 40, seed: int = 2026) -> School:
         family_of: list[int] = []  # index into families for each student
         families: list[list[tuple[str, str, str]]] = []
         phone_counter = 10_000_000
+        demo_family = 0  # the README parent's: the first family, that of 一年级1班's first child
         for c in classes:
             for k in range(students_per_class):
-                surname = rng.choice(SURNAMES)
+                # The README parent's older child: the first of 三年级2班, a sibling of 一年级1班's first.
+                demo_sibling = (c.grade, c.number) == DEMO_CLASS and k == 0
+                surname = students[0].name[0] if demo_sibling else rng.choice(SURNAMES)  # family 0's child
                 number = f"{2026 - c.grade + 1}{c.number:02d}{k + 1:02d}"
                 twin = k > 0 and k % 19 == 0  # a pair of twins now and then: same family as the previous child
                 students.append(
@@ -91,16 +102,18 @@ def load_demo(*, students_per_class: int = 40, seed: int = 2026) -> School:
                         school_class=c,
                     )
                 )
-                if twin:
-                    family_of.append(family_of[-1])
+                if twin or demo_sibling:
+                    family_of.append(family_of[-1] if twin else demo_family)
                     continue
-                sibling = len(families) > 60 and rng.random() < 0.04  # an older or younger sibling
-                if sibling:
-                    family_of.append(rng.randrange(len(families) - 60))
+                sibling = len(families) > 61 and rng.random() < 0.04  # an older or younger sibling
+                if sibling:  # never the README parent's family: it has its two children
+                    family_of.append(rng.randrange(1, len(families) - 60))
                     continue
                 phone_counter += 1
                 guardians = [(surname + _given(rng), f"138{phone_counter:08d}", rng.choice(["父亲", "父亲", "爷爷"]))]
-                if rng.random() < 0.7:
+                if not families:  # the README parent's family: the mother is the README parent
+                    guardians.insert(0, (DEMO_PARENT_NAME, DEMO_PARENT_PHONE, "母亲"))
+                if rng.random() < 0.7 and len(guardians) == 1:
                     phone_counter += 1
                     guardians.append(
                         (
@@ -126,7 +139,7 @@ def load_demo(*, students_per_class: int = 40, seed: int = 2026) -> School:
         for members in families:
             rows = []
             for name, phone, _rel in members:
-                activated = rng.random() < 0.65
+                activated = rng.random() < 0.65 or phone == DEMO_PARENT_PHONE
                 rows.append(Guardian(school=school, name=name, phone=phone, activated_at=now if activated else None))
                 if activated:
                     users.append(User(username=phone, phone=phone, name=name, password=password))
@@ -147,29 +160,46 @@ def load_demo(*, students_per_class: int = 40, seed: int = 2026) -> School:
 
 
 def demo_sign_ins(school: School) -> list[tuple[str, str, str]]:
-    """The demo accounts to print, read back from the database (so a second run prints them too)."""
-    from django.db.models import Count
-
+    """The demo accounts as ``(who, sign in with, password)``, read back from the database (so a
+    second run prints them too). The README's table is these rows (schools/tests/test_demo.py)."""
     with scopes_disabled():
         head = (
-            StaffAssignment.objects.filter(school=school, role="head", school_class__grade=3, school_class__number=2)
-            .select_related("staff__user")
+            StaffAssignment.objects.filter(
+                school=school, role="head", school_class__grade=DEMO_CLASS[0], school_class__number=DEMO_CLASS[1]
+            )
+            .select_related("staff__user", "school_class")
             .first()
         )
         subject = StaffAssignment.objects.filter(school=school, role="subject").order_by("staff_id").first()
-        parent = (
-            Guardian.objects.filter(school=school, user__isnull=False)
-            .annotate(n=Count("student_links"))
-            .filter(n__gt=1)
-            .order_by("pk")
-            .first()
-        )
+        parent = Guardian.objects.filter(school=school, phone=DEMO_PARENT_PHONE, user__isnull=False).first()
         rows = [("学校管理员 school admin", "admin", DEMO_PASSWORD)]
         if head is not None:
-            rows.append(("班主任 head teacher, 三年级2班", head.staff.user.username, DEMO_PASSWORD))
-        if subject:
+            rows.append((f"班主任 head teacher of {head.school_class.name}", head.staff.user.username, DEMO_PASSWORD))
+        if subject is not None:
             rows.append((f"任课教师 subject teacher ({subject.subject})", subject.staff.user.username, DEMO_PASSWORD))
-        if parent:
-            rows.append(("家长 parent of two children", parent.phone, DEMO_PASSWORD))
-        rows.append(("家长 parent, by SMS code", "any guardian phone", "code: var/sms/outbox.jsonl"))
+        if parent is not None:
+            classes = (
+                SchoolClass.objects.filter(students__guardian_links__guardian=parent)
+                .order_by("-grade", "-number")
+                .distinct()
+            )
+            rows.append(
+                (f"家长 parent of children in {' and '.join(c.name for c in classes)}", parent.phone, DEMO_PASSWORD)
+            )
+        rows.append(
+            ("家长 parent, by SMS code", "any guardian's phone on a class page", "the code is in var/sms/outbox.jsonl")
+        )
     return rows
+
+
+def demo_counts(school: School) -> str:
+    """What the demo school holds, in one line: printed by load_demo and quoted in the README."""
+    with scopes_disabled():
+        classes = SchoolClass.objects.filter(school=school).count()
+        students = Student.objects.filter(school=school).count()
+        guardians = Guardian.objects.filter(school=school)
+        staff = StaffMember.objects.filter(school=school).count()
+        return (
+            f"{classes} classes, {students} students, {guardians.count()} guardians "
+            f"({guardians.filter(user__isnull=False).count()} signed up), {staff} staff"
+        )

@@ -5,7 +5,6 @@ import datetime
 import re
 from collections.abc import Mapping
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, OuterRef
@@ -254,8 +253,9 @@ def privacy_statement(survey: Survey) -> str:
 
 
 def _notice_body(survey: Survey) -> str:
-    # Absolute: the notice's text also goes out by email, where a relative link leads nowhere.
-    link = f"{settings.SITE_URL}{reverse('surveys:answer', args=[survey.pk])}"
+    # Site-relative, so the page shows it on the reader's own address; the email makes it absolute
+    # on SITE_URL (core.richtext.absolute_links).
+    link = reverse("surveys:answer", args=[survey.pk])
     action = _("Fill in the form") if survey.is_form else _("Answer the survey")
     parts = [text_to_html(survey.description)] if survey.description else []
     parts.append(f"<p>{escape(privacy_statement(survey))}</p>")

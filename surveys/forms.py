@@ -33,10 +33,10 @@ class SurveyForm(forms.Form):
 
 
 class QuestionForm(forms.Form):
-    section = forms.CharField(label=_("Section (optional)"), max_length=60, required=False)
+    section = forms.CharField(label=_("Section"), max_length=60, required=False)
     kind = forms.ChoiceField(label=_("Kind of question"), choices=Question.Kind.choices)
     text = forms.CharField(label=_("Question"), max_length=300)
-    help_text = forms.CharField(label=_("Explanation (optional)"), max_length=300, required=False)
+    help_text = forms.CharField(label=_("Explanation"), max_length=300, required=False)
     options = forms.CharField(
         label=_("Options, or the rows of a matrix"),
         required=False,

@@ -7,7 +7,11 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _import_settings(env: dict) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "TONGXIN_TESTING", "TONGXIN_DEMO", "DEBUG"}}
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in {"SECRET_KEY", "SMS_BACKEND", "SITE_URL", "TONGXIN_TESTING", "TONGXIN_DEMO", "DEBUG"}
+    }
     return subprocess.run(
         [sys.executable, "-c", "import tongxin.settings"],
         cwd=ROOT,
@@ -25,9 +29,39 @@ def test_production_refuses_to_start_without_a_secret_key():
 
 
 def test_production_refuses_to_start_without_an_sms_backend():
-    result = _import_settings({"SECRET_KEY": "x" * 60})
+    result = _import_settings({"SECRET_KEY": "x" * 60, "SITE_URL": "https://jx.example-school.cn"})
     assert result.returncode != 0
     assert "SMS_BACKEND is not set" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_site_url():
+    result = _import_settings({"SECRET_KEY": "x" * 60, "SMS_BACKEND": "delivery.sms.FileSmsBackend"})
+    assert result.returncode != 0
+    assert "SITE_URL is not set" in result.stderr
+
+
+def test_a_site_url_without_a_scheme_is_refused():
+    result = _import_settings(
+        {"SECRET_KEY": "x" * 60, "SMS_BACKEND": "delivery.sms.FileSmsBackend", "SITE_URL": "jx.example.cn"}
+    )
+    assert result.returncode != 0
+    assert "SITE_URL must start with https://" in result.stderr
+
+
+def test_the_demo_and_the_tests_default_to_the_local_address():
+    result = subprocess.run(
+        [sys.executable, "-c", "from tongxin import settings as s; print(s.SITE_URL)"],
+        cwd=ROOT,
+        env={
+            **{k: v for k, v in os.environ.items() if k not in {"SITE_URL", "TONGXIN_TESTING", "SECRET_KEY"}},
+            "TONGXIN_DEMO": "1",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "http://127.0.0.1:8000"
 
 
 def test_production_starts_with_a_secret_key_and_secure_cookies():
@@ -42,6 +76,7 @@ def test_production_starts_with_a_secret_key_and_secure_cookies():
             **{k: v for k, v in os.environ.items() if k not in {"TONGXIN_TESTING", "TONGXIN_DEMO"}},
             "SECRET_KEY": "x" * 60,
             "SMS_BACKEND": "delivery.sms.FileSmsBackend",
+            "SITE_URL": "https://jx.example-school.cn/",
         },
         capture_output=True,
         text=True,

@@ -42,8 +42,22 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = [h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in os.environ.get("CSRF_TRUSTED_ORIGINS", "").split(",") if o]
-# The address links in emails and SMS are built from, never from the Host header.
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+# The public address every link that leaves the site is built from (emails, SMS, calendar feeds,
+# the QR codes phones scan), never from the Host header. Pages link site-relative instead, so they
+# work on whatever address they were opened from. `make run` sets it from HOST and PORT.
+SITE_URL = os.environ.get("SITE_URL", "").strip().rstrip("/")
+if not SITE_URL:
+    if DEBUG or DEMO_MODE or TESTING:
+        SITE_URL = "http://127.0.0.1:8000"
+    else:
+        # A guessed address would send every family a link to nowhere.
+        raise ImproperlyConfigured(
+            "SITE_URL is not set. Production refuses to start without the public address families "
+            "reach (e.g. SITE_URL=https://jx.example-school.cn): links in emails, SMS and calendar "
+            "feeds are built from it. See docs/deployment.md."
+        )
+if not SITE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured(f"SITE_URL must start with https:// (or http://), not {SITE_URL!r}.")
 
 INSTALLED_APPS = [
     "django.contrib.auth",

@@ -345,3 +345,44 @@ def test_the_owner_of_an_action_closes_it_and_the_head_teacher_may_too(cast):
     for item in (theirs, hers):
         assert cast.client(cast.ms_li).post(f"/contacts/{contact.pk}/", {"done": item.pk}).status_code == 302
     assert not ActionItem.objects.filter(done_at__isnull=True).exists()
+
+
+def test_a_record_counts_for_each_child_it_names_and_a_brother_or_sister_left_out_is_told_why(cast):
+    """A family with twins in class 1 (刘小明 and 刘小亮) and a child in class 2 (刘小红): a talk about
+    刘小明 alone counts for him only; his twin's row says plainly why it does not count for him (his
+    sister's, in another class the page does not show, says nothing of it); a record naming both
+    twins counts for each."""
+    from django.utils import translation
+
+    from contactbook.queries import coverage
+
+    twin = Student.objects.create(school=cast.school, name="刘小亮", school_class=cast.class1)
+    StudentGuardian.objects.create(school=cast.school, student=twin, guardian=cast.alice_guardian, relationship="母亲")
+    sister = Student.objects.create(school=cast.school, name="刘小红", school_class=cast.class2)
+    StudentGuardian.objects.create(
+        school=cast.school, student=sister, guardian=cast.alice_guardian, relationship="母亲"
+    )
+    teacher = cast.client(cast.ms_li)
+
+    def rows(klass):
+        with translation.override("en"):
+            return {
+                r.student.name: r
+                for r in coverage(Student.objects.filter(school_class=klass), school=cast.school, term=cast.term)
+            }
+
+    record(teacher, students=[cast.alice_child.pk])
+    class1 = rows(cast.class1)
+    assert class1["刘小明"].contacts == 1 and class1["刘小亮"].contacts == 0
+    assert class1["刘小亮"].shortfalls[0].startswith("no record names this child yet")
+    assert "brother or sister" in class1["刘小亮"].shortfalls[0]
+    assert class1["陈小红"].shortfalls[0] == "no contact about this child yet this term"  # no sibling: plain
+    assert rows(cast.class2)["刘小红"].shortfalls[0] == "no contact about this child yet this term"
+
+    record(teacher, students=[cast.alice_child.pk, twin.pk], kind="phone", idempotency_key="both")
+    class1 = rows(cast.class1)
+    assert (class1["刘小明"].contacts, class1["刘小亮"].contacts) == (2, 1)
+    with translation.override("en"):
+        page = teacher.get(f"/classes/{cast.class1.pk}/coverage/").content.decode()
+    assert "1 student with no contact yet this term" in page  # 陈小红: students, not families
+    assert "A record counts for each child it names" in page

@@ -17,6 +17,7 @@ from core.richtext import (
     ALLOWED_ATTRIBUTES,
     ALLOWED_TAGS,
     LINK_REL,
+    absolute_links,
     clean_html,
     diff_html,
     diff_text,
@@ -334,3 +335,19 @@ def test_markup_that_nests_differently_once_cleaned_still_settles():
     once = clean_html(source)
     assert clean_html(once) == once
     assert_safe(once)
+
+
+def test_absolute_links_puts_site_relative_links_on_the_given_address_and_keeps_the_rest():
+    stored = clean_html(
+        '<p><a href="/surveys/3/answer/">填写问卷</a> <a href="https://example.cn/x">外链</a> '
+        '<a href="//evil.example/">x</a> <a href="mailto:a@b.cn">信</a></p>'
+    )
+    sent = absolute_links(stored, "https://jx.example.cn/")
+    assert 'href="https://jx.example.cn/surveys/3/answer/"' in sent
+    assert 'href="https://example.cn/x"' in sent and 'href="mailto:a@b.cn"' in sent
+    assert 'href="//evil.example/"' in sent  # protocol-relative: another site, left alone
+    assert sent.count(f'rel="{LINK_REL}"') == 4
+    assert absolute_links(sent, "https://jx.example.cn") == sent  # already absolute: unchanged
+    assert absolute_links("<p><a href='javascript:alert(1)'>x</a></p>", "https://jx.example.cn") == clean_html(
+        "<p><a href='javascript:alert(1)'>x</a></p>"
+    )

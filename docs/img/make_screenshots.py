@@ -36,7 +36,7 @@ ARGS = [
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1}
 PASSWORD = "tongxin-demo"
-PARENT_PHONE = "13810000021"  # the demo parent of two children
+PARENT_PHONE = "13800000032"  # the README parent: children in 三年级2班 and 一年级1班 (schools.demo)
 
 
 def shot(page, name: str, *, full_page: bool = False, locator=None) -> None:

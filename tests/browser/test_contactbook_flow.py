@@ -12,7 +12,7 @@ import datetime
 
 import pytest
 from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django_scopes import scopes_disabled
 
 import conftest as cast_conftest
@@ -165,12 +165,14 @@ def test_home_visit_shared_acknowledged_and_counted(live_server, live_cast, phon
     with translation.override("zh-hans"):  # the page's language (zh-CN browser)
         one_contact = gettext("%(n)s contacts") % {"n": 1}
         no_contact = gettext("%(n)s contacts") % {"n": 0}
-        one_family_left = gettext("%(n)s families not contacted yet this term") % {"n": 1}
+        one_student_left = ngettext(
+            "%(n)s student with no contact yet this term", "%(n)s students with no contact yet this term", 1
+        ) % {"n": 1}
     assert one_contact in rows.nth(1).inner_text(), rows.nth(1).inner_text()
     assert f"{today.month}月{today.day}日" in rows.nth(1).inner_text()  # the last contact
     assert no_contact in rows.nth(0).inner_text(), rows.nth(0).inner_text()
-    assert rows.nth(0).locator(".badge.warn").count() >= 1  # nobody has contacted this family yet
-    assert one_family_left in _main_text(page)
+    assert rows.nth(0).locator(".badge.warn").count() >= 1  # no contact about this child yet
+    assert one_student_left in _main_text(page)
     assert rows.nth(1).locator(f"a[href='/contacts/new/?student={child.pk}']").count() == 1
     axe_check(page, label="class coverage (one contact)")
 

@@ -1,0 +1,103 @@
+"""The demo shows the product with the accounts the README prints (issue 13): the README's table
+is what ``load_demo`` prints, its counts are what it loads, and the README's parent has a child in
+三年级2班, where the demo activity is, so the notice, the meeting, the survey, the class group and
+the contact book are all waiting in their pages, and the head teacher sees the other side."""
+
+import re
+from io import StringIO
+from pathlib import Path
+
+from django.conf import settings
+from django.core.management import call_command
+from django.test import Client
+from django_scopes import scopes_disabled
+
+from chat.models import Conversation
+from contactbook.models import ContactRecord
+from events.models import Event
+from notices.models import Notice
+from schools.demo import DEMO_CODE, DEMO_PASSWORD, demo_counts, demo_sign_ins
+from schools.models import School
+from surveys.models import Survey
+
+README = Path(settings.BASE_DIR) / "README.md"
+
+
+def readme_accounts() -> list[tuple[str, str, str]]:
+    """The rows of the README's "who | sign in with | password" table, backticks removed."""
+    lines = README.read_text(encoding="utf-8").splitlines()
+    start = lines.index("| who | sign in with | password |") + 2
+    rows = []
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        who, login, password = (cell.strip().replace("`", "") for cell in line.strip("|").split("|"))
+        rows.append((who, login, password))
+    return rows
+
+
+def signed_in(login: str) -> Client:
+    client = Client()
+    assert client.login(username=login, password=DEMO_PASSWORD), f"{login} cannot sign in with the README's password"
+    return client
+
+
+def test_the_demo_is_what_the_readme_says_and_its_parent_finds_everything_waiting(db):
+    # Loaded as `make run` loads it (40 students a class), once: a few seconds.
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    printed = out.getvalue()
+    with scopes_disabled():
+        school = School.objects.get(code=DEMO_CODE)
+
+    # The README's table is what load_demo prints, and each account signs in with its password.
+    assert readme_accounts() == demo_sign_ins(school)
+    for who, login, password in readme_accounts():
+        assert f"{who} · {login} · {password}" in printed
+        if password == DEMO_PASSWORD:
+            signed_in(login)
+    assert f"{settings.SITE_URL}/accounts/login/" in printed
+
+    # The README's counts are what it loads and prints.
+    counts = demo_counts(school)
+    assert counts in printed
+    assert re.sub(r"\s+", " ", README.read_text(encoding="utf-8")).count(counts) == 1
+
+    # The README's parent has a child in 三年级2班, where everything is waiting for them.
+    parent_login = next(login for who, login, _ in readme_accounts() if who.startswith("家长 parent of children"))
+    parent = signed_in(parent_login)
+    with scopes_disabled():
+        notice = Notice.objects.get(school=school, title="春季运动会通知")
+        event = Event.objects.get(school=school, title="三年级2班期中家长会")
+        survey = Survey.objects.get(school=school, status="sent")
+        group = Conversation.objects.get(school=school, kind="class", school_class__grade=3, school_class__number=2)
+        record = ContactRecord.objects.get(school=school)
+
+    feed = parent.get("/notices/").content.decode()
+    for title in (notice.title, event.title, survey.title):
+        assert title in feed, title
+    assert event.title in parent.get("/calendar/").content.decode()
+    assert parent.get(f"/notices/{survey.notice_id}/").status_code == 200
+    assert parent.get(f"/events/{event.pk}/invitation/").status_code == 200
+    assert parent.get(reverse_answer(survey)).status_code == 200  # not answered yet: the form
+    chats = parent.get("/chat/").content.decode()
+    assert f"/chat/{group.pk}/" in chats
+    conversation = parent.get(f"/chat/{group.pk}/").content.decode()
+    assert "欢迎来到三年级2班家长群" in conversation and "周五早上7:50在操场集合" in conversation
+    assert record.parent_summary[:12] in parent.get("/family/records/").content.decode()
+    # Two children, in two classes: the child picker has something to pick.
+    home = parent.get("/").content.decode()
+    assert "三年级2班" in home and "一年级1班" in home
+
+    # The other side: the head teacher of 三年级2班 (the README's t32) sees the notice's results and the group.
+    head_login = next(login for who, login, _ in readme_accounts() if who.startswith("班主任"))
+    head = signed_in(head_login)
+    assert head.get(f"/notices/{notice.pk}/results/").status_code == 200
+    assert head.get(f"/chat/{group.pk}/").status_code == 200
+    assert head.get(f"/contacts/{record.pk}/").status_code == 200
+
+
+def reverse_answer(survey) -> str:
+    from django.urls import reverse
+
+    return reverse("surveys:answer", args=[survey.pk])
