@@ -34,10 +34,9 @@ def test_the_parents_request_button_says_send_not_the_teachers_send_a_notice(cas
 
 
 def test_the_admins_staff_button_is_an_action(cast):
-    with translation.override("en"):
-        page = cast.client(cast.admin_zhang).get("/school/staff/").content.decode()
-    assert ">Mark as left the school</button>" in page
-    assert ">Left the school</button>" not in page
+    page = cast.client(cast.admin_zhang).get("/school/staff/").content.decode()  # in Chinese, the default
+    assert ">设为离校</button>" in page
+    assert ">已离校</button>" not in page
 
 
 def test_every_sign_in_method_has_words_and_the_log_shows_them(cast):
@@ -47,10 +46,12 @@ def test_every_sign_in_method_has_words_and_the_log_shows_them(cast):
     assert response.status_code == 302
     entry = AuditEntry.objects.filter(action="sign_in", actor=cast.admin_zhang).get()
     assert entry.summary == "password"  # stored as the method's name; shown in words
+    page = cast.client(cast.admin_zhang).get("/school/audit/").content.decode()  # in Chinese, the default
+    with translation.override("zh-hans"):
+        assert entry.shown_summary == "密码登录"
     with translation.override("en"):
-        page = cast.client(cast.admin_zhang).get("/school/audit/").content.decode()
         assert entry.shown_summary == "by password"
-    assert '<span class="muted">by password</span>' in page
+    assert '<span class="muted">密码登录</span>' in page
     # Another action's summary is shown as written.
     other = AuditEntry(action="export", summary="password")
     assert other.shown_summary == "password"
