@@ -23,6 +23,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.installed-run
 	TONGXIN_DEMO=1 $(BIN)/python manage.py migrate --noinput -v 0
 	TONGXIN_DEMO=1 $(BIN)/python manage.py load_demo
+	TONGXIN_DEMO=1 $(BIN)/python manage.py collectstatic --noinput -v 0
 	@echo "Tongxin: http://$(HOST):$(PORT)/   (Ctrl-C stops it)"
 	TONGXIN_DEMO=1 $(BIN)/uvicorn tongxin.asgi:application --host $(HOST) --port $(PORT) --lifespan off
 

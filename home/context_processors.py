@@ -23,16 +23,15 @@ def top_bar(request: HttpRequest) -> dict[str, object]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or roles is None:
         return context
-    context["unread_notices"] = unread_count(user)
+    unread_notices = context["unread_notices"] = unread_count(user)
     # The school whose conversations the chat list shows (chat.access.access_chat_school).
     chat_school = next(iter(roles.staff), None) or min(roles.child_school_ids, default=None)
     context["unread_messages"] = unread_total(user, roles, chat_school) if chat_school else 0
-    if roles.is_parent:
-        context["to_acknowledge"] = unacknowledged_count(user, roles)
+    to_acknowledge = context["to_acknowledge"] = unacknowledged_count(user, roles) if roles.is_parent else 0
     if roles.is_staff:
         # The school the to-do page shows (no query: the roles hold it).
         context["todo_open"] = todo_count(user, roles, access_staff_school(request)).open
         # A staff member's bar has no family tabs: what waits for them as a reader (notices sent
         # to staff, or to them as a parent) shows on 我的, where those pages are listed.
-        context["me_waiting"] = context["unread_notices"] + context.get("to_acknowledge", 0)
+        context["me_waiting"] = unread_notices + to_acknowledge
     return context

@@ -102,7 +102,7 @@ def notice_results(notice: Notice) -> dict:
         receipt = by_guardian.get(guardian_id)
         if receipt is not None:
             guardians_of.setdefault(student_id, []).append((receipt, relationship))
-    rows = []
+    rows: list[dict] = []
     for s in students:
         guardians = guardians_of.get(s.student_id, [])
         # What matters first: no guardian has read it, then read but not done, then done.
