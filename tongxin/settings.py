@@ -205,7 +205,7 @@ MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
 # Static files: WhiteNoise serves them from STATIC_ROOT, filled by `collectstatic` (`make run` runs
 # it; production runs it on each deploy, docs/deployment.md): names carry a hash of the content, so
-# they are cached for a year (immutable), and gzip and Brotli copies are made once, at collect
+# they are cached for years (immutable), and gzip and Brotli copies are made once, at collect
 # time. Tests and DEBUG read the files in place (no collect step, no hashed names).
 STATIC_IN_PLACE = DEBUG or TESTING
 STORAGES = {

@@ -111,7 +111,7 @@ def test_head_teacher_asks_a_parent_answers_and_the_rest_are_reminded(
     try:
         sign_in(parent, live_server, ALICE_LOGIN, cast_conftest.PASSWORD)
         with parent.expect_navigation():
-            parent.locator("nav.mainnav a[href='/notices/']").click()
+            parent.locator("nav.tabbar a[href='/notices/']").click()
         assert parent.url.endswith("/notices/")
         axe_check(parent, label="parent feed (one to answer)")
         items = parent.locator("main ul.feed > li")
