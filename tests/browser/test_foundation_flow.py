@@ -116,6 +116,7 @@ def test_foundation_flow(live_server, live_cast, phone_page):
     assert page.url.endswith(class_href), _main_text(page)
     roster = page.locator("ul.roster")
     assert STUDENT in roster.inner_text()
+    roster.locator("summary").first.click()  # one line per student; the guardians on tap
     assert GUARDIAN_PHONE in roster.inner_text()  # the admin manages the class: full number
     axe_check(page, label="class page (admin, one student)")
 
