@@ -32,6 +32,7 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 run: $(VENV)/.installed-run
 	$(DEMO_ENV) $(BIN)/python manage.py migrate --noinput -v 0
 	$(DEMO_ENV) $(BIN)/python manage.py load_demo
+	$(DEMO_ENV) $(BIN)/python manage.py collectstatic --noinput -v 0
 	@echo "Tongxin: $(SITE_URL)/   (Ctrl-C stops it)"
 	@$(if $(filter 0.0.0.0,$(HOST)),echo "  on this machine also http://127.0.0.1:$(PORT)/; from a phone on the same network $(SITE_URL)/",true)
 	$(DEMO_ENV) $(BIN)/uvicorn tongxin.asgi:application --host $(HOST) --port $(PORT) --lifespan off

@@ -209,3 +209,20 @@ def shared_records_for_family(roles):
         .distinct()
         .order_by("-occurred_on", "-pk")[:100]
     )
+
+
+def unacknowledged_count(user, roles: Roles) -> int:
+    """How many records shared with this family the signed-in guardian has not yet acknowledged:
+    the contact book's badge in the bottom bar (one query). The same records as the family page
+    lists (``shared_records_for_family``), the same rule as its "acknowledge" button."""
+    if not roles.child_ids:
+        return 0
+    return (
+        ContactRecord.objects.filter(
+            visibility=ContactRecord.Visibility.SHARED, student_links__student_id__in=roles.child_ids
+        )
+        .exclude(acknowledgements__guardian__user=user)
+        .values("pk")
+        .distinct()
+        .count()
+    )

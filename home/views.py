@@ -45,6 +45,13 @@ def home(request):
 
 
 @login_required
+def me(request):
+    """我的: every destination of the user's roles and the account's settings, one row each. The
+    badges come from the top bar's context (home.context_processors.top_bar)."""
+    return render(request, "home/me.html")
+
+
+@login_required
 def todo(request):
     """The staff member's to-do list: everything the contact book and events leave them (home.todo)."""
     school = access_staff_school(request)

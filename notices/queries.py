@@ -131,9 +131,14 @@ def notice_results(notice: Notice) -> dict:
         receipt = by_guardian.get(guardian_id)
         if receipt is not None:
             guardians_of.setdefault(student_id, []).append((receipt, relationship))
-    rows = [
-        {"student": s.student, "done_at": s.done_at, "guardians": guardians_of.get(s.student_id, [])} for s in students
-    ]
+    rows: list[dict] = []
+    for s in students:
+        guardians = guardians_of.get(s.student_id, [])
+        # What matters first: no guardian has read it, then read but not done, then done.
+        state = "done" if s.done_at else "read" if any(r.read_at for r, _rel in guardians) else "unread"
+        rows.append({"student": s.student, "done_at": s.done_at, "guardians": guardians, "state": state})
+    order = {"unread": 0, "read": 1, "done": 2}
+    rows.sort(key=lambda row: order[row["state"]])  # stable: by class and name within a state
     staff_rows = [r for r in receipts if r.guardian_id is None]
     total = len(receipts)
     read = sum(1 for r in receipts if r.read_at)
@@ -158,6 +163,8 @@ def notice_results(notice: Notice) -> dict:
         "students": len(students),
         "students_done": students_done,
         "students_done_pct": pct(students_done, len(students)),
+        "students_unread": sum(1 for row in rows if row["state"] == "unread"),
+        "students_pending": len(students) - students_done,
         "tally": [(option, count, pct(count, acted)) for option, count in tally.items()],
         "comments": [(r.guardian.name if r.guardian else "", r.answer, r.comment) for r in receipts if r.comment],
     }

@@ -104,6 +104,8 @@ def results(request, notice_id: int):
         {
             "notice": notice,
             "r": queries.notice_results(notice),
+            # 只看未完成: the students not done yet (the rows come unread first, done last).
+            "pending_only": request.GET.get("pending") == "1",
             "can_remind": actions.can_remind(notice),
             "attachments": notice.attachments.all(),
         },

@@ -91,12 +91,62 @@ def class_roster(school_class):
 
 
 def roster_summary(students) -> dict:
+    """Students, guardians (位家长) and families (家): a family is the household of guardians a
+    child has, so siblings who share a guardian are one family, and the two parents of one child
+    are one family, not two. A family has joined when one of its guardians has signed in."""
     guardians: dict[int, Guardian] = {}
+    household: dict[int, int] = {}  # guardian id → a representative guardian id (union-find)
+
+    def root(g: int) -> int:
+        while household[g] != g:
+            household[g] = household[household[g]]
+            g = household[g]
+        return g
+
     for student in students:
+        ids = [link.guardian_id for link in student.guardian_links.all()]
         for link in student.guardian_links.all():
             guardians[link.guardian_id] = link.guardian
+            household.setdefault(link.guardian_id, link.guardian_id)
+        for other in ids[1:]:
+            household[root(other)] = root(ids[0])
+    families: dict[int, bool] = {}
+    for g in guardians.values():
+        families[root(g.pk)] = families.get(root(g.pk), False) or g.is_activated
     activated = sum(1 for g in guardians.values() if g.is_activated)
-    return {"students": len(students), "guardians": len(guardians), "activated": activated}
+    return {
+        "students": len(students),
+        "guardians": len(guardians),
+        "activated": activated,
+        "families": len(families),
+        "families_joined": sum(families.values()),
+    }
+
+
+ROSTER_FILTERS = ("not_signed_in", "not_joined")
+
+
+def filter_roster(students, *, q: str = "", show: str = "") -> list:
+    """The class page's search and filter, over the roster already loaded (no query): ``q`` matches
+    a student's name or number, or a guardian's name or phone; ``show`` keeps the students with a
+    guardian who has not signed in yet (not_signed_in) or none who has (not_joined: the family has
+    not joined)."""
+    q = q.strip()
+    kept = []
+    for student in students:
+        guardians = [link.guardian for link in student.guardian_links.all()]
+        if q and not (
+            q in student.name
+            or q in (student.student_number or "")
+            or any(q in g.name or q in (g.phone or "") for g in guardians)
+        ):
+            continue
+        if show == "not_signed_in" and all(g.is_activated for g in guardians):
+            continue
+        if show == "not_joined" and any(g.is_activated for g in guardians):
+            continue
+        kept.append(student)
+    return kept
 
 
 def staff_of_school(school):

@@ -287,8 +287,10 @@ def class_page(request, class_id: int):
         "schools/class_page.html",
         {
             "school_class": school_class,
-            "students": students,
+            "students": queries.filter_roster(students, q=request.GET.get("q", ""), show=request.GET.get("show", "")),
             "summary": queries.roster_summary(students),
+            "q": request.GET.get("q", ""),
+            "show": request.GET.get("show", ""),
             "teachers": teachers,
             "can_manage": can_manage,
             "form": form,

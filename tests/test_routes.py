@@ -395,6 +395,7 @@ HEAD_OF_CLASS1 = Route(
 
 MATRIX: dict[str, Route] = {
     "home:home": Route(allowed=(*ANY_SIGNED_IN, "carol"), own_only=("dave", "erin")),
+    "home:me": Route(allowed=(*ANY_SIGNED_IN, "carol"), own_only=("dave", "erin")),
     "home:todo": Route(allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
     "accounts:login": Route(public=True),
     "accounts:login_code": Route(public=True),

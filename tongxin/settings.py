@@ -217,7 +217,20 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
-WHITENOISE_USE_FINDERS = True
+# Static files: WhiteNoise serves them from STATIC_ROOT, filled by `collectstatic` (`make run` runs
+# it; production runs it on each deploy, docs/deployment.md): names carry a hash of the content, so
+# they are cached for years (immutable), and gzip and Brotli copies are made once, at collect
+# time. Tests and DEBUG read the files in place (no collect step, no hashed names).
+STATIC_IN_PLACE = DEBUG or TESTING
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if STATIC_IN_PLACE
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
+}
+WHITENOISE_USE_FINDERS = STATIC_IN_PLACE
 
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")

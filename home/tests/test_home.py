@@ -52,8 +52,8 @@ def test_teacher_home_counts_the_to_do(cast):
 def test_home_query_counts_do_not_grow(cast, django_assert_num_queries, n):
     _notices(cast, n)
     parent = cast.client(cast.alice)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(11):
         assert parent.get("/").status_code == 200
     teacher = cast.client(cast.ms_li)
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(13):
         assert teacher.get("/").status_code == 200

@@ -138,7 +138,10 @@ def sign_in(page, live_server, identifier: str, password: str) -> None:
 
 
 def sign_out(page) -> None:
-    submit(page, "form[action$='/accounts/logout/']")
+    """On a phone, 退出登录 is on 我的 (the bottom tab bar's last tab)."""
+    with page.expect_navigation():
+        page.locator("nav.tabbar a[href='/me/']").click()
+    submit(page, "main form[action$='/accounts/logout/']")
     assert re.search(r"/accounts/login/", page.url), page.url
 
 

@@ -103,7 +103,7 @@ def test_home_visit_shared_acknowledged_and_counted(live_server, live_cast, phon
 
     # (2) Her to-do list holds the follow-up and the agreed action, neither overdue.
     with page.expect_navigation():
-        page.locator("nav a[href='/contacts/todo/']").first.click()
+        page.locator("nav.tabbar a[href='/contacts/todo/']").click()
     assert page.url.endswith("/contacts/todo/")
     links = page.locator(f"main a[href='{record_path}']")
     assert links.count() == 2, _main_text(page)  # the follow-up (the child's name) and the action
@@ -121,7 +121,7 @@ def test_home_visit_shared_acknowledged_and_counted(live_server, live_cast, phon
     try:
         sign_in(parent, live_server, ALICE_LOGIN, cast_conftest.PASSWORD)
         with parent.expect_navigation():
-            parent.locator("nav a[href='/family/records/']").first.click()
+            parent.locator("nav.tabbar a[href='/family/records/']").click()
         assert parent.url.endswith("/family/records/")
         ack_form = f"main form[action='/family/records/{record.pk}/ack/']"
         assert parent.locator(ack_form).count() == 1, _main_text(parent)

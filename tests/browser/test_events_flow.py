@@ -60,7 +60,7 @@ def test_head_teacher_invites_a_parent_replies_is_signed_in_minutes_and_the_abse
     try:
         sign_in(parent, live_server, "13800000001", cast_conftest.PASSWORD)
         with parent.expect_navigation():
-            parent.locator("nav.mainnav a[href='/notices/']").click()
+            parent.locator("nav.tabbar a[href='/notices/']").click()
         with parent.expect_navigation():
             parent.locator(f"main a[href='/notices/{event.notice_id}/']").first.click()
         axe_check(parent, label="invitation notice")

@@ -55,7 +55,9 @@ def test_foundation_flow(live_server, live_cast, phone_page):
     axe_check(page, label="home (school admin)")
 
     with page.expect_navigation():
-        page.locator("nav.mainnav a[href='/school/classes/']").click()
+        page.locator("nav.tabbar a[href='/me/']").click()  # 我的 lists the rest
+    with page.expect_navigation():
+        page.locator(".menu a[href='/school/classes/']").click()
     assert page.url.endswith("/school/classes/")
     axe_check(page, label="school setup: classes")
     page.fill("input[name=name]", "四(1)班")
@@ -114,6 +116,7 @@ def test_foundation_flow(live_server, live_cast, phone_page):
     assert page.url.endswith(class_href), _main_text(page)
     roster = page.locator("ul.roster")
     assert STUDENT in roster.inner_text()
+    roster.locator("summary").first.click()  # one line per student; the guardians on tap
     assert GUARDIAN_PHONE in roster.inner_text()  # the admin manages the class: full number
     axe_check(page, label="class page (admin, one student)")
 
@@ -122,7 +125,7 @@ def test_foundation_flow(live_server, live_cast, phone_page):
     sign_in(page, live_server, "sun_laoshi", TEACHER_PASSWORD)
     my_class = page.locator(f"main a[href='{class_href}']")
     assert my_class.count() == 1 and my_class.inner_text() == NEW_CLASS, _main_text(page)
-    assert page.locator("nav.mainnav a[href='/school/classes/']").count() == 0  # not an admin
+    assert page.locator("a[href='/school/classes/']").count() == 0  # not an admin
     axe_check(page, label="home (head teacher)")
     with page.expect_navigation():
         my_class.click()
@@ -147,7 +150,9 @@ def test_foundation_flow(live_server, live_cast, phone_page):
     assert STUDENT in _main_text(page)
     axe_check(page, label="home (new parent)")
     with page.expect_navigation():
-        page.locator("nav.mainnav a[href='/children/']").click()
+        page.locator("nav.tabbar a[href='/me/']").click()  # 我的 lists the rest
+    with page.expect_navigation():
+        page.locator(".menu a[href='/children/']").click()
     children = page.locator("ul.cards > li.child")
     assert children.count() == 1 and STUDENT in children.inner_text(), _main_text(page)
     assert NEW_CLASS in children.inner_text()
@@ -159,7 +164,9 @@ def test_foundation_flow(live_server, live_cast, phone_page):
     assert "刘小明" in _main_text(page)
     axe_check(page, label="home (alice)")
     with page.expect_navigation():
-        page.locator("nav.mainnav a[href='/children/']").click()
+        page.locator("nav.tabbar a[href='/me/']").click()  # 我的 lists the rest
+    with page.expect_navigation():
+        page.locator(".menu a[href='/children/']").click()
     text = _main_text(page)
     assert "刘小明" in text
     assert "陈小红" not in text and "周小刚" not in text

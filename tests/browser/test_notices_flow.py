@@ -111,7 +111,7 @@ def test_head_teacher_asks_a_parent_answers_and_the_rest_are_reminded(
     try:
         sign_in(parent, live_server, ALICE_LOGIN, cast_conftest.PASSWORD)
         with parent.expect_navigation():
-            parent.locator("nav.mainnav a[href='/notices/']").click()
+            parent.locator("nav.tabbar a[href='/notices/']").click()
         assert parent.url.endswith("/notices/")
         axe_check(parent, label="parent feed (one to answer)")
         items = parent.locator("main ul.feed > li")
@@ -169,6 +169,8 @@ def test_head_teacher_asks_a_parent_answers_and_the_rest_are_reminded(
     no = tally.locator(f"li:has(> span:text-is('{OPTIONS[1]}'))")
     assert yes.locator("strong").inner_text() == "1", tally.inner_html()
     assert no.locator("strong").inner_text() == "0", tally.inner_html()
+    for summary in page.locator("main ul.roster summary").all():
+        summary.click()  # one line per student; the guardians on tap
     guardians = page.locator("main ul.roster ul.guardians > li")
     assert guardians.count() == 2
     assert page.locator("main ul.roster ul.guardians > li .badge.ok").inner_text() == OPTIONS[0]

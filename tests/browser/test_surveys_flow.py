@@ -30,7 +30,7 @@ def _answer_as_parent(browser, live_server, login: str, survey, rating: int) -> 
     try:
         sign_in(page, live_server, login, cast_conftest.PASSWORD)
         with page.expect_navigation():
-            page.locator("nav.mainnav a[href='/notices/']").click()
+            page.locator("nav.tabbar a[href='/notices/']").click()
         item = page.locator(f"main ul.feed > li:has(a[href='/notices/{survey.notice_id}/'])")
         assert item.count() == 1, _main_text(page)
         with page.expect_navigation():
