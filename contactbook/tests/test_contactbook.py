@@ -385,5 +385,5 @@ def test_a_record_counts_for_each_child_it_names_and_a_brother_or_sister_left_ou
     assert (class1["刘小明"].contacts, class1["刘小亮"].contacts) == (2, 1)
     with translation.override("en"):
         page = teacher.get(f"/classes/{cast.class1.pk}/coverage/").content.decode()
-    assert "1 student with no contact yet this term" in page  # 陈小红: students, not families
-    assert "A record counts for each child it names" in page
+    assert "本学期还有 1 名学生未联系" in page  # 陈小红: students, not families
+    assert "每条记录计入其中写到的每个孩子" in page

@@ -225,10 +225,11 @@ def test_the_feed_and_home_take_as_many_queries_as_before_whatever_the_kinds_and
         for make in KINDS.values():
             make(cast)
     alice = cast.client(cast.alice)
-    with django_assert_num_queries(9):
+    # 11: the feed and the home page, with the tab bar's two badges (unread chat, records to acknowledge).
+    with django_assert_num_queries(11):
         page = alice.get("/notices/").content.decode()
     assert page.count('class="card todo"') == 3 * n and page.count(f"刘小明 · {cast.class1.name}") == 3 * n
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(11):
         assert alice.get("/").status_code == 200
 
 
