@@ -11,7 +11,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth import login, logout
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,7 +22,7 @@ from core.phones import InvalidPhone, is_phone, mask_phone, normalize_phone
 from delivery.tasks import send_sms_task
 
 from . import directory
-from .models import ApiToken, SmsCode, User
+from .models import ApiToken, FailedSignIn, SmsCode, User
 
 Action = AuditEntry.Action
 BACKEND = "accounts.backends.PhoneOrUsernameBackend"
@@ -41,38 +41,47 @@ def identity_key(identifier: str) -> str:
     return normalize_phone(identifier) if is_phone(identifier) else identifier.lower()
 
 
+def _failure_keys(identifier: str, ip: str) -> tuple[str, str]:
+    return FailedSignIn.failure_key("identity", identity_key(identifier)), FailedSignIn.failure_key("ip", ip)
+
+
 def check_sign_in_allowed(identifier: str, ip: str) -> None:
     """Refuse before checking the password while too many attempts have failed. Counters are
     per identity+address (the tight one), per identity and per address; a stranger hammering a
     parent's number from elsewhere slows that number, but the parent can still use an SMS code.
-    A cache outage lets sign-in through (fail open): locking every family out is worse."""
-    ident = identity_key(identifier)
-    try:
-        checks = [
-            ("login_id_ip", f"{ident}|{ip}", *_limits("login_per_identity_ip")),
-            ("login_id", ident, *_limits("login_per_identity")),
-            ("login_ip", ip, *_limits("login_per_ip")),
-        ]
-        for scope, key, limit, window in checks:
-            if ratelimit.count(scope, key, window) >= limit:
-                raise SignInRefused(_("Too many failed attempts. Wait 15 minutes, or sign in with a code sent by SMS."))
-    except ratelimit.RateLimitUnavailable:
-        return
+    The failures are counted in the database (one query): a cache outage or restart cannot open a
+    locked account, and sign-in does not depend on the cache at all."""
+    ident, address = _failure_keys(identifier, ip)
+    (pair_limit, pair_window), (ident_limit, ident_window), (ip_limit, ip_window) = (
+        _limits("login_per_identity_ip"),
+        _limits("login_per_identity"),
+        _limits("login_per_ip"),
+    )
+    now = timezone.now()
+
+    def since(window: int) -> Q:
+        return Q(created_at__gte=now - timedelta(seconds=window))
+
+    counts = FailedSignIn.objects.filter(
+        Q(identity_key=ident) | Q(ip_key=address), since(max(pair_window, ident_window, ip_window))
+    ).aggregate(
+        pair=Count("pk", filter=Q(identity_key=ident, ip_key=address) & since(pair_window)),
+        identity=Count("pk", filter=Q(identity_key=ident) & since(ident_window)),
+        address=Count("pk", filter=Q(ip_key=address) & since(ip_window)),
+    )
+    if counts["pair"] >= pair_limit or counts["identity"] >= ident_limit or counts["address"] >= ip_limit:
+        raise SignInRefused(_("Too many failed attempts. Wait 15 minutes, or sign in with a code sent by SMS."))
 
 
 def note_failed_sign_in(identifier: str, ip: str, request=None) -> None:
-    ident = identity_key(identifier)
-    try:
-        for scope, key, limit_name in [
-            ("login_id_ip", f"{ident}|{ip}", "login_per_identity_ip"),
-            ("login_id", ident, "login_per_identity"),
-            ("login_ip", ip, "login_per_ip"),
-        ]:
-            limit, window = _limits(limit_name)
-            ratelimit.hit(scope, key, limit, window)
-    except ratelimit.RateLimitUnavailable:
-        pass
-    shown = mask_phone(ident) if is_phone(ident) else ident[:64]
+    ident, address = _failure_keys(identifier, ip)
+    now = timezone.now()
+    FailedSignIn.objects.create(identity_key=ident, ip_key=address, created_at=now)
+    # The longest window is 15 minutes: what is a day old counts for nothing (an indexed delete).
+    FailedSignIn.objects.filter(created_at__lt=now - timedelta(days=1)).delete()
+    shown = (
+        mask_phone(identity_key(identifier)) if is_phone(identity_key(identifier)) else identity_key(identifier)[:64]
+    )
     record(Action.SIGN_IN_FAILED, summary=shown, request=request)
 
 
@@ -84,12 +93,9 @@ def do_sign_in(request, *, acting_user: User, method: SignInMethod) -> None:
     # A sign-in that proved the phone just now (a code or a one-time link) may set a new password
     # without the old one: that is how a parent who forgot it gets back in.
     request.session["proved_phone_at_sign_in"] = method != "password"
-    ip = ratelimit.client_ip(request)
-    try:
-        _limit, window = _limits("login_per_identity_ip")
-        ratelimit.reset("login_id_ip", f"{identity_key(user.phone or user.username)}|{ip}", window)
-    except ratelimit.RateLimitUnavailable:
-        pass
+    # A success from this address clears its failures for this account (the other counters stay).
+    ident, address = _failure_keys(user.phone or user.username, ratelimit.client_ip(request))
+    FailedSignIn.objects.filter(identity_key=ident, ip_key=address).delete()
     record(Action.SIGN_IN, actor=user, schools=directory.schools_of(user), summary=method, request=request)
 
 
@@ -110,18 +116,27 @@ def do_request_sms_code(raw_phone: str, *, ip: str, request=None, purpose: str =
         phone = normalize_phone(raw_phone)
     except InvalidPhone as exc:
         raise SignInRefused(str(InvalidPhone.message)) from exc
+    cooldown, per_day, per_ip = (
+        _limits("sms_per_phone_cooldown"),
+        _limits("sms_per_phone_day"),
+        _limits("sms_per_ip_hour"),
+    )
+    busy = SignInRefused(_("A code was sent recently. Please wait a minute before asking again."))
     try:
-        allowed = all(
-            [
-                ratelimit.hit("sms_phone_cooldown", phone, *_limits("sms_per_phone_cooldown")),
-                ratelimit.hit("sms_phone_day", phone, *_limits("sms_per_phone_day")),
-                ratelimit.hit("sms_ip_hour", ip, *_limits("sms_per_ip_hour")),
-            ]
-        )
+        # Every request counts against its own address: a scanner slows only itself.
+        if not ratelimit.hit("sms_ip_hour", ip, *per_ip):
+            raise busy
+        # The phone's limits count only requests that are answered with a code, so quick repeats
+        # (refused) cannot use up a family's quota for the day: a stranger cannot lock a parent out
+        # of SMS sign-in. A number we do not know counts the same as a known one, or the limits
+        # would tell the two apart.
+        if ratelimit.count("sms_phone_day", phone, per_day[1]) >= per_day[0]:
+            raise busy
+        if not ratelimit.hit("sms_phone_cooldown", phone, *cooldown):  # atomic: two taps, one code
+            raise busy
+        ratelimit.hit("sms_phone_day", phone, *per_day)
     except ratelimit.RateLimitUnavailable as exc:
         raise SignInRefused(_("Codes cannot be sent right now. Please try again in a few minutes.")) from exc
-    if not allowed:
-        raise SignInRefused(_("A code was sent recently. Please wait a minute before asking again."))
 
     if purpose == SmsCode.Purpose.LOGIN:
         known = User.objects.filter(phone=phone, is_active=True).exists() or directory.phone_is_known(phone)

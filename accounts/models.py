@@ -9,6 +9,7 @@ from django.contrib.auth.models import PermissionsMixin
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 
@@ -81,6 +82,29 @@ class SmsCode(models.Model):
     @staticmethod
     def hash_code(phone: str, code: str) -> str:
         return hashlib.sha256(f"{phone}:{code}".encode()).hexdigest()
+
+
+class FailedSignIn(models.Model):
+    """One failed password attempt, counted by the sign-in limits (``accounts.actions``). Kept in
+    the database rather than the cache, so that neither a cache outage nor a cache restart opens an
+    account that too many wrong passwords have locked. Only keyed hashes of who was tried and from
+    where are kept (``failure_key``); rows older than a day are purged as new ones come."""
+
+    identity_key = models.CharField(max_length=32)
+    ip_key = models.CharField(max_length=32)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["identity_key", "created_at"]),
+            models.Index(fields=["ip_key", "created_at"]),
+            models.Index(fields=["created_at"]),
+        ]
+
+    @staticmethod
+    def failure_key(kind: str, value: str) -> str:
+        # Keyed (HMAC with the secret key): a plain hash of a phone number is reversed by trying them all.
+        return salted_hmac(f"tongxin.failed-sign-in.{kind}", value).hexdigest()[:32]
 
 
 class ApiToken(models.Model):

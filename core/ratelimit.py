@@ -1,8 +1,10 @@
 """Fixed-window counters in the cache (Redis in production, local memory in the demo).
 
-``hit`` counts one event and says whether it is still within the limit. Callers choose what a
-broken cache means: sign-in checks fail open (a cache outage must not lock every family out) while
-SMS sending fails closed (a cache outage must not let anyone pump messages at our cost).
+``hit`` counts one event and says whether it is still within the limit; ``count`` reads without
+counting. Callers choose what a broken cache means: SMS sending fails closed (a cache outage must
+not let anyone pump messages at our cost). Password sign-in does not use these counters: its
+failures are kept in the database (``accounts.models.FailedSignIn``), so that a cache outage or
+restart cannot open a locked account.
 """
 
 import hashlib
