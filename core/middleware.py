@@ -1,5 +1,54 @@
-"""Generic middleware: security headers and the in-process beat of ``make run``. The roles and
-tenancy scope of a request live in ``schools.middleware``."""
+"""Generic middleware: security headers, refusing NUL characters, and the in-process beat of
+``make run``. The roles and tenancy scope of a request live in ``schools.middleware``."""
+
+import json
+
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.utils.translation import gettext as _
+
+
+class RefuseNulMiddleware:
+    """PostgreSQL text cannot hold a NUL character, so a NUL in a query string, a form or a JSON
+    body would fail deep inside a query, as a 500. No real text contains one: refuse it at the door
+    with a 400 that says why (JSON on the API). Multipart bodies are left alone (files hold NULs;
+    their text fields go through Django forms, which refuse NULs themselves)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if self._has_nul(request):
+            message = _("The request contains a character that is not allowed (NUL).")
+            if request.path.startswith("/api/"):
+                return JsonResponse({"detail": message}, status=400)
+            return HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        return self.get_response(request)
+
+    @staticmethod
+    def _has_nul(request: HttpRequest) -> bool:
+        if any("\x00" in value for _key, values in request.GET.lists() for value in values):
+            return True
+        content_type = request.content_type or ""
+        if request.method in ("GET", "HEAD", "OPTIONS") or content_type.startswith("multipart/"):
+            return False
+        if content_type == "application/x-www-form-urlencoded":
+            return any("\x00" in value for _key, values in request.POST.lists() for value in values)
+        if content_type == "application/json" and request.body:
+            try:
+                return _holds_nul(json.loads(request.body))
+            except ValueError:
+                return False  # not JSON at all: the endpoint answers that itself
+        return False
+
+
+def _holds_nul(value: object) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_holds_nul(item) for item in value)
+    return False
 
 
 class SecurityHeadersMiddleware:

@@ -48,13 +48,6 @@ def hit(scope: str, ident: str, limit: int, window: int) -> bool:
     return value <= limit
 
 
-def reset(scope: str, ident: str, window: int) -> None:
-    try:
-        cache.delete(_key(scope, ident, window))
-    except Exception:  # pragma: no cover - best effort
-        logger.warning("could not reset rate limit %s", scope)
-
-
 def client_ip(request) -> str:
     # REMOTE_ADDR only: X-Forwarded-For is set by the client unless a proxy we trust rewrites it,
     # and docs/deployment.md has the proxy pass the real address in REMOTE_ADDR.

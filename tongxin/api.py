@@ -13,6 +13,8 @@ from notices.api import router as notices_router
 from schools.api import router as schools_router
 from surveys.api import router as surveys_router
 
+from .errors import install_api_handlers
+
 api = NinjaAPI(
     title="Tongxin 同心 API",
     version="1",
@@ -31,6 +33,9 @@ api.add_router("/", contactbook_router)
 api.add_router("/", surveys_router)
 api.add_router("/", events_router)
 api.add_router("/", chat_router)
+
+
+install_api_handlers(api)
 
 
 @api.exception_handler(Http404)

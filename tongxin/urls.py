@@ -6,6 +6,9 @@ from ninja.openapi.views import openapi_view
 
 from .api import api
 
+handler400 = "tongxin.errors.bad_request"
+handler500 = "tongxin.errors.server_error"
+
 
 @require_GET
 def api_docs(request):
