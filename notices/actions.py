@@ -27,6 +27,25 @@ from .models import ANSWERED_ELSEWHERE, Notice, NoticeAttachment, NoticeRevision
 logger = logging.getLogger(__name__)
 REMIND_EVERY = datetime.timedelta(hours=3)
 MAX_OPTIONS = 8
+# A notice is read on a phone: 20,000 characters is a long policy text already (anything longer is
+# an attachment), and the formatted HTML of such a text stays well under 100,000. Without a limit
+# a 2,000,000-character body was published and copied into every family's feed.
+MAX_BODY_TEXT = 20_000
+MAX_BODY_HTML = 100_000
+
+
+def _clean_body(body_html: str) -> tuple[str, str]:
+    """The sanitised HTML of a notice's text and its plain text, or a clear refusal when too long."""
+    too_long = ValidationError(
+        _("The text is too long (at most %(n)s characters). Attach a file instead.") % {"n": f"{MAX_BODY_TEXT:,}"}
+    )
+    if len(body_html or "") > 2 * MAX_BODY_HTML:  # not even worth sanitising
+        raise too_long
+    html = clean_html(body_html or "")
+    text = html_to_text(html)
+    if len(text) > MAX_BODY_TEXT or len(html) > MAX_BODY_HTML:
+        raise too_long
+    return html, text
 
 
 def _guardrail_concerns(class_ids: QuerySet | None, title: str, body_text: str, options: list[str]) -> list:
@@ -113,8 +132,7 @@ def do_create_notice(
         respond_path=respond_path,
     )
     rows, label = resolve_audience(school, roles, targets)
-    body_html = clean_html(body_html or "")
-    body_text = html_to_text(body_html)
+    body_html, body_text = _clean_body(body_html)
     concerns = _guardrail_concerns(audience_class_ids(school.pk, rows), title, body_text, cleaned_options)
     override = require_override(concerns, guardrail_reason)
     try:
@@ -211,8 +229,10 @@ def do_edit_notice(notice: Notice, *, acting_user, title: str, body_html: str, g
         raise ValidationError(_("Give the notice a title."))
     if _CONTROL.search(title):
         raise ValidationError(_("The title and the answers must be one line each."))
+    if len(title.strip()) > 120:
+        raise ValidationError(_("The title is too long (at most 120 characters)."))
+    body_html, new_text = _clean_body(body_html)
     notice = Notice.objects.select_for_update().get(pk=notice.pk)  # two editors at once: one after the other
-    new_text = html_to_text(clean_html(body_html or ""))
     targets = NoticeTarget.objects.filter(notice=notice)
     concerns = _guardrail_concerns(audience_class_ids(notice.school_id, targets), title, new_text, notice.options)
     override = require_override(concerns, guardrail_reason)
@@ -226,8 +246,7 @@ def do_edit_notice(notice: Notice, *, acting_user, title: str, body_html: str, g
         body_text=notice.body_text,
         edited_by=acting_user,
     )
-    body_html = clean_html(body_html or "")
-    notice.title, notice.body_html, notice.body_text = title.strip()[:120], body_html, html_to_text(body_html)
+    notice.title, notice.body_html, notice.body_text = title.strip(), body_html, new_text
     notice.version += 1
     notice.edited_at = timezone.now()
     notice.save(update_fields=["title", "body_html", "body_text", "version", "edited_at"])
