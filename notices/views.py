@@ -226,6 +226,10 @@ def _revision_diff(notice: Notice, seen_version: int) -> str:
 def read(request, notice_id: int):
     """Opening marks read (the user's own receipt only, one UPDATE). POST confirms or answers."""
     notice, receipt = access_notice_to_read(request, notice_id)
+    if request.method == "POST" and request.POST.get("op") == "read":
+        actions.do_mark_read(notice, acting_user=None, receipts=receipts)  # a read receipt counts as done
+        messages.success(request, _("Thank you, the school knows you have read it."))
+        return redirect("notices:by_link", token=token)
     if request.method == "POST":
         try:
             actions.do_respond(
@@ -269,6 +273,10 @@ def by_link(request, token: str):
 def _by_link(request, token: str, receipt: Receipt):
     notice = receipt.notice
     receipts = receipts_of_link(receipt)
+    if request.method == "POST" and request.POST.get("op") == "read":
+        actions.do_mark_read(notice, acting_user=None, receipts=receipts)  # a read receipt counts as done
+        messages.success(request, _("Thank you, the school knows you have read it."))
+        return redirect("notices:by_link", token=token)
     if request.method == "POST":
         try:
             actions.do_respond(
@@ -285,8 +293,8 @@ def _by_link(request, token: str, receipt: Receipt):
             messages.success(request, _("Thank you, the school has your reply."))
         return redirect("notices:by_link", token=token)
 
-    actions.do_mark_read(notice, acting_user=None, receipts=receipts)  # a read receipt opened by link counts as done
-    receipt.refresh_from_db()
+    # Opening the link reads nothing: link previews in chat apps and mail scanners open links too,
+    # and would read notices for families. Reading is the family's own tap (``op=read``, above).
     response = render(
         request,
         "notices/read.html",

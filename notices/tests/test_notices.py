@@ -419,14 +419,20 @@ def test_reminders_skip_a_guardian_whose_child_is_already_done(cast):
     assert [m.phone for m in LocmemSmsBackend.outbox] == ["13800000002"]  # not grandpa: 刘小明 is done
 
 
-def test_a_read_receipt_opened_by_link_counts_as_done(cast):
+def test_a_read_receipt_opened_by_link_counts_as_done_when_the_family_taps_read(cast):
     from delivery.channels import receipt_link_token
 
     compose(cast.client(cast.ms_li), classes=[cast.class1.pk], action="read")
     notice = notice_by("春游通知")
     receipt = Receipt.objects.get(notice=notice, guardian=cast.alice_guardian)
-    response = Client().get(f"/n/{receipt_link_token(receipt.pk)}/")
+    link = f"/n/{receipt_link_token(receipt.pk)}/"
+    response = Client().get(link)
     assert response["Cache-Control"] == "private, no-store"
+    # Opening the link is not reading it: a link preview or a mail scanner opens links too (issue 20).
+    receipt.refresh_from_db()
+    assert receipt.read_at is None and receipt.acted_at is None
+    assert "我已阅读" in response.content.decode()
+    Client().post(link, {"op": "read"})
     receipt.refresh_from_db()
     assert receipt.acted_at is not None
     assert StudentReceipt.objects.get(notice=notice, student=cast.alice_child).done_at is not None
