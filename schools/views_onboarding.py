@@ -228,6 +228,13 @@ def activate(request, token: str):
     link = onboarding.find_activation_link(token)
     if link is None:
         return render(request, "schools/activate_invalid.html", status=404)
+    # Someone else is signed in on this phone or browser (a shared family phone, a teacher testing
+    # the slip): using the link would silently change whose session this is. Ask first.
+    signed_in_as_other = request.user.is_authenticated and request.user.phone != link.guardian.phone
+    if request.method == "POST" and signed_in_as_other and request.POST.get("switch") != "yes":
+        children = onboarding.children_of_guardian(link.guardian)
+        context = {"link": link, "children": children, "signed_in_as_other": True, "must_confirm": True}
+        return render(request, "schools/activate.html", context, status=409)
     if request.method == "POST":
         try:
             user = onboarding.do_use_activation_link(link, request=request)
@@ -242,7 +249,8 @@ def activate(request, token: str):
         messages.success(request, _("Welcome! Set a password so that you can sign in again easily."))
         return redirect("accounts:set_password")
     children = onboarding.children_of_guardian(link.guardian)
-    return render(request, "schools/activate.html", {"link": link, "children": children})
+    context = {"link": link, "children": children, "signed_in_as_other": signed_in_as_other}
+    return render(request, "schools/activate.html", context)
 
 
 # --- the parent's own family page -------------------------------------------------------------------

@@ -495,3 +495,24 @@ def test_an_old_term_cannot_become_current_again(cast):
     cast.client(cast.admin_zhang).post(f"/school/terms/{old.pk}/current/")
     old.refresh_from_db()
     assert not old.is_current
+
+
+def test_an_activation_link_opened_while_someone_else_is_signed_in_asks_first(cast):
+    """Issue 20: POST /activate/<token>/ while signed in as someone else silently switched the
+    session to the new guardian. Now the page says who is signed in and asks before switching."""
+    from schools.onboarding import do_create_activation_links
+
+    waiting = Guardian.objects.create(school=cast.school, name="陈奶奶", phone="13700000088")
+    StudentGuardian.objects.create(school=cast.school, student=cast.bob_child, guardian=waiting, relationship="奶奶")
+    [(_, token)] = do_create_activation_links([waiting], acting_user=cast.ms_li, send_sms=False, school=cast.school)
+    teacher = cast.client(cast.ms_li)
+    page = teacher.get(f"/activate/{token}/").content.decode()
+    assert "李老师" in page and 'name="switch"' in page
+    refused = teacher.post(f"/activate/{token}/")  # the old one-tap form, without the answer
+    assert refused.status_code == 409
+    assert teacher.get("/").wsgi_request.user == cast.ms_li  # still the teacher
+    waiting.refresh_from_db()
+    assert not waiting.is_activated
+    assert teacher.post(f"/activate/{token}/", {"switch": "yes"}).status_code == 302
+    waiting.refresh_from_db()
+    assert waiting.is_activated and teacher.get("/").wsgi_request.user.phone == "13700000088"
