@@ -226,10 +226,6 @@ def _revision_diff(notice: Notice, seen_version: int) -> str:
 def read(request, notice_id: int):
     """Opening marks read (the user's own receipt only, one UPDATE). POST confirms or answers."""
     notice, receipt = access_notice_to_read(request, notice_id)
-    if request.method == "POST" and request.POST.get("op") == "read":
-        actions.do_mark_read(notice, acting_user=None, receipts=receipts)  # a read receipt counts as done
-        messages.success(request, _("Thank you, the school knows you have read it."))
-        return redirect("notices:by_link", token=token)
     if request.method == "POST":
         try:
             actions.do_respond(
