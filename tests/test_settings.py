@@ -69,7 +69,8 @@ def test_production_starts_with_a_secret_key_and_secure_cookies():
         [
             sys.executable,
             "-c",
-            "from tongxin import settings as s; print(s.SESSION_COOKIE_SECURE, s.SECURE_HSTS_SECONDS)",
+            "from tongxin import settings as s; print(s.SESSION_COOKIE_SECURE, s.SECURE_HSTS_SECONDS,"
+            " s.SECURE_HSTS_PRELOAD, s.SESSION_COOKIE_NAME, s.CSRF_COOKIE_NAME)",
         ],
         cwd=ROOT,
         env={
@@ -83,7 +84,27 @@ def test_production_starts_with_a_secret_key_and_secure_cookies():
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["True", "31536000"]
+    assert result.stdout.split() == ["True", "31536000", "True", "__Host-sessionid", "__Host-csrftoken"]
+
+
+def test_the_deployment_check_is_clean_in_production():
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in {"TONGXIN_TESTING", "TONGXIN_DEMO", "DEBUG"}},
+        "SECRET_KEY": "k" * 20 + "Q7!x" * 10,
+        "SMS_BACKEND": "delivery.sms.FileSmsBackend",
+        "SITE_URL": "https://jx.example-school.cn/",
+        "ALLOWED_HOSTS": "jx.example-school.cn",
+        "DJANGO_SETTINGS_MODULE": "tongxin.settings",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_chinese_first():

@@ -202,6 +202,13 @@ X_FRAME_OPTIONS = "DENY"
 if SECURE:
     SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    # Allows submitting the domain to the browsers' HSTS preload list (check --deploy, W021); a school
+    # whose domain's other sites are not all on HTTPS sets SECURE_HSTS_PRELOAD=0.
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
+    # "__Host-" cookies are HTTPS-only, for this exact host and path "/": another site on a sibling
+    # subdomain cannot set or overwrite them (session fixation through a cookie of the parent domain).
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=True)
 
