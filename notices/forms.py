@@ -1,6 +1,6 @@
 import copy
 import uuid
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -102,11 +102,11 @@ class AudienceForm(GuardrailReasonForm):
             for name in ("grades", "whole_school", "all_staff"):
                 del self.fields[name]
 
-    def clean(self):
-        data = super().clean()
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or self.cleaned_data
         classes = set(data.get("classes") or [])
-        both = [self._class_of[pk] for pk in data.get("students") or [] if pk in self._class_of]
-        both = [s for s in both if s.class_id in classes]
+        picked = [self._class_of[pk] for pk in data.get("students") or [] if pk in self._class_of]
+        both = [s for s in picked if s.class_id in classes]
         if both:
             self.add_error(
                 "students",
