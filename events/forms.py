@@ -1,12 +1,43 @@
 import uuid
+from collections import Counter
+from collections.abc import Iterable
 from typing import cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from notices.forms import AudienceForm
+from schools.models import StaffMember
 
 from .models import Event, Rsvp
+
+
+def staff_choices(members: Iterable[StaffMember], *, first_user_id: int | None = None) -> list[tuple[int, str]]:
+    """The staff as an organiser or teacher list shows them (user id, label), from
+    ``events.queries.staff_to_choose``: the user ``first_user_id`` (the author) first, then by name.
+    Each label says what the teacher does this term, so that two 王老师 are told apart:
+    "王老师（数学，三年级1班）", "李老师（班主任、语文，三年级1班、三年级2班）". Staff with no
+    class this term are named alone, or with their title (德育主任) when another has the same name."""
+    members = sorted(members, key=lambda m: (m.user_id != first_user_id, m.user.display_name, m.pk))
+    names = Counter(m.user.display_name for m in members)
+    choices = []
+    for m in members:
+        name = m.user.display_name
+        duties: list[str] = []
+        classes: list[str] = []
+        for a in m.assignments.all():  # prefetched: no query per teacher
+            duty = str(a.get_role_display()) if a.role == a.Role.HEAD_TEACHER else a.subject
+            if duty and duty not in duties:
+                duties.append(duty)
+            if a.school_class.name not in classes:
+                classes.append(a.school_class.name)
+        if classes:
+            name += "（" + "，".join(part for part in ("、".join(duties), "、".join(classes)) if part) + "）"
+        elif names[name] > 1 and m.title:
+            name += f"（{m.title}）"
+        choices.append((m.user_id, name))
+    return choices
+
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
@@ -32,16 +63,21 @@ class EventForm(AudienceForm):
         help_text=_("Teachers, experts or parents, e.g. 刘爱丽（家长）."),
     )
     organisers = forms.TypedMultipleChoiceField(
-        label=_("Organisers"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+        label=_("Organisers"),
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("You organise it; tick the colleagues who organise it with you."),
     )
-    guardrail_reason = forms.CharField(label=_("Why this must go to the whole class"), required=False, max_length=500)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args, staff_choices=(), **kwargs):
+    def __init__(self, *args, staff_choices=(), author_id: int | None = None, **kwargs):
         super().__init__(*args, **kwargs)
         cast(forms.ChoiceField, self.fields["organisers"]).choices = list(staff_choices)
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
+            if author_id is not None:
+                self.initial.setdefault("organisers", [author_id])
 
 
 class ChangeForm(forms.Form):

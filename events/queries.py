@@ -1,16 +1,27 @@
 """Reading events: the school's list, the attendance sheet of a meeting, the parent school's
-attendance per family, a user's calendar, and the open to-do items events leave. Each a fixed number of
-queries whatever the number of families."""
+attendance per family, a user's calendar, the staff to choose organisers from, and the open to-do
+items events leave. Each a fixed number of queries whatever the number of families."""
 
 import datetime
 from collections import defaultdict
 
-from django.db.models import Count, DateField, Exists, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    DateField,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from notices.models import Receipt, StudentReceipt
-from schools.models import SchoolClass, Student, StudentGuardian
+from schools.models import SchoolClass, StaffAssignment, StaffMember, Student, StudentGuardian
 
 from .models import Attendance, Booking, Event, EventRules, FollowUp, Reflection, Resolution, Rsvp
 
@@ -19,6 +30,23 @@ def _count(qs):
     """A correlated COUNT(*) of ``qs`` as a subquery (the rows share one school, so one group)."""
     counted = qs.order_by().values("school_id").annotate(n=Count("pk")).values("n")[:1]
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+def staff_to_choose(school) -> list[StaffMember]:
+    """The school's active staff with their assignments this term (class and subject), for the
+    organiser and teacher lists (``events.forms.staff_choices``): two queries, whatever the size."""
+    this_term = StaffAssignment.objects.filter(term__is_current=True).select_related("school_class")
+    return list(
+        StaffMember.objects.filter(school=school, is_active=True)
+        .select_related("user")
+        .prefetch_related(
+            Prefetch(
+                "assignments",
+                queryset=this_term.order_by("school_class__grade", "school_class__number", "role", "subject"),
+            )
+        )
+        .order_by("user__name", "pk")
+    )
 
 
 def head_classes(roles, school):

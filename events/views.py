@@ -31,7 +31,7 @@ from .access import (
     access_resolution_to_close,
     may_manage,
 )
-from .forms import ChangeForm, ConferenceForm, EventForm, MinutesForm, RsvpForm
+from .forms import ChangeForm, ConferenceForm, EventForm, MinutesForm, RsvpForm, staff_choices
 from .models import Attendance, Booking, CalendarFeed, Event, Reflection, Rsvp
 
 
@@ -47,7 +47,13 @@ def _staff_choices(school) -> list[tuple[int, str]]:
 
 
 def _compose_choices(request, school) -> dict:
-    return {**audience_choices(request, school), "staff_choices": _staff_choices(school)}
+    """The new-event form's lists: the audience (``notices.audience``) and the organisers, the
+    author first (always an organiser: ``do_create_event``), each teacher with what they teach."""
+    return {
+        **audience_choices(request, school),
+        "staff_choices": staff_choices(queries.staff_to_choose(school), first_user_id=request.user.pk),
+        "author_id": request.user.pk,
+    }
 
 
 def _fields(data: dict, kind: str) -> actions.EventFields:
@@ -108,6 +114,7 @@ def new(request):
             )
         except GuardrailWarning as exc:
             concerns = exc.concerns
+            form.ask_reason()
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -549,7 +556,9 @@ def conference_new(request):
     if not roles.is_admin_of(school.pk):
         classes = classes.filter(pk__in=roles.taught_class_ids)
     form = ConferenceForm(
-        request.POST or None, class_choices=[(c.pk, c.name) for c in classes], staff_choices=_staff_choices(school)
+        request.POST or None,
+        class_choices=[(c.pk, c.name) for c in classes],
+        staff_choices=staff_choices(queries.staff_to_choose(school)),
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -1,9 +1,11 @@
+import copy
 import uuid
-from typing import cast
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from .audience import StudentChoice
 from .models import ANSWERED_ELSEWHERE, Notice
 
 
@@ -25,18 +27,54 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class AudienceForm(forms.Form):
+class GuardrailReasonForm(forms.Form):
+    """A form whose message may go to a whole class. The reason to send it despite a guardrail
+    warning (``guardrail_reason``, logged) is asked for only after the page has shown the warning:
+    the view calls ``ask_reason()`` when the action raised ``GuardrailWarning``. A reason posted
+    back stays in the form (sent again with it, or kept while another field is put right). The
+    field comes first, right under the warning (templates/_guardrail_warning.html)."""
+
+    guardrail_reason = forms.CharField(label=_("Why this must go to the whole class"), required=False, max_length=500)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        reason = self.fields.pop("guardrail_reason")
+        if self.is_bound and "guardrail_reason" in self.data:
+            self.fields = {"guardrail_reason": reason, **self.fields}
+
+    def ask_reason(self) -> None:
+        """The page shows a guardrail warning: ask why the message must still go to the class."""
+        if "guardrail_reason" not in self.fields:
+            self.fields = {"guardrail_reason": copy.deepcopy(self.base_fields["guardrail_reason"]), **self.fields}
+
+
+class StudentPicker(forms.CheckboxSelectMultiple):
+    """Students to choose one by one: a folded list of checkboxes, each with the name and the
+    class (``notices.audience.StudentChoice``), 44 px a row. static/js/picker.js adds a filter
+    that hides the rows that do not match what is typed, a count of the chosen and a word when a
+    chosen student's class is ticked as well; without the script it is the plain list."""
+
+    template_name = "notices/widgets/student_picker.html"
+    option_template_name = "notices/widgets/student_option.html"
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if isinstance(label, StudentChoice):
+            option["attrs"]["data-class"] = str(label.class_id)
+        return option
+
+
+class AudienceForm(GuardrailReasonForm):
     """Who a notice, a survey or an event's invitation goes to (see ``notices.audience``). Only
-    school admins get grades, the whole school and all staff."""
+    school admins get grades, the whole school and all staff. The class of a teacher of one class
+    is chosen to start with (``chosen_classes``); a student chosen from a class that is chosen as
+    well is refused, since the whole class would get it (the teacher meant only that student)."""
 
     classes = forms.TypedMultipleChoiceField(
         label=_("Classes"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
     )
     students = forms.TypedMultipleChoiceField(
-        label=_("Or only these students' families"),
-        coerce=int,
-        required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        label=_("Or only these students' families"), coerce=int, required=False, widget=StudentPicker
     )
     grades = forms.TypedMultipleChoiceField(
         label=_("Grades"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
@@ -44,13 +82,41 @@ class AudienceForm(forms.Form):
     whole_school = forms.BooleanField(label=_("The whole school"), required=False)
     all_staff = forms.BooleanField(label=_("All staff"), required=False)
 
-    def __init__(self, *args, class_choices=(), student_choices=(), grade_choices=(), is_admin=False, **kwargs):
+    def __init__(
+        self,
+        *args,
+        class_choices=(),
+        student_choices=(),
+        grade_choices=(),
+        chosen_classes=(),
+        is_admin=False,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         for name, choices in (("classes", class_choices), ("students", student_choices), ("grades", grade_choices)):
             cast(forms.ChoiceField, self.fields[name]).choices = list(choices)
+        self._class_of = {pk: label for pk, label in student_choices if isinstance(label, StudentChoice)}
+        if not self.is_bound and chosen_classes:
+            self.initial.setdefault("classes", list(chosen_classes))
         if not is_admin:
             for name in ("grades", "whole_school", "all_staff"):
                 del self.fields[name]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or self.cleaned_data
+        classes = set(data.get("classes") or [])
+        picked = [self._class_of[pk] for pk in data.get("students") or [] if pk in self._class_of]
+        both = [s for s in picked if s.class_id in classes]
+        if both:
+            self.add_error(
+                "students",
+                _(
+                    "%(names)s: the class is ticked as well, so the whole class would get it. Untick the "
+                    "class to send only to the students you chose."
+                )
+                % {"names": "、".join(s.name for s in both)},
+            )
+        return data
 
 
 class NoticeForm(AudienceForm):
@@ -100,7 +166,6 @@ class NoticeForm(AudienceForm):
         widget=MultipleFileInput(attrs={"accept": "image/*,.pdf,.doc,.docx,.xls,.xlsx,.ppt,.pptx"}),
         help_text=_("Images, PDF or Office files, up to 20 MB each."),
     )
-    guardrail_reason = forms.CharField(label=_("Why this must go to the whole class"), required=False, max_length=500)
     idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, **kwargs):
@@ -116,10 +181,9 @@ class NoticeForm(AudienceForm):
         ]
 
 
-class EditForm(forms.Form):
+class EditForm(GuardrailReasonForm):
     title = forms.CharField(label=_("Notice title"), max_length=120)
     body = forms.CharField(label=_("Text"), required=False, widget=forms.Textarea(attrs={"rows": 8}))
-    guardrail_reason = forms.CharField(label=_("Why this must go to the whole class"), required=False, max_length=500)
 
 
 class PreferenceForm(forms.Form):

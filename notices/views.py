@@ -67,6 +67,7 @@ def compose(request):
             )
         except GuardrailWarning as exc:
             concerns = exc.concerns
+            form.ask_reason()
         except UploadRefused as exc:
             form.add_error("attachments", str(exc))
         except ValidationError as exc:
@@ -159,6 +160,7 @@ def edit(request, notice_id: int):
             )
         except GuardrailWarning as exc:
             concerns = exc.concerns
+            form.ask_reason()
         except ValidationError as exc:
             form.add_error(None, exc)
         else:

@@ -55,7 +55,6 @@ class SendForm(AudienceForm):
     closes_at = forms.DateTimeField(
         label=_("Closes at"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
     )
-    guardrail_reason = forms.CharField(label=_("Why this must go to the whole class"), required=False, max_length=500)
 
 
 class ScheduleForm(forms.Form):

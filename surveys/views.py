@@ -140,6 +140,7 @@ def send(request, survey_id: int):
             )
         except GuardrailWarning as exc:
             concerns = exc.concerns
+            form.ask_reason()
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
