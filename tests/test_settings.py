@@ -89,7 +89,12 @@ def test_production_starts_with_a_secret_key_and_secure_cookies():
 
 def test_the_deployment_check_is_clean_in_production():
     env = {
-        **{k: v for k, v in os.environ.items() if k not in {"TONGXIN_TESTING", "TONGXIN_DEMO", "DEBUG"}},
+        # DJANGO_ALLOW_ASYNC_UNSAFE: set by the browser tests' fixtures in this process, never in production.
+        **{
+            k: v
+            for k, v in os.environ.items()
+            if k not in {"TONGXIN_TESTING", "TONGXIN_DEMO", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
+        },
         "SECRET_KEY": "k" * 20 + "Q7!x" * 10,
         "SMS_BACKEND": "delivery.sms.FileSmsBackend",
         "SITE_URL": "https://jx.example-school.cn/",

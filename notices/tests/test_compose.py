@@ -80,7 +80,7 @@ def test_students_picked_alone_get_it_and_a_student_whose_class_is_ticked_too_is
     with translation.override("en"):
         refused = _compose(client, classes=[cast.class1.pk], students=[cast.alice_child.pk])
     assert refused.status_code == 400 and not Notice.objects.exists()
-    assert "刘小明: the class is ticked as well" in refused.content.decode()
+    assert "刘小明：所在班级也勾选了" in refused.content.decode()
     assert _compose(client, students=[cast.alice_child.pk]).status_code == 302
     assert list(Receipt.objects.values_list("guardian__phone", flat=True)) == ["13800000001"]
 
