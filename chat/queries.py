@@ -1,5 +1,6 @@
 """Reading chat: a user's conversations with unread counts, a conversation's history as one member
-sees it, search, and the school's record for export. Fixed numbers of queries."""
+sees it, search, the school's record for export, and what waits for a teacher's answer (the staff
+home page's questions and private conversations). Fixed numbers of queries."""
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value, Window
 from django.db.models.functions import Coalesce

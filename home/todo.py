@@ -14,6 +14,7 @@ page, ``events:follow_up_done``, ``events:resolution_done``, recording the talk)
 """
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -67,7 +68,7 @@ class TodoList:
         """Every item with its kind (``follow_up``, ``action``, ``conversation_request``,
         ``event_follow_up``, ``resolution``): the overdue ones first, then the others by due date,
         then those without one, each kind in the page's order. The home page shows the first few."""
-        kinds = [
+        kinds: list[tuple[str, Sequence[Todo]]] = [
             ("follow_up", self.follow_ups),
             ("action", self.actions),
             ("conversation_request", self.conversation_requests),

@@ -131,7 +131,7 @@ def recent_sent(user, roles, school, *, days: int = 14, limit: int = 5) -> list[
         notices = notices.filter(author=user)
     receipts = Receipt.objects.filter(notice=OuterRef("pk"))
     students = StudentReceipt.objects.filter(notice=OuterRef("pk"))
-    page = list(
+    page: list[Notice] = list(
         notices.annotate(
             total=_count(receipts),
             read=_count(receipts.filter(read_at__isnull=False)),
