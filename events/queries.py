@@ -1,7 +1,6 @@
 """Reading events: the school's list, today's events on the staff home page, the attendance sheet
 of a meeting, the parent school's attendance per family, a user's calendar, and the open to-do
-items events leave. Each a fixed number of
-queries whatever the number of families."""
+items events leave. Each a fixed number of queries whatever the number of families."""
 
 import datetime
 from collections import defaultdict
