@@ -13,8 +13,8 @@ count the same way:
 - the to-do list, overdue first (``home.todo``).
 
 A head teacher and a subject teacher see their own classes and notices; a school admin sees the
-school's. Eleven queries whatever the number of notices, questions, events or items (pinned in
-``home/tests/test_staff_home.py``)."""
+school's. Ten queries whatever the number of notices, questions, events or items (one card each,
+and the to-do list's six), pinned in ``home/tests/test_staff_home.py``."""
 
 import datetime
 from dataclasses import dataclass
