@@ -1,7 +1,8 @@
 """Reading chat: a user's conversations with unread counts, a conversation's history as one member
-sees it, search, and the school's record for export. Fixed numbers of queries."""
+sees it, search, the school's record for export, and what waits for a teacher's answer (the staff
+home page's questions and private conversations). Fixed numbers of queries."""
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value, Window
 from django.db.models.functions import Coalesce
 
 from schools.models import SchoolClass, StaffAssignment, StaffMember, Student, StudentGuardian
@@ -203,3 +204,52 @@ def unread_total(user, roles, school_id: int) -> int:
         role = STAFF if staff_side else FAMILY
         unseen |= Q(conversation_id=pk, id__gt=last_read) & message_visibility(user, role)
     return Message.objects.filter(unseen).exclude(sender=user).filter(NOT_GONE).count()
+
+
+# --- what waits for a teacher (the staff home page reads these) -------------------------------------
+
+
+def waiting_questions(user, roles, school, *, limit: int = 5) -> list[Message]:
+    """Families' questions in Q&A mode that no teacher has answered yet, in the class groups the
+    user is staff of (``member_role``: the classes they teach this term; a school admin: every
+    class of the school), oldest first: the one waiting longest leads. Each with its sender and
+    class, and ``waiting``, how many there are in all. One query, whatever their number."""
+    questions = Message.objects.filter(
+        NOT_GONE,
+        school=school,
+        kind=Message.Kind.QUESTION,
+        answered_at__isnull=True,
+        conversation__kind=Conversation.Kind.CLASS,
+    )
+    if not roles.is_admin_of(school.pk):
+        questions = questions.filter(conversation__school_class_id__in=roles.taught_class_ids)
+    return list(
+        questions.exclude(sender=user)
+        .annotate(waiting=Window(Count("pk")))
+        .select_related("sender", "conversation__school_class")
+        .order_by("id")[:limit]
+    )
+
+
+def waiting_private(user, school, *, limit: int = 5) -> list[Conversation]:
+    """Private conversations the user answers for (a staff member of it) whose last message is a
+    family's: waiting for a reply, longest-waiting first. An automatic reply (quiet hours) is not a
+    reply. Each with ``last_body``, ``last_at``, the child and class, and ``waiting``, how many
+    there are in all. One query, whatever their number."""
+    said = Message.objects.filter(NOT_GONE, conversation=OuterRef("pk")).exclude(kind=Message.Kind.AUTO_REPLY)
+    last = said.order_by("-id")
+    staff = Participant.objects.filter(conversation=OuterRef("pk"), user_id=OuterRef("last_sender"), is_member=True)
+    mine = Participant.objects.filter(conversation=OuterRef("pk"), user=user, is_member=True, left_at__isnull=True)
+    return list(
+        Conversation.objects.filter(Exists(mine), school=school, kind=Conversation.Kind.PRIVATE)
+        .annotate(
+            last_sender=Subquery(last.values("sender_id")[:1]),
+            last_body=Subquery(last.values("body")[:1]),
+            last_at=Subquery(last.values("created_at")[:1]),
+        )
+        .filter(last_sender__isnull=False)
+        .exclude(Exists(staff))
+        .annotate(waiting=Window(Count("pk")))
+        .select_related("student__school_class")
+        .order_by("last_at", "pk")[:limit]
+    )

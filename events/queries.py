@@ -1,11 +1,13 @@
-"""Reading events: the school's list, the attendance sheet of a meeting, the parent school's
-attendance per family, a user's calendar, the staff to choose organisers from, and the open to-do
-items events leave. Each a fixed number of queries whatever the number of families."""
+"""Reading events: the school's list, today's events on the staff home page, the attendance sheet
+of a meeting, the parent school's attendance per family, a user's calendar, the staff to choose
+organisers from, and the open to-do items events leave. Each a fixed number of queries whatever the number of families."""
 
 import datetime
 from collections import defaultdict
 
 from django.db.models import (
+    BooleanField,
+    Case,
     Count,
     DateField,
     Exists,
@@ -16,6 +18,7 @@ from django.db.models import (
     QuerySet,
     Subquery,
     Value,
+    When,
 )
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -77,6 +80,33 @@ def school_events(request, school, *, past: bool = False) -> list:
         n_came=_count(came),
     ).distinct()
     return list(events.order_by("-starts_at" if past else "starts_at")[:200])
+
+
+def todays_events(user, roles, school, *, day: datetime.date | None = None) -> list[Event]:
+    """The staff home's "today": the school's events that take place on ``day`` (today by
+    default), cancelled ones included (the teacher must know), that the user manages as
+    ``access.may_manage`` says (with ``roll``: their author, their organisers, the head teachers of
+    the classes they reach; a school admin: all of them) or is invited to as staff. Each carries
+    ``i_manage``: whether its link is the manage page or the invitation. One query."""
+    day = day or timezone.localdate()
+    start = timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+    end = start + datetime.timedelta(days=1)
+    events = Event.objects.filter(school=school, starts_at__lt=end, ends_at__gte=start)
+    if roles.is_admin_of(school.pk):
+        events = events.annotate(i_manage=Value(True))
+    else:
+        organised = Event.organisers.through.objects.filter(event_id=OuterRef("pk"), user_id=user.pk)
+        reaches_my_class = StudentReceipt.objects.filter(
+            notice_id=OuterRef("notice_id"), student__school_class_id__in=roles.head_class_ids
+        )
+        invited = Receipt.objects.filter(
+            notice_id=OuterRef("notice_id"), notice__status="published", guardian__isnull=True, user=user
+        )
+        manages = Q(author=user) | Q(Exists(organised)) | Q(Exists(reaches_my_class))
+        events = events.annotate(
+            i_manage=Case(When(manages, then=Value(True)), default=Value(False), output_field=BooleanField())
+        ).filter(manages | Q(Exists(invited)))
+    return list(events.order_by("starts_at", "pk"))
 
 
 def attendance_sheet(event: Event) -> dict:

@@ -1,9 +1,12 @@
 """A little life in the demo school, so that `make run` shows every feature at work: 三年级2班's
 head teacher has sent the class a notice to confirm, invited it to a parent meeting, sent this
 month's evaluation (a few families have answered), recorded a call with the README parent's family
-in the contact book (shared with them), and the class group has a pinned welcome and an answered
-question. The README parent (schools.demo.DEMO_PARENT_PHONE, a child in 三年级2班) has done none
-of it yet: everything waits in their feed, calendar, class group and contact book."""
+in the contact book (shared with them, with an agreed action now overdue), and the class group has
+a pinned welcome, an answered question and one still waiting; the school admin has called the
+class's teachers to a short meeting today. The README parent (schools.demo.DEMO_PARENT_PHONE, a
+child in 三年级2班) has done none of it yet: everything waits in their feed, calendar, class group
+and contact book. The head teacher's home page has something on each card: notices with their
+rates, a question waiting, today's meeting, the to-do list."""
 
 import datetime
 
@@ -11,13 +14,14 @@ from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from schools.demo import DEMO_CLASS, DEMO_PARENT_PHONE
-from schools.models import SchoolClass, StaffAssignment, StudentGuardian
+from schools.models import SchoolClass, StaffAssignment, StaffMember, StudentGuardian
+from schools.queries import current_term
 from schools.roles import compute_roles
 
 
 def add_demo_activity(school) -> None:
     from chat.actions import class_group, do_pin, do_send
-    from contactbook.actions import do_record_contact
+    from contactbook.actions import ActionSpec, do_record_contact
     from contactbook.models import ContactRecord, Topic
     from events.actions import EventFields, do_create_event
     from notices.actions import TargetSpec, do_create_notice
@@ -86,24 +90,56 @@ def add_demo_activity(school) -> None:
             group, acting_user=head, body="欢迎来到三年级2班家长群！有问题请在群里提问，老师看到后统一回答。"
         )
         do_pin(group, welcome.pk, acting_user=head)
-        parent = (
+        parents = list(
             StudentGuardian.objects.filter(student__school_class=klass, guardian__user__isnull=False)
             .exclude(guardian__phone=DEMO_PARENT_PHONE)
             .select_related("guardian__user")
-            .first()
+            .order_by("pk")[:2]
         )
-        if parent is not None:
-            question, _replies = do_send(group, acting_user=parent.guardian.user, body="请问周五的运动会几点集合？")
+        if parents:
+            question, _replies = do_send(group, acting_user=parents[0].guardian.user, body="请问周五的运动会几点集合？")
             do_send(group, acting_user=head, body="周五早上7:50在操场集合，请穿校服和运动鞋。", question_id=question.pk)
+        if len(parents) > 1:  # left for the head teacher to answer: it waits on their home page
+            do_send(group, acting_user=parents[1].guardian.user, body="下周的家长会可以带弟弟妹妹一起来吗？")
+
+        # The admin calls the class's teachers to a short meeting today, the head teacher organising
+        # (as late today as the clock allows: an event cannot start in the past).
+        admin_member = StaffMember.objects.filter(school=school, is_school_admin=True).select_related("user").first()
+        if admin_member is not None:
+            admin = admin_member.user
+            now = timezone.localtime()
+            five_pm = now.replace(hour=17, minute=0, second=0, microsecond=0)
+            soon = (now + datetime.timedelta(minutes=15)).replace(second=0, microsecond=0)
+            meeting_starts = max(five_pm, soon)
+            meeting = do_create_event(
+                school,
+                acting_user=admin,
+                roles=compute_roles(admin),
+                fields=EventFields(
+                    kind="staff_training",
+                    title="三年级2班任课教师碰头会",
+                    starts_at=meeting_starts,
+                    ends_at=meeting_starts + datetime.timedelta(minutes=30),
+                    place="三年级教师办公室",
+                    description="对一对期中家长会的分工：各科老师各讲五分钟。",
+                ),
+                targets=[TargetSpec("class_teachers", class_id=klass.pk)],
+                organiser_ids=[head.pk],
+            )
+            assert meeting.notice is not None
+            fan_out(meeting.notice)
 
         # A call with the README parent's family, shared with them: they acknowledge it in the book.
+        # Three days ago (within the term), so that what was agreed then is overdue now.
         demo_child = StudentGuardian.objects.get(student__school_class=klass, guardian__phone=DEMO_PARENT_PHONE).student
+        term = current_term(school)
+        called_on = max(today - datetime.timedelta(days=3), term.start_date if term else today)
         do_record_contact(
             school,
             acting_user=head,
             roles=roles,
             kind=ContactRecord.Kind.PHONE,
-            occurred_on=today,
+            occurred_on=called_on,
             duration_minutes=10,
             participants="母亲",
             student_ids=[demo_child.pk],
@@ -112,4 +148,5 @@ def add_demo_activity(school) -> None:
             shared=True,
             parent_summary="孩子这学期课堂发言积极，阅读进步明显。我们商定：每天晚饭后先读二十分钟书，再写作业。",
             follow_up_on=today + datetime.timedelta(days=14),
+            action_items=[ActionSpec("把课外阅读书单发给家长", due_on=called_on + datetime.timedelta(days=1))],
         )

@@ -6,13 +6,15 @@ The kinds live in their own apps (each app's ``queries.open_*`` says which rows 
   (``ActionItem``) and families who asked to talk (``ConversationRequest``, the head teacher's);
 - events: families who missed a meeting (``FollowUp``) and meeting resolutions (``Resolution``).
 
-Home is the layer above both apps, so the list is put together here, and the to-do page, the count
-on the home page and ``GET /api/v1/contacts/todo`` all read it: they cannot disagree about what is
-on the list. An item is overdue when it has a due date before today. Closing an item stays with
-its app (the record page, ``events:follow_up_done``, ``events:resolution_done``, recording the talk).
+Home is the layer above both apps, so the list is put together here, and the to-do page, the home
+page's "to do" card (``TodoList.most_urgent``: overdue first), the tab bar's count and
+``GET /api/v1/contacts/todo`` all read it: they cannot disagree about what is on the list. An item
+is overdue when it has a due date before today. Closing an item stays with its app (the record
+page, ``events:follow_up_done``, ``events:resolution_done``, recording the talk).
 """
 
 import datetime
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
@@ -26,6 +28,7 @@ from events.models import FollowUp, Resolution
 from schools.roles import Roles
 
 Item = TypeVar("Item")
+_NEVER = datetime.date.max
 
 
 def is_overdue(due_on: datetime.date | None, today: datetime.date) -> bool:
@@ -60,6 +63,21 @@ class TodoList:
             *self.event_follow_ups,
             *self.event_resolutions,
         ]
+
+    def most_urgent(self) -> list[tuple[str, Todo]]:
+        """Every item with its kind (``follow_up``, ``action``, ``conversation_request``,
+        ``event_follow_up``, ``resolution``): the overdue ones first, then the others by due date,
+        then those without one, each kind in the page's order. The home page shows the first few."""
+        kinds: list[tuple[str, Sequence[Todo]]] = [
+            ("follow_up", self.follow_ups),
+            ("action", self.actions),
+            ("conversation_request", self.conversation_requests),
+            ("event_follow_up", self.event_follow_ups),
+            ("resolution", self.event_resolutions),
+        ]
+        items: list[tuple[str, Todo]] = [(kind, todo) for kind, todos in kinds for todo in todos]
+        # sorted() is stable: within a rank and a date, the page's order stays.
+        return sorted(items, key=lambda pair: (not pair[1].overdue, pair[1].due_on is None, pair[1].due_on or _NEVER))
 
     @property
     def count(self) -> int:

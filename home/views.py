@@ -1,16 +1,19 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from notices.queries import family_feed
 from schools import queries
 from schools.access import access_admin_school, access_staff_school
 
-from .todo import todo_count, todo_items
+from .queries import staff_home
+from .todo import todo_items
 
 
 @login_required
 def home(request):
     """One page per role; a person with several roles (a teacher who is also a parent) sees each
-    section. Later features add their own sections here."""
+    section. Staff (head and subject teachers, admins) start with what happened and what waits
+    (``home.queries.staff_home``); a family with what needs their reply."""
     roles = request.roles
     context: dict = {}
     if roles.is_school_admin:
@@ -21,15 +24,13 @@ def home(request):
         context["admin_school"] = school
         context["admin_classes"] = classes
         context["admin_term"] = queries.current_term(school)
+    if roles.is_staff:
+        context["staff"] = staff_home(request.user, roles, access_staff_school(request))
     if roles.taught_class_ids:
         classes = list(queries.classes_of_teacher(roles))
         for c in classes:
             c.i_am_head = c.pk in roles.head_class_ids
         context["my_classes"] = classes
-        # The same list as the to-do page, counted (one query per app).
-        count = todo_count(request.user, roles, access_staff_school(request))
-        context["todo_count"] = count.open
-        context["overdue_count"] = count.overdue
     if roles.is_parent:
         children = queries.children_of(roles)
         selected_id = request.session.get("child_id")
@@ -37,8 +38,6 @@ def home(request):
         context["current_child"] = next((c for c in children if c.pk == selected_id), None)
         # What needs the family now: notices to confirm or answer, across all children (one query),
         # by the feed's own rule (notices.queries.waits_for_action).
-        from notices.queries import family_feed
-
         feed = family_feed(request.user, children=children, limit=20)
         context["to_do_notices"] = [n for n in feed if n.to_do]  # type: ignore[attr-defined]
     return render(request, "home/home.html", context)

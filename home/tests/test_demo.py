@@ -10,6 +10,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from chat.models import Conversation
@@ -95,6 +96,19 @@ def test_the_demo_is_what_the_readme_says_and_its_parent_finds_everything_waitin
     assert head.get(f"/notices/{notice.pk}/results/").status_code == 200
     assert head.get(f"/chat/{group.pk}/").status_code == 200
     assert head.get(f"/contacts/{record.pk}/").status_code == 200
+    # Their home page has something on every card: the notices sent with their rates, the question
+    # waiting in the class group, today's meeting, the to-do list with the overdue action first.
+    home = head.get("/").content.decode()
+    with scopes_disabled():
+        meeting = Event.objects.get(school=school, title="三年级2班任课教师碰头会")
+    # (Loaded in the last minutes of a day, the meeting can only be tomorrow's.)
+    held_today = timezone.localdate(meeting.starts_at) == timezone.localdate()
+    for heading in ("h-sent", "h-waiting", "h-todo", *(["h-today"] if held_today else [])):
+        card = home[home.index(f'aria-labelledby="{heading}"') :]
+        card = card[: card.index("</section>")]
+        assert 'class="empty"' not in card, heading
+    assert f'href="/notices/{notice.pk}/results/"' in home and "下周的家长会可以带弟弟妹妹一起来吗" in home
+    assert "把课外阅读书单发给家长" in home and (not held_today or meeting.title in home)
 
 
 def reverse_answer(survey) -> str:

@@ -26,18 +26,19 @@ def test_demo_school_loads_once_and_prints_its_sign_ins(db):
         )
     printed = out.getvalue()
     assert "admin" in printed and "tongxin-demo" in printed and "t32" in printed
-    # A parent meeting, this month's evaluation with some answers, and a class group with a question answered.
+    # A parent meeting, this month's evaluation with some answers, and a class group with a question
+    # answered and one waiting for the head teacher (their home page shows it).
     from chat.models import Message
     from events.models import Event
     from notices.models import Receipt
     from surveys.models import Participation, Survey
 
     with scopes_disabled():
-        event = Event.objects.get()
+        event = Event.objects.get(kind="parent_meeting")
         assert event.title == "三年级2班期中家长会" and Receipt.objects.filter(notice=event.notice).exists()
         survey = Survey.objects.get(status="sent")
         assert survey.series == "eval_parents" and Participation.objects.filter(survey=survey).count() == 7
-        assert list(Message.objects.values_list("kind", flat=True)) == ["text", "question", "answer"]
+        assert list(Message.objects.values_list("kind", flat=True)) == ["text", "question", "answer", "question"]
 
     again = StringIO()
     call_command("load_demo", stdout=again)
