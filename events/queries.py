@@ -1,6 +1,7 @@
 """Reading events: the school's list, today's events on the staff home page, the attendance sheet
 of a meeting, the parent school's attendance per family, a user's calendar, the staff to choose
-organisers from, and the open to-do items events leave. Each a fixed number of queries whatever the number of families."""
+organisers from, and the open to-do items events leave. Each a fixed number of queries whatever
+the number of families."""
 
 import datetime
 from collections import defaultdict
