@@ -59,7 +59,7 @@ def sign_in_with_code(request):
         form = CodeRequestForm(request.POST)
         if form.is_valid():
             try:
-                actions.do_request_sms_code(form.cleaned_data["phone"], ip=client_ip(request), request=request)
+                actions.do_request_sms_code(form.cleaned_data["phone"], ip=client_ip(request))
                 sent = True
             except actions.SignInRefused as exc:
                 error = str(exc)

@@ -18,13 +18,15 @@ def record(
     summary: str = "",
     detail: dict | None = None,
     request=None,
+    ip: str | None = None,
 ) -> None:
     """Write one audit row per school concerned (a sign-in of a parent with children in two
     schools is visible to both schools' admins). Never store passwords, codes or note text here."""
     school_list = list(schools) if schools is not None else [school]
     if not school_list:
         school_list = [None]
-    ip = client_ip(request) if request is not None else None
+    if request is not None:  # else ``ip``: work done after the request (a task) passes its address on
+        ip = client_ip(request)
     if ip == "unknown":
         ip = None
     user_agent = request.META.get("HTTP_USER_AGENT", "")[:255] if request is not None else ""

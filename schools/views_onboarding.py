@@ -156,9 +156,7 @@ def join(request, token: str):
                 "join_link", str(link.pk), 300, 3600
             ):
                 raise account_actions.SignInRefused(_("Too many attempts. Please try again in an hour."))
-            phone = account_actions.do_request_sms_code(
-                form.cleaned_data["phone"], ip=ip, request=request, purpose=SmsCode.Purpose.JOIN
-            )
+            phone = account_actions.do_request_sms_code(form.cleaned_data["phone"], ip=ip, purpose=SmsCode.Purpose.JOIN)
         except ratelimit.RateLimitUnavailable:
             error = _("Codes cannot be sent right now. Please try again in a few minutes.")
         except account_actions.SignInRefused as exc:
@@ -315,7 +313,7 @@ def family_phone(request):
             ):
                 raise ValidationError(_("The current password is not right."))
             account_actions.do_request_sms_code(
-                form.cleaned_data["phone"], ip=client_ip(request), request=request, purpose=SmsCode.Purpose.PHONE_CHANGE
+                form.cleaned_data["phone"], ip=client_ip(request), purpose=SmsCode.Purpose.PHONE_CHANGE
             )
             request.session["phone_change"] = form.cleaned_data["phone"]
             messages.info(request, _("A code was sent to the new number. Enter it below."))
