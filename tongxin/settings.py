@@ -178,6 +178,12 @@ if CELERY_TASK_ALWAYS_EAGER and not TESTING:
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task is acknowledged when it ends (acks_late): if its worker dies half-way (a fan-out killed by
+# the OOM killer, a host restart), Redis hands it to another worker once the visibility timeout
+# passes. Redis's default is an hour, so families would wait an hour without beat's sweeper; five
+# minutes is well above the longest task (a 200,000-family fan-out takes seconds) and no task is
+# scheduled with an ETA, which a short timeout would deliver twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
 CELERY_TIMEZONE = "Asia/Shanghai"
 # celery beat: scheduled notices go out, and deliveries that failed are retried with backoff.
 CELERY_BEAT_SCHEDULE = {
