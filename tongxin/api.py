@@ -15,7 +15,76 @@ from surveys.api import router as surveys_router
 
 from .errors import install_api_handlers
 
-api = NinjaAPI(
+
+class TongxinAPI(NinjaAPI):
+    """The API, whose OpenAPI document also declares the answers every operation can give besides
+    its own: 401 without a session or token, 404 for an id the caller may not see (or that does not
+    exist: the two are never told apart), 422 for input that does not fit the schema, 413 for a body
+    too large, 503 while the database is unreachable. Clients and schemathesis read them there."""
+
+    def get_openapi_schema(self, *args, **kwargs):
+        schema = super().get_openapi_schema(*args, **kwargs)
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas.setdefault("Error", ERROR_SCHEMA)
+        schemas.setdefault("InvalidInput", INVALID_INPUT_SCHEMA)
+        for path, operations in schema["paths"].items():
+            for operation in operations.values():
+                answers = operation["responses"]
+                for code, description, name, applies in (
+                    (401, "Not signed in", "Error", bool(operation.get("security"))),
+                    (404, "Not found, or not yours to see", "Error", "{" in path),
+                    (422, "The input does not fit the schema", "InvalidInput", _takes_input(operation)),
+                    (413, "The request is too large", "Error", "requestBody" in operation),
+                    (503, "Briefly unavailable: try again after Retry-After seconds", "Error", True),
+                ):
+                    if applies and code not in answers and str(code) not in answers:
+                        answers[code] = _answer(description, name)
+        return schema
+
+
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "properties": {"detail": {"title": "Detail", "type": "string"}},
+    "required": ["detail"],
+}
+INVALID_INPUT_SCHEMA = {
+    "title": "InvalidInput",
+    "type": "object",
+    "properties": {
+        "detail": {
+            "title": "Detail",
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "loc": {
+                        "title": "Where",
+                        "type": "array",
+                        "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]},
+                    },
+                    "msg": {"title": "What is wrong", "type": "string"},
+                    "type": {"title": "Kind", "type": "string"},
+                },
+            },
+        }
+    },
+    "required": ["detail"],
+}
+
+
+def _takes_input(operation: dict) -> bool:
+    return "requestBody" in operation or bool(operation.get("parameters"))
+
+
+def _answer(description: str, schema_name: str) -> dict:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_name}"}}},
+    }
+
+
+api = TongxinAPI(
     title="Tongxin 同心 API",
     version="1",
     description="Home–school communication. Sign in with the web session or a bearer token "
