@@ -20,6 +20,10 @@ from delivery.routing import websocket_urlpatterns
 
 # Strings only school A's people may ever see.
 SCHOOL_A_MARKERS = ["阳光小学", "刘小明", "陈小红", "李老师", "13800000001"]
+# The titles of a notice, a survey and an event school A's head teacher sent to class 1: made before
+# every "own only" case and every case that must show them, so that a list that forgot its school
+# filter shows them to another school's users and fails (issue 20).
+SCHOOL_A_CONTENT = ["春游通知", "午餐满意度", "阳光家长会"]
 
 
 @dataclass
@@ -31,6 +35,9 @@ class Route:
     allowed: tuple[str, ...] = ()  # succeed (2xx or a redirect that is not to the sign-in page)
     refused: tuple[str, ...] = ()  # 404 with no school A data
     own_only: tuple[str, ...] = ()  # succeed, but see only their own school: no school A data
+    # For lists: what an allowed user must see of school A's content (SCHOOL_A_CONTENT), so that a
+    # list that lost its filters cannot pass by showing nothing to anyone.
+    shows: dict[str, tuple[str, ...]] = field(default_factory=dict)
     api: bool = False
     expected_public_status: tuple[int, ...] = (200,)
     notes: str = ""
@@ -500,9 +507,14 @@ MATRIX: dict[str, Route] = {
     "schools:family_phone": Route(
         method="post", data=lambda c: {"phone": "13711112222"}, allowed=("alice",), refused=("ms_li", "dave")
     ),
-    "notices:feed": Route(allowed=("alice", "ms_li"), own_only=("dave", "erin")),
+    "notices:feed": Route(allowed=("alice", "ms_li"), own_only=("dave", "erin"), shows={"alice": ("春游通知",)}),
     "notices:compose": Route(allowed=("ms_li", "mr_wang", "admin_zhang"), refused=("alice",), own_only=("dave",)),
-    "notices:manage_list": Route(allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
+    "notices:manage_list": Route(
+        allowed=("ms_li", "admin_zhang"),
+        refused=("alice", "erin"),
+        own_only=("dave",),
+        shows={"ms_li": ("春游通知",), "admin_zhang": ("春游通知",)},
+    ),
     "notices:read": Route(
         kwargs=lambda c: {"notice_id": _notice_pk(c)},
         allowed=("alice", "bob"),
@@ -521,8 +533,19 @@ MATRIX: dict[str, Route] = {
         public=True, kwargs=lambda c: {"token": _link_token(c)}, notes="forged/expired: notices/tests/test_notices.py"
     ),
     "notices:preferences": Route(allowed=("alice", "ms_li"), own_only=("dave", "erin")),
-    "api:notice_feed": Route(api=True, allowed=("alice", "bob"), own_only=("dave", "erin")),
-    "api:notice_sent": Route(api=True, allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
+    "api:notice_feed": Route(
+        api=True,
+        allowed=("alice", "bob"),
+        own_only=("dave", "erin"),
+        shows={"alice": ("春游通知",), "bob": ("春游通知",)},
+    ),
+    "api:notice_sent": Route(
+        api=True,
+        allowed=("ms_li", "admin_zhang"),
+        refused=("alice", "erin"),
+        own_only=("dave",),
+        shows={"ms_li": ("春游通知",), "admin_zhang": ("春游通知",)},
+    ),
     "api:notice_create": Route(
         api=True,
         method="post",
@@ -643,7 +666,12 @@ MATRIX: dict[str, Route] = {
         refused=("mr_wang", "alice", "bob", "dave", "erin"),
     ),
     "api:todo": Route(api=True, allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
-    "surveys:manage": Route(allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
+    "surveys:manage": Route(
+        allowed=("ms_li", "admin_zhang"),
+        refused=("alice", "erin"),
+        own_only=("dave",),
+        shows={"ms_li": ("午餐满意度",), "admin_zhang": ("午餐满意度",)},
+    ),
     "surveys:new": Route(allowed=("ms_li", "mr_wang", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
     "surveys:evaluation": Route(
         allowed=("ms_li", "mr_wang", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)
@@ -672,7 +700,13 @@ MATRIX: dict[str, Route] = {
         allowed=("alice", "ms_li", "admin_zhang"),
         refused=("bob", "carol", "mr_wang", "dave", "erin"),
     ),
-    "api:survey_list": Route(api=True, allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
+    "api:survey_list": Route(
+        api=True,
+        allowed=("ms_li", "admin_zhang"),
+        refused=("alice", "erin"),
+        own_only=("dave",),
+        shows={"ms_li": ("午餐满意度",), "admin_zhang": ("午餐满意度",)},
+    ),
     "api:survey_create": Route(
         api=True,
         method="post",
@@ -712,7 +746,12 @@ MATRIX: dict[str, Route] = {
         own_only=("dave",),
         notes="head teachers pass their class_id: surveys/tests/test_api.py",
     ),
-    "events:list": Route(allowed=("ms_li", "mr_wang", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
+    "events:list": Route(
+        allowed=("ms_li", "mr_wang", "admin_zhang"),
+        refused=("alice", "erin"),
+        own_only=("dave",),
+        shows={"ms_li": ("阳光家长会",), "admin_zhang": ("阳光家长会",)},
+    ),
     "events:new": Route(allowed=("ms_li", "mr_wang", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
     "events:manage": EVENT_MANAGER,
     "events:cancel": Route(**{**EVENT_MANAGER.__dict__, "method": "post"}),
@@ -770,7 +809,13 @@ MATRIX: dict[str, Route] = {
         kwargs=lambda c: {"token": _feed_token(c)},
         notes="the secret token is the key; revoked and unknown tokens: events/tests/test_calendar.py",
     ),
-    "api:event_list": Route(api=True, allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
+    "api:event_list": Route(
+        api=True,
+        allowed=("ms_li", "admin_zhang"),
+        refused=("alice", "erin"),
+        own_only=("dave",),
+        shows={"ms_li": ("阳光家长会",), "admin_zhang": ("阳光家长会",)},
+    ),
     "api:event_create": Route(
         api=True,
         method="post",
@@ -991,18 +1036,35 @@ def _body_text(response) -> str:
 
         sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
         return " ".join(str(v) for row in sheet.iter_rows(values_only=True) for v in row if v is not None)
+    if response.get("Content-Type", "").startswith("application/json") and response.content:
+        import json
+
+        # Ninja escapes every non-ASCII character (\u5218…): read the JSON back, or a Chinese name
+        # in an API answer would never match a marker.
+        return json.dumps(json.loads(response.content), ensure_ascii=False)
     return response.content.decode("utf-8", errors="replace")
 
 
 def _assert_no_school_a_data(response):
     body = _body_text(response)
-    leaked = [m for m in SCHOOL_A_MARKERS if m in body]
+    leaked = [m for m in SCHOOL_A_MARKERS + SCHOOL_A_CONTENT if m in body]
     assert not leaked, f"school A data leaked: {leaked}"
+
+
+def _school_a_content(cast: Cast) -> None:
+    from events.models import Event
+
+    _notice_pk(cast)
+    _survey_pk(cast)
+    with scopes_disabled():
+        Event.objects.filter(pk=_event_pk(cast)).update(title="阳光家长会")
 
 
 @pytest.mark.parametrize(("name", "who", "expectation"), list(_case_ids()))
 def test_route_access(cast, name, who, expectation):
     route = MATRIX[name]
+    if expectation == "own_only" or who in route.shows:
+        _school_a_content(cast)
     url = _url(name, route, cast)
     client = cast.client(getattr(cast, who) if who else None)
     response = _call(client, route, url, cast)
@@ -1026,3 +1088,5 @@ def test_route_access(cast, name, who, expectation):
         assert response.status_code in (200, 201, 204, 302), f"{who} must be allowed {name}: {response.status_code}"
         if response.status_code == 302 and not route.extra.get("ends_at_sign_in"):
             assert not response["Location"].startswith("/accounts/login/")
+        missing = [m for m in route.shows.get(who, ()) if m not in _body_text(response)]
+        assert not missing, f"{who} must see {missing} in {name}"
