@@ -10,6 +10,7 @@ import json
 import warnings
 
 import pytest
+from django.http import HttpResponse
 from django.test import Client
 
 pytestmark = pytest.mark.usefixtures("unscoped")
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("unscoped")
 EXAMPLES_PER_OPERATION = 12
 
 
-def _call(client: Client, case) -> object:
+def _call(client: Client, case) -> HttpResponse:
     from schemathesis.core import NotSet
 
     path = case.formatted_path
