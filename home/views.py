@@ -47,7 +47,8 @@ def home(request):
 def me(request):
     """我的: every destination of the user's roles and the account's settings, one row each. The
     badges come from the top bar's context (home.context_processors.top_bar)."""
-    return render(request, "home/me.html")
+    working_school_id = access_staff_school(request).pk if request.roles.is_staff else None
+    return render(request, "home/me.html", {"working_school_id": working_school_id})
 
 
 @login_required

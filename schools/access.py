@@ -67,6 +67,14 @@ def access_assignment(request, assignment_id: int) -> StaffAssignment:
     return assignment
 
 
+def access_school_to_work_in(request, school_id: int) -> School:
+    """One of the schools the user is a current staff member of (to switch to it), or a 404."""
+    member = _roles(request).staff.get(school_id)
+    if member is None:
+        raise Http404
+    return member.school
+
+
 def access_staff_school(request) -> School:
     roles = _roles(request)
     if not roles.staff:

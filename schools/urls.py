@@ -4,6 +4,7 @@ from . import views, views_onboarding, views_roster
 
 app_name = "schools"
 urlpatterns = [
+    path("school/switch/", views.switch_school, name="switch_school"),
     path("school/terms/", views.setup_terms, name="setup_terms"),
     path("school/terms/<int:term_id>/current/", views.make_term_current, name="make_term_current"),
     path("school/classes/", views.setup_classes, name="setup_classes"),

@@ -18,6 +18,7 @@ from .access import (
     access_class,
     access_class_to_administer,
     access_guardian_to_manage,
+    access_school_to_work_in,
     access_staff_member,
     access_student,
     access_term,
@@ -341,3 +342,16 @@ def select_child(request, student_id: int):
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return redirect(target)
     return redirect("schools:children")
+
+
+@login_required
+@require_POST
+def switch_school(request):
+    """A staff member of several schools chooses the one they work in: the school pages, the
+    to-do list, notices and surveys then show that school (``access_staff_school`` and
+    ``access_admin_school`` read the choice from the session)."""
+    raw = request.POST.get("school", "")
+    school = access_school_to_work_in(request, int(raw) if raw.isdigit() else 0)
+    request.session["school_id"] = school.pk
+    messages.success(request, _("You are now working in %(school)s.") % {"school": school.name})
+    return redirect("home:home")

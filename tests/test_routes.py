@@ -432,6 +432,12 @@ MATRIX: dict[str, Route] = {
         allowed=("admin_zhang",),
         refused=("ms_li", "mr_wang", "alice", "dave"),
     ),
+    "schools:switch_school": Route(
+        method="post",
+        data=lambda c: {"school": c.school.pk},
+        allowed=("ms_li", "mr_wang", "admin_zhang"),
+        refused=("alice", "dave", "erin"),
+    ),
     "schools:set_staff_care": Route(
         method="post",
         kwargs=lambda c: {"member_id": _member_pk(c, c.ms_li)},
