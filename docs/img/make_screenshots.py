@@ -9,8 +9,7 @@ small. On a phone the top menu is hidden (below 720 px): the pages are reached b
 the bottom tab bar (nav.tabbar) and 我的 (/me/). Only reads the demo, except: the class join code
 of 三年级2班 is made if it has none, and one SMS code is requested for the parent (read from the
 demo's SMS outbox, var/sms/outbox.jsonl, or $TONGXIN_DATA_DIR/sms/outbox.jsonl). Requesting a code
-again for the same phone within a minute is
-refused, so wait a minute between two runs.
+again for the same phone within a minute is refused, so wait a minute between two runs.
 """
 
 import json
