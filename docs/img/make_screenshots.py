@@ -5,10 +5,11 @@
 
 Uses Playwright's sync API on Debian's Chromium (/usr/bin/chromium; never `playwright install`).
 Phone pages are 390×844, admin pages 1280×800, all at device scale factor 1 so each PNG stays
-small. Only reads the demo, except: the class join code of 三年级2班 is made if it has none, and one
-SMS code is requested for the parent (read from the demo's SMS outbox, var/sms/outbox.jsonl, or
-$TONGXIN_DATA_DIR/sms/outbox.jsonl). Requesting a code again for the same phone within a minute is
-refused, so wait a minute between two runs.
+small. On a phone the top menu is hidden (below 720 px): the pages are reached by their address,
+the bottom tab bar (nav.tabbar) and 我的 (/me/). Only reads the demo, except: the class join code
+of 三年级2班 is made if it has none, and one SMS code is requested for the parent (read from the
+demo's SMS outbox, var/sms/outbox.jsonl, or $TONGXIN_DATA_DIR/sms/outbox.jsonl). Requesting a code
+again for the same phone within a minute is refused, so wait a minute between two runs.
 """
 
 import json
@@ -32,6 +33,9 @@ ARGS = [
     "--disable-background-networking",
     "--disable-component-update",
     "--disable-sync",
+    # The browser's own controls (file chooser, date fields) in Chinese where Debian's chromium-l10n
+    # is installed; without it they stay in English.
+    "--lang=zh-CN",
 ]
 PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 1, "is_mobile": True, "has_touch": True}
 DESKTOP = {"viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1}
@@ -39,7 +43,9 @@ PASSWORD = "tongxin-demo"
 PARENT_PHONE = "13800000032"  # the README parent: children in 三年级2班 and 一年级1班 (schools.demo)
 
 
-def shot(page, name: str, *, full_page: bool = False, locator=None) -> None:
+def shot(page, name: str, *, full_page: bool = False, locator=None, between=None) -> None:
+    """The viewport (or the full page), one element (locator), or the band of the page from the top
+    of one element to the bottom of another (between=(first, last), full width)."""
     # A stylesheet that failed to load (e.g. a server started before static/ changed) would make
     # a page look broken: refuse to save such a picture.
     styled = page.evaluate(
@@ -48,10 +54,25 @@ def shot(page, name: str, *, full_page: bool = False, locator=None) -> None:
     if not styled:
         raise SystemExit(f"{name}: the page has no stylesheet; restart the server and try again")
     path = HERE / f"{name}.png"
-    if locator is not None:
-        locator.screenshot(path=str(path), type="png")
+    if locator is None and between is None and not full_page:
+        page.screenshot(path=str(path), type="png")
     else:
-        page.screenshot(path=str(path), type="png", full_page=full_page)
+        # A viewport as tall as the page, so that the phone's fixed tab bar sits at the bottom of the
+        # page, as on the phone, rather than across the middle of a full page or over an element.
+        size = page.viewport_size
+        page.evaluate("window.scrollTo(0, 0)")
+        height = page.evaluate("document.documentElement.scrollHeight")
+        page.set_viewport_size({"width": size["width"], "height": max(height, size["height"])})
+        if locator is not None:
+            locator.screenshot(path=str(path), type="png")
+        else:
+            clip = None
+            if between is not None:
+                top, bottom = between[0].bounding_box(), between[1].bounding_box()
+                y = top["y"] - 8
+                clip = {"x": 0, "y": y, "width": size["width"], "height": bottom["y"] + bottom["height"] + 8 - y}
+            page.screenshot(path=str(path), type="png", clip=clip)
+        page.set_viewport_size(size)
     print(f"{path.relative_to(ROOT)}: {path.stat().st_size // 1024} KB")
 
 
@@ -69,6 +90,13 @@ def sign_in(page, identifier: str, password: str = PASSWORD) -> None:
         page.locator("form:has(input[name=identifier]) button[type=submit]").click()
     if "/accounts/login/" in page.url:
         raise SystemExit(f"could not sign in as {identifier}: {page.locator('main').inner_text()}")
+
+
+def switch_language(page) -> None:
+    """The language button of 我的 (on a phone the top bar's one is hidden)."""
+    page.goto(f"{BASE}/me/")
+    with page.expect_navigation():
+        page.locator("main button[name=language]").click()
 
 
 def class_href(page, name: str) -> str:
@@ -116,6 +144,10 @@ def parent_pages(browser) -> None:
     with page.expect_navigation():
         page.locator("form:has(input[name=code]) button[type=submit]").click()
     shot(page, "parent-home")
+    # The bottom tab bar with its badges (unread notices and messages, the contact book's to acknowledge).
+    shot(page, "parent-tabbar", locator=page.locator("nav.tabbar"))
+    page.goto(f"{BASE}/me/")
+    shot(page, "parent-me", full_page=True)
 
     page.goto(f"{BASE}/children/")
     # Look at the second child: the children page marks the one being looked at.
@@ -129,13 +161,11 @@ def parent_pages(browser) -> None:
     page.goto(f"{BASE}/family/")
     shot(page, "parent-family")
 
-    # The same page in English, then back to Chinese for everyone else.
+    # The home page in English (switched in 我的), then back to Chinese for everyone else.
+    switch_language(page)
     page.goto(f"{BASE}/")
-    with page.expect_navigation():
-        page.locator("form.langswitch button").click()
     shot(page, "parent-home-en")
-    with page.expect_navigation():
-        page.locator("form.langswitch button").click()
+    switch_language(page)
     page.context.close()
 
 
@@ -143,10 +173,23 @@ def head_teacher_pages(browser) -> str:
     """Returns the class join link of 三年级2班 (made here if the class has none yet)."""
     page = new_page(browser, PHONE)
     sign_in(page, "t32")
-    shot(page, "teacher-home")
+    # The whole home: recent notices with their rates, questions waiting, today, the to-do list.
+    shot(page, "teacher-home", full_page=True)
+    shot(page, "teacher-tabbar", locator=page.locator("nav.tabbar"))
+    page.goto(f"{BASE}/me/")
+    shot(page, "teacher-me", full_page=True)
+    page.goto(f"{BASE}/")
     class_url = BASE + class_href(page, "三年级2班")
     page.goto(class_url)
     shot(page, "class-page")
+    # The roster's filter: the families where a guardian has not signed in, one line opened.
+    page.select_option("select[name=show]", "not_signed_in")
+    with page.expect_navigation():
+        page.locator("form.filters button[type=submit]").click()
+    roster = page.locator("section[aria-labelledby=h-roster]")
+    # A family with one guardian signed in and one not: its details show 重置登录 for the first.
+    roster.locator("li:has(summary .badge.ok) summary").first.click()
+    shot(page, "class-roster-filter", between=(roster, roster.locator("ul.roster > li").nth(5)))
     shot(page, "class-add-student", locator=page.locator("section.card:has(form input[name=name])"))
     page.goto(class_url + "import/")
     shot(page, "class-import")
