@@ -122,9 +122,12 @@ if PROFILE:
     DatabaseSyncToAsync.thread_handler = _profiled_thread_handler
 
     # On the event loop: how long each of the consumer's database calls is awaited (queue + run).
-    for _name in ("_access", "_store", "_still_member", "_history"):
+    # Every method the consumer runs in the sync thread is found by its type, so a renamed or new
+    # one is profiled too (a fixed list of names broke --profile when the consumer changed).
+    _sync_methods = [n for n, v in vars(chat.consumers.ChatConsumer).items() if isinstance(v, SyncToAsync)]
+    assert _sync_methods, "the chat consumer runs nothing in the sync thread?"
+    for _name in _sync_methods:
         _wrapped = chat.consumers.ChatConsumer.__dict__[_name]
-        assert isinstance(_wrapped, SyncToAsync), _name
 
         def _make(name, wrapped):
             async def awaited(self, *args, **kwargs):
@@ -153,12 +156,17 @@ if PROFILE:
 
         setattr(chat.consumers.ChatConsumer, _name, _make_handler(_name, _method))
 
-    # The functions those calls run, looked up as module globals at call time.
-    chat.consumers.access_conversation = _timed_sync("in access_conversation", chat.consumers.access_conversation)
-    chat.consumers.member_role = _timed_sync("in member_role (re-check)", chat.consumers.member_role)
-    chat.consumers.payload = _timed_sync("in payload", chat.consumers.payload)
-    chat.actions.do_send = _timed_sync("in do_send", chat.actions.do_send)
-    chat.queries.history = _timed_sync("in queries.history", chat.queries.history)
+    # The functions those calls run, looked up as module globals at call time: each that exists.
+    for _module, _func, _label in (
+        (chat.consumers, "access_conversation", "in access_conversation"),
+        (chat.consumers, "payload", "in payload"),
+        (chat.consumers, "draw_for_readers", "in draw_for_readers (rendering)"),
+        (chat.consumers, "live_history", "in live_history (rendering)"),
+        (chat.actions, "do_send", "in do_send"),
+        (chat.queries, "history", "in queries.history"),
+    ):
+        if hasattr(_module, _func):
+            setattr(_module, _func, _timed_sync(_label, getattr(_module, _func)))
 
     _connect = BaseDatabaseWrapper.connect
 
