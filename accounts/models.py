@@ -128,3 +128,29 @@ class ApiToken(models.Model):
     @staticmethod
     def new_key() -> str:
         return "txk_" + secrets.token_urlsafe(32)
+
+
+class Consent(models.Model):
+    """A person's consent, one row per time it was given: to what Tongxin keeps about the family
+    (``data``) or to reminders by SMS (``sms``), with the version of the text they were shown
+    (``accounts.consent``) and when. Withdrawing stamps ``withdrawn_at``; giving again adds a row,
+    so the history stays. Not school-owned: one account covers a family in several schools."""
+
+    class Kind(models.TextChoices):
+        DATA = "data", _("what Tongxin keeps about the family")
+        SMS = "sms", _("reminders by SMS")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="consents")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    version = models.CharField(max_length=16)
+    given_at = models.DateTimeField(default=timezone.now)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-given_at", "-id"]
+        constraints = [
+            # At most one standing consent of a kind per person: a double tap gives it once.
+            models.UniqueConstraint(
+                fields=["user", "kind"], condition=Q(withdrawn_at__isnull=True), name="consent_one_standing"
+            ),
+        ]

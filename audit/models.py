@@ -50,6 +50,9 @@ class AuditEntry(models.Model):
         CHAT_REMOVED = "chat_removed", _("chat message removed")
         CHAT_MUTED = "chat_muted", _("chat member muted or unmuted")
         SETTINGS_CHANGED = "settings_changed", _("settings changed")
+        CONSENT_CHANGED = "consent_changed", _("consent given or withdrawn")
+        FAMILY_ERASED = "family_erased", _("family's personal data erased")
+        RETENTION_PURGED = "retention_purged", _("records past the retention period purged")
 
     # Sign-ins are not about one school, so school may be empty; school admins see their school's.
     school = models.ForeignKey("schools.School", on_delete=models.PROTECT, null=True, blank=True)

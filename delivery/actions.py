@@ -6,6 +6,7 @@ points at ``notices.Receipt`` only through the database (see ``delivery.models``
 
 from typing import Protocol
 
+from django.contrib.auth import get_user_model
 from django.db import models, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
@@ -54,14 +55,29 @@ def queue_notice_deliveries(notice: NoticeRef, receipts: models.QuerySet) -> int
     return count
 
 
+def _sms_consent_withdrawn() -> models.QuerySet:
+    """The users whose consent to SMS is withdrawn and not given again: a subquery, by the consent's
+    related name (accounts sits above delivery, so its model is not imported)."""
+    users = get_user_model().objects
+    standing = users.filter(consents__kind="sms", consents__withdrawn_at__isnull=True)
+    return (
+        users.filter(consents__kind="sms", consents__withdrawn_at__isnull=False)
+        .exclude(pk__in=standing.values("pk"))
+        .values("pk")
+    )
+
+
 def queue_reminders(notice: NoticeRef, pending: models.QuerySet) -> int:
     """A reminder round for the receipts still pending: by email to those who want email, by SMS
     (with a link that works without signing in) to families who chose SMS or have never signed in,
     since the app cannot reach them."""
     round_ = (Delivery.objects.filter(receipt__notice_id=notice.pk).aggregate(m=Max("round"))["m"] or 0) + 1
     _queue(notice.school_id, Delivery.Channel.EMAIL, round_, _email_receipts(pending))
-    sms_receipts = pending.filter(guardian__isnull=False).filter(
-        Q(guardian__user__isnull=True) | Q(guardian__user__delivery_preference__sms_enabled=True)
+    sms_receipts = (
+        pending.filter(guardian__isnull=False)
+        .filter(Q(guardian__user__isnull=True) | Q(guardian__user__delivery_preference__sms_enabled=True))
+        # A guardian who withdrew consent to SMS (accounts.consent) gets none, whatever else they chose.
+        .exclude(guardian__user__in=_sms_consent_withdrawn())
     )
     _queue(notice.school_id, Delivery.Channel.SMS, round_, sms_receipts)
     from .tasks import send_due_deliveries

@@ -1,12 +1,15 @@
 from django.urls import path
 
-from . import views
+from . import views, views_privacy
 
 app_name = "home"
 urlpatterns = [
     path("", views.home, name="home"),
     # 我的: everything the phone's bottom tab bar has no room for (templates/_tabbar.html).
     path("me/", views.me, name="me"),
+    # A family's data rights (PIPL): consents, the download of everything held about them.
+    path("me/privacy/", views_privacy.my_privacy, name="privacy"),
+    path("me/privacy/export/", views_privacy.my_export, name="export"),
     # The to-do list gathers items of the contact book and of events, so it lives above both.
     path("contacts/todo/", views.todo, name="todo"),
 ]

@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from accounts.consent import needs_data_consent
 from notices.queries import family_feed
 from schools import queries
 from schools.access import access_admin_school, access_staff_school
@@ -40,6 +41,8 @@ def home(request):
         # by the feed's own rule (notices.queries.waits_for_action).
         feed = family_feed(request.user, children=children, limit=20)
         context["to_do_notices"] = [n for n in feed if n.to_do]  # type: ignore[attr-defined]
+        # A guardian who first signed in with a code never saw the consent texts: ask (accounts.consent).
+        context["needs_consent"] = needs_data_consent(request.user)
     return render(request, "home/home.html", context)
 
 

@@ -173,11 +173,22 @@ class JoinForm(forms.Form):
         widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}),
     )
 
+    consent_data = forms.BooleanField(
+        label=_("I agree to what Tongxin keeps about my family, as set out above."),
+        error_messages={"required": _("Your child's school can use Tongxin for your family only with your consent.")},
+    )
+    consent_sms = forms.BooleanField(label=_("Send me reminders by SMS too."), required=False, initial=True)
+
     def clean_phone(self):
         try:
             return normalize_phone(self.cleaned_data["phone"])
         except InvalidPhone:
             raise forms.ValidationError(InvalidPhone.message) from None
+
+
+def consents_given(data) -> list[str]:
+    """The consents a joining form's answers give (``accounts.consent``): data, and SMS if ticked."""
+    return [kind for kind, field in (("data", "consent_data"), ("sms", "consent_sms")) if data.get(field)]
 
 
 class RelationshipForm(forms.Form):

@@ -11,6 +11,7 @@ sign in, which their audit row names."""
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -22,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
+from accounts.consent import do_give_consents
 from accounts.models import User
 from audit.actions import record
 from audit.models import AuditEntry
@@ -96,12 +98,21 @@ class JoinOutcome:
 
 
 def do_join_class(
-    link: JoinLink, *, phone: str, guardian_name: str, relationship: str, child_name: str, fact: str, request=None
+    link: JoinLink,
+    *,
+    phone: str,
+    guardian_name: str,
+    relationship: str,
+    child_name: str,
+    fact: str,
+    consents: Sequence[str] = (),
+    request=None,
 ) -> tuple[JoinOutcome, "User"]:
     """A parent whose phone was just proven by a code asks to join the class. When the child's
     name and one more fact the school holds (the student number, or a guardian phone on file)
     match, they are linked at once; otherwise the head teacher decides. Returns the outcome and
-    the parent's user (signed in by the caller either way)."""
+    the parent's user (signed in by the caller either way). ``consents`` are the kinds the parent
+    agreed to on the form (``accounts.consent``), recorded in the same transaction."""
     school_class = link.school_class
     guardian_name, child_name, fact = guardian_name.strip()[:64], child_name.strip()[:64], fact.strip()[:32]
     with scopes_disabled():  # reviewed: everything below is filtered by this link's school
@@ -124,6 +135,7 @@ def do_join_class(
             if len(matched) == 1:
                 student = matched[0]
                 _link_guardian(student, phone=phone, name=guardian_name, relationship=relationship, user=user)
+                do_give_consents(consents, acting_user=user, request=request)
                 record(
                     Action.FAMILY_JOINED,
                     actor=user,
@@ -147,6 +159,7 @@ def do_join_class(
                     "student": candidates[0] if len(candidates) == 1 else None,
                 },
             )
+            do_give_consents(consents, acting_user=user, request=request)
             return JoinOutcome(linked_student=None, request=join_request), user
 
 
@@ -275,8 +288,9 @@ class PhoneHasAccount(Exception):
     owner signs in with a code, which also links this guardian record."""
 
 
-def do_use_activation_link(link: ActivationLink, *, request=None):
-    """Spend the link: a new account is made for the guardian's phone and linked; returns the user."""
+def do_use_activation_link(link: ActivationLink, *, consents: Sequence[str] = (), request=None):
+    """Spend the link: a new account is made for the guardian's phone and linked, with the consents
+    the guardian gave on the page (``accounts.consent``); returns the user."""
     with transaction.atomic(), scopes_disabled():  # reviewed: the link names its guardian
         if User.objects.filter(phone=link.guardian.phone).exists():
             ActivationLink.objects.filter(pk=link.pk).update(used_at=timezone.now())
@@ -285,6 +299,7 @@ def do_use_activation_link(link: ActivationLink, *, request=None):
         if not spent:
             return None  # a double tap: the first one signed in
         user = user_for_phone(link.guardian.phone, name=link.guardian.name)
+        do_give_consents(consents, acting_user=user, request=request)
         record(
             Action.FAMILY_JOINED,
             actor=user,

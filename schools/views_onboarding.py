@@ -11,13 +11,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import actions as account_actions
+from accounts import consent
 from accounts.models import SmsCode
 from core import ratelimit
 from core.ratelimit import client_ip
 
 from . import onboarding, queries
 from .access import access_class, access_join_request, access_my_child
-from .forms import AddGuardianForm, ChangePhoneForm, JoinForm, RelationshipForm
+from .forms import AddGuardianForm, ChangePhoneForm, JoinForm, RelationshipForm, consents_given
 from .models import JoinLink, JoinRequest, Student
 
 
@@ -183,6 +184,7 @@ def join(request, token: str):
                     relationship=pending["relationship"],
                     child_name=pending["child_name"],
                     fact=pending["fact"],
+                    consents=consents_given(pending),
                     request=request,
                 )
             except account_actions.SignInRefused as exc:
@@ -190,7 +192,7 @@ def join(request, token: str):
                 return render(
                     request,
                     "schools/join.html",
-                    {"link": link, "form": JoinForm(), "step": "details", "error": str(exc)},
+                    {"link": link, "form": JoinForm(), "step": "details", "error": str(exc), **consent_texts()},
                     status=400,
                 )
             request.session.pop(JOIN_SESSION_KEY, None)
@@ -216,6 +218,7 @@ def join(request, token: str):
             "step": step,
             "error": error,
             "pending": pending,
+            **consent_texts(),
         },
         status=400 if error or form.errors else 200,
     )
@@ -232,10 +235,21 @@ def activate(request, token: str):
     if request.method == "POST" and signed_in_as_other and request.POST.get("switch") != "yes":
         children = onboarding.children_of_guardian(link.guardian)
         context = {"link": link, "children": children, "signed_in_as_other": True, "must_confirm": True}
+        context.update(consent_texts())
         return render(request, "schools/activate.html", context, status=409)
+    if request.method == "POST" and not request.POST.get("consent_data"):
+        children = onboarding.children_of_guardian(link.guardian)
+        context = {
+            "link": link,
+            "children": children,
+            "signed_in_as_other": signed_in_as_other,
+            "consent_missing": True,
+        }
+        context.update(consent_texts())
+        return render(request, "schools/activate.html", context, status=400)
     if request.method == "POST":
         try:
-            user = onboarding.do_use_activation_link(link, request=request)
+            user = onboarding.do_use_activation_link(link, consents=consents_given(request.POST), request=request)
         except onboarding.PhoneHasAccount:
             messages.info(request, _("This number already has an account. Sign in with a code sent to it."))
             return redirect("accounts:login_code")
@@ -248,7 +262,17 @@ def activate(request, token: str):
         return redirect("accounts:set_password")
     children = onboarding.children_of_guardian(link.guardian)
     context = {"link": link, "children": children, "signed_in_as_other": signed_in_as_other}
+    context.update(consent_texts())
     return render(request, "schools/activate.html", context)
+
+
+def consent_texts() -> dict:
+    """The current consent texts for the joining pages (``accounts.consent``)."""
+    return {
+        "data_text": consent.consent_text("data", consent.DATA_VERSION),
+        "sms_text": consent.consent_text("sms", consent.SMS_VERSION),
+        "consent_version": consent.DATA_VERSION,
+    }
 
 
 # --- the parent's own family page -------------------------------------------------------------------

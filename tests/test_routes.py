@@ -403,6 +403,13 @@ HEAD_OF_CLASS1 = Route(
 MATRIX: dict[str, Route] = {
     "home:home": Route(allowed=(*ANY_SIGNED_IN, "carol"), own_only=("dave", "erin")),
     "home:me": Route(allowed=(*ANY_SIGNED_IN, "carol"), own_only=("dave", "erin")),
+    # A family's own data and consents (PIPL): families only; the download holds only their own
+    # (home/tests/test_privacy.py checks that another family's data never appears).
+    "home:privacy": Route(allowed=("alice", "bob", "carol"), refused=("ms_li", "mr_wang", "dave"), own_only=("erin",)),
+    # erin (school B) downloads her own: a streamed zip, whose content test_privacy.py checks.
+    "home:export": Route(
+        method="post", allowed=("alice", "bob", "carol", "erin"), refused=("ms_li", "mr_wang", "dave")
+    ),
     "home:todo": Route(allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
     "accounts:login": Route(public=True),
     "accounts:login_code": Route(public=True),

@@ -52,7 +52,8 @@ def test_teacher_home_counts_the_to_do(cast):
 def test_home_query_counts_do_not_grow(cast, django_assert_num_queries, n):
     _notices(cast, n)
     parent = cast.client(cast.alice)
-    with django_assert_num_queries(11):
+    # 12: the 12th asks whether the guardian has given consent to what Tongxin keeps (accounts.consent).
+    with django_assert_num_queries(12):
         assert parent.get("/").status_code == 200
     teacher = cast.client(cast.ms_li)
     # What happened and what waits (home.queries.staff_home): the to-do list itself instead of its

@@ -229,7 +229,8 @@ def test_the_feed_and_home_take_as_many_queries_as_before_whatever_the_kinds_and
     with django_assert_num_queries(11):
         page = alice.get("/notices/").content.decode()
     assert page.count('class="card todo"') == 3 * n and page.count(f"刘小明 · {cast.class1.name}") == 3 * n
-    with django_assert_num_queries(11):
+    # The home page asks once more: whether the guardian has given consent (accounts.consent).
+    with django_assert_num_queries(12):
         assert alice.get("/").status_code == 200
 
 

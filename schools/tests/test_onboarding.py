@@ -39,6 +39,7 @@ def join(
         "guardian_name": name,
         "relationship": rel,
         "phone": phone,
+        "consent_data": "on",
     }
     first = client.post(f"/join/{token}/", details, REMOTE_ADDR=ip)
     return first
@@ -167,7 +168,7 @@ def test_remind_sends_activation_links_only_to_families_not_joined(cast):
     path = url.split("8000", 1)[-1] if "8000" in url else "/" + url.split("/", 3)[3]
     family = Client()
     assert "陈小红" in family.get(path).content.decode()
-    assert family.post(path).status_code == 302
+    assert family.post(path, {"consent_data": "on"}).status_code == 302
     waiting.refresh_from_db()
     assert waiting.is_activated
     assert "陈小红" in family.get("/children/").content.decode()
@@ -392,7 +393,7 @@ def test_a_switched_off_account_cannot_join_or_activate(cast):
         send_sms=False,
         school=cast.school,
     )
-    response = Client().post(f"/activate/{link_token}/")
+    response = Client().post(f"/activate/{link_token}/", {"consent_data": "on"})
     assert response.status_code == 404
     assert not AuditEntry.objects.filter(action="sign_in", actor=cast.bob).exists()
 
@@ -407,13 +408,13 @@ def test_activation_slip_never_signs_into_an_existing_account(cast):
     from schools.actions import user_for_phone
 
     user_for_phone("13700000101", name="刘爷爷")
-    assert Client().post(f"/activate/{token}/").status_code == 404
+    assert Client().post(f"/activate/{token}/", {"consent_data": "on"}).status_code == 404
     # A phone that already has an account (here a staff member's) is sent to sign in with a code.
     staff_phone = Guardian.objects.create(school=cast.school, name="王老师", phone="13900000003")
     StudentGuardian.objects.create(school=cast.school, student=cast.bob_child, guardian=staff_phone)
     [(_, token)] = do_create_activation_links([staff_phone], acting_user=cast.ms_li, send_sms=False, school=cast.school)
     client = Client()
-    response = client.post(f"/activate/{token}/")
+    response = client.post(f"/activate/{token}/", {"consent_data": "on"})
     assert response.status_code == 302 and response["Location"] == "/accounts/login/code/"
     assert "_auth_user_id" not in client.session
 
@@ -513,6 +514,6 @@ def test_an_activation_link_opened_while_someone_else_is_signed_in_asks_first(ca
     assert teacher.get("/").wsgi_request.user == cast.ms_li  # still the teacher
     waiting.refresh_from_db()
     assert not waiting.is_activated
-    assert teacher.post(f"/activate/{token}/", {"switch": "yes"}).status_code == 302
+    assert teacher.post(f"/activate/{token}/", {"switch": "yes", "consent_data": "on"}).status_code == 302
     waiting.refresh_from_db()
     assert waiting.is_activated and teacher.get("/").wsgi_request.user.phone == "13700000088"

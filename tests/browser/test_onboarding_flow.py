@@ -86,6 +86,7 @@ def _join(page, join_url: str, *, child: str, fact: str, name: str, phone: str, 
     page.fill(f"{details} input[name=guardian_name]", name)
     page.fill(f"{details} input[name=relationship]", "母亲")
     page.fill(f"{details} input[name=phone]", phone)
+    page.check(f"{details} input[name=consent_data]")  # consent to what Tongxin keeps (accounts.consent)
     submit(page, details)
     code_input = page.locator("form:has(input[name=step][value=code]) input[name=code]")
     assert code_input.count() == 1, _main_text(page)
@@ -224,6 +225,7 @@ def test_onboarding_flow(live_server, live_cast, phone_page, browser, settings, 
         assert father.locator("form[action$='/accounts/logout/']").count() == 0  # not signed in yet
         assert CHILD in _main_text(father)
         axe_check(father, label="activation page")
+        father.check("main form input[name=consent_data]")
         submit(father, "main form")
         _set_password(father, ACTIVATED_PASSWORD, label="activated father")
         children = _my_children(father, label="activated father")

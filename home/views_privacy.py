@@ -1,0 +1,61 @@
+"""A family's data rights (PIPL): the consents they gave and withdrawing SMS consent
+(``accounts.consent``), the download of everything Tongxin holds about them (``home.privacy``).
+These pages live in home because the download reads every app."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from accounts import consent
+from accounts.models import Consent
+
+from . import privacy
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_privacy(request):
+    """What the guardian agreed to, with the text and its version; agreeing (a guardian who first
+    signed in with a code never saw the texts) and withdrawing SMS consent."""
+    if not request.roles.is_parent:
+        raise Http404
+    if request.method == "POST":
+        what = request.POST.get("action", "")
+        if what == "give":
+            kinds = [k for k in ("data", "sms") if request.POST.get(f"consent_{k}")]
+            consent.do_give_consents(kinds, acting_user=request.user, request=request)
+            messages.success(request, _("Saved."))
+        elif what == "withdraw_sms":
+            consent.do_withdraw_consent(Consent.Kind.SMS, acting_user=request.user, request=request)
+            messages.success(request, _("You will get no more reminders by SMS."))
+        return redirect("home:privacy")
+    standing = consent.standing_consents(request.user)
+    rows = [
+        {
+            "kind": kind,
+            "label": label,
+            "consent": standing.get(kind),
+            "text": consent.consent_text(
+                kind, standing[kind].version if kind in standing else consent.CURRENT_VERSION[kind]
+            ),
+        }
+        for kind, label in Consent.Kind.choices
+    ]
+    return render(request, "home/privacy.html", {"rows": rows, "needs_data": "data" not in standing})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_export(request):
+    """GET explains what the download holds; POST streams the zip of the signed-in user's own data."""
+    if not request.roles.is_parent:
+        raise Http404
+    if request.method == "GET":
+        return render(request, "home/export.html")
+    export = privacy.family_export(request.user)
+    response = StreamingHttpResponse(privacy.export_zip_chunks(export), content_type="application/zip")
+    response["Content-Disposition"] = 'attachment; filename="tongxin-my-data.zip"'
+    return response
