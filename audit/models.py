@@ -50,6 +50,8 @@ class AuditEntry(models.Model):
         CHAT_REMOVED = "chat_removed", _("chat message removed")
         CHAT_MUTED = "chat_muted", _("chat member muted or unmuted")
         SETTINGS_CHANGED = "settings_changed", _("settings changed")
+        TWO_FACTOR_ON = "two_factor_on", _("two-factor sign-in turned on")
+        TWO_FACTOR_OFF = "two_factor_off", _("two-factor sign-in turned off")
 
     # Sign-ins are not about one school, so school may be empty; school admins see their school's.
     school = models.ForeignKey("schools.School", on_delete=models.PROTECT, null=True, blank=True)
