@@ -142,7 +142,7 @@ def sign_in_two_factor(request):
     return render(request, "accounts/sign_in_two_factor.html", {"form": form, "error": error}, status=status)
 
 
-SETUP_SECRET_KEY = "two_factor_setup_secret"
+SETUP_SECRET_KEY = "two_factor_setup_secret"  # noqa: S105 (a session key's name)
 
 
 @login_required
