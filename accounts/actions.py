@@ -130,21 +130,21 @@ def pending_two_factor(request) -> tuple[User, dict] | None:
     """The half-signed-in user of this session and their pending state, or None when there is none
     or its five minutes have passed."""
     pending = request.session.get(PENDING_KEY)
-    if not isinstance(pending, dict) or time.time() - pending.get("at", 0) > PENDING_SECONDS:
+    if not isinstance(pending, dict) or not isinstance(pending.get("user"), int):
         return None
-    user = User.objects.filter(pk=pending.get("user"), is_active=True).first()
+    if time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        request.session.pop(PENDING_KEY, None)
+        return None
+    user = User.objects.filter(pk=pending["user"], is_active=True).first()
     return (user, pending) if user is not None else None
 
 
-def do_finish_two_factor_sign_in(request, code: str) -> tuple[User, str]:
-    """Finish a half-done sign-in with a code from the authenticator app or a recovery code, and
-    return the user and where they were going. Wrong codes count against the same limits as wrong
-    passwords (``FailedSignIn``): six digits cannot be tried a million times."""
-    found = pending_two_factor(request)
-    if found is None:
-        request.session.pop(PENDING_KEY, None)
-        raise SignInRefused(_("The time to type the code has run out. Please sign in again."))
-    user, pending = found
+def do_finish_two_factor_sign_in(request, code: str, *, pending: dict, acting_user: User) -> str:
+    """Finish the half-done sign-in of ``acting_user`` (who gave their password or SMS code;
+    ``pending`` is what ``pending_two_factor`` found) with a code from the authenticator app or a
+    recovery code, and return where they were going. Wrong codes count against the same limits as
+    wrong passwords (``FailedSignIn``): six digits cannot be tried a million times."""
+    user = acting_user
     identifier, ip = user.phone or user.username, ratelimit.client_ip(request)
     check_sign_in_allowed(identifier, ip)
     if not check_second_factor(user, code):
@@ -154,7 +154,7 @@ def do_finish_two_factor_sign_in(request, code: str) -> tuple[User, str]:
         )
     request.session.pop(PENDING_KEY, None)
     _complete_sign_in(request, user, pending.get("method", "password"))
-    return user, pending.get("next") or "/"
+    return pending.get("next") or "/"
 
 
 def has_two_factor(user: User) -> bool:

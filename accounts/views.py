@@ -127,13 +127,19 @@ def set_password(request):
 def sign_in_two_factor(request):
     """The second step of signing in for a user with two-factor sign-in on: the password (or SMS
     code) was right, and nobody is signed in until the authenticator's code is too."""
-    if actions.pending_two_factor(request) is None:
+    found = actions.pending_two_factor(request)
+    if found is None:
+        if request.method == "POST":
+            messages.error(request, _("The time to type the code has run out. Please sign in again."))
         return redirect("accounts:login")
+    user, pending = found
     form = TwoFactorCodeForm(request.POST or None)
     error = ""
     if request.method == "POST" and form.is_valid():
         try:
-            _user, next_url = actions.do_finish_two_factor_sign_in(request, form.cleaned_data["code"])
+            next_url = actions.do_finish_two_factor_sign_in(
+                request, form.cleaned_data["code"], pending=pending, acting_user=user
+            )
         except actions.SignInRefused as exc:
             error = str(exc)
         else:

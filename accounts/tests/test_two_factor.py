@@ -7,7 +7,6 @@ import time
 import pytest
 from django.test import Client
 from django.utils import translation
-from django_scopes import scopes_disabled
 
 from accounts import totp
 from accounts.models import FailedSignIn, RecoveryCode, TwoFactorDevice
