@@ -3,9 +3,16 @@ a guardian's phone, activation) is asked of ``accounts.directory``: accounts sit
 
 Actions take ``*, acting_user``, the person signing in, out or changing their own access; the two
 a visitor who is not signed in runs (``do_request_sms_code``, ``do_sign_in_with_code``) take none:
-they prove a phone first."""
+they prove a phone first.
+
+Two-factor sign-in (staff, optional; required of a school's admins when the school says so): after
+the password or the SMS code, a user with a confirmed authenticator app is only *half* signed in
+(``PENDING_KEY`` in the session, no user) until a code from the app or a recovery code is typed
+(``do_finish_two_factor_sign_in``). Sessions expire when idle, after a time that depends on the
+role (``refresh_session_expiry``)."""
 
 import secrets
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -21,8 +28,8 @@ from core import ratelimit
 from core.phones import InvalidPhone, is_phone, mask_phone, normalize_phone
 from delivery.tasks import send_sms_task
 
-from . import directory
-from .models import ApiToken, FailedSignIn, SmsCode, User
+from . import directory, totp
+from .models import ApiToken, FailedSignIn, RecoveryCode, SmsCode, TwoFactorDevice, User
 
 Action = AuditEntry.Action
 BACKEND = "accounts.backends.PhoneOrUsernameBackend"
@@ -85,10 +92,30 @@ def note_failed_sign_in(identifier: str, ip: str, request=None) -> None:
     record(Action.SIGN_IN_FAILED, summary=shown, request=request)
 
 
-def do_sign_in(request, *, acting_user: User, method: SignInMethod) -> None:
+# The session of someone who has given their password (or SMS code) and must still type a code
+# from their authenticator app: who, how they signed in, since when and where they were going.
+PENDING_KEY = "two_factor_pending"
+PENDING_SECONDS = 5 * 60
+
+
+def do_sign_in(request, *, acting_user: User, method: SignInMethod, next_url: str = "/") -> bool:
     """Sign in ``acting_user``, who has just proven who they are (``method``). ``login`` gives the
-    browser a new session key (no fixation)."""
+    browser a new session key (no fixation). Returns False when the user has two-factor sign-in
+    on: then nobody is signed in yet; the session only remembers, for five minutes, who is half-way,
+    and the caller sends the browser to ``accounts:login_two_factor``."""
     user = acting_user
+    if has_two_factor(user):
+        if getattr(request, "user", None) is not None and request.user.is_authenticated:
+            logout(request)  # whoever was signed in on this browser is not any more
+        else:
+            request.session.cycle_key()
+        request.session[PENDING_KEY] = {"user": user.pk, "method": method, "at": int(time.time()), "next": next_url}
+        return False
+    _complete_sign_in(request, user, method)
+    return True
+
+
+def _complete_sign_in(request, user: User, method: str) -> None:
     login(request, user, backend=BACKEND)
     # A sign-in that proved the phone just now (a code or a one-time link) may set a new password
     # without the old one: that is how a parent who forgot it gets back in.
@@ -97,6 +124,142 @@ def do_sign_in(request, *, acting_user: User, method: SignInMethod) -> None:
     ident, address = _failure_keys(user.phone or user.username, ratelimit.client_ip(request))
     FailedSignIn.objects.filter(identity_key=ident, ip_key=address).delete()
     record(Action.SIGN_IN, actor=user, schools=directory.schools_of(user), summary=method, request=request)
+
+
+def pending_two_factor(request) -> tuple[User, dict] | None:
+    """The half-signed-in user of this session and their pending state, or None when there is none
+    or its five minutes have passed."""
+    pending = request.session.get(PENDING_KEY)
+    if not isinstance(pending, dict) or not isinstance(pending.get("user"), int):
+        return None
+    if time.time() - pending.get("at", 0) > PENDING_SECONDS:
+        request.session.pop(PENDING_KEY, None)
+        return None
+    user = User.objects.filter(pk=pending["user"], is_active=True).first()
+    return (user, pending) if user is not None else None
+
+
+def do_finish_two_factor_sign_in(request, code: str, *, pending: dict, acting_user: User) -> str:
+    """Finish the half-done sign-in of ``acting_user`` (who gave their password or SMS code;
+    ``pending`` is what ``pending_two_factor`` found) with a code from the authenticator app or a
+    recovery code, and return where they were going. Wrong codes count against the same limits as
+    wrong passwords (``FailedSignIn``): six digits cannot be tried a million times."""
+    user = acting_user
+    identifier, ip = user.phone or user.username, ratelimit.client_ip(request)
+    check_sign_in_allowed(identifier, ip)
+    if not check_second_factor(user, code):
+        note_failed_sign_in(identifier, ip, request)
+        raise SignInRefused(
+            _("The code is not right. Type the code your authenticator app shows now, or a recovery code.")
+        )
+    request.session.pop(PENDING_KEY, None)
+    _complete_sign_in(request, user, pending.get("method", "password"))
+    return pending.get("next") or "/"
+
+
+def has_two_factor(user: User) -> bool:
+    return TwoFactorDevice.objects.filter(user=user, confirmed_at__isnull=False).exists()
+
+
+def check_second_factor(user: User, code: str) -> bool:
+    """Whether ``code`` is the user's current authenticator code (not used before) or one of their
+    unused recovery codes; either is spent by this check."""
+    code = (code or "").strip()[:32]
+    if not code:
+        return False
+    with transaction.atomic():
+        device = TwoFactorDevice.objects.select_for_update().filter(user=user, confirmed_at__isnull=False).first()
+        if device is None:
+            return False
+        step = totp.matching_step(device.secret, code, after_step=device.last_step)
+        if step is not None:
+            TwoFactorDevice.objects.filter(pk=device.pk).update(last_step=step)
+            return True
+        spent = RecoveryCode.objects.filter(
+            user=user, code_hash=RecoveryCode.hash_code(user.pk, code), used_at__isnull=True
+        ).update(used_at=timezone.now())
+        return spent == 1
+
+
+RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
+
+
+def _new_recovery_code() -> str:
+    chars = "".join(secrets.choice(RECOVERY_ALPHABET) for _i in range(10))
+    return f"{chars[:5]}-{chars[5:]}"
+
+
+def do_turn_on_two_factor(secret: str, code: str, *, acting_user: User, request=None) -> list[str]:
+    """Keep ``secret`` (made by the set-up page, held in the session until now) as the user's
+    authenticator once ``code`` shows their app has it, and return ten recovery codes, shown once:
+    only their hashes are kept."""
+    user = acting_user
+    step = totp.matching_step(secret, code)
+    if step is None:
+        raise SignInRefused(_("The code is not right. Check that the app shows 同心 Tongxin and type its code now."))
+    codes = [_new_recovery_code() for _i in range(10)]
+    with transaction.atomic():
+        TwoFactorDevice.objects.filter(user=user).delete()
+        TwoFactorDevice.objects.create(user=user, secret=secret, confirmed_at=timezone.now(), last_step=step)
+        RecoveryCode.objects.filter(user=user).delete()
+        RecoveryCode.objects.bulk_create(
+            RecoveryCode(user=user, code_hash=RecoveryCode.hash_code(user.pk, c)) for c in codes
+        )
+        record(Action.TWO_FACTOR_ON, actor=user, schools=directory.schools_of(user), request=request)
+    return codes
+
+
+def do_turn_off_two_factor(code: str, *, acting_user: User, request=None) -> None:
+    """Turn two-factor sign-in off; it takes a current code (or a recovery code), so that someone
+    who finds a signed-in phone cannot. Wrong codes count like wrong passwords."""
+    user = acting_user
+    identifier, ip = user.phone or user.username, ratelimit.client_ip(request) if request is not None else ""
+    check_sign_in_allowed(identifier, ip)
+    if not check_second_factor(user, code):
+        note_failed_sign_in(identifier, ip, request)
+        raise SignInRefused(
+            _("The code is not right. Type the code your authenticator app shows now, or a recovery code.")
+        )
+    with transaction.atomic():
+        TwoFactorDevice.objects.filter(user=user).delete()
+        RecoveryCode.objects.filter(user=user).delete()
+        record(Action.TWO_FACTOR_OFF, actor=user, schools=directory.schools_of(user), request=request)
+
+
+def unused_recovery_codes(user: User) -> int:
+    return RecoveryCode.objects.filter(user=user, used_at__isnull=True).count()
+
+
+# Idle sessions. Each signed-in session lives ``session_idle_staff`` (staff) or ``session_idle``
+# (everyone else: parents stay signed in on their own phone) past its last refresh; a request
+# refreshes it only when ``session_refresh`` seconds have passed, so that activity does not cost a
+# database write on every request.
+IDLE_AGE_KEY = "idle_age"
+IDLE_REFRESHED_KEY = "idle_refreshed_at"
+
+
+def session_idle_age(user: User) -> int:
+    return _limits("session_idle_staff") if directory.is_staff(user) else _limits("session_idle")
+
+
+def start_session_clock(request, user: User) -> None:
+    """At every sign-in (``user_logged_in``, connected in ``accounts.apps``): the role's idle age."""
+    age = session_idle_age(user)
+    request.session[IDLE_AGE_KEY] = age
+    request.session[IDLE_REFRESHED_KEY] = int(time.time())
+    request.session.set_expiry(age)
+
+
+def refresh_session_expiry(request) -> None:
+    """Move a signed-in session's expiry on when it was last moved long enough ago. A session from
+    before idle expiry existed gets its role's age now."""
+    refreshed = request.session.get(IDLE_REFRESHED_KEY, 0)
+    if time.time() - refreshed < _limits("session_refresh"):
+        return
+    age = request.session.get(IDLE_AGE_KEY) or session_idle_age(request.user)
+    request.session[IDLE_AGE_KEY] = age
+    request.session[IDLE_REFRESHED_KEY] = int(time.time())
+    request.session.set_expiry(age)
 
 
 def do_sign_out(request, *, acting_user: User | None) -> None:

@@ -13,6 +13,8 @@ class TokenIn(Schema):
     identifier: str
     password: str
     name: str = ""
+    # Required of a user with two-factor sign-in on: the authenticator's current code or a recovery code.
+    code: str = ""
 
 
 class TokenOut(Schema):
@@ -26,7 +28,8 @@ class ErrorOut(Schema):
 @router.post("/auth/token", auth=None, response={201: TokenOut, 400: ErrorOut, 429: ErrorOut})
 def create_token(request, payload: TokenIn):
     """Exchange a phone number (or username) and password for a bearer token, shown once.
-    Limited like the sign-in page."""
+    Limited like the sign-in page. A user with two-factor sign-in on must also send ``code``:
+    without it, or with a wrong one, no token (a wrong code counts like a wrong password)."""
     ip = client_ip(request)
     try:
         actions.check_sign_in_allowed(payload.identifier, ip)
@@ -36,6 +39,12 @@ def create_token(request, payload: TokenIn):
     if user is None:
         actions.note_failed_sign_in(payload.identifier, ip, request)
         return Status(400, {"detail": _("The mobile number, username or password is not right.")})
+    if actions.has_two_factor(user):
+        if not payload.code:
+            return Status(400, {"detail": _("Two-factor sign-in is on for this account: send the code as well.")})
+        if not actions.check_second_factor(user, payload.code):
+            actions.note_failed_sign_in(payload.identifier, ip, request)
+            return Status(400, {"detail": _("The code is not right.")})
     return Status(201, {"token": actions.do_create_api_token(acting_user=user, name=payload.name, request=request)})
 
 

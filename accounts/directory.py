@@ -27,6 +27,11 @@ def schools_of(user: "User") -> list[Any]:
     return _answer("schools_of")(user)
 
 
+def is_staff(user: "User") -> bool:
+    """Whether the user is a current staff member of some school (their sessions expire sooner)."""
+    return _answer("is_staff")(user)
+
+
 def phone_is_known(phone: str) -> bool:
     """Whether a guardian with this (normalised) phone is on some school's roster."""
     return _answer("phone_is_known")(phone)

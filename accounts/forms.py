@@ -68,3 +68,12 @@ class SetPasswordForm(forms.Form):
         if data.get("password") and data.get("password") != data.get("password2"):
             raise forms.ValidationError(_("The two passwords are not the same."))
         return data
+
+
+class TwoFactorCodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code from the authenticator app"),
+        max_length=32,
+        help_text=_("6 digits, or one of your recovery codes."),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autofocus": True}),
+    )

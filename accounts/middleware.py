@@ -1,5 +1,6 @@
 from django.utils import timezone
 
+from . import actions
 from .models import ApiToken
 
 
@@ -28,4 +29,18 @@ class BearerTokenMiddleware:
                     ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
             else:
                 request.auth_token_invalid = True
+        return self.get_response(request)
+
+
+class SessionIdleMiddleware:
+    """Keep a signed-in browser session alive while it is used: its expiry (set at sign-in by
+    role, ``accounts.actions.start_session_clock``) moves on at most every few minutes, so an
+    idle session ends and an active one does not cost a write per request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.auth_token is None and request.user.is_authenticated:
+            actions.refresh_session_expiry(request)
         return self.get_response(request)

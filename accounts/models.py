@@ -154,3 +154,33 @@ class Consent(models.Model):
                 fields=["user", "kind"], condition=Q(withdrawn_at__isnull=True), name="consent_one_standing"
             ),
         ]
+
+
+class TwoFactorDevice(models.Model):
+    """A staff member's authenticator app (TOTP, ``accounts.totp``). Made unconfirmed when they
+    start turning two-factor sign-in on; it counts only once confirmed with a code from the app.
+    The secret must be readable to check codes (as in every TOTP server); ``last_step`` is the
+    time step of the last code accepted, so no code works twice."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="two_factor_device")
+    secret = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_step = models.BigIntegerField(default=-1)
+
+
+class RecoveryCode(models.Model):
+    """One of the ten single-use codes shown once when two-factor sign-in is turned on, for a lost
+    phone. Only a keyed hash is kept."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="recovery_codes")
+    code_hash = models.CharField(max_length=64)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "code_hash"])]
+
+    @staticmethod
+    def hash_code(user_id: int, code: str) -> str:
+        normalized = "".join(code.split()).replace("-", "").lower()
+        return salted_hmac("tongxin.recovery-code", f"{user_id}:{normalized}").hexdigest()

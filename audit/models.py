@@ -53,6 +53,8 @@ class AuditEntry(models.Model):
         CONSENT_CHANGED = "consent_changed", _("consent given or withdrawn")
         FAMILY_ERASED = "family_erased", _("family's personal data erased")
         RETENTION_PURGED = "retention_purged", _("records past the retention period purged")
+        TWO_FACTOR_ON = "two_factor_on", _("two-factor sign-in turned on")
+        TWO_FACTOR_OFF = "two_factor_off", _("two-factor sign-in turned off")
 
     # Sign-ins are not about one school, so school may be empty; school admins see their school's.
     school = models.ForeignKey("schools.School", on_delete=models.PROTECT, null=True, blank=True)

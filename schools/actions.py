@@ -215,6 +215,20 @@ def do_set_care_staff(member: StaffMember, *, is_care_staff: bool, acting_user) 
 
 
 @transaction.atomic
+def do_set_two_factor_required(school: School, *, required: bool, acting_user) -> None:
+    """Require (or stop requiring) the school's admins to use two-factor sign-in. An admin without
+    it is then sent to set it up on every page (``schools.middleware``). Audited."""
+    School.objects.filter(pk=school.pk).update(require_two_factor=required)
+    record(
+        Action.SETTINGS_CHANGED,
+        actor=acting_user,
+        school=school,
+        target=school,
+        summary=f"admins two-factor sign-in required: {'on' if required else 'off'}",
+    )
+
+
+@transaction.atomic
 def do_deactivate_staff(member: StaffMember, *, acting_user) -> None:
     if member.is_school_admin:
         do_set_school_admin(member, is_admin=False, acting_user=acting_user)

@@ -8,16 +8,21 @@ from django_scopes import scopes_disabled
 from accounts.models import User
 
 from .actions import user_for_phone
-from .models import Guardian, School
+from .models import Guardian, School, StaffMember
 from .roles import compute_roles
 
-__all__ = ["activate", "guardian_name_for_phone", "phone_is_known", "schools_of"]
+__all__ = ["activate", "guardian_name_for_phone", "is_staff", "phone_is_known", "schools_of"]
 
 
 def schools_of(user: User) -> list[School]:
     # Reviewed unscoped read: the schools a user belongs to, to file their sign-in in each.
     with scopes_disabled():
         return list(School.objects.filter(pk__in=compute_roles(user).school_ids))
+
+
+def is_staff(user: User) -> bool:
+    with scopes_disabled():  # reviewed: the user's own memberships, in any school
+        return StaffMember.objects.filter(user=user, is_active=True).exists()
 
 
 def phone_is_known(phone: str) -> bool:

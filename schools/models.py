@@ -20,6 +20,8 @@ class School(models.Model):
     code = models.SlugField(_("school code"), max_length=32, unique=True)
     # Most primary schools have six grades; some (五四制) have five.
     grade_count = models.PositiveSmallIntegerField(_("number of grades"), default=6)
+    # Admins must sign in with a code from an authenticator app as well as their password.
+    require_two_factor = models.BooleanField(_("admins must use two-factor sign-in"), default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = ScopedManager(school="pk")

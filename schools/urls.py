@@ -11,6 +11,7 @@ urlpatterns = [
     path("school/staff/", views.setup_staff, name="setup_staff"),
     path("school/staff/<int:member_id>/admin/", views.set_staff_admin, name="set_staff_admin"),
     path("school/staff/<int:member_id>/care/", views.set_staff_care, name="set_staff_care"),
+    path("school/two-factor/", views.set_two_factor_required, name="set_two_factor_required"),
     path("school/staff/<int:member_id>/leave/", views.deactivate_staff, name="deactivate_staff"),
     path("school/assignments/<int:assignment_id>/remove/", views.remove_assignment, name="remove_assignment"),
     path("school/year/", views.promote_year, name="promote_year"),

@@ -191,6 +191,20 @@ def set_staff_care(request, member_id: int):
 
 @login_required
 @require_POST
+def set_two_factor_required(request):
+    """The school setting: its admins must use two-factor sign-in (学校设置 → 教职工)."""
+    school = access_admin_school(request)
+    required = request.POST.get("required") == "1"
+    actions.do_set_two_factor_required(school, required=required, acting_user=request.user)
+    if required:
+        messages.success(request, _("School admins must now use two-factor sign-in."))
+    else:
+        messages.success(request, _("Two-factor sign-in is no longer required of school admins."))
+    return redirect("schools:setup_staff")
+
+
+@login_required
+@require_POST
 def deactivate_staff(request, member_id: int):
     member = access_staff_member(request, member_id, active_only=True)
     try:

@@ -196,7 +196,8 @@ def join(request, token: str):
                     status=400,
                 )
             request.session.pop(JOIN_SESSION_KEY, None)
-            account_actions.do_sign_in(request, acting_user=user, method="join link")
+            if not account_actions.do_sign_in(request, acting_user=user, method="join link"):
+                return redirect("accounts:login_two_factor")  # a staff member's account with two-factor on
             if outcome.linked_student is not None:
                 messages.success(
                     request,
@@ -257,7 +258,8 @@ def activate(request, token: str):
             user = None
         if user is None:
             return render(request, "schools/activate_invalid.html", status=404)
-        account_actions.do_sign_in(request, acting_user=user, method="activation link")
+        if not account_actions.do_sign_in(request, acting_user=user, method="activation link"):
+            return redirect("accounts:login_two_factor")
         messages.success(request, _("Welcome! Set a password so that you can sign in again easily."))
         return redirect("accounts:set_password")
     children = onboarding.children_of_guardian(link.guardian)

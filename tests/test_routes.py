@@ -421,6 +421,12 @@ MATRIX: dict[str, Route] = {
         extra={"ends_at_sign_in": True},
     ),
     "accounts:set_password": Route(allowed=ANY_SIGNED_IN, own_only=("dave",)),
+    # Without a half-done sign-in in the session it sends everyone back to sign in.
+    "accounts:login_two_factor": Route(public=True, expected_public_status=(302,)),
+    # Staff only: a parent has no authenticator to set up (they sign in by SMS code).
+    "accounts:two_factor": Route(
+        allowed=("admin_zhang", "ms_li", "mr_wang"), refused=("alice", "erin"), own_only=("dave",)
+    ),
     "schools:setup_terms": ADMIN_PAGE,
     "schools:setup_classes": ADMIN_PAGE,
     "schools:setup_staff": ADMIN_PAGE,
@@ -444,6 +450,13 @@ MATRIX: dict[str, Route] = {
         data=lambda c: {"school": c.school.pk},
         allowed=("ms_li", "mr_wang", "admin_zhang"),
         refused=("alice", "dave", "erin"),
+    ),
+    "schools:set_two_factor_required": Route(
+        method="post",
+        data=lambda c: {"required": "0"},
+        allowed=("admin_zhang",),
+        refused=("ms_li", "mr_wang", "alice", "erin"),
+        own_only=("dave",),
     ),
     "schools:set_staff_care": Route(
         method="post",

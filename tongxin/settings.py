@@ -91,6 +91,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.BearerTokenMiddleware",
+    "accounts.middleware.SessionIdleMiddleware",
     "schools.middleware.SchoolScopeMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -275,6 +276,11 @@ TONGXIN_LIMITS = {
     "sms_per_ip_hour": (30, 60 * 60),
     "sms_code_attempts": 5,
     "sms_code_ttl": 10 * 60,
+    # A signed-in session ends after this long without activity: staff, everyone else (parents).
+    "session_idle_staff": int(os.environ.get("TONGXIN_SESSION_IDLE_STAFF", 8 * 60 * 60)),
+    "session_idle": int(os.environ.get("TONGXIN_SESSION_IDLE", 30 * 24 * 60 * 60)),
+    # Activity moves the expiry on at most this often (a session write), not on every request.
+    "session_refresh": 5 * 60,
 }
 
 # What accounts (below schools) asks of the schools: a user's schools, guardians' phones, activation.
