@@ -181,7 +181,7 @@ def test_a_school_requires_it_of_its_admins(cast, unscoped):
     admin.force_login(cast.admin_zhang)
     with translation.override("en"):
         page = admin.get("/school/staff/")
-    assert b"Require it of school admins" in page.content
+    assert "要求学校管理员使用" in page.content.decode()
     assert admin.post("/school/two-factor/", {"required": "1"}).status_code == 302
     cast.school.refresh_from_db()
     assert cast.school.require_two_factor
