@@ -145,6 +145,10 @@ def test_onboarding_flow(live_server, live_cast, phone_page, browser, settings, 
     join_url = join_link.get_attribute("href")
     assert re.fullmatch(rf"{re.escape(url)}/join/[\w-]+/", join_url), join_url
     assert join_link.inner_text() == join_url
+    # The long link breaks inside its card instead of running past its edge on the phone.
+    assert join_link.evaluate(
+        "a => a.getBoundingClientRect().right <= a.closest('section').getBoundingClientRect().right"
+    ), "the join link runs past its card"
     with scopes_disabled():
         from schools.models import JoinLink
 
