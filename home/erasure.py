@@ -22,7 +22,6 @@ from audit.actions import record
 from audit.models import AuditEntry
 from chat.models import Message
 from contactbook.models import ContactRecord
-
 from schools.models import Guardian, StaffMember, StudentGuardian
 
 ERASED_NAME = "已删除家长 #{id}"
