@@ -52,3 +52,29 @@ def test_an_account_that_is_staff_elsewhere_keeps_its_identity(cast):
         counts = do_erase_family(cast.alice_guardian, acting_user=cast.admin_zhang)
         alice = User.objects.get(pk=cast.alice.pk)
     assert counts["account"] == 0 and alice.is_active and alice.name == "刘爱丽"
+
+
+def test_the_admin_page_erases_only_with_the_right_phone(cast):
+    url = reverse("home:erase_family", kwargs={"guardian_id": cast.alice_guardian.pk})
+    admin = cast.client(cast.admin_zhang)
+    assert "13800000001" in admin.get(reverse("schools:class", kwargs={"class_id": cast.class1.pk})).content.decode()
+    admin.post(url, {"phone": "13800000002"})
+    with scopes_disabled():
+        assert Guardian.objects.get(pk=cast.alice_guardian.pk).name == "刘爱丽"
+        assert not AuditEntry.objects.filter(action="family_erased").exists()
+    for refused in (cast.ms_li, cast.dave, cast.bob):
+        assert cast.client(refused).post(url, {"phone": "13800000001"}).status_code == 404
+    response = admin.post(url, {"phone": "13800000001"})
+    assert response.status_code == 302
+    with scopes_disabled():
+        assert Guardian.objects.get(pk=cast.alice_guardian.pk).name != "刘爱丽"
+        assert AuditEntry.objects.filter(action="family_erased", actor=cast.admin_zhang).count() == 1
+    export = admin.get(reverse("schools:export_school"))
+    assert export.status_code == 200
+    import io
+
+    import openpyxl
+
+    book = openpyxl.load_workbook(io.BytesIO(export.content))
+    cells = " ".join(str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row)
+    assert "刘爱丽" not in cells and "13800000001" not in cells and "陈波" in cells
