@@ -10,6 +10,7 @@ urlpatterns = [
     # A family's data rights (PIPL): consents, the download of everything held about them.
     path("me/privacy/", views_privacy.my_privacy, name="privacy"),
     path("me/privacy/export/", views_privacy.my_export, name="export"),
+    path("school/guardians/<int:guardian_id>/erase/", views_privacy.erase_family, name="erase_family"),
     # The to-do list gathers items of the contact book and of events, so it lives above both.
     path("contacts/todo/", views.todo, name="todo"),
 ]

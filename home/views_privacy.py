@@ -1,6 +1,7 @@
 """A family's data rights (PIPL): the consents they gave and withdrawing SMS consent
 (``accounts.consent``), the download of everything Tongxin holds about them (``home.privacy``).
-These pages live in home because the download reads every app."""
+The school admin's erasure of a family on a verified request (``home.erasure``).
+These pages live in home because the download reads every app and the erasure writes across them."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,8 +12,9 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import consent
 from accounts.models import Consent
+from schools.access import access_guardian_to_erase
 
-from . import privacy
+from . import erasure, privacy
 
 
 @login_required
@@ -59,3 +61,19 @@ def my_export(request):
     response = StreamingHttpResponse(privacy.export_zip_chunks(export), content_type="application/zip")
     response["Content-Disposition"] = 'attachment; filename="tongxin-my-data.zip"'
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def erase_family(request, guardian_id: int):
+    """A school admin erases a family: the confirmation asks for the guardian's phone number, typed
+    from the verified request, so a wrong row or a slip of the mouse erases nothing."""
+    guardian = access_guardian_to_erase(request, guardian_id)
+    error = ""
+    if request.method == "POST":
+        if request.POST.get("phone", "").strip() == guardian.phone:
+            erasure.do_erase_family(guardian, acting_user=request.user, request=request)
+            messages.success(request, _("The family's personal data was erased."))
+            return redirect("schools:setup_classes")
+        error = _("The phone number does not match this guardian. Nothing was erased.")
+    return render(request, "home/erase_family.html", {"guardian": guardian, "error": error})

@@ -136,6 +136,14 @@ def access_guardian_to_manage(request, guardian_id: int) -> Guardian:
     return guardian
 
 
+def access_guardian_to_erase(request, guardian_id: int) -> Guardian:
+    """A guardian whose family data may be erased: admins of the guardian's school only."""
+    guardian = Guardian.objects.filter(pk=guardian_id).first()
+    if guardian is None or not _roles(request).is_admin_of(guardian.school_id):
+        raise Http404
+    return guardian
+
+
 def access_roster_upload(request, upload_id: int) -> RosterUpload:
     """An upload waiting for its commit: its uploader, or an admin of its school."""
     roles = _roles(request)

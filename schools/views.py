@@ -308,6 +308,7 @@ def class_page(request, class_id: int):
             "show": request.GET.get("show", ""),
             "teachers": teachers,
             "can_manage": can_manage,
+            "can_erase": request.roles.is_admin_of(school_class.school_id),
             "form": form,
         },
         status=400 if form is not None and form.errors else 200,

@@ -488,6 +488,11 @@ MATRIX: dict[str, Route] = {
         allowed=("admin_zhang", "ms_li"),
         refused=("mr_wang", "bob", "carol", "dave", "erin"),
     ),
+    "home:erase_family": Route(
+        kwargs=lambda c: {"guardian_id": c.alice_guardian.pk},
+        allowed=("admin_zhang",),
+        refused=("ms_li", "mr_wang", "alice", "bob", "dave", "erin"),
+    ),
     "schools:children": Route(allowed=("alice", "bob", "carol"), refused=("ms_li", "dave"), own_only=("erin",)),
     "schools:select_child": Route(
         method="post",
