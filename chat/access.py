@@ -18,6 +18,7 @@ from typing import NamedTuple
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from schools.access import access_staff_school
 from schools.models import School, StaffAssignment, StaffMember, Student, StudentGuardian
 
 from .models import Conversation, Message, Participant
@@ -59,11 +60,19 @@ def access_message(conversation: Conversation, user, role: str, message_id: int)
     return message
 
 
-def access_chat_school(request) -> School:
-    """The school whose conversations are listed: the staff member's, or the family's first
-    child's; a 404 for a user who is neither."""
+def chat_school_id(request) -> int | None:
+    """The school whose conversations are listed: for staff the school they work in (their choice
+    on 我的, ``access_staff_school``), for a family their first child's; None for neither. The
+    chat list and the tab bar's unread count both ask here, so they always agree."""
     roles = request.roles
-    school_id = next(iter(roles.staff), None) or next(iter(sorted(roles.child_school_ids)), None)
+    if roles.staff:
+        return access_staff_school(request).pk
+    return min(roles.child_school_ids, default=None)
+
+
+def access_chat_school(request) -> School:
+    """The school of ``chat_school_id``, or a 404 for a user who is neither staff nor a family."""
+    school_id = chat_school_id(request)
     if school_id is None:
         raise Http404
     return School.objects.get(pk=school_id)

@@ -10,6 +10,7 @@ school: pinned by ``home/tests/test_nav.py``. It lives in home, the layer that r
 
 from django.http import HttpRequest
 
+from chat.access import chat_school_id
 from chat.queries import unread_total
 from contactbook.queries import unacknowledged_count
 from notices.queries import wanting_count
@@ -25,8 +26,7 @@ def top_bar(request: HttpRequest) -> dict[str, object]:
     if user is None or not user.is_authenticated or roles is None:
         return context
     unread_notices = context["unread_notices"] = wanting_count(user)  # the name the templates read
-    # The school whose conversations the chat list shows (chat.access.access_chat_school).
-    chat_school = next(iter(roles.staff), None) or min(roles.child_school_ids, default=None)
+    chat_school = chat_school_id(request)  # the school whose conversations the chat list shows
     context["unread_messages"] = unread_total(user, roles, chat_school) if chat_school else 0
     to_acknowledge = context["to_acknowledge"] = unacknowledged_count(user, roles) if roles.is_parent else 0
     if roles.is_staff:

@@ -36,3 +36,12 @@ def test_nobody_switches_into_a_school_they_do_not_work_in(cast, li_in_two_schoo
 
 def test_one_school_shows_no_switch(cast):
     assert 'name="school"' not in cast.client(cast.ms_li).get("/me/").content.decode()
+
+
+def test_the_chat_list_and_its_badge_follow_the_school_chosen(cast, li_in_two_schools):
+    from chat.access import chat_school_id
+
+    li = li_in_two_schools
+    assert chat_school_id(li.get("/chat/").wsgi_request) == cast.school.pk
+    li.post("/school/switch/", {"school": cast.school_b.pk})
+    assert chat_school_id(li.get("/chat/").wsgi_request) == cast.school_b.pk
