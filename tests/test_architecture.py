@@ -67,7 +67,7 @@ def _app_of(path: Path) -> str | None:
 
 def _is_endpoint(path: Path) -> bool:
     name = path.name
-    return name in ENDPOINT_FILES or (name.startswith("views_") and name.endswith(".py"))
+    return name in ENDPOINT_FILES or (name.startswith(("views_", "api_")) and name.endswith(".py"))
 
 
 def _source_files() -> list[Path]:

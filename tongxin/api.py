@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 
 from accounts.api import router as accounts_router
 from chat.api import router as chat_router
+from community.api import router as community_router
 from contactbook.api import router as contactbook_router
 from core.api_auth import SessionOrToken
 from events.api import router as events_router
@@ -102,6 +103,7 @@ api.add_router("/", contactbook_router)
 api.add_router("/", surveys_router)
 api.add_router("/", events_router)
 api.add_router("/", chat_router)
+api.add_router("/", community_router)
 
 
 install_api_handlers(api)

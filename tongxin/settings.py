@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "surveys",
     "events",
     "chat",
+    "community",
 ]
 
 MIDDLEWARE = [
