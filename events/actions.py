@@ -692,6 +692,9 @@ def do_book(
         raise ValidationError(_("Choose one of the times offered."))
     if slot.starts_at <= timezone.now():
         raise ValidationError(_("This time has passed."))
+    mine = _own_booking(receipt, slot, chosen)
+    if mine is not None:  # the same booking sent again (a double tap, a retry): kept as it is
+        return mine
     try:
         with transaction.atomic():
             Booking.objects.filter(receipt=receipt, slot__day=conference).delete()  # changing one's time
@@ -700,7 +703,19 @@ def do_book(
             )
             booking.students.set(chosen)
     except IntegrityError:
+        # Two taps of one family at once: the other tap booked it, and that is this family's booking.
+        mine = _own_booking(receipt, slot, chosen)
+        if mine is not None:
+            return mine
         raise ValidationError(_("Someone has just booked this time. Please choose another.")) from None
+    return booking
+
+
+def _own_booking(receipt: Receipt, slot: Slot, student_ids: set[int]) -> Booking | None:
+    """The family's booking of this very slot for these very children, if it has one."""
+    booking = Booking.objects.filter(receipt=receipt, slot=slot).select_related("slot").first()
+    if booking is None or set(booking.students.values_list("pk", flat=True)) != student_ids:
+        return None
     return booking
 
 

@@ -345,8 +345,16 @@ def do_respond(notice: Notice, receipts, *, acting_user, answer: str = "", comme
         comment = comment.strip()[:500] if notice.allow_comment else ""
     else:
         answer, comment = "", ""
+    # A retry (a double tap, a resent request) changes nothing: the school keeps the time of the
+    # first confirmation. A different answer or comment is a change of mind and is recorded anew.
+    same = Q(acted_at__isnull=False, answer=answer, comment=comment)
     with transaction.atomic():
-        updated = receipts.update(acted_at=now, answer=answer, comment=comment, acted_via=via)
+        updated = receipts.update(
+            acted_at=Case(When(same, then=F("acted_at")), default=Value(now)),
+            answer=answer,
+            comment=comment,
+            acted_via=Case(When(same, then=F("acted_via")), default=Value(via)),
+        )
         receipts.filter(read_at__isnull=True).update(read_at=now)
         if not updated:
             raise ValidationError(_("This notice was not sent to you."))
