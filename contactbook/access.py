@@ -52,6 +52,22 @@ def access_record(request, record_id: int) -> ContactRecord:
     raise Http404
 
 
+def access_record_to_edit(request, record_id: int) -> ContactRecord:
+    """Who may correct a record: its author, the head teachers of the children (or the class) it is
+    about, and school admins. Care staff read every record but do not rewrite someone else's."""
+    record = ContactRecord.objects.filter(pk=record_id).select_related("school_class", "author").first()
+    if record is None or not may_edit_record(request, record):
+        raise Http404
+    return record
+
+
+def may_edit_record(request, record: ContactRecord) -> bool:
+    roles = _roles(request)
+    if record.author_id == request.user.pk and roles.is_staff_of(record.school_id):
+        return True
+    return roles.is_admin_of(record.school_id) or bool(_classes_of(record) & roles.head_class_ids)
+
+
 def _classes_of(record: ContactRecord) -> set[int]:
     """The classes a record is about: its students' classes, or the class of a collective record."""
     class_ids = {

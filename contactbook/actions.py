@@ -7,9 +7,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from audit.actions import record
 from audit.models import AuditEntry
+from core.concurrency import check_version
 from schools.models import Guardian, SchoolClass, Student
 from schools.queries import current_term
 from schools.roles import Roles
@@ -22,6 +24,7 @@ from .models import (
     CareCase,
     CareReview,
     ContactRecord,
+    ContactRevision,
     ContactStudent,
     ConversationRequest,
     CoverageRules,
@@ -154,6 +157,96 @@ def do_record_contact(
                 status=ConversationRequest.Status.HELD
             )
     return contact
+
+
+# What an editor may change after the fact, and how a second editor is told about each. The students,
+# the class, the date and the term stay: they decide whose book and which term's coverage it counts in.
+EDITABLE = {
+    "kind": gettext_lazy("the kind"),
+    "duration_minutes": gettext_lazy("the minutes"),
+    "participants": gettext_lazy("who took part"),
+    "topics": gettext_lazy("the topics"),
+    "summary": gettext_lazy("the summary"),
+    "visibility": gettext_lazy("whether it is shared with the family"),
+    "parent_summary": gettext_lazy("the summary for the family"),
+    "follow_up_on": gettext_lazy("the follow-up date"),
+}
+
+
+def _editable_fields(contact: ContactRecord) -> dict:
+    """The editable fields as JSON values (a ContactRevision's ``fields``)."""
+    values = {name: getattr(contact, name) for name in EDITABLE}
+    values["follow_up_on"] = contact.follow_up_on.isoformat() if contact.follow_up_on else None
+    values["topics"] = sorted(contact.topics)
+    return values
+
+
+@transaction.atomic
+def do_edit_contact(
+    contact: ContactRecord,
+    *,
+    acting_user,
+    opened_version: int | None,
+    kind: str,
+    duration_minutes: int,
+    participants: str,
+    topics: list[str],
+    summary: str,
+    shared: bool,
+    parent_summary: str,
+    follow_up_on: datetime.date | None,
+) -> ContactRecord:
+    """Correct or complete a record. Two staff editing it at once: the record is locked and the
+    version the editor opened compared, so the second save is refused with who changed what
+    (``core.concurrency.EditConflict``) instead of silently overwriting the first. The version
+    before the edit is kept as a ContactRevision."""
+    if kind not in ContactRecord.Kind.values:
+        raise ValidationError(_("Choose the kind of contact."))
+    if not summary.strip():
+        raise ValidationError(_("Write what was said and agreed."))
+    if shared and not parent_summary.strip():
+        raise ValidationError(_("A record shared with the family needs a summary for the family."))
+    locked = ContactRecord.objects.select_for_update(of=("self",)).select_related("edited_by").get(pk=contact.pk)
+    if follow_up_on is not None and follow_up_on < locked.occurred_on:
+        raise ValidationError(_("The follow-up cannot be before the contact."))
+    topics = sorted({t for t in topics if t in Topic.values})
+    new = {
+        "kind": kind,
+        "duration_minutes": max(1, min(duration_minutes or 15, 600)),
+        "participants": participants.strip()[:200],
+        "topics": topics,
+        "summary": summary.strip(),
+        "visibility": ContactRecord.Visibility.SHARED if shared else ContactRecord.Visibility.INTERNAL,
+        "parent_summary": parent_summary.strip() if shared else "",
+        "follow_up_on": follow_up_on.isoformat() if follow_up_on else None,
+    }
+    now = _editable_fields(locked)
+    if new == now:
+        return locked  # nothing to change: a save sent twice, or the same as the other editor's
+    if opened_version is not None and opened_version != locked.version:
+        opened = ContactRevision.objects.filter(record=locked, version=opened_version).first()
+        check_version(
+            opened_version,
+            locked.version,
+            before=opened.fields if opened is not None else {},
+            after=now,
+            labels=EDITABLE,
+            by=locked.edited_by.display_name if locked.edited_by is not None else "",
+            at=locked.edited_at,
+        )
+    ContactRevision.objects.create(
+        school_id=locked.school_id, record=locked, version=locked.version, fields=now, edited_by=acting_user
+    )
+    for name, value in new.items():
+        setattr(locked, name, value)
+    locked.follow_up_on = follow_up_on
+    locked.has_praise = Topic.PRAISE in topics
+    locked.has_concern = bool(set(topics) & CONCERN_TOPICS)
+    locked.version += 1
+    locked.edited_at = timezone.now()
+    locked.edited_by = acting_user
+    locked.save()
+    return locked
 
 
 def do_complete_follow_up(contact: ContactRecord, *, acting_user) -> None:

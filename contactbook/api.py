@@ -8,6 +8,7 @@ from ninja import Router, Schema, Status
 
 from audit.actions import record as audit
 from audit.models import AuditEntry
+from core.concurrency import EditConflict
 from schools.access import access_class, access_my_child, access_staff_school
 from schools.models import Student
 from schools.queries import current_term
@@ -16,6 +17,7 @@ from . import actions, queries
 from .access import (
     access_care_case,
     access_record,
+    access_record_to_edit,
     access_shared_record_as_family,
     access_student_to_record,
     visible_records,
@@ -49,8 +51,28 @@ class ContactIn(Schema):
     idempotency_key: str = ""
 
 
+class ContactEditIn(Schema):
+    kind: str
+    duration_minutes: int = 15
+    participants: str = ""
+    topics: list[str] = []
+    summary: str
+    shared: bool = False
+    parent_summary: str = ""
+    follow_up_on: datetime.date | None = None
+    # The ``version`` you read (GET /contacts/{id}): a save over a newer edit is a 409.
+    version: int
+
+
+class ConflictOut(Schema):
+    detail: str
+    changed: list[str]
+    version: int
+
+
 class ContactOut(Schema):
     id: int
+    version: int
     kind: str
     occurred_on: datetime.date
     duration_minutes: int
@@ -100,6 +122,7 @@ class CreatedOut(Schema):
 def _contact_out(contact) -> dict:
     return {
         "id": contact.pk,
+        "version": contact.version,
         "kind": contact.kind,
         "occurred_on": contact.occurred_on,
         "duration_minutes": contact.duration_minutes,
@@ -144,6 +167,32 @@ def contact_create(request, payload: ContactIn):
 @router.get("/contacts/{record_id}", response=ContactOut)
 def contact_detail(request, record_id: int):
     return _contact_out(access_record(request, record_id))
+
+
+@router.post("/contacts/{record_id}/edit", response={200: ContactOut, 400: ErrorOut, 409: ConflictOut})
+def contact_edit(request, record_id: int, payload: ContactEditIn):
+    """Correct a record (its author, the children's head teachers, admins). If someone saved since
+    the ``version`` you read, the answer is 409 with what they changed and the current version."""
+    contact = access_record_to_edit(request, record_id)
+    try:
+        contact = actions.do_edit_contact(
+            contact,
+            acting_user=request.user,
+            opened_version=payload.version,
+            kind=payload.kind,
+            duration_minutes=payload.duration_minutes,
+            participants=payload.participants,
+            topics=payload.topics,
+            summary=payload.summary,
+            shared=payload.shared,
+            parent_summary=payload.parent_summary,
+            follow_up_on=payload.follow_up_on,
+        )
+    except EditConflict as exc:
+        return Status(409, {"detail": " ".join(exc.messages), "changed": exc.changed, "version": exc.version})
+    except ValidationError as exc:
+        return Status(400, {"detail": " ".join(exc.messages)})
+    return Status(200, _contact_out(contact))
 
 
 @router.get("/classes/{class_id}/coverage", response=list[CoverageRow])

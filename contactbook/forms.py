@@ -49,6 +49,41 @@ class ContactForm(forms.Form):
             self.initial.setdefault("idempotency_key", secrets.token_urlsafe(16))
 
 
+class ContactEditForm(forms.Form):
+    """Correcting a record: what was said, not whom or when it was about."""
+
+    kind = forms.ChoiceField(label=_("Kind"), choices=ContactRecord.Kind.choices)
+    duration_minutes = forms.IntegerField(label=_("Minutes"), min_value=1, max_value=600)
+    participants = forms.CharField(label=_("Who took part"), max_length=200, required=False)
+    topics = forms.MultipleChoiceField(
+        label=_("Topics"), choices=Topic.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    summary = forms.CharField(label=_("Summary (for staff)"), widget=forms.Textarea(attrs={"rows": 5}))
+    shared = forms.BooleanField(label=_("Share a summary with the family"), required=False)
+    parent_summary = forms.CharField(
+        label=_("Summary for the family"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    follow_up_on = forms.DateField(
+        label=_("Follow up on"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    # The version the editor opened: a save over someone else's newer edit is refused and explained.
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    @classmethod
+    def initial_of(cls, record: ContactRecord) -> dict:
+        return {
+            "kind": record.kind,
+            "duration_minutes": record.duration_minutes,
+            "participants": record.participants,
+            "topics": record.topics,
+            "summary": record.summary,
+            "shared": record.visibility == ContactRecord.Visibility.SHARED,
+            "parent_summary": record.parent_summary,
+            "follow_up_on": record.follow_up_on,
+            "version": record.version,
+        }
+
+
 class ReplyForm(forms.Form):
     reply = forms.CharField(label=_("Your reply"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 

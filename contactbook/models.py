@@ -60,6 +60,12 @@ class ContactRecord(models.Model):
     )
     idempotency_key = models.CharField(max_length=64, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # Optimistic concurrency (core.concurrency): the edit form carries the version it opened.
+    version = models.PositiveIntegerField(default=1)
+    edited_at = models.DateTimeField(null=True, blank=True)
+    edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     objects = ScopedManager(school="school")
 
@@ -77,6 +83,23 @@ class ContactRecord(models.Model):
     @property
     def is_praise_only(self) -> bool:
         return set(self.topics) == {Topic.PRAISE}
+
+
+class ContactRevision(models.Model):
+    """A record's editable fields as they were at ``version``, kept when it is edited: the trail of
+    a sensitive record, and what tells a second editor what the first one changed."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    record = models.ForeignKey(ContactRecord, on_delete=models.CASCADE, related_name="revisions")
+    version = models.PositiveIntegerField()
+    fields = models.JSONField(default=dict)
+    edited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    edited_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["record", "version"], name="contact_revision_unique")]
 
 
 class ContactStudent(models.Model):

@@ -6,6 +6,7 @@ app_name = "contactbook"
 urlpatterns = [
     path("contacts/new/", views.new_record, name="new"),
     path("contacts/<int:record_id>/", views.record_detail, name="record"),
+    path("contacts/<int:record_id>/edit/", views.edit_record, name="edit"),
     path("classes/<int:class_id>/coverage/", views.class_coverage, name="class_coverage"),
     path("classes/<int:class_id>/contactbook.xlsx", views.export_class, name="export_class"),
     path("classes/<int:class_id>/contactbook.pdf", views_pdf.class_pdf, name="export_class_pdf"),

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from audit.actions import record as audit
 from audit.models import AuditEntry
+from core.concurrency import EditConflict, carry_version
 from core.xlsx import workbook_bytes, xlsx_response
 from schools.access import access_admin_school, access_class, access_staff_school
 from schools.models import SchoolClass, Student
@@ -20,13 +21,23 @@ from .access import (
     access_care_case,
     access_open_conversation_request,
     access_record,
+    access_record_to_edit,
     access_shared_record_as_family,
     access_student_for_care,
     access_student_to_record,
+    may_edit_record,
     may_see_care,
     visible_records,
 )
-from .forms import CareCaseForm, CareReviewForm, ContactForm, ConversationForm, CoverageRulesForm, ReplyForm
+from .forms import (
+    CareCaseForm,
+    CareReviewForm,
+    ContactEditForm,
+    ContactForm,
+    ConversationForm,
+    CoverageRulesForm,
+    ReplyForm,
+)
 from .models import Acknowledgement, CareCase, ContactRecord
 
 
@@ -124,7 +135,50 @@ def record_detail(request, record_id: int):
             "students": [link.student for link in contact.student_links.select_related("student__school_class")],
             "actions": contact.action_items.select_related("owner"),
             "acks": contact.acknowledgements.select_related("guardian"),
+            "may_edit": may_edit_record(request, contact),
         },
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def edit_record(request, record_id: int):
+    """Correct a record. A save over someone else's newer edit is refused with what they changed;
+    the editor's text stays in the form, which then carries the current version."""
+    contact = access_record_to_edit(request, record_id)
+    form = ContactEditForm(request.POST or None, initial=ContactEditForm.initial_of(contact))
+    conflict = None
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.do_edit_contact(
+                contact,
+                acting_user=request.user,
+                opened_version=data["version"],
+                kind=data["kind"],
+                duration_minutes=data["duration_minutes"],
+                participants=data["participants"],
+                topics=data["topics"],
+                summary=data["summary"],
+                shared=data["shared"],
+                parent_summary=data["parent_summary"],
+                follow_up_on=data["follow_up_on"],
+            )
+        except EditConflict as exc:
+            form.add_error(None, exc)
+            contact.refresh_from_db()
+            conflict = contact
+            carry_version(form, exc.version)
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("contactbook:record", record_id=contact.pk)
+    return render(
+        request,
+        "contactbook/edit.html",
+        {"record": contact, "form": form, "conflict": conflict},
+        status=409 if conflict else 400 if form.errors else 200,
     )
 
 

@@ -21,7 +21,7 @@ from accounts.models import Consent
 from audit.actions import record
 from audit.models import AuditEntry
 from chat.models import Message
-from contactbook.models import ContactRecord
+from contactbook.models import ContactRecord, ContactRevision
 from schools.models import Guardian, StaffMember, StudentGuardian
 
 ERASED_NAME = "已删除家长 #{id}"
@@ -53,6 +53,13 @@ def do_erase_family(guardian: Guardian, *, acting_user, request=None) -> dict[st
             rec.participants = rec.participants.replace(old_name, "").strip(" ,，、")
             rec.save(update_fields=["participants"])
             participants += 1
+        # Nor in the versions kept of records edited since (contactbook.ContactRevision).
+        for rev in ContactRevision.objects.filter(
+            school=guardian.school, record__student_links__student_id__in=child_ids
+        ).distinct():
+            if old_name in (rev.fields.get("participants") or ""):
+                rev.fields["participants"] = rev.fields["participants"].replace(old_name, "").strip(" ,，、")
+                rev.save(update_fields=["fields"])
     counts["contact_records_unnamed"] = participants
     counts["chat_messages"] = 0
     counts["consents_withdrawn"] = 0

@@ -14,6 +14,7 @@ from django_scopes import scope, scopes_disabled
 
 from audit.actions import record, record_guardrail_override
 from audit.models import AuditEntry
+from core.concurrency import check_version
 from core.guardrails import check_class_message, require_override
 from core.richtext import clean_html, html_to_text
 from core.uploads import AcceptedUpload
@@ -222,7 +223,18 @@ def _enqueue_fan_out(notice_id: int) -> None:
 
 
 @transaction.atomic
-def do_edit_notice(notice: Notice, *, acting_user, title: str, body_html: str, guardrail_reason: str = "") -> Notice:
+def do_edit_notice(
+    notice: Notice,
+    *,
+    acting_user,
+    title: str,
+    body_html: str,
+    guardrail_reason: str = "",
+    opened_version: int | None = None,
+) -> Notice:
+    """Edit a notice (published or scheduled). ``opened_version`` is the version the editor
+    opened: if another editor saved since, ``core.concurrency.EditConflict`` says who changed what
+    and nothing is written (the edit page and the API always send it)."""
     if notice.status == Notice.Status.RECALLED:
         raise ValidationError(_("A recalled notice cannot be edited."))
     if not title.strip():
@@ -233,6 +245,9 @@ def do_edit_notice(notice: Notice, *, acting_user, title: str, body_html: str, g
         raise ValidationError(_("The title is too long (at most 120 characters)."))
     body_html, new_text = _clean_body(body_html)
     notice = Notice.objects.select_for_update().get(pk=notice.pk)  # two editors at once: one after the other
+    if notice.title == title.strip() and notice.body_html == body_html:
+        return notice  # nothing to change (a save sent twice, or the same text as the other editor's)
+    _check_notice_version(notice, opened_version)
     targets = NoticeTarget.objects.filter(notice=notice)
     concerns = _guardrail_concerns(audience_class_ids(notice.school_id, targets), title, new_text, notice.options)
     override = require_override(concerns, guardrail_reason)
@@ -251,6 +266,23 @@ def do_edit_notice(notice: Notice, *, acting_user, title: str, body_html: str, g
     notice.edited_at = timezone.now()
     notice.save(update_fields=["title", "body_html", "body_text", "version", "edited_at"])
     return notice
+
+
+def _check_notice_version(notice: Notice, opened_version: int | None) -> None:
+    """The notice (locked) is still the version the editor opened, or EditConflict says what changed."""
+    if opened_version is None or opened_version == notice.version:
+        return
+    opened = NoticeRevision.objects.filter(notice=notice, version=opened_version).first()
+    last = NoticeRevision.objects.filter(notice=notice).select_related("edited_by").order_by("-version").first()
+    check_version(
+        opened_version,
+        notice.version,
+        before={"title": opened.title, "body_text": opened.body_text} if opened else {},
+        after={"title": notice.title, "body_text": notice.body_text},
+        labels={"title": _("the title"), "body_text": _("the text")},
+        by=last.edited_by.name if last is not None and last.edited_by is not None else "",
+        at=notice.edited_at,
+    )
 
 
 @transaction.atomic

@@ -5,6 +5,7 @@ from datetime import datetime
 from django.core.exceptions import ValidationError
 from ninja import Router, Schema, Status
 
+from core.concurrency import EditConflict
 from schools.access import access_staff_school
 
 from . import actions, queries
@@ -124,6 +125,7 @@ class RemindedOut(Schema):
 
 class ResultsOut(Schema):
     id: int
+    version: int  # what an edit sends back (POST /notices/{id}/edit)
     total: int
     read: int
     acted: int
@@ -258,6 +260,7 @@ def notice_results(request, notice_id: int):
     r = queries.notice_results(notice)
     return {
         "id": notice.pk,
+        "version": notice.version,
         "total": r["total"],
         "read": r["read"],
         "acted": r["acted"],
@@ -308,15 +311,25 @@ class EditIn(Schema):
     title: str
     body_html: str = ""
     guardrail_reason: str = ""
+    # The ``version`` the editor read (GET /notices/{id}): a save over a newer edit is a 409.
+    version: int | None = None
+
+
+class ConflictOut(Schema):
+    detail: str
+    changed: list[str]
+    version: int
 
 
 class PinIn(Schema):
     pinned: bool
 
 
-@router.post("/notices/{notice_id}/edit", response={200: CreatedOut, 400: ErrorOut})
+@router.post("/notices/{notice_id}/edit", response={200: CreatedOut, 400: ErrorOut, 409: ConflictOut})
 def notice_edit(request, notice_id: int, payload: EditIn):
-    """Edit after publishing: families see that it was edited and what changed."""
+    """Edit after publishing: families see that it was edited and what changed. Send the
+    ``version`` you read: if someone saved since, the answer is 409 with what they changed and the
+    current version, and nothing is saved."""
     notice = access_notice_to_manage(request, notice_id)
     try:
         notice = actions.do_edit_notice(
@@ -325,7 +338,10 @@ def notice_edit(request, notice_id: int, payload: EditIn):
             title=payload.title,
             body_html=payload.body_html,
             guardrail_reason=payload.guardrail_reason,
+            opened_version=payload.version,
         )
+    except EditConflict as exc:
+        return Status(409, {"detail": " ".join(exc.messages), "changed": exc.changed, "version": exc.version})
     except ValidationError as exc:
         return Status(400, _error(exc))
     return Status(200, {"id": notice.pk, "status": notice.status})

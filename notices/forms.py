@@ -184,6 +184,8 @@ class NoticeForm(AudienceForm):
 class EditForm(GuardrailReasonForm):
     title = forms.CharField(label=_("Notice title"), max_length=120)
     body = forms.CharField(label=_("Text"), required=False, widget=forms.Textarea(attrs={"rows": 8}))
+    # The version the editor opened: a save over someone else's newer edit is refused and explained.
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=1)
 
 
 class PreferenceForm(forms.Form):

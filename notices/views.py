@@ -9,6 +9,7 @@ from django_scopes import scope
 
 from audit.actions import record
 from audit.models import AuditEntry
+from core.concurrency import EditConflict, carry_version
 from core.guardrails import GuardrailWarning
 from core.richtext import diff_html, text_to_html
 from core.uploads import UploadRefused, accept_upload, file_response
@@ -147,8 +148,11 @@ def pin(request, notice_id: int):
 @require_http_methods(["GET", "POST"])
 def edit(request, notice_id: int):
     notice = access_notice_to_manage(request, notice_id)
-    form = EditForm(request.POST or None, initial={"title": notice.title, "body": notice.body_text})
+    form = EditForm(
+        request.POST or None, initial={"title": notice.title, "body": notice.body_text, "version": notice.version}
+    )
     concerns = []
+    conflict = None
     if request.method == "POST" and form.is_valid():
         try:
             actions.do_edit_notice(
@@ -157,10 +161,19 @@ def edit(request, notice_id: int):
                 title=form.cleaned_data["title"],
                 body_html=_body_html(form.cleaned_data["body"]),
                 guardrail_reason=form.cleaned_data.get("guardrail_reason", ""),
+                opened_version=form.cleaned_data.get("version"),
             )
         except GuardrailWarning as exc:
             concerns = exc.concerns
             form.ask_reason()
+        except EditConflict as exc:
+            # Their text stays in the form; the other editor's changes are shown beside it, and the
+            # form now carries the current version, so saving again is a decision, not an accident.
+            form.add_error(None, exc)
+            notice.refresh_from_db()
+            opened = NoticeRevision.objects.filter(notice=notice, version=form.cleaned_data.get("version") or 0).first()
+            conflict = {"title": notice.title, "diff": diff_html(opened.body_text if opened else "", notice.body_text)}
+            carry_version(form, exc.version)
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
@@ -169,8 +182,8 @@ def edit(request, notice_id: int):
     return render(
         request,
         "notices/edit.html",
-        {"notice": notice, "form": form, "concerns": concerns},
-        status=400 if form.errors or concerns else 200,
+        {"notice": notice, "form": form, "concerns": concerns, "conflict": conflict},
+        status=409 if conflict else 400 if form.errors or concerns else 200,
     )
 
 

@@ -616,6 +616,11 @@ MATRIX: dict[str, Route] = {
         allowed=("ms_li", "admin_zhang"),
         refused=("mr_wang", "alice", "bob", "carol", "dave", "erin"),
     ),
+    "contactbook:edit": Route(
+        kwargs=lambda c: {"record_id": _record_pk(c)},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "bob", "carol", "dave", "erin"),
+    ),
     "contactbook:class_coverage": HEAD_OF_CLASS1,
     "contactbook:export_class": HEAD_OF_CLASS1,
     "contactbook:export_class_pdf": HEAD_OF_CLASS1,
@@ -666,6 +671,14 @@ MATRIX: dict[str, Route] = {
         kwargs=lambda c: {"record_id": _record_pk(c)},
         allowed=("ms_li", "admin_zhang"),
         refused=("mr_wang", "alice", "bob", "dave", "erin"),
+    ),
+    "api:contact_edit": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"record_id": _record_pk(c)},
+        data=lambda c: {"kind": "phone", "summary": "改过的记录", "version": 1},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "bob", "carol", "dave", "erin"),
     ),
     "api:class_coverage": Route(**{**HEAD_OF_CLASS1.__dict__, "api": True}),
     "api:student_contacts": Route(
