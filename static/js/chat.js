@@ -5,6 +5,16 @@
   var list = document.getElementById("messages");
   var form = document.getElementById("chat-form");
   var status = document.getElementById("live-status");
+  // Each message carries a key of its own (drawn with the form), so a double tap or a resent form
+  // stores it once. A page the browser restores from its back/forward cache still holds the key of
+  // a message already sent: give it a fresh one, or the next message would count as a retry of it.
+  window.addEventListener("pageshow", function (e) {
+    var key = form && form.querySelector("input[name=client_key]");
+    if (!e.persisted || !key) return;
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    key.value = Array.prototype.map.call(bytes, function (b) { return ("0" + b.toString(16)).slice(-2); }).join("");
+  });
   if (!list || !window.WebSocket) return;
   var conversation = parseInt(list.dataset.conversation, 10);
   var csrf = list.dataset.csrf || "";
