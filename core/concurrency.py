@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from django.core.exceptions import ValidationError
 from django.utils import formats, timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 
@@ -19,7 +20,8 @@ class EditConflict(ValidationError):
     """Raised by an edit action when the row's version is no longer the one the editor opened."""
 
     def __init__(self, *, changed: list[str], by: str, at: datetime.datetime | None, version: int):
-        what = "、".join(changed) if changed else _("it")
+        separator = "、" if (get_language() or "").startswith("zh") else ", "
+        what = separator.join(changed) if changed else _("it")
         when = formats.date_format(timezone.localtime(at), "m-d H:i") if at else ""
         super().__init__(
             _(

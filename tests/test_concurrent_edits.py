@@ -262,3 +262,17 @@ def test_two_contact_edits_at_once_one_saves_the_other_is_told(transactional_db)
         contact.refresh_from_db()
         assert contact.version == 2 and contact.summary == summaries[winner]
         assert ContactRevision.objects.filter(record=contact).count() == 1
+
+
+@pytest.mark.usefixtures("unscoped")
+def test_erasing_a_family_also_unnames_it_in_the_versions_kept_of_a_record(cast):
+    from home.erasure import do_erase_family
+
+    contact = record(cast)
+    li = cast.client(cast.ms_li)
+    assert edit_record_api(li, contact, 1, participants="刘爱丽、刘爸爸").status_code == 200
+    assert edit_record_api(li, contact, 2, participants="刘爸爸").status_code == 200  # no longer named now
+    assert ContactRevision.objects.get(record=contact, version=2).fields["participants"] == "刘爱丽、刘爸爸"
+    do_erase_family(cast.alice_guardian, acting_user=cast.admin_zhang)
+    kept = dict(ContactRevision.objects.filter(record=contact).values_list("version", "fields__participants"))
+    assert kept == {1: "刘妈妈", 2: "刘爸爸"}
