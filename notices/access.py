@@ -29,7 +29,9 @@ def access_notice_to_manage(request, notice_id: int) -> Notice:
 def access_notice_to_read(request, notice_id: int) -> tuple[Notice, Receipt]:
     """A published notice the user received (as a guardian or as staff), with their receipt."""
     notice = (
-        Notice.objects.filter(pk=notice_id, status=Notice.Status.PUBLISHED).select_related("school", "author").first()
+        Notice.objects.filter(pk=notice_id, status=Notice.Status.PUBLISHED)
+        .select_related("school", "author", "district_notice__district")
+        .first()
     )
     if notice is None or not notice.is_live:  # expired notices are gone for families too
         raise Http404

@@ -193,7 +193,7 @@ def district_notice_by_school(sent: DistrictNotice, schools) -> tuple[list[dict]
     rows = []
     for school_id, school in by_id.items():
         copy = copies.get(school_id)
-        c: dict = counts.get(school_id, {})
+        c: dict = dict(counts.get(school_id) or {})
         rows.append(
             {
                 "school": school,

@@ -116,6 +116,14 @@ class Notice(models.Model):
         return self.title
 
     @property
+    def sender_name(self) -> str:
+        """Who the family sees the notice from: the district that sent it to every school of it
+        (教育局 / 集团校), else its author."""
+        if self.district_notice is not None:
+            return self.district_notice.district.name
+        return self.author.display_name
+
+    @property
     def needs_action(self) -> bool:
         return self.action != self.Action.NONE
 
