@@ -121,44 +121,36 @@ def do_send_district_notice(
 
 def do_remind_district_notice(sent: DistrictNotice, *, acting_user) -> int:
     """Remind, in every school, those who have not done what the notice asks: each school's copy
-    through the school's own reminder (``do_remind_notice``: at most one round every 3 hours). A copy
-    that cannot be reminded (recalled by its school, past its deadline, reminded lately) is skipped;
-    when none could be, the first reason is the answer. Returns how many were reminded."""
-    school_ids = _copy_school_ids(sent)
-    total, reasons = 0, []
-    for school_id in school_ids:
-        with scope(school=[school_id]):
-            notice = Notice.objects.filter(district_notice=sent, school_id=school_id).select_related("school").first()
-            if notice is None:
-                continue
+    through the school's own reminder (``do_remind_notice``: at most one round every 3 hours, logged
+    in the school). A copy that cannot be reminded (recalled by its school, past its deadline,
+    reminded lately) is skipped; when none could be, the first reason is the answer. Returns how
+    many were reminded."""
+    with district_scope(s.pk for s in district_schools(sent.district)):
+        copies = list(Notice.objects.filter(district_notice=sent).select_related("school").order_by("school_id"))
+    total, refusals = 0, []
+    for notice in copies:
+        with scope(school=[notice.school_id]):
             try:
                 total += do_remind_notice(notice, acting_user=acting_user)
             except ValidationError as exc:
-                reasons.append(exc)
-    if reasons and len(reasons) == len(school_ids):
-        raise reasons[0]
+                refusals.append(exc)
+    if refusals and len(refusals) == len(copies):
+        raise refusals[0]
     return total
-
-
-def _copy_school_ids(sent: DistrictNotice) -> list[int]:
-    with district_scope(s.pk for s in district_schools(sent.district)):
-        copies = Notice.objects.filter(district_notice=sent).order_by("school_id")
-        return list(copies.values_list("school_id", flat=True))
 
 
 # --- reads: counts only ---------------------------------------------------------------------------
 
 
-def _receipt_counts(prefix: str = "") -> dict:
-    """Recipients, read, done: over receipts (``prefix`` "" ) or over a notice's (``"notices__receipts__"``)."""
-    receipts = f"{prefix}receipts" if prefix else "pk"
-    field = (lambda name: f"{prefix}receipts__{name}") if prefix else (lambda name: name)
-    return {
-        "total": Count(receipts, distinct=bool(prefix)),
-        "families": Count(receipts, filter=Q(**{f"{field('guardian')}__isnull": False}), distinct=bool(prefix)),
-        "read": Count(receipts, filter=Q(**{f"{field('read_at')}__isnull": False}), distinct=bool(prefix)),
-        "acted": Count(receipts, filter=Q(**{f"{field('acted_at')}__isnull": False}), distinct=bool(prefix)),
-    }
+def _receipt_counts(path: str = "") -> dict:
+    """Recipients, families among them, read, done: counts of the receipts ``path`` leads to ("" for
+    a queryset of receipts, ``"notices__receipts__"`` from a district notice across its copies)."""
+
+    def count(condition: str | None = None) -> Count:
+        where = Q(**{f"{path}{condition}__isnull": False}) if condition else None
+        return Count(f"{path}pk", filter=where, distinct=bool(path))
+
+    return {"total": count(), "families": count("guardian"), "read": count("read_at"), "acted": count("acted_at")}
 
 
 def district_notices(district: District, *, limit: int = 100) -> list[DistrictNotice]:
@@ -167,7 +159,7 @@ def district_notices(district: District, *, limit: int = 100) -> list[DistrictNo
     of schools or families."""
     return list(
         DistrictNotice.objects.filter(district=district)
-        .annotate(schools=Count("notices", distinct=True), **_receipt_counts("notices__"))
+        .annotate(schools=Count("notices", distinct=True), **_receipt_counts("notices__receipts__"))
         .select_related("author")
         .order_by("-created_at", "-pk")[:limit]
     )

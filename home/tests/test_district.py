@@ -155,7 +155,7 @@ def test_composing_warns_refuses_and_sends_once(cast, districts):
     client = cast.client(d.qian)
     url = f"/district/{d.x.pk}/notices/new/"
     form = client.get(url)
-    assert form.status_code == 200 and "2" in form.content.decode()
+    assert form.status_code == 200 and "城区教育局" in form.content.decode()
     ranked = {"title": "排名", "body": "期中考试排名：刘小明第1名", "action": "confirm", "audience": "families"}
     warned = client.post(url, ranked)
     assert warned.status_code == 400 and 'name="guardrail_reason"' in warned.content.decode()
