@@ -77,6 +77,7 @@ class SchoolReceiptsOut(Schema):
 class DistrictNoticeDetailOut(Schema):
     id: int
     title: str
+    body_html: str
     action: str
     audience: str
     created_at: datetime
@@ -177,6 +178,7 @@ def district_notice_detail(request, district_id: int, notice_id: int):
     return {
         "id": sent.pk,
         "title": sent.title,
+        "body_html": sent.body_html,
         "action": sent.action,
         "audience": sent.audience,
         "created_at": sent.created_at,

@@ -89,7 +89,7 @@ def do_send_district_notice(
             )
             for school in schools:
                 with scope(school=[school.pk]):
-                    do_create_notice(
+                    copy = do_create_notice(
                         school,
                         acting_user=acting_user,
                         roles=_as_the_district(school.pk, acting_user),
@@ -102,6 +102,8 @@ def do_send_district_notice(
                         district_notice=sent,
                         request=request,
                     )
+            DistrictNotice.objects.filter(pk=sent.pk).update(body_html=copy.body_html)
+            sent.body_html = copy.body_html
             record(
                 AuditEntry.Action.DISTRICT_NOTICE_SENT,
                 actor=acting_user,

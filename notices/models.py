@@ -26,6 +26,8 @@ class DistrictNotice(models.Model):
     district = models.ForeignKey("schools.District", on_delete=models.PROTECT, related_name="notices")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="district_notices")
     title = models.CharField(_("title"), max_length=120)
+    # The text as sent (sanitised by do_create_notice); a school may edit its own copy afterwards.
+    body_html = models.TextField(_("text"), blank=True)
     action = models.CharField(_("what families must do"), max_length=16)
     audience = models.CharField(_("who it is for"), max_length=8, choices=Audience.choices)
     idempotency_key = models.CharField(max_length=64, blank=True)

@@ -96,7 +96,7 @@ def test_the_overview_takes_a_fixed_number_of_queries_whatever_the_schools(
 ):
     d = districts
     _more_schools(d, n)
-    _send(d)
+    sent = _send(d)
     client = cast.client(d.qian)
     # The session, the user, the roles, the district, its schools, 6 figures, the schools with a
     # current term, the top bar: the same for 2 schools or 8.
@@ -105,6 +105,9 @@ def test_the_overview_takes_a_fixed_number_of_queries_whatever_the_schools(
     assert page.content.decode().count("<tr>") == 2 + 2 + n  # header, total, one row per school
     with django_assert_num_queries(6):
         assert client.get(f"/district/{d.x.pk}/notices/").status_code == 200
+    with django_assert_num_queries(9):
+        page = client.get(f"/district/{d.x.pk}/notices/{sent.pk}/")
+    assert page.content.decode().count("<tr>") == 1 + 2 + n and "请注意安全" in page.content.decode()
 
 
 def test_two_districts_are_kept_apart(cast, districts):

@@ -121,7 +121,7 @@ def test_sending_takes_the_same_queries_whatever_the_families(
     d = districts
     _add_families(cast.school, cast.class1, n, 0)
     _add_families(d.school_c, d.class_c, n, 1000)
-    with django_assert_num_queries(41):
+    with django_assert_num_queries(42):
         _send(d, django_capture_on_commit_callbacks)
 
 
