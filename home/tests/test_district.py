@@ -220,3 +220,47 @@ def test_switching_school_gives_a_district_admin_nothing(cast, districts):
     for url in ("/school/classes/", f"/classes/{cast.class1.pk}/", "/notices/sent/", "/contacts/todo/"):
         assert client.get(url).status_code == 404, url
     assert client.get(f"/api/v1/classes/{cast.class1.pk}/roster").status_code == 404
+
+
+def test_no_request_to_the_district_api_that_fits_the_schema_gets_a_server_error(cast, districts, unscoped):
+    """The district operations fuzzed as the district's admin (tests/test_api_fuzz.py runs every
+    operation as a teacher and a parent, who only ever get 404 here)."""
+    import warnings
+
+    import schemathesis
+    from hypothesis import HealthCheck, Phase, given, settings
+
+    from tests.test_api_fuzz import _call as fuzz_call
+    from tongxin.api import api
+
+    _send(districts)
+    schema = schemathesis.openapi.from_dict(api.get_openapi_schema())
+    client = cast.client(districts.qian)
+    client.raise_request_exception = False
+    failures: list[str] = []
+    operations = 0
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if not operation.path.startswith("/api/v1/district"):
+            continue
+        operations += 1
+
+        @settings(
+            max_examples=12,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
+        @given(case=operation.as_strategy())
+        def try_it(case):
+            response = fuzz_call(client, case)
+            if response.status_code >= 500:
+                failures.append(f"{case.method} {case.formatted_path} {case.body} → {response.status_code}")
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try_it()
+    assert operations == 6
+    assert not failures, "\n".join(failures[:20])
