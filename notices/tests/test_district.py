@@ -58,6 +58,9 @@ def test_one_notice_composed_once_reaches_every_school_of_the_district_and_no_ot
     assert totals == {"total": 4, "families": 4, "read": 1, "acted": 1, "schools": 2}
     # The school's admin manages its copy like any notice of the school.
     assert cast.client(cast.admin_zhang).get(f"/notices/{copy_a.pk}/results/").status_code == 200
+    # On the admin's home, among the school's recent notices, it is from the district.
+    home = cast.client(cast.admin_zhang).get("/").content.decode()
+    assert "寒假安全告家长书" in home and "城区教育局" in home and "钱局长" not in home
 
 
 def test_staff_audience_and_a_double_tap_sends_once(cast, districts, django_capture_on_commit_callbacks):
