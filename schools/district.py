@@ -135,3 +135,17 @@ def do_add_district_admin(
             summary=f"district admin of {district.name}: {user.display_name}"[:255],
         )
     return admin
+
+
+@transaction.atomic
+def do_remove_district_admin(district: District, user, *, acting_user) -> None:
+    """The person no longer administers the district (their account stays). Audited in each of its
+    schools."""
+    if DistrictAdmin.objects.filter(district=district, user=user).delete()[0]:
+        record(
+            Action.ROLE_CHANGED,
+            actor=acting_user,
+            schools=district_schools(district),
+            target=district,
+            summary=f"district admin of {district.name} removed: {user.display_name}"[:255],
+        )

@@ -50,6 +50,11 @@ def test_create_district_command_makes_the_district_its_schools_and_its_admin(ca
     _run("--code", "chengqu", "--remove-schools", "b", "--admin-name", "钱局长", "--admin-phone", "13900007777")
     assert {s.code for s in district_schools(district)} == {"a"}
     assert DistrictAdmin.objects.filter(district=district).count() == 1
+    _run("--code", "chengqu", "--remove-admins", "13900007777")
+    assert not DistrictAdmin.objects.filter(district=district).exists()
+    assert AuditEntry.objects.filter(action="role_changed", school=cast.school, summary__contains="removed").exists()
+    with pytest.raises(CommandError, match="not an admin"):
+        _run("--code", "chengqu", "--remove-admins", "nobody")
 
 
 def test_create_district_command_refuses_what_cannot_be(cast, unscoped):

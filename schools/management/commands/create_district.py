@@ -1,12 +1,14 @@
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.db.models import Q
 from django_scopes import scopes_disabled
 
 from schools.district import (
     do_add_district_admin,
     do_add_district_school,
     do_create_district,
+    do_remove_district_admin,
     do_remove_district_school,
 )
 from schools.models import District, School
@@ -28,8 +30,11 @@ class Command(BaseCommand):
         parser.add_argument("--admin-phone", default="", help="the admin signs in with a code sent to this phone")
         parser.add_argument("--admin-username", default="")
         parser.add_argument("--admin-password", default="", help="needed when no phone is given")
+        parser.add_argument(
+            "--remove-admins", nargs="*", default=[], help="phones or usernames of admins who no longer administer it"
+        )
 
-    def handle(self, *args, code, name, kind, schools, remove_schools, admin_name, **options):
+    def handle(self, *args, code, name, kind, schools, remove_schools, remove_admins, admin_name, **options):
         # reviewed: a district is above any one school; every school is named by its code.
         with scopes_disabled(), transaction.atomic():
             try:
@@ -55,11 +60,20 @@ class Command(BaseCommand):
                         password=options["admin_password"],
                         acting_user=None,
                     )
+                for identifier in remove_admins:
+                    user = self._admin(district, identifier)
+                    do_remove_district_admin(district, user, acting_user=None)
             except ValidationError as exc:
                 raise CommandError(" ".join(exc.messages)) from None
             count = School.objects.filter(district=district).count()
         verb = "Created" if created else "Updated"
         self.stdout.write(self.style.SUCCESS(f"{verb} {district.name} ({district.code}): {count} schools."))
+
+    def _admin(self, district: District, identifier: str):
+        found = district.admins.filter(Q(user__username=identifier) | Q(user__phone=identifier)).first()
+        if found is None:
+            raise CommandError(f"{identifier} is not an admin of {district.name}.")
+        return found.user
 
     def _school(self, code: str) -> School:
         school = School.objects.filter(code=code).first()
