@@ -55,6 +55,7 @@ class AuditEntry(models.Model):
         RETENTION_PURGED = "retention_purged", _("records past the retention period purged")
         TWO_FACTOR_ON = "two_factor_on", _("two-factor sign-in turned on")
         TWO_FACTOR_OFF = "two_factor_off", _("two-factor sign-in turned off")
+        DISTRICT_NOTICE_SENT = "district_notice", _("district notice received")
 
     # Sign-ins are not about one school, so school may be empty; school admins see their school's.
     school = models.ForeignKey("schools.School", on_delete=models.PROTECT, null=True, blank=True)

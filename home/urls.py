@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_privacy
+from . import views, views_district, views_privacy
 
 app_name = "home"
 urlpatterns = [
@@ -13,4 +13,16 @@ urlpatterns = [
     path("school/guardians/<int:guardian_id>/erase/", views_privacy.erase_family, name="erase_family"),
     # The to-do list gathers items of the contact book and of events, so it lives above both.
     path("contacts/todo/", views.todo, name="todo"),
+    # A district's admin (教育局 / 集团校): the schools' figures and district-wide notices, which read
+    # every app, so they live above them all.
+    path("district/", views_district.district_home, name="district_home"),
+    path("district/<int:district_id>/", views_district.overview, name="district"),
+    path("district/<int:district_id>/notices/", views_district.notice_list, name="district_notices"),
+    path("district/<int:district_id>/notices/new/", views_district.compose, name="district_compose"),
+    path("district/<int:district_id>/notices/<int:notice_id>/", views_district.notice, name="district_notice"),
+    path(
+        "district/<int:district_id>/notices/<int:notice_id>/remind/",
+        views_district.remind,
+        name="district_notice_remind",
+    ),
 ]

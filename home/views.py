@@ -1,10 +1,11 @@
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from accounts.consent import needs_data_consent
 from notices.queries import family_feed
 from schools import queries
 from schools.access import access_admin_school, access_staff_school
+from schools.district import districts_of
 
 from .queries import staff_home
 from .todo import todo_items
@@ -17,6 +18,9 @@ def home(request):
     (``home.queries.staff_home``); a family with what needs their reply."""
     roles = request.roles
     context: dict = {}
+    if not roles.school_ids and districts_of(request.user):
+        # A district admin (教育局 / 集团校) is no one in the schools: their home is the district's.
+        return redirect("home:district_home")
     if roles.is_school_admin:
         school = access_admin_school(request)
         classes = list(queries.school_classes(school))
@@ -51,7 +55,10 @@ def me(request):
     """我的: every destination of the user's roles and the account's settings, one row each. The
     badges come from the top bar's context (home.context_processors.top_bar)."""
     working_school_id = access_staff_school(request).pk if request.roles.is_staff else None
-    return render(request, "home/me.html", {"working_school_id": working_school_id})
+    # A district admin without a school role finds their districts here (one query, only for them:
+    # a teacher who is also a district admin opens /district/).
+    districts = districts_of(request.user) if not request.roles.school_ids else []
+    return render(request, "home/me.html", {"working_school_id": working_school_id, "districts": districts})
 
 
 @login_required

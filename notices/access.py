@@ -4,9 +4,10 @@ their school; a family or staff member sees a notice only through their own rece
 from django.db.models import Q, QuerySet
 from django.http import Http404
 
+from schools.access import access_district
 from schools.roles import Roles
 
-from .models import Notice, NoticeAttachment, Receipt
+from .models import DistrictNotice, Notice, NoticeAttachment, Receipt
 
 
 def _roles(request) -> Roles:
@@ -28,7 +29,9 @@ def access_notice_to_manage(request, notice_id: int) -> Notice:
 def access_notice_to_read(request, notice_id: int) -> tuple[Notice, Receipt]:
     """A published notice the user received (as a guardian or as staff), with their receipt."""
     notice = (
-        Notice.objects.filter(pk=notice_id, status=Notice.Status.PUBLISHED).select_related("school", "author").first()
+        Notice.objects.filter(pk=notice_id, status=Notice.Status.PUBLISHED)
+        .select_related("school", "author", "district_notice__district")
+        .first()
     )
     if notice is None or not notice.is_live:  # expired notices are gone for families too
         raise Http404
@@ -84,3 +87,13 @@ def receipts_of_link(receipt: Receipt) -> QuerySet[Receipt]:
     """What a signed link acts on: exactly the one receipt it names (a queryset, so that reading
     and answering stay one UPDATE each, like a signed-in family's own receipts)."""
     return Receipt.objects.filter(pk=receipt.pk)
+
+
+def access_district_notice(request, district_id: int, notice_id: int):
+    """A notice of a district the user administers, with the district: ``(district, district_notice)``,
+    or a 404 (another district's notice, or not a district admin)."""
+    district = access_district(request, district_id)
+    sent = DistrictNotice.objects.filter(district=district, pk=notice_id).select_related("author").first()
+    if sent is None:
+        raise Http404
+    return district, sent

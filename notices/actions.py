@@ -114,11 +114,13 @@ def do_create_notice(
     idempotency_key: str = "",
     attachments: list[AcceptedUpload] | None = None,
     respond_path: str = "",
+    district_notice=None,
     request=None,
 ) -> Notice:
     """Compose and publish (now or at ``publish_at``), with its checked attachments. A double tap
     with the same idempotency key returns the first notice. A survey or an invitation (an action of
-    ``ANSWERED_ELSEWHERE``) names the page where it is answered in ``respond_path``."""
+    ``ANSWERED_ELSEWHERE``) names the page where it is answered in ``respond_path``. A district's
+    notice passes its ``district_notice``: this school's copy (``notices.district``)."""
     if idempotency_key:
         existing = Notice.objects.filter(author=acting_user, idempotency_key=idempotency_key).first()
         if existing is not None:
@@ -157,6 +159,7 @@ def do_create_notice(
                 idempotency_key=idempotency_key[:64],
                 status=Notice.Status.SCHEDULED if publish_at else Notice.Status.DRAFT,
                 publish_at=publish_at,
+                district_notice=district_notice,
             )
             for row in rows:
                 row.school, row.notice = school, notice

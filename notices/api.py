@@ -224,7 +224,7 @@ def notice_detail(request, notice_id: int):
         "body_html": notice.body_html,
         "body_text": notice.body_text,
         "school": notice.school.name,
-        "author": notice.author.display_name,
+        "author": notice.sender_name,
         "action": notice.action,
         "options": notice.options,
         "allow_comment": notice.allow_comment,

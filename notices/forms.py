@@ -6,7 +6,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .audience import StudentChoice
-from .models import ANSWERED_ELSEWHERE, Notice
+from .district import DISTRICT_ACTIONS
+from .models import ANSWERED_ELSEWHERE, DistrictNotice, Notice
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -179,6 +180,41 @@ class NoticeForm(AudienceForm):
             for line in (self.cleaned_data.get("options") or "").replace("／", "/").splitlines()
             if line.strip()
         ]
+
+
+class DistrictNoticeForm(GuardrailReasonForm):
+    """A notice a district admin sends to every school of the district (``notices.district``)."""
+
+    title = forms.CharField(label=_("Notice title"), max_length=120)
+    body = forms.CharField(
+        label=_("Text"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        help_text=_("Plain text, or simple formatting (bold, lists, links); anything else is removed."),
+    )
+    audience = forms.ChoiceField(
+        label=_("Who it is for, in every school of the district"),
+        choices=DistrictNotice.Audience.choices,
+        initial=DistrictNotice.Audience.FAMILIES,
+        widget=forms.RadioSelect,
+    )
+    action = forms.ChoiceField(
+        label=_("What they must do"),
+        choices=[(value, label) for value, label in Notice.Action.choices if value in DISTRICT_ACTIONS],
+        initial=Notice.Action.CONFIRM,
+        widget=forms.RadioSelect,
+    )
+    deadline = forms.DateTimeField(
+        label=_("Deadline"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.is_bound:
+            self.initial.setdefault("idempotency_key", uuid.uuid4().hex)
 
 
 class EditForm(GuardrailReasonForm):

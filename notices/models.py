@@ -10,6 +10,43 @@ from django.utils.translation import gettext_lazy as _
 from django_scopes import ScopedManager
 
 
+class DistrictNotice(models.Model):
+    """A notice a district admin composed once for every school of a district (教育局 / 集团校). Each
+    school gets its own ``Notice`` (owned by the school, ``Notice.district_notice`` pointing here),
+    so the feed, receipts, reminders and results work there as for any notice; this row holds what
+    was sent and by whom, and the district's pages add up its schools' receipts. It belongs to the
+    district, not to a school, so it has no school scope: read it only through
+    ``notices.access.access_district_notice``."""
+
+    class Audience(models.TextChoices):
+        FAMILIES = "families", _("every family")
+        STAFF = "staff", _("all staff")
+        BOTH = "both", _("every family and all staff")
+
+    district = models.ForeignKey("schools.District", on_delete=models.PROTECT, related_name="notices")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="district_notices")
+    title = models.CharField(_("title"), max_length=120)
+    # The text as sent (sanitised by do_create_notice); a school may edit its own copy afterwards.
+    body_html = models.TextField(_("text"), blank=True)
+    action = models.CharField(_("what families must do"), max_length=16)
+    audience = models.CharField(_("who it is for"), max_length=8, choices=Audience.choices)
+    idempotency_key = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["author", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="district_notice_idempotent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
 class Notice(models.Model):
     class Action(models.TextChoices):
         NONE = "none", _("information only")
@@ -55,6 +92,10 @@ class Notice(models.Model):
     audience_label = models.CharField(max_length=255, blank=True)
     guardrail_reason = models.TextField(blank=True)  # why the sender went ahead despite a warning
     idempotency_key = models.CharField(max_length=64, blank=True)
+    # Sent by a district to every school of it: this school's copy (notices.district).
+    district_notice = models.ForeignKey(
+        DistrictNotice, on_delete=models.PROTECT, null=True, blank=True, related_name="notices"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = ScopedManager(school="school")
@@ -66,10 +107,23 @@ class Notice(models.Model):
             models.UniqueConstraint(
                 fields=["author", "idempotency_key"], condition=~Q(idempotency_key=""), name="notice_idempotent"
             ),
+            models.UniqueConstraint(
+                fields=["district_notice", "school"],
+                condition=Q(district_notice__isnull=False),
+                name="notice_one_copy_per_school",
+            ),
         ]
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def sender_name(self) -> str:
+        """Who the family sees the notice from: the district that sent it to every school of it
+        (教育局 / 集团校), else its author."""
+        if self.district_notice is not None:
+            return self.district_notice.district.name
+        return self.author.display_name
 
     @property
     def needs_action(self) -> bool:

@@ -139,7 +139,7 @@ def recent_sent(user, roles, school, *, days: int = 14, limit: int = 5) -> list[
             students=_count(students),
             students_done=_count(students.filter(done_at__isnull=False)),
         )
-        .select_related("author")
+        .select_related("author", "district_notice__district")  # sender_name: the district, for its notices
         .order_by("-published_at", "-pk")[:limit]
     )
     for n in page:

@@ -4,7 +4,17 @@ nobody learns whether an id exists in a class or school that is not theirs."""
 
 from django.http import Http404
 
-from .models import Guardian, RosterUpload, School, SchoolClass, StaffAssignment, StaffMember, Student, Term
+from .models import (
+    District,
+    Guardian,
+    RosterUpload,
+    School,
+    SchoolClass,
+    StaffAssignment,
+    StaffMember,
+    Student,
+    Term,
+)
 from .roles import Roles
 
 
@@ -177,3 +187,19 @@ def access_my_child(request, student_id: int) -> Student:
     if student_id not in roles.child_ids:
         raise Http404
     return Student.objects.select_related("school", "school_class").get(pk=student_id)
+
+
+# Districts (教育局 / 集团校). A district admin is no one in the district's schools: these functions
+# give the district and nothing below it; every child, family, contact, chat and answer stays behind
+# the functions above, which read only school roles (schools.roles), so they keep answering 404.
+
+
+def access_district(request, district_id: int) -> District:
+    """A district the signed-in user administers (a ``DistrictAdmin`` row), or a 404."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        raise Http404
+    district = District.objects.filter(pk=district_id, admins__user=user).first()
+    if district is None:
+        raise Http404
+    return district

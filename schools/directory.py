@@ -8,7 +8,7 @@ from django_scopes import scopes_disabled
 from accounts.models import User
 
 from .actions import user_for_phone
-from .models import Guardian, School, StaffMember
+from .models import DistrictAdmin, Guardian, School, StaffMember
 from .roles import compute_roles
 
 __all__ = ["activate", "guardian_name_for_phone", "is_staff", "phone_is_known", "schools_of"]
@@ -21,8 +21,13 @@ def schools_of(user: User) -> list[School]:
 
 
 def is_staff(user: User) -> bool:
+    """Staff of a school, or a district's admin (who signs in like staff: the shorter idle session,
+    two-factor sign-in offered)."""
     with scopes_disabled():  # reviewed: the user's own memberships, in any school
-        return StaffMember.objects.filter(user=user, is_active=True).exists()
+        return (
+            StaffMember.objects.filter(user=user, is_active=True).exists()
+            or DistrictAdmin.objects.filter(user=user).exists()
+        )
 
 
 def phone_is_known(phone: str) -> bool:

@@ -15,6 +15,40 @@ from django_scopes import ScopedManager
 from core.classnames import class_aliases, format_class_name, grade_name
 
 
+class District(models.Model):
+    """A district (教育局) or a school group (集团校): schools grouped under district admins, who see
+    the schools' aggregates and send district-wide notices, and never a child's or a family's
+    record. It sits above its schools, so it is read without a school scope; its admins reach it
+    only through ``schools.access.access_district`` (docs/design/schools.md, "Districts")."""
+
+    class Kind(models.TextChoices):
+        BUREAU = "bureau", _("education bureau")
+        GROUP = "group", _("school group")
+
+    name = models.CharField(_("district name"), max_length=100)
+    code = models.SlugField(_("district code"), max_length=32, unique=True)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.BUREAU)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("district")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class DistrictAdmin(models.Model):
+    """A user who administers a district. Not a staff member of its schools (unless separately so):
+    being a district admin gives no role in any school (``schools.roles`` never reads this table)."""
+
+    district = models.ForeignKey(District, on_delete=models.CASCADE, related_name="admins")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="district_admins")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["district", "user"], name="district_admin_unique_user")]
+
+
 class School(models.Model):
     name = models.CharField(_("school name"), max_length=100)
     code = models.SlugField(_("school code"), max_length=32, unique=True)
@@ -22,6 +56,11 @@ class School(models.Model):
     grade_count = models.PositiveSmallIntegerField(_("number of grades"), default=6)
     # Admins must sign in with a code from an authenticator app as well as their password.
     require_two_factor = models.BooleanField(_("admins must use two-factor sign-in"), default=False)
+    # The district (教育局 / 集团校) the school belongs to, if any: its admins see the school's
+    # aggregates and send it district-wide notices.
+    district = models.ForeignKey(
+        District, on_delete=models.SET_NULL, null=True, blank=True, related_name="schools", verbose_name=_("district")
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = ScopedManager(school="pk")

@@ -392,6 +392,51 @@ def _care_case_pk(cast: Cast) -> int:
         ).pk
 
 
+# A district (教育局 / 集团校) holding school A, and its admin ``qian``: people outside the shared cast,
+# made by the entries that need them (EXTRA_PEOPLE). qian is no one in school A: every other entry's
+# refusals hold for them too (home/tests/test_district.py walks this matrix as qian).
+def _district(cast: Cast):
+    from accounts.models import User
+    from schools.models import District, DistrictAdmin, School
+
+    with scopes_disabled():
+        district = District.objects.filter(code="matrix").first()
+        if district is None:
+            district = District.objects.create(name="城区教育局", code="matrix")
+            School.objects.filter(pk=cast.school.pk).update(district=district)
+            qian = User.objects.create_user("qian", "correct-horse-42", name="钱局长")
+            DistrictAdmin.objects.create(district=district, user=qian)
+    return district
+
+
+def _qian(cast: Cast):
+    from schools.models import DistrictAdmin
+
+    return DistrictAdmin.objects.select_related("user").get(district=_district(cast)).user
+
+
+EXTRA_PEOPLE: dict[str, Callable[[Cast], object]] = {"qian": _qian}
+
+
+def _district_notice_kwargs(cast: Cast) -> dict:
+    from notices.district import do_send_district_notice
+
+    district = _district(cast)
+    sent = do_send_district_notice(
+        district, acting_user=_qian(cast), title="区级通知", body_html="<p>请注意安全</p>", action="confirm"
+    )
+    return {"district_id": district.pk, "notice_id": sent.pk}
+
+
+NOT_DISTRICT = ("admin_zhang", "ms_li", "mr_wang", "alice", "carol", "dave", "erin")
+DISTRICT_PAGE = Route(
+    kwargs=lambda c: {"district_id": _district(c).pk},
+    allowed=("qian",),
+    refused=NOT_DISTRICT,
+    shows={"qian": ("阳光小学",)},
+)
+DISTRICT_NOTICE = Route(kwargs=_district_notice_kwargs, allowed=("qian",), refused=NOT_DISTRICT)
+
 ADMIN_PAGE = Route(allowed=("admin_zhang",), refused=("ms_li", "mr_wang", "alice", "erin"), own_only=("dave",))
 ANY_SIGNED_IN = ("admin_zhang", "ms_li", "mr_wang", "alice")
 HEAD_OF_CLASS1 = Route(
@@ -410,6 +455,47 @@ MATRIX: dict[str, Route] = {
     "home:export": Route(
         method="post", allowed=("alice", "bob", "carol", "erin"), refused=("ms_li", "mr_wang", "dave")
     ),
+    # A district's admin (教育局 / 集团校): the schools' figures and district-wide notices.
+    "home:district_home": Route(allowed=("qian",), refused=NOT_DISTRICT),
+    "home:district": DISTRICT_PAGE,
+    "home:district_notices": Route(
+        **{
+            **DISTRICT_PAGE.__dict__,
+            "kwargs": lambda c: {"district_id": _district_notice_kwargs(c)["district_id"]},
+            "shows": {"qian": ("区级通知",)},
+        }
+    ),
+    "home:district_compose": Route(
+        **{
+            **DISTRICT_PAGE.__dict__,
+            "method": "post",
+            "data": lambda c: {"title": "区级通知", "body": "请注意安全", "action": "read", "audience": "families"},
+            "shows": {},
+        }
+    ),
+    "home:district_notice": DISTRICT_NOTICE,
+    "home:district_notice_remind": Route(**{**DISTRICT_NOTICE.__dict__, "method": "post"}),
+    "api:my_districts": Route(api=True, allowed=("qian",), own_only=NOT_DISTRICT),
+    "api:district_overview": Route(**{**DISTRICT_PAGE.__dict__, "api": True}),
+    "api:district_notice_list": Route(
+        **{
+            **DISTRICT_PAGE.__dict__,
+            "api": True,
+            "kwargs": lambda c: {"district_id": _district_notice_kwargs(c)["district_id"]},
+            "shows": {"qian": ("区级通知",)},
+        }
+    ),
+    "api:district_notice_create": Route(
+        **{
+            **DISTRICT_PAGE.__dict__,
+            "api": True,
+            "method": "post",
+            "data": lambda c: {"title": "区级通知", "body_html": "<p>请注意安全</p>", "action": "read"},
+            "shows": {},
+        }
+    ),
+    "api:district_notice_detail": Route(**{**DISTRICT_NOTICE.__dict__, "api": True}),
+    "api:district_notice_remind": Route(**{**DISTRICT_NOTICE.__dict__, "api": True, "method": "post"}),
     "home:todo": Route(allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
     "accounts:login": Route(public=True),
     "accounts:login_code": Route(public=True),
@@ -1104,13 +1190,17 @@ def _school_a_content(cast: Cast) -> None:
         Event.objects.filter(pk=_event_pk(cast)).update(title="阳光家长会")
 
 
+def _person(cast: Cast, who: str):
+    return EXTRA_PEOPLE[who](cast) if who in EXTRA_PEOPLE else getattr(cast, who)
+
+
 @pytest.mark.parametrize(("name", "who", "expectation"), list(_case_ids()))
 def test_route_access(cast, name, who, expectation):
     route = MATRIX[name]
     if expectation == "own_only" or who in route.shows:
         _school_a_content(cast)
     url = _url(name, route, cast)
-    client = cast.client(getattr(cast, who) if who else None)
+    client = cast.client(_person(cast, who) if who else None)
     response = _call(client, route, url, cast)
     if expectation == "anonymous":
         if route.public:
