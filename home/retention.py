@@ -119,9 +119,9 @@ def preview(school: School, periods: dict[str, int] | None = None, *, now=None) 
     """The dry run: how many records of each kind the purge would delete now with ``periods`` (the
     school's own when not given). Counts only; nothing is deleted. One count query per kind."""
     now = now or timezone.now()
-    periods = periods or retention_periods(school)
     counts = {}
     with scope(school=[school.pk]):
+        periods = periods or retention_periods(school)
         for kind, cutoff in _cutoffs(periods, now).items():
             # the last queryset of a kind is its main record (the ones before depend on it)
             counts[kind] = RULES[kind](school.pk, cutoff)[-1].count()
