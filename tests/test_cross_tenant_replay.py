@@ -15,6 +15,9 @@ asked); an operation whose only school A ids are in its body may answer 400 (the
 something that is not yours). No body may hold school A's markers (names, phones, titles), read
 from decoded JSON so that escaped Chinese is checked too.
 
+The chat socket is replayed too: every request type it answers (read from its code) with school A's
+conversation and message ids: an error (or a plain "left"), nothing of school A, nothing written.
+
 Capability links (join and activation links, a notice's SMS link, a calendar feed): the secret
 token IS the permission, whoever holds it, by design (their own tests cover revoked and expired
 tokens). Here they are replayed with school A's real token altered by one character: 404, nothing
@@ -411,3 +414,75 @@ def test_every_parameter_of_every_route_has_a_kind():
             if param["name"] not in KINDS and param["name"] not in NOT_IDS:
                 unknown.add(f"{operation['operationId']}: {param['name']}")
     assert not unknown, f"parameters with no kind of id (add them to KINDS): {sorted(unknown)}"
+
+
+# ------------------------------------------------------------------------------------ the socket
+
+
+def _socket_requests() -> set[str]:
+    """The request types the chat socket answers, read from its code, so a new one is replayed too."""
+    import inspect
+    import re
+
+    from chat.consumers import ChatConsumer
+
+    return set(re.findall(r'"(\w+)": self\._\w+', inspect.getsource(ChatConsumer.receive_json)))
+
+
+@pytest.fixture
+def live_cast(transactional_db):
+    from conftest import build_cast
+
+    return build_cast()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+@pytest.mark.parametrize("who", ["dave", "erin"])
+async def test_school_b_gets_nothing_of_school_a_on_the_chat_socket(live_cast, who):
+    """Every request of the chat socket with school A's conversation and message ids (join, send
+    quoting and answering school A's message, read, leave): an error or a plain "left", nothing of
+    school A in any answer, nothing written."""
+    from asgiref.sync import sync_to_async
+
+    from chat.models import Message, Participant
+    from delivery.tests.test_consumers import communicator, session_cookie
+
+    world = await sync_to_async(World)(live_cast)
+    conversation, message = world.ids["conversation"], world.ids["message"]
+
+    def snapshot():
+        with scopes_disabled():
+            return (
+                list(Message.objects.order_by("pk").values_list("pk", "body", "recalled_at", "removed_at")),
+                list(Participant.objects.order_by("pk").values()),
+            )
+
+    before = await sync_to_async(snapshot)()
+    requests = {
+        "join": {"after": 0},
+        "send": {"body": "你好", "quote": message, "question": message, "client_key": "k1"},
+        "read": {"up_to": message},
+        "leave": {},
+    }
+    assert set(requests) == _socket_requests(), "a new request type of the chat socket: replay it here"
+
+    ws = communicator(await sync_to_async(session_cookie)(getattr(live_cast, who)))
+    ws.path = ws.scope["path"] = "/ws/chat/"
+    connected, _code = await ws.connect()
+    assert connected
+    assert (await ws.receive_json_from(timeout=5))["type"] == "hello"
+    answers = []
+    for kind, fields in requests.items():
+        await ws.send_json_to({"type": kind, "conversation": conversation, **fields})
+        # (a read that is allowed answers nothing: the wait for an answer then fails the test)
+        answers.append(await ws.receive_json_from(timeout=5))
+    await ws.disconnect()
+
+    for kind, answer in zip(requests, answers, strict=True):
+        expected = "left" if kind == "leave" else "error"
+        assert answer["type"] == expected, f"{who} {kind}: {answer}"
+        text = json.dumps(answer, ensure_ascii=False)
+        leaked = [m for m in MARKERS if m in text]
+        assert not leaked, f"{who} {kind}: {leaked}"
+    assert await sync_to_async(snapshot)() == before
