@@ -13,7 +13,8 @@ What each kind deletes, and from when it counts:
   receipts of a survey's, an event's or a conference day's notice stay with those records (their
   answers, sign-ins and bookings hang on them);
 - answers to closed surveys and forms: the responses, answers (and files) and "has answered" marks,
-  from the survey's close. The survey and its questions stay.
+  from the survey's close. The survey and its questions stay; a survey with no closing time never
+  closes, so its answers stay.
 
 Never purged: the audit log (append-only, the school's legal record), the contact book and care
 cases (the school's record that it was in contact: their existence stays, as erasure keeps it),
@@ -85,12 +86,8 @@ def _notice_receipts(school_id: int, cutoff: datetime.datetime) -> list[QuerySet
 
 
 def _survey_answers(school_id: int, cutoff: datetime.datetime) -> list[QuerySet]:
-    surveys = (
-        Survey.objects.filter(school_id=school_id)
-        .alias(closed_at=Coalesce("closes_at", "created_at", output_field=DateTimeField()))
-        .filter(closed_at__lt=cutoff)
-        .values("pk")
-    )
+    # a survey with no closing time never closes (``Survey.is_open``): its answers stay
+    surveys = Survey.objects.filter(school_id=school_id, closes_at__lt=cutoff).values("pk")
     return [
         Answer.objects.filter(school_id=school_id, survey_id__in=surveys),
         Participation.objects.filter(school_id=school_id, survey_id__in=surveys),

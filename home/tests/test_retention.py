@@ -171,7 +171,7 @@ def test_the_purge_deletes_what_is_past_each_period_and_keeps_the_rest(
 
 def test_each_period_counts_from_its_own_start(school_day, cast, time_machine):
     """A chat message goes after 730 days, not a day before; the notice's receipts count from its
-    deadline, not from when it was sent."""
+    deadline, not from when it was sent; a survey that never closes keeps its answers."""
     records = _school_a_records(cast)
     with scopes_disabled():
         Notice.objects.filter(pk=records["notice"]).update(deadline=SCHOOL_DAY + 100 * DAY)
@@ -184,6 +184,12 @@ def test_each_period_counts_from_its_own_start(school_day, cast, time_machine):
     assert preview(cast.school)["notice_receipts"] == 0
     time_machine.move_to(SCHOOL_DAY + 466 * DAY, tick=False)  # 366 after the deadline
     assert preview(cast.school)["notice_receipts"] > 0
+
+    # a survey with no closing time never closes: its answers stay, however old
+    assert preview(cast.school)["survey_answers"] == 1
+    with scopes_disabled():
+        Survey.objects.filter(pk=records["survey"]).update(closes_at=None)
+    assert preview(cast.school)["survey_answers"] == 0
 
 
 def test_another_schools_records_are_untouched(school_day, cast, time_machine):
