@@ -341,11 +341,11 @@ class RetentionPeriod(models.Model):
     records and have no period: they are never purged."""
 
     class Kind(models.TextChoices):
-        CHAT_MESSAGES = "chat_messages", _("chat messages")
+        CHAT_MESSAGES = "chat_messages", _("Chat messages")
         DELIVERY_LOG = "delivery_log", _("SMS and email delivery log")
-        EVENT_SIGN_INS = "event_sign_ins", _("sign-in records of events")
-        NOTICE_RECEIPTS = "notice_receipts", _("who read and answered closed notices")
-        SURVEY_ANSWERS = "survey_answers", _("answers to closed surveys and forms")
+        EVENT_SIGN_INS = "event_sign_ins", _("Sign-in records of events")
+        NOTICE_RECEIPTS = "notice_receipts", _("Who read and answered closed notices")
+        SURVEY_ANSWERS = "survey_answers", _("Answers to closed surveys and forms")
 
     # Counted from: a chat message's sending, a delivery's queueing, the event's end, the notice's
     # close (expiry, else deadline, else publication), the survey's close.
