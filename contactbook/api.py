@@ -115,7 +115,7 @@ class ConversationIn(Schema):
     topic: str
 
 
-class CreatedOut(Schema):
+class ConversationCreatedOut(Schema):
     id: int
 
 
@@ -254,7 +254,7 @@ def family_acknowledge(request, record_id: int, payload: AckIn):
     return Status(204, None)
 
 
-@router.post("/family/conversations", response={201: CreatedOut, 400: ErrorOut})
+@router.post("/family/conversations", response={201: ConversationCreatedOut, 400: ErrorOut})
 def family_conversation(request, payload: ConversationIn):
     student = access_my_child(request, payload.student_id)
     try:

@@ -21,7 +21,7 @@ class ErrorOut(Schema):
     detail: str
 
 
-class TargetIn(Schema):
+class EventTargetIn(Schema):
     kind: str
     grade: int | None = None
     class_id: int | None = None
@@ -40,7 +40,7 @@ class EventIn(Schema):
     materials: str = ""
     speakers: str = ""
     organiser_ids: list[int] = []
-    targets: list[TargetIn]
+    targets: list[EventTargetIn]
     guardrail_reason: str = ""
     idempotency_key: str = ""
 

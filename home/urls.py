@@ -11,6 +11,8 @@ urlpatterns = [
     path("me/privacy/", views_privacy.my_privacy, name="privacy"),
     path("me/privacy/export/", views_privacy.my_export, name="export"),
     path("school/guardians/<int:guardian_id>/erase/", views_privacy.erase_family, name="erase_family"),
+    # How long the school keeps each kind of record, with a dry run of the daily purge (PIPL).
+    path("school/retention/", views_privacy.retention_settings, name="retention"),
     # The to-do list gathers items of the contact book and of events, so it lives above both.
     path("contacts/todo/", views.todo, name="todo"),
     # A district's admin (教育局 / 集团校): the schools' figures and district-wide notices, which read

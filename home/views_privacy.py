@@ -1,6 +1,7 @@
 """A family's data rights (PIPL): the consents they gave and withdrawing SMS consent
 (``accounts.consent``), the download of everything Tongxin holds about them (``home.privacy``).
-The school admin's erasure of a family on a verified request (``home.erasure``).
+The school admin's erasure of a family on a verified request (``home.erasure``) and the school's
+retention periods, with a dry run of what the daily purge would delete (``home.retention``).
 These pages live in home because the download reads every app and the erasure writes across them."""
 
 from django.contrib import messages
@@ -12,9 +13,12 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import consent
 from accounts.models import Consent
-from schools.access import access_guardian_to_erase
+from schools.access import access_admin_school, access_guardian_to_erase
+from schools.actions import do_set_retention_periods
+from schools.queries import retention_periods
 
-from . import erasure, privacy
+from . import erasure, privacy, retention
+from .forms import RetentionForm
 
 
 @login_required
@@ -77,3 +81,30 @@ def erase_family(request, guardian_id: int):
             return redirect("schools:setup_classes")
         error = _("The phone number does not match this guardian. Nothing was erased.")
     return render(request, "home/erase_family.html", {"guardian": guardian, "error": error})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def retention_settings(request):
+    """学校设置 → 数据保留: how long the school keeps each kind of record. "Preview" counts what the
+    daily purge would delete with the numbers typed (nothing is saved or deleted); "Save" keeps them."""
+    school = access_admin_school(request)
+    current = retention_periods(school)
+    form = RetentionForm(request.POST or None, initial=current)
+    shown = current
+    if request.method == "POST" and form.is_valid():
+        if request.POST.get("action") == "save":
+            do_set_retention_periods(school, form.cleaned_data, acting_user=request.user)
+            messages.success(request, _("Retention periods saved. The daily purge follows them from tonight."))
+            return redirect("home:retention")
+        shown = form.cleaned_data
+    rows = [
+        {"field": form[kind], "days": shown[kind], "count": count}
+        for kind, count in retention.preview(school, shown).items()
+    ]
+    return render(
+        request,
+        "home/retention.html",
+        {"school": school, "form": form, "rows": rows, "tab": "retention", "previewed": shown != current},
+        status=400 if form.errors else 200,
+    )

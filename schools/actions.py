@@ -19,6 +19,7 @@ from .models import (
     ActivationLink,
     Enrollment,
     Guardian,
+    RetentionPeriod,
     RosterUpload,
     School,
     SchoolClass,
@@ -28,7 +29,7 @@ from .models import (
     StudentGuardian,
     Term,
 )
-from .queries import require_current_term
+from .queries import require_current_term, retention_periods
 from .roster import ImportPlan, plan_import, plan_upload
 
 Action = AuditEntry.Action
@@ -591,3 +592,37 @@ def _write_roster(plan: ImportPlan) -> None:
             StudentGuardian(school=school, student=student, guardian=guardians[phone], relationship=relationship)
         )
     StudentGuardian.objects.bulk_create(links, ignore_conflicts=True)
+
+
+@transaction.atomic
+def do_set_retention_periods(school: School, days: dict[str, int], *, acting_user) -> None:
+    """Set how long the school keeps each kind of record (``RetentionPeriod``): ``days`` maps a kind
+    to a number of days between ``MIN_DAYS`` and ``MAX_DAYS``; kinds left out keep what they had.
+    One audit row names the periods that changed."""
+    kinds = set(RetentionPeriod.Kind.values)
+    unknown = set(days) - kinds
+    if unknown:
+        raise ValidationError(_("Unknown kind of record: %(kinds)s") % {"kinds": ", ".join(sorted(unknown))})
+    for value in days.values():
+        if not RetentionPeriod.MIN_DAYS <= value <= RetentionPeriod.MAX_DAYS:
+            raise ValidationError(
+                _("Keep records between %(low)d and %(high)d days.")
+                % {"low": RetentionPeriod.MIN_DAYS, "high": RetentionPeriod.MAX_DAYS}
+            )
+    before = retention_periods(school)
+    changed = {kind: value for kind, value in days.items() if before[kind] != value}
+    now = timezone.now()
+    for kind, value in changed.items():
+        RetentionPeriod.objects.update_or_create(
+            school=school, kind=kind, defaults={"days": value, "updated_by": acting_user, "updated_at": now}
+        )
+    if changed:
+        record(
+            AuditEntry.Action.SETTINGS_CHANGED,
+            actor=acting_user,
+            school=school,
+            target=school,
+            summary="retention periods (days): "
+            + ", ".join(f"{k} {before[k]}→{v}" for k, v in sorted(changed.items())),
+            detail={"retention_days": changed},
+        )

@@ -371,3 +371,43 @@ class ActivationLink(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["guardian", "-created_at"])]
+
+
+class RetentionPeriod(models.Model):
+    """How long the school keeps one kind of record about families (PIPL: no longer than needed),
+    set by its admins on 学校设置 → 数据保留; a kind without a row keeps ``DEFAULT_DAYS``. The purge
+    itself (``home.retention``) runs daily. The audit log and the contact book are the school's legal
+    records and have no period: they are never purged."""
+
+    class Kind(models.TextChoices):
+        CHAT_MESSAGES = "chat_messages", _("Chat messages")
+        DELIVERY_LOG = "delivery_log", _("SMS and email delivery log")
+        EVENT_SIGN_INS = "event_sign_ins", _("Sign-in records of events")
+        NOTICE_RECEIPTS = "notice_receipts", _("Who read and answered closed notices")
+        SURVEY_ANSWERS = "survey_answers", _("Answers to closed surveys and forms")
+
+    # Counted from: a chat message's sending, a delivery's queueing, the event's end, the notice's
+    # close (expiry, else deadline, else publication), the survey's close.
+    DEFAULT_DAYS = {
+        Kind.CHAT_MESSAGES: 730,
+        Kind.DELIVERY_LOG: 180,
+        Kind.EVENT_SIGN_INS: 365,
+        Kind.NOTICE_RECEIPTS: 365,
+        Kind.SURVEY_ANSWERS: 365,
+    }
+    MIN_DAYS = 30
+    MAX_DAYS = 3650
+
+    school = models.ForeignKey(School, on_delete=models.CASCADE, related_name="retention_periods")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    days = models.PositiveSmallIntegerField()
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["school", "kind"], name="retention_period_once_per_kind"),
+            models.CheckConstraint(condition=Q(days__gte=30, days__lte=3650), name="retention_period_days_range"),
+        ]

@@ -8,7 +8,17 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 
-from .models import Guardian, School, SchoolClass, StaffAssignment, StaffMember, Student, StudentGuardian, Term
+from .models import (
+    Guardian,
+    RetentionPeriod,
+    School,
+    SchoolClass,
+    StaffAssignment,
+    StaffMember,
+    Student,
+    StudentGuardian,
+    Term,
+)
 
 
 def current_term(school: School | int) -> Term | None:
@@ -182,3 +192,10 @@ def children_of(roles):
     for child in children:
         child.head_teacher = heads.get(child.school_class_id)  # type: ignore[attr-defined]  # for the page
     return children
+
+
+def retention_periods(school: School) -> dict[str, int]:
+    """How many days the school keeps each kind of record: its own setting, else the default. One query."""
+    days = {str(kind): value for kind, value in RetentionPeriod.DEFAULT_DAYS.items()}
+    days.update(RetentionPeriod.objects.filter(school=school).values_list("kind", "days"))
+    return days

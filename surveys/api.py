@@ -41,14 +41,14 @@ class SurveyIn(Schema):
     idempotency_key: str = ""
 
 
-class TargetIn(Schema):
+class SurveyTargetIn(Schema):
     kind: str
     grade: int | None = None
     class_id: int | None = None
 
 
-class SendIn(Schema):
-    targets: list[TargetIn]
+class SurveySendIn(Schema):
+    targets: list[SurveyTargetIn]
     opens_at: datetime | None = None
     closes_at: datetime | None = None
     guardrail_reason: str = ""
@@ -160,7 +160,7 @@ class FormRowOut(Schema):
     cells: list[str]
 
 
-class ResultsOut(Schema):
+class SurveyResultsOut(Schema):
     audience: int
     answered: int
     answered_pct: int
@@ -245,7 +245,7 @@ def survey_create(request, payload: SurveyIn):
 
 
 @router.post("/surveys/{survey_id}/send", response={200: SentOut, 400: ErrorOut})
-def survey_send(request, survey_id: int, payload: SendIn):
+def survey_send(request, survey_id: int, payload: SurveySendIn):
     survey = access_survey_to_manage(request, survey_id)
     try:
         actions.do_send_survey(
@@ -343,7 +343,7 @@ def _jsonable(results: dict) -> dict:
 
 
 # ``class`` is a keyword in Python: the schemas name it by alias; ``rows`` is left out unless set.
-@router.get("/surveys/{survey_id}/results", response=ResultsOut, by_alias=True, exclude_unset=True)
+@router.get("/surveys/{survey_id}/results", response=SurveyResultsOut, by_alias=True, exclude_unset=True)
 def survey_results(request, survey_id: int):
     survey = access_survey_to_manage(request, survey_id)
     out = _jsonable(queries.survey_results(survey))

@@ -1,10 +1,15 @@
 """Schema-driven fuzzing of the JSON API (issue 20): schemathesis reads the OpenAPI document and
 generates requests that fit it, for every operation, as a teacher and as a parent of school A; none
-may get a 5xx. Bounded and repeatable: a fixed number of examples per operation, derandomized (the
-same requests on every run), no example database.
+may get a 5xx, every answer is one the operation declares (a client reading the document is never
+surprised), and every answer with a body is JSON (never Django's HTML pages). Bounded and
+repeatable: a fixed number of examples per operation, derandomized (the same requests on every run),
+no example database.
 
 Found and fixed on the way: a NUL character in a query (a 500 on PostgreSQL), a body too large
-(HTML from the API), unreadable JSON bodies."""
+(HTML from the API), unreadable JSON bodies; undeclared answers: the 404 of an operation that is not
+for the caller's role, the 400 of a NUL character in a body.
+
+CI runs it in every pass of `.ci/run` (it is part of `make test`), so on PostgreSQL too."""
 
 import json
 import warnings
@@ -69,9 +74,15 @@ def test_no_request_that_fits_the_schema_gets_a_server_error(cast, who):
         )
         @given(case=operation.as_strategy())
         def try_it(case):
+            declared = {str(code) for code in case.operation.definition.raw.get("responses", {})}
             response = _call(client, case)
+            where = f"{case.method} {case.formatted_path} {case.query} → {response.status_code}"
             if response.status_code >= 500:
-                failures.append(f"{case.method} {case.formatted_path} {case.query} → {response.status_code}")
+                failures.append(where)
+            elif str(response.status_code) not in declared:
+                failures.append(f"{where}: not declared ({sorted(declared)}): {response.content[:120]!r}")
+            elif response.content and not response.get("Content-Type", "").startswith("application/json"):
+                failures.append(f"{where}: not JSON ({response.get('Content-Type')})")
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")

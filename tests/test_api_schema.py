@@ -116,3 +116,46 @@ def test_the_declared_errors_are_what_the_api_answers(cast):
     invalid = teacher.post("/api/v1/notices", {"title": 3}, content_type="application/json")
     assert invalid.status_code == 422
     assert {"loc", "msg", "type"} <= set(invalid.json()["detail"][0])
+
+
+# Schemas of the same name and different shape in two apps: the document holds only one of them,
+# so the other operation is described wrongly. ErrorOut's shapes differ only by optional extras
+# (``concerns``, ``errors``) on top of ``detail``, which every one has.
+SAME_NAME_ALLOWED = {"ErrorOut"}
+
+
+def _shape(node: object) -> object:
+    """The schema without its descriptions (a docstring changes no field)."""
+    if isinstance(node, dict):
+        return {k: _shape(v) for k, v in node.items() if k != "description"}
+    if isinstance(node, list):
+        return [_shape(v) for v in node]
+    return node
+
+
+def test_no_two_schemas_share_a_name():
+    """Found by the cross-tenant replay (issue 20): the survey's ``SendIn`` (targets) and the chat's
+    (body) had one name, so the document told clients to send a chat message to send a survey."""
+    import importlib
+    import inspect
+    from pathlib import Path
+
+    from django.apps import apps
+    from ninja import Schema
+
+    shapes: dict[str, dict[str, object]] = {}
+    root = Path(__file__).resolve().parents[1]
+    for config in apps.get_app_configs():
+        if not config.path.startswith(str(root)):
+            continue
+        for file in sorted(Path(config.path).glob("api*.py")):
+            module = importlib.import_module(f"{config.name}.{file.stem}")
+            for name, cls in inspect.getmembers(module, inspect.isclass):
+                if issubclass(cls, Schema) and cls.__module__ == module.__name__:
+                    shapes.setdefault(name, {})[module.__name__] = _shape(cls.model_json_schema())
+    clashes = [
+        f"{name}: {sorted(found)}"
+        for name, found in shapes.items()
+        if name not in SAME_NAME_ALLOWED and len({repr(s) for s in found.values()}) > 1
+    ]
+    assert not clashes, f"schemas with one name and different shapes (rename one): {clashes}"

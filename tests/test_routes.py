@@ -579,6 +579,9 @@ MATRIX: dict[str, Route] = {
         allowed=("admin_zhang",),
         refused=("ms_li", "mr_wang", "alice", "bob", "dave", "erin"),
     ),
+    # How long the school keeps each kind of record, with a dry run of the purge (home/retention.py);
+    # dave sees school B's periods and counts only (home/tests/test_retention.py).
+    "home:retention": ADMIN_PAGE,
     "schools:children": Route(allowed=("alice", "bob", "carol"), refused=("ms_li", "dave"), own_only=("erin",)),
     "schools:select_child": Route(
         method="post",

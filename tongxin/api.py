@@ -20,8 +20,10 @@ from .errors import install_api_handlers
 
 class TongxinAPI(NinjaAPI):
     """The API, whose OpenAPI document also declares the answers every operation can give besides
-    its own: 401 without a session or token, 404 for an id the caller may not see (or that does not
-    exist: the two are never told apart), 422 for input that does not fit the schema, 413 for a body
+    its own: 400 for a request that cannot be read (a NUL character in it, refused before any view),
+    401 without a session or token, 404 for an id the caller may not see (or that does not
+    exist: the two are never told apart) and for an operation that is not for the caller's role (a
+    parent asking for the notices a teacher sent), 422 for input that does not fit the schema, 413 for a body
     too large, 503 while the database is unreachable. Clients and schemathesis read them there."""
 
     def get_openapi_schema(self, *args, **kwargs):
@@ -33,8 +35,9 @@ class TongxinAPI(NinjaAPI):
             for operation in operations.values():
                 answers = operation["responses"]
                 for code, description, name, applies in (
+                    (400, "The request could not be understood (a NUL character)", "Error", _takes_input(operation)),
                     (401, "Not signed in", "Error", bool(operation.get("security"))),
-                    (404, "Not found, or not yours to see", "Error", "{" in path),
+                    (404, "Not found, or not yours to see", "Error", "{" in path or bool(operation.get("security"))),
                     (422, "The input does not fit the schema", "InvalidInput", _takes_input(operation)),
                     (413, "The request is too large", "Error", "requestBody" in operation),
                     (503, "Briefly unavailable: try again after Retry-After seconds", "Error", True),

@@ -1,0 +1,15 @@
+from celery import shared_task
+from django_scopes import scopes_disabled
+
+
+@shared_task
+def purge_past_retention() -> dict[int, dict[str, int]]:
+    """Daily (celery beat): every school's records past its retention periods (``home.retention``).
+    Safe to run twice: a second run finds nothing to delete."""
+    from schools.models import School
+
+    from .retention import do_purge_past_retention
+
+    with scopes_disabled():  # reviewed: the list of schools; each purge runs inside its school's scope
+        schools = list(School.objects.order_by("pk"))
+    return {school.pk: do_purge_past_retention(school) for school in schools}
