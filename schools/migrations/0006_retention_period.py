@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('schools', '0004_school_require_two_factor'),
+        ('schools', '0005_district'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
