@@ -462,6 +462,25 @@ HEAD_OF_CLASS1 = Route(
     refused=("mr_wang", "alice", "carol", "dave", "erin"),
 )
 
+
+def _commendation_pk(cast: Cast) -> int:
+    """School A's admin commended alice's family this term."""
+    from reports.models import Commendation
+    from schools.models import Guardian
+
+    with scopes_disabled():
+        return Commendation.objects.create(
+            school=cast.school,
+            term=cast.term,
+            kind="family",
+            guardian=Guardian.objects.get(user=cast.alice),
+            name="刘爱丽",
+            award="优秀志愿者家长",
+            citation="积极参与",
+            created_by=cast.admin_zhang,
+        ).pk
+
+
 VOLUNTEER_ARCHIVE = Route(
     kwargs=lambda c: {"volunteer_id": _volunteer_world(c)["volunteer"]},
     allowed=("alice", "ms_li", "mr_wang", "admin_zhang"),
@@ -481,6 +500,11 @@ OWN_SIGNUP = Route(
     kwargs=lambda c: {"signup_id": _volunteer_world(c)["signup"]},
     allowed=("alice",),
     refused=("bob", "ms_li", "dave", "erin"),
+)
+CERTIFICATE = Route(
+    kwargs=lambda c: {"commendation_id": _commendation_pk(c)},
+    allowed=("admin_zhang", "alice"),
+    refused=("bob", "ms_li", "mr_wang", "dave", "erin"),
 )
 CLASS1_VOLUNTEERS = Route(
     kwargs=lambda c: {"class_id": c.class1.pk},
@@ -1153,6 +1177,20 @@ MATRIX: dict[str, Route] = {
         }
     ),
     "api:volunteer_activity_cancel": Route(**{**ACTIVITY_MANAGER.__dict__, "api": True, "method": "post"}),
+    # Recognition (reports, issue 14).
+    "reports:recognition": ADMIN_PAGE,
+    "reports:commend": Route(**{**ADMIN_PAGE.__dict__, "method": "post", "data": lambda c: {"kind": "teacher"}}),
+    "reports:certificate": CERTIFICATE,
+    "api:engagement": Route(**{**ADMIN_PAGE.__dict__, "api": True}),
+    "api:commendation_list": Route(**{**ADMIN_PAGE.__dict__, "api": True}),
+    "api:commendation_create": Route(
+        api=True,
+        method="post",
+        data=lambda c: {"kind": "teacher", "person_id": 0, "award": "x", "citation": "x"},
+        refused=("ms_li", "mr_wang", "alice", "erin"),
+        notes="no one to commend here (a 400 for admins); commending: reports/tests/test_recognition.py",
+    ),
+    "api:commendation_certificate": Route(**{**CERTIFICATE.__dict__, "api": True}),
     # WebSocket routes: exercised in delivery/tests/test_consumers.py (anonymous and
     # wrong-origin sockets are closed; a user's socket receives only their own group).
     "ws:ws_events": Route(notes="delivery/tests/test_consumers.py"),
