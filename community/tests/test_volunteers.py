@@ -393,3 +393,19 @@ def test_the_class_list_takes_the_same_queries_for_one_volunteer_or_many(cast, d
     assert count() == small
     page = client.get(f"/classes/{cast.class1.pk}/volunteers/").content.decode()
     assert "家长5" in page and "刘爱丽" in page
+
+
+def test_the_demo_class_asks_for_helpers_and_two_families_have_places(db):
+    from home.demo import _demo_volunteers, add_demo_activity
+    from schools.demo import load_demo
+    from schools.models import StaffAssignment
+
+    school = load_demo(students_per_class=6)
+    add_demo_activity(school)
+    activity = VolunteerActivity.objects.get(school=school)
+    assert activity.school_class is not None and activity.school_class.name == "三年级2班"
+    assert VolunteerSignup.objects.filter(slot__activity=activity).count() == 2
+    assert Volunteer.objects.filter(school=school).count() == 2
+    head = StaffAssignment.objects.get(school_class=activity.school_class, role="head").staff.user
+    _demo_volunteers(school, activity.school_class, head, compute_roles(head))  # run again: nothing new
+    assert VolunteerActivity.objects.filter(school=school).count() == 1
