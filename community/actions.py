@@ -129,13 +129,15 @@ def _call_html(activity: VolunteerActivity, slots: list[SlotSpec]) -> str:
     lines = [text_to_html(activity.description)] if activity.description else []
     where = escape(_("Where"))
     lines.append(f"<p><strong>{where}：</strong>{escape(activity.place)}</p>")
+    needed = _("%(n)s needed")
+    sign_up = escape(_("Sign up to help"))
     items = "".join(
         f"<li>{escape(s.label)} {timezone.localtime(s.starts_at):%-m月%-d日 %H:%M}–"
-        f"{timezone.localtime(s.ends_at):%H:%M} · {escape(_('%(n)s needed') % {'n': s.needed})}</li>"
+        f"{timezone.localtime(s.ends_at):%H:%M} · {escape(needed % {'n': s.needed})}</li>"
         for s in slots
     )
     lines.append(f"<ul>{items}</ul>")
-    lines.append(f'<p><a href="{activity_path(activity)}">{escape(_("Sign up to help"))}</a></p>')
+    lines.append(f'<p><a href="{activity_path(activity)}">{sign_up}</a></p>')
     return "".join(lines)
 
 

@@ -88,10 +88,11 @@ def _notify(commendation: Commendation, *, acting_user, roles: Roles, request=No
     else:
         targets = [TargetSpec("staff")]
     link = reverse("reports:certificate", args=[commendation.pk])
+    certificate = escape(_("The certificate (PDF)"))
     body = (
         f"<p><strong>{escape(commendation.name)}</strong> · {escape(commendation.award)}</p>"
         + text_to_html(commendation.citation)
-        + (f'<p><a href="{link}">{escape(_("The certificate (PDF)"))}</a></p>')
+        + f'<p><a href="{link}">{certificate}</a></p>'
     )
     return do_create_notice(
         commendation.school,
