@@ -18,6 +18,7 @@ from .access import (
     access_slot_as_family,
     access_volunteer,
     family_class_ids,
+    staff_activity_filter,
 )
 
 router = Router(tags=["community"])
@@ -309,6 +310,34 @@ class SheetSlotOut(SlotOut):
 class ActivitySheetOut(Schema):
     activity: ActivityOut
     slots: list[SheetSlotOut]
+
+
+class ActivityItemOut(Schema):
+    id: int
+    kind: str
+    title: str
+    class_name: str | None
+    needed: int
+    taken: int
+    cancelled: bool
+
+
+@router.get("/community/volunteer-activities", response=list[ActivityItemOut])
+def volunteer_activity_list(request):
+    """Staff: the activities they manage (their class's, their own; an admin's whole school)."""
+    access_staff_school(request)
+    return [
+        {
+            "id": a.pk,
+            "kind": a.kind,
+            "title": a.title,
+            "class_name": a.school_class.name if a.school_class else None,
+            "needed": a.n_needed,
+            "taken": a.n_taken,
+            "cancelled": a.cancelled_at is not None,
+        }
+        for a in queries.activities_to_manage(staff_activity_filter(request))
+    ]
 
 
 @router.post("/community/volunteer-activities", response={201: ActivityOut, 400: VolunteerErrorOut})

@@ -54,8 +54,8 @@ class VolunteerActivity(models.Model):
     school_class = models.ForeignKey(
         "schools.SchoolClass", on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
-    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.CLASS_OUTING)
-    title = models.CharField(_("title"), max_length=120)
+    kind = models.CharField(_("kind of activity"), max_length=16, choices=Kind.choices, default=Kind.CLASS_OUTING)
+    title = models.CharField(_("activity title"), max_length=120)
     description = models.TextField(_("what helpers do"), blank=True)
     place = models.CharField(_("place"), max_length=200)
     withdraw_until = models.DateTimeField(_("families may withdraw until"))

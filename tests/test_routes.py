@@ -1165,6 +1165,9 @@ MATRIX: dict[str, Route] = {
         allowed=("ms_li", "admin_zhang"),
         refused=("mr_wang", "alice", "dave", "erin"),
     ),
+    "api:volunteer_activity_list": Route(
+        api=True, allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)
+    ),
     "api:volunteer_activity_sheet": Route(**{**ACTIVITY_MANAGER.__dict__, "api": True}),
     "api:volunteer_activity_checkin": Route(
         **{

@@ -130,6 +130,11 @@ def test_the_head_teacher_publishes_an_activity_and_the_class_is_asked(cast):
     assert "踏青" not in cast.client(cast.carol).get("/volunteers/").content.decode()
     assert "踏青" in cast.client(cast.alice).get("/volunteers/").content.decode()
     # The subject teacher does not manage it; the head teacher and the admin do.
+    listed = cast.client(cast.ms_li).get("/api/v1/community/volunteer-activities").json()
+    assert [(a["title"], a["class_name"], a["needed"], a["taken"]) for a in listed] == [("踏青", "三年级1班", 5, 0)]
+    assert cast.client(cast.mr_wang).get("/api/v1/community/volunteer-activities").json() == []
+    assert cast.client(cast.dave).get("/api/v1/community/volunteer-activities").json() == []
+    assert "踏青" in cast.client(cast.admin_zhang).get("/volunteers/activities/").content.decode()
     assert cast.client(cast.mr_wang).get(f"/volunteers/activities/{activity.pk}/manage/").status_code == 404
     assert cast.client(cast.admin_zhang).get(f"/volunteers/activities/{activity.pk}/manage/").status_code == 200
 
