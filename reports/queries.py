@@ -112,6 +112,18 @@ def meetings_attended(window: Window) -> Rows:
         yield guardian_id, f"{_day(starts_at)} {title}", 1
 
 
+def staff_meetings_attended(window: Window) -> Rows:
+    """Meetings a teacher was invited to as staff (a receipt of their own) and signed in at."""
+    came = Attendance.objects.filter(
+        event__in=_events_in(window),
+        receipt__guardian__isnull=True,
+        receipt__user__isnull=False,
+        status__in=(Attendance.Status.PRESENT, Attendance.Status.LATE),
+    ).order_by("event__starts_at")
+    for user_id, starts_at, title in came.values_list("receipt__user_id", "event__starts_at", "event__title"):
+        yield user_id, f"{_day(starts_at)} {title}", 1
+
+
 def reflections_written(window: Window) -> Rows:
     written = Reflection.objects.filter(
         school_id=window.school_id,
@@ -141,6 +153,7 @@ def volunteer_hours(window: Window) -> Rows:
 SOURCES: list[Source] = [
     Source("contacts", _("contacts recorded"), TEACHER, 1, contacts_recorded),
     Source("meetings_held", _("parent meetings held"), TEACHER, 3, meetings_held),
+    Source("staff_meetings_attended", _("meetings attended"), TEACHER, 1, staff_meetings_attended),
     Source("meetings_attended", _("meetings attended"), FAMILY, 2, meetings_attended),
     Source("volunteer_hours", _("volunteer hours"), FAMILY, 2, volunteer_hours),
     Source("reflections", _("reflections written"), FAMILY, 2, reflections_written),

@@ -14,6 +14,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext
 from django_scopes import scopes_disabled
 
+from audit.models import AuditEntry
 from community import actions
 from community.models import Volunteer, VolunteerActivity, VolunteerSignup, VolunteerSlot
 from community.queries import class_volunteer_rows
@@ -337,6 +338,10 @@ def test_a_helper_is_checked_in_by_code_and_the_hours_reach_the_archive(cast, ti
     sheet = openpyxl.load_workbook(io.BytesIO(export.content)).active
     assert list(sheet.iter_rows(values_only=True))[1][:5] == ("刘爱丽", "摄影", "周末", 1, 2)
     assert cast.client(cast.carol).get(f"/classes/{cast.class1.pk}/volunteers.xlsx").status_code == 404
+    # Every step left its row in the school's audit log, which shows them.
+    codes = set(AuditEntry.objects.filter(school=cast.school).values_list("action", flat=True))
+    assert {"volunteer", "volunteer_activity", "volunteer_signup", "volunteer_checkin", "export"} <= codes
+    assert "volunteer_checkin" in cast.client(cast.admin_zhang).get("/school/audit/").content.decode()
 
 
 def test_the_archive_shows_the_parent_school_trainings_attended(cast):

@@ -34,7 +34,8 @@ def past(days: int) -> datetime.datetime:
 
 
 def engaged_school(cast):
-    """ms_li: two contacts and a parent meeting; mr_wang: one contact; alice: came to the meeting,
+    """ms_li: two contacts and a parent meeting; mr_wang: one contact and a staff training attended;
+    alice: came to the meeting,
     wrote a reflection and helped two hours; bob: came to the meeting."""
     for author, n in ((cast.ms_li, 2), (cast.mr_wang, 1)):
         for i in range(n):
@@ -63,6 +64,20 @@ def engaged_school(cast):
             school=cast.school, event=meeting, receipt=receipts[user], status="present", method="code"
         )
     Reflection.objects.create(school=cast.school, event=meeting, receipt=receipts[cast.alice], text="很有收获")
+    # mr_wang was invited as staff to a teachers' meeting and signed in.
+    staff_meeting = Event.objects.create(
+        school=cast.school,
+        author=cast.admin_zhang,
+        kind=Event.Kind.STAFF_TRAINING,
+        title="教师培训",
+        starts_at=past(3),
+        ends_at=past(3) + datetime.timedelta(hours=1),
+    )
+    staff_notice = Notice.objects.create(school=cast.school, author=cast.admin_zhang, title="教师培训", body_html="x")
+    wang_receipt = Receipt.objects.create(school=cast.school, notice=staff_notice, user=cast.mr_wang)
+    Attendance.objects.create(
+        school=cast.school, event=staff_meeting, receipt=wang_receipt, status="present", method="code"
+    )
     # Alice served two hours as a volunteer (checked in).
     start = timezone.now() + datetime.timedelta(days=2)
     activity = community_actions.do_create_activity(
@@ -95,7 +110,9 @@ def test_admins_see_the_most_engaged_teachers_and_families_with_their_evidence(c
     assert response.status_code == 200
     data = response.json()
     teachers = [(p["name"], p["score"]) for p in data["teachers"]]
-    assert teachers == [("李老师", 5), ("王老师", 1)]  # 2 contacts + a meeting held (3); 1 contact
+    assert teachers == [("李老师", 5), ("王老师", 2)]  # 2 contacts + a meeting held (3); 1 contact + 1 attended
+    wang = {e["key"]: e for e in data["teachers"][1]["evidence"]}
+    assert wang["staff_meetings_attended"]["items"][0].endswith("教师培训")
     families = {p["name"]: p for p in data["families"]}
     assert list(families) == ["刘爱丽", "陈波"]
     alice = {e["key"]: e for e in families["刘爱丽"]["evidence"]}
