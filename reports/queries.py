@@ -153,7 +153,7 @@ def volunteer_hours(window: Window) -> Rows:
 SOURCES: list[Source] = [
     Source("contacts", _("contacts recorded"), TEACHER, 1, contacts_recorded),
     Source("meetings_held", _("parent meetings held"), TEACHER, 3, meetings_held),
-    Source("staff_meetings_attended", _("meetings attended"), TEACHER, 1, staff_meetings_attended),
+    Source("staff_meetings_attended", _("meetings attended as staff"), TEACHER, 1, staff_meetings_attended),
     Source("meetings_attended", _("meetings attended"), FAMILY, 2, meetings_attended),
     Source("volunteer_hours", _("volunteer hours"), FAMILY, 2, volunteer_hours),
     Source("reflections", _("reflections written"), FAMILY, 2, reflections_written),
