@@ -1,5 +1,8 @@
 """Reminders and sweeps of the community app (Celery; eager on one machine)."""
 
+import datetime
+
+from celery import shared_task
 
 # ==== Committees and working groups (section: committees) ===============================
 
@@ -7,6 +10,34 @@
 
 
 # ==== Volunteers, activities and recognition (section: volunteers) ======================
+
+
+@shared_task
+def remind_tomorrows_volunteers() -> int:
+    """Remind the families signed up for a slot that starts within a day, once per slot (run by
+    beat every 15 minutes; ``do_remind_slot`` claims each slot with a conditional UPDATE)."""
+    from django.utils import timezone
+    from django_scopes import scopes_disabled
+
+    from .actions import do_remind_slot
+    from .models import VolunteerSlot
+
+    now = timezone.now()
+    reminded = 0
+    with scopes_disabled():  # reviewed: each slot's reminder goes to its own activity's receipts
+        due = VolunteerSlot.objects.filter(
+            reminded_at__isnull=True,
+            starts_at__gt=now,
+            starts_at__lte=now + datetime.timedelta(days=1),
+            activity__cancelled_at__isnull=True,
+            activity__notice__isnull=False,
+            taken__gt=0,
+        ).select_related("activity__notice")
+        for slot in due:
+            if do_remind_slot(slot):
+                reminded += 1
+    return reminded
+
 
 # (end of section: volunteers)
 

@@ -150,3 +150,46 @@ def add_demo_activity(school) -> None:
             follow_up_on=today + datetime.timedelta(days=14),
             action_items=[ActionSpec("把课外阅读书单发给家长", due_on=called_on + datetime.timedelta(days=1))],
         )
+        _demo_volunteers(school, klass, head, roles)
+
+
+def _demo_volunteers(school, klass, head, roles) -> None:
+    """三年级2班 asks for helpers at the sports meet in six days: two of its families have offered to
+    help and taken places; the README parent has not, and can. Run twice, it adds nothing."""
+    from community.actions import ActivityFields, SlotSpec, do_create_activity, do_register_volunteer, do_sign_up
+    from community.models import VolunteerActivity
+    from notices.fanout import fan_out
+    from schools.models import Guardian
+
+    if VolunteerActivity.objects.filter(school=school, school_class=klass).exists():
+        return
+    day = timezone.localtime() + datetime.timedelta(days=6)
+    at = lambda h: day.replace(hour=h, minute=0, second=0, microsecond=0)  # noqa: E731
+    activity = do_create_activity(
+        school,
+        acting_user=head,
+        roles=roles,
+        school_class=klass,
+        fields=ActivityFields(
+            kind="sports_meet",
+            title="秋季亲子运动会志愿者",
+            place="学校操场东门",
+            description="运动会需要家长志愿者协助检录和维持赛道秩序，请穿运动鞋。",
+            withdraw_until=at(8) - datetime.timedelta(days=2),
+            slots=[SlotSpec("检录", at(8), at(10), 3), SlotSpec("赛道秩序", at(10), at(12), 2)],
+        ),
+    )
+    assert activity.notice is not None
+    fan_out(activity.notice)
+    slots = list(activity.slots.order_by("starts_at"))
+    helpers = (
+        Guardian.objects.filter(student_links__student__school_class=klass, user__isnull=False)
+        .exclude(phone=DEMO_PARENT_PHONE)
+        .distinct()
+        .order_by("pk")[:2]
+    )
+    for guardian, skills, slot in zip(helpers, ("摄影", "急救证"), slots, strict=False):
+        volunteer = do_register_volunteer(
+            guardian, acting_user=guardian.user, skills=skills, availability="周末、工作日上午"
+        )
+        do_sign_up(slot, volunteer, acting_user=guardian.user)

@@ -261,3 +261,12 @@ def test_the_actor_rule_catches_an_action_without_acting_user():
     assert [f.detail for f in action_findings(ROOT / "notices" / "actions.py", tree)] == [
         "do_unpin takes no *, acting_user"
     ]
+
+
+def test_every_app_with_tests_is_in_the_test_paths():
+    """`make test` runs pytest's testpaths: an app missing there would have its tests silently skipped."""
+    import tomllib
+
+    testpaths = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]["ini_options"]["testpaths"])
+    with_tests = {p.parent.name for p in ROOT.glob("*/tests") if (p.parent / "apps.py").exists()}
+    assert with_tests <= testpaths, f"add to [tool.pytest.ini_options] testpaths: {sorted(with_tests - testpaths)}"

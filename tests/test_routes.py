@@ -17,6 +17,7 @@ from django_scopes import scopes_disabled
 from chat.routing import websocket_urlpatterns as chat_websockets
 from conftest import Cast
 from delivery.routing import websocket_urlpatterns
+from schools.roles import compute_roles
 
 # Strings only school A's people may ever see.
 SCHOOL_A_MARKERS = ["阳光小学", "刘小明", "陈小红", "李老师", "13800000001"]
@@ -437,12 +438,124 @@ DISTRICT_PAGE = Route(
 )
 DISTRICT_NOTICE = Route(kwargs=_district_notice_kwargs, allowed=("qian",), refused=NOT_DISTRICT)
 
+
+def _volunteer_world(cast: Cast) -> dict:
+    """Class 1 asked for helpers (ms_li) with one slot in five days; alice volunteers and has a place."""
+    cached = getattr(cast, "_volunteer_world", None)
+    if cached is not None:
+        return cached
+    import datetime
+
+    from django.utils import timezone
+
+    from community import actions as community_actions
+    from schools.models import Guardian
+
+    with scopes_disabled():
+        start = timezone.now().replace(microsecond=0) + datetime.timedelta(days=5)
+        activity = community_actions.do_create_activity(
+            cast.school,
+            acting_user=cast.ms_li,
+            roles=compute_roles(cast.ms_li),
+            school_class=cast.class1,
+            fields=community_actions.ActivityFields(
+                kind="sports_meet",
+                title="秋季运动会",
+                place="操场",
+                withdraw_until=start - datetime.timedelta(days=1),
+                slots=[community_actions.SlotSpec("检录", start, start + datetime.timedelta(hours=2), 5)],
+            ),
+        )
+        guardian = Guardian.objects.get(user=cast.alice)
+        volunteer = community_actions.do_register_volunteer(
+            guardian, acting_user=cast.alice, skills="", availability="周末"
+        )
+        slot = activity.slots.get()
+        signup = community_actions.do_sign_up(slot, volunteer, acting_user=cast.alice)
+    world = {"activity": activity.pk, "slot": slot.pk, "volunteer": volunteer.pk, "signup": signup.pk}
+    cast._volunteer_world = world  # type: ignore[attr-defined]
+    return world
+
+
+def _activity_payload(cast: Cast) -> dict:
+    import datetime
+
+    from django.utils import timezone
+
+    start = timezone.now().replace(microsecond=0) + datetime.timedelta(days=5)
+    return {
+        "class_id": cast.class1.pk,
+        "kind": "sports_meet",
+        "title": "运动会",
+        "place": "操场",
+        "withdraw_until": (start - datetime.timedelta(days=1)).isoformat(),
+        "slots": [
+            {
+                "label": "检录",
+                "starts_at": start.isoformat(),
+                "ends_at": (start + datetime.timedelta(hours=2)).isoformat(),
+                "needed": 3,
+            }
+        ],
+    }
+
+
 ADMIN_PAGE = Route(allowed=("admin_zhang",), refused=("ms_li", "mr_wang", "alice", "erin"), own_only=("dave",))
 ANY_SIGNED_IN = ("admin_zhang", "ms_li", "mr_wang", "alice")
 HEAD_OF_CLASS1 = Route(
     kwargs=lambda c: {"class_id": c.class1.pk},
     allowed=("admin_zhang", "ms_li"),
     refused=("mr_wang", "alice", "carol", "dave", "erin"),
+)
+
+
+def _commendation_pk(cast: Cast) -> int:
+    """School A's admin commended alice's family this term."""
+    from reports.models import Commendation
+    from schools.models import Guardian
+
+    with scopes_disabled():
+        return Commendation.objects.create(
+            school=cast.school,
+            term=cast.term,
+            kind="family",
+            guardian=Guardian.objects.get(user=cast.alice),
+            name="刘爱丽",
+            award="优秀志愿者家长",
+            citation="积极参与",
+            created_by=cast.admin_zhang,
+        ).pk
+
+
+VOLUNTEER_ARCHIVE = Route(
+    kwargs=lambda c: {"volunteer_id": _volunteer_world(c)["volunteer"]},
+    allowed=("alice", "ms_li", "mr_wang", "admin_zhang"),
+    refused=("bob", "carol", "dave", "erin"),
+)
+ACTIVITY_FAMILY = Route(
+    kwargs=lambda c: {"activity_id": _volunteer_world(c)["activity"]},
+    allowed=("alice", "bob"),
+    refused=("carol", "ms_li", "dave", "erin"),
+)
+ACTIVITY_MANAGER = Route(
+    kwargs=lambda c: {"activity_id": _volunteer_world(c)["activity"]},
+    allowed=("ms_li", "admin_zhang"),
+    refused=("mr_wang", "alice", "carol", "dave", "erin"),
+)
+OWN_SIGNUP = Route(
+    kwargs=lambda c: {"signup_id": _volunteer_world(c)["signup"]},
+    allowed=("alice",),
+    refused=("bob", "ms_li", "dave", "erin"),
+)
+CERTIFICATE = Route(
+    kwargs=lambda c: {"commendation_id": _commendation_pk(c)},
+    allowed=("admin_zhang", "alice"),
+    refused=("bob", "ms_li", "mr_wang", "dave", "erin"),
+)
+CLASS1_VOLUNTEERS = Route(
+    kwargs=lambda c: {"class_id": c.class1.pk},
+    allowed=("admin_zhang", "ms_li", "mr_wang"),
+    refused=("alice", "carol", "dave", "erin"),
 )
 
 MATRIX: dict[str, Route] = {
@@ -1098,6 +1211,92 @@ MATRIX: dict[str, Route] = {
         allowed=("admin_zhang", "ms_li", "mr_wang"),
         refused=("alice", "carol", "dave", "erin"),
     ),
+    # Volunteers (community, issue 14).
+    "community:volunteer_home": Route(allowed=("alice", "carol"), refused=("ms_li", "mr_wang"), own_only=("erin",)),
+    "community:volunteer_join": Route(
+        method="post",
+        data=lambda c: {"availability": "周末"},
+        allowed=("alice",),
+        refused=("ms_li",),
+        own_only=("erin",),
+    ),
+    "community:volunteer_archive": VOLUNTEER_ARCHIVE,
+    "community:activity_list": Route(allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
+    "community:activity_new": Route(allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
+    "community:activity_family": ACTIVITY_FAMILY,
+    "community:activity_manage": ACTIVITY_MANAGER,
+    "community:activity_checkin": Route(
+        **{**ACTIVITY_MANAGER.__dict__, "method": "post", "data": lambda c: {"code": "x"}}
+    ),
+    "community:activity_cancel": Route(**{**ACTIVITY_MANAGER.__dict__, "method": "post"}),
+    "community:slot_signup": Route(
+        method="post",
+        kwargs=lambda c: {"slot_id": _volunteer_world(c)["slot"]},
+        allowed=("alice", "bob"),
+        refused=("carol", "ms_li", "dave", "erin"),
+    ),
+    "community:signup_code": OWN_SIGNUP,
+    "community:signup_withdraw": Route(**{**OWN_SIGNUP.__dict__, "method": "post"}),
+    "community:class_volunteers": CLASS1_VOLUNTEERS,
+    "community:class_volunteers_export": CLASS1_VOLUNTEERS,
+    "api:volunteer_me": Route(api=True, allowed=("alice", "carol"), refused=("ms_li",), own_only=("erin",)),
+    "api:volunteer_join": Route(
+        api=True,
+        method="post",
+        data=lambda c: {"availability": "周末"},
+        allowed=("alice",),
+        refused=("ms_li",),
+        own_only=("erin",),
+    ),
+    "api:volunteer_activities": Route(api=True, allowed=("alice",), refused=("ms_li",), own_only=("erin",)),
+    "api:volunteer_activity": Route(**{**ACTIVITY_FAMILY.__dict__, "api": True}),
+    "api:volunteer_slot_signup": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"slot_id": _volunteer_world(c)["slot"]},
+        allowed=(),
+        refused=("carol", "ms_li", "dave", "erin"),
+        notes="alice holds the place already (a 400); taking a place: community/tests/test_volunteers.py",
+    ),
+    "api:volunteer_signup_withdraw": Route(**{**OWN_SIGNUP.__dict__, "api": True, "method": "post"}),
+    "api:volunteer_archive": Route(**{**VOLUNTEER_ARCHIVE.__dict__, "api": True}),
+    "api:class_volunteers": Route(**{**CLASS1_VOLUNTEERS.__dict__, "api": True}),
+    "api:volunteer_activity_create": Route(
+        api=True,
+        method="post",
+        data=_activity_payload,
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "dave", "erin"),
+    ),
+    "api:volunteer_activity_list": Route(
+        api=True, allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)
+    ),
+    "api:volunteer_activity_sheet": Route(**{**ACTIVITY_MANAGER.__dict__, "api": True}),
+    "api:volunteer_activity_checkin": Route(
+        **{
+            **ACTIVITY_MANAGER.__dict__,
+            "api": True,
+            "method": "post",
+            "data": lambda c: {"code": "V1-000000"},
+            "allowed": (),
+            "notes": "a wrong code is a 400 for the managers (community/tests/test_volunteers.py); others get 404",
+        }
+    ),
+    "api:volunteer_activity_cancel": Route(**{**ACTIVITY_MANAGER.__dict__, "api": True, "method": "post"}),
+    # Recognition (reports, issue 14).
+    "reports:recognition": ADMIN_PAGE,
+    "reports:commend": Route(**{**ADMIN_PAGE.__dict__, "method": "post", "data": lambda c: {"kind": "teacher"}}),
+    "reports:certificate": CERTIFICATE,
+    "api:engagement": Route(**{**ADMIN_PAGE.__dict__, "api": True}),
+    "api:commendation_list": Route(**{**ADMIN_PAGE.__dict__, "api": True}),
+    "api:commendation_create": Route(
+        api=True,
+        method="post",
+        data=lambda c: {"kind": "teacher", "person_id": 0, "award": "x", "citation": "x"},
+        refused=("ms_li", "mr_wang", "alice", "erin"),
+        notes="no one to commend here (a 400 for admins); commending: reports/tests/test_recognition.py",
+    ),
+    "api:commendation_certificate": Route(**{**CERTIFICATE.__dict__, "api": True}),
     # WebSocket routes: exercised in delivery/tests/test_consumers.py (anonymous and
     # wrong-origin sockets are closed; a user's socket receives only their own group).
     "ws:ws_events": Route(notes="delivery/tests/test_consumers.py"),

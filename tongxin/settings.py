@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "events",
     "chat",
     "community",
+    "reports",
 ]
 
 MIDDLEWARE = [
@@ -196,6 +197,7 @@ CELERY_BEAT_SCHEDULE = {
     "remind-tomorrows-events": {"task": "events.tasks.remind_tomorrows_events", "schedule": 15 * 60.0},
     # PIPL: records past each school's retention periods (home/retention.py).
     "purge-past-retention": {"task": "home.tasks.purge_past_retention", "schedule": 24 * 3600.0},
+    "remind-tomorrows-volunteers": {"task": "community.tasks.remind_tomorrows_volunteers", "schedule": 15 * 60.0},
 }
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
@@ -288,6 +290,9 @@ TONGXIN_LIMITS = {
 
 # What accounts (below schools) asks of the schools: a user's schools, guardians' phones, activation.
 ACCOUNTS_DIRECTORY = "schools.directory"
+# The volunteer archive's trainings (events' parent-school sessions) come from the layer that may
+# read events: community names no app above it (community.queries.trainings_source).
+COMMUNITY_TRAININGS_SOURCE = "reports.queries.trainings_attended"
 
 NINJA_PAGINATION_PER_PAGE = 100
 

@@ -1,0 +1,52 @@
+"""Recognition (表彰): whom the school's admins commended at a term's end, with the citation and the
+evidence they saw, kept as it was (the records behind it may change later)."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+
+class Commendation(models.Model):
+    class Kind(models.TextChoices):
+        TEACHER = "teacher", _("teacher")
+        FAMILY = "family", _("family")
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    term = models.ForeignKey("schools.Term", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    # A teacher is a user on the school's staff; a family is a guardian of the school.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    guardian = models.ForeignKey("schools.Guardian", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    name = models.CharField(max_length=100)  # as printed on the certificate
+    award = models.CharField(_("title of the award"), max_length=40)
+    citation = models.TextField(_("citation"))
+    evidence = models.JSONField(default=list)  # [{"label": …, "count": …, "items": […]}] when commended
+    notice = models.ForeignKey("notices.Notice", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="teacher", user__isnull=False, guardian__isnull=True))
+                | Q(kind="family", guardian__isnull=False, user__isnull=True),
+                name="commendation_one_person",
+            ),
+            models.UniqueConstraint(
+                fields=["term", "user"], condition=Q(kind="teacher"), name="commendation_teacher_once_a_term"
+            ),
+            models.UniqueConstraint(
+                fields=["term", "guardian"], condition=Q(kind="family"), name="commendation_family_once_a_term"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} · {self.award}"
