@@ -194,6 +194,7 @@ CELERY_BEAT_SCHEDULE = {
     "send-due-deliveries": {"task": "delivery.tasks.send_due_deliveries", "schedule": 60.0},
     "purge-stale-roster-uploads": {"task": "schools.tasks.purge_stale_roster_uploads", "schedule": 24 * 3600.0},
     "remind-tomorrows-events": {"task": "events.tasks.remind_tomorrows_events", "schedule": 15 * 60.0},
+    "remind-tomorrows-duty": {"task": "community.tasks.remind_tomorrows_duty", "schedule": 60 * 60.0},
 }
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
