@@ -390,3 +390,63 @@ def test_the_roster_page_and_the_proposal_take_fixed_queries(school_day, cast, d
         queries.roster_view(roster)
     with django_assert_num_queries(5):
         queries.my_duty(cast.alice)
+
+
+# --- the JSON API: the same actions and the same refusals ---------------------------------------------------
+
+
+def _api(client, path, data=None):
+    if data is None:
+        return client.get(f"/api/v1{path}")
+    return client.post(f"/api/v1{path}", data, content_type="application/json")
+
+
+def test_the_api_builds_publishes_and_answers_bad_input_with_400(school_day, cast):
+    head = _client(cast, cast.ms_li)
+    created = _api(head, "/duty/rosters", {"title": "护学岗", "class_id": cast.class1.pk})
+    assert created.status_code == 201
+    roster_id = created.json()["id"]
+    past = _api(
+        head,
+        f"/duty/rosters/{roster_id}/shifts",
+        {"first": "2026-11-10", "starts_at": "07:20", "ends_at": "08:00", "place": "校门口"},
+    )
+    assert past.status_code == 400 and past.json()["detail"] == "A shift cannot be in the past."
+    added = _api(
+        head,
+        f"/duty/rosters/{roster_id}/shifts",
+        {"first": "2026-11-17", "last": "2026-11-20", "starts_at": "07:20", "ends_at": "08:00", "place": "校门口"},
+    )
+    assert added.status_code == 201 and added.json()["count"] == 4
+    proposal = _api(head, f"/duty/rosters/{roster_id}/propose", {})
+    assert proposal.json()["placed"] == 4 and proposal.json()["spread"] == 0
+    standby = _api(head, f"/duty/rosters/{roster_id}/standby", {"shift_id": 0, "family_id": 0})
+    assert standby.status_code == 400
+    assert _api(head, f"/duty/rosters/{roster_id}/publish", {}).status_code == 200
+    detail = _api(head, f"/duty/rosters/{roster_id}").json()
+    assert detail["status"] == "published" and len(detail["shifts"]) == 4 and len(detail["families"]) == 2
+    a = detail["shifts"][0]["assignments"][0]
+    early = _api(head, f"/duty/assignments/{a['id']}/attendance", {"status": "done"})
+    assert early.status_code == 400 and early.json()["detail"] == "The shift has not begun yet."
+
+    family = _client(cast, cast.alice if a["family"] == "刘小明" else cast.bob)
+    mine = _api(family, "/duty/mine").json()
+    assert [s["id"] for s in mine[0]["shifts"]] and mine[0]["others"][0]["label"] in ("刘小明", "陈小红")
+    not_today = _api(family, f"/duty/assignments/{a['id']}/checkin", {"code": "000000"})
+    assert not_today.status_code == 400 and not_today.json()["detail"] == "Check-in opens an hour before the shift."
+    not_asked = _api(family, f"/duty/assignments/{a['id']}/standby", {"accept": True})
+    assert not_asked.status_code == 400
+    assert _api(_client(cast, cast.carol), f"/duty/assignments/{a['id']}/checkin", {"code": "1"}).status_code == 404
+
+    admin = _client(cast, cast.admin_zhang)
+    assert {c["kind"] for c in _api(admin, "/quant/categories").json()} >= {"duty_done", "duty_no_show"}
+    saved = _api(admin, "/quant/categories", {"name": "家长会出勤", "points": 3})
+    assert saved.status_code == 200
+    unknown = _api(head, f"/quant/classes/{cast.class1.pk}/items", {"category_id": 0, "reason": "x"})
+    assert unknown.status_code == 400 and unknown.json()["detail"] == "Choose a category."
+    item = _api(
+        head, f"/quant/classes/{cast.class1.pk}/items", {"category_id": saved.json()["id"], "reason": "全员到齐"}
+    )
+    assert item.status_code == 201
+    quant = _api(_client(cast, cast.mr_wang), f"/quant/classes/{cast.class1.pk}").json()
+    assert quant["total"] == 3 and quant["items"][0]["reason"] == "全员到齐"
