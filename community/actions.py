@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from django_scopes import scope, scopes_disabled
 
 from audit.actions import record
+from core import ratelimit
 from notices.actions import TargetSpec, do_create_notice, do_remind_receipts
 from notices.models import Notice, Receipt
 from schools.models import Student, StudentGuardian
@@ -56,6 +57,7 @@ QUANT_CHANGED = "quant_changed"
 
 CHECKIN_OPENS_BEFORE = datetime.timedelta(hours=1)
 ON_TIME_GRACE = datetime.timedelta(minutes=5)
+CHECKIN_TRIES = 10  # codes typed per assignment and hour
 DEFAULT_QUANT: dict[str, tuple] = {
     QuantCategory.Kind.DUTY_DONE: (_lazy("Duty shift done on time"), 2),
     QuantCategory.Kind.DUTY_NO_SHOW: (_lazy("Duty shift missed"), -2),
@@ -634,6 +636,12 @@ def do_check_in(assignment: DutyAssignment, *, acting_user, code: str) -> DutyAs
         raise ValidationError(_("Check-in opens an hour before the shift."))
     if now > shift_end(shift):
         raise ValidationError(_("This shift is over."))
+    try:  # six digits: a few tries per shift and family, so that guessing is pointless
+        within = ratelimit.hit("duty_checkin", f"{assignment.pk}", CHECKIN_TRIES, 3600)
+    except ratelimit.RateLimitUnavailable:
+        within = False  # fail closed, as sign-in does
+    if not within:
+        raise ValidationError(_("Too many wrong codes. Ask the head teacher to record your shift."))
     if not hmac.compare_digest((code or "").strip(), shift_code(shift.roster, shift)):
         raise ValidationError(_("This is not the code of this shift."))
     assignment.status = DutyAssignment.Status.DONE

@@ -89,7 +89,14 @@ def roster_view(roster: DutyRoster) -> RosterView:
     by_shift = {s.pk: s for s in shifts}
     by_family = {f.pk: f for f in families}
     report = roster.report or {}
-    gaps = [(by_shift[s], n) for s, n in report.get("gaps", []) if s in by_shift]
+    # Gaps as they are now (after adjustments, swaps and declined standbys), for shifts still to come.
+    today = timezone.localdate()
+    gaps = []
+    for shift in shifts:
+        filled = sum(1 for a in shift.assignments.all() if a.status in LIVE)
+        proposed = bool(report) or roster.status == DutyRoster.Status.PUBLISHED
+        if proposed and shift.date >= today and filled < shift.families_needed:
+            gaps.append((shift, shift.families_needed - filled))
     clashes = [(by_shift[s], by_family[f]) for s, f in report.get("clashes", []) if s in by_shift and f in by_family]
     return RosterView(roster, shifts, families, swaps, confirmed, counts, gaps, clashes)
 
@@ -131,10 +138,13 @@ def my_duty(user) -> list[FamilyDuty]:
             asked.setdefault(swap.to_family_id, []).append(swap)
         if swap.from_family_id in ids:
             mine.setdefault(swap.from_family_id, []).append(swap)
-    next_shift: dict[int, DutyAssignment] = {}
+    now = timezone.localtime()
+    next_shift: dict[int, DutyAssignment] = {}  # the other families' next shift still to begin
     for a in (
         DutyAssignment.objects.filter(
-            shift__roster_id__in=roster_ids, shift__date__gte=today, status=DutyAssignment.Status.ASSIGNED
+            Q(shift__date__gt=today) | Q(shift__date=today, shift__starts_at__gt=now.time()),
+            shift__roster_id__in=roster_ids,
+            status=DutyAssignment.Status.ASSIGNED,
         )
         .exclude(family_id__in=ids)
         .select_related("shift")

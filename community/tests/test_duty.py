@@ -276,6 +276,31 @@ def test_a_family_checks_in_by_code_and_the_class_quantification_shows_it(school
     assert _client(cast, cast.alice).get(f"/quant/class/{cast.class1.pk}/").status_code == 404
 
 
+def test_guessing_the_code_stops_after_ten_tries(school_day, cast):
+    roster = _publish(cast, _roster(cast))
+    shift, assignment = _today_shift(cast, roster)
+    alice = _client(cast, cast.alice)
+    for _ in range(10):
+        alice.post("/duty/mine/", {"op": "checkin", "assignment": assignment.pk, "code": "000000"})
+    code = actions.shift_code(roster, shift)
+    refused = alice.post("/duty/mine/", {"op": "checkin", "assignment": assignment.pk, "code": code}, follow=True)
+    assert "Too many wrong codes." in _messages(refused)
+    assignment.refresh_from_db()
+    assert assignment.status == "assigned"
+
+
+def test_gaps_are_shown_as_they_are_now(school_day, cast):
+    roster = _roster(cast, families_needed="3")  # two families in the class: one place short a shift
+    head = _client(cast, cast.ms_li)
+    assert "still empty" not in head.get(f"/duty/{roster.pk}/").content.decode()  # nothing proposed yet
+    head.post(f"/duty/{roster.pk}/", {"op": "propose"})
+    page = head.get(f"/duty/{roster.pk}/").content.decode()
+    assert page.count("1 place still empty") == 4
+    shift = roster.shifts.first()
+    head.post(f"/duty/{roster.pk}/", {"op": "assign", "shift": shift.pk, "families": []})
+    assert "3 places still empty" in head.get(f"/duty/{roster.pk}/").content.decode()
+
+
 def test_a_no_show_is_recorded_and_a_standby_family_asked(school_day, cast, time_machine):
     roster = _publish(cast, _roster(cast))
     shift, assignment = _today_shift(cast, roster)
