@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from django_scopes import scope, scopes_disabled
 
 from audit.actions import record
@@ -59,8 +59,8 @@ CHECKIN_OPENS_BEFORE = datetime.timedelta(hours=1)
 ON_TIME_GRACE = datetime.timedelta(minutes=5)
 CHECKIN_TRIES = 10  # codes typed per assignment and hour
 DEFAULT_QUANT: dict[str, tuple] = {
-    QuantCategory.Kind.DUTY_DONE: (_lazy("Duty shift done on time"), 2),
-    QuantCategory.Kind.DUTY_NO_SHOW: (_lazy("Duty shift missed"), -2),
+    QuantCategory.Kind.DUTY_DONE: (gettext_lazy("Duty shift done on time"), 2),
+    QuantCategory.Kind.DUTY_NO_SHOW: (gettext_lazy("Duty shift missed"), -2),
 }
 
 
