@@ -55,6 +55,7 @@ class RosterView:
     counts: dict[int, int]  # family id → shifts (on duty, done or missed)
     gaps: list[tuple[DutyShift, int]]
     clashes: list[tuple[DutyShift, DutyFamily]]
+    upcoming: list[DutyShift]  # the shifts not over yet (to adjust, or to ask a standby family for)
 
 
 LIVE = (DutyAssignment.Status.ASSIGNED, DutyAssignment.Status.DONE, DutyAssignment.Status.NO_SHOW)
@@ -98,7 +99,9 @@ def roster_view(roster: DutyRoster) -> RosterView:
         if proposed and shift.date >= today and filled < shift.families_needed:
             gaps.append((shift, shift.families_needed - filled))
     clashes = [(by_shift[s], by_family[f]) for s, f in report.get("clashes", []) if s in by_shift and f in by_family]
-    return RosterView(roster, shifts, families, swaps, confirmed, counts, gaps, clashes)
+    now = timezone.localtime()
+    upcoming = [s for s in shifts if s.date > now.date() or (s.date == now.date() and s.ends_at > now.time())]
+    return RosterView(roster, shifts, families, swaps, confirmed, counts, gaps, clashes, upcoming)
 
 
 @dataclass

@@ -132,6 +132,33 @@ def test_siblings_are_one_family_across_classes(school_day, cast):
     assert _client(cast, cast.ms_li).post("/duty/", {"title": "x", "scope": "school"}).status_code == 404
 
 
+def test_a_family_with_children_in_two_classes_is_not_put_on_two_posts_at_once(school_day, cast):
+    sibling = Student.objects.create(
+        school=cast.school, name="刘小亮", student_number="2024199", school_class=cast.class2
+    )
+    StudentGuardian.objects.create(school=cast.school, student=sibling, guardian=cast.alice_guardian)
+    first = _roster(cast, first="2026-11-17", last="2026-11-17")
+    first.shifts.update(families_needed=2)  # both families of class 1, alice's among them
+    actions.do_propose_rotation(first, acting_user=cast.ms_li)
+    second = actions.do_create_roster(
+        cast.school, acting_user=cast.admin_zhang, term=cast.term, title="二班护学岗", school_class=cast.class2
+    )
+    actions.do_add_shifts(
+        second,
+        acting_user=cast.admin_zhang,
+        first="2026-11-17",
+        starts_at="07:30",
+        ends_at="08:10",
+        place="东门",
+        families_needed=2,
+    )
+    report = actions.do_propose_rotation(second, acting_user=cast.admin_zhang)
+    alice_in_2 = DutyFamily.objects.get(roster=second, members__guardian=cast.alice_guardian)
+    assert report["clashes"] == [[second.shifts.get().pk, alice_in_2.pk]]
+    assert report["gaps"] == [[second.shifts.get().pk, 1]]
+    assert DutyAssignment.objects.get(shift__roster=second).family.label == "周小刚"
+
+
 def test_a_shift_in_the_past_is_refused_and_nothing_written(school_day, cast):
     roster = _roster(cast, first="2026-11-16", last="2026-11-16", starts_at="07:20", ends_at="08:00")
     assert roster.shifts.count() == 0
