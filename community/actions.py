@@ -680,8 +680,10 @@ def do_record_attendance(assignment: DutyAssignment, *, acting_user, status: str
 
 
 @transaction.atomic
-def do_ask_standby(roster: DutyRoster, *, acting_user, shift_id, family_id) -> DutyAssignment:
-    """The head teacher asks a standby family to take a place on a shift (after a no-show, or a gap)."""
+def do_ask_standby(roster: DutyRoster, *, acting_user, shift_id, family_id, roles=None) -> DutyAssignment:
+    """The head teacher asks a standby family to take a place on a shift (after a no-show, or a gap).
+    With ``roles`` (the asker's), the family is told by a notice to its children (notices' own
+    action, so it reaches them by the app, email or SMS as they chose), linking to their duty page."""
     shift = _shift_of_roster(roster, shift_id)
     if timezone.now() > shift_end(shift):
         raise ValidationError(_("This shift is over."))
@@ -702,6 +704,19 @@ def do_ask_standby(roster: DutyRoster, *, acting_user, shift_id, family_id) -> D
         summary="standby asked",
         detail={"shift": shift.pk, "family": family.pk},
     )
+    if roles is not None and roster.status == DutyRoster.Status.PUBLISHED:
+        when = f"{_day(shift.date)} {shift.starts_at:%H:%M}–{shift.ends_at:%H:%M} {shift.place}"
+        ask = _("Could your family stand in for this duty shift? Please answer on the duty page.")
+        do_create_notice(
+            roster.school,
+            acting_user=acting_user,
+            roles=roles,
+            title=_("Can you stand in for a duty shift?"),
+            body_html=f"<p>{escape(when)}</p><p>{escape(ask)}</p>"
+            f'<p><a href="{reverse("community:duty_mine")}">{escape(_("My duty shifts"))}</a></p>',
+            action=Notice.Action.READ,
+            targets=[TargetSpec("student", student_id=sid) for sid in family.student_ids or [family.student_id]],
+        )
     return assignment
 
 

@@ -398,7 +398,11 @@ def duty_standby(request, roster_id: int, payload: DutyStandbyIn):
     roster = access_duty_roster_to_manage(request, roster_id)
     try:
         a = duty_actions.do_ask_standby(
-            roster, acting_user=request.user, shift_id=payload.shift_id, family_id=payload.family_id
+            roster,
+            acting_user=request.user,
+            shift_id=payload.shift_id,
+            family_id=payload.family_id,
+            roles=request.roles,
         )
     except ValidationError as exc:
         return Status(400, _duty_error(exc))

@@ -112,7 +112,11 @@ def _roster_op(request, roster) -> str:
         return _("Published: the families have been sent a notice to confirm.")
     if op == "standby":
         actions.do_ask_standby(
-            roster, acting_user=request.user, shift_id=data.get("shift"), family_id=data.get("family")
+            roster,
+            acting_user=request.user,
+            shift_id=data.get("shift"),
+            family_id=data.get("family"),
+            roles=request.roles,
         )
         return _("The family has been asked to stand in.")
     if op == "attendance":

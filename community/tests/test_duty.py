@@ -345,6 +345,8 @@ def test_a_no_show_is_recorded_and_a_standby_family_asked(school_day, cast, time
     head.post(f"/duty/{roster.pk}/", {"op": "standby", "shift": shift.pk, "family": bob.pk})
     asked = DutyAssignment.objects.get(shift=shift, family=bob)
     assert asked.status == "asked" and asked.is_standby
+    told = Notice.objects.get(title="Can you stand in for a duty shift?")
+    assert set(Receipt.objects.filter(notice=told).values_list("guardian__user", flat=True)) == {cast.bob.pk}
     _client(cast, cast.bob).post("/duty/mine/", {"op": "accept_standby", "assignment": asked.pk})
     asked.refresh_from_db()
     assert asked.status == "assigned"
