@@ -3,26 +3,47 @@
 import datetime
 import hashlib
 import hmac
+import json
 import re
+import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django_scopes import scope, scopes_disabled
 
 from audit.actions import record
 from audit.models import AuditEntry
+from core import ratelimit
 from core.richtext import text_to_html
 from notices.actions import TargetSpec, do_create_notice, do_remind_receipts
 from notices.models import Notice, Receipt
-from schools.models import Guardian, SchoolClass
+from schools.models import Guardian, SchoolClass, Student, StudentGuardian
 from schools.roles import Roles
 
-from .models import Volunteer, VolunteerActivity, VolunteerSignup, VolunteerSlot
+from .duty_rotation import ShiftSlot, fairness_spread, propose
+from .models import (
+    DutyAssignment,
+    DutyFamily,
+    DutyFamilyGuardian,
+    DutyRoster,
+    DutyShift,
+    DutySwap,
+    DutyUnavailable,
+    QuantCategory,
+    QuantItem,
+    Volunteer,
+    VolunteerActivity,
+    VolunteerSignup,
+    VolunteerSlot,
+)
 
 # ==== Committees and working groups (section: committees) ===============================
 
@@ -348,6 +369,800 @@ def record_volunteer_export(school_class: SchoolClass, *, acting_user, request=N
 
 
 # ==== Duty rosters and the class quantification (section: duty) =========================
+
+DUTY_CREATED = "duty_roster"  # audit actions of duty (strings: audit's choices list the older apps)
+DUTY_PUBLISHED = "duty_published"
+DUTY_CHANGED = "duty_changed"
+DUTY_SWAP = "duty_swap"
+DUTY_ATTENDANCE = "duty_attendance"
+QUANT_CHANGED = "quant_changed"
+
+CHECKIN_OPENS_BEFORE = datetime.timedelta(hours=1)
+ON_TIME_GRACE = datetime.timedelta(minutes=5)
+CHECKIN_TRIES = 10  # codes typed per assignment and hour
+DEFAULT_QUANT: dict[str, tuple] = {
+    QuantCategory.Kind.DUTY_DONE: (gettext_lazy("Duty shift done on time"), 2),
+    QuantCategory.Kind.DUTY_NO_SHOW: (gettext_lazy("Duty shift missed"), -2),
+}
+
+
+def duty_day_code(secret: str, *parts) -> str:
+    """Six digits only this roster's secret makes for these parts (a shift and its day): the code the
+    post shows on the day and a family types in to check in (as events' sign-in codes, re-made
+    here: community may not import events)."""
+    message = ":".join(str(p) for p in parts)
+    digest = hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+    return str(int(digest[:12], 16) % 10**6).zfill(6)
+
+
+def shift_code(roster: DutyRoster, shift: DutyShift) -> str:
+    return duty_day_code(roster.checkin_secret, "shift", shift.pk, shift.date.isoformat())
+
+
+def shift_start(shift: DutyShift) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(shift.date, shift.starts_at))
+
+
+def shift_end(shift: DutyShift) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(shift.date, shift.ends_at))
+
+
+def _audit(action: str, *, actor, roster_or_item, summary: str = "", detail: dict | None = None) -> None:
+    record(action, actor=actor, school=roster_or_item.school, target=roster_or_item, summary=summary, detail=detail)
+
+
+def _families_of(
+    students: list[tuple[int, str]], links: list[tuple[int, int]]
+) -> list[tuple[list[int], list[str], set[int]]]:
+    """Group students who share a guardian into families: (student ids, names, guardian ids)."""
+    parent = {s: s for s, _name in students}
+
+    def find(x: int) -> int:
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    first_of_guardian: dict[int, int] = {}
+    guardians_of: dict[int, set[int]] = {}
+    for student_id, guardian_id in links:
+        if student_id not in parent:
+            continue
+        guardians_of.setdefault(student_id, set()).add(guardian_id)
+        other = first_of_guardian.setdefault(guardian_id, student_id)
+        a, b = find(student_id), find(other)
+        if a != b:
+            parent[max(a, b)] = min(a, b)
+    groups: dict[int, tuple[list[int], list[str], set[int]]] = {}
+    for student_id, name in sorted(students):
+        if student_id not in guardians_of:
+            continue  # no guardian on record: no family to ask
+        ids, names, guardians = groups.setdefault(find(student_id), ([], [], set()))
+        ids.append(student_id)
+        names.append(name)
+        guardians |= guardians_of[student_id]
+    return list(groups.values())
+
+
+def do_create_roster(school, *, acting_user, term, title: str, school_class=None) -> DutyRoster:
+    """A draft roster of a class (or of the school) with every family of its students: brothers and
+    sisters (students who share a guardian) make one family, counted once."""
+    title = (title or "").strip()
+    if not title:
+        raise ValidationError(_("Give the roster a title."))
+    students_qs = Student.objects.filter(school=school, status=Student.Status.ACTIVE, school_class__isnull=False)
+    if school_class is not None:
+        students_qs = students_qs.filter(school_class=school_class)
+    students = list(students_qs.values_list("pk", "name"))
+    links = list(
+        StudentGuardian.objects.filter(student__in=students_qs.values("pk")).values_list("student_id", "guardian_id")
+    )
+    groups = _families_of(students, links)
+    with transaction.atomic():
+        roster = DutyRoster.objects.create(
+            school=school,
+            term=term,
+            school_class=school_class,
+            title=title[:120],
+            checkin_secret=secrets.token_hex(16),
+            created_by=acting_user,
+        )
+        families = DutyFamily.objects.bulk_create(
+            [
+                DutyFamily(
+                    school=school,
+                    roster=roster,
+                    student_id=ids[0],
+                    student_ids=ids,
+                    label="、".join(names)[:120],
+                )
+                for ids, names, _g in groups
+            ]
+        )
+        DutyFamilyGuardian.objects.bulk_create(
+            [
+                DutyFamilyGuardian(school=school, family=family, guardian_id=g)
+                for family, (_i, _n, guardians) in zip(families, groups, strict=True)
+                for g in sorted(guardians)
+            ]
+        )
+        _audit(DUTY_CREATED, actor=acting_user, roster_or_item=roster, summary=roster.title)
+    return roster
+
+
+def _parse_time(value) -> datetime.time:
+    if isinstance(value, datetime.time):
+        return value
+    try:
+        return datetime.time.fromisoformat(str(value or "").strip())
+    except ValueError:
+        raise ValidationError(_("Give the time as hours and minutes, e.g. 07:30.")) from None
+
+
+def _parse_date(value) -> datetime.date:
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        raise ValidationError(_("Give the date as year-month-day, e.g. 2026-11-20.")) from None
+
+
+def do_add_shifts(
+    roster: DutyRoster,
+    *,
+    acting_user,
+    first,
+    last=None,
+    weekdays: Iterable[int] = (0, 1, 2, 3, 4),
+    starts_at,
+    ends_at,
+    place: str,
+    families_needed: int = 1,
+) -> int:
+    """Shifts on every chosen weekday (0 = Monday) from ``first`` to ``last`` (one day if no last).
+    A shift in the past, a time that ends before it starts: a clear message, nothing written."""
+    first = _parse_date(first)
+    last = _parse_date(last) if last else first
+    starts_at, ends_at = _parse_time(starts_at), _parse_time(ends_at)
+    place = (place or "").strip()[:100]
+    days = {int(d) for d in weekdays}
+    if not place:
+        raise ValidationError(_("Say where the families stand."))
+    if ends_at <= starts_at:
+        raise ValidationError(_("A shift must end after it starts."))
+    if last < first or (last - first).days > 366:
+        raise ValidationError(_("The last day must be after the first, within a year."))
+    try:
+        needed = int(families_needed)
+    except (TypeError, ValueError):
+        needed = 0
+    if not 1 <= needed <= 50:
+        raise ValidationError(_("Each shift needs between 1 and 50 families."))
+    if timezone.make_aware(datetime.datetime.combine(first, starts_at)) <= timezone.now():
+        raise ValidationError(_("A shift cannot be in the past."))
+    dates = [first + datetime.timedelta(days=i) for i in range((last - first).days + 1)]
+    dates = [d for d in dates if d.weekday() in days]
+    if not dates:
+        raise ValidationError(_("No day in that period falls on the chosen weekdays."))
+    with transaction.atomic():
+        existing = set(
+            DutyShift.objects.filter(roster=roster, date__in=dates, starts_at=starts_at, place=place).values_list(
+                "date", flat=True
+            )
+        )
+        created = DutyShift.objects.bulk_create(
+            [
+                DutyShift(
+                    school_id=roster.school_id,
+                    roster=roster,
+                    date=d,
+                    starts_at=starts_at,
+                    ends_at=ends_at,
+                    place=place,
+                    families_needed=needed,
+                )
+                for d in dates
+                if d not in existing
+            ]
+        )
+        _audit(DUTY_CHANGED, actor=acting_user, roster_or_item=roster, summary=f"+{len(created)} shifts")
+    return len(created)
+
+
+def _busy_elsewhere(roster: DutyRoster, first: datetime.date, last: datetime.date) -> dict[int, list]:
+    """This roster's families' shifts on other rosters (by a shared guardian), in one query."""
+    member_of: dict[int, int] = {}
+    rows = (
+        DutyAssignment.objects.filter(
+            shift__date__range=(first, last),
+            status__in=[DutyAssignment.Status.ASSIGNED, DutyAssignment.Status.ASKED, DutyAssignment.Status.DONE],
+            family__members__guardian__in=DutyFamilyGuardian.objects.filter(family__roster=roster).values("guardian"),
+        )
+        .exclude(shift__roster=roster)
+        .values_list("family__members__guardian", "shift__date", "shift__starts_at", "shift__ends_at")
+    )
+    busy_by_guardian: dict[int, list] = {}
+    for guardian_id, d, a, b in rows:
+        busy_by_guardian.setdefault(guardian_id, []).append((d, a, b))
+    if not busy_by_guardian:
+        return {}
+    for family_id, guardian_id in DutyFamilyGuardian.objects.filter(
+        family__roster=roster, guardian_id__in=list(busy_by_guardian)
+    ).values_list("family_id", "guardian_id"):
+        member_of[guardian_id] = family_id
+    busy: dict[int, list] = {}
+    for guardian_id, times in busy_by_guardian.items():
+        if guardian_id in member_of:
+            busy.setdefault(member_of[guardian_id], []).extend(times)
+    return busy
+
+
+def _insert_assignments(school_id: int, pairs: list[tuple[int, int]]) -> None:
+    """Every proposed (shift, family) in one statement, whatever their number: the pairs travel as one
+    JSON parameter (bulk_create would cut them into batches of 999 parameters on SQLite)."""
+    if not pairs:
+        return
+    table = connection.ops.quote_name(DutyAssignment._meta.db_table)
+    payload = json.dumps(pairs)
+    if connection.vendor == "postgresql":
+        select = "SELECT %s, (e->>0)::bigint, (e->>1)::bigint, 'assigned', false FROM jsonb_array_elements(%s::jsonb) e"
+    else:
+        select = "SELECT %s, json_extract(value, '$[0]'), json_extract(value, '$[1]'), 'assigned', 0 FROM json_each(%s)"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (school_id, shift_id, family_id, status, is_standby) {select}",
+            [school_id, payload],
+        )
+
+
+@transaction.atomic
+def do_propose_rotation(roster: DutyRoster, *, acting_user) -> dict:
+    """Tongxin's proposal for a draft roster: the families placed on every shift still to come,
+    fairly (``community.duty_rotation``); what the head teacher placed by hand and what is past are
+    kept. Gaps and clashes are stored on the roster for its page. A fixed number of queries
+    whatever the size (bench/duty.py)."""
+    if roster.status != DutyRoster.Status.DRAFT:
+        raise ValidationError(_("This roster is published: change single shifts instead."))
+    today = timezone.localdate()
+    shifts = list(roster.shifts.values_list("pk", "date", "starts_at", "ends_at", "families_needed"))
+    if not shifts:
+        raise ValidationError(_("Add shifts first."))
+    future = [s for s in shifts if s[1] >= today]
+    future_ids = [s[0] for s in future]
+    # The last proposal's places still to come, in one DELETE: a draft roster has no swap and no
+    # quantification item on them (those come after publishing, or after the shift), so there is
+    # nothing for Django's cascade collector to look for.
+    DutyAssignment.objects.filter(
+        shift__roster=roster, shift__date__gte=today, status=DutyAssignment.Status.ASSIGNED, is_standby=False
+    )._raw_delete(DutyAssignment.objects.db)
+    fixed: dict[int, list[int]] = {}
+    for shift_id, family_id in (
+        DutyAssignment.objects.filter(shift__roster=roster)
+        .exclude(status=DutyAssignment.Status.DECLINED)
+        .values_list("shift_id", "family_id")
+    ):
+        fixed.setdefault(shift_id, []).append(family_id)
+    family_ids = list(roster.families.values_list("pk", flat=True))
+    unavailable: dict[int, set] = {}
+    for family_id, d in DutyUnavailable.objects.filter(family__roster=roster).values_list("family_id", "date"):
+        unavailable.setdefault(family_id, set()).add(d)
+    busy = _busy_elsewhere(roster, min(s[1] for s in shifts), max(s[1] for s in shifts)) if future else {}
+    proposal = propose(
+        [ShiftSlot(pk, d, a, b, n) for pk, d, a, b, n in future],
+        family_ids,
+        unavailable=unavailable,
+        busy=busy,
+        fixed={k: v for k, v in fixed.items() if k in set(future_ids)},
+        seed=roster.pk,
+    )
+    _insert_assignments(roster.school_id, proposal.assignments)
+    report = {
+        "families": len(family_ids),
+        "shifts": len(future),
+        "placed": len(proposal.assignments),
+        "gaps": [[s, n] for s, n in proposal.gaps],
+        "clashes": [[s, f] for s, f in proposal.clashes],
+        "spread": fairness_spread(proposal.counts),
+    }
+    DutyRoster.objects.filter(pk=roster.pk).update(report=report)
+    roster.report = report
+    _audit(
+        DUTY_CHANGED,
+        actor=acting_user,
+        roster_or_item=roster,
+        summary="proposed",
+        detail=report | {"gaps": len(proposal.gaps), "clashes": len(proposal.clashes)},
+    )
+    return report
+
+
+def _check_not_past(shift: DutyShift) -> None:
+    if shift_start(shift) <= timezone.now():
+        raise ValidationError(_("This shift is in the past."))
+
+
+def _clash(family: DutyFamily, shift: DutyShift, *, ignore: Iterable[int] = ()) -> bool:
+    """Whether the family (any of its guardians) is on another shift at the same time."""
+    return (
+        DutyAssignment.objects.filter(
+            shift__date=shift.date,
+            shift__starts_at__lt=shift.ends_at,
+            shift__ends_at__gt=shift.starts_at,
+            status__in=[DutyAssignment.Status.ASSIGNED, DutyAssignment.Status.ASKED, DutyAssignment.Status.DONE],
+            family__members__guardian__in=family.members.values("guardian"),
+        )
+        .exclude(pk__in=list(ignore))
+        .exclude(shift=shift, family=family)
+        .exists()
+    )
+
+
+def _family_of_roster(roster: DutyRoster, family_id) -> DutyFamily:
+    try:
+        family = roster.families.filter(pk=int(family_id)).first()
+    except (TypeError, ValueError):
+        family = None
+    if family is None:
+        raise ValidationError(_("This family is not on the roster."))
+    return family
+
+
+def _shift_of_roster(roster: DutyRoster, shift_id) -> DutyShift:
+    try:
+        shift = roster.shifts.filter(pk=int(shift_id)).first()
+    except (TypeError, ValueError):
+        shift = None
+    if shift is None:
+        raise ValidationError(_("This shift is not on the roster."))
+    return shift
+
+
+@transaction.atomic
+def do_set_shift_families(roster: DutyRoster, *, acting_user, shift_id, family_ids: list) -> None:
+    """The head teacher's adjustment: exactly these families on this shift (still to come)."""
+    shift = _shift_of_roster(roster, shift_id)
+    _check_not_past(shift)
+    families = [_family_of_roster(roster, f) for f in dict.fromkeys(family_ids)]
+    current = list(shift.assignments.exclude(status=DutyAssignment.Status.DECLINED))
+    keep = {f.pk for f in families}
+    for family in families:
+        if _clash(family, shift, ignore=[a.pk for a in current]):
+            raise ValidationError(_("%(family)s is already on another shift at that time.") % {"family": family.label})
+    shift.assignments.exclude(family_id__in=keep).delete()
+    have = {a.family_id for a in current}
+    DutyAssignment.objects.bulk_create(
+        [DutyAssignment(school_id=roster.school_id, shift=shift, family=f) for f in families if f.pk not in have]
+    )
+    _audit(
+        DUTY_CHANGED,
+        actor=acting_user,
+        roster_or_item=roster,
+        summary=f"shift {shift.pk}",
+        detail={"families": sorted(keep)},
+    )
+
+
+@transaction.atomic
+def do_set_unavailable(family: DutyFamily, *, acting_user, dates: list) -> int:
+    """The dates this family cannot do (replacing what it said before)."""
+    parsed = sorted({_parse_date(d) for d in dates if str(d).strip()})
+    family.unavailable.all().delete()
+    DutyUnavailable.objects.bulk_create(
+        [DutyUnavailable(school_id=family.school_id, family=family, date=d) for d in parsed]
+    )
+    _audit(
+        DUTY_CHANGED,
+        actor=acting_user,
+        roster_or_item=family.roster,
+        summary="unavailable",
+        detail={"family": family.pk, "dates": len(parsed)},
+    )
+    return len(parsed)
+
+
+def do_publish_roster(roster: DutyRoster, *, acting_user, roles, request=None) -> Notice:
+    """Publish: a notice (notices' own actions, fanned out after commit) to the families of the class
+    (of the school, for a school roster) with a link to their shifts; families confirm through
+    their receipt."""
+    if roster.status == DutyRoster.Status.PUBLISHED:
+        raise ValidationError(_("This roster is already published."))
+    shifts = list(roster.shifts.all())
+    if not shifts:
+        raise ValidationError(_("Add shifts first."))
+    if not DutyAssignment.objects.filter(shift__roster=roster).exists():
+        raise ValidationError(_("No family is on any shift yet: propose a rotation first."))
+    link = reverse("community:duty_mine")
+    period = _("Duty from %(first)s to %(last)s, %(n)d shifts.") % {
+        "first": _day(shifts[0].date),
+        "last": _day(shifts[-1].date),
+        "n": len(shifts),
+    }
+    what = _("Your family’s shifts, swaps and check-in are on the duty page. Please confirm that you have seen them.")
+    body = f'<p>{escape(period)}</p><p>{escape(what)}</p><p><a href="{link}">{escape(_("My duty shifts"))}</a></p>'
+    target = TargetSpec("class", class_id=roster.school_class_id) if roster.school_class_id else TargetSpec("school")
+    with transaction.atomic():
+        if (
+            DutyRoster.objects.filter(pk=roster.pk, status=DutyRoster.Status.DRAFT).update(
+                status=DutyRoster.Status.PUBLISHED, published_at=timezone.now()
+            )
+            != 1
+        ):
+            raise ValidationError(_("This roster is already published."))
+        notice = do_create_notice(
+            roster.school,
+            acting_user=acting_user,
+            roles=roles,
+            title=roster.title,
+            body_html=body,
+            action=Notice.Action.CONFIRM,
+            deadline=next((shift_start(s) for s in shifts if shift_start(s) > timezone.now()), None),
+            targets=[target],
+            idempotency_key=f"duty-roster-{roster.pk}",
+            request=request,
+        )
+        DutyRoster.objects.filter(pk=roster.pk).update(notice=notice)
+        roster.notice, roster.status = notice, DutyRoster.Status.PUBLISHED
+        _audit(DUTY_PUBLISHED, actor=acting_user, roster_or_item=roster, summary=roster.title)
+    return notice
+
+
+def _day(d: datetime.date) -> str:
+    return f"{d.year}年{d.month}月{d.day}日"
+
+
+def my_duty_families(user) -> QuerySet[DutyFamily]:
+    """The families (one per published roster) the user is a guardian in."""
+    return DutyFamily.objects.filter(members__guardian__user=user, roster__status=DutyRoster.Status.PUBLISHED)
+
+
+@transaction.atomic
+def do_request_swap(assignment: DutyAssignment, *, acting_user, to_family_id=None, in_return_id=None) -> DutySwap:
+    """A family asks another family of the same roster to take this shift: giving that family's
+    shift ``in_return_id`` in return (a swap), or only asking them to stand in (``to_family_id``).
+    A family not on the roster, a shift in the past: a clear message, nothing written."""
+    shift = assignment.shift
+    roster = shift.roster
+    if assignment.status != DutyAssignment.Status.ASSIGNED:
+        raise ValidationError(_("Only a shift you are on can be swapped."))
+    _check_not_past(shift)
+    in_return = None
+    if in_return_id:
+        try:
+            in_return = (
+                DutyAssignment.objects.filter(
+                    pk=int(in_return_id), shift__roster=roster, status=DutyAssignment.Status.ASSIGNED
+                )
+                .select_related("shift", "family")
+                .first()
+            )
+        except (TypeError, ValueError):
+            in_return = None
+        if in_return is None:
+            raise ValidationError(_("This family is not on the roster."))
+        _check_not_past(in_return.shift)
+        to_family = in_return.family
+    else:
+        to_family = _family_of_roster(roster, to_family_id)
+    if to_family.pk == assignment.family_id:
+        raise ValidationError(_("Choose another family."))
+    if DutySwap.objects.filter(assignment=assignment, status=DutySwap.Status.PENDING).exists():
+        raise ValidationError(_("You already asked for a swap of this shift."))
+    swap = DutySwap.objects.create(
+        school_id=roster.school_id,
+        roster=roster,
+        assignment=assignment,
+        from_family_id=assignment.family_id,
+        to_family=to_family,
+        in_return=in_return,
+        requested_by=acting_user,
+    )
+    _audit(DUTY_SWAP, actor=acting_user, roster_or_item=swap, summary="asked")
+    return swap
+
+
+@transaction.atomic
+def do_answer_swap(swap: DutySwap, *, acting_user, accept: bool) -> DutySwap:
+    """The other family accepts (the shifts change hands) or declines."""
+    if swap.status != DutySwap.Status.PENDING:
+        raise ValidationError(_("This swap has been answered already."))
+    if accept:
+        mine = DutyAssignment.objects.select_for_update().select_related("shift").get(pk=swap.assignment_id)
+        if mine.status != DutyAssignment.Status.ASSIGNED or mine.family_id != swap.from_family_id:
+            raise ValidationError(_("This shift has changed since; the swap no longer applies."))
+        _check_not_past(mine.shift)
+        theirs = None
+        if swap.in_return_id:
+            theirs = (
+                DutyAssignment.objects.select_for_update().select_related("shift").filter(pk=swap.in_return_id).first()
+            )
+            if (
+                theirs is None
+                or theirs.status != DutyAssignment.Status.ASSIGNED
+                or theirs.family_id != swap.to_family_id
+            ):
+                raise ValidationError(_("This shift has changed since; the swap no longer applies."))
+            _check_not_past(theirs.shift)
+        ignore = [mine.pk] + ([theirs.pk] if theirs else [])
+        if (
+            _clash(swap.to_family, mine.shift, ignore=ignore)
+            or mine.shift.assignments.filter(family_id=swap.to_family_id).exists()
+        ):
+            raise ValidationError(
+                _("%(family)s is already on another shift at that time.") % {"family": swap.to_family.label}
+            )
+        if theirs is not None and (
+            _clash(swap.from_family, theirs.shift, ignore=ignore)
+            or theirs.shift.assignments.filter(family_id=swap.from_family_id).exists()
+        ):
+            raise ValidationError(
+                _("%(family)s is already on another shift at that time.") % {"family": swap.from_family.label}
+            )
+        DutyAssignment.objects.filter(pk=mine.pk).update(family_id=swap.to_family_id)
+        if theirs is not None:
+            DutyAssignment.objects.filter(pk=theirs.pk).update(family_id=swap.from_family_id)
+    swap.status = DutySwap.Status.ACCEPTED if accept else DutySwap.Status.DECLINED
+    swap.decided_by, swap.decided_at = acting_user, timezone.now()
+    swap.save(update_fields=["status", "decided_by", "decided_at"])
+    _audit(DUTY_SWAP, actor=acting_user, roster_or_item=swap, summary=swap.status)
+    return swap
+
+
+def _quant_category(school_id: int, kind: str) -> QuantCategory:
+    category = QuantCategory.objects.filter(school_id=school_id, kind=kind).first()
+    if category is None:
+        name, points = DEFAULT_QUANT[kind]
+        category, _created = QuantCategory.objects.get_or_create(
+            school_id=school_id, kind=kind, defaults={"name": str(name), "points": points}
+        )
+    return category
+
+
+def _feed_quant(assignment: DutyAssignment, *, acting_user) -> None:
+    """The duty record in the class's quantification: a shift done on time, or a no-show; replaced
+    if the record changes. The item names the date and the post, never the family."""
+    QuantItem.objects.filter(assignment=assignment).delete()
+    if assignment.status == DutyAssignment.Status.DONE and assignment.on_time:
+        kind = QuantCategory.Kind.DUTY_DONE
+    elif assignment.status == DutyAssignment.Status.NO_SHOW:
+        kind = QuantCategory.Kind.DUTY_NO_SHOW
+    else:
+        return
+    shift = assignment.shift
+    class_id = shift.roster.school_class_id or assignment.family.student.school_class_id
+    if class_id is None:
+        return
+    category = _quant_category(assignment.school_id, kind)
+    QuantItem.objects.create(
+        school_id=assignment.school_id,
+        term_id=shift.roster.term_id,
+        school_class_id=class_id,
+        category=category,
+        points=category.points,
+        reason=f"{_day(shift.date)} {shift.starts_at:%H:%M} {shift.place}"[:200],
+        occurred_on=shift.date,
+        assignment=assignment,
+        created_by=acting_user,
+    )
+
+
+@transaction.atomic
+def do_check_in(assignment: DutyAssignment, *, acting_user, code: str) -> DutyAssignment:
+    """A family on duty types the code the post shows that day: from an hour before the shift until
+    its end. On time (by five minutes past the start) counts in the class's quantification."""
+    shift = assignment.shift
+    now = timezone.now()
+    if assignment.status not in (DutyAssignment.Status.ASSIGNED, DutyAssignment.Status.NO_SHOW):
+        raise ValidationError(_("There is nothing to check in for on this shift."))
+    if now < shift_start(shift) - CHECKIN_OPENS_BEFORE:
+        raise ValidationError(_("Check-in opens an hour before the shift."))
+    if now > shift_end(shift):
+        raise ValidationError(_("This shift is over."))
+    try:  # six digits: a few tries per shift and family, so that guessing is pointless
+        within = ratelimit.hit("duty_checkin", f"{assignment.pk}", CHECKIN_TRIES, 3600)
+    except ratelimit.RateLimitUnavailable:
+        within = False  # fail closed, as sign-in does
+    if not within:
+        raise ValidationError(_("Too many wrong codes. Ask the head teacher to record your shift."))
+    if not hmac.compare_digest((code or "").strip(), shift_code(shift.roster, shift)):
+        raise ValidationError(_("This is not the code of this shift."))
+    assignment.status = DutyAssignment.Status.DONE
+    assignment.checked_in_at = now
+    assignment.on_time = now <= shift_start(shift) + ON_TIME_GRACE
+    assignment.recorded_by = acting_user
+    assignment.save(update_fields=["status", "checked_in_at", "on_time", "recorded_by"])
+    _feed_quant(assignment, acting_user=acting_user)
+    _audit(DUTY_ATTENDANCE, actor=acting_user, roster_or_item=assignment, summary="checked in")
+    return assignment
+
+
+@transaction.atomic
+def do_record_attendance(assignment: DutyAssignment, *, acting_user, status: str) -> DutyAssignment:
+    """The head teacher records what happened once the shift has begun: done (on time) or no-show."""
+    if status not in (DutyAssignment.Status.DONE, DutyAssignment.Status.NO_SHOW):
+        raise ValidationError(_("Choose done or did not come."))
+    if assignment.status not in (
+        DutyAssignment.Status.ASSIGNED,
+        DutyAssignment.Status.DONE,
+        DutyAssignment.Status.NO_SHOW,
+    ):
+        raise ValidationError(_("There is nothing to record for this family on this shift."))
+    if timezone.now() < shift_start(assignment.shift):
+        raise ValidationError(_("The shift has not begun yet."))
+    assignment.status = status
+    if status == DutyAssignment.Status.DONE:
+        assignment.on_time = True if assignment.on_time is None else assignment.on_time
+    else:
+        assignment.on_time = None
+    assignment.recorded_by = acting_user
+    assignment.save(update_fields=["status", "on_time", "recorded_by"])
+    _feed_quant(assignment, acting_user=acting_user)
+    _audit(DUTY_ATTENDANCE, actor=acting_user, roster_or_item=assignment, summary=status)
+    return assignment
+
+
+@transaction.atomic
+def do_ask_standby(roster: DutyRoster, *, acting_user, shift_id, family_id, roles=None) -> DutyAssignment:
+    """The head teacher asks a standby family to take a place on a shift (after a no-show, or a gap).
+    With ``roles`` (the asker's), the family is told by a notice to its children (notices' own
+    action, so it reaches them by the app, email or SMS as they chose), linking to their duty page."""
+    shift = _shift_of_roster(roster, shift_id)
+    if timezone.now() > shift_end(shift):
+        raise ValidationError(_("This shift is over."))
+    family = _family_of_roster(roster, family_id)
+    if shift.assignments.filter(family=family).exclude(status=DutyAssignment.Status.DECLINED).exists():
+        raise ValidationError(_("This family is already on this shift."))
+    if _clash(family, shift):
+        raise ValidationError(_("%(family)s is already on another shift at that time.") % {"family": family.label})
+    assignment, _created = DutyAssignment.objects.update_or_create(
+        shift=shift,
+        family=family,
+        defaults={"school_id": roster.school_id, "status": DutyAssignment.Status.ASKED, "is_standby": True},
+    )
+    _audit(
+        DUTY_CHANGED,
+        actor=acting_user,
+        roster_or_item=roster,
+        summary="standby asked",
+        detail={"shift": shift.pk, "family": family.pk},
+    )
+    if roles is not None and roster.status == DutyRoster.Status.PUBLISHED:
+        when = f"{_day(shift.date)} {shift.starts_at:%H:%M}–{shift.ends_at:%H:%M} {shift.place}"
+        ask = _("Could your family stand in for this duty shift? Please answer on the duty page.")
+        do_create_notice(
+            roster.school,
+            acting_user=acting_user,
+            roles=roles,
+            title=_("Can you stand in for a duty shift?"),
+            body_html=f"<p>{escape(when)}</p><p>{escape(ask)}</p>"
+            f'<p><a href="{reverse("community:duty_mine")}">{escape(_("My duty shifts"))}</a></p>',
+            action=Notice.Action.READ,
+            targets=[TargetSpec("student", student_id=sid) for sid in family.student_ids or [family.student_id]],
+        )
+    return assignment
+
+
+@transaction.atomic
+def do_answer_standby(assignment: DutyAssignment, *, acting_user, accept: bool) -> DutyAssignment:
+    if assignment.status != DutyAssignment.Status.ASKED:
+        raise ValidationError(_("This request has been answered already."))
+    if timezone.now() > shift_end(assignment.shift):
+        raise ValidationError(_("This shift is over."))
+    assignment.status = DutyAssignment.Status.ASSIGNED if accept else DutyAssignment.Status.DECLINED
+    assignment.save(update_fields=["status"])
+    _audit(DUTY_CHANGED, actor=acting_user, roster_or_item=assignment, summary="standby " + assignment.status)
+    return assignment
+
+
+def do_remind_tomorrows_shifts(*, acting_user=None) -> int:
+    """The day before, the families on duty are reminded (email and SMS through notices' reminder
+    round, to their receipts of the roster's notice). Each shift is claimed by a conditional
+    UPDATE, so two workers never both send; returns the shifts reminded."""
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    reminded = 0
+    with scopes_disabled():  # reviewed: each shift's reminder goes to its own roster's receipts, in its school
+        due = list(
+            DutyShift.objects.filter(
+                date=tomorrow,
+                reminded_at__isnull=True,
+                roster__status=DutyRoster.Status.PUBLISHED,
+                roster__notice__isnull=False,
+            ).select_related("roster__notice")
+        )
+    for shift in due:
+        with scope(school=[shift.school_id]), transaction.atomic():
+            if not DutyShift.objects.filter(pk=shift.pk, reminded_at__isnull=True).update(reminded_at=timezone.now()):
+                continue
+            notice = shift.roster.notice
+            assert notice is not None
+            receipts = Receipt.objects.filter(
+                notice=notice,
+                guardian__in=DutyFamilyGuardian.objects.filter(
+                    family__assignments__shift=shift, family__assignments__status=DutyAssignment.Status.ASSIGNED
+                ).values("guardian"),
+            )
+            do_remind_receipts(notice, receipts, acting_user=acting_user)
+            reminded += 1
+    return reminded
+
+
+@transaction.atomic
+def do_save_quant_category(
+    school,
+    *,
+    acting_user,
+    name: str,
+    points,
+    category: QuantCategory | None = None,
+    kind: str = QuantCategory.Kind.OTHER,
+    active: bool = True,
+) -> QuantCategory:
+    """Admins set the quantification's categories and their points (-100 to 100)."""
+    name = (name or "").strip()[:64]
+    try:
+        value = int(points)
+    except (TypeError, ValueError):
+        raise ValidationError(_("Points must be a whole number between -100 and 100.")) from None
+    if not name:
+        raise ValidationError(_("Give the category a name."))
+    if not -100 <= value <= 100:
+        raise ValidationError(_("Points must be a whole number between -100 and 100."))
+    same_name = QuantCategory.objects.filter(school=school, name=name)
+    if category is not None:
+        same_name = same_name.exclude(pk=category.pk)
+    if same_name.exists():
+        raise ValidationError(_("There is already a category with this name."))
+    if category is None:
+        if kind not in QuantCategory.Kind.values:
+            raise ValidationError(_("Choose a category."))
+        if kind != QuantCategory.Kind.OTHER and QuantCategory.objects.filter(school=school, kind=kind).exists():
+            raise ValidationError(_("There is already a category with this name."))
+        category = QuantCategory.objects.create(school=school, name=name, kind=kind, points=value, is_active=active)
+    else:
+        category.name, category.points, category.is_active = name, value, active
+        category.save(update_fields=["name", "points", "is_active"])
+    _audit(QUANT_CHANGED, actor=acting_user, roster_or_item=category, summary=f"{name} {value}")
+    return category
+
+
+@transaction.atomic
+def do_add_quant_item(
+    school_class, *, acting_user, term, category_id, reason: str, occurred_on=None, points=None
+) -> QuantItem:
+    """Staff add an item to a class's quantification with a reason (points default to the category's)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Give a reason."))
+    try:
+        category = QuantCategory.objects.filter(
+            school_id=school_class.school_id, pk=int(category_id), is_active=True
+        ).first()
+    except (TypeError, ValueError):
+        category = None
+    if category is None:
+        raise ValidationError(_("Choose a category."))
+    value = category.points
+    if points not in (None, ""):
+        try:
+            value = int(points)
+        except (TypeError, ValueError):
+            raise ValidationError(_("Points must be a whole number between -100 and 100.")) from None
+        if not -100 <= value <= 100:
+            raise ValidationError(_("Points must be a whole number between -100 and 100."))
+    day = _parse_date(occurred_on) if occurred_on else timezone.localdate()
+    item = QuantItem.objects.create(
+        school_id=school_class.school_id,
+        term=term,
+        school_class=school_class,
+        category=category,
+        points=value,
+        reason=reason[:200],
+        occurred_on=day,
+        created_by=acting_user,
+    )
+    _audit(QUANT_CHANGED, actor=acting_user, roster_or_item=item, summary=f"{category.name} {value}")
+    return item
+
 
 # (end of section: duty)
 

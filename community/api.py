@@ -1,20 +1,31 @@
 """The community app in the JSON API: the same actions, queries and access functions as the pages."""
 
-from datetime import date, datetime
+from datetime import date, datetime, time
 
 from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from core.guardrails import GuardrailWarning
-from schools.access import access_class, access_staff_school
+from schools.access import access_admin_school, access_class, access_staff_school
+from schools.queries import current_term, require_current_term
 
 from . import actions, queries
+from . import actions as duty_actions
+from . import queries as duty_queries
 from .access import (
     access_activity_as_family,
     access_activity_to_manage,
+    access_duty_assignment_as_family,
+    access_duty_assignment_to_manage,
+    access_duty_family_as_member,
+    access_duty_roster_to_manage,
+    access_duty_swap_to_answer,
     access_my_guardian,
     access_my_signup,
+    access_quant_category,
     access_slot_as_family,
     access_volunteer,
     family_class_ids,
@@ -432,6 +443,570 @@ def volunteer_activity_cancel(request, activity_id: int):
 
 
 # ==== Duty rosters and the class quantification (section: duty) ====
+
+
+class DutyErrorOut(Schema):
+    detail: str
+
+
+def _duty_error(exc: ValidationError) -> dict[str, str]:
+    return {"detail": " ".join(exc.messages)}
+
+
+class DutyRosterItem(Schema):
+    id: int
+    title: str
+    class_id: int | None
+    status: str
+    shifts: int
+    families: int
+
+
+class DutyRosterIn(Schema):
+    title: str
+    class_id: int | None = None  # empty: a roster of the whole school (admins)
+
+
+class DutyCreatedOut(Schema):
+    id: int
+
+
+class DutyAssignmentOut(Schema):
+    id: int
+    family_id: int
+    family: str
+    status: str
+    on_time: bool | None
+    confirmed: bool
+
+
+class DutyShiftOut(Schema):
+    id: int
+    date: date
+    starts_at: time
+    ends_at: time
+    place: str
+    families_needed: int
+    checkin_code: str
+    assignments: list[DutyAssignmentOut]
+
+
+class DutyFamilyOut(Schema):
+    id: int
+    label: str
+    shifts: int
+    unavailable: list[date]
+
+
+class DutySwapOut(Schema):
+    id: int
+    from_family: str
+    to_family: str
+    shift_id: int
+    in_return_shift_id: int | None
+    status: str
+
+
+class DutyRosterOut(Schema):
+    id: int
+    title: str
+    status: str
+    notice_id: int | None
+    shifts: list[DutyShiftOut]
+    families: list[DutyFamilyOut]
+    swaps: list[DutySwapOut]
+    gaps: list[list[int]]
+    clashes: list[list[int]]
+
+
+class DutyShiftsIn(Schema):
+    first: date
+    last: date | None = None
+    weekdays: list[int] = [0, 1, 2, 3, 4]
+    starts_at: time
+    ends_at: time
+    place: str
+    families_needed: int = 1
+
+
+class DutyCountOut(Schema):
+    count: int
+
+
+class DutyProposalOut(Schema):
+    families: int
+    shifts: int
+    placed: int
+    gaps: list[list[int]]
+    clashes: list[list[int]]
+    spread: int
+
+
+class DutyFamiliesIn(Schema):
+    family_ids: list[int]
+
+
+class DutyStandbyIn(Schema):
+    shift_id: int
+    family_id: int
+
+
+class DutyAttendanceIn(Schema):
+    status: str
+
+
+class DutyCodeIn(Schema):
+    code: str
+
+
+class DutySwapIn(Schema):
+    to_family_id: int | None = None
+    in_return_id: int | None = None  # the other family's shift given in return
+
+
+class DutyAnswerIn(Schema):
+    accept: bool
+
+
+class DutyDatesIn(Schema):
+    dates: list[date]
+
+
+class MyShiftOut(Schema):
+    id: int
+    shift_id: int
+    date: date
+    starts_at: time
+    ends_at: time
+    place: str
+    status: str
+
+
+class MyOtherFamilyOut(Schema):
+    id: int
+    label: str
+    next_assignment_id: int | None
+
+
+class MyDutyOut(Schema):
+    family_id: int
+    roster_id: int
+    roster: str
+    label: str
+    notice_id: int | None
+    shifts: list[MyShiftOut]
+    swaps_asked_of_us: list[DutySwapOut]
+    swaps_we_asked: list[DutySwapOut]
+    others: list[MyOtherFamilyOut]
+
+
+class QuantCategoryOut(Schema):
+    id: int | None
+    name: str
+    kind: str
+    points: int
+    is_active: bool
+
+
+class QuantCategoryIn(Schema):
+    id: int | None = None
+    name: str
+    points: int
+    kind: str = "other"
+    active: bool = True
+
+
+class QuantRowOut(Schema):
+    category_id: int
+    category: str
+    items: int
+    points: int
+
+
+class QuantItemOut(Schema):
+    id: int
+    category: str
+    points: int
+    reason: str
+    occurred_on: date
+
+
+class ClassQuantOut(Schema):
+    class_id: int
+    term: str | None
+    total: int
+    categories: list[QuantRowOut]
+    items: list[QuantItemOut]
+
+
+class QuantItemIn(Schema):
+    category_id: int
+    reason: str
+    occurred_on: date | None = None
+    points: int | None = None
+
+
+class QuantCompareRowOut(Schema):
+    class_id: int
+    class_name: str
+    points: list[int]
+    total: int
+
+
+class QuantCompareOut(Schema):
+    term: str | None
+    categories: list[str]
+    rows: list[QuantCompareRowOut]
+
+
+def _swap_out(s) -> dict:
+    return {
+        "id": s.pk,
+        "from_family": s.from_family.label,
+        "to_family": s.to_family.label,
+        "shift_id": s.assignment.shift_id,
+        "in_return_shift_id": s.in_return.shift_id if s.in_return else None,
+        "status": s.status,
+    }
+
+
+@router.get("/duty/rosters", response=list[DutyRosterItem])
+def duty_rosters(request):
+    """The duty rosters the user manages (head teachers: their classes'; admins: the school's)."""
+    school = access_staff_school(request)
+    return [
+        {
+            "id": r.pk,
+            "title": r.title,
+            "class_id": r.school_class_id,
+            "status": r.status,
+            "shifts": r.shift_count,  # type: ignore[attr-defined]
+            "families": r.family_count,  # type: ignore[attr-defined]
+        }
+        for r in duty_queries.rosters_to_manage(school, request.roles)
+    ]
+
+
+@router.post("/duty/rosters", response={201: DutyCreatedOut, 400: DutyErrorOut})
+def duty_roster_create(request, payload: DutyRosterIn):
+    """A draft roster of a class (its head teacher, admins) or of the school (admins), with every family."""
+    school = access_staff_school(request)
+    klass = None
+    if payload.class_id is not None:
+        klass = access_class(request, payload.class_id, manage=True)
+    elif not request.roles.is_admin_of(school.pk):
+        raise Http404
+    try:
+        roster = duty_actions.do_create_roster(
+            klass.school if klass else school,
+            acting_user=request.user,
+            term=require_current_term(klass.school if klass else school),
+            title=payload.title,
+            school_class=klass,
+        )
+    except ValidationError as exc:
+        return Status(400, _duty_error(exc))
+    return Status(201, {"id": roster.pk})
+
+
+@router.get("/duty/rosters/{roster_id}", response=DutyRosterOut)
+def duty_roster(request, roster_id: int):
+    roster = access_duty_roster_to_manage(request, roster_id)
+    view = duty_queries.roster_view(roster)
+    today = timezone.localdate()
+    return {
+        "id": roster.pk,
+        "title": roster.title,
+        "status": roster.status,
+        "notice_id": roster.notice_id,
+        "shifts": [
+            {
+                "id": s.pk,
+                "date": s.date,
+                "starts_at": s.starts_at,
+                "ends_at": s.ends_at,
+                "place": s.place,
+                "families_needed": s.families_needed,
+                "checkin_code": duty_actions.shift_code(roster, s) if s.date == today else "",
+                "assignments": [
+                    {
+                        "id": a.pk,
+                        "family_id": a.family_id,
+                        "family": a.family.label,
+                        "status": a.status,
+                        "on_time": a.on_time,
+                        "confirmed": a.family_id in view.confirmed_family_ids,
+                    }
+                    for a in s.assignments.all()
+                ],
+            }
+            for s in view.shifts
+        ],
+        "families": [
+            {
+                "id": f.pk,
+                "label": f.label,
+                "shifts": view.counts.get(f.pk, 0),
+                "unavailable": [u.date for u in f.unavailable.all()],
+            }
+            for f in view.families
+        ],
+        "swaps": [_swap_out(s) for s in view.swaps],
+        "gaps": [[s.pk, n] for s, n in view.gaps],
+        "clashes": [[s.pk, f.pk] for s, f in view.clashes],
+    }
+
+
+@router.post("/duty/rosters/{roster_id}/shifts", response={201: DutyCountOut, 400: DutyErrorOut})
+def duty_add_shifts(request, roster_id: int, payload: DutyShiftsIn):
+    roster = access_duty_roster_to_manage(request, roster_id)
+    try:
+        n = duty_actions.do_add_shifts(roster, acting_user=request.user, **payload.dict())
+    except ValidationError as exc:
+        return Status(400, _duty_error(exc))
+    return Status(201, {"count": n})
+
+
+@router.post("/duty/rosters/{roster_id}/propose", response={200: DutyProposalOut, 400: DutyErrorOut})
+def duty_propose(request, roster_id: int):
+    """Tongxin's fair rotation for a draft roster, with its gaps and clashes."""
+    roster = access_duty_roster_to_manage(request, roster_id)
+    try:
+        return duty_actions.do_propose_rotation(roster, acting_user=request.user)
+    except ValidationError as exc:
+        return Status(400, _duty_error(exc))
+
+
+@router.post("/duty/rosters/{roster_id}/shifts/{shift_id}/families", response={204: None, 400: DutyErrorOut})
+def duty_set_families(request, roster_id: int, shift_id: int, payload: DutyFamiliesIn):
+    """The head teacher's adjustment: exactly these families on this shift."""
+    roster = access_duty_roster_to_manage(request, roster_id)
+    try:
+        duty_actions.do_set_shift_families(
+            roster, acting_user=request.user, shift_id=shift_id, family_ids=payload.family_ids
+        )
+    except ValidationError as exc:
+        return Status(400, _duty_error(exc))
+    return Status(204, None)
+
+
+@router.post("/duty/rosters/{roster_id}/publish", response={200: DutyCreatedOut, 400: DutyErrorOut})
+def duty_publish(request, roster_id: int):
+    """Publish as a notice the families confirm; answers the notice's id."""
+    roster = access_duty_roster_to_manage(request, roster_id)
+    try:
+        notice = duty_actions.do_publish_roster(roster, acting_user=request.user, roles=request.roles, request=request)
+    except ValidationError as exc:
+        return Status(400, _duty_error(exc))
+    return {"id": notice.pk}
+
+
+@router.post("/duty/rosters/{roster_id}/standby", response={201: DutyCreatedOut, 400: DutyErrorOut})
+def duty_standby(request, roster_id: int, payload: DutyStandbyIn):
+    roster = access_duty_roster_to_manage(request, roster_id)
+    try:
+        a = duty_actions.do_ask_standby(
+            roster,
+            acting_user=request.user,
+            shift_id=payload.shift_id,
+            family_id=payload.family_id,
+            roles=request.roles,
+        )
+    except ValidationError as exc:
+        return Status(400, _duty_error(exc))
+    return Status(201, {"id": a.pk})
+
+
+@router.post("/duty/assignments/{assignment_id}/attendance", response={204: None, 400: DutyErrorOut})
+def duty_attendance(request, assignment_id: int, payload: DutyAttendanceIn):
+    """The head teacher records a shift done or a no-show."""
+    assignment = access_duty_assignment_to_manage(request, assignment_id)
+    try:
+        duty_actions.do_record_attendance(assignment, acting_user=request.user, status=payload.status)
+    except ValidationError as exc:
+        return Status(400, _duty_error(exc))
+    return Status(204, None)
+
+
+@router.get("/duty/mine", response=list[MyDutyOut])
+def duty_mine(request):
+    """The user's families on published rosters: their shifts, swaps and the families to swap with."""
+    return [
+        {
+            "family_id": d.family.pk,
+            "roster_id": d.family.roster_id,
+            "roster": d.family.roster.title,
+            "label": d.family.label,
+            "notice_id": d.family.roster.notice_id,
+            "shifts": [
+                {
+                    "id": a.pk,
+                    "shift_id": a.shift_id,
+                    "date": a.shift.date,
+                    "starts_at": a.shift.starts_at,
+                    "ends_at": a.shift.ends_at,
+                    "place": a.shift.place,
+                    "status": a.status,
+                }
+                for a in d.assignments
+            ],
+            "swaps_asked_of_us": [_swap_out(s) for s in d.swaps_asked_of_us],
+            "swaps_we_asked": [_swap_out(s) for s in d.swaps_we_asked],
+            "others": [{"id": f.pk, "label": f.label, "next_assignment_id": a.pk if a else None} for f, a in d.others],
+        }
+        for d in duty_queries.my_duty(request.user)
+    ]
+
+
+@router.post("/duty/assignments/{assignment_id}/checkin", response={204: None, 400: DutyErrorOut})
+def duty_checkin(request, assignment_id: int, payload: DutyCodeIn):
+    """A family on duty checks in with the code the post shows that day."""
+    assignment = access_duty_assignment_as_family(request, assignment_id)
+    try:
+        duty_actions.do_check_in(assignment, acting_user=request.user, code=payload.code)
+    except ValidationError as exc:
+        return Status(400, _duty_error(exc))
+    return Status(204, None)
+
+
+@router.post("/duty/assignments/{assignment_id}/swap", response={201: DutyCreatedOut, 400: DutyErrorOut})
+def duty_swap(request, assignment_id: int, payload: DutySwapIn):
+    assignment = access_duty_assignment_as_family(request, assignment_id)
+    try:
+        swap = duty_actions.do_request_swap(
+            assignment, acting_user=request.user, to_family_id=payload.to_family_id, in_return_id=payload.in_return_id
+        )
+    except ValidationError as exc:
+        return Status(400, _duty_error(exc))
+    return Status(201, {"id": swap.pk})
+
+
+@router.post("/duty/swaps/{swap_id}/answer", response={204: None, 400: DutyErrorOut})
+def duty_swap_answer(request, swap_id: int, payload: DutyAnswerIn):
+    swap = access_duty_swap_to_answer(request, swap_id)
+    try:
+        duty_actions.do_answer_swap(swap, acting_user=request.user, accept=payload.accept)
+    except ValidationError as exc:
+        return Status(400, _duty_error(exc))
+    return Status(204, None)
+
+
+@router.post("/duty/assignments/{assignment_id}/standby", response={204: None, 400: DutyErrorOut})
+def duty_standby_answer(request, assignment_id: int, payload: DutyAnswerIn):
+    assignment = access_duty_assignment_as_family(request, assignment_id)
+    try:
+        duty_actions.do_answer_standby(assignment, acting_user=request.user, accept=payload.accept)
+    except ValidationError as exc:
+        return Status(400, _duty_error(exc))
+    return Status(204, None)
+
+
+@router.post("/duty/families/{family_id}/unavailable", response={200: DutyCountOut, 400: DutyErrorOut})
+def duty_unavailable(request, family_id: int, payload: DutyDatesIn):
+    """The dates the family cannot do (replacing what it said before)."""
+    family = access_duty_family_as_member(request, family_id)
+    try:
+        return {"count": duty_actions.do_set_unavailable(family, acting_user=request.user, dates=payload.dates)}
+    except ValidationError as exc:
+        return Status(400, _duty_error(exc))
+
+
+@router.get("/quant/classes/{class_id}", response=ClassQuantOut)
+def quant_class(request, class_id: int):
+    """A class's quantification this term (its teachers and the admins): never a child or a family."""
+    klass = access_class(request, class_id)
+    term = current_term(klass.school)
+    if term is None:
+        return {"class_id": klass.pk, "term": None, "total": 0, "categories": [], "items": []}
+    q = duty_queries.class_quant(klass, term)
+    return {
+        "class_id": klass.pk,
+        "term": term.name,
+        "total": q.total,
+        "categories": [{"category_id": c.pk, "category": c.name, "items": n, "points": p} for c, n, p in q.categories],
+        "items": [
+            {
+                "id": i.pk,
+                "category": i.category.name,
+                "points": i.points,
+                "reason": i.reason,
+                "occurred_on": i.occurred_on,
+            }
+            for i in q.items
+        ],
+    }
+
+
+@router.post("/quant/classes/{class_id}/items", response={201: DutyCreatedOut, 400: DutyErrorOut})
+def quant_add_item(request, class_id: int, payload: QuantItemIn):
+    """Its head teacher or an admin adds an item with a reason."""
+    klass = access_class(request, class_id, manage=True)
+    try:
+        item = duty_actions.do_add_quant_item(
+            klass,
+            acting_user=request.user,
+            term=require_current_term(klass.school),
+            category_id=payload.category_id,
+            reason=payload.reason,
+            occurred_on=payload.occurred_on,
+            points=payload.points,
+        )
+    except ValidationError as exc:
+        return Status(400, _duty_error(exc))
+    return Status(201, {"id": item.pk})
+
+
+@router.get("/quant/compare", response=QuantCompareOut)
+def quant_compare(request):
+    """Admins compare the classes' points this term."""
+    school = access_admin_school(request)
+    term = current_term(school)
+    if term is None:
+        return {"term": None, "categories": [], "rows": []}
+    categories, rows = duty_queries.compare_classes(school, term)
+    return {
+        "term": term.name,
+        "categories": [c.name for c in categories],
+        "rows": [
+            {
+                "class_id": r["school_class"].pk,
+                "class_name": r["school_class"].name,
+                "points": r["points"],
+                "total": r["total"],
+            }
+            for r in rows
+        ],
+    }
+
+
+@router.get("/quant/categories", response=list[QuantCategoryOut])
+def quant_categories(request):
+    school = access_admin_school(request)
+    return [
+        {"id": c.pk, "name": c.name, "kind": c.kind, "points": c.points, "is_active": c.is_active}
+        for c in duty_queries.quant_categories(school)
+    ]
+
+
+@router.post("/quant/categories", response={200: DutyCreatedOut, 400: DutyErrorOut})
+def quant_category_save(request, payload: QuantCategoryIn):
+    """Admins add a category, or change one (``id``)."""
+    school = access_admin_school(request)
+    category = access_quant_category(request, payload.id) if payload.id else None
+    try:
+        saved = duty_actions.do_save_quant_category(
+            school,
+            acting_user=request.user,
+            name=payload.name,
+            points=payload.points,
+            category=category,
+            kind=payload.kind,
+            active=payload.active,
+        )
+    except ValidationError as exc:
+        return Status(400, _duty_error(exc))
+    return {"id": saved.pk}
+
 
 # (end of section: duty)
 

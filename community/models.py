@@ -137,6 +137,225 @@ class VolunteerSignup(models.Model):
 
 # ==== Duty rosters and the class quantification (section: duty) =========================
 
+
+class DutyRoster(models.Model):
+    """A duty roster (护学岗, 家长轮值) of a class, or of the whole school when ``school_class`` is
+    empty: its shifts, the families taking part, and, once published, the notice that told them."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        PUBLISHED = "published", _("published")
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    term = models.ForeignKey("schools.Term", on_delete=models.CASCADE)
+    school_class = models.ForeignKey("schools.SchoolClass", on_delete=models.CASCADE, null=True, blank=True)
+    title = models.CharField(_("title"), max_length=120)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    notice = models.ForeignKey("notices.Notice", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # The secret of the on-site check-in codes (``duty_day_code``): one per roster, never shown.
+    checkin_secret = models.CharField(max_length=64)
+    # The last proposal's gaps and clashes, as the head teacher reads them on the roster page.
+    report = models.JSONField(default=dict, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class DutyShift(models.Model):
+    """One shift: a day, a time, a place and how many families it needs."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    roster = models.ForeignKey(DutyRoster, on_delete=models.CASCADE, related_name="shifts")
+    date = models.DateField(_("date"))
+    starts_at = models.TimeField(_("from"))
+    ends_at = models.TimeField(_("until"))
+    place = models.CharField(_("place"), max_length=100)
+    families_needed = models.PositiveSmallIntegerField(_("families needed"), default=1)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["date", "starts_at", "id"]
+        indexes = [models.Index(fields=["roster", "date"])]
+        constraints = [
+            models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="duty_shift_ends_after_start"),
+            models.CheckConstraint(
+                condition=Q(families_needed__gte=1, families_needed__lte=50), name="duty_shift_families_needed"
+            ),
+            models.UniqueConstraint(fields=["roster", "date", "starts_at", "place"], name="duty_shift_unique"),
+        ]
+
+
+class DutyFamily(models.Model):
+    """A family taking part in a roster: the guardians of one student, and of that student's
+    brothers and sisters (students who share a guardian are one family, counted once)."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    roster = models.ForeignKey(DutyRoster, on_delete=models.CASCADE, related_name="families")
+    # The family's first child in the roster (the lowest id): the family's key in this roster.
+    student = models.ForeignKey("schools.Student", on_delete=models.CASCADE, related_name="+")
+    student_ids = models.JSONField(default=list)  # every child of the family in the roster
+    label = models.CharField(max_length=120)  # the children's names: 刘小明, 王一、王二
+    guardians = models.ManyToManyField("schools.Guardian", through="DutyFamilyGuardian", related_name="+")
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["label", "id"]
+        constraints = [models.UniqueConstraint(fields=["roster", "student"], name="duty_family_unique")]
+
+    def __str__(self) -> str:
+        return self.label
+
+
+class DutyFamilyGuardian(models.Model):
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    family = models.ForeignKey(DutyFamily, on_delete=models.CASCADE, related_name="members")
+    guardian = models.ForeignKey("schools.Guardian", on_delete=models.CASCADE, related_name="+")
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["family", "guardian"], name="duty_family_guardian_unique")]
+
+
+class DutyUnavailable(models.Model):
+    """A date a family cannot do."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    family = models.ForeignKey(DutyFamily, on_delete=models.CASCADE, related_name="unavailable")
+    date = models.DateField()
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["date"]
+        constraints = [models.UniqueConstraint(fields=["family", "date"], name="duty_unavailable_unique")]
+
+
+class DutyAssignment(models.Model):
+    """A family on a shift, and what happened: checked in on site, or not there."""
+
+    class Status(models.TextChoices):
+        ASSIGNED = "assigned", _("on duty")
+        ASKED = "asked", _("asked to stand in")
+        DECLINED = "declined", _("could not stand in")
+        DONE = "done", _("done")
+        NO_SHOW = "no_show", _("did not come")
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    shift = models.ForeignKey(DutyShift, on_delete=models.CASCADE, related_name="assignments")
+    family = models.ForeignKey(DutyFamily, on_delete=models.CASCADE, related_name="assignments")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.ASSIGNED)
+    is_standby = models.BooleanField(default=False)
+    checked_in_at = models.DateTimeField(null=True, blank=True)
+    on_time = models.BooleanField(null=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["shift__date", "shift__starts_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["shift", "family"], name="duty_assignment_unique")]
+
+
+class DutySwap(models.Model):
+    """A family asks another family of the roster to take its shift (and, if named, gives its own
+    in return); the other family accepts or declines; the head teacher sees every swap."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting for the other family")
+        ACCEPTED = "accepted", _("accepted")
+        DECLINED = "declined", _("declined")
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    roster = models.ForeignKey(DutyRoster, on_delete=models.CASCADE, related_name="swaps")
+    assignment = models.ForeignKey(DutyAssignment, on_delete=models.CASCADE, related_name="+")
+    from_family = models.ForeignKey(DutyFamily, on_delete=models.CASCADE, related_name="+")
+    to_family = models.ForeignKey(DutyFamily, on_delete=models.CASCADE, related_name="+")
+    # The other family's shift given in return (a swap); empty: the other family only stands in.
+    in_return = models.ForeignKey(DutyAssignment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["assignment"], condition=Q(status="pending"), name="duty_swap_one_pending"),
+        ]
+
+
+class QuantCategory(models.Model):
+    """A category of the class quantification (量化) and its points, as the school sets them. Two
+    kinds are fed by duty records: a shift done on time, and a no-show."""
+
+    class Kind(models.TextChoices):
+        DUTY_DONE = "duty_done", _("duty shift done on time")
+        DUTY_NO_SHOW = "duty_no_show", _("duty shift missed")
+        OTHER = "other", _("other")
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    name = models.CharField(_("category"), max_length=64)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.OTHER)
+    points = models.SmallIntegerField(_("points"))
+    is_active = models.BooleanField(default=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["kind", "name"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "name"], name="quant_category_unique_name"),
+            models.UniqueConstraint(fields=["school", "kind"], condition=~Q(kind="other"), name="quant_one_duty_kind"),
+            models.CheckConstraint(condition=Q(points__gte=-100, points__lte=100), name="quant_points_range"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QuantItem(models.Model):
+    """One entry of a class's quantification for a term: from a duty record (``assignment``) or
+    added by staff with a reason. Never names a child or a family."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    term = models.ForeignKey("schools.Term", on_delete=models.CASCADE)
+    school_class = models.ForeignKey("schools.SchoolClass", on_delete=models.CASCADE, related_name="+")
+    category = models.ForeignKey(QuantCategory, on_delete=models.PROTECT, related_name="items")
+    points = models.SmallIntegerField()
+    reason = models.CharField(max_length=200)
+    occurred_on = models.DateField()
+    assignment = models.OneToOneField(
+        DutyAssignment, on_delete=models.SET_NULL, null=True, blank=True, related_name="quant_item"
+    )
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["-occurred_on", "-id"]
+        indexes = [models.Index(fields=["term", "school_class"])]
+
+
 # (end of section: duty)
 
 

@@ -44,6 +44,16 @@ def remind_tomorrows_volunteers() -> int:
 
 # ==== Duty rosters and the class quantification (section: duty) =========================
 
+
+@shared_task
+def remind_tomorrows_duty() -> int:
+    """The day before, remind the families on duty (beat runs it every hour; each shift is claimed
+    once, so running it twice sends nothing twice)."""
+    from .actions import do_remind_tomorrows_shifts
+
+    return do_remind_tomorrows_shifts(acting_user=None)
+
+
 # (end of section: duty)
 
 

@@ -10,6 +10,8 @@ rates, a question waiting, today's meeting, the to-do list."""
 
 import datetime
 
+from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -151,6 +153,7 @@ def add_demo_activity(school) -> None:
             action_items=[ActionSpec("把课外阅读书单发给家长", due_on=called_on + datetime.timedelta(days=1))],
         )
         _demo_volunteers(school, klass, head, roles)
+        _demo_duty(school, klass, head, roles)
 
 
 def _demo_volunteers(school, klass, head, roles) -> None:
@@ -193,3 +196,87 @@ def _demo_volunteers(school, klass, head, roles) -> None:
             guardian, acting_user=guardian.user, skills=skills, availability="周末、工作日上午"
         )
         do_sign_up(slot, volunteer, acting_user=guardian.user)
+
+
+def _demo_duty(school, klass, head, roles) -> None:
+    """三年级2班's 护学岗 roster, published: two weeks of shifts done (each fed into the class's
+    quantification, one no-show among them), four weeks to come proposed by Tongxin, and one swap two
+    families agreed. Idempotent: nothing happens if the class has a roster."""
+    from community.actions import (
+        do_add_shifts,
+        do_answer_swap,
+        do_create_roster,
+        do_propose_rotation,
+        do_publish_roster,
+        do_record_attendance,
+        do_request_swap,
+    )
+    from community.models import DutyAssignment, DutyRoster, DutyShift
+    from notices.fanout import fan_out
+
+    if DutyRoster.objects.filter(school_class=klass).exists():
+        return
+    term = current_term(school)
+    if term is None:
+        return
+    today = timezone.localdate()
+    roster = do_create_roster(school, acting_user=head, term=term, title="三年级2班护学岗", school_class=klass)
+    families = list(roster.families.order_by("pk"))
+    # The two weeks gone by (shifts that have happened cannot be added through the form: written here).
+    past_days = [today - datetime.timedelta(days=d) for d in range(1, 15)]
+    past_days = [d for d in past_days if d.weekday() < 5 and d >= term.start_date]
+    past = DutyShift.objects.bulk_create(
+        [
+            DutyShift(
+                school=school,
+                roster=roster,
+                date=d,
+                starts_at=datetime.time(7, 20),
+                ends_at=datetime.time(8, 0),
+                place="校门口",
+                families_needed=2,
+            )
+            for d in sorted(past_days)
+        ]
+    )
+    turn = 0
+    for shift in past:
+        for _ in range(2):
+            if not families:
+                break
+            a = DutyAssignment.objects.create(school=school, shift=shift, family=families[turn % len(families)])
+            turn += 1
+            missed = turn == 3  # one no-show, so the quantification shows both kinds
+            do_record_attendance(a, acting_user=head, status="no_show" if missed else "done")
+    first = today + datetime.timedelta(days=1)
+    do_add_shifts(
+        roster,
+        acting_user=head,
+        first=first,
+        last=first + datetime.timedelta(weeks=4),
+        starts_at="07:20",
+        ends_at="08:00",
+        place="校门口",
+        families_needed=2,
+    )
+    do_propose_rotation(roster, acting_user=head)
+    notice = do_publish_roster(roster, acting_user=head, roles=roles)
+    fan_out(notice)
+    upcoming = list(
+        DutyAssignment.objects.filter(shift__roster=roster, shift__date__gt=today)
+        .select_related("shift__roster", "family")
+        .order_by("shift__date", "pk")
+    )
+    for mine in upcoming[:2]:  # one swap: the first family on duty gives its shift for a later one
+        for theirs in upcoming[4:]:
+            if theirs.family_id == mine.family_id:
+                continue
+            asker = mine.family.guardians.exclude(user=None).first()
+            try:
+                with transaction.atomic():
+                    swap = do_request_swap(mine, acting_user=asker.user if asker else head, in_return_id=theirs.pk)
+                    answerer = theirs.family.guardians.exclude(user=None).first()
+                    do_answer_swap(swap, acting_user=answerer.user if answerer else head, accept=True)
+            except ValidationError:
+                continue  # that family is on the same morning already: try the next
+            return

@@ -558,6 +558,86 @@ CLASS1_VOLUNTEERS = Route(
     refused=("alice", "carol", "dave", "erin"),
 )
 
+
+def _duty_roster(cast: Cast, *, published: bool = False):
+    """A duty roster of class 1 by its head teacher: shifts every day of the coming week, the fair
+    rotation proposed (alice's and bob's families on them), published if asked."""
+    import datetime
+
+    from django.utils import timezone
+    from django_scopes import scope
+
+    from community import actions as duty
+    from schools.roles import compute_roles
+
+    with scope(school=[cast.school.pk]):
+        roster = duty.do_create_roster(
+            cast.school, acting_user=cast.ms_li, term=cast.term, title="护学岗", school_class=cast.class1
+        )
+        first = timezone.localdate() + datetime.timedelta(days=1)
+        duty.do_add_shifts(
+            roster,
+            acting_user=cast.ms_li,
+            first=first,
+            last=first + datetime.timedelta(days=6),
+            weekdays=range(7),
+            starts_at="07:20",
+            ends_at="08:00",
+            place="校门口",
+        )
+        duty.do_propose_rotation(roster, acting_user=cast.ms_li)
+        if published:
+            duty.do_publish_roster(roster, acting_user=cast.ms_li, roles=compute_roles(cast.ms_li))
+    return roster
+
+
+def _duty_assignment_pk(cast: Cast, user=None) -> int:
+    from community.models import DutyAssignment
+
+    roster = _duty_roster(cast, published=True)
+    with scopes_disabled():
+        return (
+            DutyAssignment.objects.filter(shift__roster=roster, family__members__guardian__user=user or cast.alice)
+            .order_by("shift__date")
+            .first()
+            .pk
+        )
+
+
+def _duty_family_pk(cast: Cast) -> int:
+    from community.models import DutyFamily
+
+    roster = _duty_roster(cast, published=True)
+    with scopes_disabled():
+        return DutyFamily.objects.get(roster=roster, members__guardian__user=cast.alice).pk
+
+
+def _duty_swap_pk(cast: Cast) -> int:
+    from django_scopes import scope
+
+    from community import actions as duty
+    from community.models import DutyAssignment, DutyFamily
+
+    assignment_id = _duty_assignment_pk(cast)
+    with scope(school=[cast.school.pk]):
+        assignment = DutyAssignment.objects.select_related("shift__roster").get(pk=assignment_id)
+        bob = DutyFamily.objects.get(roster=assignment.shift.roster, members__guardian__user=cast.bob)
+        return duty.do_request_swap(assignment, acting_user=cast.alice, to_family_id=bob.pk).pk
+
+
+def _duty_shift_kwargs(cast: Cast) -> dict:
+    roster = _duty_roster(cast)
+    with scopes_disabled():
+        return {"roster_id": roster.pk, "shift_id": roster.shifts.first().pk}
+
+
+DUTY_ROSTER_MANAGER = Route(
+    kwargs=lambda c: {"roster_id": _duty_roster(c).pk},
+    allowed=("ms_li", "admin_zhang"),
+    refused=("mr_wang", "alice", "carol", "dave", "erin"),
+)
+DUTY_FAMILY_REFUSED = ("bob", "carol", "ms_li", "dave", "erin")
+
 MATRIX: dict[str, Route] = {
     "home:home": Route(allowed=(*ANY_SIGNED_IN, "carol"), own_only=("dave", "erin")),
     "home:me": Route(allowed=(*ANY_SIGNED_IN, "carol"), own_only=("dave", "erin")),
@@ -1297,6 +1377,126 @@ MATRIX: dict[str, Route] = {
         notes="no one to commend here (a 400 for admins); commending: reports/tests/test_recognition.py",
     ),
     "api:commendation_certificate": Route(**{**CERTIFICATE.__dict__, "api": True}),
+    "community:duty_list": Route(
+        allowed=("ms_li", "admin_zhang", "mr_wang"), refused=("alice", "erin"), own_only=("dave",)
+    ),
+    "community:duty_roster": DUTY_ROSTER_MANAGER,
+    "community:duty_mine": Route(allowed=("alice", "bob", "ms_li"), own_only=("dave", "erin")),
+    "community:quant_compare": ADMIN_PAGE,
+    "community:quant_categories": ADMIN_PAGE,
+    "community:quant_class": Route(
+        kwargs=lambda c: {"class_id": c.class1.pk},
+        allowed=("admin_zhang", "ms_li", "mr_wang"),
+        refused=("alice", "carol", "dave", "erin"),
+    ),
+    "api:duty_rosters": Route(
+        api=True, allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)
+    ),
+    "api:duty_roster_create": Route(
+        api=True,
+        method="post",
+        data=lambda c: {"title": "护学岗", "class_id": c.class1.pk},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "dave", "erin"),
+    ),
+    "api:duty_roster": Route(**{**DUTY_ROSTER_MANAGER.__dict__, "api": True}),
+    "api:duty_add_shifts": Route(
+        **{
+            **DUTY_ROSTER_MANAGER.__dict__,
+            "api": True,
+            "method": "post",
+            "data": lambda c: {"first": "2099-01-05", "starts_at": "07:20", "ends_at": "08:00", "place": "东门"},
+        }
+    ),
+    "api:duty_propose": Route(**{**DUTY_ROSTER_MANAGER.__dict__, "api": True, "method": "post"}),
+    "api:duty_publish": Route(**{**DUTY_ROSTER_MANAGER.__dict__, "api": True, "method": "post"}),
+    "api:duty_set_families": Route(
+        **{
+            **DUTY_ROSTER_MANAGER.__dict__,
+            "kwargs": _duty_shift_kwargs,
+            "api": True,
+            "method": "post",
+            "data": lambda c: {"family_ids": []},
+        }
+    ),
+    "api:duty_standby": Route(
+        **{
+            **DUTY_ROSTER_MANAGER.__dict__,
+            "api": True,
+            "method": "post",
+            "data": lambda c: {"shift_id": 0, "family_id": 0},
+            "allowed": (),
+            "notes": "an unknown shift is a 400 for the managers (community/tests/test_duty.py); others get 404",
+        }
+    ),
+    "api:duty_attendance": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"assignment_id": _duty_assignment_pk(c)},
+        data=lambda c: {"status": "done"},
+        refused=("mr_wang", "alice", "carol", "dave", "erin"),
+        notes="a shift not begun is a 400 for the managers (community/tests/test_duty.py); others get 404",
+    ),
+    "api:duty_mine": Route(api=True, allowed=("alice", "ms_li"), own_only=("dave", "erin")),
+    "api:duty_checkin": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"assignment_id": _duty_assignment_pk(c)},
+        data=lambda c: {"code": "000000"},
+        notes="a wrong code or a shift not today is a 400 for alice (community/tests/test_duty.py)",
+        refused=DUTY_FAMILY_REFUSED,
+    ),
+    "api:duty_swap": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"assignment_id": _duty_assignment_pk(c)},
+        data=lambda c: {"to_family_id": 0},
+        notes="a family not on the roster is a 400 for alice (community/tests/test_duty.py)",
+        refused=DUTY_FAMILY_REFUSED,
+    ),
+    "api:duty_swap_answer": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"swap_id": _duty_swap_pk(c)},
+        data=lambda c: {"accept": False},
+        allowed=("bob",),
+        refused=("alice", "carol", "ms_li", "dave", "erin"),
+    ),
+    "api:duty_standby_answer": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"assignment_id": _duty_assignment_pk(c)},
+        data=lambda c: {"accept": True},
+        notes="a shift not asked of the family is a 400 for alice (community/tests/test_duty.py)",
+        refused=DUTY_FAMILY_REFUSED,
+    ),
+    "api:duty_unavailable": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"family_id": _duty_family_pk(c)},
+        data=lambda c: {"dates": []},
+        allowed=("alice",),
+        refused=DUTY_FAMILY_REFUSED,
+    ),
+    "api:quant_class": Route(
+        api=True,
+        kwargs=lambda c: {"class_id": c.class1.pk},
+        allowed=("admin_zhang", "ms_li", "mr_wang"),
+        refused=("alice", "carol", "dave", "erin"),
+    ),
+    "api:quant_add_item": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"class_id": c.class1.pk},
+        data=lambda c: {"category_id": 0, "reason": "x"},
+        refused=("mr_wang", "alice", "carol", "dave", "erin"),
+        notes="an unknown category is a 400 for the head teacher and admins (community/tests/test_duty.py)",
+    ),
+    "api:quant_compare": Route(**{**ADMIN_PAGE.__dict__, "api": True}),
+    "api:quant_categories": Route(**{**ADMIN_PAGE.__dict__, "api": True}),
+    "api:quant_category_save": Route(
+        **{**ADMIN_PAGE.__dict__, "api": True, "method": "post", "data": lambda c: {"name": "出勤", "points": 1}}
+    ),
     # WebSocket routes: exercised in delivery/tests/test_consumers.py (anonymous and
     # wrong-origin sockets are closed; a user's socket receives only their own group).
     "ws:ws_events": Route(notes="delivery/tests/test_consumers.py"),

@@ -198,6 +198,7 @@ CELERY_BEAT_SCHEDULE = {
     # PIPL: records past each school's retention periods (home/retention.py).
     "purge-past-retention": {"task": "home.tasks.purge_past_retention", "schedule": 24 * 3600.0},
     "remind-tomorrows-volunteers": {"task": "community.tasks.remind_tomorrows_volunteers", "schedule": 15 * 60.0},
+    "remind-tomorrows-duty": {"task": "community.tasks.remind_tomorrows_duty", "schedule": 60 * 60.0},
 }
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
