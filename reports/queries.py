@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from community.models import VolunteerSignup
+from community.models import DutyAssignment, VolunteerSignup
 from community.queries import Training
 from contactbook.models import ContactRecord
 from events.models import Attendance, Event, Reflection
@@ -148,8 +148,22 @@ def volunteer_hours(window: Window) -> Rows:
         yield guardian_id, f"{_day(at)} {title}（{minutes}分钟）", minutes / 60
 
 
-# What recognition counts. Add a source in one line (e.g. the duty rosters' shifts done, once
-# community has them: Source("shifts", _("shifts done"), FAMILY, 2, shifts_done)).
+def shifts_done(window: Window) -> Rows:
+    """Each duty shift a family did (护学岗, 家长轮值), for every guardian of that family."""
+    done = DutyAssignment.objects.filter(
+        school_id=window.school_id,
+        status=DutyAssignment.Status.DONE,
+        shift__date__gte=timezone.localtime(window.start).date(),
+        shift__date__lt=timezone.localtime(window.end).date(),
+        family__guardians__isnull=False,
+    ).order_by("shift__date", "shift__starts_at")
+    for guardian_id, day, starts_at, place in done.values_list(
+        "family__guardians", "shift__date", "shift__starts_at", "shift__place"
+    ):
+        yield guardian_id, f"{day:%Y-%m-%d} {starts_at:%H:%M} {place}", 1
+
+
+# What recognition counts. Add a source in one line.
 SOURCES: list[Source] = [
     Source("contacts", _("contacts recorded"), TEACHER, 1, contacts_recorded),
     Source("meetings_held", _("parent meetings held"), TEACHER, 3, meetings_held),
@@ -157,6 +171,7 @@ SOURCES: list[Source] = [
     Source("meetings_attended", _("meetings attended"), FAMILY, 2, meetings_attended),
     Source("volunteer_hours", _("volunteer hours"), FAMILY, 2, volunteer_hours),
     Source("reflections", _("reflections written"), FAMILY, 2, reflections_written),
+    Source("shifts", _("duty shifts done"), FAMILY, 2, shifts_done),
 ]
 
 

@@ -11,14 +11,21 @@ from django.utils.translation import gettext
 
 from audit.models import AuditEntry
 from community import actions as community_actions
-from community.models import VolunteerSignup
+from community.models import (
+    DutyAssignment,
+    DutyFamily,
+    DutyFamilyGuardian,
+    DutyRoster,
+    DutyShift,
+    VolunteerSignup,
+)
 from contactbook.models import ContactRecord
 from events.models import Attendance, Event, Reflection
 from notices.models import Notice, NoticeTarget, Receipt
 from reports import queries
 from reports.actions import do_commend
 from reports.models import Commendation
-from schools.models import Guardian, StaffMember
+from schools.models import Guardian, StaffMember, StudentGuardian
 from schools.roles import compute_roles
 
 pytestmark = pytest.mark.usefixtures("unscoped")
@@ -148,17 +155,49 @@ def test_engagement_takes_one_query_per_source_whatever_the_size(cast, django_as
     assert len(people["family"]) == 7
 
 
+def _shift_done_by(cast, user, day_offset: int, status="done"):
+    """A class-1 duty shift (护学岗) a few days ago, with the family of ``user`` on it."""
+    roster = DutyRoster.objects.create(
+        school=cast.school, term=cast.term, school_class=cast.class1, title="护学岗", checkin_secret="s"
+    )
+    guardian = Guardian.objects.get(user=user)
+    student = StudentGuardian.objects.get(guardian=guardian).student
+    family = DutyFamily.objects.create(school=cast.school, roster=roster, student=student, label=student.name)
+    DutyFamilyGuardian.objects.create(school=cast.school, family=family, guardian=guardian)
+    day = timezone.localdate() - datetime.timedelta(days=day_offset)
+    shift = DutyShift.objects.create(
+        school=cast.school,
+        roster=roster,
+        date=day,
+        starts_at=datetime.time(7, 30),
+        ends_at=datetime.time(8, 0),
+        place="校门口",
+    )
+    DutyAssignment.objects.create(school=cast.school, shift=shift, family=family, status=status)
+    return day
+
+
+def test_duty_shifts_done_count_for_the_family(cast):
+    """A shift done counts for the family's guardians, with its date and place; a no-show does not."""
+    engaged_school(cast)
+    day = _shift_done_by(cast, cast.bob, day_offset=3)
+    _shift_done_by(cast, cast.alice, day_offset=4, status="no_show")
+    families = {p.name: p for p in queries.engagement(cast.term)["family"]}
+    assert families["陈波"].evidence["shifts"].items == [f"{day:%Y-%m-%d} 07:30 校门口"]
+    assert "shifts" not in families["刘爱丽"].evidence
+
+
 def test_a_source_is_one_line(cast):
-    """The duty rosters (or anything else) add a source as one Source: it counts at once."""
+    """Anything else adds a source as one Source: it counts at once."""
     engaged_school(cast)
     bob = Guardian.objects.get(user=cast.bob)
 
-    def shifts_done(window):
-        yield bob.pk, "2026-11-10 护学岗", 1
+    def essays(window):
+        yield bob.pk, "2026-11-10 征文", 1
 
-    extra = [*queries.SOURCES, queries.Source("shifts", "shifts done", queries.FAMILY, 10, shifts_done)]
+    extra = [*queries.SOURCES, queries.Source("essays", "essays", queries.FAMILY, 20, essays)]
     families = queries.engagement(cast.term, sources=extra)["family"]
-    assert families[0].name == "陈波" and families[0].evidence["shifts"].items == ["2026-11-10 护学岗"]
+    assert families[0].name == "陈波" and families[0].evidence["essays"].items == ["2026-11-10 征文"]
 
 
 def test_an_admin_commends_a_family_with_a_certificate_and_a_notice(cast):
