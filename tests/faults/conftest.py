@@ -171,6 +171,11 @@ class Stack:
 
         wait_for(ready, 60, "the Celery worker", interval=0.2)
 
+    def drain(self, timeout: float = 60) -> None:
+        """Wait until the worker has nothing queued or running (a redelivered copy included)."""
+        client = self.redis.client()
+        wait_for(lambda: not client.llen("celery") and not client.hlen("unacked"), timeout, "an idle worker", 0.1)
+
     def stop(self) -> None:
         for step in (self.web.stop, self.worker.stop, self.redis.stop, self.pg.stop, self.smtp.stop, self.sms.stop):
             with contextlib.suppress(Exception):
@@ -263,7 +268,10 @@ def stack():
     FIGURES["start-up"] = f"seconds={time.monotonic() - started:.1f} families={FAMILIES}"
     yield services
     services.stop()
-    shutil.rmtree(base, ignore_errors=True)
+    if os.environ.get("TONGXIN_FAULTS_KEEP"):
+        print(f"faults: logs and data kept in {base}")
+    else:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @pytest.fixture

@@ -168,7 +168,7 @@ class Process:
         except subprocess.TimeoutExpired:
             self.kill()
 
-    def tail(self, lines: int = 40) -> str:
+    def tail(self, lines: int = 100) -> str:
         try:
             return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
