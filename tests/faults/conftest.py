@@ -86,7 +86,7 @@ class Stack:
             "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
             "EMAIL_HOST": "127.0.0.1",
             "EMAIL_PORT": str(self.smtp.port),
-            "EMAIL_TIMEOUT": "3",
+            "EMAIL_TIMEOUT": "2",
             "SMS_BACKEND": "delivery.sms.HttpSmsBackend",
             "SMS_HTTP_URL": self.sms.url,
             "SMS_HTTP_TIMEOUT": "3",

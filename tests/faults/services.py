@@ -246,18 +246,36 @@ class SmtpServer:
                 )
                 return "250 OK"
 
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.make_controller = lambda: Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller = self.make_controller()
         self.running = False
 
     def start(self) -> None:
+        self.unhang()
         if not self.running:
+            self.controller = self.make_controller()  # a stopped controller does not start again
             self.controller.start()
             self.running = True
 
     def stop(self) -> None:
+        self.unhang()
         if self.running:
             self.controller.stop()
             self.running = False
+
+    def hang(self) -> None:
+        """A server that accepts connections and never answers (not even its greeting)."""
+        self.stop()
+        self.black_hole = socket.socket()
+        self.black_hole.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.black_hole.bind(("127.0.0.1", self.port))
+        self.black_hole.listen(16)
+
+    def unhang(self) -> None:
+        hole = getattr(self, "black_hole", None)
+        if hole is not None:
+            hole.close()
+            self.black_hole = None
 
 
 # ---------------------------------------------------------------------------------------- SMS

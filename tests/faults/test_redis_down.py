@@ -70,9 +70,7 @@ def test_redis_stopped_while_families_sign_in_confirm_and_chat(services):
         assert page.status_code == 200, (path, page.status_code, page.text[:300])
 
     # Alice confirms the notice and writes to the class group through the app's API.
-    confirmed = services.request(
-        "POST", f"/api/v1/notices/{notice_id}/respond", token=services.token("alice"), json={}
-    )
+    confirmed = services.request("POST", f"/api/v1/notices/{notice_id}/respond", token=services.token("alice"), json={})
     seen("API confirm", confirmed)
     assert confirmed.status_code == 204, confirmed.text
     sent = services.request(
@@ -119,7 +117,11 @@ def test_redis_stopped_while_families_sign_in_confirm_and_chat(services):
         "POST",
         "/api/v1/notices",
         token=services.token("ms_li"),
-        json={"title": "停电通知", "body_html": "<p>明天停电。</p>", "targets": [{"kind": "class", "class_id": seed["class1"]}]},
+        json={
+            "title": "停电通知",
+            "body_html": "<p>明天停电。</p>",
+            "targets": [{"kind": "class", "class_id": seed["class1"]}],
+        },
     )
     publish_seconds = time.monotonic() - started
     seen("API publish", during)
@@ -132,7 +134,8 @@ def test_redis_stopped_while_families_sign_in_confirm_and_chat(services):
         "SELECT count(*) FROM notices_receipt WHERE notice_id = %s AND acted_at IS NOT NULL", [notice_id]
     )
     messages = services.pg.value(
-        "SELECT count(*) FROM chat_message WHERE conversation_id = %s AND body = %s", [seed["class_group"], "收到，谢谢老师"]
+        "SELECT count(*) FROM chat_message WHERE conversation_id = %s AND body = %s",
+        [seed["class_group"], "收到，谢谢老师"],
     )
     assert (acted, messages) == (2, 1)
 

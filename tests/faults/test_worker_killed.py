@@ -106,6 +106,7 @@ def test_worker_killed_mid_fan_out_is_recovered_by_the_beat_sweeper(services):
     wait_for(lambda: _complete(services, notice_id), 60, "the sweeper's fan-out", interval=0.2)
     recovered = time.monotonic() - killed
     receipts, guardians, students, _ = _counts(services, notice_id)
+    assert students == FAMILIES // 2
     assert receipts == guardians == FAMILIES
 
     # Later the broker redelivers the killed task too: it adds nothing (the fan-out is idempotent).
