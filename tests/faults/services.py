@@ -72,7 +72,9 @@ class PostgresCluster:
     run as root (PostgreSQL refuses to run as root)."""
 
     def __init__(self, base: Path):
-        self.bin = postgres_bin_dir()
+        found = postgres_bin_dir()
+        assert found is not None, "checked by missing_binaries()"
+        self.bin: Path = found
         self.port = free_port()
         self.base = base
         self.data = base / "data"
@@ -249,6 +251,7 @@ class SmtpServer:
         self.make_controller = lambda: Controller(Handler(), hostname="127.0.0.1", port=self.port)
         self.controller = self.make_controller()
         self.running = False
+        self.black_hole: socket.socket | None = None
 
     def start(self) -> None:
         self.unhang()
@@ -269,12 +272,11 @@ class SmtpServer:
         self.black_hole = socket.socket()
         self.black_hole.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.black_hole.bind(("127.0.0.1", self.port))
-        self.black_hole.listen(16)
+        self.black_hole.listen(16)  # connections wait in the backlog: accepted, never greeted
 
     def unhang(self) -> None:
-        hole = getattr(self, "black_hole", None)
-        if hole is not None:
-            hole.close()
+        if self.black_hole is not None:
+            self.black_hole.close()
             self.black_hole = None
 
 
