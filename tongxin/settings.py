@@ -160,6 +160,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # Redis, when configured, carries the cache (rate limits), Celery and the channel layer.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     # channels-redis waits on Redis with a 5 s blocking pop; redis-py 8 reads with a 5 s socket
     # timeout by default, so a quiet server would drop its sockets (channels_redis#422). The pool
@@ -167,7 +169,20 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 2000}]},
+            # After a Redis restart the pool holds dead connections: one idle for 2 s is checked
+            # (PING) before use, and a connection error is tried once more on a new connection, or
+            # the first chat socket to join a conversation fails on one (tests/faults/test_redis_down.py).
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 30,
+                        "max_connections": 2000,
+                        "health_check_interval": 2,
+                        "retry_on_error": [RedisConnectionError],
+                    }
+                ]
+            },
         }
     }
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)

@@ -4,9 +4,11 @@ database: it neither opens during the outage nor forgets when Redis comes back e
 are refused plainly (their limits fail closed), and everything works again once Redis is back,
 without restarting Tongxin or the worker."""
 
+import json
 import time
 
 import pytest
+from websockets.exceptions import ConnectionClosed
 
 from .conftest import figure
 from .services import wait_for
@@ -14,6 +16,30 @@ from .services import wait_for
 pytestmark = pytest.mark.faults
 
 PASSWORD = "correct-horse-42"
+
+
+def _socket(services, session):
+    """Bob's chat socket, as the page opens it (his session cookie, the site's Origin)."""
+    from websockets.sync.client import connect
+
+    cookie = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
+    ws = connect(
+        f"ws://127.0.0.1:{services.web_port}/ws/chat/",
+        additional_headers={"Cookie": cookie, "Origin": services.url},
+        open_timeout=10,
+        legacy=True,
+    )
+    assert json.loads(ws.recv(timeout=10))["type"] == "hello"
+    return ws
+
+
+def _receive(ws, kind: str, timeout: float = 10) -> dict:
+    """The next event of this type on the socket (others, such as a read position, are skipped)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        event = json.loads(ws.recv(timeout=max(0.1, deadline - time.monotonic())))
+        if event.get("type") == kind:
+            return event
 
 
 def _code_request(session, services, phone: str):
@@ -56,6 +82,14 @@ def test_redis_stopped_while_families_sign_in_confirm_and_chat(services):
     def seen(what: str, response) -> None:
         answers.append((what, response.status_code))
 
+    group = seed["class_group"]
+    bob_before, _ = services.sign_in_session("13800000002", PASSWORD)
+    open_socket = _socket(services, bob_before)  # a chat page open before the outage
+    open_socket.send(json.dumps({"type": "join", "conversation": group}))
+    joined = _receive(open_socket, "joined")
+    assert joined["conversation"] == group
+    last_before = max([m["id"] for m in joined["messages"]], default=0)
+
     # ------------------------------------------------------------------ Redis goes away
     services.redis.stop()
     stopped = time.monotonic()
@@ -64,6 +98,22 @@ def test_redis_stopped_while_families_sign_in_confirm_and_chat(services):
     bob, signed_in = services.sign_in_session("13800000002", PASSWORD)
     seen("password sign-in", signed_in)
     assert signed_in.status_code == 302, signed_in.text[:300]
+
+    # The chat page he had open loses its socket (the live updates ride on Redis): the page marks
+    # itself not live and keeps trying to reconnect; its form still sends.
+    with pytest.raises(ConnectionClosed):
+        _receive(open_socket, "never", timeout=15)
+    chat_page = bob.get(services.url + f"/chat/{group}/", timeout=30)
+    seen("chat page", chat_page)
+    posted = bob.post(
+        services.url + f"/chat/{group}/",
+        data={"csrfmiddlewaretoken": bob.cookies["csrftoken"], "body": "我家也收到", "client_key": "faults-form-1"},
+        headers={"Referer": services.url + f"/chat/{group}/"},
+        allow_redirects=False,
+        timeout=30,
+    )
+    seen("chat form", posted)
+    assert posted.status_code == 302, posted.text[-500:]
     for path in ("/notices/", "/chat/", f"/notices/{notice_id}/"):
         page = bob.get(services.url + path, timeout=30, allow_redirects=False)
         seen(f"page {path}", page)
@@ -75,7 +125,7 @@ def test_redis_stopped_while_families_sign_in_confirm_and_chat(services):
     assert confirmed.status_code == 204, confirmed.text
     sent = services.request(
         "POST",
-        f"/api/v1/conversations/{seed['class_group']}/messages",
+        f"/api/v1/conversations/{group}/messages",
         token=services.token("alice"),
         json={"body": "收到，谢谢老师", "client_key": "faults-redis-1"},
     )
@@ -134,17 +184,20 @@ def test_redis_stopped_while_families_sign_in_confirm_and_chat(services):
         "SELECT count(*) FROM notices_receipt WHERE notice_id = %s AND acted_at IS NOT NULL", [notice_id]
     )
     messages = services.pg.value(
-        "SELECT count(*) FROM chat_message WHERE conversation_id = %s AND body = %s",
-        [seed["class_group"], "收到，谢谢老师"],
+        "SELECT count(*) FROM chat_message WHERE conversation_id = %s AND body IN (%s, %s)",
+        [group, "收到，谢谢老师", "我家也收到"],
     )
-    assert (acted, messages) == (2, 1)
+    assert (acted, messages) == (2, 2)
 
     # ------------------------------------------------------------------ Redis is back (empty)
     services.redis.start()
     back = time.monotonic()
 
     # SMS codes work again, through the same Tongxin and worker (they reconnect by themselves).
+    code_tries = []
+
     def code_sent() -> bool:
+        code_tries.append(time.monotonic())
         answer = _code_request(requests.Session(), services, "13800000001")
         assert answer.status_code < 500, answer.status_code
         return answer.status_code == 200
@@ -153,6 +206,36 @@ def test_redis_stopped_while_families_sign_in_confirm_and_chat(services):
     wait_for(lambda: len(services.sms.messages) > before_sms, 60, "the code's SMS", interval=0.2)
     recovered = time.monotonic() - back
     assert services.sms.messages[-1]["to"] == "13800000001"
+
+    # Chat is live again: the page's socket reconnects, catches up on what was said during the
+    # outage, and hears Alice's next message at once.
+    sockets: list = []
+    tries = []
+
+    def reconnects() -> bool:
+        tries.append(time.monotonic())
+        try:
+            ws = _socket(services, bob)
+            ws.send(json.dumps({"type": "join", "conversation": group, "after": last_before}))
+            sockets.append((ws, _receive(ws, "joined")))
+        except Exception:
+            return False
+        return True
+
+    wait_for(reconnects, 30, "a chat socket after Redis came back", 0.5)
+    assert len(tries) == 1, f"{len(tries)} tries"  # the page's first reconnect works
+    live, joined_again = sockets[-1]
+    caught_up = [m["body"] for m in joined_again["messages"]]
+    assert "我家也收到" in caught_up, caught_up  # (a family sees its own messages and the staff's)
+    again = services.request(
+        "POST",
+        f"/api/v1/conversations/{group}/messages",
+        token=services.token("ms_li"),
+        json={"body": "Redis 回来了", "client_key": "faults-redis-2"},
+    )
+    assert again.status_code == 201, again.text
+    assert _receive(live, "message")["message"]["body"] == "Redis 回来了"
+    live.close()
 
     # Carol is still locked out: Redis came back empty, the counter did not live there.
     _, still = services.sign_in_session("13800000003", PASSWORD)
@@ -172,10 +255,12 @@ def test_redis_stopped_while_families_sign_in_confirm_and_chat(services):
         "redis-down",
         requests=len(answers),
         answered_500=sum(1 for _, s in answers if s >= 500),
-        confirmed_expected=3,
+        confirmed_expected=4,
         found=acted + messages,
         duplicates=0,
         outage_seconds=back - stopped,
         publish_seconds_during_outage=publish_seconds,
         seconds_to_recover=recovered,
+        code_request_tries=len(code_tries),
+        chat_socket_tries=len(tries),
     )
