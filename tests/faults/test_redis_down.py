@@ -99,6 +99,11 @@ def test_redis_stopped_while_families_sign_in_confirm_and_chat(services):
     seen("password sign-in", signed_in)
     assert signed_in.status_code == 302, signed_in.text[:300]
 
+    # The app signs in too (a bearer token for the API), limited like the page.
+    token = services.request("POST", "/api/v1/auth/token", json={"identifier": "13800000002", "password": PASSWORD})
+    seen("API sign-in", token)
+    assert token.status_code == 201, token.text
+
     # The chat page he had open loses its socket (the live updates ride on Redis): the page marks
     # itself not live and keeps trying to reconnect; its form still sends.
     with pytest.raises(ConnectionClosed):
