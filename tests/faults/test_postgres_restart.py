@@ -41,7 +41,29 @@ def test_postgres_restart_answers_503_then_recovers_without_restarting_tongxin(s
                 answers[-1] = (*answers[-1][:4], r.headers.get("Retry-After", "") + "|" + r.text[:300])
             time.sleep(0.02)
 
+    group = services.seed["class_group"]
+    writes: dict[str, int] = {}  # client_key → the status of the send
+
+    def chat_writer() -> None:
+        n = 0
+        while not stop.is_set():
+            n += 1
+            key = f"pg-restart-{n}"
+            try:
+                r = services.request(
+                    "POST",
+                    f"/api/v1/conversations/{group}/messages",
+                    token=alice,
+                    json={"body": f"第{n}条", "client_key": key},
+                    timeout=30,
+                )
+                writes[key] = r.status_code
+            except Exception:
+                writes[key] = 0
+            time.sleep(0.02)
+
     threads = [threading.Thread(target=traffic, args=(kind,)) for kind in ("api", "page")]
+    threads.append(threading.Thread(target=chat_writer))
     for t in threads:
         t.start()
     time.sleep(0.5)
@@ -77,6 +99,30 @@ def test_postgres_restart_answers_503_then_recovers_without_restarting_tongxin(s
     assert services.get("/api/v1/notices", token=alice).status_code == 200
     assert teacher.get(services.url + "/notices/sent/", timeout=30).status_code == 200
 
+    # Writes in flight: every message answered 201 is stored; one answered 503 may or may not be
+    # (the commit can precede the failure), so the app sends it again with the same client_key,
+    # as a family's retry does: then each is stored exactly once.
+    assert set(writes.values()) <= {201, 503}, writes
+    for key, status in writes.items():
+        if status != 201:
+            n = key.rsplit("-", 1)[1]
+            again = services.request(
+                "POST",
+                f"/api/v1/conversations/{group}/messages",
+                token=alice,
+                json={"body": f"第{n}条", "client_key": key},
+            )
+            assert again.status_code == 201, again.text
+    stored = dict(
+        services.pg.query(
+            "SELECT client_key, count(*) FROM chat_message WHERE conversation_id = %s AND client_key LIKE 'pg-restart-%%' "
+            "GROUP BY client_key",
+            [group],
+        )
+    )
+    assert set(stored) == set(writes), (sorted(set(writes) - set(stored)), sorted(set(stored) - set(writes)))
+    assert set(stored.values()) == {1}, stored
+
     # A restart while nobody is asking: the very next request, and the worker's next task, succeed.
     services.pg.restart()
     assert services.get("/api/v1/notices", token=alice).status_code == 200
@@ -100,8 +146,11 @@ def test_postgres_restart_answers_503_then_recovers_without_restarting_tongxin(s
     )
     figure(
         "postgres-restart",
-        requests=len(during),
-        answered_503=len(failed),
+        requests=len(during) + len(writes),
+        answered_503=len(failed) + sum(1 for status in writes.values() if status == 503),
+        writes_expected=len(writes),
+        found=len(stored),
+        duplicates=sum(stored.values()) - len(stored),
         answered_500=0,
         restart_seconds=restarted - began,
         seconds_to_recover=max(recovered.values()),
