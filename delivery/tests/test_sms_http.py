@@ -15,7 +15,7 @@ from delivery.sms import HttpSmsBackend, SmsMessage
 
 @pytest.fixture
 def provider(settings):
-    state = {"status": 200, "delay": 0.0, "received": []}
+    state: dict = {"status": 200, "delay": 0.0, "received": []}
 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self):
