@@ -213,7 +213,7 @@ def test_redis_stopped_while_families_sign_in_confirm_and_chat(services):
     assert services.sms.messages[-1]["to"] == "13800000001"
 
     # Chat is live again: the page's socket reconnects, catches up on what was said during the
-    # outage, and hears Alice's next message at once.
+    # outage, and hears the teacher's next message at once.
     sockets: list = []
     tries = []
 
