@@ -59,6 +59,34 @@ class FailingSmsBackend(BaseSmsBackend):
         raise ConnectionError("SMS provider unavailable")
 
 
+class HttpSmsBackend(BaseSmsBackend):
+    """A provider (or an in-house gateway) reached over HTTP: ``POST settings.SMS_HTTP_URL`` with
+    ``{"to": phone, "text": text}`` as JSON (and ``Authorization: Bearer SMS_HTTP_TOKEN`` when set).
+    Anything but a 2xx within ``SMS_HTTP_TIMEOUT`` seconds raises ``ConnectionError``, which the
+    callers retry with backoff (``send_sms_task``, ``delivery.tasks.send_due_deliveries``)."""
+
+    def send(self, message: SmsMessage) -> None:
+        import urllib.error
+        import urllib.request
+
+        request = urllib.request.Request(  # noqa: S310 - the operator's configured https/http URL
+            settings.SMS_HTTP_URL,
+            data=json.dumps({"to": message.phone, "text": message.text}, ensure_ascii=False).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        if settings.SMS_HTTP_TOKEN:
+            request.add_header("Authorization", f"Bearer {settings.SMS_HTTP_TOKEN}")
+        try:
+            with urllib.request.urlopen(request, timeout=settings.SMS_HTTP_TIMEOUT) as response:  # noqa: S310
+                response.read()
+        except urllib.error.HTTPError as exc:
+            raise ConnectionError(f"SMS provider answered {exc.code}") from exc
+        except (urllib.error.URLError, TimeoutError, OSError) as exc:
+            raise ConnectionError(f"SMS provider unreachable: {exc}") from exc
+        logger.info("SMS to %s sent through %s", message.phone, settings.SMS_HTTP_URL)
+
+
 def get_backend() -> BaseSmsBackend:
     return import_string(settings.SMS_BACKEND)()
 

@@ -89,7 +89,11 @@ def do_fan_out_notice(notice_id: int, *, acting_user) -> dict:
         notice = Notice.objects.filter(pk=notice_id).first()
     if notice is None:
         return {}
-    with scope(school=[notice.school_id]):
+    # One transaction: the receipts, the emails and ``fanned_out_at`` commit together. A worker
+    # lost in between used to leave the notice marked fanned out with its emails never queued,
+    # where the sweeper (``do_fan_out_missed``) does not look; now nothing of it is kept, and the
+    # redelivered task or the sweeper does it all again (tests/faults/test_worker_killed.py).
+    with scope(school=[notice.school_id]), transaction.atomic():
         counts = fan_out(notice)
         queue_notice_deliveries(notice, notice.receipts.all())
     return counts

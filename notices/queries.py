@@ -161,11 +161,15 @@ def notice_results(notice: Notice) -> dict:
     from delivery.models import Delivery
 
     channels: dict[int, list[tuple[str, str, int]]] = {}
-    for receipt_id, channel, status, round_ in (
+    for receipt_id, channel, status, round_, attempts in (
         Delivery.objects.filter(receipt__notice=notice)
-        .values_list("receipt_id", "channel", "status", "round")
+        .values_list("receipt_id", "channel", "status", "round", "attempts")
         .order_by("round", "pk")
     ):
+        # A sending that failed and waits for its next try (the mail server or the SMS provider
+        # down, slow or refusing) is told apart from one not tried yet: the sender sees it.
+        if status == Delivery.Status.PENDING and attempts:
+            status = "retrying"
         channels.setdefault(receipt_id, []).append((channel, status, round_))
     for r in receipts:
         r.channels = channels.get(r.pk, [])  # type: ignore[attr-defined]

@@ -126,6 +126,10 @@ DATABASES = {
     "default": dj_database_url.config(
         default=f"sqlite:///{DATA_DIR / 'tongxin.sqlite3'}",
         conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
+        # With persistent connections (DB_CONN_MAX_AGE > 0, a Celery worker or a WSGI server; leave
+        # it 0 under ASGI), a connection that died with a PostgreSQL restart is noticed and replaced
+        # before the next request or task uses it: a restart costs only the work in flight.
+        conn_health_checks=True,
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
@@ -157,6 +161,8 @@ AUTH_PASSWORD_VALIDATORS = [
 # Redis, when configured, carries the cache (rate limits), Celery and the channel layer.
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
     # channels-redis waits on Redis with a 5 s blocking pop; redis-py 8 reads with a 5 s socket
     # timeout by default, so a quiet server would drop its sockets (channels_redis#422). The pool
@@ -164,7 +170,20 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 30, "max_connections": 2000}]},
+            # After a Redis restart the pool holds dead connections: one idle for 2 s is checked
+            # (PING) before use, and a connection error is tried once more on a new connection, or
+            # the first chat socket to join a conversation fails on one (tests/faults/test_redis_down.py).
+            "CONFIG": {
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "socket_timeout": 30,
+                        "max_connections": 2000,
+                        "health_check_interval": 2,
+                        "retry_on_error": [RedisConnectionError],
+                    }
+                ]
+            },
         }
     }
     CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", REDIS_URL)
@@ -185,8 +204,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # the OOM killer, a host restart), Redis hands it to another worker once the visibility timeout
 # passes. Redis's default is an hour, so families would wait an hour without beat's sweeper; five
 # minutes is well above the longest task (a 200,000-family fan-out takes seconds) and no task is
-# scheduled with an ETA, which a short timeout would deliver twice.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 300}
+# scheduled with an ETA, which a short timeout would deliver twice. Kombu looks for such tasks every
+# ``unacked_restore_interval`` seconds, but by default scans Redis only on every 10th look (about
+# every 100 s, on top of the timeout): one scan per look keeps the promise at timeout + 10 s. The
+# faults suite (tests/faults) shortens both through the environment to see the redelivery happen.
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "300")),
+    "unacked_restore_interval": int(os.environ.get("CELERY_UNACKED_RESTORE_INTERVAL", "10")),
+    "unacked_restore_throttle": 1,
+}
 CELERY_TIMEZONE = "Asia/Shanghai"
 # celery beat: scheduled notices go out, and deliveries that failed are retried with backoff.
 CELERY_BEAT_SCHEDULE = {
@@ -256,6 +282,10 @@ WHITENOISE_USE_FINDERS = STATIC_IN_PLACE
 EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "127.0.0.1")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+# Seconds an SMTP server may take to answer: Django's default is to wait for ever, so one hung mail
+# server would hold a worker, and every delivery behind it, for good. A timeout is a failed attempt,
+# retried with backoff (delivery.tasks).
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "20"))
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "同心 Tongxin <noreply@tongxin.invalid>")
 
 # SMS: a pluggable backend (see delivery/sms.py). The default writes each message to a file
@@ -271,6 +301,10 @@ if not SMS_BACKEND:
             "or to delivery.sms.FileSmsBackend on purpose for a trial without SMS."
         )
 SMS_FILE_PATH = DATA_DIR / "sms"
+# delivery.sms.HttpSmsBackend: a provider's (or an in-house gateway's) HTTP endpoint taking JSON.
+SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
+SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
+SMS_HTTP_TIMEOUT = float(os.environ.get("SMS_HTTP_TIMEOUT", "10"))
 
 # Sign-in and code limits (docs/design/accounts.md, "Sign-in"). Windows in seconds.
 TONGXIN_LIMITS = {

@@ -229,6 +229,11 @@ def test_a_failing_server_leaves_the_delivery_pending_then_a_retry_sends_it(
     assert delivery.next_attempt_at > timezone.now()
     assert delivery.next_attempt_at >= before + datetime.timedelta(seconds=55)  # backoff: about a minute
     assert delivery.sent_at is None
+    # The teacher sees on the results page that it failed and will be tried again.
+    with translation.override("zh-hans"):
+        retrying, waiting = gettext("failed, will try again"), gettext("waiting")
+    page = cast.client(cast.ms_li).get(f"/notices/{notice.pk}/results/").content.decode()
+    assert retrying in page
 
     # Not due yet: the beat run does nothing.
     assert send_due_deliveries() == {"sent": 0, "failed": 0}
@@ -243,6 +248,8 @@ def test_a_failing_server_leaves_the_delivery_pending_then_a_retry_sends_it(
     assert delivery.status == Delivery.Status.SENT and delivery.attempts == 2 and delivery.sent_at is not None
     assert len(smtp.messages) == 1 and smtp.messages[0].rcpt_tos == [ALICE_EMAIL]
     assert TITLE in str(smtp.parsed()["Subject"])
+    page = cast.client(cast.ms_li).get(f"/notices/{notice.pk}/results/").content.decode()
+    assert retrying not in page and waiting not in page
 
 
 def test_a_delivery_is_never_sent_twice(cast, smtp, alice_wants_email):

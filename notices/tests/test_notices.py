@@ -406,6 +406,40 @@ def test_a_fan_out_lost_at_publishing_is_picked_up_by_the_sweeper(
     assert Receipt.objects.filter(notice=notice).count() == 2
 
 
+def test_a_worker_lost_between_the_receipts_and_the_emails_leaves_the_notice_to_the_sweeper(
+    cast, monkeypatch, django_capture_on_commit_callbacks
+):
+    """Found by the faults suite's review of a worker killed mid fan-out: the receipts were committed
+    and the notice marked fanned out before its emails were queued, so a worker lost in between
+    left the emails unqueued for good (the sweeper only looks at notices not fanned out)."""
+    import datetime as dt
+
+    from delivery.models import Delivery, DeliveryPreference
+    from notices import fanout, tasks
+
+    with scopes_disabled():
+        DeliveryPreference.objects.create(user=cast.alice, email="alice@example.cn", email_enabled=True)
+    monkeypatch.setattr(tasks.fan_out_notice, "delay", lambda *a, **k: None)  # the worker picks it up
+    compose(cast.client(cast.ms_li), classes=[cast.class1.pk])
+    notice = notice_by("春游通知")
+
+    def worker_killed(*args, **kwargs):
+        raise SystemExit("SIGKILL")
+
+    monkeypatch.setattr(fanout, "queue_notice_deliveries", worker_killed)
+    with pytest.raises(SystemExit):
+        tasks.fan_out_notice(notice.pk)
+    notice.refresh_from_db()
+    with scopes_disabled():
+        assert notice.fanned_out_at is None and not Receipt.objects.filter(notice=notice).exists()
+    monkeypatch.undo()
+    Notice.objects.filter(pk=notice.pk).update(published_at=timezone.now() - dt.timedelta(minutes=2))
+    with scopes_disabled(), django_capture_on_commit_callbacks(execute=True):
+        assert tasks.fan_out_missed() == 1
+        assert Receipt.objects.filter(notice=notice).count() == 2
+        assert Delivery.objects.filter(receipt__notice=notice, channel="email").count() == 1
+
+
 def test_reminders_skip_a_guardian_whose_child_is_already_done(cast):
     from delivery.sms import LocmemSmsBackend
 
