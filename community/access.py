@@ -1,7 +1,110 @@
 """Who may see and change what in the community app: every fetch by id goes through here."""
 
+from django.http import Http404
+
+from schools.models import Student
+from schools.roles import Roles
+
+from .models import Committee, CommitteeMember, CommitteeMessage
 
 # ==== Committees and working groups (section: committees) ===============================
+
+
+def _committee_roles(request) -> Roles:
+    return getattr(request, "roles", None) or Roles()
+
+
+def may_manage_committee(roles: Roles, committee: Committee) -> bool:
+    """The head teacher (and the admins) manage a class's committee; admins a grade's or the school's."""
+    if committee.level == Committee.Level.CLASS and committee.school_class is not None:
+        return roles.can_manage_class(committee.school_class)
+    return roles.is_admin_of(committee.school_id)
+
+
+def is_committee_family(roles: Roles, committee: Committee) -> bool:
+    """A family with a child (at school) in the class, the grade or the school the committee serves."""
+    if not roles.child_ids or committee.school_id not in roles.child_school_ids:
+        return False
+    children = Student.objects.filter(
+        pk__in=roles.child_ids, school_id=committee.school_id, status=Student.Status.ACTIVE
+    )
+    if committee.level == Committee.Level.CLASS:
+        children = children.filter(school_class_id=committee.school_class_id)
+    elif committee.level == Committee.Level.GRADE:
+        children = children.filter(school_class__grade=committee.grade or 0, school_class__graduated_at__isnull=True)
+    return children.exists()
+
+
+def may_see_committee(roles: Roles, committee: Committee) -> bool:
+    if may_manage_committee(roles, committee):
+        return True
+    if committee.level == Committee.Level.CLASS and committee.school_class is not None:
+        if roles.can_view_class(committee.school_class):
+            return True
+    elif roles.is_staff_of(committee.school_id):
+        return True
+    return is_committee_family(roles, committee)
+
+
+def _committee(committee_id: int) -> Committee | None:
+    return Committee.objects.filter(pk=committee_id).select_related("school", "school_class").first()
+
+
+def access_committee_to_see(request, committee_id: int) -> Committee:
+    """A committee: its managers, the teachers of its class (staff of the school for a grade's or
+    the school's), and the families it serves."""
+    committee = _committee(committee_id)
+    if committee is None or not may_see_committee(_committee_roles(request), committee):
+        raise Http404
+    return committee
+
+
+def access_committee_to_manage(request, committee_id: int) -> Committee:
+    committee = _committee(committee_id)
+    if committee is None or not may_manage_committee(_committee_roles(request), committee):
+        raise Http404
+    return committee
+
+
+def access_member_to_manage(request, member_id: int) -> CommitteeMember:
+    """A current member of a committee the user manages (to change their role or end their term)."""
+    member = (
+        CommitteeMember.objects.filter(pk=member_id, left_on__isnull=True)
+        .select_related("committee__school_class", "committee__school", "guardian")
+        .first()
+    )
+    if member is None or not may_manage_committee(_committee_roles(request), member.committee):
+        raise Http404
+    return member
+
+
+def access_member_to_write_to(request, member_id: int) -> CommitteeMember:
+    """A current member of a committee serving one of the user's children, to write to."""
+    member = (
+        CommitteeMember.objects.filter(pk=member_id, left_on__isnull=True)
+        .select_related("committee__school_class", "committee__school", "guardian")
+        .first()
+    )
+    if member is None or not is_committee_family(_committee_roles(request), member.committee):
+        raise Http404
+    return member
+
+
+def access_message_to_reply(request, message_id: int) -> CommitteeMessage:
+    """A message to a committee member: the member written to answers it, or a manager of the committee."""
+    message = (
+        CommitteeMessage.objects.filter(pk=message_id)
+        .select_related("committee__school_class", "member__guardian")
+        .first()
+    )
+    if message is None:
+        raise Http404
+    if message.member.guardian.user_id == request.user.pk:
+        return message
+    if may_manage_committee(_committee_roles(request), message.committee):
+        return message
+    raise Http404
+
 
 # (end of section: committees)
 

@@ -1,8 +1,154 @@
 """What families and staff do together beyond the classroom: committees and working groups, volunteers,
 duty rosters with the class quantification, and the class fund ledger. See docs/design/community.md."""
 
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django_scopes import ScopedManager
+
+from core.classnames import grade_name
 
 # ==== Committees and working groups (section: committees) ===============================
+
+
+def school_year_of(term) -> int:
+    """The year a school year starts in (2026 for 2026—2027) from one of its terms: the first term
+    starts in autumn, the second in the following spring."""
+    start = term.start_date
+    return start.year if start.month >= 8 else start.year - 1
+
+
+class Committee(models.Model):
+    """A 家委会 of one class, one grade or the whole school for one school year (``year`` is the
+    year the school year starts in: 2026 for 2026—2027). Last year's committee stays as it was:
+    the history of who served when is the committees of the years and their members' dates."""
+
+    class Level(models.TextChoices):
+        CLASS = "class", _("class committee")
+        GRADE = "grade", _("grade committee")
+        SCHOOL = "school", _("school committee")
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="committees")
+    level = models.CharField(_("level"), max_length=8, choices=Level.choices)
+    school_class = models.ForeignKey(
+        "schools.SchoolClass", on_delete=models.CASCADE, null=True, blank=True, related_name="committees"
+    )
+    grade = models.PositiveSmallIntegerField(_("grade"), null=True, blank=True)
+    year = models.PositiveSmallIntegerField(_("school year"))
+    carried_from = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["-year", "level", "grade", "school_class_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school_class", "year"], condition=Q(level="class"), name="committee_one_per_class_year"
+            ),
+            models.UniqueConstraint(
+                fields=["school", "grade", "year"], condition=Q(level="grade"), name="committee_one_per_grade_year"
+            ),
+            models.UniqueConstraint(
+                fields=["school", "year"], condition=Q(level="school"), name="committee_one_per_school_year"
+            ),
+            models.CheckConstraint(
+                condition=Q(level="class", school_class__isnull=False, grade__isnull=True)
+                | Q(level="grade", school_class__isnull=True, grade__isnull=False)
+                | Q(level="school", school_class__isnull=True, grade__isnull=True),
+                name="committee_level_matches_scope",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope_label} {self.year_label}"
+
+    @property
+    def year_label(self) -> str:
+        return f"{self.year}—{self.year + 1}"
+
+    @property
+    def scope_label(self) -> str:
+        if self.level == self.Level.CLASS and self.school_class is not None:
+            return self.school_class.name
+        if self.level == self.Level.GRADE and self.grade:
+            return grade_name(self.grade)
+        return str(_("the whole school"))
+
+
+class CommitteeMember(models.Model):
+    """One guardian's place on a committee, in one role, from ``joined_on`` to ``left_on``. A change
+    of role ends the row and starts another, so the history says who held which role when."""
+
+    class Role(models.TextChoices):
+        CHAIR = "chair", _("chair")
+        VICE_CHAIR = "vice_chair", _("vice-chair")
+        MEMBER = "member", _("committee member")
+        TREASURER = "treasurer", _("treasurer")
+        PUBLICITY = "publicity", _("publicity")
+        OTHER = "other", _("other role")
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    committee = models.ForeignKey(Committee, on_delete=models.CASCADE, related_name="members")
+    guardian = models.ForeignKey("schools.Guardian", on_delete=models.CASCADE, related_name="committee_seats")
+    role = models.CharField(_("role"), max_length=12, choices=Role.choices, default=Role.MEMBER)
+    # The school's own name for the role (e.g. 学习委员); shown instead of the role's when given.
+    title = models.CharField(_("the school's name for the role"), max_length=32, blank=True)
+    joined_on = models.DateField(_("joined on"))
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["joined_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["committee", "guardian"], condition=Q(left_on__isnull=True), name="committee_member_once"
+            ),
+            models.CheckConstraint(
+                condition=Q(left_on__isnull=True) | Q(left_on__gte=F("joined_on")), name="committee_member_dates"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.guardian} ({self.role_label})"
+
+    @property
+    def role_label(self) -> str:
+        return self.title or str(self.get_role_display())
+
+    @property
+    def is_current(self) -> bool:
+        return self.left_on is None
+
+
+class CommitteeMessage(models.Model):
+    """A family writing to one member of its committee through Tongxin (no phone numbers change
+    hands): the sender, the member written to and the managers of the committee read it; the member
+    (or a manager) answers once."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    committee = models.ForeignKey(Committee, on_delete=models.CASCADE, related_name="messages")
+    member = models.ForeignKey(CommitteeMember, on_delete=models.CASCADE, related_name="messages")
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    text = models.TextField(_("message"), max_length=500)
+    reply = models.TextField(_("reply"), max_length=500, blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    replied_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
 
 # (end of section: committees)
 

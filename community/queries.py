@@ -1,7 +1,145 @@
 """What the community pages read, in a fixed number of queries."""
 
+from django.db.models import Count, Prefetch, Q
+
+from schools.models import Student, StudentGuardian, Term
+from schools.queries import current_term
+
+from .models import Committee, CommitteeMember, CommitteeMessage, school_year_of
 
 # ==== Committees and working groups (section: committees) ===============================
+
+
+def current_school_year(school) -> int | None:
+    """The school year of the school's current term (None before there is a term)."""
+    term = current_term(school)
+    return school_year_of(term) if term is not None else None
+
+
+def class_committee(school_class, year: int | None) -> Committee | None:
+    if year is None:
+        return None
+    return Committee.objects.filter(level=Committee.Level.CLASS, school_class=school_class, year=year).first()
+
+
+def previous_class_committee(school_class, year: int | None) -> Committee | None:
+    """The latest committee of an earlier year: what "carry over" would copy."""
+    if year is None:
+        return None
+    return (
+        Committee.objects.filter(level=Committee.Level.CLASS, school_class=school_class, year__lt=year)
+        .order_by("-year")
+        .first()
+    )
+
+
+def committee_members(committee: Committee, *, current_only: bool = True) -> list[CommitteeMember]:
+    """The members (current ones, or everyone who served, with their dates) with each member's
+    children at school (to tell 刘小明's mother from another 刘): two queries, whatever the size."""
+    members = committee.members.select_related("guardian").prefetch_related(
+        Prefetch(
+            "guardian__student_links",
+            queryset=StudentGuardian.objects.filter(student__status=Student.Status.ACTIVE).select_related("student"),
+        )
+    )
+    if current_only:
+        members = members.filter(left_on__isnull=True)
+    order = {role: i for i, role in enumerate(CommitteeMember.Role.values)}
+    rows = list(members.order_by("joined_on", "pk"))
+    for m in rows:
+        links = list(m.guardian.student_links.all())
+        if committee.level == Committee.Level.CLASS:
+            links = [link for link in links if link.student.school_class_id == committee.school_class_id]
+        m.children = [link.student.name for link in links]  # type: ignore[attr-defined]
+    if current_only:
+        rows.sort(key=lambda m: (order.get(m.role, 99), m.joined_on, m.pk))
+    return rows
+
+
+def committee_messages(committee: Committee, user, *, manage: bool) -> list[CommitteeMessage]:
+    """The messages this user may read on the committee's page: those they sent, those written to
+    them as a member, and (managers) all."""
+    messages = committee.messages.select_related("member__guardian", "sender")
+    if not manage:
+        messages = messages.filter(Q(sender=user) | Q(member__guardian__user=user))
+    return list(messages[:200])
+
+
+def family_committees(roles) -> list[Committee]:
+    """This school year's committees serving the user's children: their classes', grades' and
+    schools'. A fixed number of queries (a term per school is read once)."""
+    children = list(
+        Student.objects.filter(pk__in=roles.child_ids, status=Student.Status.ACTIVE, school_class__isnull=False)
+        .select_related("school_class")
+        .order_by("school_id")
+    )
+    if not children:
+        return []
+    year_of = {
+        t.school_id: school_year_of(t)
+        for t in Term.objects.filter(school_id__in={c.school_id for c in children}, is_current=True)
+    }
+    condition = Q(pk__in=[])
+    for c in children:
+        year = year_of.get(c.school_id)
+        if year is None:
+            continue
+        condition |= Q(school_id=c.school_id, year=year) & (
+            Q(level=Committee.Level.CLASS, school_class_id=c.school_class_id)
+            | Q(level=Committee.Level.GRADE, grade=c.school_class.grade if c.school_class else 0)
+            | Q(level=Committee.Level.SCHOOL)
+        )
+    return list(
+        Committee.objects.filter(condition).select_related("school_class", "school").order_by("-level", "grade")
+    )
+
+
+def school_committees(school, year: int | None) -> list[Committee]:
+    """The school's committees of the year: the school's, each grade's, each class's, with counts."""
+    if year is None:
+        return []
+    return list(
+        Committee.objects.filter(school=school, year=year)
+        .select_related("school_class")
+        .annotate(n_members=Count("members", filter=Q(members__left_on__isnull=True)))
+        .order_by("-level", "grade", "school_class__grade", "school_class__number")
+    )
+
+
+def committee_candidates(committee: Committee) -> list[tuple[int, str]]:
+    """Whom the manager may add: for a class, its guardians (with their children); for a grade or
+    the school, the current members of the class committees it covers (they are chosen from them).
+    Two queries."""
+    if committee.level == Committee.Level.CLASS:
+        links = (
+            StudentGuardian.objects.filter(
+                student__school_class_id=committee.school_class_id, student__status=Student.Status.ACTIVE
+            )
+            .select_related("guardian", "student")
+            .order_by("student__student_number", "student__name", "guardian__name")
+        )
+        seen: dict[int, str] = {}
+        for link in links:
+            label = f"{link.guardian.name}（{link.student.name}{link.relationship}）"
+            seen[link.guardian_id] = f"{seen[link.guardian_id]}、{label}" if link.guardian_id in seen else label
+        return list(seen.items())
+    seats = CommitteeMember.objects.filter(
+        committee__school_id=committee.school_id,
+        committee__year=committee.year,
+        committee__level=Committee.Level.CLASS,
+        left_on__isnull=True,
+    ).select_related("guardian", "committee__school_class")
+    if committee.level == Committee.Level.GRADE:
+        seats = seats.filter(committee__school_class__grade=committee.grade or 0)
+    return sorted(
+        {
+            s.guardian_id: f"{s.guardian.name}（{s.committee.school_class.name} {s.role_label}）"
+            for s in seats
+            if s.committee.school_class is not None
+        }.items(),
+        key=lambda item: item[1],
+    )
+
 
 # (end of section: committees)
 

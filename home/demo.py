@@ -150,3 +150,30 @@ def add_demo_activity(school) -> None:
             follow_up_on=today + datetime.timedelta(days=14),
             action_items=[ActionSpec("把课外阅读书单发给家长", due_on=called_on + datetime.timedelta(days=1))],
         )
+        _demo_committees(school, klass, head)
+
+
+def _demo_committees(school, klass, head) -> None:
+    """三年级2班's parent committee of this school year: a chair, a treasurer, a publicity member
+    and the README parent as a member (community, section committees). Safe to run twice."""
+    from community.actions import do_add_committee_member, do_start_committee
+    from community.models import CommitteeMember
+
+    committee, _left_out = do_start_committee(school, level="class", school_class=klass, acting_user=head)
+    guardians = list(
+        dict.fromkeys(
+            StudentGuardian.objects.filter(student__school_class=klass, student__status="active")
+            .exclude(guardian__phone=DEMO_PARENT_PHONE)
+            .order_by("student__student_number", "guardian_id")
+            .values_list("guardian_id", flat=True)[:12]
+        )
+    )[:3]
+    readme_parent = StudentGuardian.objects.filter(
+        student__school_class=klass, guardian__phone=DEMO_PARENT_PHONE
+    ).values_list("guardian_id", flat=True)[:1]
+    seats = list(zip(guardians, ["chair", "treasurer", "publicity"], strict=False)) + [
+        (g, "member") for g in readme_parent
+    ]
+    for guardian_id, role in seats:
+        if not CommitteeMember.objects.filter(committee=committee, guardian_id=guardian_id).exists():
+            do_add_committee_member(committee, guardian_id=guardian_id, role=role, acting_user=head)

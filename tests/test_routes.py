@@ -392,12 +392,64 @@ def _care_case_pk(cast: Cast) -> int:
         ).pk
 
 
+# --- community: committees ---------------------------------------------------------------------------
+
+
+def _committee_pk(cast: Cast) -> int:
+    """Class 1's committee of this school year: alice its chair, bob its treasurer."""
+    from community.actions import do_add_committee_member, do_start_committee
+    from schools.models import Guardian
+
+    with scopes_disabled():
+        committee, _ = do_start_committee(cast.school, level="class", school_class=cast.class1, acting_user=cast.ms_li)
+        for user, role in ((cast.alice, "chair"), (cast.bob, "treasurer")):
+            guardian = Guardian.objects.get(user=user)
+            if not committee.members.filter(guardian=guardian).exists():
+                do_add_committee_member(committee, guardian_id=guardian.pk, role=role, acting_user=cast.ms_li)
+        return committee.pk
+
+
+def _class1_grandparent_pk(cast: Cast) -> int:
+    """A guardian of class 1 not on its committee yet (alice's child's grandfather)."""
+    from schools.models import Guardian, StudentGuardian
+
+    with scopes_disabled():
+        guardian = Guardian.objects.create(school=cast.school, name="刘爷爷", phone="13700000098")
+        StudentGuardian.objects.create(school=cast.school, student=cast.alice_child, guardian=guardian)
+        return guardian.pk
+
+
+def _committee_seat_pk(cast: Cast, user) -> int:
+    from community.models import CommitteeMember
+
+    committee_id = _committee_pk(cast)
+    with scopes_disabled():
+        return CommitteeMember.objects.get(committee_id=committee_id, guardian__user=user, left_on__isnull=True).pk
+
+
+def _committee_message_pk(cast: Cast) -> int:
+    """bob's message to alice, the chair."""
+    from community.actions import do_write_to_committee_member
+    from community.models import CommitteeMember
+
+    seat = _committee_seat_pk(cast, cast.alice)
+    with scopes_disabled():
+        member = CommitteeMember.objects.select_related("committee__school").get(pk=seat)
+        return do_write_to_committee_member(member, text="班费什么时候交？", acting_user=cast.bob).pk
+
+
 ADMIN_PAGE = Route(allowed=("admin_zhang",), refused=("ms_li", "mr_wang", "alice", "erin"), own_only=("dave",))
 ANY_SIGNED_IN = ("admin_zhang", "ms_li", "mr_wang", "alice")
 HEAD_OF_CLASS1 = Route(
     kwargs=lambda c: {"class_id": c.class1.pk},
     allowed=("admin_zhang", "ms_li"),
     refused=("mr_wang", "alice", "carol", "dave", "erin"),
+)
+
+COMMITTEE_SEEN = Route(
+    kwargs=lambda c: {"committee_id": _committee_pk(c)},
+    allowed=("alice", "bob", "ms_li", "mr_wang", "admin_zhang"),
+    refused=("carol", "dave", "erin"),
 )
 
 MATRIX: dict[str, Route] = {
@@ -995,6 +1047,94 @@ MATRIX: dict[str, Route] = {
         kwargs=lambda c: {"class_id": c.class1.pk},
         allowed=("admin_zhang", "ms_li", "mr_wang"),
         refused=("alice", "carol", "dave", "erin"),
+    ),
+    # community: committees
+    "community:committee_class": HEAD_OF_CLASS1,
+    "community:committee": COMMITTEE_SEEN,
+    "community:committee_add_member": Route(
+        method="post",
+        kwargs=lambda c: {"committee_id": _committee_pk(c)},
+        data=lambda c: {"guardian": str(_class1_grandparent_pk(c)), "role": "member"},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "bob", "carol", "dave", "erin"),
+    ),
+    "community:committee_change_member": Route(
+        method="post",
+        kwargs=lambda c: {"member_id": _committee_seat_pk(c, c.bob)},
+        data=lambda c: {"role": "vice_chair"},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "bob", "carol", "dave", "erin"),
+    ),
+    "community:committee_write": Route(
+        method="post",
+        kwargs=lambda c: {"member_id": _committee_seat_pk(c, c.alice)},
+        data=lambda c: {"text": "你好"},
+        allowed=("bob",),
+        refused=("ms_li", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "community:committee_reply": Route(
+        method="post",
+        kwargs=lambda c: {"message_id": _committee_message_pk(c)},
+        data=lambda c: {"text": "下周一"},
+        allowed=("alice", "ms_li", "admin_zhang"),
+        refused=("bob", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "community:committee_school": ADMIN_PAGE,
+    "community:committee_mine": Route(allowed=("alice", "bob", "carol"), refused=("ms_li", "dave"), own_only=("erin",)),
+    "api:committee_of_class": Route(**{**HEAD_OF_CLASS1.__dict__, "api": True}),
+    "api:committee_start_for_class": Route(
+        **{**HEAD_OF_CLASS1.__dict__, "api": True, "method": "post", "data": lambda c: {"carry_over": True}}
+    ),
+    "api:committee_school_list": Route(**{**ADMIN_PAGE.__dict__, "api": True}),
+    "api:committee_school_start": Route(
+        api=True,
+        method="post",
+        data=lambda c: {"level": "school"},
+        allowed=("admin_zhang", "dave"),  # each in their own school (it answers 201 with an id only)
+        refused=("ms_li", "mr_wang", "alice", "erin"),
+    ),
+    "api:committee_mine": Route(
+        api=True, allowed=("alice", "bob", "carol"), refused=("ms_li", "dave"), own_only=("erin",)
+    ),
+    "api:committee_detail": Route(**{**COMMITTEE_SEEN.__dict__, "api": True}),
+    "api:committee_member_add": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"committee_id": _committee_pk(c)},
+        data=lambda c: {"guardian_id": _class1_grandparent_pk(c), "role": "member"},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "bob", "carol", "dave", "erin"),
+    ),
+    "api:committee_member_role": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"member_id": _committee_seat_pk(c, c.bob)},
+        data=lambda c: {"role": "vice_chair"},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "bob", "carol", "dave", "erin"),
+    ),
+    "api:committee_member_leave": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"member_id": _committee_seat_pk(c, c.bob)},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "bob", "carol", "dave", "erin"),
+    ),
+    "api:committee_message_send": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"member_id": _committee_seat_pk(c, c.alice)},
+        data=lambda c: {"text": "你好"},
+        allowed=("bob",),
+        refused=("ms_li", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "api:committee_message_reply": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"message_id": _committee_message_pk(c)},
+        data=lambda c: {"text": "下周一"},
+        allowed=("alice", "ms_li", "admin_zhang"),
+        refused=("bob", "mr_wang", "carol", "dave", "erin"),
     ),
     # WebSocket routes: exercised in delivery/tests/test_consumers.py (anonymous and
     # wrong-origin sockets are closed; a user's socket receives only their own group).
