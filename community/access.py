@@ -1,11 +1,22 @@
 """Who may see and change what in the community app: every fetch by id goes through here."""
 
+from dataclasses import dataclass
+
 from django.http import Http404
 
-from schools.models import Student
+from schools.models import SchoolClass, Student
+from schools.queries import current_term
 from schools.roles import Roles
 
-from .models import Committee, CommitteeMember, CommitteeMessage
+from .models import (
+    ClassFund,
+    Committee,
+    CommitteeMember,
+    CommitteeMessage,
+    EntryQuestion,
+    LedgerEntry,
+    school_year_of,
+)
 
 # ==== Committees and working groups (section: committees) ===============================
 
@@ -120,5 +131,89 @@ def access_message_to_reply(request, message_id: int) -> CommitteeMessage:
 
 
 # ==== The class fund ledger (section: fund) =============================================
+
+
+@dataclass
+class FundRole:
+    """What the user may do with one class's fund: keep it (record entries: the committee's
+    treasurer or the guardian the head teacher named), countersign (any current member of this
+    year's class committee, never for their own entry), manage it (the head teacher, admins: name
+    the keeper, answer questions) and read it (those, and the class's families)."""
+
+    school_class: SchoolClass
+    keeper: bool = False
+    signer: bool = False
+    manager: bool = False
+    family: bool = False
+
+    @property
+    def may_see(self) -> bool:
+        return self.keeper or self.signer or self.manager or self.family
+
+    def may(self, need: str | None) -> bool:
+        return self.may_see if need is None else bool(getattr(self, need))
+
+
+def fund_role(request, school_class: SchoolClass) -> FundRole:
+    """Four queries at most, whatever the size of the class."""
+    roles = _committee_roles(request)
+    role = FundRole(school_class=school_class, manager=roles.can_manage_class(school_class))
+    if school_class.school_id not in roles.child_school_ids:
+        return role
+    role.family = Student.objects.filter(
+        pk__in=roles.child_ids, school_class=school_class, status=Student.Status.ACTIVE
+    ).exists()
+    term = current_term(school_class.school_id)
+    if term is not None:
+        seats = CommitteeMember.objects.filter(
+            committee__level=Committee.Level.CLASS,
+            committee__school_class=school_class,
+            committee__year=school_year_of(term),
+            left_on__isnull=True,
+            guardian__user=request.user,
+        ).values_list("role", flat=True)
+        seat_roles = set(seats)
+        role.signer = bool(seat_roles)
+        role.keeper = CommitteeMember.Role.TREASURER in seat_roles
+    if not role.keeper:
+        role.keeper = ClassFund.objects.filter(school_class=school_class, keeper__user=request.user).exists()
+    return role
+
+
+def access_fund(request, class_id: int, *, need: str | None = None) -> FundRole:
+    """A class's fund, for whoever may read it (``need`` None), or keep, countersign or manage it."""
+    school_class = SchoolClass.objects.filter(pk=class_id, graduated_at__isnull=True).select_related("school").first()
+    if school_class is None:
+        raise Http404
+    role = fund_role(request, school_class)
+    if not role.may(need):
+        raise Http404
+    return role
+
+
+def access_entry(request, entry_id: int, *, need: str | None = None) -> tuple[LedgerEntry, FundRole]:
+    entry = (
+        LedgerEntry.objects.filter(pk=entry_id)
+        .select_related("school_class__school", "reverses", "recorded_by")
+        .first()
+    )
+    if entry is None:
+        raise Http404
+    role = fund_role(request, entry.school_class)
+    if not role.may(need):
+        raise Http404
+    return entry, role
+
+
+def access_entry_question_to_answer(request, question_id: int) -> EntryQuestion:
+    """A question on an entry: the fund's keeper or the head teacher (admins) answer it."""
+    question = EntryQuestion.objects.filter(pk=question_id).select_related("entry__school_class__school").first()
+    if question is None:
+        raise Http404
+    role = fund_role(request, question.entry.school_class)
+    if not (role.keeper or role.manager):
+        raise Http404
+    return question
+
 
 # (end of section: fund)

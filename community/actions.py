@@ -9,10 +9,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.actions import record
+from core.uploads import AcceptedUpload, UploadRefused, accept_upload
 from schools.models import Guardian, School, SchoolClass, Student, StudentGuardian
 from schools.queries import require_current_term
 
-from .models import Committee, CommitteeMember, CommitteeMessage, school_year_of
+from .models import (
+    ClassFund,
+    Committee,
+    CommitteeMember,
+    CommitteeMessage,
+    EntryQuestion,
+    LedgerEntry,
+    school_year_of,
+)
 
 # ==== Committees and working groups (section: committees) ===============================
 
@@ -290,5 +299,265 @@ def do_reply_to_committee_message(message: CommitteeMessage, *, text: str, actin
 
 
 # ==== The class fund ledger (section: fund) =============================================
+
+AUDIT_FUND = "fund_changed"
+MAX_FEN = 100_000_000  # one million yuan: far beyond any class fund, so a slip of the finger is caught
+RECEIPT_MAX_BYTES = 10 * 1024 * 1024
+RECEIPT_KINDS = ("image", "pdf")  # a photo of the receipt, or an electronic invoice (电子发票)
+_AMOUNT = re.compile(r"^(\d{1,9})(?:\.(\d{1,2}))?$")
+
+
+def parse_yuan(text) -> int:
+    """An amount of yuan and fen as people write it ("12.5", "12.50", "¥12.50", "12元") in integer
+    fen; anything else (more than two decimals, letters, a sign, zero) is refused with a message."""
+    value = str(text if text is not None else "").strip().replace(" ", "")
+    value = value.removeprefix("¥").removeprefix("￥").removesuffix("元")
+    if value.startswith("-"):
+        raise ValidationError(_("The amount must be more than zero."))
+    match = _AMOUNT.match(value)
+    if match is None:
+        raise ValidationError(_("Give the amount in yuan and fen, e.g. 12.50."))
+    fen = int(match[1]) * 100 + int((match[2] or "").ljust(2, "0"))
+    if fen <= 0:
+        raise ValidationError(_("The amount must be more than zero."))
+    if fen > MAX_FEN:
+        raise ValidationError(_("The amount is too large for a class fund."))
+    return fen
+
+
+def accept_receipt(upload) -> AcceptedUpload:
+    """A receipt's photo or PDF, checked from its bytes (core.uploads); a clear refusal otherwise."""
+    try:
+        return accept_upload(upload, max_bytes=RECEIPT_MAX_BYTES, allowed_kinds=RECEIPT_KINDS)
+    except UploadRefused as exc:
+        raise ValidationError(str(exc)) from None
+
+
+def _one_line(text: str, *, limit: int, empty: str) -> str:
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError(empty)
+    if len(text) > limit or _ONE_LINE.search(text):
+        raise ValidationError(_("Write it on one line of at most %(n)d characters.") % {"n": limit})
+    return text
+
+
+def do_name_fund_keeper(school_class: SchoolClass, *, guardian_id: int | None, acting_user, request=None) -> ClassFund:
+    """The head teacher names who keeps the class's accounts besides the committee's treasurer (a
+    guardian of the class), or no one (``None``)."""
+    guardian = None
+    if guardian_id is not None:
+        guardian = (
+            Guardian.objects.filter(
+                pk=guardian_id,
+                student_links__student__school_class=school_class,
+                student_links__student__status=Student.Status.ACTIVE,
+            )
+            .distinct()
+            .first()
+        )
+        if guardian is None:
+            raise ValidationError(_("This person is not a guardian of a child in %(c)s.") % {"c": school_class.name})
+    with transaction.atomic():
+        fund, _created = ClassFund.objects.update_or_create(
+            school_class=school_class,
+            defaults={
+                "school_id": school_class.school_id,
+                "keeper": guardian,
+                "named_by": acting_user,
+                "named_at": timezone.now(),
+            },
+        )
+        record(
+            AUDIT_FUND,
+            actor=acting_user,
+            school=school_class.school,
+            target=fund,
+            summary=f"fund keeper named: {school_class.name}",
+            detail={"guardian": guardian.pk if guardian else None},
+            request=request,
+        )
+    return fund
+
+
+def _next_number(school_class: SchoolClass) -> int:
+    last = LedgerEntry.objects.filter(school_class=school_class).order_by("-number").values_list("number", flat=True)
+    return (last.first() or 0) + 1
+
+
+def _create_entry(school_class: SchoolClass, **fields) -> LedgerEntry:
+    """Insert with the next number of the class; two keepers at once: the loser takes the next."""
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                return LedgerEntry.objects.create(
+                    school_id=school_class.school_id,
+                    school_class=school_class,
+                    number=_next_number(school_class),
+                    **fields,
+                )
+        except IntegrityError:
+            if (
+                fields.get("idempotency_key")
+                and LedgerEntry.objects.filter(
+                    recorded_by=fields["recorded_by"], idempotency_key=fields["idempotency_key"]
+                ).exists()
+            ):
+                raise
+            continue
+    raise ValidationError(_("Many entries are being recorded at once: please try again."))
+
+
+def do_record_entry(
+    school_class: SchoolClass,
+    *,
+    kind: str,
+    amount,
+    occurred_on: datetime.date | None,
+    purpose: str,
+    receipt: AcceptedUpload | None = None,
+    acting_user,
+    idempotency_key: str = "",
+    request=None,
+) -> LedgerEntry:
+    """The keeper records money in or out. An expense needs its receipt. The entry counts once
+    another committee member countersigns it. The same ``idempotency_key`` twice records it once."""
+    if kind not in LedgerEntry.Kind.values:
+        raise ValidationError(_("Choose income or expense."))
+    amount_fen = parse_yuan(amount)
+    purpose = _one_line(purpose, limit=200, empty=_("Say what the money was for."))
+    if occurred_on is None:
+        raise ValidationError(_("Give the date."))
+    if occurred_on > timezone.localdate():
+        raise ValidationError(_("The date is in the future."))
+    if kind == LedgerEntry.Kind.EXPENSE and receipt is None:
+        raise ValidationError(_("An expense needs a photo of its receipt."))
+    idempotency_key = (idempotency_key or "")[:64]
+    if idempotency_key:
+        done = LedgerEntry.objects.filter(recorded_by=acting_user, idempotency_key=idempotency_key).first()
+        if done is not None:
+            return done
+    entry = LedgerEntry(kind=kind)
+    if receipt is not None:
+        receipt.store(entry.receipt)
+    with transaction.atomic():
+        try:
+            entry = _create_entry(
+                school_class,
+                kind=kind,
+                amount_fen=amount_fen,
+                occurred_on=occurred_on,
+                purpose=purpose,
+                receipt=entry.receipt.name if receipt is not None else "",
+                receipt_name=receipt.name if receipt is not None else "",
+                receipt_mime=receipt.kind.mime if receipt is not None else "",
+                recorded_by=acting_user,
+                idempotency_key=idempotency_key,
+            )
+        except IntegrityError:  # the same key, at the same moment
+            return LedgerEntry.objects.get(recorded_by=acting_user, idempotency_key=idempotency_key)
+        record(
+            AUDIT_FUND,
+            actor=acting_user,
+            school=school_class.school,
+            target=entry,
+            summary=f"fund entry recorded: {school_class.name} #{entry.number}",
+            detail={"kind": kind, "amount_fen": amount_fen},
+            request=request,
+        )
+    return entry
+
+
+def do_countersign_entry(entry: LedgerEntry, *, acting_user, request=None) -> LedgerEntry:
+    """A second committee member confirms an entry; from then on it counts. Not its author."""
+    if entry.recorded_by_id == acting_user.pk:
+        raise ValidationError(_("You recorded this entry: another committee member countersigns it."))
+    with transaction.atomic():
+        signed = LedgerEntry.objects.filter(pk=entry.pk, countersigned_at__isnull=True).update(
+            countersigned_by=acting_user, countersigned_at=timezone.now()
+        )
+        if not signed:
+            raise ValidationError(_("This entry has been countersigned already."))
+        record(
+            AUDIT_FUND,
+            actor=acting_user,
+            school=entry.school_class.school,
+            target=entry,
+            summary=f"fund entry countersigned: {entry.school_class.name} #{entry.number}",
+            request=request,
+        )
+    entry.refresh_from_db()
+    return entry
+
+
+def do_reverse_entry(entry: LedgerEntry, *, reason: str, acting_user, request=None) -> LedgerEntry:
+    """Correct a countersigned entry: a new entry of the opposite kind and the same amount that
+    names it. It, too, counts once countersigned. An entry is reversed once; a reversal is not."""
+    reason = _one_line(reason, limit=150, empty=_("Say why the entry is being corrected."))
+    if entry.reverses_id is not None:
+        raise ValidationError(_("A reversing entry cannot itself be reversed: record a new entry."))
+    if entry.countersigned_at is None:
+        raise ValidationError(_("Only an entry that counts (countersigned) needs reversing."))
+    opposite = LedgerEntry.Kind.EXPENSE if entry.kind == LedgerEntry.Kind.INCOME else LedgerEntry.Kind.INCOME
+    already = ValidationError(_("Entry #%(n)d has been reversed already.") % {"n": entry.number})
+    with transaction.atomic():
+        if LedgerEntry.objects.filter(reverses=entry).exists():
+            raise already
+        try:
+            reversal = _create_entry(
+                entry.school_class,
+                kind=opposite,
+                amount_fen=entry.amount_fen,
+                occurred_on=timezone.localdate(),
+                purpose=(_("Reverses #%(n)d: %(reason)s") % {"n": entry.number, "reason": reason})[:200],
+                reverses=entry,
+                recorded_by=acting_user,
+            )
+        except IntegrityError:
+            raise already from None
+        record(
+            AUDIT_FUND,
+            actor=acting_user,
+            school=entry.school_class.school,
+            target=reversal,
+            summary=f"fund entry reversed: {entry.school_class.name} #{entry.number}",
+            detail={"reverses": entry.pk},
+            request=request,
+        )
+    return reversal
+
+
+def do_ask_about_entry(entry: LedgerEntry, *, text: str, acting_user) -> EntryQuestion:
+    text = _message_text(text)
+    with transaction.atomic():
+        question = EntryQuestion.objects.create(school_id=entry.school_id, entry=entry, asked_by=acting_user, text=text)
+        record(
+            AUDIT_FUND,
+            actor=acting_user,
+            school=entry.school_class.school,
+            target=question,
+            summary=f"question on fund entry #{entry.number}",
+        )
+    return question
+
+
+def do_answer_entry_question(question: EntryQuestion, *, text: str, acting_user) -> EntryQuestion:
+    text = _message_text(text)
+    with transaction.atomic():
+        answered = EntryQuestion.objects.filter(pk=question.pk, answered_at__isnull=True).update(
+            answer=text, answered_by=acting_user, answered_at=timezone.now()
+        )
+        if not answered:
+            raise ValidationError(_("This question has been answered already."))
+        record(
+            AUDIT_FUND,
+            actor=acting_user,
+            school=question.entry.school_class.school,
+            target=question,
+            summary=f"question on fund entry #{question.entry.number} answered",
+        )
+    question.refresh_from_db()
+    return question
+
 
 # (end of section: fund)

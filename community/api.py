@@ -4,8 +4,9 @@ from datetime import date, datetime
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from ninja import Router, Schema, Status
+from ninja import File, Form, Router, Schema, Status, UploadedFile
 
 from schools.access import access_admin_school, access_class
 
@@ -13,6 +14,9 @@ from . import actions, queries
 from .access import (
     access_committee_to_manage,
     access_committee_to_see,
+    access_entry,
+    access_entry_question_to_answer,
+    access_fund,
     access_member_to_manage,
     access_member_to_write_to,
     access_message_to_reply,
@@ -320,5 +324,241 @@ def committee_message_reply(request, message_id: int, payload: CommitteeTextIn):
 
 
 # ==== The class fund ledger (section: fund) ====
+
+
+class FundErrorOut(Schema):
+    detail: str
+
+
+class FundQuestionOut(Schema):
+    id: int
+    asked_by: str
+    text: str
+    answer: str
+    answered_by: str | None
+    answered_at: datetime | None
+
+
+class FundEntryOut(Schema):
+    id: int
+    number: int
+    kind: str
+    amount_fen: int
+    amount: str  # yuan and fen, "12.50"
+    occurred_on: date
+    purpose: str
+    receipt_url: str | None  # the receipt's photo or PDF (a page route: signed-in session)
+    recorded_by: str
+    countersigned_by: str | None
+    countersigned_at: datetime | None
+    counts: bool
+    reverses: int | None  # the number of the entry it corrects
+    reversed_by: int | None  # the number of the entry that corrects it
+    questions: list[FundQuestionOut]
+
+
+class FundMonthOut(Schema):
+    month: str  # 2026-11
+    income_fen: int
+    expense_fen: int
+    closing_fen: int
+
+
+class FundMayOut(Schema):
+    keep: bool
+    countersign: bool
+    manage: bool
+    ask: bool
+
+
+class FundLedgerOut(Schema):
+    class_id: int
+    class_name: str
+    balance_fen: int
+    balance: str
+    pending: int
+    keepers: list[str]
+    months: list[FundMonthOut]
+    entries: list[FundEntryOut]
+    may: FundMayOut
+
+
+class FundClassOut(Schema):
+    id: int
+    name: str
+
+
+class FundEntryIn(Schema):
+    kind: str
+    amount: str  # "12.5", "12.50", "¥12.50"
+    occurred_on: date
+    purpose: str
+    idempotency_key: str = ""
+
+
+class FundReverseIn(Schema):
+    reason: str
+
+
+class FundTextIn(Schema):
+    text: str
+
+
+class FundKeeperIn(Schema):
+    guardian_id: int | None = None
+
+
+class FundKeeperOut(Schema):
+    class_id: int
+    keeper: str | None
+
+
+def _fund_question_out(q) -> dict:
+    return {
+        "id": q.pk,
+        "asked_by": q.asked_by.display_name,
+        "text": q.text,
+        "answer": q.answer,
+        "answered_by": q.answered_by.display_name if q.answered_by else None,
+        "answered_at": q.answered_at,
+    }
+
+
+def _fund_entry_out(e, *, questions: bool = True) -> dict:
+    reversed_by = getattr(e, "reversed_by", None) if questions else None
+    return {
+        "id": e.pk,
+        "number": e.number,
+        "kind": e.kind,
+        "amount_fen": e.amount_fen,
+        "amount": e.amount,
+        "occurred_on": e.occurred_on,
+        "purpose": e.purpose,
+        "receipt_url": reverse("community:fund_receipt", args=[e.pk]) if e.receipt else None,
+        "recorded_by": e.recorded_by.display_name,
+        "countersigned_by": e.countersigned_by.display_name if e.countersigned_by else None,
+        "countersigned_at": e.countersigned_at,
+        "counts": e.counts,
+        "reverses": e.reverses.number if e.reverses else None,
+        "reversed_by": reversed_by.number if reversed_by else None,
+        "questions": [_fund_question_out(q) for q in e.questions.all()] if questions else [],
+    }
+
+
+def _fund_error(exc: ValidationError) -> dict[str, str]:
+    return {"detail": " ".join(exc.messages)}
+
+
+@router.get("/classes/{class_id}/fund", response=FundLedgerOut)
+def fund_ledger(request, class_id: int):
+    """The class fund's ledger, balance and monthly statement (countersigned entries count)."""
+    role = access_fund(request, class_id)
+    ledger = queries.fund_ledger(role.school_class)
+    return {
+        "class_id": role.school_class.pk,
+        "class_name": role.school_class.name,
+        "balance_fen": ledger.balance_fen,
+        "balance": ledger.balance,
+        "pending": ledger.pending,
+        "keepers": ledger.keepers,
+        "months": [
+            {
+                "month": m.month.strftime("%Y-%m"),
+                "income_fen": m.income_fen,
+                "expense_fen": m.expense_fen,
+                "closing_fen": m.closing_fen,
+            }
+            for m in ledger.months
+        ],
+        "entries": [_fund_entry_out(e) for e in ledger.entries],
+        "may": {"keep": role.keeper, "countersign": role.signer, "manage": role.manager, "ask": role.family},
+    }
+
+
+@router.get("/fund", response=list[FundClassOut])
+def fund_mine(request):
+    """Families: the classes of their children, whose funds they read."""
+    if not request.roles.is_parent:
+        raise Http404
+    return [{"id": c.pk, "name": c.name} for c in queries.family_fund_classes(request.roles)]
+
+
+@router.post("/classes/{class_id}/fund/entries", response={201: FundEntryOut, 400: FundErrorOut})
+def fund_entry_create(request, class_id: int, payload: Form[FundEntryIn], receipt: UploadedFile | None = File(None)):  # noqa: B008
+    """The keeper records income or an expense (multipart: the fields and, for an expense, the
+    ``receipt`` photo or PDF). It counts once another committee member countersigns it."""
+    role = access_fund(request, class_id, need="keeper")
+    try:
+        entry = actions.do_record_entry(
+            role.school_class,
+            kind=payload.kind,
+            amount=payload.amount,
+            occurred_on=payload.occurred_on,
+            purpose=payload.purpose,
+            receipt=actions.accept_receipt(receipt) if receipt is not None else None,
+            acting_user=request.user,
+            idempotency_key=payload.idempotency_key,
+            request=request,
+        )
+    except ValidationError as exc:
+        return Status(400, _fund_error(exc))
+    return Status(201, _fund_entry_out(entry, questions=False))
+
+
+@router.post("/classes/{class_id}/fund/keeper", response={200: FundKeeperOut, 400: FundErrorOut})
+def fund_keeper_name(request, class_id: int, payload: FundKeeperIn):
+    """The head teacher names a guardian of the class to keep the accounts (or none: null)."""
+    role = access_fund(request, class_id, need="manager")
+    try:
+        fund = actions.do_name_fund_keeper(
+            role.school_class, guardian_id=payload.guardian_id, acting_user=request.user, request=request
+        )
+    except ValidationError as exc:
+        return Status(400, _fund_error(exc))
+    return {"class_id": role.school_class.pk, "keeper": fund.keeper.name if fund.keeper else None}
+
+
+@router.post("/fund/entries/{entry_id}/countersign", response={200: FundEntryOut, 400: FundErrorOut})
+def fund_entry_countersign(request, entry_id: int):
+    entry, _role = access_entry(request, entry_id, need="signer")
+    try:
+        entry = actions.do_countersign_entry(entry, acting_user=request.user, request=request)
+    except ValidationError as exc:
+        return Status(400, _fund_error(exc))
+    return _fund_entry_out(entry, questions=False)
+
+
+@router.post("/fund/entries/{entry_id}/reverse", response={201: FundEntryOut, 400: FundErrorOut})
+def fund_entry_reverse(request, entry_id: int, payload: FundReverseIn):
+    """Correct an entry with a reversing entry that names it (entries are never changed)."""
+    entry, _role = access_entry(request, entry_id, need="keeper")
+    try:
+        reversal = actions.do_reverse_entry(entry, reason=payload.reason, acting_user=request.user, request=request)
+    except ValidationError as exc:
+        return Status(400, _fund_error(exc))
+    return Status(201, _fund_entry_out(reversal, questions=False))
+
+
+@router.post("/fund/entries/{entry_id}/questions", response={201: FundQuestionOut, 400: FundErrorOut})
+def fund_entry_ask(request, entry_id: int, payload: FundTextIn):
+    """A family of the class asks about an entry."""
+    entry, _role = access_entry(request, entry_id, need="family")
+    try:
+        question = actions.do_ask_about_entry(entry, text=payload.text, acting_user=request.user)
+    except ValidationError as exc:
+        return Status(400, _fund_error(exc))
+    return Status(201, _fund_question_out(question))
+
+
+@router.post("/fund/questions/{question_id}/answer", response={200: FundQuestionOut, 400: FundErrorOut})
+def fund_question_answer(request, question_id: int, payload: FundTextIn):
+    """The keeper or the head teacher answers a question, once."""
+    question = access_entry_question_to_answer(request, question_id)
+    try:
+        question = actions.do_answer_entry_question(question, text=payload.text, acting_user=request.user)
+    except ValidationError as exc:
+        return Status(400, _fund_error(exc))
+    return _fund_question_out(question)
+
 
 # (end of section: fund)

@@ -165,4 +165,114 @@ class CommitteeMessage(models.Model):
 
 # ==== The class fund ledger (section: fund) =============================================
 
+
+def yuan(fen: int) -> str:
+    """Integer fen as yuan for people: 1250 → "12.50", -5 → "-0.05"."""
+    sign = "-" if fen < 0 else ""
+    fen = abs(fen)
+    return f"{sign}{fen // 100}.{fen % 100:02d}"
+
+
+class ClassFund(models.Model):
+    """A class's fund: whom the head teacher named to keep it, when it is not (only) the committee's
+    treasurer (财务). Tongxin records the accounts; it never holds or moves money."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    school_class = models.OneToOneField("schools.SchoolClass", on_delete=models.CASCADE, related_name="fund")
+    keeper = models.ForeignKey(
+        "schools.Guardian", on_delete=models.SET_NULL, null=True, blank=True, related_name="funds_kept"
+    )
+    named_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    named_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(school="school")
+
+
+class LedgerEntry(models.Model):
+    """One line of a class fund's accounts, in fen. Never edited nor deleted: a mistake is put right
+    by a reversing entry (``reverses``) of the opposite kind and the same amount. An entry counts in
+    the balance once a second committee member, not its author, has countersigned it."""
+
+    class Kind(models.TextChoices):
+        INCOME = "income", _("income")
+        EXPENSE = "expense", _("expense")
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    school_class = models.ForeignKey("schools.SchoolClass", on_delete=models.CASCADE, related_name="ledger")
+    number = models.PositiveIntegerField(_("entry number"))  # 1, 2, 3 … within the class
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    amount_fen = models.PositiveIntegerField(_("amount (fen)"))
+    occurred_on = models.DateField(_("date"))
+    purpose = models.CharField(_("purpose"), max_length=200)
+    receipt = models.FileField(_("receipt"), upload_to="community/receipts/%Y/%m/", blank=True)
+    receipt_name = models.CharField(max_length=255, blank=True)
+    receipt_mime = models.CharField(max_length=100, blank=True)
+    reverses = models.OneToOneField("self", on_delete=models.PROTECT, null=True, blank=True, related_name="reversed_by")
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(default=timezone.now)
+    countersigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    countersigned_at = models.DateTimeField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=64, blank=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["school_class", "number"], name="ledger_entry_number_unique"),
+            models.UniqueConstraint(
+                fields=["recorded_by", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="ledger_entry_idempotent",
+            ),
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="ledger_entry_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(countersigned_by__isnull=True) | ~Q(countersigned_by=F("recorded_by")),
+                name="ledger_entry_countersigned_by_another",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="expense", reverses__isnull=True, receipt=""),
+                name="ledger_expense_has_receipt",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.number} {self.purpose}"
+
+    @property
+    def counts(self) -> bool:
+        return self.countersigned_at is not None
+
+    @property
+    def signed_fen(self) -> int:
+        return self.amount_fen if self.kind == self.Kind.INCOME else -self.amount_fen
+
+    @property
+    def amount(self) -> str:
+        return yuan(self.amount_fen)
+
+
+class EntryQuestion(models.Model):
+    """A family's question on a ledger entry, and the keeper's (or the head teacher's) answer. The
+    class's families all read them: the accounts are open to the class."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    entry = models.ForeignKey(LedgerEntry, on_delete=models.CASCADE, related_name="questions")
+    asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    text = models.TextField(_("question"), max_length=500)
+    answer = models.TextField(_("answer"), max_length=500, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+
+
 # (end of section: fund)

@@ -1,11 +1,23 @@
 """What the community pages read, in a fixed number of queries."""
 
+import datetime
+from dataclasses import dataclass
+
 from django.db.models import Count, Prefetch, Q
 
-from schools.models import Student, StudentGuardian, Term
+from schools.models import SchoolClass, Student, StudentGuardian, Term
 from schools.queries import current_term
 
-from .models import Committee, CommitteeMember, CommitteeMessage, school_year_of
+from .models import (
+    ClassFund,
+    Committee,
+    CommitteeMember,
+    CommitteeMessage,
+    EntryQuestion,
+    LedgerEntry,
+    school_year_of,
+    yuan,
+)
 
 # ==== Committees and working groups (section: committees) ===============================
 
@@ -155,5 +167,107 @@ def committee_candidates(committee: Committee) -> list[tuple[int, str]]:
 
 
 # ==== The class fund ledger (section: fund) =============================================
+
+
+@dataclass
+class MonthLine:
+    month: datetime.date  # the first of the month
+    income_fen: int = 0
+    expense_fen: int = 0
+    closing_fen: int = 0
+
+    @property
+    def income(self) -> str:
+        return yuan(self.income_fen)
+
+    @property
+    def expense(self) -> str:
+        return yuan(self.expense_fen)
+
+    @property
+    def closing(self) -> str:
+        return yuan(self.closing_fen)
+
+
+@dataclass
+class Ledger:
+    entries: list[LedgerEntry]  # newest first, each with its questions
+    balance_fen: int  # countersigned entries only
+    pending: int  # entries waiting for a countersignature
+    months: list[MonthLine]  # the monthly statement, newest first (countersigned entries)
+    keepers: list[str]  # who keeps the accounts: the committee's treasurer(s), the named keeper
+
+    @property
+    def balance(self) -> str:
+        return yuan(self.balance_fen)
+
+
+def fund_ledger(school_class) -> Ledger:
+    """A class's whole ledger with its questions, its balance and its monthly statement, which
+    are computed from the same rows: four queries, whatever the number of entries."""
+    entries = list(
+        LedgerEntry.objects.filter(school_class=school_class)
+        .select_related("recorded_by", "countersigned_by", "reverses", "reversed_by")
+        .prefetch_related(
+            Prefetch("questions", queryset=EntryQuestion.objects.select_related("asked_by", "answered_by"))
+        )
+        .order_by("-number")
+    )
+    months: dict[datetime.date, MonthLine] = {}
+    balance = 0
+    for e in sorted((e for e in entries if e.counts), key=lambda e: (e.occurred_on, e.number)):
+        line = months.setdefault(e.occurred_on.replace(day=1), MonthLine(e.occurred_on.replace(day=1)))
+        if e.kind == LedgerEntry.Kind.INCOME:
+            line.income_fen += e.amount_fen
+        else:
+            line.expense_fen += e.amount_fen
+        balance += e.signed_fen
+        line.closing_fen = balance
+    keepers = [
+        m.guardian.name
+        for m in CommitteeMember.objects.filter(
+            committee__level=Committee.Level.CLASS,
+            committee__school_class=school_class,
+            committee__year=current_school_year(school_class.school_id) or 0,
+            role=CommitteeMember.Role.TREASURER,
+            left_on__isnull=True,
+        ).select_related("guardian")
+    ]
+    named = ClassFund.objects.filter(school_class=school_class, keeper__isnull=False).select_related("keeper").first()
+    if named is not None and named.keeper is not None and named.keeper.name not in keepers:
+        keepers.append(named.keeper.name)
+    return Ledger(
+        entries=entries,
+        balance_fen=balance,
+        pending=sum(1 for e in entries if not e.counts),
+        months=sorted(months.values(), key=lambda m: m.month, reverse=True),
+        keepers=keepers,
+    )
+
+
+def family_fund_classes(roles) -> list:
+    """The classes of the user's children (at school), whose funds they may read: one query."""
+    return list(
+        SchoolClass.objects.filter(
+            students__pk__in=roles.child_ids, students__status=Student.Status.ACTIVE, graduated_at__isnull=True
+        )
+        .distinct()
+        .order_by("grade", "number")
+    )
+
+
+def class_guardian_choices(school_class) -> list[tuple[int, str]]:
+    """The class's guardians, each with their children, for the head teacher to name a keeper."""
+    links = (
+        StudentGuardian.objects.filter(student__school_class=school_class, student__status=Student.Status.ACTIVE)
+        .select_related("guardian", "student")
+        .order_by("student__student_number", "student__name", "guardian__name")
+    )
+    seen: dict[int, str] = {}
+    for link in links:
+        label = f"{link.guardian.name}（{link.student.name}{link.relationship}）"
+        seen[link.guardian_id] = f"{seen[link.guardian_id]}、{label}" if link.guardian_id in seen else label
+    return list(seen.items())
+
 
 # (end of section: fund)

@@ -30,5 +30,15 @@ urlpatterns += []
 
 
 # ==== The class fund ledger (section: fund) ====
-urlpatterns += []
+urlpatterns += [
+    path("classes/<int:class_id>/fund/", views_fund.fund, name="fund"),
+    path("classes/<int:class_id>/fund/entries/", views_fund.record_entry, name="fund_record"),
+    path("classes/<int:class_id>/fund/keeper/", views_fund.name_keeper, name="fund_keeper"),
+    path("fund/entries/<int:entry_id>/countersign/", views_fund.countersign, name="fund_countersign"),
+    path("fund/entries/<int:entry_id>/reverse/", views_fund.reverse_entry, name="fund_reverse"),
+    path("fund/entries/<int:entry_id>/receipt/", views_fund.receipt, name="fund_receipt"),
+    path("fund/entries/<int:entry_id>/questions/", views_fund.ask, name="fund_ask"),
+    path("fund/questions/<int:question_id>/answer/", views_fund.answer, name="fund_answer"),
+    path("me/fund/", views_fund.my_funds, name="fund_mine"),
+]
 # (end of section: fund)

@@ -438,6 +438,51 @@ def _committee_message_pk(cast: Cast) -> int:
         return do_write_to_committee_member(member, text="班费什么时候交？", acting_user=cast.bob).pk
 
 
+# --- community: fund ---------------------------------------------------------------------------------
+
+
+def _fund_entry_pk(cast: Cast, *, kind: str = "income", signed: bool = False) -> int:
+    """An entry of class 1's fund recorded by bob (the committee's treasurer), countersigned by alice
+    (its chair) when ``signed``; an expense carries a receipt photo."""
+    import struct
+    import zlib
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from community.actions import accept_receipt, do_countersign_entry, do_record_entry
+
+    def chunk(k: bytes, d: bytes) -> bytes:
+        return struct.pack(">I", len(d)) + k + d + struct.pack(">I", zlib.crc32(k + d))
+
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+    png += chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b"")
+    _committee_pk(cast)
+    with scopes_disabled():
+        entry = do_record_entry(
+            cast.class1,
+            kind=kind,
+            amount="12.50",
+            occurred_on=timezone.localdate(),
+            purpose="收班费" if kind == "income" else "买彩纸",
+            receipt=accept_receipt(SimpleUploadedFile("r.png", png)) if kind == "expense" else None,
+            acting_user=cast.bob,
+        )
+        if signed:
+            do_countersign_entry(entry, acting_user=cast.alice)
+        return entry.pk
+
+
+def _fund_question_pk(cast: Cast) -> int:
+    from community.actions import do_ask_about_entry
+    from community.models import LedgerEntry
+
+    entry_id = _fund_entry_pk(cast)
+    with scopes_disabled():
+        entry = LedgerEntry.objects.select_related("school_class__school").get(pk=entry_id)
+        return do_ask_about_entry(entry, text="收了多少户？", acting_user=cast.alice).pk
+
+
 ADMIN_PAGE = Route(allowed=("admin_zhang",), refused=("ms_li", "mr_wang", "alice", "erin"), own_only=("dave",))
 ANY_SIGNED_IN = ("admin_zhang", "ms_li", "mr_wang", "alice")
 HEAD_OF_CLASS1 = Route(
@@ -450,6 +495,12 @@ COMMITTEE_SEEN = Route(
     kwargs=lambda c: {"committee_id": _committee_pk(c)},
     allowed=("alice", "bob", "ms_li", "mr_wang", "admin_zhang"),
     refused=("carol", "dave", "erin"),
+)
+
+FUND_SEEN = Route(
+    kwargs=lambda c: {"class_id": (_fund_entry_pk(c, kind="expense", signed=True), c.class1.pk)[1]},
+    allowed=("alice", "bob", "ms_li", "admin_zhang"),
+    refused=("carol", "mr_wang", "dave", "erin"),
 )
 
 MATRIX: dict[str, Route] = {
@@ -1136,6 +1187,105 @@ MATRIX: dict[str, Route] = {
         allowed=("alice", "ms_li", "admin_zhang"),
         refused=("bob", "mr_wang", "carol", "dave", "erin"),
     ),
+    # community: fund
+    "community:fund": FUND_SEEN,
+    "community:fund_record": Route(
+        method="post",
+        kwargs=lambda c: {"class_id": (_committee_pk(c), c.class1.pk)[1]},
+        data=lambda c: {"kind": "income", "amount": "10", "occurred_on": "2026-01-05", "purpose": "班费"},
+        allowed=("bob",),
+        refused=("alice", "ms_li", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "community:fund_keeper": Route(
+        method="post",
+        kwargs=lambda c: {"class_id": c.class1.pk},
+        data=lambda c: {"guardian": ""},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "bob", "carol", "dave", "erin"),
+    ),
+    "community:fund_countersign": Route(
+        method="post",
+        kwargs=lambda c: {"entry_id": _fund_entry_pk(c)},
+        allowed=("alice",),
+        refused=("ms_li", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "community:fund_reverse": Route(
+        method="post",
+        kwargs=lambda c: {"entry_id": _fund_entry_pk(c, signed=True)},
+        data=lambda c: {"reason": "记错了"},
+        allowed=("bob",),
+        refused=("alice", "ms_li", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "community:fund_receipt": Route(
+        kwargs=lambda c: {"entry_id": _fund_entry_pk(c, kind="expense")},
+        allowed=("alice", "bob", "ms_li", "admin_zhang"),
+        refused=("carol", "mr_wang", "dave", "erin"),
+    ),
+    "community:fund_ask": Route(
+        method="post",
+        kwargs=lambda c: {"entry_id": _fund_entry_pk(c)},
+        data=lambda c: {"text": "收了多少户？"},
+        allowed=("alice", "bob"),
+        refused=("ms_li", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "community:fund_answer": Route(
+        method="post",
+        kwargs=lambda c: {"question_id": _fund_question_pk(c)},
+        data=lambda c: {"text": "四十户"},
+        allowed=("bob", "ms_li", "admin_zhang"),
+        refused=("alice", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "community:fund_mine": Route(allowed=("alice", "bob", "carol"), refused=("ms_li", "dave"), own_only=("erin",)),
+    "api:fund_ledger": Route(**{**FUND_SEEN.__dict__, "api": True}),
+    "api:fund_mine": Route(api=True, allowed=("alice", "bob", "carol"), refused=("ms_li", "dave"), own_only=("erin",)),
+    "api:fund_entry_create": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"class_id": (_committee_pk(c), c.class1.pk)[1]},
+        data=lambda c: {"kind": "income", "amount": "10", "occurred_on": "2026-01-05", "purpose": "班费"},
+        allowed=("bob",),
+        refused=("alice", "ms_li", "mr_wang", "carol", "dave", "erin"),
+        extra={"multipart": True},
+    ),
+    "api:fund_keeper_name": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"class_id": c.class1.pk},
+        data=lambda c: {"guardian_id": None},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "bob", "carol", "dave", "erin"),
+    ),
+    "api:fund_entry_countersign": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"entry_id": _fund_entry_pk(c)},
+        allowed=("alice",),
+        refused=("ms_li", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "api:fund_entry_reverse": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"entry_id": _fund_entry_pk(c, signed=True)},
+        data=lambda c: {"reason": "记错了"},
+        allowed=("bob",),
+        refused=("alice", "ms_li", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "api:fund_entry_ask": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"entry_id": _fund_entry_pk(c)},
+        data=lambda c: {"text": "收了多少户？"},
+        allowed=("alice", "bob"),
+        refused=("ms_li", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "api:fund_question_answer": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"question_id": _fund_question_pk(c)},
+        data=lambda c: {"text": "四十户"},
+        allowed=("bob", "ms_li", "admin_zhang"),
+        refused=("alice", "mr_wang", "carol", "dave", "erin"),
+    ),
     # WebSocket routes: exercised in delivery/tests/test_consumers.py (anonymous and
     # wrong-origin sockets are closed; a user's socket receives only their own group).
     "ws:ws_events": Route(notes="delivery/tests/test_consumers.py"),
@@ -1181,7 +1331,7 @@ def _url(name: str, route: Route, cast: Cast) -> str:
 
 def _call(client, route: Route, url: str, cast: Cast):
     data = route.data(cast) if route.data else {}
-    if route.api and route.method != "get":
+    if route.api and route.method != "get" and not route.extra.get("multipart"):
         return getattr(client, route.method)(url, data=data, content_type="application/json")
     return getattr(client, route.method)(url, data=data)
 
