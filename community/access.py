@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from django.db.models import Q
 from django.http import Http404
 
 from schools.models import SchoolClass, Student
@@ -15,6 +16,8 @@ from .models import (
     CommitteeMessage,
     EntryQuestion,
     LedgerEntry,
+    WorkingGroup,
+    WorkingGroupMember,
     school_year_of,
 )
 
@@ -115,6 +118,41 @@ def access_message_to_reply(request, message_id: int) -> CommitteeMessage:
     if may_manage_committee(_committee_roles(request), message.committee):
         return message
     raise Http404
+
+
+def access_working_group_to_manage(request, group_id: int) -> WorkingGroup:
+    """A working group: its school's admins manage it."""
+    group = WorkingGroup.objects.filter(pk=group_id, archived_at__isnull=True).select_related("school").first()
+    if group is None or not _committee_roles(request).is_admin_of(group.school_id):
+        raise Http404
+    return group
+
+
+def access_working_group_to_see(request, group_id: int) -> WorkingGroup:
+    """A working group: its school's admins, and its current members (staff or guardians)."""
+    group = WorkingGroup.objects.filter(pk=group_id, archived_at__isnull=True).select_related("school").first()
+    if group is None:
+        raise Http404
+    if _committee_roles(request).is_admin_of(group.school_id):
+        return group
+    user = request.user
+    is_member = (
+        group.members.filter(left_on__isnull=True).filter(Q(user_id=user.pk) | Q(guardian__user_id=user.pk)).exists()
+    )
+    if not is_member:
+        raise Http404
+    return group
+
+
+def access_working_group_member_to_manage(request, member_id: int) -> WorkingGroupMember:
+    member = (
+        WorkingGroupMember.objects.filter(pk=member_id, left_on__isnull=True, group__archived_at__isnull=True)
+        .select_related("group__school")
+        .first()
+    )
+    if member is None or not _committee_roles(request).is_admin_of(member.school_id):
+        raise Http404
+    return member
 
 
 # (end of section: committees)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from audit.actions import record
 from core.uploads import AcceptedUpload, UploadRefused, accept_upload
-from schools.models import Guardian, School, SchoolClass, Student, StudentGuardian
+from schools.models import Guardian, School, SchoolClass, StaffMember, Student, StudentGuardian
 from schools.queries import require_current_term
 
 from .models import (
@@ -20,6 +20,8 @@ from .models import (
     CommitteeMessage,
     EntryQuestion,
     LedgerEntry,
+    WorkingGroup,
+    WorkingGroupMember,
     school_year_of,
 )
 
@@ -283,6 +285,113 @@ def do_reply_to_committee_message(message: CommitteeMessage, *, text: str, actin
         )
     message.refresh_from_db()
     return message
+
+
+# --- working groups -----------------------------------------------------------------------------
+
+
+def do_create_working_group(school: School, *, name: str, purpose: str = "", acting_user, request=None) -> WorkingGroup:
+    """A staff working group of the school (admins). Its name is unique among the school's groups."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError(_("Give the group a name."))
+    if len(name) > 60 or _ONE_LINE.search(name):
+        raise ValidationError(_("The name is one line of at most 60 characters."))
+    purpose = (purpose or "").strip()
+    if len(purpose) > 500:
+        raise ValidationError(_("Describe the group in at most 500 characters."))
+    taken = ValidationError(_("The school has a working group of that name already."))
+    with transaction.atomic():
+        if WorkingGroup.objects.filter(school=school, name=name, archived_at__isnull=True).exists():
+            raise taken
+        try:
+            with transaction.atomic():
+                group = WorkingGroup.objects.create(school=school, name=name, purpose=purpose, created_by=acting_user)
+        except IntegrityError:
+            raise taken from None
+        record(
+            AUDIT_COMMITTEE,
+            actor=acting_user,
+            school=school,
+            target=group,
+            summary=f"working group created: {name}",
+            request=request,
+        )
+    return group
+
+
+def do_add_working_group_member(
+    group: WorkingGroup,
+    *,
+    staff_member_id: int | None = None,
+    guardian_id: int | None = None,
+    role: str = WorkingGroupMember.Role.MEMBER,
+    acting_user,
+    request=None,
+) -> WorkingGroupMember:
+    """A staff member (their ``StaffMember`` id) or a guardian of the school joins the group."""
+    if role not in WorkingGroupMember.Role.values:
+        raise ValidationError(_("Choose a role."))
+    if (staff_member_id is None) == (guardian_id is None):
+        raise ValidationError(_("Choose one staff member or one guardian."))
+    seat = WorkingGroupMember(
+        school_id=group.school_id, group=group, role=role, joined_on=timezone.localdate(), added_by=acting_user
+    )
+    if staff_member_id is not None:
+        staff = StaffMember.objects.filter(pk=staff_member_id, school_id=group.school_id, is_active=True).first()
+        if staff is None:
+            raise ValidationError(_("This person is not on the school's staff."))
+        seat.user_id = staff.user_id
+        open_seat = WorkingGroupMember.objects.filter(group=group, user_id=staff.user_id, left_on__isnull=True)
+    else:
+        guardian = Guardian.objects.filter(pk=guardian_id or 0, school_id=group.school_id).first()
+        if guardian is None:
+            raise ValidationError(_("This person is not a guardian of a child at this school."))
+        seat.guardian = guardian
+        open_seat = WorkingGroupMember.objects.filter(group=group, guardian=guardian, left_on__isnull=True)
+    already = ValidationError(_("This person is in the group already."))
+    with transaction.atomic():
+        if open_seat.exists():
+            raise already
+        try:
+            with transaction.atomic():
+                seat.save()
+        except IntegrityError:
+            raise already from None
+        record(
+            AUDIT_COMMITTEE,
+            actor=acting_user,
+            school=group.school,
+            target=seat,
+            summary=f"working group member added: {group.name}",
+            detail={"group": group.pk, "role": role},
+            request=request,
+        )
+    return seat
+
+
+def do_change_working_group_member(
+    member: WorkingGroupMember, *, role: str | None = None, leave: bool = False, acting_user, request=None
+) -> WorkingGroupMember:
+    """A member takes another role (the row says the current one; the audit log keeps the change),
+    or leaves the group (``left_on``)."""
+    if not leave and role not in WorkingGroupMember.Role.values:
+        raise ValidationError(_("Choose a role."))
+    with transaction.atomic():
+        changes = {"left_on": timezone.localdate()} if leave else {"role": role}
+        if not WorkingGroupMember.objects.filter(pk=member.pk, left_on__isnull=True).update(**changes):
+            raise ValidationError(_("This member has left the group."))
+        record(
+            AUDIT_COMMITTEE,
+            actor=acting_user,
+            school=member.group.school,
+            target=member,
+            summary=f"working group member {'left' if leave else 'changed'}: {member.group.name}",
+            detail={"group": member.group_id, "from": member.role, "to": None if leave else role},
+            request=request,
+        )
+    member.refresh_from_db()
+    return member
 
 
 # (end of section: committees)

@@ -20,6 +20,9 @@ from .access import (
     access_member_to_manage,
     access_member_to_write_to,
     access_message_to_reply,
+    access_working_group_member_to_manage,
+    access_working_group_to_manage,
+    access_working_group_to_see,
     may_manage_committee,
 )
 from .models import Committee
@@ -308,6 +311,124 @@ def committee_message_reply(request, message_id: int, payload: CommitteeTextIn):
         "created_at": msg.created_at,
         "replied_at": msg.replied_at,
     }
+
+
+# --- working groups -----------------------------------------------------------------------------
+
+
+class WorkingGroupItemOut(Schema):
+    id: int
+    name: str
+
+
+class WorkingGroupMemberOut(Schema):
+    id: int
+    name: str
+    role: str
+    is_guardian: bool
+    joined_on: date
+
+
+class WorkingGroupOut(Schema):
+    id: int
+    name: str
+    purpose: str
+    members: list[WorkingGroupMemberOut]
+    audience: str  # the target to invite the group to an event: {"kind": "working_group", "ref_id": id}
+
+
+class WorkingGroupIn(Schema):
+    name: str
+    purpose: str = ""
+
+
+class WorkingGroupMemberIn(Schema):
+    staff_member_id: int | None = None
+    guardian_id: int | None = None
+    role: str = "member"
+
+
+class WorkingGroupChangeIn(Schema):
+    role: str | None = None
+    leave: bool = False
+
+
+def _working_group_member_out(m) -> dict:
+    return {
+        "id": m.pk,
+        "name": m.name,
+        "role": m.role,
+        "is_guardian": m.guardian_id is not None,
+        "joined_on": m.joined_on,
+    }
+
+
+@router.get("/school/working-groups", response=list[WorkingGroupItemOut])
+def working_group_list(request):
+    """Admins: the school's working groups."""
+    school = access_admin_school(request)
+    return [{"id": g.pk, "name": g.name} for g in queries.school_working_groups(school)]
+
+
+@router.post("/school/working-groups", response={201: WorkingGroupItemOut, 400: CommitteeErrorOut})
+def working_group_create(request, payload: WorkingGroupIn):
+    school = access_admin_school(request)
+    try:
+        group = actions.do_create_working_group(
+            school, name=payload.name, purpose=payload.purpose, acting_user=request.user, request=request
+        )
+    except ValidationError as exc:
+        return Status(400, _committee_error(exc))
+    return Status(201, {"id": group.pk, "name": group.name})
+
+
+@router.get("/working-groups", response=list[WorkingGroupItemOut])
+def working_group_mine(request):
+    """The working groups the caller serves on."""
+    return [{"id": g.pk, "name": g.name} for g in queries.my_working_groups(request.user, request.roles.school_ids)]
+
+
+@router.get("/working-groups/{group_id}", response=WorkingGroupOut)
+def working_group_detail(request, group_id: int):
+    group = access_working_group_to_see(request, group_id)
+    return {
+        "id": group.pk,
+        "name": group.name,
+        "purpose": group.purpose,
+        "members": [_working_group_member_out(m) for m in queries.working_group_members(group)],
+        "audience": "working_group",
+    }
+
+
+@router.post("/working-groups/{group_id}/members", response={201: WorkingGroupMemberOut, 400: CommitteeErrorOut})
+def working_group_member_add(request, group_id: int, payload: WorkingGroupMemberIn):
+    """Admins add a staff member (their staff-member id) or a guardian of the school."""
+    group = access_working_group_to_manage(request, group_id)
+    try:
+        member = actions.do_add_working_group_member(
+            group,
+            staff_member_id=payload.staff_member_id,
+            guardian_id=payload.guardian_id,
+            role=payload.role,
+            acting_user=request.user,
+            request=request,
+        )
+    except ValidationError as exc:
+        return Status(400, _committee_error(exc))
+    return Status(201, _working_group_member_out(member))
+
+
+@router.post("/working-groups/members/{member_id}", response={200: WorkingGroupMemberOut, 400: CommitteeErrorOut})
+def working_group_member_change(request, member_id: int, payload: WorkingGroupChangeIn):
+    """A new role, or ``leave``."""
+    member = access_working_group_member_to_manage(request, member_id)
+    try:
+        member = actions.do_change_working_group_member(
+            member, role=payload.role, leave=payload.leave, acting_user=request.user, request=request
+        )
+    except ValidationError as exc:
+        return Status(400, _committee_error(exc))
+    return _working_group_member_out(member)
 
 
 # (end of section: committees)

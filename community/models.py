@@ -150,6 +150,79 @@ class CommitteeMessage(models.Model):
         ordering = ["-created_at", "-pk"]
 
 
+class WorkingGroup(models.Model):
+    """A staff working group (工作小组), e.g. 家校共育工作室领导小组 or 家校沟通工作小组: staff and
+    guardians with roles. Its meetings are events (the events app) whose audience is the group: the
+    group is registered as an audience kind with notices (``community.apps``), so events never
+    import community."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="working_groups")
+    name = models.CharField(_("name"), max_length=60)
+    purpose = models.TextField(_("what the group does"), max_length=500, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    archived_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["name", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["school", "name"], condition=Q(archived_at__isnull=True), name="working_group_unique_name"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class WorkingGroupMember(models.Model):
+    """A member of a working group: a staff member (``user``) or a guardian (``guardian``; a
+    guardian who has not signed in yet is reached by SMS like any family)."""
+
+    class Role(models.TextChoices):
+        LEADER = "leader", _("group leader")
+        DEPUTY = "deputy", _("deputy group leader")
+        MEMBER = "member", _("group member")
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    group = models.ForeignKey(WorkingGroup, on_delete=models.CASCADE, related_name="members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    guardian = models.ForeignKey(
+        "schools.Guardian", on_delete=models.CASCADE, null=True, blank=True, related_name="working_group_seats"
+    )
+    role = models.CharField(_("role"), max_length=8, choices=Role.choices, default=Role.MEMBER)
+    joined_on = models.DateField(_("joined on"))
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["joined_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=False, guardian__isnull=True) | Q(user__isnull=True, guardian__isnull=False),
+                name="working_group_member_staff_or_guardian",
+            ),
+            models.UniqueConstraint(
+                fields=["group", "user"], condition=Q(left_on__isnull=True), name="working_group_staff_once"
+            ),
+            models.UniqueConstraint(
+                fields=["group", "guardian"], condition=Q(left_on__isnull=True), name="working_group_guardian_once"
+            ),
+        ]
+
+    @property
+    def name(self) -> str:
+        if self.guardian_id is not None and self.guardian is not None:
+            return self.guardian.name
+        return self.user.display_name if self.user is not None else ""
+
+
 # (end of section: committees)
 
 

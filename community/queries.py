@@ -4,7 +4,9 @@ import datetime
 from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q
+from django.utils.translation import gettext_lazy as _
 
+from notices.audience import AudienceKind
 from schools.models import SchoolClass, Student, StudentGuardian, Term
 from schools.queries import current_term
 
@@ -15,6 +17,8 @@ from .models import (
     CommitteeMessage,
     EntryQuestion,
     LedgerEntry,
+    WorkingGroup,
+    WorkingGroupMember,
     school_year_of,
     yuan,
 )
@@ -151,6 +155,98 @@ def committee_candidates(committee: Committee) -> list[tuple[int, str]]:
         }.items(),
         key=lambda item: item[1],
     )
+
+
+# --- working groups -----------------------------------------------------------------------------
+
+
+def working_groups_to_address(roles, school) -> list[tuple[int, str]]:
+    """The working groups a staff member may invite (to a meeting, an event): all of the school's
+    for its admins, else those they are a current member of. One query."""
+    groups = WorkingGroup.objects.filter(school=school, archived_at__isnull=True)
+    if not roles.is_admin_of(school.pk):
+        if not roles.is_staff_of(school.pk):
+            return []
+        groups = groups.filter(members__user_id=roles.user_id, members__left_on__isnull=True)
+    return [(g.pk, g.name) for g in groups.distinct().order_by("name")]
+
+
+def _open_seats(school_id: int, group_id: int):
+    return WorkingGroupMember.objects.filter(
+        school_id=school_id, group_id=group_id, group__archived_at__isnull=True, left_on__isnull=True
+    )
+
+
+def working_group_guardians(school_id: int, group_id: int):
+    return _open_seats(school_id, group_id).filter(guardian__isnull=False).order_by().values("guardian_id")
+
+
+def working_group_staff_users(school_id: int, group_id: int):
+    return (
+        _open_seats(school_id, group_id)
+        .filter(
+            user__isnull=False, user__staff_memberships__school_id=school_id, user__staff_memberships__is_active=True
+        )
+        .order_by()  # a part of a UNION (notices.audience.audience_staff_users): no ORDER BY
+        .values("user_id")
+    )
+
+
+def working_group_audience() -> AudienceKind:
+    """The working groups as an audience of notices and events (registered in ``apps.py``)."""
+    return AudienceKind(
+        name="working_group",
+        label=_("Working group"),
+        choices=working_groups_to_address,
+        guardians=working_group_guardians,
+        staff_users=working_group_staff_users,
+    )
+
+
+def school_working_groups(school) -> list[WorkingGroup]:
+    return list(
+        WorkingGroup.objects.filter(school=school, archived_at__isnull=True)
+        .annotate(n_members=Count("members", filter=Q(members__left_on__isnull=True)))
+        .order_by("name")
+    )
+
+
+def working_group_members(group: WorkingGroup) -> list[WorkingGroupMember]:
+    """Current members, leaders first: one query."""
+    order = {role: i for i, role in enumerate(WorkingGroupMember.Role.values)}
+    rows = list(group.members.filter(left_on__isnull=True).select_related("user", "guardian"))
+    rows.sort(key=lambda m: (order.get(m.role, 9), m.joined_on, m.pk))
+    return rows
+
+
+def my_working_groups(user, school_ids) -> list[WorkingGroup]:
+    """The working groups the user is a current member of (as staff or as a guardian)."""
+    return list(
+        WorkingGroup.objects.filter(school_id__in=list(school_ids), archived_at__isnull=True)
+        .filter(
+            Q(members__user=user, members__left_on__isnull=True)
+            | Q(members__guardian__user=user, members__left_on__isnull=True)
+        )
+        .distinct()
+        .order_by("name")
+    )
+
+
+def working_group_candidates(school) -> dict[str, list[tuple[int, str]]]:
+    """Whom an admin may add: the school's active staff, and the guardians on its committees this
+    school year (the seed's "committee representatives"). Two queries."""
+    from schools.models import StaffMember
+
+    staff = [
+        (m.pk, m.user.display_name + (f"（{m.title}）" if m.title else ""))
+        for m in StaffMember.objects.filter(school=school, is_active=True).select_related("user").order_by("user__name")
+    ]
+    year = current_school_year(school)
+    seats = CommitteeMember.objects.filter(
+        committee__school=school, committee__year=year or 0, left_on__isnull=True
+    ).select_related("guardian", "committee__school_class")
+    guardians = {s.guardian_id: f"{s.guardian.name}（{s.committee.scope_label} {s.role_label}）" for s in seats}
+    return {"staff": staff, "guardians": sorted(guardians.items(), key=lambda item: item[1])}
 
 
 # (end of section: committees)

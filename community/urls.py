@@ -15,6 +15,11 @@ urlpatterns += [
     path("committees/messages/<int:message_id>/reply/", views_committees.reply, name="committee_reply"),
     path("school/committees/", views_committees.school_committees, name="committee_school"),
     path("me/committees/", views_committees.my_committees, name="committee_mine"),
+    path("school/working-groups/", views_committees.working_groups, name="working_groups"),
+    path("me/working-groups/", views_committees.my_working_groups, name="working_groups_mine"),
+    path("working-groups/<int:group_id>/", views_committees.working_group, name="working_group"),
+    path("working-groups/<int:group_id>/members/", views_committees.working_group_add, name="working_group_add"),
+    path("working-groups/members/<int:member_id>/", views_committees.working_group_member, name="working_group_member"),
 ]
 # (end of section: committees)
 

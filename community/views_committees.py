@@ -23,10 +23,13 @@ from .access import (
     access_member_to_manage,
     access_member_to_write_to,
     access_message_to_reply,
+    access_working_group_member_to_manage,
+    access_working_group_to_manage,
+    access_working_group_to_see,
     is_committee_family,
     may_manage_committee,
 )
-from .models import Committee, CommitteeMember
+from .models import Committee, CommitteeMember, WorkingGroupMember
 
 
 def _errors(request, exc: ValidationError) -> None:
@@ -214,3 +217,91 @@ def my_committees(request):
     if not request.roles.is_parent:
         raise Http404
     return render(request, "community/committees_mine.html", {"committees": queries.family_committees(request.roles)})
+
+
+# --- working groups -----------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def working_groups(request):
+    """Admins: the school's working groups, and a new one."""
+    school = access_admin_school(request)
+    if request.method == "POST":
+        try:
+            group = actions.do_create_working_group(
+                school,
+                name=request.POST.get("name", ""),
+                purpose=request.POST.get("purpose", ""),
+                acting_user=request.user,
+                request=request,
+            )
+        except ValidationError as exc:
+            _errors(request, exc)
+            return redirect("community:working_groups")
+        return redirect("community:working_group", group_id=group.pk)
+    return render(
+        request, "community/groups_list.html", {"groups": queries.school_working_groups(school), "school": school}
+    )
+
+
+@login_required
+@require_GET
+def my_working_groups(request):
+    """The working groups the user serves on (staff or guardian)."""
+    groups = queries.my_working_groups(request.user, request.roles.school_ids)
+    return render(request, "community/groups_mine.html", {"groups": groups})
+
+
+@login_required
+@require_GET
+def working_group(request, group_id: int):
+    group = access_working_group_to_see(request, group_id)
+    manage = request.roles.is_admin_of(group.school_id)
+    return render(
+        request,
+        "community/groups_detail.html",
+        {
+            "group": group,
+            "members": queries.working_group_members(group),
+            "manage": manage,
+            "is_staff": request.roles.is_staff_of(group.school_id),
+            "candidates": queries.working_group_candidates(group.school) if manage else {},
+            "roles": WorkingGroupMember.Role.choices,
+        },
+    )
+
+
+@login_required
+@require_POST
+def working_group_add(request, group_id: int):
+    group = access_working_group_to_manage(request, group_id)
+    try:
+        actions.do_add_working_group_member(
+            group,
+            staff_member_id=_int(request.POST.get("staff")),
+            guardian_id=_int(request.POST.get("guardian")),
+            role=request.POST.get("role", "member"),
+            acting_user=request.user,
+            request=request,
+        )
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect("community:working_group", group_id=group.pk)
+
+
+@login_required
+@require_POST
+def working_group_member(request, member_id: int):
+    member = access_working_group_member_to_manage(request, member_id)
+    try:
+        actions.do_change_working_group_member(
+            member,
+            role=request.POST.get("role"),
+            leave=bool(request.POST.get("leave")),
+            acting_user=request.user,
+            request=request,
+        )
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect("community:working_group", group_id=member.group_id)

@@ -438,6 +438,30 @@ def _committee_message_pk(cast: Cast) -> int:
         return do_write_to_committee_member(member, text="班费什么时候交？", acting_user=cast.bob).pk
 
 
+def _working_group_pk(cast: Cast) -> int:
+    """School A's 家校沟通工作小组: ms_li its leader, alice's family a member."""
+    from community.actions import do_add_working_group_member, do_create_working_group
+    from community.models import WorkingGroup
+    from schools.models import StaffMember
+
+    with scopes_disabled():
+        group = WorkingGroup.objects.filter(school=cast.school).first()
+        if group is None:
+            group = do_create_working_group(cast.school, name="家校沟通工作小组", acting_user=cast.admin_zhang)
+            li = StaffMember.objects.get(user=cast.ms_li, school=cast.school)
+            do_add_working_group_member(group, staff_member_id=li.pk, role="leader", acting_user=cast.admin_zhang)
+            do_add_working_group_member(group, guardian_id=cast.alice_guardian.pk, acting_user=cast.admin_zhang)
+        return group.pk
+
+
+def _working_group_seat_pk(cast: Cast) -> int:
+    from community.models import WorkingGroupMember
+
+    group_id = _working_group_pk(cast)
+    with scopes_disabled():
+        return WorkingGroupMember.objects.get(group_id=group_id, guardian=cast.alice_guardian).pk
+
+
 # --- community: fund ---------------------------------------------------------------------------------
 
 
@@ -501,6 +525,12 @@ FUND_SEEN = Route(
     kwargs=lambda c: {"class_id": (_fund_entry_pk(c, kind="expense", signed=True), c.class1.pk)[1]},
     allowed=("alice", "bob", "ms_li", "admin_zhang"),
     refused=("carol", "mr_wang", "dave", "erin"),
+)
+
+GROUP_SEEN = Route(
+    kwargs=lambda c: {"group_id": _working_group_pk(c)},
+    allowed=("admin_zhang", "ms_li", "alice"),
+    refused=("bob", "mr_wang", "carol", "dave", "erin"),
 )
 
 MATRIX: dict[str, Route] = {
@@ -1186,6 +1216,50 @@ MATRIX: dict[str, Route] = {
         data=lambda c: {"text": "下周一"},
         allowed=("alice", "ms_li", "admin_zhang"),
         refused=("bob", "mr_wang", "carol", "dave", "erin"),
+    ),
+    # community: working groups
+    "community:working_groups": ADMIN_PAGE,
+    "community:working_groups_mine": Route(allowed=ANY_SIGNED_IN, own_only=("dave", "erin")),
+    "community:working_group": GROUP_SEEN,
+    "community:working_group_add": Route(
+        method="post",
+        kwargs=lambda c: {"group_id": _working_group_pk(c)},
+        data=lambda c: {"staff": str(_member_pk(c, c.mr_wang)), "role": "member"},
+        allowed=("admin_zhang",),
+        refused=("ms_li", "mr_wang", "alice", "dave", "erin"),
+    ),
+    "community:working_group_member": Route(
+        method="post",
+        kwargs=lambda c: {"member_id": _working_group_seat_pk(c)},
+        data=lambda c: {"role": "deputy"},
+        allowed=("admin_zhang",),
+        refused=("ms_li", "mr_wang", "alice", "dave", "erin"),
+    ),
+    "api:working_group_list": Route(**{**ADMIN_PAGE.__dict__, "api": True}),
+    "api:working_group_create": Route(
+        api=True,
+        method="post",
+        data=lambda c: {"name": "家校共育工作室领导小组"},
+        allowed=("admin_zhang", "dave"),  # each in their own school (the answer is its id and name only)
+        refused=("ms_li", "mr_wang", "alice", "erin"),
+    ),
+    "api:working_group_mine": Route(api=True, allowed=ANY_SIGNED_IN, own_only=("dave", "erin")),
+    "api:working_group_detail": Route(**{**GROUP_SEEN.__dict__, "api": True}),
+    "api:working_group_member_add": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"group_id": _working_group_pk(c)},
+        data=lambda c: {"staff_member_id": _member_pk(c, c.mr_wang)},
+        allowed=("admin_zhang",),
+        refused=("ms_li", "mr_wang", "alice", "dave", "erin"),
+    ),
+    "api:working_group_member_change": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"member_id": _working_group_seat_pk(c)},
+        data=lambda c: {"role": "deputy"},
+        allowed=("admin_zhang",),
+        refused=("ms_li", "mr_wang", "alice", "dave", "erin"),
     ),
     # community: fund
     "community:fund": FUND_SEEN,
