@@ -283,3 +283,21 @@ def test_the_committee_page_reads_a_fixed_number_of_queries(school_day, cast, dj
     with django_assert_num_queries(16):
         response = client.get(reverse("community:committee", args=[committee.pk]))
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("extra", [0, 20])
+def test_the_committee_api_and_the_family_list_read_a_fixed_number_of_queries(
+    school_day, cast, django_assert_num_queries, extra
+):
+    _more_families(cast, extra)
+    committee = _committee(cast)
+    with scopes_disabled():
+        for g in Guardian.objects.filter(name__startswith="家长"):
+            do_add_committee_member(committee, guardian_id=g.pk, role="member", acting_user=cast.ms_li)
+    client = cast.client(cast.alice)
+    client.get(f"/api/v1/committees/{committee.pk}")
+    with django_assert_num_queries(9):
+        data = client.get(f"/api/v1/committees/{committee.pk}").json()
+    assert len(data["members"]) == 2 + extra
+    with django_assert_num_queries(10):
+        assert client.get(reverse("community:committee_mine")).status_code == 200

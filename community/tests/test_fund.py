@@ -306,3 +306,21 @@ def test_the_ledger_page_reads_a_fixed_number_of_queries(fund, django_assert_num
     client.get(url)
     with django_assert_num_queries(17):
         assert client.get(url).status_code == 200
+
+
+@pytest.mark.parametrize("n", [2, 25])
+def test_the_ledger_api_reads_a_fixed_number_of_queries(fund, django_assert_num_queries, n):
+    cast = fund
+    for i in range(n):
+        entry = _entry(cast, kind="income", amount=f"{i + 1}", signed=i % 2 == 0)
+        with scopes_disabled():
+            EntryQuestion.objects.create(school=cast.school, entry=entry, asked_by=cast.alice, text="?")
+    client = cast.client(cast.alice)
+    url = f"/api/v1/classes/{cast.class1.pk}/fund"
+    client.get(url)
+    with django_assert_num_queries(QUERIES_LEDGER_API):
+        data = client.get(url).json()
+    assert len(data["entries"]) == n
+
+
+QUERIES_LEDGER_API = 14  # session, user, roles (3), the fund role (4), the ledger (5): any size
