@@ -188,6 +188,11 @@ class FundRole:
     def may_see(self) -> bool:
         return self.keeper or self.signer or self.manager or self.family
 
+    @property
+    def may_decline(self) -> bool:
+        """Send back an entry before it counts: a committee member, or the keeper (their own slip)."""
+        return self.keeper or self.signer
+
     def may(self, need: str | None) -> bool:
         return self.may_see if need is None else bool(getattr(self, need))
 

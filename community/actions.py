@@ -582,17 +582,39 @@ def do_countersign_entry(entry: LedgerEntry, *, acting_user, request=None) -> Le
     if entry.recorded_by_id == acting_user.pk:
         raise ValidationError(_("You recorded this entry: another committee member countersigns it."))
     with transaction.atomic():
-        signed = LedgerEntry.objects.filter(pk=entry.pk, countersigned_at__isnull=True).update(
-            countersigned_by=acting_user, countersigned_at=timezone.now()
-        )
+        signed = LedgerEntry.objects.filter(
+            pk=entry.pk, countersigned_at__isnull=True, declined_at__isnull=True
+        ).update(countersigned_by=acting_user, countersigned_at=timezone.now())
         if not signed:
-            raise ValidationError(_("This entry has been countersigned already."))
+            raise ValidationError(_("This entry has been countersigned or sent back already."))
         record(
             AUDIT_FUND,
             actor=acting_user,
             school=entry.school_class.school,
             target=entry,
             summary=f"fund entry countersigned: {entry.school_class.name} #{entry.number}",
+            request=request,
+        )
+    entry.refresh_from_db()
+    return entry
+
+
+def do_decline_entry(entry: LedgerEntry, *, reason: str, acting_user, request=None) -> LedgerEntry:
+    """Send back an entry that does not count yet (a wrong amount, a missing receipt …): it stays in
+    the ledger, marked, with the reason, and never counts; the keeper records it again correctly."""
+    reason = _one_line(reason, limit=150, empty=_("Say why the entry is sent back."))
+    with transaction.atomic():
+        declined = LedgerEntry.objects.filter(
+            pk=entry.pk, countersigned_at__isnull=True, declined_at__isnull=True
+        ).update(declined_by=acting_user, declined_at=timezone.now(), decline_reason=reason)
+        if not declined:
+            raise ValidationError(_("This entry has been countersigned or sent back already."))
+        record(
+            AUDIT_FUND,
+            actor=acting_user,
+            school=entry.school_class.school,
+            target=entry,
+            summary=f"fund entry sent back: {entry.school_class.name} #{entry.number}",
             request=request,
         )
     entry.refresh_from_db()

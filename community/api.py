@@ -473,6 +473,8 @@ class FundEntryOut(Schema):
     countersigned_by: str | None
     countersigned_at: datetime | None
     counts: bool
+    declined_by: str | None  # sent back before it counted: never counts
+    decline_reason: str
     reverses: int | None  # the number of the entry it corrects
     reversed_by: int | None  # the number of the entry that corrects it
     questions: list[FundQuestionOut]
@@ -560,6 +562,8 @@ def _fund_entry_out(e, *, questions: bool = True) -> dict:
         "countersigned_by": e.countersigned_by.display_name if e.countersigned_by else None,
         "countersigned_at": e.countersigned_at,
         "counts": e.counts,
+        "declined_by": e.declined_by.display_name if e.declined_by else None,
+        "decline_reason": e.decline_reason,
         "reverses": e.reverses.number if e.reverses else None,
         "reversed_by": reversed_by.number if reversed_by else None,
         "questions": [_fund_question_out(q) for q in e.questions.all()] if questions else [],
@@ -644,6 +648,17 @@ def fund_entry_countersign(request, entry_id: int):
     entry, _role = access_entry(request, entry_id, need="signer")
     try:
         entry = actions.do_countersign_entry(entry, acting_user=request.user, request=request)
+    except ValidationError as exc:
+        return Status(400, _fund_error(exc))
+    return _fund_entry_out(entry, questions=False)
+
+
+@router.post("/fund/entries/{entry_id}/decline", response={200: FundEntryOut, 400: FundErrorOut})
+def fund_entry_decline(request, entry_id: int, payload: FundReverseIn):
+    """Send back an entry that does not count yet (``reason``): a committee member or the keeper."""
+    entry, _role = access_entry(request, entry_id, need="may_decline")
+    try:
+        entry = actions.do_decline_entry(entry, reason=payload.reason, acting_user=request.user, request=request)
     except ValidationError as exc:
         return Status(400, _fund_error(exc))
     return _fund_entry_out(entry, questions=False)

@@ -287,6 +287,12 @@ class LedgerEntry(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     countersigned_at = models.DateTimeField(null=True, blank=True)
+    # An entry sent back before it counted (wrong amount, wrong class …): kept, never counted.
+    declined_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    declined_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.CharField(max_length=150, blank=True)
     idempotency_key = models.CharField(max_length=64, blank=True)
 
     objects = ScopedManager(school="school")
@@ -309,6 +315,10 @@ class LedgerEntry(models.Model):
                 condition=~Q(kind="expense", reverses__isnull=True, receipt=""),
                 name="ledger_expense_has_receipt",
             ),
+            models.CheckConstraint(
+                condition=Q(countersigned_at__isnull=True) | Q(declined_at__isnull=True),
+                name="ledger_entry_signed_or_declined",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -317,6 +327,10 @@ class LedgerEntry(models.Model):
     @property
     def counts(self) -> bool:
         return self.countersigned_at is not None
+
+    @property
+    def is_pending(self) -> bool:
+        return self.countersigned_at is None and self.declined_at is None
 
     @property
     def signed_fen(self) -> int:

@@ -303,7 +303,7 @@ def fund_ledger(school_class) -> Ledger:
     are computed from the same rows: four queries, whatever the number of entries."""
     entries = list(
         LedgerEntry.objects.filter(school_class=school_class)
-        .select_related("recorded_by", "countersigned_by", "reverses", "reversed_by")
+        .select_related("recorded_by", "countersigned_by", "declined_by", "reverses", "reversed_by")
         .prefetch_related(
             Prefetch("questions", queryset=EntryQuestion.objects.select_related("asked_by", "answered_by"))
         )
@@ -335,7 +335,7 @@ def fund_ledger(school_class) -> Ledger:
     return Ledger(
         entries=entries,
         balance_fen=balance,
-        pending=sum(1 for e in entries if not e.counts),
+        pending=sum(1 for e in entries if e.is_pending),
         months=sorted(months.values(), key=lambda m: m.month, reverse=True),
         keepers=keepers,
     )

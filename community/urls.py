@@ -41,6 +41,7 @@ urlpatterns += [
     path("classes/<int:class_id>/fund/keeper/", views_fund.name_keeper, name="fund_keeper"),
     path("fund/entries/<int:entry_id>/countersign/", views_fund.countersign, name="fund_countersign"),
     path("fund/entries/<int:entry_id>/reverse/", views_fund.reverse_entry, name="fund_reverse"),
+    path("fund/entries/<int:entry_id>/decline/", views_fund.decline, name="fund_decline"),
     path("fund/entries/<int:entry_id>/receipt/", views_fund.receipt, name="fund_receipt"),
     path("fund/entries/<int:entry_id>/questions/", views_fund.ask, name="fund_ask"),
     path("fund/questions/<int:question_id>/answer/", views_fund.answer, name="fund_answer"),

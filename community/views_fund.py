@@ -107,6 +107,19 @@ def countersign(request, entry_id: int):
 
 @login_required
 @require_POST
+def decline(request, entry_id: int):
+    entry, _role = access_entry(request, entry_id, need="may_decline")
+    try:
+        actions.do_decline_entry(
+            entry, reason=request.POST.get("reason", ""), acting_user=request.user, request=request
+        )
+    except ValidationError as exc:
+        _errors(request, exc)
+    return redirect("community:fund", class_id=entry.school_class_id)
+
+
+@login_required
+@require_POST
 def reverse_entry(request, entry_id: int):
     entry, _role = access_entry(request, entry_id, need="keeper")
     try:

@@ -1290,6 +1290,13 @@ MATRIX: dict[str, Route] = {
         allowed=("bob",),
         refused=("alice", "ms_li", "mr_wang", "carol", "dave", "erin"),
     ),
+    "community:fund_decline": Route(
+        method="post",
+        kwargs=lambda c: {"entry_id": _fund_entry_pk(c)},
+        data=lambda c: {"reason": "金额不对"},
+        allowed=("alice", "bob"),
+        refused=("ms_li", "mr_wang", "carol", "dave", "erin"),
+    ),
     "community:fund_receipt": Route(
         kwargs=lambda c: {"entry_id": _fund_entry_pk(c, kind="expense")},
         allowed=("alice", "bob", "ms_li", "admin_zhang"),
@@ -1343,6 +1350,14 @@ MATRIX: dict[str, Route] = {
         data=lambda c: {"reason": "记错了"},
         allowed=("bob",),
         refused=("alice", "ms_li", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "api:fund_entry_decline": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"entry_id": _fund_entry_pk(c)},
+        data=lambda c: {"reason": "金额不对"},
+        allowed=("alice", "bob"),
+        refused=("ms_li", "mr_wang", "carol", "dave", "erin"),
     ),
     "api:fund_entry_ask": Route(
         api=True,

@@ -324,3 +324,32 @@ def test_the_ledger_api_reads_a_fixed_number_of_queries(fund, django_assert_num_
 
 
 QUERIES_LEDGER_API = 14  # session, user, roles (3), the fund role (4), the ledger (5): any size
+
+
+def test_a_wrong_entry_is_sent_back_before_it_counts_and_stays_in_the_ledger(fund):
+    cast = fund
+    wrong = _entry(cast, kind="income", amount="2000", signed=False, purpose="班费（多记一个零）")
+    for who in ("alice", "ms_li", "carol", "erin"):
+        assert (
+            cast.client(getattr(cast, who))
+            .post(reverse("community:fund_decline", args=[wrong.pk]), {"reason": "x"})
+            .status_code
+            == 404
+        ), who
+    dan = cast.client(cast.dan)
+    refused = dan.post(reverse("community:fund_decline", args=[wrong.pk]), {"reason": ""}, follow=True)
+    assert "sent back" in refused.content.decode() or "退回" in refused.content.decode()
+    dan.post(reverse("community:fund_decline", args=[wrong.pk]), {"reason": "应为200元"})
+    with scopes_disabled():
+        wrong.refresh_from_db()
+    assert (wrong.declined_by, wrong.decline_reason, wrong.counts) == (cast.dan, "应为200元", False)
+    # Sent back: it can no longer be countersigned, nor sent back again.
+    assert cast.client(cast.dan).post(f"/api/v1/fund/entries/{wrong.pk}/countersign").status_code == 400
+    again = cast.client(cast.bob).post(
+        f"/api/v1/fund/entries/{wrong.pk}/decline", {"reason": "y"}, content_type="application/json"
+    )
+    assert again.status_code == 400
+    data = cast.client(cast.alice).get(f"/api/v1/classes/{cast.class1.pk}/fund").json()
+    assert data["balance_fen"] == 0 and data["pending"] == 0
+    assert data["entries"][0]["declined_by"] == "丁丹" and data["entries"][0]["decline_reason"] == "应为200元"
+    assert "应为200元" in cast.client(cast.alice).get(reverse("community:fund", args=[cast.class1.pk])).content.decode()
