@@ -442,7 +442,7 @@ def accept_receipt(upload) -> AcceptedUpload:
         raise ValidationError(str(exc)) from None
 
 
-def _one_line(text: str, *, limit: int, empty: str) -> str:
+def _fund_line(text: str, *, limit: int, empty: str) -> str:
     text = (text or "").strip()
     if not text:
         raise ValidationError(empty)
@@ -534,7 +534,7 @@ def do_record_entry(
     if kind not in LedgerEntry.Kind.values:
         raise ValidationError(_("Choose income or expense."))
     amount_fen = parse_yuan(amount)
-    purpose = _one_line(purpose, limit=200, empty=_("Say what the money was for."))
+    purpose = _fund_line(purpose, limit=200, empty=_("Say what the money was for."))
     if occurred_on is None:
         raise ValidationError(_("Give the date."))
     if occurred_on > timezone.localdate():
@@ -602,7 +602,7 @@ def do_countersign_entry(entry: LedgerEntry, *, acting_user, request=None) -> Le
 def do_decline_entry(entry: LedgerEntry, *, reason: str, acting_user, request=None) -> LedgerEntry:
     """Send back an entry that does not count yet (a wrong amount, a missing receipt …): it stays in
     the ledger, marked, with the reason, and never counts; the keeper records it again correctly."""
-    reason = _one_line(reason, limit=150, empty=_("Say why the entry is sent back."))
+    reason = _fund_line(reason, limit=150, empty=_("Say why the entry is sent back."))
     with transaction.atomic():
         declined = LedgerEntry.objects.filter(
             pk=entry.pk, countersigned_at__isnull=True, declined_at__isnull=True
@@ -624,7 +624,7 @@ def do_decline_entry(entry: LedgerEntry, *, reason: str, acting_user, request=No
 def do_reverse_entry(entry: LedgerEntry, *, reason: str, acting_user, request=None) -> LedgerEntry:
     """Correct a countersigned entry: a new entry of the opposite kind and the same amount that
     names it. It, too, counts once countersigned. An entry is reversed once; a reversal is not."""
-    reason = _one_line(reason, limit=150, empty=_("Say why the entry is being corrected."))
+    reason = _fund_line(reason, limit=150, empty=_("Say why the entry is being corrected."))
     if entry.reverses_id is not None:
         raise ValidationError(_("A reversing entry cannot itself be reversed: record a new entry."))
     if entry.countersigned_at is None:
