@@ -1,12 +1,26 @@
 from django.urls import path
 
-from . import views_committees, views_duty, views_fund, views_volunteers  # noqa: F401  (each area adds its routes)
+from . import views_committees, views_duty, views_fund, views_volunteers
 
 app_name = "community"
 urlpatterns: list = []
 
 # ==== Committees and working groups (section: committees) ====
-urlpatterns += []
+urlpatterns += [
+    path("classes/<int:class_id>/committee/", views_committees.class_committee, name="committee_class"),
+    path("committees/<int:committee_id>/", views_committees.committee, name="committee"),
+    path("committees/<int:committee_id>/members/", views_committees.add_member, name="committee_add_member"),
+    path("committees/members/<int:member_id>/", views_committees.change_member, name="committee_change_member"),
+    path("committees/members/<int:member_id>/write/", views_committees.write_to_member, name="committee_write"),
+    path("committees/messages/<int:message_id>/reply/", views_committees.reply, name="committee_reply"),
+    path("school/committees/", views_committees.school_committees, name="committee_school"),
+    path("me/committees/", views_committees.my_committees, name="committee_mine"),
+    path("school/working-groups/", views_committees.working_groups, name="working_groups"),
+    path("me/working-groups/", views_committees.my_working_groups, name="working_groups_mine"),
+    path("working-groups/<int:group_id>/", views_committees.working_group, name="working_group"),
+    path("working-groups/<int:group_id>/members/", views_committees.working_group_add, name="working_group_add"),
+    path("working-groups/members/<int:member_id>/", views_committees.working_group_member, name="working_group_member"),
+]
 # (end of section: committees)
 
 
@@ -51,5 +65,16 @@ urlpatterns += [
 
 
 # ==== The class fund ledger (section: fund) ====
-urlpatterns += []
+urlpatterns += [
+    path("classes/<int:class_id>/fund/", views_fund.fund, name="fund"),
+    path("classes/<int:class_id>/fund/entries/", views_fund.record_entry, name="fund_record"),
+    path("classes/<int:class_id>/fund/keeper/", views_fund.name_keeper, name="fund_keeper"),
+    path("fund/entries/<int:entry_id>/countersign/", views_fund.countersign, name="fund_countersign"),
+    path("fund/entries/<int:entry_id>/reverse/", views_fund.reverse_entry, name="fund_reverse"),
+    path("fund/entries/<int:entry_id>/decline/", views_fund.decline, name="fund_decline"),
+    path("fund/entries/<int:entry_id>/receipt/", views_fund.receipt, name="fund_receipt"),
+    path("fund/entries/<int:entry_id>/questions/", views_fund.ask, name="fund_ask"),
+    path("fund/questions/<int:question_id>/answer/", views_fund.answer, name="fund_answer"),
+    path("me/fund/", views_fund.my_funds, name="fund_mine"),
+]
 # (end of section: fund)

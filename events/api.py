@@ -26,6 +26,7 @@ class EventTargetIn(Schema):
     grade: int | None = None
     class_id: int | None = None
     student_id: int | None = None
+    ref_id: int | None = None  # with a registered kind, e.g. "working_group": the group's id
 
 
 class EventIn(Schema):
@@ -246,7 +247,7 @@ def event_create(request, payload: EventIn):
             acting_user=request.user,
             roles=request.roles,
             fields=_fields(payload, payload.kind),
-            targets=[TargetSpec(t.kind, t.grade, t.class_id, t.student_id) for t in payload.targets],
+            targets=[TargetSpec(t.kind, t.grade, t.class_id, t.student_id, t.ref_id) for t in payload.targets],
             organiser_ids=payload.organiser_ids,
             guardrail_reason=payload.guardrail_reason,
             idempotency_key=payload.idempotency_key,

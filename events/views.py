@@ -50,7 +50,7 @@ def _compose_choices(request, school) -> dict:
     """The new-event form's lists: the audience (``notices.audience``) and the organisers, the
     author first (always an organiser: ``do_create_event``), each teacher with what they teach."""
     return {
-        **audience_choices(request, school),
+        **audience_choices(request, school, groups=True),  # working groups too: their meetings are events
         "staff_choices": staff_choices(queries.staff_to_choose(school), first_user_id=request.user.pk),
         "author_id": request.user.pk,
     }

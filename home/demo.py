@@ -154,6 +154,8 @@ def add_demo_activity(school) -> None:
         )
         _demo_volunteers(school, klass, head, roles)
         _demo_duty(school, klass, head, roles)
+        _demo_committees(school, klass, head)
+        _demo_fund(school, klass, head)
 
 
 def _demo_volunteers(school, klass, head, roles) -> None:
@@ -280,3 +282,86 @@ def _demo_duty(school, klass, head, roles) -> None:
             except ValidationError:
                 continue  # that family is on the same morning already: try the next
             return
+
+
+def _demo_committees(school, klass, head) -> None:
+    """三年级2班's parent committee of this school year: a chair, a treasurer, a publicity member
+    and the README parent as a member (community, section committees). Safe to run twice."""
+    from community.actions import do_add_committee_member, do_start_committee
+    from community.models import CommitteeMember
+
+    committee, _left_out = do_start_committee(school, level="class", school_class=klass, acting_user=head)
+    guardians = list(
+        dict.fromkeys(
+            StudentGuardian.objects.filter(
+                student__school_class=klass, student__status="active", guardian__user__isnull=False
+            )
+            .exclude(guardian__phone=DEMO_PARENT_PHONE)
+            .order_by("student__student_number", "guardian_id")
+            .values_list("guardian_id", flat=True)[:12]
+        )
+    )[:3]
+    readme_parent = StudentGuardian.objects.filter(
+        student__school_class=klass, guardian__phone=DEMO_PARENT_PHONE
+    ).values_list("guardian_id", flat=True)[:1]
+    seats = list(zip(guardians, ["chair", "treasurer", "publicity"], strict=False)) + [
+        (g, "member") for g in readme_parent
+    ]
+    for guardian_id, role in seats:
+        if not CommitteeMember.objects.filter(committee=committee, guardian_id=guardian_id).exists():
+            do_add_committee_member(committee, guardian_id=guardian_id, role=role, acting_user=head)
+
+
+def _demo_fund(school, klass, head) -> None:
+    """三年级2班's class fund: the treasurer has recorded the term's collection and three expenses
+    with their receipts, the chair has countersigned all but the last, which waits for another
+    member (the README parent can countersign it). Safe to run twice."""
+    import struct
+    import zlib
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from community.actions import accept_receipt, do_countersign_entry, do_record_entry
+    from community.models import CommitteeMember, LedgerEntry
+
+    if LedgerEntry.objects.filter(school_class=klass).exists():
+        return
+    seats = {
+        m.role: m.guardian.user
+        for m in CommitteeMember.objects.filter(
+            committee__school_class=klass, left_on__isnull=True, guardian__user__isnull=False
+        ).select_related("guardian__user")
+    }
+    treasurer, chair = seats.get("treasurer"), seats.get("chair")
+    if treasurer is None or chair is None:
+        return  # the demo's guardians have not signed in: nobody to keep the accounts
+
+    def receipt(color: bytes) -> SimpleUploadedFile:
+        def chunk(kind: bytes, data: bytes) -> bytes:
+            return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+        png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        png += chunk(b"IDAT", zlib.compress(b"\x00" + color)) + chunk(b"IEND", b"")
+        return SimpleUploadedFile("receipt.png", png)
+
+    today = timezone.localdate()
+    term = current_term(school)
+    start = max(term.start_date if term else today, today - datetime.timedelta(days=60))
+    lines = [
+        ("income", "2000.00", start, "本学期班费（40户×50元）", None, True),
+        ("expense", "356.80", start + datetime.timedelta(days=10), "图书角新书12本", b"\xcc\x33\x33", True),
+        ("expense", "128.00", start + datetime.timedelta(days=30), "运动会饮用水和横幅", b"\x33\x99\x33", True),
+        ("expense", "45.50", today, "期中表彰奖状打印", b"\x33\x33\xcc", False),
+    ]
+    for kind, amount, day, purpose, color, sign in lines:
+        entry = do_record_entry(
+            klass,
+            kind=kind,
+            amount=amount,
+            occurred_on=min(day, today),
+            purpose=purpose,
+            receipt=accept_receipt(receipt(color)) if color else None,
+            acting_user=treasurer,
+        )
+        if sign:
+            do_countersign_entry(entry, acting_user=chair)

@@ -9,13 +9,17 @@
   and into parts again for a follow-up notice to the same people (``specs_of``).
 
 Whole school, grade, class and chosen students reach families; all staff and a class's teachers
-reach staff."""
+reach staff. A higher app may define an audience of its own (community's working groups) and
+register it here (``register_audience_kind``, from its ``AppConfig.ready``): it is stored as a
+``NoticeTarget`` of that kind with a ``ref_id`` and read back through the callables it gave, so
+notices and events never import the app that defines it."""
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 
 from schools.models import School, SchoolClass, StaffAssignment, StaffMember, Student
@@ -37,6 +41,31 @@ class TargetSpec:
     grade: int | None = None
     class_id: int | None = None
     student_id: int | None = None
+    ref_id: int | None = None  # the group of a registered audience kind
+
+
+@dataclass(frozen=True)
+class AudienceKind:
+    """An audience another app defines. ``choices(roles, school)``: the (id, label) pairs this
+    sender may address; ``guardians(school_id, ref_id)`` and ``staff_users(school_id, ref_id)``:
+    one-column querysets of the guardian ids and the staff user ids it reaches."""
+
+    name: str  # stored in NoticeTarget.kind: at most 16 characters, none of NoticeTarget.Kind's
+    label: str | Promise  # what the form calls these groups (lazy: translated when shown)
+    choices: Callable[[Roles, School], list[tuple[int, str]]]
+    guardians: Callable[[int, int], QuerySet]
+    staff_users: Callable[[int, int], QuerySet]
+
+
+AUDIENCE_KINDS: dict[str, AudienceKind] = {}
+
+
+def register_audience_kind(kind: AudienceKind) -> None:
+    """Called from the defining app's ``AppConfig.ready()``; registering the same name again
+    replaces it (Django may call ready twice in tests)."""
+    if len(kind.name) > 16 or kind.name in NoticeTarget.Kind.values or ":" in kind.name:
+        raise ValueError(f"audience kind name not allowed: {kind.name!r}")
+    AUDIENCE_KINDS[kind.name] = kind
 
 
 # --- choosing -------------------------------------------------------------------------------------
@@ -55,11 +84,12 @@ class StudentChoice:
         return f"{self.class_name} {self.name}"
 
 
-def audience_choices(request, school) -> dict:
+def audience_choices(request, school, *, groups: bool = False) -> dict:
     """What the sender may address: their taught classes and those classes' students; admins also
     grades, the whole school and all staff (``is_admin``). A teacher of one class finds it chosen
     already (``chosen_classes``): that is whom she writes to nearly always. A teacher of several
-    classes and an admin start with nothing chosen. Two queries, whatever the size."""
+    classes and an admin start with nothing chosen. Two queries, whatever the size. With ``groups``,
+    also the registered groups the sender may address (``group_choices``, values "kind:id")."""
     roles = request.roles
     is_admin = roles.is_admin_of(school.pk)
     classes = SchoolClass.objects.filter(school=school, graduated_at__isnull=True)
@@ -79,6 +109,13 @@ def audience_choices(request, school) -> dict:
         "grade_choices": [(g, f"{g}") for g in range(1, school.grade_count + 1)],
         "chosen_classes": list(by_id) if len(by_id) == 1 and not is_admin else [],
         "is_admin": is_admin,
+        "group_choices": [
+            (f"{name}:{pk}", f"{kind.label}: {label}")
+            for name, kind in AUDIENCE_KINDS.items()
+            for pk, label in kind.choices(roles, school)
+        ]
+        if groups
+        else [],
     }
 
 
@@ -92,6 +129,10 @@ def target_specs(data: dict) -> list[TargetSpec]:
     specs += [TargetSpec("student", student_id=s) for s in data.get("students") or []]
     if data.get("all_staff"):
         specs.append(TargetSpec("staff"))
+    for value in data.get("groups") or []:
+        name, _sep, ref = str(value).partition(":")
+        if ref.isdigit():
+            specs.append(TargetSpec(name, ref_id=int(ref)))
     return specs
 
 
@@ -136,6 +177,13 @@ def resolve_audience(school: School, roles: Roles, specs: list[TargetSpec]) -> t
                 raise ValidationError(_("Only school admins can send to staff."))
             targets.append(NoticeTarget(kind=spec.kind))
             labels.append(_("all staff"))
+        elif spec.kind in AUDIENCE_KINDS:
+            kind = AUDIENCE_KINDS[spec.kind]
+            allowed = dict(kind.choices(roles, school))
+            if spec.ref_id not in allowed:
+                raise ValidationError(_("You may not send to this group."))
+            targets.append(NoticeTarget(kind=spec.kind, ref_id=spec.ref_id))
+            labels.append(allowed[spec.ref_id])
         else:
             raise ValidationError(_("Choose who the notice is for."))
     return targets, "、".join(str(label) for label in labels)[:255]
@@ -181,7 +229,9 @@ def audience_staff_users(school_id: int, targets: Iterable[NoticeTarget]) -> Que
     user_ids: QuerySet | None = None
     for t in targets:
         qs: QuerySet
-        if t.kind == NoticeTarget.Kind.STAFF:
+        if t.kind in AUDIENCE_KINDS:
+            qs = AUDIENCE_KINDS[t.kind].staff_users(school_id, t.ref_id or 0)
+        elif t.kind == NoticeTarget.Kind.STAFF:
             qs = StaffMember.objects.filter(school_id=school_id, is_active=True).values("user_id")
         elif t.kind == NoticeTarget.Kind.CLASS_TEACHERS:
             qs = StaffAssignment.objects.filter(
@@ -196,9 +246,19 @@ def audience_staff_users(school_id: int, targets: Iterable[NoticeTarget]) -> Que
     return user_ids
 
 
+def audience_guardians(school_id: int, targets: Iterable[NoticeTarget]) -> QuerySet | None:
+    """The guardian ids a registered audience reaches directly (not through a child), or None."""
+    guardian_ids: QuerySet | None = None
+    for t in targets:
+        if t.kind in AUDIENCE_KINDS:
+            qs = AUDIENCE_KINDS[t.kind].guardians(school_id, t.ref_id or 0)
+            guardian_ids = qs if guardian_ids is None else guardian_ids.union(qs)
+    return guardian_ids
+
+
 def specs_of(notice_id: int | None) -> list[TargetSpec]:
     """A notice's audience as parts to send to again (e.g. an event's minutes go to its invitees)."""
     return [
-        TargetSpec(t.kind, t.grade, t.school_class_id, t.student_id)
+        TargetSpec(t.kind, t.grade, t.school_class_id, t.student_id, t.ref_id)
         for t in NoticeTarget.objects.filter(notice_id=notice_id or 0)
     ]

@@ -19,7 +19,7 @@ from core.bulk import insert_select
 from delivery.actions import queue_notice_deliveries
 from schools.models import StudentGuardian
 
-from .audience import FAMILY_KINDS, audience_staff_users, audience_students
+from .audience import FAMILY_KINDS, audience_guardians, audience_staff_users, audience_students
 from .models import Notice, NoticeTarget, Receipt, StudentReceipt
 
 RECEIPT_CONSTANT_COLUMNS = [
@@ -72,6 +72,11 @@ def fan_out(notice: Notice) -> dict:
                 receipt_constants,
                 guardians,
                 on_conflict=False,
+            )
+        direct = audience_guardians(notice.school_id, targets)
+        if direct is not None:  # guardians a registered group reaches (not through a child); ON CONFLICT
+            counts["receipts"] += insert_select(  # skips those the family part already reached
+                Receipt._meta.db_table, [*RECEIPT_CONSTANT_COLUMNS, "guardian_id"], receipt_constants, direct
             )
         staff = audience_staff_users(notice.school_id, targets)
         if staff is not None:

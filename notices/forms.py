@@ -82,6 +82,8 @@ class AudienceForm(GuardrailReasonForm):
     )
     whole_school = forms.BooleanField(label=_("The whole school"), required=False)
     all_staff = forms.BooleanField(label=_("All staff"), required=False)
+    # Groups of audience kinds other apps register (notices.audience.AUDIENCE_KINDS), "kind:id".
+    groups = forms.MultipleChoiceField(label=_("Groups"), required=False, widget=forms.CheckboxSelectMultiple)
 
     def __init__(
         self,
@@ -91,9 +93,14 @@ class AudienceForm(GuardrailReasonForm):
         grade_choices=(),
         chosen_classes=(),
         is_admin=False,
+        group_choices=(),
         **kwargs,
     ):
         super().__init__(*args, **kwargs)
+        if group_choices:
+            cast(forms.ChoiceField, self.fields["groups"]).choices = list(group_choices)
+        else:
+            del self.fields["groups"]
         for name, choices in (("classes", class_choices), ("students", student_choices), ("grades", grade_choices)):
             cast(forms.ChoiceField, self.fields[name]).choices = list(choices)
         self._class_of = {pk: label for pk, label in student_choices if isinstance(label, StudentChoice)}

@@ -169,6 +169,9 @@ class NoticeTarget(models.Model):
     grade = models.PositiveSmallIntegerField(null=True, blank=True)
     school_class = models.ForeignKey("schools.SchoolClass", on_delete=models.CASCADE, null=True, blank=True)
     student = models.ForeignKey("schools.Student", on_delete=models.CASCADE, null=True, blank=True)
+    # A group of an audience kind another app registered (notices.audience.register_audience_kind);
+    # ``kind`` is then that kind's name.
+    ref_id = models.PositiveIntegerField(null=True, blank=True)
 
     objects = ScopedManager(school="school")
 

@@ -31,7 +31,9 @@ def _call(client: Client, case) -> HttpResponse:
     method = case.method.lower()
     if not isinstance(case.body, NotSet):
         if (case.media_type or "").startswith("multipart/"):
-            kwargs["data"] = case.body if isinstance(case.body, dict) else {}
+            # A form cannot carry None (the test client refuses it): such a field is left out.
+            body = case.body if isinstance(case.body, dict) else {}
+            kwargs["data"] = {key: value for key, value in body.items() if value is not None}
         else:
             kwargs["data"] = json.dumps(case.body)
             kwargs["content_type"] = case.media_type or "application/json"

@@ -500,6 +500,121 @@ def _activity_payload(cast: Cast) -> dict:
     }
 
 
+# --- community: committees ---------------------------------------------------------------------------
+
+
+def _committee_pk(cast: Cast) -> int:
+    """Class 1's committee of this school year: alice its chair, bob its treasurer."""
+    from community.actions import do_add_committee_member, do_start_committee
+    from schools.models import Guardian
+
+    with scopes_disabled():
+        committee, _ = do_start_committee(cast.school, level="class", school_class=cast.class1, acting_user=cast.ms_li)
+        for user, role in ((cast.alice, "chair"), (cast.bob, "treasurer")):
+            guardian = Guardian.objects.get(user=user)
+            if not committee.members.filter(guardian=guardian).exists():
+                do_add_committee_member(committee, guardian_id=guardian.pk, role=role, acting_user=cast.ms_li)
+        return committee.pk
+
+
+def _class1_grandparent_pk(cast: Cast) -> int:
+    """A guardian of class 1 not on its committee yet (alice's child's grandfather)."""
+    from schools.models import Guardian, StudentGuardian
+
+    with scopes_disabled():
+        guardian = Guardian.objects.create(school=cast.school, name="刘爷爷", phone="13700000098")
+        StudentGuardian.objects.create(school=cast.school, student=cast.alice_child, guardian=guardian)
+        return guardian.pk
+
+
+def _committee_seat_pk(cast: Cast, user) -> int:
+    from community.models import CommitteeMember
+
+    committee_id = _committee_pk(cast)
+    with scopes_disabled():
+        return CommitteeMember.objects.get(committee_id=committee_id, guardian__user=user, left_on__isnull=True).pk
+
+
+def _committee_message_pk(cast: Cast) -> int:
+    """bob's message to alice, the chair."""
+    from community.actions import do_write_to_committee_member
+    from community.models import CommitteeMember
+
+    seat = _committee_seat_pk(cast, cast.alice)
+    with scopes_disabled():
+        member = CommitteeMember.objects.select_related("committee__school").get(pk=seat)
+        return do_write_to_committee_member(member, text="班费什么时候交？", acting_user=cast.bob).pk
+
+
+def _working_group_pk(cast: Cast) -> int:
+    """School A's 家校沟通工作小组: ms_li its leader, alice's family a member."""
+    from community.actions import do_add_working_group_member, do_create_working_group
+    from community.models import WorkingGroup
+    from schools.models import StaffMember
+
+    with scopes_disabled():
+        group = WorkingGroup.objects.filter(school=cast.school).first()
+        if group is None:
+            group = do_create_working_group(cast.school, name="家校沟通工作小组", acting_user=cast.admin_zhang)
+            li = StaffMember.objects.get(user=cast.ms_li, school=cast.school)
+            do_add_working_group_member(group, staff_member_id=li.pk, role="leader", acting_user=cast.admin_zhang)
+            do_add_working_group_member(group, guardian_id=cast.alice_guardian.pk, acting_user=cast.admin_zhang)
+        return group.pk
+
+
+def _working_group_seat_pk(cast: Cast) -> int:
+    from community.models import WorkingGroupMember
+
+    group_id = _working_group_pk(cast)
+    with scopes_disabled():
+        return WorkingGroupMember.objects.get(group_id=group_id, guardian=cast.alice_guardian).pk
+
+
+# --- community: fund ---------------------------------------------------------------------------------
+
+
+def _fund_entry_pk(cast: Cast, *, kind: str = "income", signed: bool = False) -> int:
+    """An entry of class 1's fund recorded by bob (the committee's treasurer), countersigned by alice
+    (its chair) when ``signed``; an expense carries a receipt photo."""
+    import struct
+    import zlib
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.utils import timezone
+
+    from community.actions import accept_receipt, do_countersign_entry, do_record_entry
+
+    def chunk(k: bytes, d: bytes) -> bytes:
+        return struct.pack(">I", len(d)) + k + d + struct.pack(">I", zlib.crc32(k + d))
+
+    png = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+    png += chunk(b"IDAT", zlib.compress(b"\x00\xff\x00\x00")) + chunk(b"IEND", b"")
+    _committee_pk(cast)
+    with scopes_disabled():
+        entry = do_record_entry(
+            cast.class1,
+            kind=kind,
+            amount="12.50",
+            occurred_on=timezone.localdate(),
+            purpose="收班费" if kind == "income" else "买彩纸",
+            receipt=accept_receipt(SimpleUploadedFile("r.png", png)) if kind == "expense" else None,
+            acting_user=cast.bob,
+        )
+        if signed:
+            do_countersign_entry(entry, acting_user=cast.alice)
+        return entry.pk
+
+
+def _fund_question_pk(cast: Cast) -> int:
+    from community.actions import do_ask_about_entry
+    from community.models import LedgerEntry
+
+    entry_id = _fund_entry_pk(cast)
+    with scopes_disabled():
+        entry = LedgerEntry.objects.select_related("school_class__school").get(pk=entry_id)
+        return do_ask_about_entry(entry, text="收了多少户？", acting_user=cast.alice).pk
+
+
 ADMIN_PAGE = Route(allowed=("admin_zhang",), refused=("ms_li", "mr_wang", "alice", "erin"), own_only=("dave",))
 ANY_SIGNED_IN = ("admin_zhang", "ms_li", "mr_wang", "alice")
 HEAD_OF_CLASS1 = Route(
@@ -637,6 +752,23 @@ DUTY_ROSTER_MANAGER = Route(
     refused=("mr_wang", "alice", "carol", "dave", "erin"),
 )
 DUTY_FAMILY_REFUSED = ("bob", "carol", "ms_li", "dave", "erin")
+COMMITTEE_SEEN = Route(
+    kwargs=lambda c: {"committee_id": _committee_pk(c)},
+    allowed=("alice", "bob", "ms_li", "mr_wang", "admin_zhang"),
+    refused=("carol", "dave", "erin"),
+)
+
+FUND_SEEN = Route(
+    kwargs=lambda c: {"class_id": (_fund_entry_pk(c, kind="expense", signed=True), c.class1.pk)[1]},
+    allowed=("alice", "bob", "ms_li", "admin_zhang"),
+    refused=("carol", "mr_wang", "dave", "erin"),
+)
+
+GROUP_SEEN = Route(
+    kwargs=lambda c: {"group_id": _working_group_pk(c)},
+    allowed=("admin_zhang", "ms_li", "alice"),
+    refused=("bob", "mr_wang", "carol", "dave", "erin"),
+)
 
 MATRIX: dict[str, Route] = {
     "home:home": Route(allowed=(*ANY_SIGNED_IN, "carol"), own_only=("dave", "erin")),
@@ -1497,6 +1629,252 @@ MATRIX: dict[str, Route] = {
     "api:quant_category_save": Route(
         **{**ADMIN_PAGE.__dict__, "api": True, "method": "post", "data": lambda c: {"name": "出勤", "points": 1}}
     ),
+    # community: committees
+    "community:committee_class": HEAD_OF_CLASS1,
+    "community:committee": COMMITTEE_SEEN,
+    "community:committee_add_member": Route(
+        method="post",
+        kwargs=lambda c: {"committee_id": _committee_pk(c)},
+        data=lambda c: {"guardian": str(_class1_grandparent_pk(c)), "role": "member"},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "bob", "carol", "dave", "erin"),
+    ),
+    "community:committee_change_member": Route(
+        method="post",
+        kwargs=lambda c: {"member_id": _committee_seat_pk(c, c.bob)},
+        data=lambda c: {"role": "vice_chair"},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "bob", "carol", "dave", "erin"),
+    ),
+    "community:committee_write": Route(
+        method="post",
+        kwargs=lambda c: {"member_id": _committee_seat_pk(c, c.alice)},
+        data=lambda c: {"text": "你好"},
+        allowed=("bob",),
+        refused=("ms_li", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "community:committee_reply": Route(
+        method="post",
+        kwargs=lambda c: {"message_id": _committee_message_pk(c)},
+        data=lambda c: {"text": "下周一"},
+        allowed=("alice", "ms_li", "admin_zhang"),
+        refused=("bob", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "community:committee_school": ADMIN_PAGE,
+    "community:committee_mine": Route(allowed=("alice", "bob", "carol"), refused=("ms_li", "dave"), own_only=("erin",)),
+    "api:committee_of_class": Route(**{**HEAD_OF_CLASS1.__dict__, "api": True}),
+    "api:committee_start_for_class": Route(
+        **{**HEAD_OF_CLASS1.__dict__, "api": True, "method": "post", "data": lambda c: {"carry_over": True}}
+    ),
+    "api:committee_school_list": Route(**{**ADMIN_PAGE.__dict__, "api": True}),
+    "api:committee_school_start": Route(
+        api=True,
+        method="post",
+        data=lambda c: {"level": "school"},
+        allowed=("admin_zhang", "dave"),  # each in their own school (it answers 201 with an id only)
+        refused=("ms_li", "mr_wang", "alice", "erin"),
+    ),
+    "api:committee_mine": Route(
+        api=True, allowed=("alice", "bob", "carol"), refused=("ms_li", "dave"), own_only=("erin",)
+    ),
+    "api:committee_detail": Route(**{**COMMITTEE_SEEN.__dict__, "api": True}),
+    "api:committee_member_add": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"committee_id": _committee_pk(c)},
+        data=lambda c: {"guardian_id": _class1_grandparent_pk(c), "role": "member"},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "bob", "carol", "dave", "erin"),
+    ),
+    "api:committee_member_role": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"member_id": _committee_seat_pk(c, c.bob)},
+        data=lambda c: {"role": "vice_chair"},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "bob", "carol", "dave", "erin"),
+    ),
+    "api:committee_member_leave": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"member_id": _committee_seat_pk(c, c.bob)},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "bob", "carol", "dave", "erin"),
+    ),
+    "api:committee_message_send": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"member_id": _committee_seat_pk(c, c.alice)},
+        data=lambda c: {"text": "你好"},
+        allowed=("bob",),
+        refused=("ms_li", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "api:committee_message_reply": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"message_id": _committee_message_pk(c)},
+        data=lambda c: {"text": "下周一"},
+        allowed=("alice", "ms_li", "admin_zhang"),
+        refused=("bob", "mr_wang", "carol", "dave", "erin"),
+    ),
+    # community: working groups
+    "community:working_groups": ADMIN_PAGE,
+    "community:working_groups_mine": Route(allowed=ANY_SIGNED_IN, own_only=("dave", "erin")),
+    "community:working_group": GROUP_SEEN,
+    "community:working_group_add": Route(
+        method="post",
+        kwargs=lambda c: {"group_id": _working_group_pk(c)},
+        data=lambda c: {"staff": str(_member_pk(c, c.mr_wang)), "role": "member"},
+        allowed=("admin_zhang",),
+        refused=("ms_li", "mr_wang", "alice", "dave", "erin"),
+    ),
+    "community:working_group_member": Route(
+        method="post",
+        kwargs=lambda c: {"member_id": _working_group_seat_pk(c)},
+        data=lambda c: {"role": "deputy"},
+        allowed=("admin_zhang",),
+        refused=("ms_li", "mr_wang", "alice", "dave", "erin"),
+    ),
+    "api:working_group_list": Route(**{**ADMIN_PAGE.__dict__, "api": True}),
+    "api:working_group_create": Route(
+        api=True,
+        method="post",
+        data=lambda c: {"name": "家校共育工作室领导小组"},
+        allowed=("admin_zhang", "dave"),  # each in their own school (the answer is its id and name only)
+        refused=("ms_li", "mr_wang", "alice", "erin"),
+    ),
+    "api:working_group_mine": Route(api=True, allowed=ANY_SIGNED_IN, own_only=("dave", "erin")),
+    "api:working_group_detail": Route(**{**GROUP_SEEN.__dict__, "api": True}),
+    "api:working_group_member_add": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"group_id": _working_group_pk(c)},
+        data=lambda c: {"staff_member_id": _member_pk(c, c.mr_wang)},
+        allowed=("admin_zhang",),
+        refused=("ms_li", "mr_wang", "alice", "dave", "erin"),
+    ),
+    "api:working_group_member_change": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"member_id": _working_group_seat_pk(c)},
+        data=lambda c: {"role": "deputy"},
+        allowed=("admin_zhang",),
+        refused=("ms_li", "mr_wang", "alice", "dave", "erin"),
+    ),
+    # community: fund
+    "community:fund": FUND_SEEN,
+    "community:fund_record": Route(
+        method="post",
+        kwargs=lambda c: {"class_id": (_committee_pk(c), c.class1.pk)[1]},
+        data=lambda c: {"kind": "income", "amount": "10", "occurred_on": "2026-01-05", "purpose": "班费"},
+        allowed=("bob",),
+        refused=("alice", "ms_li", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "community:fund_keeper": Route(
+        method="post",
+        kwargs=lambda c: {"class_id": c.class1.pk},
+        data=lambda c: {"guardian": ""},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "bob", "carol", "dave", "erin"),
+    ),
+    "community:fund_countersign": Route(
+        method="post",
+        kwargs=lambda c: {"entry_id": _fund_entry_pk(c)},
+        allowed=("alice",),
+        refused=("ms_li", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "community:fund_reverse": Route(
+        method="post",
+        kwargs=lambda c: {"entry_id": _fund_entry_pk(c, signed=True)},
+        data=lambda c: {"reason": "记错了"},
+        allowed=("bob",),
+        refused=("alice", "ms_li", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "community:fund_decline": Route(
+        method="post",
+        kwargs=lambda c: {"entry_id": _fund_entry_pk(c)},
+        data=lambda c: {"reason": "金额不对"},
+        allowed=("alice", "bob"),
+        refused=("ms_li", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "community:fund_receipt": Route(
+        kwargs=lambda c: {"entry_id": _fund_entry_pk(c, kind="expense")},
+        allowed=("alice", "bob", "ms_li", "admin_zhang"),
+        refused=("carol", "mr_wang", "dave", "erin"),
+    ),
+    "community:fund_ask": Route(
+        method="post",
+        kwargs=lambda c: {"entry_id": _fund_entry_pk(c)},
+        data=lambda c: {"text": "收了多少户？"},
+        allowed=("alice", "bob"),
+        refused=("ms_li", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "community:fund_answer": Route(
+        method="post",
+        kwargs=lambda c: {"question_id": _fund_question_pk(c)},
+        data=lambda c: {"text": "四十户"},
+        allowed=("bob", "ms_li", "admin_zhang"),
+        refused=("alice", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "community:fund_mine": Route(allowed=("alice", "bob", "carol"), refused=("ms_li", "dave"), own_only=("erin",)),
+    "api:fund_ledger": Route(**{**FUND_SEEN.__dict__, "api": True}),
+    "api:fund_mine": Route(api=True, allowed=("alice", "bob", "carol"), refused=("ms_li", "dave"), own_only=("erin",)),
+    "api:fund_entry_create": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"class_id": (_committee_pk(c), c.class1.pk)[1]},
+        data=lambda c: {"kind": "income", "amount": "10", "occurred_on": "2026-01-05", "purpose": "班费"},
+        allowed=("bob",),
+        refused=("alice", "ms_li", "mr_wang", "carol", "dave", "erin"),
+        extra={"multipart": True},
+    ),
+    "api:fund_keeper_name": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"class_id": c.class1.pk},
+        data=lambda c: {"guardian_id": None},
+        allowed=("ms_li", "admin_zhang"),
+        refused=("mr_wang", "alice", "bob", "carol", "dave", "erin"),
+    ),
+    "api:fund_entry_countersign": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"entry_id": _fund_entry_pk(c)},
+        allowed=("alice",),
+        refused=("ms_li", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "api:fund_entry_reverse": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"entry_id": _fund_entry_pk(c, signed=True)},
+        data=lambda c: {"reason": "记错了"},
+        allowed=("bob",),
+        refused=("alice", "ms_li", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "api:fund_entry_decline": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"entry_id": _fund_entry_pk(c)},
+        data=lambda c: {"reason": "金额不对"},
+        allowed=("alice", "bob"),
+        refused=("ms_li", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "api:fund_entry_ask": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"entry_id": _fund_entry_pk(c)},
+        data=lambda c: {"text": "收了多少户？"},
+        allowed=("alice", "bob"),
+        refused=("ms_li", "mr_wang", "carol", "dave", "erin"),
+    ),
+    "api:fund_question_answer": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"question_id": _fund_question_pk(c)},
+        data=lambda c: {"text": "四十户"},
+        allowed=("bob", "ms_li", "admin_zhang"),
+        refused=("alice", "mr_wang", "carol", "dave", "erin"),
+    ),
     # WebSocket routes: exercised in delivery/tests/test_consumers.py (anonymous and
     # wrong-origin sockets are closed; a user's socket receives only their own group).
     "ws:ws_events": Route(notes="delivery/tests/test_consumers.py"),
@@ -1542,7 +1920,7 @@ def _url(name: str, route: Route, cast: Cast) -> str:
 
 def _call(client, route: Route, url: str, cast: Cast):
     data = route.data(cast) if route.data else {}
-    if route.api and route.method != "get":
+    if route.api and route.method != "get" and not route.extra.get("multipart"):
         return getattr(client, route.method)(url, data=data, content_type="application/json")
     return getattr(client, route.method)(url, data=data)
 

@@ -3,6 +3,7 @@ places within capacity, withdraw before the cut-off, are reminded the day before
 code on the day, and the archive (档案) shows what they served."""
 
 import datetime
+import html
 import io
 import threading
 
@@ -146,12 +147,12 @@ def test_the_head_teacher_publishes_an_activity_and_the_class_is_asked(cast):
         (
             "08:00-10:00 检录",
             24,
-            "Slot line 1: write the time, the task and how many helpers, e.g. 08:00-10:00 检录 3.",
+            ("Slot line %(n)s: write the time, the task and how many helpers, e.g. 08:00-10:00 检录 3.", {"n": 1}),
         ),
         ("10:00-08:00 检录 3", 24, "A slot must end after it starts."),
-        ("08:00-10:00 检录 0", 24, "A slot needs 1 to 200 helpers."),
+        ("08:00-10:00 检录 0", 24, ("A slot needs 1 to %(n)s helpers.", {"n": 200})),
         ("08:00-10:00 检录 3", -24, "The withdrawal cut-off must be after now and no later than the first slot."),
-        ("25:00-26:00 检录 3", 24, "Slot line 1: the time is not a time of day."),
+        ("25:00-26:00 检录 3", 24, ("Slot line %(n)s: the time is not a time of day.", {"n": 1})),
     ],
 )
 def test_bad_activity_input_is_refused_with_a_message_and_nothing_is_written(
@@ -174,7 +175,9 @@ def test_bad_activity_input_is_refused_with_a_message_and_nothing_is_written(
         },
     )
     assert response.status_code == 400
-    assert zh(message) in response.content.decode()
+    # The message as the teacher reads it: translated first, then filled in (as the code does).
+    msgid, params = message if isinstance(message, tuple) else (message, {})
+    assert html.escape(zh(msgid) % params, quote=False) in response.content.decode()
     assert not VolunteerActivity.objects.exists() and not VolunteerSlot.objects.exists()
     assert not Notice.objects.exists()
 
