@@ -59,7 +59,7 @@ from .models import (
 # ==== Committees and working groups (section: committees) ===============================
 
 # Audit actions of committees (plain values: audit.models.AuditEntry.Action may name them later).
-AUDIT_COMMITTEE = "committee_changed"
+AUDIT_COMMITTEE = AuditEntry.Action.COMMITTEE_CHANGED
 MAX_MESSAGE = 500
 _ONE_LINE = re.compile(r"[\x00-\x1f\x7f]")
 
@@ -431,10 +431,10 @@ def do_change_working_group_member(
 # ==== Volunteers, activities and recognition (section: volunteers) ======================
 
 # Audit codes of this section (the audit log shows them as they are; see docs/design/community.md).
-AUDIT_VOLUNTEER = "volunteer"
-AUDIT_ACTIVITY = "volunteer_activity"
-AUDIT_SIGNUP = "volunteer_signup"
-AUDIT_CHECKIN = "volunteer_checkin"
+AUDIT_VOLUNTEER = AuditEntry.Action.VOLUNTEER
+AUDIT_ACTIVITY = AuditEntry.Action.VOLUNTEER_ACTIVITY
+AUDIT_SIGNUP = AuditEntry.Action.VOLUNTEER_SIGNUP
+AUDIT_CHECKIN = AuditEntry.Action.VOLUNTEER_CHECKIN
 
 MAX_SLOTS = 20
 MAX_NEEDED = 200
@@ -748,12 +748,12 @@ def record_volunteer_export(school_class: SchoolClass, *, acting_user, request=N
 
 # ==== Duty rosters and the class quantification (section: duty) =========================
 
-DUTY_CREATED = "duty_roster"  # audit actions of duty (strings: audit's choices list the older apps)
-DUTY_PUBLISHED = "duty_published"
-DUTY_CHANGED = "duty_changed"
-DUTY_SWAP = "duty_swap"
-DUTY_ATTENDANCE = "duty_attendance"
-QUANT_CHANGED = "quant_changed"
+DUTY_CREATED = AuditEntry.Action.DUTY_CREATED
+DUTY_PUBLISHED = AuditEntry.Action.DUTY_PUBLISHED
+DUTY_CHANGED = AuditEntry.Action.DUTY_CHANGED
+DUTY_SWAP = AuditEntry.Action.DUTY_SWAP
+DUTY_ATTENDANCE = AuditEntry.Action.DUTY_ATTENDANCE
+QUANT_CHANGED = AuditEntry.Action.QUANT_CHANGED
 
 CHECKIN_OPENS_BEFORE = datetime.timedelta(hours=1)
 ON_TIME_GRACE = datetime.timedelta(minutes=5)
@@ -1547,7 +1547,7 @@ def do_add_quant_item(
 
 # ==== The class fund ledger (section: fund) =============================================
 
-AUDIT_FUND = "fund_changed"
+AUDIT_FUND = AuditEntry.Action.FUND_CHANGED
 MAX_FEN = 100_000_000  # one million yuan: far beyond any class fund, so a slip of the finger is caught
 RECEIPT_MAX_BYTES = 10 * 1024 * 1024
 RECEIPT_KINDS = ("image", "pdf")  # a photo of the receipt, or an electronic invoice (电子发票)

@@ -17,7 +17,7 @@ from schools.roles import Roles
 from . import queries
 from .models import Commendation
 
-AUDIT_COMMENDED = "commended"
+AUDIT_COMMENDED = AuditEntry.Action.COMMENDED
 
 
 def do_commend(
