@@ -12,8 +12,10 @@ from django.utils.translation import gettext as _
 
 from audit.actions import record, record_guardrail_override
 from audit.models import AuditEntry
-from core.guardrails import GuardrailOverride, enforce_guardrails
+from core.guardrails import GuardrailOverride, check_class_message
 from core.uploads import AcceptedUpload, UploadRefused, accept_upload
+from guardrails.actions import do_check_guardrails
+from guardrails.queries import school_words
 from schools.models import SchoolClass, StaffMember, Student
 
 from .access import FAMILY, NOT_GONE, STAFF, can_moderate, member_role, visible_messages
@@ -110,15 +112,17 @@ def _check_file(upload) -> AcceptedUpload:
         raise ValidationError(str(exc)) from None
 
 
-def _guardrails(conversation: Conversation, body: str, override_reason: str) -> GuardrailOverride | None:
-    """A class group is a class channel: its messages are checked against the class's roster
-    (``GuardrailWarning`` without a reason, the override with one)."""
+def _guardrails(conversation: Conversation, body: str, override_reason: str, sender) -> GuardrailOverride | None:
+    """A class group is a class channel: its messages are checked against the class's roster and
+    the school's own words (``GuardrailWarning`` without a reason, the override with one; both
+    counted for the school's admins)."""
     if conversation.kind != Conversation.Kind.CLASS or not body:
         return None
     names = Student.objects.filter(school_class_id=conversation.school_class_id, status="active").values_list(
         "name", flat=True
     )
-    return enforce_guardrails(body, student_names=list(names), override_reason=override_reason)
+    concerns = check_class_message(body, student_names=list(names), school_words=school_words(conversation.school_id))
+    return do_check_guardrails(conversation.school_id, concerns, override_reason, acting_user=sender)
 
 
 def in_quiet_hours(hours: QuietHours | None, at: datetime.datetime) -> bool:
@@ -185,7 +189,7 @@ def do_send(
     )  # with its sender: the message is drawn for the sockets from what is loaded here
     if quote_id and quote is None:
         raise ValidationError(_("The quoted message is not in this conversation."))
-    override = _guardrails(conversation, body, guardrail_reason)
+    override = _guardrails(conversation, body, guardrail_reason, acting_user)
     file_parts = _check_file(upload) if upload is not None else None
     now = timezone.now()
     quiet = False

@@ -50,7 +50,7 @@ import re
 import unicodedata
 from bisect import bisect_left
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
@@ -931,9 +931,26 @@ _CHECKS = (
 )
 
 
-def check_class_message(text: str, *, student_names: Iterable[str] = ()) -> list[Concern]:
+@lru_cache(maxsize=64)
+def _words_pattern(words: tuple[str, ...]) -> re.Pattern[str] | None:
+    cleaned = sorted({"".join(normalize_text(w).split()) for w in words} - {""}, key=lambda w: (-len(w), w))
+    return re.compile("|".join(map(re.escape, cleaned)), re.IGNORECASE) if cleaned else None
+
+
+def _check_school_words(text: str, found: list[tuple[int, int, str]], words: tuple[str, ...]) -> Concern | None:
+    pattern = _words_pattern(words)
+    hits = list(pattern.finditer(text)) if pattern else []
+    if not hits:
+        return None
+    return _concern(SCHOOL_WORDS, text, [m.span() for m in hits[:3]], _sentence_names(text, found, hits[0].start()))
+
+
+def check_class_message(
+    text: str, *, student_names: Iterable[str] = (), school_words: Iterable[str] = ()
+) -> list[Concern]:
     """The rules a class-wide message seems to break, at most one concern per code, in the order
-    of ``CODES``. ``text`` may be HTML; ``student_names`` are the names on the class roster."""
+    of ``ALL_CODES``. ``text`` may be HTML; ``student_names`` are the names on the class roster;
+    ``school_words`` the school's own forbidden words (guardrails.queries.school_words)."""
     plain = normalize_text(text)[:MAX_SCANNED]
     if not plain.strip():
         return []
@@ -943,7 +960,20 @@ def check_class_message(text: str, *, student_names: Iterable[str] = ()) -> list
         concern = check(plain, found)
         if concern is not None:
             concerns.append(concern)
-    return concerns
+    if school_words:
+        concern = _check_school_words(plain, found, tuple(school_words))
+        if concern is not None:
+            concerns.append(concern)
+    return [_with_names_in_evidence(concern, found) for concern in concerns]
+
+
+def _with_names_in_evidence(concern: Concern, found: list[tuple[int, int, str]]) -> Concern:
+    """Every student named in the evidence is in ``student_names``, so the log line replaces them
+    all, also where the rule itself is not about a child ("请家长帮王小明家打扫")."""
+    extra = [name for _s, _e, name in found if name in concern.evidence and name not in concern.student_names]
+    if not extra:
+        return concern
+    return replace(concern, student_names=_unique([*concern.student_names, *extra]))
 
 
 _LONG_DIGITS = re.compile(r"\d(?:[\s-]?\d){6,}[\dXx]?")
@@ -1002,7 +1032,12 @@ class GuardrailOverride:
 
     @property
     def logged_reason(self) -> str:
-        return self.reason[:REASON_LOGGED]
+        """The sender's reason as logged: cut, and any child named by the concerns replaced."""
+        reason = self.reason
+        names = {name for concern in self.concerns for name in concern.student_names}
+        for name in sorted(names, key=len, reverse=True):
+            reason = reason.replace(name, "[name]")
+        return reason[:REASON_LOGGED]
 
 
 def require_override(concerns: Sequence[Concern], override_reason: str) -> GuardrailOverride | None:
@@ -1017,8 +1052,9 @@ def require_override(concerns: Sequence[Concern], override_reason: str) -> Guard
 
 
 def enforce_guardrails(
-    text: str, *, student_names: Iterable[str] = (), override_reason: str = ""
+    text: str, *, student_names: Iterable[str] = (), override_reason: str = "", school_words: Iterable[str] = ()
 ) -> GuardrailOverride | None:
     """Check a class-wide message (``check_class_message``) and apply the override rule
     (``require_override``) in one call."""
-    return require_override(check_class_message(text, student_names=student_names), override_reason)
+    concerns = check_class_message(text, student_names=student_names, school_words=school_words)
+    return require_override(concerns, override_reason)

@@ -14,10 +14,12 @@ from django_scopes import scope, scopes_disabled
 
 from audit.actions import record, record_guardrail_override
 from audit.models import AuditEntry
-from core.guardrails import check_class_message, require_override
+from core.guardrails import check_class_message
 from core.richtext import clean_html, html_to_text
 from core.uploads import AcceptedUpload
 from delivery.actions import queue_reminders
+from guardrails.actions import do_check_guardrails
+from guardrails.queries import school_words
 from schools.models import Student, StudentGuardian
 from schools.roles import Roles
 
@@ -48,13 +50,17 @@ def _clean_body(body_html: str) -> tuple[str, str]:
     return html, text
 
 
-def _guardrail_concerns(class_ids: QuerySet | None, title: str, body_text: str, options: list[str]) -> list:
+def _guardrail_concerns(
+    school_id: int, class_ids: QuerySet | None, title: str, body_text: str, options: list[str]
+) -> list:
     """The one check of a message that goes to a group of families, against the names of the
-    students of the classes it reaches (``audience_class_ids``)."""
+    students of the classes it reaches (``audience_class_ids``) and the school's own words."""
     if class_ids is None:
         return []
     names = Student.objects.filter(school_class_id__in=class_ids, status="active").values_list("name", flat=True)
-    return check_class_message("\n".join([title, body_text, *options]), student_names=list(names))
+    return check_class_message(
+        "\n".join([title, body_text, *options]), student_names=list(names), school_words=school_words(school_id)
+    )
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -133,8 +139,8 @@ def do_create_notice(
     )
     rows, label = resolve_audience(school, roles, targets)
     body_html, body_text = _clean_body(body_html)
-    concerns = _guardrail_concerns(audience_class_ids(school.pk, rows), title, body_text, cleaned_options)
-    override = require_override(concerns, guardrail_reason)
+    concerns = _guardrail_concerns(school.pk, audience_class_ids(school.pk, rows), title, body_text, cleaned_options)
+    override = do_check_guardrails(school.pk, concerns, guardrail_reason, acting_user=acting_user)
     try:
         with transaction.atomic():
             notice = Notice.objects.create(
@@ -234,8 +240,10 @@ def do_edit_notice(notice: Notice, *, acting_user, title: str, body_html: str, g
     body_html, new_text = _clean_body(body_html)
     notice = Notice.objects.select_for_update().get(pk=notice.pk)  # two editors at once: one after the other
     targets = NoticeTarget.objects.filter(notice=notice)
-    concerns = _guardrail_concerns(audience_class_ids(notice.school_id, targets), title, new_text, notice.options)
-    override = require_override(concerns, guardrail_reason)
+    concerns = _guardrail_concerns(
+        notice.school_id, audience_class_ids(notice.school_id, targets), title, new_text, notice.options
+    )
+    override = do_check_guardrails(notice.school_id, concerns, guardrail_reason, acting_user=acting_user)
     if override:
         record_guardrail_override(override, actor=acting_user, school=notice.school, target=notice, edit=True)
     NoticeRevision.objects.create(

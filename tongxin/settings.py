@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "events",
     "chat",
     "community",
+    "guardrails",
 ]
 
 MIDDLEWARE = [
@@ -94,6 +95,7 @@ MIDDLEWARE = [
     "accounts.middleware.BearerTokenMiddleware",
     "accounts.middleware.SessionIdleMiddleware",
     "schools.middleware.SchoolScopeMiddleware",
+    "guardrails.middleware.GuardrailCountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.SecurityHeadersMiddleware",

@@ -1,0 +1,68 @@
+"""Reads of the guardrails app: the school's words for the checker (cached), and the per-term
+counts for the admin page and API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.core.cache import cache
+
+from core.guardrails import ALL_CODES
+from schools.models import Term
+
+from .models import GuardrailTally, SchoolWords
+
+WORDS_CACHE_SECONDS = 600
+
+
+def words_cache_key(school_id: int) -> str:
+    return f"guardrails:words:{school_id}"
+
+
+def school_words(school_id: int) -> tuple[str, ...]:
+    """The school's own forbidden words, for ``check_class_message(school_words=…)``. Cached (chat
+    checks every message); ``do_set_school_words`` clears the cache when the list changes."""
+    key = words_cache_key(school_id)
+    words = cache.get(key)
+    if words is None:
+        row = SchoolWords.objects.filter(school_id=school_id).values_list("words", flat=True).first()
+        words = tuple(row or ())
+        cache.set(key, words, WORDS_CACHE_SECONDS)
+    return tuple(words)
+
+
+@dataclass
+class RuleCount:
+    code: str
+    warned: int = 0
+    overridden: int = 0
+
+
+@dataclass
+class TermCounts:
+    term: Term
+    rules: list[RuleCount] = field(default_factory=list)
+
+    @property
+    def warned(self) -> int:
+        return sum(r.warned for r in self.rules)
+
+    @property
+    def overridden(self) -> int:
+        return sum(r.overridden for r in self.rules)
+
+
+def counts_by_term(school) -> list[TermCounts]:
+    """For each term of the school (newest first), how often each rule warned and was overridden.
+    Two queries whatever the number of terms and days."""
+    terms = list(Term.objects.filter(school=school).order_by("-start_date"))
+    by_term = {term.pk: {code: RuleCount(code) for code in ALL_CODES} for term in terms}
+    for day, code, warned, overridden in GuardrailTally.objects.filter(school=school).values_list(
+        "day", "code", "warned", "overridden"
+    ):
+        for term in terms:
+            if term.start_date <= day <= term.end_date and code in by_term[term.pk]:
+                by_term[term.pk][code].warned += warned
+                by_term[term.pk][code].overridden += overridden
+                break
+    return [TermCounts(term, list(by_term[term.pk].values())) for term in terms]
