@@ -14,7 +14,7 @@ from audit.actions import record, record_guardrail_override
 from audit.models import AuditEntry
 from core.guardrails import GuardrailOverride, check_class_message
 from core.uploads import AcceptedUpload, UploadRefused, accept_upload
-from guardrails.actions import do_check_guardrails
+from guardrails.actions import do_check_guardrails, do_queue_picture_checks
 from guardrails.queries import school_words
 from schools.models import SchoolClass, StaffMember, Student
 
@@ -224,6 +224,8 @@ def do_send(
                 record_guardrail_override(
                     override, actor=acting_user, school=conversation.school, target=message, chat=conversation.pk
                 )
+            if file_parts is not None and file_parts.kind.mime.startswith("image/"):
+                _read_picture(conversation, message, acting_user)
             mark_read(conversation, acting_user, message.pk)
     except IntegrityError:
         existing = Message.objects.filter(conversation=conversation, sender=acting_user, client_key=client_key).first()
@@ -232,6 +234,20 @@ def do_send(
         existing.duplicate = True  # type: ignore[attr-defined]
         return existing, []
     return message, auto_replies
+
+
+def _read_picture(conversation: Conversation, message: Message, sender) -> None:
+    """A picture in a class group is read in the background and checked like the text (a photo of
+    a score sheet); the sender sees what was found above the conversation."""
+    if conversation.kind == Conversation.Kind.CLASS and conversation.school_class_id:
+        do_queue_picture_checks(
+            conversation.school_id,
+            source="chat",
+            object_id=message.pk,
+            files=[(message.file.name or "", message.file_name)],
+            class_ids=[conversation.school_class_id],
+            acting_user=sender,
+        )
 
 
 def _quiet_hours(conversation: Conversation, message: Message, now) -> tuple[bool, list[Message]]:

@@ -425,10 +425,10 @@ _RANK_NEGATED = re.compile(r"不公布|不排|不设|不进行|不搞|不做|不
 _LIST_CUE = re.compile(r"以下同学|下列同学|如下同学|以下学生|以下孩子|名单|榜单|的同学(?:有|是|如下)")
 
 
-def _score_unit_ok(text: str, match: re.Match[str]) -> bool:
+def _score_unit_ok(text: str, match: re.Match[str], limit: float = 150) -> bool:
     if match.group("fen"):
         return True
-    return float(match.group("num")) <= 150 and not _NOT_SCORE_AFTER.match(text, match.end("num"))
+    return float(match.group("num")) <= limit and not _NOT_SCORE_AFTER.match(text, match.end("num"))
 
 
 def _line_bounds(text: str, start: int, end: int) -> tuple[int, int]:
@@ -443,10 +443,12 @@ def _check_scores(text: str, found: list[tuple[int, int, str]]) -> Concern | Non
     strong = False
     pairs: set[str] = set()
 
-    # 1. A roster name followed by a number: "王小明 98分", "王小明：语文98", "王小明(98)".
+    # 1. A roster name followed by a number: "王小明 98分", "王小明：语文98", "王小明(98)". Under a
+    # score table's header (姓名 … 总分) a total may pass 150.
+    limit = 999 if _TABLE_HEADER.search(text) else 150
     for start, end, name in found:
         match = _SCORE_TAIL.match(text, end)
-        if not match or not _score_unit_ok(text, match):
+        if not match or not _score_unit_ok(text, match, limit):
             continue
         line_start, line_end = _line_bounds(text, start, match.end())
         whole_line = (
@@ -466,7 +468,7 @@ def _check_scores(text: str, found: list[tuple[int, int, str]]) -> Concern | Non
         line_pairs = [
             m
             for m in _GENERIC_PAIR.finditer(text, line.start(), line.end())
-            if not _NOT_A_NAME.search(m.group("name")) and _score_unit_ok(text, m)
+            if not _NOT_A_NAME.search(m.group("name")) and _score_unit_ok(text, m, limit)
         ]
         if not line_pairs:
             continue

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from functools import partial
 
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -19,8 +20,9 @@ from django_scopes import scopes_disabled
 from audit.actions import record
 from audit.models import AuditEntry
 from core.guardrails import Concern, GuardrailWarning, normalize_text, require_override
+from core.ocr import engine_status
 
-from .models import MAX_WORD_LENGTH, MAX_WORDS, GuardrailTally, SchoolWords
+from .models import MAX_WORD_LENGTH, MAX_WORDS, GuardrailTally, PictureCheck, SchoolWords
 from .queries import words_cache_key
 
 _SEPARATORS = re.compile(r"[\n,;、，；]+")
@@ -122,3 +124,78 @@ def counting_warnings() -> Iterator[None]:
         _pending.reset(token)
         for school_id, concerns, user in pending:
             do_count_guardrail_check(school_id, concerns, acting_user=user, overridden=False)
+
+
+def do_queue_picture_checks(
+    school_id: int,
+    *,
+    source: str,
+    object_id: int,
+    files: list[tuple[str, str]],
+    class_ids: Iterable[int],
+    acting_user,
+) -> list[PictureCheck]:
+    """Read the pictures (storage name, shown name) of a class-wide notice or class-group message
+    in the background once the sender's transaction commits. Without the OCR engine the checks are
+    stored as such, so the sender's page can say pictures are not read."""
+    available = engine_status().available
+    checks = [
+        PictureCheck.objects.create(
+            school_id=school_id,
+            sender=acting_user,
+            source=source,
+            object_id=object_id,
+            file=name,
+            file_name=shown[:120],
+            class_ids=sorted(set(class_ids)),
+            status=PictureCheck.Status.PENDING if available else PictureCheck.Status.NO_ENGINE,
+        )
+        for name, shown in files
+    ]
+    if available:
+        from .tasks import read_picture
+
+        for check in checks:
+            transaction.on_commit(partial(read_picture.delay, check.pk))
+    return checks
+
+
+def do_record_picture_result(check: PictureCheck, *, acting_user, status: str, concerns: list[Concern]) -> None:
+    """What reading the picture found (the task's ``acting_user`` is None: nobody acts)."""
+    check.status = status
+    check.concerns = [c.as_dict() for c in concerns]
+    check.checked_at = timezone.now()
+    check.save(update_fields=["status", "concerns", "checked_at"])
+
+
+def do_read_picture(check_id: int, *, acting_user=None) -> str:
+    """Read one queued picture and check its text against the classes' rosters and the school's
+    words; the result is what the sender is shown. Returns the status."""
+    from django.core.files.storage import default_storage
+
+    from core.guardrails import check_class_message
+    from core.ocr import MAX_BYTES, OcrFailed, OcrRefused, OcrUnavailable, read_image_text
+    from schools.models import Student
+
+    from .queries import school_words
+
+    with scopes_disabled():  # reviewed: a task, the check names its school
+        check = PictureCheck.objects.filter(pk=check_id, status=PictureCheck.Status.PENDING).first()
+        if check is None:
+            return ""
+        status, concerns = PictureCheck.Status.UNREADABLE, []
+        try:
+            with default_storage.open(check.file, "rb") as handle:
+                text = read_image_text(handle.read(MAX_BYTES + 1))
+        except OcrUnavailable:
+            status = PictureCheck.Status.NO_ENGINE
+        except (OcrRefused, OcrFailed, OSError):
+            status = PictureCheck.Status.UNREADABLE
+        else:
+            names = Student.objects.filter(school_class_id__in=check.class_ids, status="active").values_list(
+                "name", flat=True
+            )
+            concerns = check_class_message(text, student_names=list(names), school_words=school_words(check.school_id))
+            status = PictureCheck.Status.WARNED if concerns else PictureCheck.Status.CLEAN
+        do_record_picture_result(check, acting_user=acting_user, status=status, concerns=concerns)
+        return status

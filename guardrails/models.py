@@ -40,3 +40,33 @@ class GuardrailTally(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["school", "day", "code"], name="guardrail_tally_one_row")]
+
+
+class PictureCheck(models.Model):
+    """A picture attached to a class-wide notice or a class-group message, read with OCR in the
+    background (guardrails.tasks.read_picture) and checked like the text: what the sender is shown.
+    ``source`` and ``object_id`` name the notice or the chat message (this app sits below both)."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("being read")
+        CLEAN = "clean", _("nothing found")
+        WARNED = "warned", _("looks like something the rules forbid")
+        UNREADABLE = "unreadable", _("could not be read")
+        NO_ENGINE = "no_engine", _("pictures are not read on this server")
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    sender = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    source = models.CharField(max_length=8)  # "notice" or "chat"
+    object_id = models.PositiveBigIntegerField()
+    file = models.CharField(max_length=255)  # the storage name of the picture
+    file_name = models.CharField(max_length=120)
+    class_ids = models.JSONField(default=list)  # the classes it reaches: their rosters are checked
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    concerns = models.JSONField(default=list, blank=True)  # Concern.as_dict() of each concern found
+    created_at = models.DateTimeField(default=timezone.now)
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        indexes = [models.Index(fields=["source", "object_id"])]

@@ -10,7 +10,7 @@ from django.core.cache import cache
 from core.guardrails import ALL_CODES
 from schools.models import Term
 
-from .models import GuardrailTally, SchoolWords
+from .models import GuardrailTally, PictureCheck, SchoolWords
 
 WORDS_CACHE_SECONDS = 600
 
@@ -66,3 +66,14 @@ def counts_by_term(school) -> list[TermCounts]:
                 by_term[term.pk][code].overridden += overridden
                 break
     return [TermCounts(term, list(by_term[term.pk].values())) for term in terms]
+
+
+def picture_checks(source: str, object_ids, *, sender=None) -> list[PictureCheck]:
+    """The pictures of a notice or of chat messages that are not clean (being read, warned,
+    unreadable, not read), for the sender's page. One query."""
+    rows = PictureCheck.objects.filter(source=source, object_id__in=list(object_ids)).exclude(
+        status=PictureCheck.Status.CLEAN
+    )
+    if sender is not None:
+        rows = rows.filter(sender=sender)
+    return list(rows.order_by("-created_at")[:20])

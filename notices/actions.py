@@ -18,7 +18,7 @@ from core.guardrails import check_class_message
 from core.richtext import clean_html, html_to_text
 from core.uploads import AcceptedUpload
 from delivery.actions import queue_reminders
-from guardrails.actions import do_check_guardrails
+from guardrails.actions import do_check_guardrails, do_queue_picture_checks
 from guardrails.queries import school_words
 from schools.models import Student, StudentGuardian
 from schools.roles import Roles
@@ -61,6 +61,21 @@ def _guardrail_concerns(
     return check_class_message(
         "\n".join([title, body_text, *options]), student_names=list(names), school_words=school_words(school_id)
     )
+
+
+def _read_pictures(notice: Notice, class_ids: set[int], sender) -> None:
+    """The pictures of a notice to a group of families are read in the background and checked like
+    the text (a photo of a score sheet); its page shows the sender what was found."""
+    pictures = [(a.file.name or "", a.filename) for a in notice.attachments.all() if a.is_image]
+    if pictures:
+        do_queue_picture_checks(
+            notice.school_id,
+            source="notice",
+            object_id=notice.pk,
+            files=pictures,
+            class_ids=class_ids,
+            acting_user=sender,
+        )
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -139,7 +154,8 @@ def do_create_notice(
     )
     rows, label = resolve_audience(school, roles, targets)
     body_html, body_text = _clean_body(body_html)
-    concerns = _guardrail_concerns(school.pk, audience_class_ids(school.pk, rows), title, body_text, cleaned_options)
+    class_ids = audience_class_ids(school.pk, rows)
+    concerns = _guardrail_concerns(school.pk, class_ids, title, body_text, cleaned_options)
     override = do_check_guardrails(school.pk, concerns, guardrail_reason, acting_user=acting_user)
     try:
         with transaction.atomic():
@@ -168,6 +184,8 @@ def do_create_notice(
             NoticeTarget.objects.bulk_create(rows)
             if attachments:
                 do_add_attachments(notice, attachments, acting_user=acting_user)
+                if class_ids is not None:
+                    _read_pictures(notice, {row["school_class_id"] for row in class_ids}, acting_user)
             if override:
                 record_guardrail_override(override, actor=acting_user, school=school, target=notice, request=request)
             if not publish_at:
