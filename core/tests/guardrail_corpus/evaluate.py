@@ -19,6 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).parent
+# 40 messages written after the checker was tuned on the corpus, and never tuned against: the honest
+# estimate of how it does on wording it has not seen (bench/guardrails.py prints it; no test goal).
+HELD_OUT = HERE.parent / "guardrail_heldout"
 RECALL_GOAL = 0.95
 FALSE_ALARM_GOAL = 0.05
 
@@ -35,9 +38,9 @@ def roster() -> list[str]:
     return [name.strip() for name in (HERE / "roster.txt").read_text(encoding="utf-8").splitlines() if name.strip()]
 
 
-def samples() -> list[Sample]:
+def samples(folder: Path = HERE) -> list[Sample]:
     found = []
-    for path in sorted(HERE.glob("*.jsonl")):
+    for path in sorted(folder.glob("*.jsonl")):
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if line.strip():
                 row = json.loads(line)
@@ -65,13 +68,13 @@ class Result:
         return self.lookalikes_warned / self.lookalikes if self.lookalikes else 0.0
 
 
-def evaluate(check=None, names: list[str] | None = None) -> Result:
+def evaluate(check=None, names: list[str] | None = None, folder: Path = HERE) -> Result:
     """``check(text, student_names=...)`` returns concerns with ``.code``; by default the checker."""
     if check is None:
         from core.guardrails import check_class_message as check
     names = roster() if names is None else names
     result = Result()
-    for sample in samples():
+    for sample in samples(folder):
         got = {concern.code for concern in check(sample.text, student_names=names)}
         for code in sample.expect:
             result.expected[code] += 1
