@@ -15,7 +15,7 @@ from audit.models import AuditEntry
 from core.guardrails import GuardrailOverride, check_class_message
 from core.uploads import AcceptedUpload, UploadRefused, accept_upload
 from guardrails.actions import do_check_guardrails, do_queue_picture_checks
-from guardrails.queries import school_words
+from guardrails.queries import school_rules
 from schools.models import SchoolClass, StaffMember, Student
 
 from .access import FAMILY, NOT_GONE, STAFF, can_moderate, member_role, visible_messages
@@ -121,7 +121,9 @@ def _guardrails(conversation: Conversation, body: str, override_reason: str, sen
     names = Student.objects.filter(school_class_id=conversation.school_class_id, status="active").values_list(
         "name", flat=True
     )
-    concerns = check_class_message(body, student_names=list(names), school_words=school_words(conversation.school_id))
+    concerns = check_class_message(
+        body, student_names=list(names), **school_rules(conversation.school_id).checker_kwargs
+    )
     return do_check_guardrails(conversation.school_id, concerns, override_reason, acting_user=sender)
 
 

@@ -572,6 +572,22 @@ def _check_named_evaluation(text: str, found: list[tuple[int, int, str]]) -> Con
     return None
 
 
+_AWARD = re.compile(
+    r"获奖|荣获|获得[^。!?;\n,]{0,10}(?:奖|名|称号)|[一二三]等奖|特等奖|金奖|银奖|铜奖|三好学生|之星|被评为|冠军|亚军|季军"
+)
+
+
+def _check_named_award(text: str, found: list[tuple[int, int, str]]) -> Concern | None:
+    """Only for a school that chose it: one named child's award is an evaluation too."""
+    for sentence in _SENTENCE.finditer(text):
+        in_sentence = _names_in(found, sentence.start(), sentence.end())
+        award = in_sentence and _AWARD.search(text, sentence.start(), sentence.end())
+        if award:
+            nearest = min(in_sentence, key=lambda item: abs(item[0] - award.start()))
+            return _concern(NAMED_EVALUATION, text, [nearest[:2], award.span()], [n for _s, _e, n in in_sentence])
+    return None
+
+
 # --- homework for parents -----------------------------------------------------------------------
 
 _PARENT = re.compile(r"家长(?!会|群|学校|委|开放日|课堂)|爸爸|妈妈|爸妈|父母|监护人")
@@ -960,11 +976,16 @@ def _check_school_words(text: str, found: list[tuple[int, int, str]], words: tup
 
 
 def check_class_message(
-    text: str, *, student_names: Iterable[str] = (), school_words: Iterable[str] = ()
+    text: str,
+    *,
+    student_names: Iterable[str] = (),
+    school_words: Iterable[str] = (),
+    warn_named_awards: bool = False,
 ) -> list[Concern]:
     """The rules a class-wide message seems to break, at most one concern per code, in the order
     of ``ALL_CODES``. ``text`` may be HTML; ``student_names`` are the names on the class roster;
-    ``school_words`` the school's own forbidden words (guardrails.queries.school_words)."""
+    ``school_words`` the school's own forbidden words and ``warn_named_awards`` its choice to treat
+    one child's award as an evaluation (guardrails.queries.school_rules)."""
     plain = normalize_text(text)[:MAX_SCANNED]
     if not plain.strip():
         return []
@@ -972,6 +993,8 @@ def check_class_message(
     concerns = []
     for check in _CHECKS:
         concern = check(plain, found)
+        if concern is None and check is _check_named_evaluation and warn_named_awards:
+            concern = _check_named_award(plain, found)
         if concern is not None:
             concerns.append(concern)
     if school_words:

@@ -39,8 +39,11 @@ def parse_words(text: str) -> list[str]:
     return words
 
 
-def do_set_school_words(school, text: str, *, acting_user, request=None) -> list[str]:
-    """Replace the school's own forbidden words. At most 200, each at most 20 characters."""
+def do_set_school_words(
+    school, text: str, *, acting_user, request=None, warn_named_awards: bool | None = None
+) -> list[str]:
+    """Replace the school's own forbidden words (at most 200, each at most 20 characters) and, if
+    given, its choice to be warned when one child's award is named."""
     words = parse_words(text)
     if len(words) > MAX_WORDS:
         raise ValidationError(_("At most %(n)d words.") % {"n": MAX_WORDS})
@@ -50,17 +53,20 @@ def do_set_school_words(school, text: str, *, acting_user, request=None) -> list
             _("A word is at most %(n)d characters: %(word)s") % {"n": MAX_WORD_LENGTH, "word": too_long[0]}
         )
     with transaction.atomic():
-        SchoolWords.objects.update_or_create(
-            school=school, defaults={"words": words, "updated_at": timezone.now(), "updated_by": acting_user}
-        )
+        defaults = {"words": words, "updated_at": timezone.now(), "updated_by": acting_user}
+        if warn_named_awards is not None:
+            defaults["warn_named_awards"] = warn_named_awards
+        SchoolWords.objects.update_or_create(school=school, defaults=defaults)
         record(
             AuditEntry.Action.SETTINGS_CHANGED,
             actor=acting_user,
             school=school,
-            summary=f"guardrail words: {len(words)}",
+            summary=f"guardrail words: {len(words)}"
+            + ("" if warn_named_awards is None else f", awards {warn_named_awards}"),
             request=request,
         )
-        transaction.on_commit(lambda: cache.delete(words_cache_key(school.pk)))
+        cache.delete(words_cache_key(school.pk))  # this request reads the new rules at once,
+        transaction.on_commit(lambda: cache.delete(words_cache_key(school.pk)))  # others after commit
     return words
 
 
@@ -177,7 +183,7 @@ def do_read_picture(check_id: int, *, acting_user=None) -> str:
     from core.ocr import MAX_BYTES, OcrFailed, OcrRefused, OcrUnavailable, read_image_text
     from schools.models import Student
 
-    from .queries import school_words
+    from .queries import school_rules
 
     with scopes_disabled():  # reviewed: a task, the check names its school
         check = PictureCheck.objects.filter(pk=check_id, status=PictureCheck.Status.PENDING).first()
@@ -195,7 +201,9 @@ def do_read_picture(check_id: int, *, acting_user=None) -> str:
             names = Student.objects.filter(school_class_id__in=check.class_ids, status="active").values_list(
                 "name", flat=True
             )
-            concerns = check_class_message(text, student_names=list(names), school_words=school_words(check.school_id))
+            concerns = check_class_message(
+                text, student_names=list(names), **school_rules(check.school_id).checker_kwargs
+            )
             status = PictureCheck.Status.WARNED if concerns else PictureCheck.Status.CLEAN
         do_record_picture_result(check, acting_user=acting_user, status=status, concerns=concerns)
         return status

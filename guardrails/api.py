@@ -26,12 +26,14 @@ class TermCountsOut(Schema):
 
 class GuardrailSettingsOut(Schema):
     words: list[str]
+    warn_named_awards: bool  # one child's award named in a class channel is warned about too
     ocr_available: bool  # pictures attached to class-wide messages are read (core.ocr)
     terms: list[TermCountsOut]
 
 
 class WordsIn(Schema):
     words: list[str]
+    warn_named_awards: bool | None = None  # unchanged when left out
 
 
 class ErrorOut(Schema):
@@ -39,8 +41,10 @@ class ErrorOut(Schema):
 
 
 def _settings(school) -> dict:
+    rules = queries.school_rules(school.pk)
     return {
-        "words": list(queries.school_words(school.pk)),
+        "words": list(rules.words),
+        "warn_named_awards": rules.warn_named_awards,
         "ocr_available": engine_status().available,
         "terms": [
             {
@@ -66,7 +70,13 @@ def guardrail_words_set(request, payload: WordsIn):
     """Replace the school's own words (at most 200, each at most 20 characters)."""
     school = access_admin_school(request)
     try:
-        actions.do_set_school_words(school, "\n".join(payload.words), acting_user=request.user, request=request)
+        actions.do_set_school_words(
+            school,
+            "\n".join(payload.words),
+            acting_user=request.user,
+            request=request,
+            warn_named_awards=payload.warn_named_awards,
+        )
     except ValidationError as exc:
         return Status(400, {"detail": " ".join(exc.messages)})
     return Status(200, _settings(school))

@@ -20,6 +20,8 @@ MAX_WORD_LENGTH = 20
 class SchoolWords(models.Model):
     school = models.OneToOneField("schools.School", on_delete=models.CASCADE, related_name="guardrail_words")
     words = models.JSONField(_("words"), default=list, blank=True)  # normalised, unique, in the admin's order
+    # Naming one child's award in a class channel is usual and allowed; a school may choose to be warned.
+    warn_named_awards = models.BooleanField(_("warn when one child's award is named"), default=False)
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
 

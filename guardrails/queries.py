@@ -19,16 +19,33 @@ def words_cache_key(school_id: int) -> str:
     return f"guardrails:words:{school_id}"
 
 
-def school_words(school_id: int) -> tuple[str, ...]:
-    """The school's own forbidden words, for ``check_class_message(school_words=…)``. Cached (chat
-    checks every message); ``do_set_school_words`` clears the cache when the list changes."""
+@dataclass(frozen=True)
+class SchoolRules:
+    """What the school adds to the checker: ``check_class_message(**rules.checker_kwargs)``."""
+
+    words: tuple[str, ...] = ()
+    warn_named_awards: bool = False
+
+    @property
+    def checker_kwargs(self) -> dict:
+        return {"school_words": self.words, "warn_named_awards": self.warn_named_awards}
+
+
+def school_rules(school_id: int) -> SchoolRules:
+    """The school's own forbidden words and choices, for the checker. Cached (chat checks every
+    message); ``do_set_school_words`` clears the cache when they change."""
     key = words_cache_key(school_id)
-    words = cache.get(key)
-    if words is None:
-        row = SchoolWords.objects.filter(school_id=school_id).values_list("words", flat=True).first()
-        words = tuple(row or ())
-        cache.set(key, words, WORDS_CACHE_SECONDS)
-    return tuple(words)
+    cached = cache.get(key)
+    if cached is None:
+        row = SchoolWords.objects.filter(school_id=school_id).values_list("words", "warn_named_awards").first()
+        cached = (tuple(row[0] or ()), bool(row[1])) if row else ((), False)
+        cache.set(key, cached, WORDS_CACHE_SECONDS)
+    return SchoolRules(tuple(cached[0]), bool(cached[1]))
+
+
+def school_words(school_id: int) -> tuple[str, ...]:
+    """The school's own forbidden words (``school_rules``)."""
+    return school_rules(school_id).words
 
 
 @dataclass

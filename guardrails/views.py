@@ -26,18 +26,29 @@ class WordsForm(forms.Form):
         required=False,
         max_length=5000,
     )
+    warn_named_awards = forms.BooleanField(
+        label=gettext_lazy("Also warn when one child's award or honour is named in a class channel"),
+        help_text=gettext_lazy("Off by default: praising one child's award in the class is usual and allowed."),
+        required=False,
+    )
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def admin_page(request):
     school = access_admin_school(request)
-    words = queries.school_words(school.pk)
-    form = WordsForm(request.POST or None, initial={"words": "\n".join(words)})
+    rules = queries.school_rules(school.pk)
+    form = WordsForm(
+        request.POST or None, initial={"words": "\n".join(rules.words), "warn_named_awards": rules.warn_named_awards}
+    )
     if request.method == "POST" and form.is_valid():
         try:
             saved = actions.do_set_school_words(
-                school, form.cleaned_data["words"], acting_user=request.user, request=request
+                school,
+                form.cleaned_data["words"],
+                acting_user=request.user,
+                request=request,
+                warn_named_awards=form.cleaned_data["warn_named_awards"],
             )
         except ValidationError as exc:
             form.add_error("words", exc)

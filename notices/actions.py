@@ -19,7 +19,7 @@ from core.richtext import clean_html, html_to_text
 from core.uploads import AcceptedUpload
 from delivery.actions import queue_reminders
 from guardrails.actions import do_check_guardrails, do_queue_picture_checks
-from guardrails.queries import school_words
+from guardrails.queries import school_rules
 from schools.models import Student, StudentGuardian
 from schools.roles import Roles
 
@@ -59,7 +59,7 @@ def _guardrail_concerns(
         return []
     names = Student.objects.filter(school_class_id__in=class_ids, status="active").values_list("name", flat=True)
     return check_class_message(
-        "\n".join([title, body_text, *options]), student_names=list(names), school_words=school_words(school_id)
+        "\n".join([title, body_text, *options]), student_names=list(names), **school_rules(school_id).checker_kwargs
     )
 
 

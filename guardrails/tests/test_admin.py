@@ -152,3 +152,19 @@ def test_the_page_queries_do_not_grow_with_terms_or_days(cast, django_assert_num
 
 
 QUERIES = 13  # session, user, roles (3), school, the words, terms, tallies, messages, the nav's own
+
+
+def test_naming_one_childs_award_is_fine_unless_the_school_chooses_to_be_warned(cast):
+    li = cast.client(cast.ms_li)
+    award = "祝贺刘小明同学在区书法比赛中荣获一等奖！"
+    assert compose(li, classes=[cast.class1.pk], body=award).status_code == 302  # the default: allowed
+    admin = cast.client(cast.admin_zhang)
+    assert admin.post("/school/guardrails/", {"words": "", "warn_named_awards": "on"}).status_code == 302
+    warned = compose(li, classes=[cast.class1.pk], body=award)
+    assert warned.status_code == 400 and "荣获一等奖" in warned.content.decode()
+    assert compose(li, classes=[cast.class1.pk], body="我们班在合唱比赛中荣获一等奖！").status_code == 302
+    api = admin.put(
+        "/api/v1/school/guardrails/words", {"words": [], "warn_named_awards": False}, content_type="application/json"
+    )
+    assert api.json()["warn_named_awards"] is False
+    assert compose(li, classes=[cast.class1.pk], body=award).status_code == 302
