@@ -100,7 +100,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                     "type": "warning",
                     "conversation": conversation_id,
                     "client_key": client_key,
-                    "concerns": [{"reason": str(c.reason), "suggestion": str(c.suggestion)} for c in exc.concerns],
+                    "concerns": [c.as_dict() for c in exc.concerns],
                 }
             )
             return
