@@ -59,6 +59,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python bench/chat.py
 	$(BIN)/python bench/fanout.py
 	$(BIN)/python bench/duty.py
+	$(BIN)/python bench/guardrails.py
 	@echo "Figures and how to read them: docs/benchmarks.md"
 
 messages: $(VENV)/.installed-dev

@@ -12,8 +12,10 @@ from django.utils.translation import gettext as _
 
 from audit.actions import record, record_guardrail_override
 from audit.models import AuditEntry
-from core.guardrails import GuardrailOverride, enforce_guardrails
+from core.guardrails import GuardrailOverride, check_class_message
 from core.uploads import AcceptedUpload, UploadRefused, accept_upload
+from guardrails.actions import do_check_guardrails, do_queue_picture_checks
+from guardrails.queries import school_rules
 from schools.models import SchoolClass, StaffMember, Student
 
 from .access import FAMILY, NOT_GONE, STAFF, can_moderate, member_role, visible_messages
@@ -110,15 +112,19 @@ def _check_file(upload) -> AcceptedUpload:
         raise ValidationError(str(exc)) from None
 
 
-def _guardrails(conversation: Conversation, body: str, override_reason: str) -> GuardrailOverride | None:
-    """A class group is a class channel: its messages are checked against the class's roster
-    (``GuardrailWarning`` without a reason, the override with one)."""
+def _guardrails(conversation: Conversation, body: str, override_reason: str, sender) -> GuardrailOverride | None:
+    """A class group is a class channel: its messages are checked against the class's roster and
+    the school's own words (``GuardrailWarning`` without a reason, the override with one; both
+    counted for the school's admins)."""
     if conversation.kind != Conversation.Kind.CLASS or not body:
         return None
     names = Student.objects.filter(school_class_id=conversation.school_class_id, status="active").values_list(
         "name", flat=True
     )
-    return enforce_guardrails(body, student_names=list(names), override_reason=override_reason)
+    concerns = check_class_message(
+        body, student_names=list(names), **school_rules(conversation.school_id).checker_kwargs
+    )
+    return do_check_guardrails(conversation.school_id, concerns, override_reason, acting_user=sender)
 
 
 def in_quiet_hours(hours: QuietHours | None, at: datetime.datetime) -> bool:
@@ -185,7 +191,7 @@ def do_send(
     )  # with its sender: the message is drawn for the sockets from what is loaded here
     if quote_id and quote is None:
         raise ValidationError(_("The quoted message is not in this conversation."))
-    override = _guardrails(conversation, body, guardrail_reason)
+    override = _guardrails(conversation, body, guardrail_reason, acting_user)
     file_parts = _check_file(upload) if upload is not None else None
     now = timezone.now()
     quiet = False
@@ -220,6 +226,8 @@ def do_send(
                 record_guardrail_override(
                     override, actor=acting_user, school=conversation.school, target=message, chat=conversation.pk
                 )
+            if file_parts is not None and file_parts.kind.mime.startswith("image/"):
+                _read_picture(conversation, message, acting_user)
             mark_read(conversation, acting_user, message.pk)
     except IntegrityError:
         existing = Message.objects.filter(conversation=conversation, sender=acting_user, client_key=client_key).first()
@@ -228,6 +236,20 @@ def do_send(
         existing.duplicate = True  # type: ignore[attr-defined]
         return existing, []
     return message, auto_replies
+
+
+def _read_picture(conversation: Conversation, message: Message, sender) -> None:
+    """A picture in a class group is read in the background and checked like the text (a photo of
+    a score sheet); the sender sees what was found above the conversation."""
+    if conversation.kind == Conversation.Kind.CLASS and conversation.school_class_id:
+        do_queue_picture_checks(
+            conversation.school_id,
+            source="chat",
+            object_id=message.pk,
+            files=[(message.file.name or "", message.file_name)],
+            class_ids=[conversation.school_class_id],
+            acting_user=sender,
+        )
 
 
 def _quiet_hours(conversation: Conversation, message: Message, now) -> tuple[bool, list[Message]]:

@@ -21,6 +21,9 @@ class ConcernOut(Schema):
     code: str
     reason: str
     suggestion: str
+    evidence: str = ""  # the words that triggered it
+    channel: str = ""  # where it belongs instead: private_message, survey, class_fund, duty_roster, nowhere
+    channel_label: str = ""
 
 
 class ErrorOut(Schema):
@@ -130,7 +133,7 @@ def conversation_send(request, conversation_id: int, payload_in: SendIn):
             )
             broadcast_after_send(message, replies)
     except GuardrailWarning as exc:
-        concerns = [{"code": c.code, "reason": str(c.reason), "suggestion": str(c.suggestion)} for c in exc.concerns]
+        concerns = [c.as_dict() for c in exc.concerns]
         return Status(400, {"detail": " ".join(exc.messages), "concerns": concerns})
     except ValidationError as exc:
         return Status(400, {"detail": " ".join(exc.messages)})

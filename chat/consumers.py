@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
 
 from core.guardrails import GuardrailWarning
+from guardrails.actions import counting_warnings
 
 from . import actions, queries
 from .access import FAMILY, STAFF, access_conversation, member_ids, sees_message
@@ -99,7 +100,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                     "type": "warning",
                     "conversation": conversation_id,
                     "client_key": client_key,
-                    "concerns": [{"reason": str(c.reason), "suggestion": str(c.suggestion)} for c in exc.concerns],
+                    "concerns": [c.as_dict() for c in exc.concerns],
                 }
             )
             return
@@ -121,7 +122,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         conversation = self.joined.get(conversation_id) if isinstance(conversation_id, int) else None
         if conversation is None:
             conversation, _role = access_conversation(self.user, conversation_id)
-        with scopes_disabled(), transaction.atomic():  # reviewed: do_send checks membership again
+        with counting_warnings(), scopes_disabled(), transaction.atomic():  # reviewed: do_send checks membership
             message, replies = actions.do_send(
                 conversation,
                 acting_user=self.user,

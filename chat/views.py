@@ -16,6 +16,7 @@ from audit.models import AuditEntry
 from core.guardrails import GuardrailWarning
 from core.uploads import file_response
 from core.xlsx import workbook_bytes, xlsx_response
+from guardrails.queries import picture_checks
 from schools.access import access_my_child, access_staff_school, access_student
 from schools.models import StaffAssignment, StaffMember, Student
 
@@ -114,6 +115,9 @@ def conversation(request, conversation_id: int):
             "moderator": reader.moderator,
             "modes": Conversation.Mode.choices,
             "concerns": concerns,
+            "picture_checks": picture_checks("chat", [m.pk for m in history], sender=request.user)
+            if conversation.kind == Conversation.Kind.CLASS
+            else [],
             "draft": draft,
             "client_key": uuid.uuid4().hex,
             "can_post": reader.can_post,

@@ -15,10 +15,12 @@ from django_scopes import scope, scopes_disabled
 from audit.actions import record, record_guardrail_override
 from audit.models import AuditEntry
 from core.concurrency import check_version
-from core.guardrails import check_class_message, require_override
+from core.guardrails import check_class_message
 from core.richtext import clean_html, html_to_text
 from core.uploads import AcceptedUpload
 from delivery.actions import queue_reminders
+from guardrails.actions import do_check_guardrails, do_queue_picture_checks
+from guardrails.queries import school_rules
 from schools.models import Student, StudentGuardian
 from schools.roles import Roles
 
@@ -49,13 +51,32 @@ def _clean_body(body_html: str) -> tuple[str, str]:
     return html, text
 
 
-def _guardrail_concerns(class_ids: QuerySet | None, title: str, body_text: str, options: list[str]) -> list:
+def _guardrail_concerns(
+    school_id: int, class_ids: QuerySet | None, title: str, body_text: str, options: list[str]
+) -> list:
     """The one check of a message that goes to a group of families, against the names of the
-    students of the classes it reaches (``audience_class_ids``)."""
+    students of the classes it reaches (``audience_class_ids``) and the school's own words."""
     if class_ids is None:
         return []
     names = Student.objects.filter(school_class_id__in=class_ids, status="active").values_list("name", flat=True)
-    return check_class_message("\n".join([title, body_text, *options]), student_names=list(names))
+    return check_class_message(
+        "\n".join([title, body_text, *options]), student_names=list(names), **school_rules(school_id).checker_kwargs
+    )
+
+
+def _read_pictures(notice: Notice, class_ids: set[int], sender) -> None:
+    """The pictures of a notice to a group of families are read in the background and checked like
+    the text (a photo of a score sheet); its page shows the sender what was found."""
+    pictures = [(a.file.name or "", a.filename) for a in notice.attachments.all() if a.is_image]
+    if pictures:
+        do_queue_picture_checks(
+            notice.school_id,
+            source="notice",
+            object_id=notice.pk,
+            files=pictures,
+            class_ids=class_ids,
+            acting_user=sender,
+        )
 
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
@@ -136,8 +157,9 @@ def do_create_notice(
     )
     rows, label = resolve_audience(school, roles, targets)
     body_html, body_text = _clean_body(body_html)
-    concerns = _guardrail_concerns(audience_class_ids(school.pk, rows), title, body_text, cleaned_options)
-    override = require_override(concerns, guardrail_reason)
+    class_ids = audience_class_ids(school.pk, rows)
+    concerns = _guardrail_concerns(school.pk, class_ids, title, body_text, cleaned_options)
+    override = do_check_guardrails(school.pk, concerns, guardrail_reason, acting_user=acting_user)
     try:
         with transaction.atomic():
             notice = Notice.objects.create(
@@ -166,6 +188,8 @@ def do_create_notice(
             NoticeTarget.objects.bulk_create(rows)
             if attachments:
                 do_add_attachments(notice, attachments, acting_user=acting_user)
+                if class_ids is not None:
+                    _read_pictures(notice, {row["school_class_id"] for row in class_ids}, acting_user)
             if override:
                 record_guardrail_override(override, actor=acting_user, school=school, target=notice, request=request)
             if not publish_at:
@@ -252,8 +276,10 @@ def do_edit_notice(
         return notice  # nothing to change (a save sent twice, or the same text as the other editor's)
     _check_notice_version(notice, opened_version)
     targets = NoticeTarget.objects.filter(notice=notice)
-    concerns = _guardrail_concerns(audience_class_ids(notice.school_id, targets), title, new_text, notice.options)
-    override = require_override(concerns, guardrail_reason)
+    concerns = _guardrail_concerns(
+        notice.school_id, audience_class_ids(notice.school_id, targets), title, new_text, notice.options
+    )
+    override = do_check_guardrails(notice.school_id, concerns, guardrail_reason, acting_user=acting_user)
     if override:
         record_guardrail_override(override, actor=acting_user, school=notice.school, target=notice, edit=True)
     NoticeRevision.objects.create(

@@ -18,6 +18,9 @@ class ConcernOut(Schema):
     code: str
     reason: str
     suggestion: str
+    evidence: str = ""  # the words that triggered it
+    channel: str = ""  # where it belongs instead: private_message, survey, class_fund, duty_roster, nowhere
+    channel_label: str = ""
 
 
 class ErrorOut(Schema):
@@ -136,9 +139,7 @@ class ResultsOut(Schema):
 
 
 def _error(exc: ValidationError) -> dict:
-    concerns = [
-        {"code": c.code, "reason": str(c.reason), "suggestion": str(c.suggestion)} for c in getattr(exc, "concerns", [])
-    ]
+    concerns = [c.as_dict() for c in getattr(exc, "concerns", [])]
     return {"detail": " ".join(exc.messages), "concerns": concerns}
 
 

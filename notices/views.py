@@ -16,6 +16,7 @@ from core.uploads import UploadRefused, accept_upload, file_response
 from core.xlsx import workbook_bytes, xlsx_response
 from delivery.actions import do_save_delivery_preference
 from delivery.models import DeliveryPreference
+from guardrails.queries import picture_checks
 from schools.access import access_staff_school
 
 from . import actions, queries
@@ -110,6 +111,7 @@ def results(request, notice_id: int):
             "pending_only": request.GET.get("pending") == "1",
             "can_remind": actions.can_remind(notice),
             "attachments": notice.attachments.all(),
+            "picture_checks": picture_checks("notice", [notice.pk]),
         },
     )
 

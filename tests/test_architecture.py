@@ -30,6 +30,7 @@ LAYERS: list[set[str]] = [
     {"delivery"},  # the channels (email, SMS, push): sign-in codes go through them too
     {"accounts"},
     {"schools"},
+    {"guardrails"},  # the school's words and counts for core.guardrails; notices and chat call it
     {"notices"},
     {"surveys", "events", "contactbook", "chat", "community", "publishing", "feedback"},
     {"plans"},

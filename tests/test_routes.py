@@ -843,6 +843,16 @@ MATRIX: dict[str, Route] = {
     "schools:setup_staff": ADMIN_PAGE,
     "schools:promote_year": ADMIN_PAGE,
     "schools:audit_log": ADMIN_PAGE,
+    "guardrails:admin": ADMIN_PAGE,
+    "api:guardrail_settings": Route(api=True, allowed=("admin_zhang",), refused=("ms_li", "alice"), own_only=("dave",)),
+    "api:guardrail_words_set": Route(
+        api=True,
+        method="put",
+        data=lambda c: {"words": ["补课"]},
+        allowed=("admin_zhang",),
+        refused=("ms_li", "alice"),
+        own_only=("dave",),
+    ),
     "schools:make_term_current": Route(
         method="post",
         kwargs=lambda c: {"term_id": c.term.pk},

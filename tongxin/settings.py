@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "chat",
     "community",
     "reports",
+    "guardrails",
 ]
 
 MIDDLEWARE = [
@@ -95,6 +96,7 @@ MIDDLEWARE = [
     "accounts.middleware.BearerTokenMiddleware",
     "accounts.middleware.SessionIdleMiddleware",
     "schools.middleware.SchoolScopeMiddleware",
+    "guardrails.middleware.GuardrailCountMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "core.middleware.SecurityHeadersMiddleware",

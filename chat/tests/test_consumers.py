@@ -195,7 +195,11 @@ async def test_bad_messages_are_refused_with_a_clear_message_and_the_socket_stay
         assert (await teacher.receive_json_from(timeout=5))["type"] == "error"
     await teacher.send_json_to({"type": "send", "conversation": group.pk, "body": "刘小明数学考了59分，全班最低。"})
     warning = await teacher.receive_json_from(timeout=5)
-    assert warning["type"] == "warning" and warning["concerns"]
+    assert warning["type"] == "warning" and warning["concerns"][0]["evidence"]
+    from guardrails.models import GuardrailTally
+
+    # Counted for the school's admins although the socket's transaction rolled back (counting_warnings).
+    assert await count(GuardrailTally, code="scores", warned=1) == 1
     await teacher.send_json_to({"type": "send", "conversation": group.pk, "body": "明天见"})
     assert (await teacher.receive_json_from(timeout=5))["type"] == "sent"
     assert await count(Message) == 1
