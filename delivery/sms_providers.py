@@ -91,6 +91,15 @@ def national(phone: str) -> str:
     return digits
 
 
+def stable_part(value: str) -> str:
+    """A receipt link up to the signed token's first ':' (the payload naming the receipt); the
+    timestamp and signature after it change each time the link is made."""
+    if "/n/" in value and ":" in value.split("/n/", 1)[1]:
+        head, token = value.split("/n/", 1)
+        return f"{head}/n/{token.split(':', 1)[0]}:"
+    return value
+
+
 class HttpTimeout(Exception):
     """Sent, but no answer came: the message may have gone out."""
 
@@ -290,10 +299,10 @@ class AliyunSmsBackend(ProviderSmsBackend):
                         },
                         len(chunk),
                     )
-                    if answers[0].kind == "number":
-                        # The batch was refused whole for one number: nothing went out; send one by
-                        # one to tell which number is wrong.
-                        answers = self.send_batch([messages[i] for i in chunk])
+                    if answers[0].kind in ("number", "throttled"):
+                        # The batch was refused whole for one number (wrong, or limited for now):
+                        # nothing went out; one by one, so only that number fails or waits.
+                        answers = [self.send_batch([messages[i]])[0] for i in chunk]
                 for i, answer in zip(chunk, answers, strict=True):
                     results[i] = answer
         return [r if r is not None else SmsResult(ok=False, kind="refused") for r in results]
@@ -318,15 +327,24 @@ class AliyunSmsBackend(ProviderSmsBackend):
 
     def was_sent(self, message: SmsMessage, since: datetime.datetime) -> bool:
         """Any record of this number since then, of this template, whose text holds every
-        parameter of this message (the receipt link makes it unique) or whose OutId is its ref."""
+        parameter of this message, or whose OutId is its ref. A receipt link is signed with the
+        time of signing, so of a link only the part before the signature's timestamp (which names
+        the receipt) is compared."""
         name, _params = self.resolve(message)
         template_id = self.template(name).id
-        values = [v for v in self._values(message).values() if v]
+        values = [stable_part(v) for v in self._values(message).values() if v]
         china = datetime.timezone(datetime.timedelta(hours=8))
-        days = {since.astimezone(china).date(), datetime.datetime.now(china).date()}
+        start = since.astimezone(china).replace(microsecond=0, tzinfo=None)
+        days = {start.date(), datetime.datetime.now(china).date()}
         for day in sorted(days):
             for record in self._details(message.phone, day):
                 if record.get("TemplateCode") != template_id:
+                    continue
+                try:
+                    at = datetime.datetime.strptime(record.get("SendDate", ""), "%Y-%m-%d %H:%M:%S")
+                except ValueError:
+                    at = start
+                if at < start:
                     continue
                 if (message.ref and record.get("OutId") == message.ref) or all(
                     v in record.get("Content", "") for v in values

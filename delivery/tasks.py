@@ -1,3 +1,5 @@
+from typing import Any
+
 from celery import shared_task
 
 from .sms import send_sms
@@ -203,7 +205,7 @@ def sync_wecom_parents() -> dict:
     from .wecom import WecomError, sync_parents
 
     # The school model by the foreign key (schools sits above delivery, so it is not imported).
-    school_model = WecomParent._meta.get_field("school").related_model
+    school_model: Any = WecomParent._meta.get_field("school").related_model
     counts = {}
     with scopes_disabled():  # reviewed: each configured school's own parent list
         for school in school_model._default_manager.filter(code__in=list(settings.WECOM_SCHOOLS)):
