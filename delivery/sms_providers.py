@@ -120,7 +120,8 @@ def http_call(url: str, *, method: str, body: bytes, headers: dict, timeout: flo
         except OSError as exc:
             raise HttpUnavailable(str(exc)) from exc
         try:
-            conn.request(method, parts.path or "/", body=body, headers=headers)
+            target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+            conn.request(method, target, body=body or None, headers=headers)
             response = conn.getresponse()
             return response.status, response.read()
         except (OSError, http.client.HTTPException) as exc:

@@ -362,3 +362,133 @@ class TencentPeer(Peer):
         begin = int(payload.get("BeginTime", 0))
         phone = payload.get("PhoneNumber", "")
         return [self._status(s) for s in self.sent if f"+86{s.phone}" == phone and s.at.timestamp() >= begin]
+
+
+# --- WeCom 家校 (企业微信) ------------------------------------------------------------------------
+
+
+class WecomPeer:
+    """gettoken, school/user/list_parent and externalcontact/message/send, as documented: tokens
+    expire (``expire_tokens``, or after ``expire_after`` sends: mid-batch), unknown parents come
+    back in ``invalid_parent_userid``, and the duplicate check (``enable_duplicate_check``) shows a
+    repeated card once. ``shown`` is what parents' WeChat shows."""
+
+    def __init__(self, *, corp_id: str, secret: str, agent_id: int, parents: list[dict]):
+        self.corp_id, self.secret, self.agent_id, self.parents = corp_id, secret, agent_id, parents
+        self.tokens: set[str] = set()
+        self.token_requests = 0
+        self.expire_after: int | None = None
+        self.hang = 0.0
+        self.shown: list[dict] = []
+        self.sends = 0
+        self.lock = threading.Lock()
+        peer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self, answer: dict):
+                if peer.hang:
+                    time.sleep(peer.hang)
+                raw = json.dumps(answer, ensure_ascii=False).encode()
+                try:
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json; charset=utf-8")
+                    self.send_header("Content-Length", str(len(raw)))
+                    self.end_headers()
+                    self.wfile.write(raw)
+                except OSError:
+                    pass
+
+            def do_GET(self):
+                path, _, query = self.path.partition("?")
+                self._answer(peer.get(path, dict(parse_qsl(query))))
+
+            def do_POST(self):
+                path, _, query = self.path.partition("?")
+                body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+                self._answer(peer.post(path, dict(parse_qsl(query)), body))
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def expire_tokens(self):
+        with self.lock:
+            self.tokens.clear()
+
+    def _token_error(self, query) -> dict | None:
+        token = query.get("access_token")
+        if not token:
+            return {"errcode": 41001, "errmsg": "access_token missing"}
+        if token not in self.tokens:
+            return {"errcode": 42001, "errmsg": "access_token expired"}
+        return None
+
+    def get(self, path, query):
+        if path == "/cgi-bin/gettoken":
+            if query.get("corpid") != self.corp_id:
+                return {"errcode": 40013, "errmsg": "invalid corpid"}
+            if query.get("corpsecret") != self.secret:
+                return {"errcode": 40001, "errmsg": "invalid credential"}
+            token = uuid.uuid4().hex
+            with self.lock:
+                self.tokens.add(token)
+                self.token_requests += 1
+            return {"errcode": 0, "errmsg": "ok", "access_token": token, "expires_in": 7200}
+        if path == "/cgi-bin/school/user/list_parent":
+            error = self._token_error(query)
+            if error:
+                return error
+            return {"errcode": 0, "errmsg": "ok", "parents": self.parents}
+        return {"errcode": 404, "errmsg": "not found"}
+
+    def post(self, path, query, body):
+        if path != "/cgi-bin/externalcontact/message/send":
+            return {"errcode": 404, "errmsg": "not found"}
+        error = self._token_error(query)
+        if error:
+            return error
+        if body.get("agentid") != self.agent_id:
+            return {"errcode": 40056, "errmsg": "invalid agentid"}
+        if body.get("msgtype") != "news" or not body.get("news", {}).get("articles"):
+            return {"errcode": 40008, "errmsg": "invalid message type"}
+        article = body["news"]["articles"][0]
+        if not article.get("title") or not article.get("url", "").startswith("http"):
+            return {"errcode": 40009, "errmsg": "invalid article"}
+        known = {p["parent_userid"] for p in self.parents}
+        invalid = [u for u in body.get("to_parent_userid", []) if u not in known]
+        with self.lock:
+            for userid in body.get("to_parent_userid", []):
+                if userid in invalid:
+                    continue
+                card = {"to": userid, "title": article["title"], "url": article["url"]}
+                duplicate = body.get("enable_duplicate_check") and any(
+                    c["to"] == userid and c["title"] == card["title"] for c in self.shown
+                )
+                if not duplicate:
+                    self.shown.append(card)
+            self.sends += 1
+            if self.expire_after is not None and self.sends >= self.expire_after:
+                self.tokens.clear()
+                self.expire_after = None
+        return {
+            "errcode": 0,
+            "errmsg": "ok",
+            "invalid_parent_userid": invalid,
+            "invalid_student_userid": [],
+            "invalid_party": [],
+        }
