@@ -137,6 +137,9 @@ class EmailChannel(Channel):
             for delivery in deliveries:
                 try:
                     message = self.message(delivery, rendered)
+                    # Opened once and kept (a no-op while open): Django's send_messages closes
+                    # only a connection it opened itself.
+                    connection.open()
                     message.connection = connection
                     message.send()
                 except (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError) as exc:

@@ -37,6 +37,7 @@ def _claim(notice_id: int | None, channel: str | None, size: int) -> tuple[list[
     from django.db.models import F
     from django.utils import timezone
 
+    from .channels import CHANNELS
     from .models import Delivery
 
     now = timezone.now()
@@ -49,6 +50,9 @@ def _claim(notice_id: int | None, channel: str | None, size: int) -> tuple[list[
             if first is None:
                 return [], None
             channel = first
+        # Whole batches of the channel (so an SMTP connection or a provider request is full).
+        batch_size = CHANNELS[channel].batch_size
+        size = batch_size * max(1, size // batch_size)
         ids = list(
             due.filter(channel=channel)
             .select_for_update(skip_locked=True, of=("self",))
