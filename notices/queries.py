@@ -160,15 +160,24 @@ def notice_results(notice: Notice) -> dict:
     by_guardian = {r.guardian_id: r for r in receipts if r.guardian_id}
     from delivery.models import Delivery
 
+    from delivery.sms_providers import failure_text
+
     channels: dict[int, list[tuple[str, str, int]]] = {}
-    for receipt_id, channel, status, round_ in (
+    # What went wrong, in plain words for the sender (a refused number, a provider that waits …).
+    problems: dict[int, list[str]] = {}
+    for receipt_id, channel, status, round_, error_kind in (
         Delivery.objects.filter(receipt__notice=notice)
-        .values_list("receipt_id", "channel", "status", "round")
+        .values_list("receipt_id", "channel", "status", "round", "error_kind")
         .order_by("round", "pk")
     ):
         channels.setdefault(receipt_id, []).append((channel, status, round_))
+        if error_kind:
+            text = failure_text(error_kind)
+            if text not in problems.get(receipt_id, []):
+                problems.setdefault(receipt_id, []).append(text)
     for r in receipts:
         r.channels = channels.get(r.pk, [])  # type: ignore[attr-defined]
+        r.delivery_problems = problems.get(r.pk, [])  # type: ignore[attr-defined]
     students = list(
         StudentReceipt.objects.filter(notice=notice)
         .select_related("student__school_class")

@@ -236,3 +236,15 @@ def test_sign_in_codes_use_the_code_template(provider):
     send_sms_task("13800000009", "[Tongxin] code 123456", template="code", params={"code": "123456"})
     (sent,) = provider.sent
     assert sent.phone == "13800000009" and "123456" in sent.text and sent.text.startswith(f"【{SIGN}】")
+
+
+def test_the_sender_reads_what_went_wrong_in_plain_words(provider, sms_round, cast):
+    from django.utils import translation
+
+    provider.rejected.add(BOB)
+    send_due_deliveries()
+    page = cast.client(cast.ms_li).get(f"/notices/{sms_round.pk}/results/").content.decode()
+    with translation.override("en"):
+        words = failure_text("number")
+    assert page.count("delivery-problem") == 1
+    assert "mobile number" in words and (words in page or "手机号" in page)
