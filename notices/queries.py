@@ -159,7 +159,6 @@ def notice_results(notice: Notice) -> dict:
     receipts = list(Receipt.objects.filter(notice=notice).select_related("guardian", "user").order_by("pk"))
     by_guardian = {r.guardian_id: r for r in receipts if r.guardian_id}
     from delivery.models import Delivery
-
     from delivery.sms_providers import failure_text
 
     channels: dict[int, list[tuple[str, str, int]]] = {}
