@@ -164,11 +164,15 @@ def notice_results(notice: Notice) -> dict:
     channels: dict[int, list[tuple[str, str, int]]] = {}
     # What went wrong, in plain words for the sender (a refused number, a provider that waits …).
     problems: dict[int, list[str]] = {}
-    for receipt_id, channel, status, round_, error_kind in (
+    for receipt_id, channel, status, round_, attempts, error_kind in (
         Delivery.objects.filter(receipt__notice=notice)
-        .values_list("receipt_id", "channel", "status", "round", "error_kind")
+        .values_list("receipt_id", "channel", "status", "round", "attempts", "error_kind")
         .order_by("round", "pk")
     ):
+        # A sending that failed and waits for its next try (the mail server or the SMS provider
+        # down, slow or refusing) is told apart from one not tried yet: the sender sees it.
+        if status == Delivery.Status.PENDING and attempts:
+            status = "retrying"
         channels.setdefault(receipt_id, []).append((channel, status, round_))
         if error_kind:
             text = failure_text(error_kind)
