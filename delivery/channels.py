@@ -186,7 +186,14 @@ class SmsChannel(Channel):
             phone=phone,
             text=text,
             template="notice",
-            params={"school": notice.school.name, "title": notice.title[:20], "link": link},
+            # A template may take the whole link, or fix the site's address in its text and take
+            # only the token (providers approve links in templates more readily than in variables).
+            params={
+                "school": notice.school.name,
+                "title": notice.title[:20],
+                "link": link,
+                "token": link.rstrip("/").rsplit("/", 1)[-1],
+            },
             school_code=notice.school.code,
             ref=f"d{delivery.pk}",
         )

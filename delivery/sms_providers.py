@@ -91,9 +91,11 @@ def national(phone: str) -> str:
     return digits
 
 
-def stable_part(value: str) -> str:
-    """A receipt link up to the signed token's first ':' (the payload naming the receipt); the
-    timestamp and signature after it change each time the link is made."""
+def stable_part(key: str, value: str) -> str:
+    """A receipt link (or its token) up to the signed token's first ':' (the payload naming the
+    receipt); the timestamp and signature after it change each time the link is made."""
+    if key == "token" and ":" in value:
+        return value.split(":", 1)[0] + ":"
     if "/n/" in value and ":" in value.split("/n/", 1)[1]:
         head, token = value.split("/n/", 1)
         return f"{head}/n/{token.split(':', 1)[0]}:"
@@ -333,7 +335,7 @@ class AliyunSmsBackend(ProviderSmsBackend):
         the receipt) is compared."""
         name, _params = self.resolve(message)
         template_id = self.template(name).id
-        values = [stable_part(v) for v in self._values(message).values() if v]
+        values = [stable_part(k, v) for k, v in self._values(message).items() if v]
         china = datetime.timezone(datetime.timedelta(hours=8))
         start = since.astimezone(china).replace(microsecond=0, tzinfo=None)
         days = {start.date(), datetime.datetime.now(china).date()}

@@ -248,3 +248,23 @@ def test_the_sender_reads_what_went_wrong_in_plain_words(provider, sms_round, ca
         words = failure_text("number")
     assert page.count("delivery-problem") == 1
     assert "mobile number" in words and (words in page or "手机号" in page)
+
+
+def test_a_template_with_the_address_fixed_takes_the_token_and_a_lost_answer_is_still_found(
+    provider, sms_round, settings
+):
+    template_id = "SMS_NOTICE_TOKEN" if provider.kind == "aliyun" else "2003"
+    names = ["school", "title", "token"]
+    text = "${school}：${title}，请打开 https://jx.example.cn/n/${token}/ 查看。"
+    if provider.kind == "tencent":
+        text = "{1}：{2}，请打开 https://jx.example.cn/n/{3}/ 查看。"
+    provider.templates[template_id] = (text, names)
+    _config(settings, provider)["templates"]["notice"] = {"id": template_id, "params": names}
+    provider.hang = 2.0
+    send_due_deliveries()
+    assert sms(sms_round, BOB).error_kind == "timeout"
+    provider.hang = 0
+    later(2)
+    assert send_due_deliveries() == {"sent": 2, "failed": 0}
+    assert sorted(s.phone for s in provider.sent) == [ALICE, BOB]
+    assert all("https://jx.example.cn/n/" in s.text and ":" in s.text for s in provider.sent)
