@@ -111,35 +111,31 @@ def send_due_deliveries(notice_id: int | None = None, limit: int | None = None) 
                 batch = live[start : start + channel.batch_size]
                 outcomes = channel.send_many(batch)
                 now = timezone.now()
-                ok = [d for d, o in zip(batch, outcomes, strict=True) if o.ok and not o.ref]
-                if ok:
-                    Delivery.objects.filter(pk__in=[d.pk for d in ok]).update(
-                        status=Delivery.Status.SENT, sent_at=now, error_kind="", last_error=""
-                    )
+                # Recorded against each recipient in one UPDATE per batch (CASE … WHEN per row).
+                changed = []
                 for delivery, outcome in zip(batch, outcomes, strict=True):
                     if outcome.ok:
                         sent += 1
-                        if outcome.ref:
-                            Delivery.objects.filter(pk=delivery.pk).update(
-                                status=Delivery.Status.SENT,
-                                sent_at=now,
-                                provider_ref=outcome.ref[:64],
-                                error_kind="",
-                                last_error="",
-                            )
-                        continue
-                    error = (f"{outcome.kind}: {outcome.detail}" if outcome.kind else outcome.detail)[:255]
-                    if outcome.cancelled:
-                        Delivery.objects.filter(pk=delivery.pk).update(status=Delivery.Status.FAILED, last_error=error)
-                        continue
-                    failed += 1
-                    final = not outcome.retry or delivery.attempts >= MAX_ATTEMPTS
-                    Delivery.objects.filter(pk=delivery.pk).update(
-                        status=Delivery.Status.FAILED if final else Delivery.Status.PENDING,
-                        next_attempt_at=now + timedelta(minutes=2 ** (delivery.attempts - 1)),
-                        error_kind=outcome.kind,
-                        last_error=error,
-                    )
+                        delivery.status, delivery.sent_at = Delivery.Status.SENT, now
+                        delivery.provider_ref = outcome.ref[:64]
+                        delivery.error_kind = delivery.last_error = ""
+                    elif outcome.cancelled:
+                        delivery.status, delivery.last_error = Delivery.Status.FAILED, outcome.detail[:255]
+                    else:
+                        failed += 1
+                        final = not outcome.retry or delivery.attempts >= MAX_ATTEMPTS
+                        delivery.status = Delivery.Status.FAILED if final else Delivery.Status.PENDING
+                        delivery.next_attempt_at = now + timedelta(minutes=2 ** (delivery.attempts - 1))
+                        delivery.error_kind = outcome.kind
+                        delivery.last_error = (f"{outcome.kind}: {outcome.detail}" if outcome.kind else outcome.detail)[
+                            :255
+                        ]
+                    changed.append(delivery)
+                Delivery.objects.bulk_update(
+                    changed,
+                    ["status", "sent_at", "provider_ref", "error_kind", "last_error", "next_attempt_at"],
+                    batch_size=500,
+                )
     return {"sent": sent, "failed": failed}
 
 

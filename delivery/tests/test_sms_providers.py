@@ -10,6 +10,7 @@ words, retried where that can help, and never sent twice (a lost answer is looke
 retry); delivery reports are pulled; sign-in codes use the code template."""
 
 import datetime
+import time
 
 import pytest
 from django.test import Client
@@ -224,12 +225,15 @@ def test_batches_in_the_providers_size(provider, settings):
         SmsMessage(phone=f"+86139{i:08d}", text="", template="notice", params=common, ref=f"d{i}") for i in range(150)
     ]
     messages.append(SmsMessage(phone="12345", text="", template="notice", params=common, ref="bad"))
+    started = time.monotonic()
     results = backend.send_batch(messages)
+    elapsed = time.monotonic() - started
     assert [r.ok for r in results] == [True] * 150 + [False]
     assert results[-1].kind == "number"
     sends = [r for r in provider.requests if r.get("Action", r.get("action")) in ("SendBatchSms", "SendSms")]
     assert len(sends) == (2 if provider.kind == "aliyun" else 3)  # 100 + 50; Tencent 50 per request
     assert len({s.phone for s in provider.sent}) == 150
+    print(f"\n{provider.kind} SMS throughput against the local peer: {150 / elapsed:.0f} messages/s")
 
 
 def test_sign_in_codes_use_the_code_template(provider):
