@@ -287,7 +287,7 @@ class AliyunSmsBackend(ProviderSmsBackend):
                             "SignName": sign,
                             "TemplateCode": template_id,
                             "TemplateParam": json.dumps(values[0], ensure_ascii=False),
-                            "OutId": messages[chunk[0]].ref,
+                            **({"OutId": messages[chunk[0]].ref} if messages[chunk[0]].ref else {}),
                         },
                         1,
                     )

@@ -60,9 +60,15 @@ def _claim(notice_id: int | None, channel: str | None, size: int) -> tuple[list[
             .values_list("pk", flat=True)[:size]
         )
         if ids:
-            Delivery.objects.filter(pk__in=ids).update(
-                attempts=F("attempts") + 1, next_attempt_at=now + timedelta(minutes=LEASE_MINUTES)
-            )
+            # Conditional, so that where FOR UPDATE is not available (SQLite) a row another worker
+            # claimed between the SELECT and this UPDATE is not taken twice; the lease's instant
+            # then tells this worker's rows.
+            lease = now + timedelta(minutes=LEASE_MINUTES)
+            claimed = Delivery.objects.filter(
+                pk__in=ids, status=Delivery.Status.PENDING, next_attempt_at__lte=now
+            ).update(attempts=F("attempts") + 1, next_attempt_at=lease)
+            if claimed != len(ids):
+                ids = list(Delivery.objects.filter(pk__in=ids, next_attempt_at=lease).values_list("pk", flat=True))
     return ids, channel
 
 

@@ -113,3 +113,18 @@ def test_refused_messages_are_retried_and_none_is_sent_twice(smtp, district_noti
     assert send_due_deliveries() == {"sent": refused, "failed": 0}
     recipients = [r for m in smtp.messages for r in m.rcpt_tos]
     assert len(recipients) == N and len(set(recipients)) == N
+
+
+def test_claims_take_whole_batches_and_never_the_same_row(district_notice):
+    from delivery.tasks import _claim
+
+    first, channel = _claim(None, None, 500)
+    second, _ = _claim(None, None, 500)
+    assert channel == "email" and len(first) == 400 and len(second) == 400  # 2 SMTP batches of 200
+    assert not set(first) & set(second)
+    assert Delivery.objects.filter(pk__in=first, attempts=1).count() == 400
+    # A row claimed meanwhile by another worker (its lease already set) is not claimed again.
+    rest = list(Delivery.objects.filter(status="pending", attempts=0).values_list("pk", flat=True))
+    Delivery.objects.filter(pk=rest[0]).update(next_attempt_at=timezone.now() + datetime.timedelta(minutes=15))
+    third, _ = _claim(None, None, 500)
+    assert rest[0] not in third and len(third) == 399
