@@ -110,3 +110,35 @@ def test_a_school_without_wecom_records_it_and_sends_nothing(wecom, cast, settin
     send_due_deliveries()
     assert card(notice, ALICE).status == "failed" and card(notice, ALICE).error_kind == "config"
     assert wecom.shown == []
+
+
+def test_the_ladder_can_queue_wecom_for_matched_families_only(
+    wecom, cast, django_assert_num_queries, django_capture_on_commit_callbacks
+):
+    from django_scopes import scope
+
+    from delivery.actions import queue_deliveries, wecom_matched
+
+    sync_wecom_parents()
+    response = cast.client(cast.admin_zhang).post(
+        "/notices/new/",
+        {
+            "title": "停课通知",
+            "body": "明日停课。",
+            "action": "confirm",
+            "classes": [cast.class1.pk, cast.class2.pk],
+            "idempotency_key": "",
+        },
+    )
+    assert response.status_code == 302
+    notice = Notice.objects.get(title="停课通知")
+    with scope(school=[cast.school.pk]):
+        receipts = Receipt.objects.filter(notice=notice)
+        with django_capture_on_commit_callbacks(execute=True), django_assert_num_queries(1):
+            assert queue_deliveries(notice, "wecom", 1, wecom_matched(receipts)) == 2  # not carol
+        assert queue_deliveries(notice, "wecom", 1, wecom_matched(receipts)) == 0  # once per round
+    assert set(Delivery.objects.filter(channel="wecom").values_list("receipt__guardian__phone", flat=True)) == {
+        ALICE,
+        BOB,
+    }
+    assert sorted(c["to"] for c in wecom.shown) == ["p_alice", "p_bob"]  # sent after commit
