@@ -147,16 +147,17 @@ class ProviderSmsBackend(BaseSmsBackend):
         self.timeout = float(settings.SMS_TIMEOUT)
 
     def template(self, name: str) -> TemplateConfig:
-        raw = self.templates.get(name) or self.templates.get("text")
+        raw = self.templates.get(name)
         if not raw:
             raise SmsError("template", f"no template configured for {name!r}")
         if isinstance(raw, str):
             return TemplateConfig(id=raw, params=["text"])
         return TemplateConfig(id=str(raw["id"]), params=list(raw.get("params", [])))
 
-    @staticmethod
-    def resolve(message: SmsMessage) -> tuple[str, dict]:
-        if message.template:
+    def resolve(self, message: SmsMessage) -> tuple[str, dict]:
+        """The template to send and its parameters: the message's own, or, where the deployment
+        has no such template, the "text" template with the whole text."""
+        if message.template and message.template in self.templates:
             return message.template, dict(message.params)
         return "text", {"text": message.text}
 

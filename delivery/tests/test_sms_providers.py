@@ -296,3 +296,20 @@ def test_a_large_round_goes_out_in_batches_each_family_once(provider, cast):
     assert len(sends) == (n // 100 if provider.kind == "aliyun" else n)
     assert Delivery.objects.filter(receipt__notice=notice, status="sent").exclude(provider_ref="").count() == n
     print(f"\n{provider.kind}: {n} SMS with their own links in {elapsed:.1f} s ({n / elapsed:.0f}/s)")
+
+
+def test_a_kind_without_its_template_falls_back_to_text_or_is_refused_plainly(provider, settings):
+    from delivery.sms_providers import SmsError
+
+    message = SmsMessage(
+        phone=BOB, text="【同心】邀请", template="activation", params={"school": "阳光小学", "link": "x"}
+    )
+    backend = AliyunSmsBackend() if provider.kind == "aliyun" else TencentSmsBackend()
+    with pytest.raises(SmsError) as refused:
+        backend.send(message)  # neither "activation" nor "text" configured: nothing sent
+    assert refused.value.kind == "template" and not refused.value.retry and provider.sent == []
+    text_id = "SMS_TEXT" if provider.kind == "aliyun" else "2009"
+    provider.templates[text_id] = ("${text}" if provider.kind == "aliyun" else "{1}", ["text"])
+    _config(settings, provider)["templates"]["text"] = {"id": text_id, "params": ["text"]}
+    (AliyunSmsBackend() if provider.kind == "aliyun" else TencentSmsBackend()).send(message)
+    assert [s.text for s in provider.sent] == [f"【{SIGN}】【同心】邀请"]
