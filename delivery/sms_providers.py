@@ -53,9 +53,13 @@ FAILURE_KINDS = {
 }
 
 
-def failure_text(kind: str) -> str:
-    """The sender's plain words for a kind of failure (translated)."""
-    return str(FAILURE_KINDS.get(kind, FAILURE_KINDS["refused"])[0])
+def failure_text(kind: str, *, given_up: bool = False) -> str:
+    """The sender's plain words for a kind of failure (translated); for a delivery given up after
+    its last try, a kind that would be retried says so instead of promising another try."""
+    text, retry = FAILURE_KINDS.get(kind, FAILURE_KINDS["refused"])
+    if given_up and retry:
+        return str(_("The message could not be sent after several tries."))
+    return str(text)
 
 
 class SmsError(Exception):

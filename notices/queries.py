@@ -175,7 +175,7 @@ def notice_results(notice: Notice) -> dict:
             status = "retrying"
         channels.setdefault(receipt_id, []).append((channel, status, round_))
         if error_kind:
-            text = failure_text(error_kind)
+            text = failure_text(error_kind, given_up=status == Delivery.Status.FAILED)
             if text not in problems.get(receipt_id, []):
                 problems.setdefault(receipt_id, []).append(text)
     for r in receipts:

@@ -313,3 +313,16 @@ def test_a_kind_without_its_template_falls_back_to_text_or_is_refused_plainly(pr
     _config(settings, provider)["templates"]["text"] = {"id": text_id, "params": ["text"]}
     (AliyunSmsBackend() if provider.kind == "aliyun" else TencentSmsBackend()).send(message)
     assert [s.text for s in provider.sent] == [f"【{SIGN}】【同心】邀请"]
+
+
+def test_a_delivery_given_up_does_not_promise_another_try(provider, sms_round, cast):
+    from django.utils import translation
+
+    provider.throttled.add(BOB)
+    send_due_deliveries()
+    Delivery.objects.filter(receipt__guardian__phone=BOB).update(status="failed")  # after its last try
+    page = cast.client(cast.ms_li).get(f"/notices/{sms_round.pk}/results/").content.decode()
+    with translation.override("zh-hans"):
+        given_up = failure_text("throttled", given_up=True)
+        later_words = failure_text("throttled")
+    assert given_up in page and later_words not in page
