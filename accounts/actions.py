@@ -339,7 +339,8 @@ def issue_sms_code(phone: str, *, purpose: str, ip: str | None = None) -> None:
             ),
         }
         text = texts[purpose] % {"code": code}
-        transaction.on_commit(lambda: send_sms_task.delay(phone, text))
+        # A real provider sends the approved "code" template (delivery/sms_providers.py).
+        transaction.on_commit(lambda: send_sms_task.delay(phone, text, "code", {"code": code}))
     record(Action.SMS_CODE_SENT, summary=f"{mask_phone(phone)} {purpose}", ip=ip)
 
 

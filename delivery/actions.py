@@ -44,6 +44,33 @@ def _queue(school_id: int, channel: str, round_: int, receipts: models.QuerySet)
     )
 
 
+def queue_deliveries(notice: NoticeRef, channel: str, round_: int, receipts: models.QuerySet) -> int:
+    """One round of one channel (``Delivery.Channel``) for the given receipts of a notice, in one
+    INSERT … SELECT; rows already queued for that receipt, channel and round are skipped, so a
+    retry or a second run adds nothing. Sent by ``send_due_deliveries`` after commit. For the
+    ladder and any caller that picks its own recipients (e.g. ``wecom_matched(receipts)``)."""
+    count = _queue(notice.school_id, channel, round_, receipts)
+    if count:
+        from .tasks import send_due_deliveries
+
+        transaction.on_commit(lambda: send_due_deliveries.delay(notice.pk))
+    return count
+
+
+def wecom_matched(receipts: models.QuerySet) -> models.QuerySet:
+    """The receipts whose guardian's phone is among the school's WeCom parents (following the
+    school's notifications): those the WeCom channel can reach."""
+    from .models import WecomParent
+
+    return receipts.filter(
+        guardian__isnull=False,
+        # Reviewed: the plain manager, since the subquery is tied to each receipt's own school.
+        guardian__phone__in=WecomParent._base_manager.filter(
+            school_id=models.OuterRef("school_id"), subscribed=True
+        ).values("phone"),
+    )
+
+
 def queue_notice_deliveries(notice: NoticeRef, receipts: models.QuerySet) -> int:
     """After fan-out: email to everyone who wants notices by email. ``receipts`` are the notice's
     receipts (a queryset of ``notices.Receipt``, given by notices)."""

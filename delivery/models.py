@@ -26,6 +26,7 @@ class Delivery(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("email")
         SMS = "sms", _("SMS")
+        WECOM = "wecom", _("WeCom")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("waiting")
@@ -45,6 +46,14 @@ class Delivery(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=255, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
+    # What a provider said (delivery/sms_providers.py): the kind of the last failure (a key of
+    # FAILURE_KINDS, shown to the sender in plain words), the provider's id of the sent message
+    # (Alibaba Cloud BizId, Tencent Cloud SerialNo, WeCom msgid) and the phone's delivery report.
+    # (Database defaults: the INSERT … SELECT of delivery.actions names only the older columns.)
+    error_kind = models.CharField(max_length=16, blank=True, db_default="")
+    provider_ref = models.CharField(max_length=64, blank=True, db_default="")
+    report = models.CharField(max_length=16, blank=True, db_default="")  # "", "delivered", "undelivered"
+    reported_at = models.DateTimeField(null=True, blank=True)
 
     objects = ScopedManager(school="school")
 
@@ -53,3 +62,20 @@ class Delivery(models.Model):
             models.UniqueConstraint(fields=["receipt", "channel", "round"], name="delivery_once_per_round"),
         ]
         indexes = [models.Index(fields=["status", "next_attempt_at"])]
+
+
+class WecomParent(models.Model):
+    """A parent in the school's WeCom education organisation (企业微信家校), as its parent list
+    names them: matched to the school's guardians by mobile number (``guardian.phone``), so the
+    WeCom channel finds a family's ``parent_userid`` without a link up to schools."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    phone = models.CharField(max_length=11)
+    parent_userid = models.CharField(max_length=64)
+    subscribed = models.BooleanField(default=True)  # follows the school's notifications in WeChat
+    synced_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["school", "phone"], name="wecom_parent_once_per_phone")]

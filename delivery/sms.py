@@ -8,7 +8,7 @@ tests can read what was sent; a real provider (阿里云短信, 腾讯云短信 
 import json
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
@@ -22,6 +22,14 @@ logger = logging.getLogger(__name__)
 class SmsMessage:
     phone: str
     text: str
+    # For the real providers (delivery/sms_providers.py), which send approved templates only: the
+    # logical template ("notice", "code"; "" = the "text" template with the text as its one
+    # parameter), its parameters, the school (whose signature and templates may differ) and an id
+    # of this message (a delivery's), so that a retry can tell whether it already went out.
+    template: str = ""
+    params: dict = field(default_factory=dict)
+    school_code: str = ""
+    ref: str = ""
 
 
 class BaseSmsBackend:
@@ -91,5 +99,5 @@ def get_backend() -> BaseSmsBackend:
     return import_string(settings.SMS_BACKEND)()
 
 
-def send_sms(phone: str, text: str) -> None:
-    get_backend().send(SmsMessage(phone=phone, text=text))
+def send_sms(phone: str, text: str, *, template: str = "", params: dict | None = None) -> None:
+    get_backend().send(SmsMessage(phone=phone, text=text, template=template, params=params or {}))

@@ -159,11 +159,14 @@ def notice_results(notice: Notice) -> dict:
     receipts = list(Receipt.objects.filter(notice=notice).select_related("guardian", "user").order_by("pk"))
     by_guardian = {r.guardian_id: r for r in receipts if r.guardian_id}
     from delivery.models import Delivery
+    from delivery.sms_providers import failure_text
 
     channels: dict[int, list[tuple[str, str, int]]] = {}
-    for receipt_id, channel, status, round_, attempts in (
+    # What went wrong, in plain words for the sender (a refused number, a provider that waits …).
+    problems: dict[int, list[str]] = {}
+    for receipt_id, channel, status, round_, attempts, error_kind in (
         Delivery.objects.filter(receipt__notice=notice)
-        .values_list("receipt_id", "channel", "status", "round", "attempts")
+        .values_list("receipt_id", "channel", "status", "round", "attempts", "error_kind")
         .order_by("round", "pk")
     ):
         # A sending that failed and waits for its next try (the mail server or the SMS provider
@@ -171,8 +174,13 @@ def notice_results(notice: Notice) -> dict:
         if status == Delivery.Status.PENDING and attempts:
             status = "retrying"
         channels.setdefault(receipt_id, []).append((channel, status, round_))
+        if error_kind:
+            text = failure_text(error_kind, given_up=status == Delivery.Status.FAILED)
+            if text not in problems.get(receipt_id, []):
+                problems.setdefault(receipt_id, []).append(text)
     for r in receipts:
         r.channels = channels.get(r.pk, [])  # type: ignore[attr-defined]
+        r.delivery_problems = problems.get(r.pk, [])  # type: ignore[attr-defined]
     students = list(
         StudentReceipt.objects.filter(notice=notice)
         .select_related("student__school_class")

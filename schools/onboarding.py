@@ -250,13 +250,15 @@ def do_create_activation_links(
                 g.phone,
                 _("[Tongxin] %(school)s invites you to the home–school platform. Open %(url)s to sign in.")
                 % {"school": school.name, "url": activation_url(token)},
+                # A real provider sends the approved "activation" template (delivery/sms_providers.py).
+                {"school": school.name, "link": activation_url(token)},
             )
             for g, token in tokens
         ]
 
         def enqueue() -> None:
-            for phone, text in messages:  # one task each: a retry never re-sends someone else's SMS
-                send_sms_task.delay(phone, text)
+            for phone, text, params in messages:  # one task each: a retry never re-sends someone else's SMS
+                send_sms_task.delay(phone, text, "activation", params)
 
         transaction.on_commit(enqueue)
     record(
@@ -451,7 +453,8 @@ def do_change_my_phone(new_phone: str, *, acting_user, request=None) -> None:
         text = _(
             "[Tongxin] The mobile number of your account was changed to %(new)s. If this was not you, call the school."
         ) % {"new": mask_phone(new_phone)}
-        transaction.on_commit(lambda: send_sms_task.delay(old, text))
+        masked = mask_phone(new_phone)
+        transaction.on_commit(lambda: send_sms_task.delay(old, text, "number_changed", {"new": masked}))
 
 
 def children_of_guardian(guardian: Guardian) -> list[Student]:

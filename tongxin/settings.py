@@ -5,6 +5,7 @@ channel layer, a local-memory cache. Set ``DATABASE_URL`` and ``REDIS_URL`` to g
 Redis, Celery workers and channels-redis without changing a line. See docs/deployment.md.
 """
 
+import json
 import os
 from pathlib import Path
 
@@ -330,6 +331,44 @@ ACCOUNTS_DIRECTORY = "schools.directory"
 # The volunteer archive's trainings (events' parent-school sessions) come from the layer that may
 # read events: community names no app above it (community.queries.trainings_source).
 COMMUNITY_TRAININGS_SOURCE = "reports.queries.trainings_attended"
+
+# Real message providers (issue 17; docs/deployment.md, "Messages to families"). Set SMS_BACKEND to
+# delivery.sms_providers.AliyunSmsBackend or delivery.sms_providers.TencentSmsBackend; each logical
+# template ("notice", "code", "text") maps to the provider's approved template id and the names of
+# its variables in the template's order, e.g. SMS_TEMPLATES='{"notice": {"id": "SMS_4603", "params":
+# ["school", "title", "link"]}, "code": {"id": "SMS_4601", "params": ["code"]}}'. A school whose
+# signature (签名) or templates differ is an entry of SMS_SCHOOLS keyed by its school code:
+# SMS_SCHOOLS='{"yangguang": {"sign_name": "阳光小学", "templates": {"notice": {...}}}}'.
+SMS_TEMPLATES = json.loads(os.environ.get("SMS_TEMPLATES", "{}"))
+SMS_ALIYUN = {
+    "access_key_id": os.environ.get("SMS_ALIYUN_ACCESS_KEY_ID", ""),
+    "access_key_secret": os.environ.get("SMS_ALIYUN_ACCESS_KEY_SECRET", ""),
+    "sign_name": os.environ.get("SMS_SIGN_NAME", ""),
+    "endpoint": os.environ.get("SMS_ALIYUN_ENDPOINT", "https://dysmsapi.aliyuncs.com/"),
+    "region": os.environ.get("SMS_ALIYUN_REGION", "cn-hangzhou"),
+    "templates": SMS_TEMPLATES,
+}
+SMS_TENCENT = {
+    "secret_id": os.environ.get("SMS_TENCENT_SECRET_ID", ""),
+    "secret_key": os.environ.get("SMS_TENCENT_SECRET_KEY", ""),
+    "sdk_app_id": os.environ.get("SMS_TENCENT_SDK_APP_ID", ""),
+    "sign_name": os.environ.get("SMS_SIGN_NAME", ""),
+    "endpoint": os.environ.get("SMS_TENCENT_ENDPOINT", "https://sms.tencentcloudapi.com/"),
+    "region": os.environ.get("SMS_TENCENT_REGION", "ap-guangzhou"),
+    "templates": SMS_TEMPLATES,
+}
+SMS_SCHOOLS = json.loads(os.environ.get("SMS_SCHOOLS", "{}"))
+# Seconds a provider (SMS, WeCom) may take to answer; a timeout is looked up before a retry.
+SMS_TIMEOUT = float(os.environ.get("SMS_TIMEOUT", "10"))
+# WeCom 家校 per school code: {"corp_id", "secret", "agent_id", "department_id"}.
+WECOM_API = os.environ.get("WECOM_API", "https://qyapi.weixin.qq.com")
+WECOM_SCHOOLS = json.loads(os.environ.get("WECOM_SCHOOLS", "{}"))
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "pull-sms-reports": {"task": "delivery.tasks.pull_sms_reports", "schedule": 5 * 60.0},
+        "sync-wecom-parents": {"task": "delivery.tasks.sync_wecom_parents", "schedule": 24 * 3600.0},
+    }
+)
 
 NINJA_PAGINATION_PER_PAGE = 100
 
