@@ -2,7 +2,9 @@
 
 School A (阳光小学) gets data of every kind: a notice with an attachment, a form survey with a file
 answer, events with a reflection, a follow-up and a resolution, a conference day, the class chat
-with a message and a file, a contact record, a care case, a roster upload, a join request... Then
+with a message and a file, a contact record, a care case, a roster upload, a join request, a volunteer activity with a
+sign-up, a class committee with a message, a working group, class fund entries with a question, a
+published duty roster with a swap request, a commendation, a district holding school A... Then
 a user of school B (its admin dave, its parent erin) replays EVERY URL pattern of the resolver and
 EVERY operation of the OpenAPI schema with school A's real ids filled in: the kind of id is read
 from the parameter's name (``notice_id`` is a notice's id), and a parameter whose name has no known
@@ -114,6 +116,79 @@ class World:
             CareCase.objects.filter(pk=self.ids["care_case"]).update(description="阳光关怀")
             self.ids["slot"] = Slot.objects.filter(day_id=self.ids["conference"]).values_list("pk", flat=True)[0]
             self.ids["screen_code"] = screen_code(Event.objects.get(pk=self.ids["event"]))
+        self._community(cast)
+
+    @staticmethod
+    def _duty(cast: Cast, roster) -> dict[str, int]:
+        """A shift, alice's family, its first duty and its swap request to bob's family (as
+        tests/test_routes.py's _duty_swap_pk does, on this one roster)."""
+        from django_scopes import scope
+
+        from community import actions as duty
+        from community.models import DutyAssignment, DutyFamily
+
+        with scope(school=[cast.school.pk]):
+            assignment = (
+                DutyAssignment.objects.select_related("shift__roster")
+                .filter(shift__roster=roster, family__members__guardian__user=cast.alice)
+                .order_by("shift__date")
+                .first()
+            )
+            assert assignment is not None
+            alice = DutyFamily.objects.get(roster=roster, members__guardian__user=cast.alice)
+            bob = DutyFamily.objects.get(roster=roster, members__guardian__user=cast.bob)
+            swap = duty.do_request_swap(assignment, acting_user=cast.alice, to_family_id=bob.pk)
+            return {
+                "shift": assignment.shift_id,
+                "duty_assignment": assignment.pk,
+                "duty_family": alice.pk,
+                "swap": swap.pk,
+            }
+
+    def _community(self, cast: Cast) -> None:
+        """Volunteers, committees, working groups, the class fund, duty rosters, a commendation and
+        a district holding school A: built by the apps' actions, as the route matrix does."""
+        from community.models import (
+            CommitteeMessage,
+            DutyRoster,
+            EntryQuestion,
+            LedgerEntry,
+            VolunteerActivity,
+            WorkingGroup,
+        )
+        from reports.models import Commendation
+        from schools.models import District
+
+        volunteers = matrix._volunteer_world(cast)
+        roster = matrix._duty_roster(cast, published=True)  # one roster: a second would find no family free
+        self.ids.update(
+            {
+                "activity": volunteers["activity"],
+                "volunteer_slot": volunteers["slot"],
+                "volunteer": volunteers["volunteer"],
+                "signup": volunteers["signup"],
+                "committee": matrix._committee_pk(cast),
+                "committee_seat": matrix._committee_seat_pk(cast, cast.alice),
+                "committee_message": matrix._committee_message_pk(cast),
+                "working_group": matrix._working_group_pk(cast),
+                "working_group_seat": matrix._working_group_seat_pk(cast),
+                "fund_entry": matrix._fund_entry_pk(cast, kind="expense"),
+                "fund_question": matrix._fund_question_pk(cast),
+                "roster": roster.pk,
+                **self._duty(cast, roster),
+                "commendation": matrix._commendation_pk(cast),
+                "district": matrix._district(cast).pk,
+            }
+        )
+        with scopes_disabled():
+            VolunteerActivity.objects.filter(school=cast.school).update(title="阳光运动会", place="阳光操场")
+            CommitteeMessage.objects.filter(pk=self.ids["committee_message"]).update(text="阳光家委会留言")
+            WorkingGroup.objects.filter(school=cast.school).update(name="阳光工作小组")
+            LedgerEntry.objects.filter(school_class__school=cast.school).update(purpose="阳光班费")
+            EntryQuestion.objects.filter(pk=self.ids["fund_question"]).update(text="阳光提问")
+            DutyRoster.objects.filter(school=cast.school).update(title="阳光护学岗")
+            Commendation.objects.filter(pk=self.ids["commendation"]).update(award="阳光奖", citation="阳光表彰")
+            District.objects.filter(pk=self.ids["district"]).update(name="阳光教育局")
 
 
 # The kind of id each parameter name holds (URL path, API path and query, JSON body fields).
@@ -149,8 +224,56 @@ KINDS: dict[str, str] = {
     "record_id": "record",
     "case_id": "care_case",
     "owner_id": "staff_user",
+    "activity_id": "activity",
+    "volunteer_id": "volunteer",
+    "signup_id": "signup",
+    "committee_id": "committee",
+    "group_id": "working_group",
+    "entry_id": "fund_entry",
+    "question_id": "fund_question",
+    "roster_id": "roster",
+    "shift_id": "shift",
+    "swap_id": "swap",
+    "family_id": "duty_family",
+    "commendation_id": "commendation",
+    "district_id": "district",
     "series": "series",
     "q": "search",
+}
+# Names that mean another kind on some routes (a committee seat is a "member" too, a volunteer slot
+# a "slot"): the route's own kind, so that the replay asks for a real row of what the route takes.
+ROUTE_KINDS: dict[tuple[str, str], str] = {
+    **{
+        (route, "member_id"): "committee_seat"
+        for route in (
+            "community:committee_change_member",
+            "community:committee_write",
+            "community_api_committee_member_role",
+            "community_api_committee_member_leave",
+            "community_api_committee_message_send",
+        )
+    },
+    **{
+        (route, "member_id"): "working_group_seat"
+        for route in ("community:working_group_member", "community_api_working_group_member_change")
+    },
+    **{
+        (route, "message_id"): "committee_message"
+        for route in ("community:committee_reply", "community_api_committee_message_reply")
+    },
+    **{
+        (route, "slot_id"): "volunteer_slot"
+        for route in ("community:slot_signup", "community_api_volunteer_slot_signup")
+    },
+    **{
+        (route, "assignment_id"): "duty_assignment"
+        for route in (
+            "community_api_duty_attendance",
+            "community_api_duty_checkin",
+            "community_api_duty_swap",
+            "community_api_duty_standby_answer",
+        )
+    },
 }
 # "token" means a different secret on each route that takes one.
 TOKEN_KINDS = {
@@ -174,6 +297,8 @@ def _id_for(name: str, world: World, route: str) -> Any:
     if name == "token":
         assert route in TOKEN_KINDS, f"{route}: which secret is its token? add it to TOKEN_KINDS"
         return _forged(world.ids[TOKEN_KINDS[route]])
+    if (route, name) in ROUTE_KINDS:
+        return world.ids[ROUTE_KINDS[(route, name)]]
     assert name in KINDS, f"{route}: parameter {name!r} has no known kind of id: add it to KINDS"
     return world.ids[KINDS[name]]
 
@@ -305,6 +430,8 @@ def _example(schema: dict, node: dict, world: World, route: str, name: str = "",
         return "2030-01-10T19:00:00+08:00"
     if node.get("format") == "date":
         return "2030-01-10"
+    if node.get("format") == "time":
+        return "07:20"
     return "x"
 
 
@@ -341,12 +468,16 @@ def _replay_api(cast: Cast, world: World, who: str) -> tuple[list[str], int]:
             else:
                 query[name] = value
         kwargs: dict = {}
-        body_node = operation.get("requestBody", {}).get("content", {}).get("application/json")
+        content = operation.get("requestBody", {}).get("content", {})
+        body_node = content.get("application/json") or content.get("multipart/form-data")
         if body_node:
             body = _example(schema, body_node["schema"], world, route)
             if _has_id(body_node["schema"], schema):
                 ids_in.add("body")
-            kwargs = {"data": json.dumps(body), "content_type": "application/json"}
+            if "application/json" in content:
+                kwargs = {"data": json.dumps(body), "content_type": "application/json"}
+            else:
+                kwargs = {"data": body}  # the test client sends a dict as multipart/form-data
         if query:
             from urllib.parse import urlencode
 

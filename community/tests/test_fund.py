@@ -9,7 +9,9 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.html import escape
+from django.utils.translation import gettext
 from django_scopes import scopes_disabled
 
 from accounts.models import User
@@ -24,6 +26,12 @@ from community.models import EntryQuestion, LedgerEntry
 from schools.models import Guardian, Student, StudentGuardian
 
 pytestmark = pytest.mark.django_db
+
+
+def zh(message: str) -> str:
+    """A message as the user reads it (the site speaks Chinese)."""
+    with translation.override("zh-hans"):
+        return gettext(message)
 
 
 def png() -> bytes:
@@ -129,7 +137,8 @@ def test_the_keeper_records_an_expense_and_another_member_countersigns(fund):
     assert "¥500.00" in page  # not counted before the countersignature
     # The author may not countersign their own entry; a family not on the committee may not either.
     refused = bob.post(reverse("community:fund_countersign", args=[entry.pk]), follow=True)
-    assert "another committee member" in refused.content.decode() or "另一位" in refused.content.decode()
+    own_entry = "You recorded this entry: another committee member countersigns it."
+    assert escape(zh(own_entry)) in refused.content.decode()
     assert cast.client(cast.alice).post(reverse("community:fund_countersign", args=[entry.pk])).status_code == 404
     assert cast.client(cast.ms_li).post(reverse("community:fund_countersign", args=[entry.pk])).status_code == 404
     with scopes_disabled():
@@ -152,19 +161,25 @@ def test_bad_entries_are_refused_and_nothing_is_written(fund):
     cast = fund
     bob = cast.client(cast.bob)
     url = reverse("community:fund_record", args=[cast.class1.pk])
+    no_receipt = "An expense needs a photo of its receipt."
+    not_yuan = "Give the amount in yuan and fen, e.g. 12.50."
+    not_positive = "The amount must be more than zero."
     cases = [
-        ({"kind": "expense", "amount": "20", "occurred_on": "2026-11-15", "purpose": "彩纸"}, "receipt"),
-        ({"kind": "income", "amount": "12.555", "occurred_on": "2026-11-15", "purpose": "班费"}, "12.50"),
-        ({"kind": "income", "amount": "abc", "occurred_on": "2026-11-15", "purpose": "班费"}, "12.50"),
-        ({"kind": "income", "amount": "-5", "occurred_on": "2026-11-15", "purpose": "班费"}, "zero"),
-        ({"kind": "income", "amount": "0", "occurred_on": "2026-11-15", "purpose": "班费"}, "zero"),
-        ({"kind": "income", "amount": "5", "occurred_on": "2026-12-25", "purpose": "班费"}, "future"),
-        ({"kind": "income", "amount": "5", "occurred_on": "2026-11-15", "purpose": ""}, "what the money"),
-        ({"kind": "gift", "amount": "5", "occurred_on": "2026-11-15", "purpose": "x"}, "income or expense"),
+        ({"kind": "expense", "amount": "20", "occurred_on": "2026-11-15", "purpose": "彩纸"}, no_receipt),
+        ({"kind": "income", "amount": "12.555", "occurred_on": "2026-11-15", "purpose": "班费"}, not_yuan),
+        ({"kind": "income", "amount": "abc", "occurred_on": "2026-11-15", "purpose": "班费"}, not_yuan),
+        ({"kind": "income", "amount": "-5", "occurred_on": "2026-11-15", "purpose": "班费"}, not_positive),
+        ({"kind": "income", "amount": "0", "occurred_on": "2026-11-15", "purpose": "班费"}, not_positive),
+        (
+            {"kind": "income", "amount": "5", "occurred_on": "2026-12-25", "purpose": "班费"},
+            "The date is in the future.",
+        ),
+        ({"kind": "income", "amount": "5", "occurred_on": "2026-11-15", "purpose": ""}, "Say what the money was for."),
+        ({"kind": "gift", "amount": "5", "occurred_on": "2026-11-15", "purpose": "x"}, "Choose income or expense."),
     ]
-    for data, words in cases:
+    for data, message in cases:
         body = bob.post(url, data, follow=True).content.decode()
-        assert words in body, (data, words)
+        assert escape(zh(message)) in body, (data, message)
     not_an_image = SimpleUploadedFile(
         "receipt.png", b"<html><script>alert(1)</script></html>", content_type="image/png"
     )
@@ -175,7 +190,7 @@ def test_bad_entries_are_refused_and_nothing_is_written(fund):
         f"/api/v1/classes/{cast.class1.pk}/fund/entries",
         {"kind": "expense", "amount": "20", "occurred_on": "2026-11-15", "purpose": "彩纸"},
     )
-    assert api.status_code == 400 and "receipt" in api.json()["detail"]
+    assert api.status_code == 400 and api.json()["detail"] == zh(no_receipt)
     with scopes_disabled():
         assert not LedgerEntry.objects.exists()
 
@@ -210,7 +225,7 @@ def test_a_mistake_is_corrected_by_a_reversing_entry_that_names_it(fund):
     with scopes_disabled():
         reversal = LedgerEntry.objects.get(reverses=wrong)
     assert (reversal.kind, reversal.amount_fen, reversal.counts) == ("income", 8000, False)
-    assert f"#{wrong.number}" in reversal.purpose
+    assert reversal.purpose == zh("Reverses #%(n)d: %(reason)s") % {"n": wrong.number, "reason": "金额记错"}
     # Once only; never a reversal of a reversal; never of an entry that does not count.
     for target in (wrong, pending):
         bob.post(reverse("community:fund_reverse", args=[target.pk]), {"reason": "再来"})
@@ -338,7 +353,7 @@ def test_a_wrong_entry_is_sent_back_before_it_counts_and_stays_in_the_ledger(fun
         ), who
     dan = cast.client(cast.dan)
     refused = dan.post(reverse("community:fund_decline", args=[wrong.pk]), {"reason": ""}, follow=True)
-    assert "sent back" in refused.content.decode() or "退回" in refused.content.decode()
+    assert escape(zh("Say why the entry is sent back.")) in refused.content.decode()
     dan.post(reverse("community:fund_decline", args=[wrong.pk]), {"reason": "应为200元"})
     with scopes_disabled():
         wrong.refresh_from_db()
