@@ -14,7 +14,7 @@ import time
 
 import pytest
 from django.test import Client
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from delivery.actions import _queue
 from delivery.models import Delivery
@@ -139,7 +139,10 @@ def test_a_refused_template_fails_for_good_in_plain_words(provider, sms_round, s
     assert send_due_deliveries()["failed"] == 2
     bob = sms(sms_round, BOB)
     assert bob.status == "failed" and bob.error_kind == "template" and bob.attempts == 1
-    assert "template" in failure_text(bob.error_kind)
+    with translation.override("en"):
+        assert "template" in failure_text(bob.error_kind)
+    with translation.override("zh-hans"):
+        assert "模板" in failure_text(bob.error_kind)
     later(5)
     assert send_due_deliveries() == {"sent": 0, "failed": 0}  # not retried
     assert provider.sent == []
@@ -174,7 +177,10 @@ def test_a_lost_answer_is_looked_up_and_not_sent_twice(provider, sms_round):
     send_due_deliveries()
     bob = sms(sms_round, BOB)
     assert bob.status == "pending" and bob.error_kind == "timeout"
-    assert "checked" in failure_text("timeout")
+    with translation.override("en"):
+        assert "checked" in failure_text("timeout")
+    with translation.override("zh-hans"):
+        assert "核实" in failure_text("timeout")
     assert sorted(s.phone for s in provider.sent) == [ALICE, BOB]
     provider.hang = 0
     later(2)

@@ -124,11 +124,11 @@ def test_sending_takes_the_same_queries_whatever_the_families(
     d = districts
     _add_families(cast.school, cast.class1, n, 0)
     _add_families(d.school_c, d.class_c, n, 1000)
-    # 46 whatever n: composing and publishing the two schools' notices (24), then each school's
-    # fan-out (11). Since the fan-out commits receipts, emails and fanned_out_at in one transaction
-    # (notices/fanout.py, do_fan_out_notice), each school's fan-out has one more SAVEPOINT and its
-    # RELEASE (42 before).
-    with django_assert_num_queries(46):
+    # 48 whatever n: composing and publishing the two schools' notices (26, with each school's own
+    # guardrail words read once), then each school's fan-out (11). Since the fan-out commits receipts,
+    # emails and fanned_out_at in one transaction (notices/fanout.py, do_fan_out_notice), each
+    # school's fan-out has one more SAVEPOINT and its RELEASE.
+    with django_assert_num_queries(48):
         _send(d, django_capture_on_commit_callbacks)
 
 
