@@ -3,6 +3,7 @@ counts for the admin page and API."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
@@ -13,6 +14,7 @@ from schools.models import Term
 from .models import GuardrailTally, PictureCheck, SchoolWords
 
 WORDS_CACHE_SECONDS = 600
+logger = logging.getLogger(__name__)
 
 
 def words_cache_key(school_id: int) -> str:
@@ -35,12 +37,24 @@ def school_rules(school_id: int) -> SchoolRules:
     """The school's own forbidden words and choices, for the checker. Cached (chat checks every
     message); ``do_set_school_words`` clears the cache when they change."""
     key = words_cache_key(school_id)
-    cached = cache.get(key)
+    try:
+        cached = cache.get(key)
+    except Exception:  # the cache is down: the database still answers, and a message still goes
+        logger.warning("guardrails: cache unavailable, reading the school's words from the database")
+        return _rules_from_database(school_id)
     if cached is None:
-        row = SchoolWords.objects.filter(school_id=school_id).values_list("words", "warn_named_awards").first()
-        cached = (tuple(row[0] or ()), bool(row[1])) if row else ((), False)
-        cache.set(key, cached, WORDS_CACHE_SECONDS)
+        rules = _rules_from_database(school_id)
+        cached = (rules.words, rules.warn_named_awards)
+        try:
+            cache.set(key, cached, WORDS_CACHE_SECONDS)
+        except Exception:
+            logger.warning("guardrails: cache unavailable, the school's words are not cached")
     return SchoolRules(tuple(cached[0]), bool(cached[1]))
+
+
+def _rules_from_database(school_id: int) -> SchoolRules:
+    row = SchoolWords.objects.filter(school_id=school_id).values_list("words", "warn_named_awards").first()
+    return SchoolRules(tuple(row[0] or ()), bool(row[1])) if row else SchoolRules()
 
 
 def school_words(school_id: int) -> tuple[str, ...]:

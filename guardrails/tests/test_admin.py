@@ -168,3 +168,19 @@ def test_naming_one_childs_award_is_fine_unless_the_school_chooses_to_be_warned(
     )
     assert api.json()["warn_named_awards"] is False
     assert compose(li, classes=[cast.class1.pk], body=award).status_code == 302
+
+
+def test_the_schools_words_are_read_from_the_database_when_the_cache_is_down(cast, monkeypatch):
+    """Chat checks every message against the school's words: a cache outage must not turn the
+    check into an error (tests/faults/test_redis_down.py sends a class-group message with Redis
+    stopped), nor drop the school's words."""
+    from guardrails.queries import school_rules
+
+    SchoolWords.objects.create(school=cast.school, words=["补课费"])
+
+    def down(*args, **kwargs):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(cache, "get", down)
+    monkeypatch.setattr(cache, "set", down)
+    assert school_rules(cast.school.pk).words == ("补课费",)
