@@ -92,7 +92,7 @@ def do_submit_suggestion(
     acting_user,
     kind: str,
     text: str,
-    anonymous: bool,
+    anonymous: bool = False,
     public_consent: bool = False,
 ) -> Submitted:
     if kind not in Kind.values:

@@ -87,8 +87,11 @@ def new(request):
 @login_required
 @require_GET
 def mine(request):
-    hashes = [receipt_hash(t) for t in receipts_of(request)]
-    return render(request, "feedback/mine.html", {"suggestions": queries.mine(request.user, hashes)})
+    tokens = {receipt_hash(t): t for t in receipts_of(request)}
+    suggestions = queries.mine(request.user, list(tokens))
+    for s in suggestions:
+        s.kept_receipt = tokens.get(s.receipt_hash, "")  # type: ignore[attr-defined]
+    return render(request, "feedback/mine.html", {"suggestions": suggestions})
 
 
 @login_required
