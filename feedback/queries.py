@@ -22,6 +22,13 @@ def inbox(user, roles, school) -> list[Suggestion]:
     )
 
 
+def my_rectifications(user, school) -> list[Rectification]:
+    """Open rectifications this staff member owns (they may not own the suggestion itself)."""
+    return list(
+        Rectification.objects.filter(school=school, owner=user, closed_at__isnull=True).select_related("suggestion")
+    )
+
+
 def mine(user, receipt_hashes: list[str]) -> list[Suggestion]:
     """The user's signed suggestions and those whose receipts this browser holds."""
     cond = Q(author=user, anonymous=False)

@@ -124,7 +124,11 @@ def inbox(request):
     return render(
         request,
         "feedback/inbox.html",
-        {"suggestions": queries.inbox(request.user, request.roles, school), "now": timezone.now()},
+        {
+            "suggestions": queries.inbox(request.user, request.roles, school),
+            "rectifications": queries.my_rectifications(request.user, school),
+            "now": timezone.now(),
+        },
     )
 
 

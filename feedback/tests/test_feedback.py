@@ -169,6 +169,7 @@ def test_the_whole_way_from_suggestion_to_done(cast, school_day):
     page = step(li, suggestion, "close")
     assert Suggestion.objects.get().status == "decided"
     wang = cast.client(cast.mr_wang)
+    assert "修窗户" in wang.get("/feedback/inbox/").content.decode()  # given to him, though not his suggestion
     assert wang.post(f"/feedback/rectifications/{rect.pk}/close/", {"note": "已换新窗锁"}).status_code == 302
     assert step(li, suggestion, "close").status_code == 302
     assert step(li, suggestion, "publish", text="窗户已修好").status_code == 302
@@ -274,6 +275,6 @@ def test_the_inbox_keeps_its_query_count(cast, count, django_assert_num_queries)
         )
     li = cast.client(cast.ms_li)
     li.get("/feedback/inbox/")
-    with django_assert_num_queries(10):  # session, user, roles (3), the tab bar (4), the list (1)
+    with django_assert_num_queries(11):  # session, user, roles (3), the tab bar (4), the lists (2)
         response = li.get("/feedback/inbox/")
     assert len(response.context["suggestions"]) == count
