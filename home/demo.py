@@ -156,6 +156,7 @@ def add_demo_activity(school) -> None:
         _demo_duty(school, klass, head, roles)
         _demo_committees(school, klass, head)
         _demo_fund(school, klass, head)
+        _demo_feedback(school, klass, head)
 
 
 def _demo_volunteers(school, klass, head, roles) -> None:
@@ -365,3 +366,72 @@ def _demo_fund(school, klass, head) -> None:
         )
         if sign:
             do_countersign_entry(entry, acting_user=chair)
+
+
+def _demo_feedback(school, klass, head) -> None:
+    """The suggestion box with a suggestion at every step: one just sent (anonymous), one
+    acknowledged, one answered, one decided with its rectification open, and one done, answered
+    publicly ("you said, we did"). Canteen suggestions go to the admin's 后勤处 within a day."""
+    from feedback.actions import (
+        do_acknowledge,
+        do_close_rectification,
+        do_close_suggestion,
+        do_decide,
+        do_open_rectification,
+        do_publish_answer,
+        do_reply,
+        do_set_route,
+        do_submit_suggestion,
+    )
+
+    admin = StaffMember.objects.filter(school=school, is_school_admin=True).order_by("pk").first()
+    if admin is None:
+        return
+    do_set_route(
+        school,
+        acting_user=admin.user,
+        kind="canteen",
+        head_teacher=False,
+        owner_id=admin.user_id,
+        department="后勤处",
+        ack_hours=24,
+    )
+    parents = [
+        g.guardian.user
+        for g in StudentGuardian.objects.filter(student__school_class=klass, guardian__user__isnull=False)
+        .select_related("guardian__user")
+        .order_by("pk")[:5]
+    ]
+    if not parents:
+        return
+
+    def send(i, kind, text, **kw):
+        where = klass if kind == "class" else None
+        return do_submit_suggestion(
+            school, where, acting_user=parents[i % len(parents)], kind=kind, text=text, **kw
+        ).suggestion
+
+    send(0, "class", "教室后排看不清黑板，能否调整座位轮换？", anonymous=True)
+    s = send(1, "class", "希望每周五能把下周的作业安排提前告诉家长。")
+    do_acknowledge(s, acting_user=head)
+    s = send(2, "canteen", "午饭的汤有时候是凉的。")
+    do_reply(s, acting_user=admin.user, reply="谢谢反馈，后勤处已和食堂沟通，改用保温桶。")
+    s = send(3, "safety", "放学时校门口车辆太多，孩子过马路不安全。", public_consent=True)
+    do_reply(s, acting_user=admin.user, reply="已联系交警，放学时段增加护学岗。")
+    do_decide(s, acting_user=admin.user, decision="放学时段校门口设家长志愿护学岗，并申请交警协助。")
+    do_open_rectification(
+        s,
+        acting_user=admin.user,
+        what="排出护学岗值班表并与交警对接",
+        owner_id=admin.user_id,
+        due_on=timezone.localdate() + datetime.timedelta(days=7),
+    )
+    s = send(4, "class", "图书角的书太旧了，希望能更新一批。", public_consent=True)
+    do_reply(s, acting_user=head, reply="好建议！班级会组织一次图书漂流。")
+    do_decide(s, acting_user=head, decision="每月一次图书漂流，家委会协助采购新书。")
+    rect = do_open_rectification(
+        s, acting_user=head, what="采购二十本新书", owner_id=head.pk, due_on=timezone.localdate()
+    )
+    do_close_rectification(rect, acting_user=head, note="已采购二十本新书，放入图书角。")
+    do_close_suggestion(s, acting_user=head)
+    do_publish_answer(s, acting_user=head, answer="图书角已更新二十本新书，今后每月一次图书漂流。")

@@ -65,6 +65,7 @@ class World:
         from contactbook.models import CareCase, ContactRecord
         from events.actions import screen_code
         from events.models import ConferenceDay, Event, Reflection, Slot
+        from feedback.models import Suggestion
         from notices.models import Notice, NoticeAttachment
         from surveys.models import Survey
 
@@ -95,6 +96,7 @@ class World:
             "record": matrix._record_pk(cast),
             "care_case": matrix._care_case_pk(cast),
             "staff_user": cast.ms_li.pk,
+            **{k.removesuffix("_id"): v for k, v in matrix._suggestion(cast, decided=True).items() if k != "receipt"},
             "series": Survey.Series.EVAL_PARENTS.value,
             "search": "刘小明",
             "join_token": matrix._join_token(cast),
@@ -114,6 +116,7 @@ class World:
                 summary="阳光内部记录", parent_summary="阳光摘要"
             )
             CareCase.objects.filter(pk=self.ids["care_case"]).update(description="阳光关怀")
+            Suggestion.objects.filter(pk=self.ids["suggestion"]).update(text="阳光意见", reply="阳光回复")
             self.ids["slot"] = Slot.objects.filter(day_id=self.ids["conference"]).values_list("pk", flat=True)[0]
             self.ids["screen_code"] = screen_code(Event.objects.get(pk=self.ids["event"]))
         self._community(cast)
@@ -223,6 +226,8 @@ KINDS: dict[str, str] = {
     "question": "message",
     "record_id": "record",
     "case_id": "care_case",
+    "suggestion_id": "suggestion",
+    "rectification_id": "rectification",
     "owner_id": "staff_user",
     "activity_id": "activity",
     "volunteer_id": "volunteer",
@@ -283,7 +288,7 @@ TOKEN_KINDS = {
     "events:feed": "feed_token",
 }
 # Parameters that are not ids (what to send).
-NOT_IDS: dict[str, Any] = {"past": "false"}
+NOT_IDS: dict[str, Any] = {"past": "false", "year": 2026, "month": 11}
 # Query parameters that narrow a list of the user's own: filled with school A's id or words, the
 # list stays the user's own (the filter is ignored or finds nothing), so the answer is not a 404;
 # it must still hold nothing of school A.

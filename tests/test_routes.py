@@ -318,6 +318,61 @@ def _feed_token(cast: Cast) -> str:
         return calendar_feed(cast.alice).token
 
 
+# --- the suggestion box (feedback) ---
+
+
+def _suggestion(cast: Cast, *, decided: bool = False) -> dict:
+    """A signed suggestion of alice about class 1 (owner ms_li), with its receipt."""
+    import datetime
+
+    from django.utils import timezone
+
+    from feedback.access import receipt_hash
+    from feedback.models import Rectification, Suggestion
+
+    with scopes_disabled():
+        s = Suggestion.objects.create(
+            school=cast.school,
+            school_class=cast.class1,
+            kind="class",
+            text="教室的窗户关不上",
+            author=cast.alice,
+            receipt_hash=receipt_hash("route-matrix-receipt-0001"),
+            owner=cast.ms_li,
+            ack_due_at=timezone.now() + datetime.timedelta(hours=48),
+            status="decided" if decided else "submitted",
+        )
+        rect = Rectification.objects.create(
+            school=cast.school, suggestion=s, what="修窗户", owner=cast.ms_li, due_on=timezone.localdate()
+        )
+    return {"suggestion_id": s.pk, "rectification_id": rect.pk, "receipt": "route-matrix-receipt-0001"}
+
+
+FEEDBACK_HANDLER = Route(
+    kwargs=lambda c: {"suggestion_id": _suggestion(c)["suggestion_id"]},
+    allowed=("ms_li", "admin_zhang"),
+    refused=("mr_wang", "alice", "carol", "dave", "erin"),
+)
+FEEDBACK_AUTHOR = Route(
+    kwargs=lambda c: {"suggestion_id": _suggestion(c)["suggestion_id"]},
+    allowed=("alice",),
+    refused=("bob", "carol", "ms_li", "dave", "erin"),
+)
+FEEDBACK_FOLLOW = Route(
+    method="post",
+    data=lambda c: {"receipt": _suggestion(c)["receipt"]},
+    allowed=("alice",),
+    refused=("dave", "erin"),
+    notes="the receipt is the key: within the school whoever holds it follows it; a wrong one is 404 (feedback tests)",
+)
+FEEDBACK_RECT = Route(
+    method="post",
+    kwargs=lambda c: {"rectification_id": _suggestion(c, decided=True)["rectification_id"]},
+    data=lambda c: {"note": "已修好"},
+    allowed=("ms_li", "admin_zhang"),
+    refused=("mr_wang", "alice", "carol", "dave", "erin"),
+)
+
 EVENT_MANAGER = Route(
     kwargs=lambda c: {"event_id": _event_pk(c)},
     allowed=("ms_li", "admin_zhang"),
@@ -1885,6 +1940,46 @@ MATRIX: dict[str, Route] = {
         allowed=("bob", "ms_li", "admin_zhang"),
         refused=("alice", "mr_wang", "carol", "dave", "erin"),
     ),
+    "feedback:new": Route(allowed=("alice", "ms_li"), own_only=("dave", "erin")),
+    "feedback:mine": Route(allowed=("alice", "carol"), own_only=("dave", "erin")),
+    "feedback:follow": FEEDBACK_FOLLOW,
+    "feedback:detail": FEEDBACK_AUTHOR,
+    "feedback:inbox": Route(allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
+    "feedback:handle": FEEDBACK_HANDLER,
+    "feedback:rectification_close": FEEDBACK_RECT,
+    "feedback:routes": ADMIN_PAGE,
+    "feedback:report": ADMIN_PAGE,
+    "feedback:public": Route(allowed=("alice", "ms_li"), own_only=("dave", "erin")),
+    "api:feedback_places": Route(api=True, allowed=("alice", "ms_li"), own_only=("dave", "erin")),
+    "api:feedback_submit": Route(
+        api=True,
+        method="post",
+        data=lambda c: {"school_id": c.school.pk, "class_id": c.class1.pk, "kind": "class", "text": "建议"},
+        allowed=("alice", "ms_li"),
+        refused=("carol", "dave", "erin"),
+    ),
+    "api:feedback_mine": Route(api=True, allowed=("alice",), own_only=("dave", "erin")),
+    "api:feedback_follow": Route(**{**FEEDBACK_FOLLOW.__dict__, "api": True}),
+    "api:feedback_detail": Route(**{**FEEDBACK_AUTHOR.__dict__, "api": True}),
+    "api:feedback_inbox": Route(
+        api=True, allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)
+    ),
+    "api:feedback_handle": Route(**{**FEEDBACK_HANDLER.__dict__, "api": True}),
+    "api:feedback_step": Route(
+        **{**FEEDBACK_HANDLER.__dict__, "api": True, "method": "post", "data": lambda c: {"step": "acknowledge"}}
+    ),
+    "api:feedback_rectification_close": Route(**{**FEEDBACK_RECT.__dict__, "api": True}),
+    "api:feedback_routes": Route(**{**ADMIN_PAGE.__dict__, "api": True}),
+    "api:feedback_route_set": Route(
+        **{
+            **ADMIN_PAGE.__dict__,
+            "api": True,
+            "method": "post",
+            "data": lambda c: {"kind": "canteen", "head_teacher": True, "ack_hours": 24},
+        }
+    ),
+    "api:feedback_report": Route(**{**ADMIN_PAGE.__dict__, "api": True}),
+    "api:feedback_public": Route(api=True, allowed=("alice", "ms_li"), own_only=("dave", "erin")),
     # WebSocket routes: exercised in delivery/tests/test_consumers.py (anonymous and
     # wrong-origin sockets are closed; a user's socket receives only their own group).
     "ws:ws_events": Route(notes="delivery/tests/test_consumers.py"),

@@ -9,6 +9,7 @@ from community.api import router as community_router
 from contactbook.api import router as contactbook_router
 from core.api_auth import SessionOrToken
 from events.api import router as events_router
+from feedback.api import router as feedback_router
 from guardrails.api import router as guardrails_router
 from home.api import router as home_router
 from home.api_district import router as district_router
@@ -110,6 +111,7 @@ api.add_router("/", surveys_router)
 api.add_router("/", events_router)
 api.add_router("/", chat_router)
 api.add_router("/", community_router)
+api.add_router("/", feedback_router)
 api.add_router("/", district_router)
 api.add_router("/", reports_router)
 api.add_router("/", guardrails_router)

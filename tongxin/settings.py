@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "events",
     "chat",
     "community",
+    "feedback",
     "reports",
     "guardrails",
 ]
@@ -228,6 +229,8 @@ CELERY_BEAT_SCHEDULE = {
     "purge-past-retention": {"task": "home.tasks.purge_past_retention", "schedule": 24 * 3600.0},
     "remind-tomorrows-volunteers": {"task": "community.tasks.remind_tomorrows_volunteers", "schedule": 15 * 60.0},
     "remind-tomorrows-duty": {"task": "community.tasks.remind_tomorrows_duty", "schedule": 60 * 60.0},
+    # The suggestion box: overdue steps reminded to their owner, then escalated to the admins.
+    "feedback-overdue": {"task": "feedback.tasks.remind_overdue_feedback", "schedule": 30 * 60.0},
 }
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"

@@ -115,3 +115,16 @@ def reverse_answer(survey) -> str:
     from django.urls import reverse
 
     return reverse("surveys:answer", args=[survey.pk])
+
+
+def test_the_demo_suggestion_box_has_a_suggestion_at_every_step(db):
+    from feedback.models import Rectification, Suggestion
+
+    call_command("load_demo", stdout=StringIO())
+    with scopes_disabled():
+        school = School.objects.get(code=DEMO_CODE)
+        statuses = set(Suggestion.objects.filter(school=school).values_list("status", flat=True))
+        assert statuses == {"submitted", "acknowledged", "answered", "decided", "closed"}
+        assert Suggestion.objects.filter(school=school, anonymous=True, author__isnull=True).exists()
+        assert Suggestion.objects.filter(school=school, published_at__isnull=False).exists()
+        assert {r.closed_at is None for r in Rectification.objects.filter(school=school)} == {True, False}
