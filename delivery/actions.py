@@ -11,9 +11,10 @@ from django.db import models, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from audit.actions import record
 from core.bulk import insert_select
 
-from .models import Delivery, DeliveryPreference
+from .models import Delivery, DeliveryPreference, PushSubscription
 
 COLUMNS = ["school_id", "channel", "round", "status", "attempts", "next_attempt_at", "last_error", "created_at"]
 
@@ -34,6 +35,12 @@ def _email_receipts(receipts: models.QuerySet) -> models.QuerySet:
     )
 
 
+def _push_receipts(school_id: int, receipts: models.QuerySet) -> models.QuerySet:
+    """Receipts whose person has a device subscribed to push in the notice's school."""
+    subscribed = PushSubscription.objects.filter(school_id=school_id).values("user_id")
+    return receipts.filter(Q(guardian__user__in=subscribed) | Q(guardian__isnull=True, user__in=subscribed))
+
+
 def _queue(school_id: int, channel: str, round_: int, receipts: models.QuerySet) -> int:
     now = timezone.now()
     return insert_select(
@@ -48,6 +55,7 @@ def queue_notice_deliveries(notice: NoticeRef, receipts: models.QuerySet) -> int
     """After fan-out: email to everyone who wants notices by email. ``receipts`` are the notice's
     receipts (a queryset of ``notices.Receipt``, given by notices)."""
     count = _queue(notice.school_id, Delivery.Channel.EMAIL, 0, _email_receipts(receipts))
+    count += _queue(notice.school_id, Delivery.Channel.PUSH, 0, _push_receipts(notice.school_id, receipts))
     if count:
         from .tasks import send_due_deliveries
 
@@ -73,6 +81,7 @@ def queue_reminders(notice: NoticeRef, pending: models.QuerySet) -> int:
     since the app cannot reach them."""
     round_ = (Delivery.objects.filter(receipt__notice_id=notice.pk).aggregate(m=Max("round"))["m"] or 0) + 1
     _queue(notice.school_id, Delivery.Channel.EMAIL, round_, _email_receipts(pending))
+    _queue(notice.school_id, Delivery.Channel.PUSH, round_, _push_receipts(notice.school_id, pending))
     sms_receipts = (
         pending.filter(guardian__isnull=False)
         .filter(Q(guardian__user__isnull=True) | Q(guardian__user__delivery_preference__sms_enabled=True))
@@ -91,3 +100,31 @@ def do_save_delivery_preference(*, email: str, email_enabled: bool, sms_enabled:
     DeliveryPreference.objects.update_or_create(
         user=acting_user, defaults={"email": email, "email_enabled": email_enabled, "sms_enabled": sms_enabled}
     )
+
+
+@transaction.atomic
+def do_subscribe_push(
+    *, schools: list, endpoint: str, p256dh: str, auth: str, user_agent: str = "", acting_user
+) -> int:
+    """Subscribe one device of the acting user to push, in each of their ``schools`` (given by the
+    caller, from the user's roles). A device moves
+    to the user signed in on it now: rows of the same endpoint for anyone else are removed."""
+    PushSubscription.objects.filter(endpoint=endpoint).exclude(user=acting_user).delete()
+    for school in schools:
+        PushSubscription.objects.update_or_create(
+            endpoint=endpoint,
+            school=school,
+            defaults={"user": acting_user, "p256dh": p256dh, "auth": auth, "user_agent": user_agent[:255]},
+        )
+    record("delivery.push_subscribed", actor=acting_user, schools=schools, summary=user_agent[:100])
+    return len(schools)
+
+
+@transaction.atomic
+def do_unsubscribe_push(*, endpoint: str, acting_user) -> int:
+    """Turn push off on one device of the acting user (only their own rows)."""
+    rows = list(PushSubscription.objects.filter(endpoint=endpoint, user=acting_user).select_related("school"))
+    PushSubscription.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    if rows:
+        record("delivery.push_unsubscribed", actor=acting_user, schools=[row.school for row in rows])
+    return len(rows)

@@ -304,3 +304,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Web Push (delivery/webpush.py): the VAPID key pair, made once by `manage.py webpush_keys` and kept
+# here (a new key cuts every subscribed device off); the contact the push services may write to.
+WEBPUSH_VAPID_KEY_FILE = Path(os.environ.get("WEBPUSH_VAPID_KEY_FILE", DATA_DIR / "vapid_private.pem"))
+WEBPUSH_SUBJECT = os.environ.get("WEBPUSH_SUBJECT", "mailto:admin@tongxin.invalid")
+WEBPUSH_TIMEOUT = float(os.environ.get("WEBPUSH_TIMEOUT", "10"))
