@@ -102,13 +102,42 @@ def do_save_delivery_preference(*, email: str, email_enabled: bool, sms_enabled:
     )
 
 
+class BadSubscription(ValueError):
+    """A subscription the server will not send to (with a message for the person)."""
+
+
+def check_subscription(endpoint: str, p256dh: str, auth: str) -> None:
+    """Only the browsers' push services, over HTTPS: a subscription names a URL the server then
+    posts to, so an arbitrary one would let anyone make the server call inside its own network."""
+    import base64
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+    from django.utils.translation import gettext as _
+
+    parts = urlsplit(endpoint)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    host = (parts.hostname or "").lower()
+    trusted = parts.scheme == "https" and any(host.endswith(suffix) for suffix in settings.WEBPUSH_PUSH_HOSTS)
+    if not (trusted or origin in settings.WEBPUSH_EXTRA_ORIGINS) or len(endpoint) > 1000:
+        raise BadSubscription(_("This browser's push service is not supported."))
+    try:
+        key = base64.urlsafe_b64decode(p256dh + "=" * (-len(p256dh) % 4))
+        secret = base64.urlsafe_b64decode(auth + "=" * (-len(auth) % 4))
+    except (ValueError, TypeError):
+        key = secret = b""
+    if len(key) != 65 or key[0] != 4 or len(secret) != 16:
+        raise BadSubscription(_("The subscription's keys are not valid."))
+
+
 @transaction.atomic
 def do_subscribe_push(
     *, schools: list, endpoint: str, p256dh: str, auth: str, user_agent: str = "", acting_user
 ) -> int:
     """Subscribe one device of the acting user to push, in each of their ``schools`` (given by the
-    caller, from the user's roles). A device moves
-    to the user signed in on it now: rows of the same endpoint for anyone else are removed."""
+    caller, from the user's roles). A device moves to the user signed in on it now: rows of the
+    same endpoint for anyone else are removed. Raises ``BadSubscription`` before writing anything."""
+    check_subscription(endpoint, p256dh, auth)
     PushSubscription.objects.filter(endpoint=endpoint).exclude(user=acting_user).delete()
     for school in schools:
         PushSubscription.objects.update_or_create(

@@ -11,6 +11,7 @@ from core.api_auth import SessionOrToken
 from events.api import router as events_router
 from home.api import router as home_router
 from home.api_district import router as district_router
+from home.api_push import router as push_router
 from notices.api import router as notices_router
 from reports.api import router as reports_router
 from schools.api import router as schools_router
@@ -111,6 +112,7 @@ api.add_router("/", chat_router)
 api.add_router("/", community_router)
 api.add_router("/", district_router)
 api.add_router("/", reports_router)
+api.add_router("/", push_router)
 
 
 install_api_handlers(api)

@@ -310,3 +310,13 @@ LOGGING = {
 WEBPUSH_VAPID_KEY_FILE = Path(os.environ.get("WEBPUSH_VAPID_KEY_FILE", DATA_DIR / "vapid_private.pem"))
 WEBPUSH_SUBJECT = os.environ.get("WEBPUSH_SUBJECT", "mailto:admin@tongxin.invalid")
 WEBPUSH_TIMEOUT = float(os.environ.get("WEBPUSH_TIMEOUT", "10"))
+# The push services a subscription may name (HTTPS, host ending so): Chrome/Edge (FCM), Firefox,
+# Safari, Windows. A subscription elsewhere is refused (the server would post to any URL given).
+WEBPUSH_PUSH_HOSTS = [
+    h.strip()
+    for h in os.environ.get(
+        "WEBPUSH_PUSH_HOSTS", ".googleapis.com,.mozilla.com,.push.apple.com,.notify.windows.com"
+    ).split(",")
+    if h.strip()
+]
+WEBPUSH_EXTRA_ORIGINS: list[str] = []  # tests: the local push service, http://127.0.0.1:<port>

@@ -89,7 +89,7 @@ def verify_vapid(authorization: str, origin: str) -> dict:
 
 
 @pytest.fixture
-def push_service():
+def push_service(settings):
     service = PushService()
 
     class Handler(BaseHTTPRequestHandler):
@@ -112,6 +112,7 @@ def push_service():
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     service.port = server.server_address[1]
+    settings.WEBPUSH_EXTRA_ORIGINS = [f"http://127.0.0.1:{service.port}"]
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield service
@@ -251,3 +252,40 @@ def test_the_receiver_rejects_a_forged_signature(vapid):
     token = headers["Authorization"].split("t=", 1)[1].split(",", 1)[0]
     with pytest.raises(InvalidSignature):
         verify_vapid(f"vapid t={token}, k={vapid}", "http://127.0.0.1:1")
+
+
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://fcm.googleapis.com/fcm/send/x",  # not HTTPS
+        "https://127.0.0.1:6379/",  # the server's own network
+        "https://googleapis.com.evil.example/x",
+        "https://redis.internal/x",
+    ],
+)
+def test_only_known_push_services_over_https(cast, endpoint):
+    from delivery.actions import BadSubscription
+
+    device = Device()
+    with pytest.raises(BadSubscription):
+        do_subscribe_push(
+            schools=[cast.school],
+            endpoint=endpoint,
+            p256dh=device.p256dh,
+            auth=b64u(device.auth),
+            acting_user=cast.alice,
+        )
+    assert not PushSubscription.objects.exists()
+
+
+def test_bad_keys_are_refused(cast):
+    from delivery.actions import BadSubscription
+
+    with pytest.raises(BadSubscription):
+        do_subscribe_push(
+            schools=[cast.school],
+            endpoint="https://fcm.googleapis.com/fcm/send/x",
+            p256dh="AAAA",
+            auth="BBBB",
+            acting_user=cast.alice,
+        )
