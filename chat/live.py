@@ -8,6 +8,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from delivery.live import nudge_users
+
 from .access import Members, member_ids
 from .models import Conversation, Message
 from .queries import answered_question
@@ -89,6 +91,8 @@ def broadcast_after_send(message: Message, replies: list[Message]) -> None:
 
     def tell() -> None:
         broadcast(message)
+        # The members' open pages (any page, not only this conversation) recount their 消息 badge.
+        nudge_users(set(member_ids(message.conversation).everyone) - {message.sender_id})
         for reply in replies:
             broadcast(reply)
         question = answered_question(message)

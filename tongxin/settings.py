@@ -320,3 +320,5 @@ WEBPUSH_PUSH_HOSTS = [
     if h.strip()
 ]
 WEBPUSH_EXTRA_ORIGINS: list[str] = []  # tests: the local push service, http://127.0.0.1:<port>
+# The unread counts an open page's socket shows (delivery.consumers asks by name: it sits below).
+DELIVERY_BADGES = "home.badges.badge_counts"
