@@ -109,8 +109,9 @@ class PushChannel(Channel):
         send_push_to_devices(devices, payload)
 
 
-def send_push_to_devices(devices, payload: dict) -> int:
-    """Send to each device; remove the gone ones; raise if none took it (to retry)."""
+def send_push_to_devices(devices, payload: dict, *, must_reach: bool = True) -> int:
+    """Send to each device; remove the gone ones; unless ``must_reach`` is off, raise if none
+    took it (a delivery is then retried or cancelled)."""
     from . import webpush
     from .models import PushSubscription
 
@@ -128,7 +129,7 @@ def send_push_to_devices(devices, payload: dict) -> int:
             delivered += 1
     if gone:
         PushSubscription.objects.filter(pk__in=gone).delete()
-    if not delivered:
+    if not delivered and must_reach:
         if errors:
             raise ConnectionError("; ".join(errors))
         raise DeliveryCancelled("every device unsubscribed")

@@ -33,3 +33,21 @@ def nudge_school(school_id: int) -> None:
 
 def nudge_users(user_ids) -> None:
     _send([user_group(user_id) for user_id in sorted(set(user_ids))])
+
+
+def push_later(school_id: int, user_ids, payload: dict) -> None:
+    """Web Push to the users' subscribed devices in the school, by a task (not in the request).
+    Called after the commit; a broker that is down loses only the notification."""
+    from django_scopes import scopes_disabled
+
+    from .models import PushSubscription
+    from .tasks import push_to_users
+
+    users = sorted(set(user_ids))
+    with scopes_disabled():  # reviewed: filtered by the school and the users given
+        if not users or not PushSubscription.objects.filter(school_id=school_id, user_id__in=users).exists():
+            return  # nobody to push to: no task
+    try:
+        push_to_users.delay(school_id, users, payload)
+    except Exception:  # reviewed: as above, the message itself is saved and shown in the app
+        log.warning("push task not queued", exc_info=True)

@@ -289,3 +289,46 @@ def test_bad_keys_are_refused(cast):
             auth="BBBB",
             acting_user=cast.alice,
         )
+
+
+def _private_conversation(cast):
+    from chat.models import Conversation
+
+    assert cast.client(cast.ms_li).post("/chat/start/", {"student": cast.alice_child.pk}).status_code == 302
+    return Conversation.objects.get(kind="private", student=cast.alice_child)
+
+
+def _send(client, conversation, body):
+    response = client.post(
+        f"/api/v1/conversations/{conversation.pk}/messages", {"body": body}, content_type="application/json"
+    )
+    assert response.status_code == 201, response.content
+
+
+def test_a_chat_message_reaches_the_other_members_phones(cast, push_service, vapid):
+    from chat.actions import class_group
+
+    subscribe(cast, cast.alice, push_service, "alice")
+    subscribe(cast, cast.ms_li, push_service, "li")
+    group = class_group(cast.class1)
+    _send(cast.client(cast.ms_li), group, "明天请带水壶。")
+    assert [r["path"] for r in push_service.received] == ["/push/alice"]  # not the sender's own phone
+    payload = push_service.received[0]["payload"]
+    assert payload["title"] == "阳光小学"
+    assert cast.ms_li.display_name in payload["body"] and "水壶" not in payload["body"]  # who, not what
+    assert payload["url"] == f"/chat/{group.pk}/"
+
+
+def test_a_message_in_a_teachers_quiet_hours_does_not_buzz_her_phone(cast, push_service, vapid, time_machine):
+    import datetime
+    import zoneinfo
+
+    subscribe(cast, cast.ms_li, push_service, "li")
+    conversation = _private_conversation(cast)
+    shanghai = zoneinfo.ZoneInfo("Asia/Shanghai")
+    time_machine.move_to(datetime.datetime(2026, 11, 16, 22, 30, tzinfo=shanghai), tick=False)
+    _send(cast.client(cast.alice), conversation, "老师，孩子明天请假。")
+    assert push_service.received == []
+    time_machine.move_to(datetime.datetime(2026, 11, 17, 10, 0, tzinfo=shanghai), tick=False)
+    _send(cast.client(cast.alice), conversation, "老师，谢谢。")
+    assert [r["path"] for r in push_service.received] == ["/push/li"]
