@@ -332,3 +332,16 @@ def test_a_message_in_a_teachers_quiet_hours_does_not_buzz_her_phone(cast, push_
     time_machine.move_to(datetime.datetime(2026, 11, 17, 10, 0, tzinfo=shanghai), tick=False)
     _send(cast.client(cast.alice), conversation, "老师，谢谢。")
     assert [r["path"] for r in push_service.received] == ["/push/li"]
+
+
+def test_a_reminder_round_pushes_again_to_those_who_have_not_acted(cast, push_service, vapid):
+    subscribe(cast, cast.alice, push_service, "alice")
+    subscribe(cast, cast.bob, push_service, "bob")
+    notice = publish(cast)
+    assert len(push_service.received) == 2
+    cast.client(cast.bob).post(f"/notices/{notice.pk}/")  # bob confirms in the app
+    cast.client(cast.ms_li).post(f"/notices/{notice.pk}/remind/")
+    reminders = push_service.received[2:]
+    assert [r["path"] for r in reminders] == ["/push/alice"]
+    assert reminders[0]["payload"]["body"] != TITLE and TITLE in reminders[0]["payload"]["body"]
+    assert Delivery.objects.filter(receipt__notice=notice, channel="push", round=1).count() == 1
