@@ -115,3 +115,15 @@ def test_api_subscribes_and_unsubscribes(cast, settings, tmp_path):
         "count": 1
     }
     assert Client().post("/api/v1/push/subscriptions", data, content_type="application/json").status_code == 401
+
+
+def test_the_familys_data_export_lists_its_phones_with_notifications(cast):
+    from home.privacy import family_export
+
+    client = cast.client(cast.alice)
+    client.post(
+        "/me/push/subscribe/", json.dumps(subscription()), content_type="application/json", HTTP_USER_AGENT="Phone"
+    )
+    devices = family_export(cast.alice).data["phones_with_notifications"]
+    assert [(d["school"], d["browser"]) for d in devices] == [("阳光小学", "Phone")]
+    assert family_export(cast.bob).data["phones_with_notifications"] == []
