@@ -56,6 +56,8 @@ class AuditEntry(models.Model):
         TWO_FACTOR_ON = "two_factor_on", _("two-factor sign-in turned on")
         TWO_FACTOR_OFF = "two_factor_off", _("two-factor sign-in turned off")
         DISTRICT_NOTICE_SENT = "district_notice", _("district notice received")
+        PUSH_SUBSCRIBED = "push_subscribed", _("notifications turned on on a phone")
+        PUSH_UNSUBSCRIBED = "push_unsubscribed", _("notifications turned off on a phone")
 
     # Sign-ins are not about one school, so school may be empty; school admins see their school's.
     school = models.ForeignKey("schools.School", on_delete=models.PROTECT, null=True, blank=True)

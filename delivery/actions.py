@@ -12,6 +12,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from audit.actions import record
+from audit.models import AuditEntry
 from core.bulk import insert_select
 
 from .models import Delivery, DeliveryPreference, PushSubscription
@@ -145,7 +146,7 @@ def do_subscribe_push(
             school=school,
             defaults={"user": acting_user, "p256dh": p256dh, "auth": auth, "user_agent": user_agent[:255]},
         )
-    record("delivery.push_subscribed", actor=acting_user, schools=schools, summary=user_agent[:100])
+    record(AuditEntry.Action.PUSH_SUBSCRIBED, actor=acting_user, schools=schools, summary=user_agent[:100])
     return len(schools)
 
 
@@ -155,5 +156,5 @@ def do_unsubscribe_push(*, endpoint: str, acting_user) -> int:
     rows = list(PushSubscription.objects.filter(endpoint=endpoint, user=acting_user).select_related("school"))
     PushSubscription.objects.filter(pk__in=[row.pk for row in rows]).delete()
     if rows:
-        record("delivery.push_unsubscribed", actor=acting_user, schools=[row.school for row in rows])
+        record(AuditEntry.Action.PUSH_UNSUBSCRIBED, actor=acting_user, schools=[row.school for row in rows])
     return len(rows)

@@ -345,3 +345,12 @@ def test_a_reminder_round_pushes_again_to_those_who_have_not_acted(cast, push_se
     assert [r["path"] for r in reminders] == ["/push/alice"]
     assert reminders[0]["payload"]["body"] != TITLE and TITLE in reminders[0]["payload"]["body"]
     assert Delivery.objects.filter(receipt__notice=notice, channel="push", round=1).count() == 1
+
+
+def test_turning_push_on_and_off_is_in_the_audit_log(cast, push_service, vapid):
+    from audit.models import AuditEntry
+
+    subscribe(cast, cast.alice, push_service, "phone")
+    do_unsubscribe_push(endpoint=push_service.endpoint("phone"), acting_user=cast.alice)
+    rows = AuditEntry.objects.filter(actor=cast.alice).order_by("pk").values_list("action", "school_id")
+    assert list(rows) == [("push_subscribed", cast.school.pk), ("push_unsubscribed", cast.school.pk)]
