@@ -127,3 +127,15 @@ def test_the_familys_data_export_lists_its_phones_with_notifications(cast):
     devices = family_export(cast.alice).data["phones_with_notifications"]
     assert [(d["school"], d["browser"]) for d in devices] == [("阳光小学", "Phone")]
     assert family_export(cast.bob).data["phones_with_notifications"] == []
+
+
+@pytest.mark.parametrize("who", ["alice", "ms_li"])
+def test_a_sockets_recount_takes_a_fixed_number_of_queries(cast, who, django_assert_num_queries):
+    """What each open page of a school costs when a notice fans out there (home.badges)."""
+    from home.badges import badge_counts
+
+    user = getattr(cast, who)
+    with django_assert_num_queries(4 if who == "alice" else 5):  # roles 2 (3 for staff), notices 1, chat 1
+        counts = badge_counts(user)
+    assert counts["schools"] == [cast.school.pk]
+    assert set(counts) == {"schools", "notices", "messages"}
