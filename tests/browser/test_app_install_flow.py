@@ -58,3 +58,54 @@ def test_the_app_installs_and_keeps_the_last_notices_offline(live_server, live_c
     toggle.wait_for(state="visible")
     assert toggle.get_attribute("aria-pressed") == "false"
     axe_check(page, label="我的 with the notifications switch")
+
+
+def test_badges_move_live_on_an_open_page(asgi_server, browser, settings):
+    """alice's 我的 page is open on her phone; 李老师 publishes a notice to 三年级1班 and writes in
+    the class group: alice's 通知 and 消息 tab badges appear without a reload."""
+    from django_scopes import scopes_disabled
+
+    from chat.actions import class_group
+
+    from .conftest import PHONE, TIMEOUT_MS, submit
+
+    settings.ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+    cast = cast_conftest.build_cast()
+    with scopes_disabled():
+        group = class_group(cast.class1)
+    contexts = []
+
+    def phone(login: str):
+        context = browser.new_context(**PHONE)
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        page = context.new_page()
+        sign_in(page, asgi_server, login, cast_conftest.PASSWORD)
+        return page
+
+    try:
+        parent = phone("13800000001")
+        parent.goto(f"{asgi_server.url}/me/")
+        parent.wait_for_function("document.documentElement.dataset.live === 'open'")
+        notices_tab = parent.locator("nav.tabbar a[data-badge=notices]")
+        messages_tab = parent.locator("nav.tabbar a[data-badge=messages]")
+        assert notices_tab.locator(".tab-badge").count() == 0
+
+        teacher = phone("ms_li")
+        teacher.goto(f"{asgi_server.url}/notices/new/")
+        form = "form[enctype='multipart/form-data']:has(input[name=title])"
+        teacher.locator(f"{form} input[name=title]").fill("春游通知")
+        teacher.locator(f"{form} textarea[name=body]").fill("周五春游。")
+        submit(teacher, form)
+        notices_tab.locator(".tab-badge").wait_for()  # arrived live, no reload
+        assert notices_tab.locator(".tab-badge").inner_text().startswith("1")
+
+        teacher.goto(f"{asgi_server.url}/chat/{group.pk}/")
+        teacher.fill("#chat-form textarea[name=body]", "明天请带水壶。")
+        submit(teacher, "#chat-form")
+        messages_tab.locator(".tab-badge").wait_for()
+        assert messages_tab.locator(".tab-badge").inner_text().startswith("1")
+        axe_check(parent, label="我的 with live badges")
+    finally:
+        for context in contexts:
+            context.close()
