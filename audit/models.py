@@ -69,6 +69,8 @@ class AuditEntry(models.Model):
         QUANT_CHANGED = "quant_changed", _("class quantification changed")
         FUND_CHANGED = "fund_changed", _("class fund ledger changed")
         COMMENDED = "commended", _("commended")
+        PUSH_SUBSCRIBED = "push_subscribed", _("notifications turned on on a phone")
+        PUSH_UNSUBSCRIBED = "push_unsubscribed", _("notifications turned off on a phone")
 
     # Sign-ins are not about one school, so school may be empty; school admins see their school's.
     school = models.ForeignKey("schools.School", on_delete=models.PROTECT, null=True, blank=True)

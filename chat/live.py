@@ -6,7 +6,10 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
+
+from delivery.live import nudge_users, push_later
 
 from .access import Members, member_ids
 from .models import Conversation, Message
@@ -81,6 +84,18 @@ def broadcast(message: Message, kind: str = "message") -> None:
     async_to_sync(layer.group_send)(group_name(message.conversation_id), event)
 
 
+def push_payload(message: Message) -> dict:
+    """What a phone's notification shows of a chat message: who wrote, not what (a lock screen
+    is seen by anyone nearby), and the conversation to open."""
+    with translation.override("zh-hans"):
+        return {
+            "title": message.conversation.school.name,
+            "body": _("%(sender)s sent you a message") % {"sender": message.sender.display_name},
+            "url": reverse("chat:conversation", args=[message.conversation_id]),
+            "tag": f"chat-{message.conversation_id}",
+        }
+
+
 def broadcast_after_send(message: Message, replies: list[Message]) -> None:
     """Once the transaction commits, tell the conversation's sockets about a message sent from a
     page or the API, its automatic replies, and the question it answered (now shown to all)."""
@@ -89,6 +104,12 @@ def broadcast_after_send(message: Message, replies: list[Message]) -> None:
 
     def tell() -> None:
         broadcast(message)
+        # The members' open pages (any page, not only this conversation) recount their 消息 badge,
+        # and their phones subscribed to push show it, unless it came in a teacher's quiet hours.
+        others = set(member_ids(message.conversation).everyone) - {message.sender_id}
+        nudge_users(others)
+        if not message.quiet:
+            push_later(message.conversation.school_id, others, push_payload(message))
         for reply in replies:
             broadcast(reply)
         question = answered_question(message)

@@ -11,9 +11,11 @@ from django.db import models, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from audit.actions import record
+from audit.models import AuditEntry
 from core.bulk import insert_select
 
-from .models import Delivery, DeliveryPreference
+from .models import Delivery, DeliveryPreference, PushSubscription
 
 COLUMNS = ["school_id", "channel", "round", "status", "attempts", "next_attempt_at", "last_error", "created_at"]
 
@@ -32,6 +34,12 @@ def _email_receipts(receipts: models.QuerySet) -> models.QuerySet:
         | Q(guardian__isnull=True, user__delivery_preference__email_enabled=True)
         & ~Q(user__delivery_preference__email="")
     )
+
+
+def _push_receipts(school_id: int, receipts: models.QuerySet) -> models.QuerySet:
+    """Receipts whose person has a device subscribed to push in the notice's school."""
+    subscribed = PushSubscription.objects.filter(school_id=school_id).values("user_id")
+    return receipts.filter(Q(guardian__user__in=subscribed) | Q(guardian__isnull=True, user__in=subscribed))
 
 
 def _queue(school_id: int, channel: str, round_: int, receipts: models.QuerySet) -> int:
@@ -75,6 +83,7 @@ def queue_notice_deliveries(notice: NoticeRef, receipts: models.QuerySet) -> int
     """After fan-out: email to everyone who wants notices by email. ``receipts`` are the notice's
     receipts (a queryset of ``notices.Receipt``, given by notices)."""
     count = _queue(notice.school_id, Delivery.Channel.EMAIL, 0, _email_receipts(receipts))
+    count += _queue(notice.school_id, Delivery.Channel.PUSH, 0, _push_receipts(notice.school_id, receipts))
     if count:
         from .tasks import send_due_deliveries
 
@@ -100,6 +109,7 @@ def queue_reminders(notice: NoticeRef, pending: models.QuerySet) -> int:
     since the app cannot reach them."""
     round_ = (Delivery.objects.filter(receipt__notice_id=notice.pk).aggregate(m=Max("round"))["m"] or 0) + 1
     _queue(notice.school_id, Delivery.Channel.EMAIL, round_, _email_receipts(pending))
+    _queue(notice.school_id, Delivery.Channel.PUSH, round_, _push_receipts(notice.school_id, pending))
     sms_receipts = (
         pending.filter(guardian__isnull=False)
         .filter(Q(guardian__user__isnull=True) | Q(guardian__user__delivery_preference__sms_enabled=True))
@@ -118,3 +128,60 @@ def do_save_delivery_preference(*, email: str, email_enabled: bool, sms_enabled:
     DeliveryPreference.objects.update_or_create(
         user=acting_user, defaults={"email": email, "email_enabled": email_enabled, "sms_enabled": sms_enabled}
     )
+
+
+class BadSubscription(ValueError):
+    """A subscription the server will not send to (with a message for the person)."""
+
+
+def check_subscription(endpoint: str, p256dh: str, auth: str) -> None:
+    """Only the browsers' push services, over HTTPS: a subscription names a URL the server then
+    posts to, so an arbitrary one would let anyone make the server call inside its own network."""
+    import base64
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+    from django.utils.translation import gettext as _
+
+    parts = urlsplit(endpoint)
+    origin = f"{parts.scheme}://{parts.netloc}"
+    host = (parts.hostname or "").lower()
+    trusted = parts.scheme == "https" and any(host.endswith(suffix) for suffix in settings.WEBPUSH_PUSH_HOSTS)
+    if not (trusted or origin in settings.WEBPUSH_EXTRA_ORIGINS) or len(endpoint) > 1000:
+        raise BadSubscription(_("This browser's push service is not supported."))
+    try:
+        key = base64.urlsafe_b64decode(p256dh + "=" * (-len(p256dh) % 4))
+        secret = base64.urlsafe_b64decode(auth + "=" * (-len(auth) % 4))
+    except (ValueError, TypeError):
+        key = secret = b""
+    if len(key) != 65 or key[0] != 4 or len(secret) != 16:
+        raise BadSubscription(_("The subscription's keys are not valid."))
+
+
+@transaction.atomic
+def do_subscribe_push(
+    *, schools: list, endpoint: str, p256dh: str, auth: str, user_agent: str = "", acting_user
+) -> int:
+    """Subscribe one device of the acting user to push, in each of their ``schools`` (given by the
+    caller, from the user's roles). A device moves to the user signed in on it now: rows of the
+    same endpoint for anyone else are removed. Raises ``BadSubscription`` before writing anything."""
+    check_subscription(endpoint, p256dh, auth)
+    PushSubscription.objects.filter(endpoint=endpoint).exclude(user=acting_user).delete()
+    for school in schools:
+        PushSubscription.objects.update_or_create(
+            endpoint=endpoint,
+            school=school,
+            defaults={"user": acting_user, "p256dh": p256dh, "auth": auth, "user_agent": user_agent[:255]},
+        )
+    record(AuditEntry.Action.PUSH_SUBSCRIBED, actor=acting_user, schools=schools, summary=user_agent[:100])
+    return len(schools)
+
+
+@transaction.atomic
+def do_unsubscribe_push(*, endpoint: str, acting_user) -> int:
+    """Turn push off on one device of the acting user (only their own rows)."""
+    rows = list(PushSubscription.objects.filter(endpoint=endpoint, user=acting_user).select_related("school"))
+    PushSubscription.objects.filter(pk__in=[row.pk for row in rows]).delete()
+    if rows:
+        record(AuditEntry.Action.PUSH_UNSUBSCRIBED, actor=acting_user, schools=[row.school for row in rows])
+    return len(rows)

@@ -251,4 +251,57 @@ class WecomChannel(Channel):
         return send_notice_cards(deliveries)
 
 
-CHANNELS = {"email": EmailChannel(), "sms": SmsChannel(), "wecom": WecomChannel()}
+class PushChannel(Channel):
+    """Web Push to each device the person subscribed in the notice's school. Devices the push
+    service no longer knows (404/410) are removed; the delivery fails only if none took it."""
+
+    name = "push"
+
+    def send(self, delivery) -> None:
+        from .models import PushSubscription
+
+        receipt = delivery.receipt
+        notice = receipt.notice
+        user_id = receipt.guardian.user_id if receipt.guardian_id else receipt.user_id
+        devices = list(PushSubscription.objects.filter(user_id=user_id, school_id=notice.school_id))
+        if not devices:
+            raise DeliveryCancelled("no device subscribed")
+        with translation.override("zh-hans"):
+            payload = {
+                "title": notice.school.name,
+                "body": (translation.gettext("Reminder: %(title)s") if delivery.round else "%(title)s")
+                % {"title": notice.title[:80]},
+                "url": receipt_link(receipt.pk),
+                "tag": f"notice-{notice.pk}",
+            }
+        send_push_to_devices(devices, payload)
+
+
+def send_push_to_devices(devices, payload: dict, *, must_reach: bool = True) -> int:
+    """Send to each device; remove the gone ones; unless ``must_reach`` is off, raise if none
+    took it (a delivery is then retried or cancelled)."""
+    from . import webpush
+    from .models import PushSubscription
+
+    delivered = 0
+    gone: list[int] = []
+    errors: list[str] = []
+    for device in devices:
+        try:
+            webpush.send(device, payload)
+        except webpush.SubscriptionGone:
+            gone.append(device.pk)
+        except Exception as exc:  # one device's push service down must not stop the others
+            errors.append(str(exc)[:100])
+        else:
+            delivered += 1
+    if gone:
+        PushSubscription.objects.filter(pk__in=gone).delete()
+    if not delivered and must_reach:
+        if errors:
+            raise ConnectionError("; ".join(errors))
+        raise DeliveryCancelled("every device unsubscribed")
+    return delivered
+
+
+CHANNELS = {"email": EmailChannel(), "sms": SmsChannel(), "wecom": WecomChannel(), "push": PushChannel()}

@@ -27,6 +27,7 @@ class Delivery(models.Model):
         EMAIL = "email", _("email")
         SMS = "sms", _("SMS")
         WECOM = "wecom", _("WeCom")
+        PUSH = "push", _("push notification")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("waiting")
@@ -79,3 +80,24 @@ class WecomParent(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["school", "phone"], name="wecom_parent_once_per_phone")]
+
+
+class PushSubscription(models.Model):
+    """One device's Web Push subscription (a browser's push service endpoint and its keys), for one
+    user in one school: a device of a parent with children in two schools has a row per school, so
+    each school's notices reach it only while the parent belongs there. Removed when the push
+    service answers 404/410 (the browser dropped it) or when the user turns notifications off."""
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="push_subscriptions")
+    endpoint = models.URLField(max_length=1000)
+    p256dh = models.CharField(max_length=200)
+    auth = models.CharField(max_length=100)
+    user_agent = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["endpoint", "school"], name="push_once_per_device_school")]
+        indexes = [models.Index(fields=["user", "school"])]

@@ -20,6 +20,23 @@ def send_sms_task(phone: str, text: str, template: str = "", params: dict | None
         raise
 
 
+@shared_task(acks_late=True)
+def push_to_users(school_id: int, user_ids: list[int], payload: dict) -> int:
+    """Web Push for something that has no delivery row (a chat message): to every device the
+    users subscribed in the school, once, without retries (the message waits in the app anyway;
+    a later reconnect shows the badge). Gone devices are removed."""
+    from django_scopes import scopes_disabled
+
+    from .channels import send_push_to_devices
+    from .models import PushSubscription
+
+    with scopes_disabled():  # reviewed: filtered by the school and the users given
+        devices = list(PushSubscription.objects.filter(school_id=school_id, user_id__in=user_ids).order_by("pk"))
+        if not devices:
+            return 0
+        return send_push_to_devices(devices, payload, must_reach=False)
+
+
 BATCH = 500  # the rows one claim takes at most (a channel's batch_size is usually smaller)
 MAX_ATTEMPTS = 6
 # A claimed row is not due again for this long: a batch that takes a while is not sent twice by

@@ -22,6 +22,7 @@ from audit.actions import record
 from audit.models import AuditEntry
 from chat.models import Message
 from contactbook.models import ContactRecord, ContactRevision
+from delivery.models import PushSubscription
 from schools.models import Guardian, StaffMember, StudentGuardian
 
 ERASED_NAME = "已删除家长 #{id}"
@@ -70,6 +71,8 @@ def do_erase_family(guardian: Guardian, *, acting_user, request=None) -> dict[st
             .exclude(body=ERASED_BODY)
             .update(body=ERASED_BODY, file="", file_name="", file_mime="", file_size=0)
         )
+        # The family's phones subscribed to this school's notifications (an address of a device).
+        counts["push_devices"] = PushSubscription.objects.filter(school=guardian.school, user=user).delete()[0]
         with scopes_disabled():  # reviewed: everything this one account is tied to, to decide the reach
             belongs_elsewhere = (
                 Guardian.objects.filter(user=user).exclude(pk=guardian.pk).exists()

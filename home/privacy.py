@@ -24,6 +24,7 @@ from django_scopes import scopes_disabled
 from accounts.models import Consent, User
 from chat.models import Message
 from contactbook.models import Acknowledgement, ContactRecord, ConversationRequest
+from delivery.models import PushSubscription
 from events.models import Rsvp
 from notices.models import Receipt
 from schools.models import Enrollment, Guardian, StudentGuardian
@@ -99,6 +100,7 @@ def family_export(user: User) -> FamilyExport:
         )
         messages = list(Message.objects.filter(sender=user).select_related("conversation").order_by("created_at"))
         consents = list(Consent.objects.filter(user=user).order_by("given_at", "id"))
+        push_devices = list(PushSubscription.objects.filter(user=user).select_related("school").order_by("pk"))
 
     files: list[tuple[str, Any]] = []
     for m in messages:
@@ -193,6 +195,9 @@ def family_export(user: User) -> FamilyExport:
         "consents": [
             {"kind": c.kind, "version": c.version, "given_at": _iso(c.given_at), "withdrawn_at": _iso(c.withdrawn_at)}
             for c in consents
+        ],
+        "phones_with_notifications": [
+            {"school": d.school.name, "browser": d.user_agent, "since": _iso(d.created_at)} for d in push_devices
         ],
     }
     return FamilyExport(data=data, files=files)

@@ -1,12 +1,18 @@
 from django.urls import path
 
-from . import views, views_district, views_privacy
+from . import views, views_app, views_district, views_privacy
 
 app_name = "home"
 urlpatterns = [
     path("", views.home, name="home"),
     # 我的: everything the phone's bottom tab bar has no room for (templates/_tabbar.html).
     path("me/", views.me, name="me"),
+    # The installable app (issue 17): manifest, service worker at the root (its scope), Web Push.
+    path("manifest.webmanifest", views_app.manifest, name="manifest"),
+    path("sw.js", views_app.service_worker, name="service_worker"),
+    path("me/push/key/", views_app.push_key, name="push_key"),
+    path("me/push/subscribe/", views_app.push_subscribe, name="push_subscribe"),
+    path("me/push/unsubscribe/", views_app.push_unsubscribe, name="push_unsubscribe"),
     # A family's data rights (PIPL): consents, the download of everything held about them.
     path("me/privacy/", views_privacy.my_privacy, name="privacy"),
     path("me/privacy/export/", views_privacy.my_export, name="export"),

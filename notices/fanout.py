@@ -17,6 +17,7 @@ from django_scopes import scope, scopes_disabled
 
 from core.bulk import insert_select
 from delivery.actions import queue_notice_deliveries
+from delivery.live import nudge_school
 from schools.models import StudentGuardian
 
 from .audience import FAMILY_KINDS, audience_guardians, audience_staff_users, audience_students
@@ -101,6 +102,8 @@ def do_fan_out_notice(notice_id: int, *, acting_user) -> dict:
     with scope(school=[notice.school_id]), transaction.atomic():
         counts = fan_out(notice)
         queue_notice_deliveries(notice, notice.receipts.all())
+    # Open pages of the school recount their badges (one message to the school's group).
+    transaction.on_commit(lambda: nudge_school(notice.school_id))
     return counts
 
 

@@ -203,3 +203,11 @@ def access_district(request, district_id: int) -> District:
     if district is None:
         raise Http404
     return district
+
+
+def access_my_schools(request) -> list[School]:
+    """Every school the signed-in user belongs to (staff or family), by their roles; none: 404."""
+    roles = _roles(request)
+    if not roles.school_ids:
+        raise Http404
+    return list(School.objects.filter(pk__in=roles.school_ids).order_by("pk"))

@@ -45,6 +45,33 @@ class Route:
     extra: dict = field(default_factory=dict)
 
 
+PUSH_ENDPOINT = "https://fcm.googleapis.com/fcm/send/routes-test"
+
+
+def _push_subscription(cast: Cast) -> dict:
+    import base64
+
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    point = ec.generate_private_key(ec.SECP256R1()).public_key()
+    raw = point.public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
+    return {
+        "endpoint": PUSH_ENDPOINT,
+        "p256dh": base64.urlsafe_b64encode(raw).decode().rstrip("="),
+        "auth": base64.urlsafe_b64encode(b"0123456789abcdef").decode().rstrip("="),
+    }
+
+
+def _push_subscription_json(cast: Cast) -> dict:
+    data = _push_subscription(cast)
+    return {"endpoint": data["endpoint"], "keys": {"p256dh": data["p256dh"], "auth": data["auth"]}}
+
+
+def _push_endpoint(cast: Cast) -> dict:
+    return {"endpoint": PUSH_ENDPOINT}
+
+
 def _member_pk(cast: Cast, user) -> int:
     from schools.models import StaffMember
 
@@ -876,6 +903,26 @@ MATRIX: dict[str, Route] = {
     ),
     "api:district_notice_detail": Route(**{**DISTRICT_NOTICE.__dict__, "api": True}),
     "api:district_notice_remind": Route(**{**DISTRICT_NOTICE.__dict__, "api": True, "method": "post"}),
+    "home:manifest": Route(public=True),
+    "home:service_worker": Route(public=True),
+    "home:push_key": Route(allowed=(*ANY_SIGNED_IN, "carol"), own_only=("dave", "erin")),
+    "home:push_subscribe": Route(
+        method="post", data=_push_subscription, allowed=(*ANY_SIGNED_IN, "carol"), own_only=("dave", "erin")
+    ),
+    "home:push_unsubscribe": Route(
+        method="post", data=_push_endpoint, allowed=(*ANY_SIGNED_IN, "carol"), own_only=("dave", "erin")
+    ),
+    "api:push_key": Route(api=True, allowed=(*ANY_SIGNED_IN, "carol"), own_only=("dave", "erin")),
+    "api:push_subscribe": Route(
+        api=True,
+        method="post",
+        data=_push_subscription_json,
+        allowed=(*ANY_SIGNED_IN, "carol"),
+        own_only=("dave", "erin"),
+    ),
+    "api:push_unsubscribe": Route(
+        api=True, method="post", data=_push_endpoint, allowed=(*ANY_SIGNED_IN, "carol"), own_only=("dave", "erin")
+    ),
     "home:todo": Route(allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
     "accounts:login": Route(public=True),
     "accounts:login_code": Route(public=True),

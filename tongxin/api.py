@@ -13,6 +13,7 @@ from feedback.api import router as feedback_router
 from guardrails.api import router as guardrails_router
 from home.api import router as home_router
 from home.api_district import router as district_router
+from home.api_push import router as push_router
 from notices.api import router as notices_router
 from reports.api import router as reports_router
 from schools.api import router as schools_router
@@ -115,6 +116,7 @@ api.add_router("/", feedback_router)
 api.add_router("/", district_router)
 api.add_router("/", reports_router)
 api.add_router("/", guardrails_router)
+api.add_router("/", push_router)
 
 
 install_api_handlers(api)

@@ -382,3 +382,21 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Web Push (delivery/webpush.py): the VAPID key pair, made once by `manage.py webpush_keys` and kept
+# here (a new key cuts every subscribed device off); the contact the push services may write to.
+WEBPUSH_VAPID_KEY_FILE = Path(os.environ.get("WEBPUSH_VAPID_KEY_FILE", DATA_DIR / "vapid_private.pem"))
+WEBPUSH_SUBJECT = os.environ.get("WEBPUSH_SUBJECT", "mailto:admin@tongxin.invalid")
+WEBPUSH_TIMEOUT = float(os.environ.get("WEBPUSH_TIMEOUT", "10"))
+# The push services a subscription may name (HTTPS, host ending so): Chrome/Edge (FCM), Firefox,
+# Safari, Windows. A subscription elsewhere is refused (the server would post to any URL given).
+WEBPUSH_PUSH_HOSTS = [
+    h.strip()
+    for h in os.environ.get(
+        "WEBPUSH_PUSH_HOSTS", ".googleapis.com,.mozilla.com,.push.apple.com,.notify.windows.com"
+    ).split(",")
+    if h.strip()
+]
+WEBPUSH_EXTRA_ORIGINS: list[str] = []  # tests: the local push service, http://127.0.0.1:<port>
+# The unread counts an open page's socket shows (delivery.consumers asks by name: it sits below).
+DELIVERY_BADGES = "home.badges.badge_counts"

@@ -57,6 +57,9 @@ async def test_user_receives_only_their_own_events(live_cast):
     assert (await alice.connect())[0] and (await bob.connect())[0]
     assert (await alice.receive_json_from(timeout=5))["type"] == "hello"
     assert (await bob.receive_json_from(timeout=5))["type"] == "hello"
+    # Then each socket's own unread counts (delivery/tests/test_live_badges.py).
+    assert (await alice.receive_json_from(timeout=5))["type"] == "badges"
+    assert (await bob.receive_json_from(timeout=5))["type"] == "badges"
     layer = get_channel_layer()
     await layer.group_send(user_group(live_cast.alice.pk), {"type": "user.event", "payload": {"type": "badge", "n": 3}})
     assert await alice.receive_json_from(timeout=5) == {"type": "badge", "n": 3}

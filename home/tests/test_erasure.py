@@ -78,3 +78,22 @@ def test_the_admin_page_erases_only_with_the_right_phone(cast):
     book = openpyxl.load_workbook(io.BytesIO(export.content))
     cells = " ".join(str(c.value) for ws in book.worksheets for row in ws.iter_rows() for c in row)
     assert "刘爱丽" not in cells and "13800000001" not in cells and "陈波" in cells
+
+
+def test_erasing_a_family_removes_its_phones_push_subscriptions_in_that_school(cast):
+    from django_scopes import scopes_disabled
+
+    from delivery.models import PushSubscription
+
+    with scopes_disabled():
+        for school, end in ((cast.school, "a"), (cast.school_b, "b")):
+            PushSubscription.objects.create(
+                school=school,
+                user=cast.alice,
+                endpoint=f"https://fcm.googleapis.com/fcm/send/{end}",
+                p256dh="k",
+                auth="a",
+            )
+        counts = do_erase_family(cast.alice_guardian, acting_user=cast.admin_zhang)
+        assert counts["push_devices"] == 1
+        assert list(PushSubscription.objects.values_list("school_id", flat=True)) == [cast.school_b.pk]
