@@ -1,7 +1,8 @@
 import datetime
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from audit.models import AuditEntry
 from feedback.models import Rectification, Suggestion
@@ -46,14 +47,18 @@ def test_the_api_runs_the_whole_way_and_the_family_follows_it(cast, school_day):
 def test_bad_input_and_steps_out_of_order_are_400_with_nothing_written(cast):
     alice = cast.client(cast.alice)
     response = submit(alice, cast, text="")
-    assert response.status_code == 400 and response.json()["detail"] == "Write your suggestion or concern first."
+    assert response.status_code == 400
+    with translation.override("zh-hans"):
+        assert response.json()["detail"] == gettext("Write your suggestion or concern first.")
     assert not Suggestion.objects.exists()
     submit(alice, cast)
     suggestion = Suggestion.objects.get()
     li = cast.client(cast.ms_li)
     url = f"/feedback/suggestions/{suggestion.pk}/steps"
     response = post(li, url, {"step": "close"})
-    assert response.status_code == 400 and "decision" in response.json()["detail"]
+    assert response.status_code == 400
+    with translation.override("zh-hans"):
+        assert response.json()["detail"] == gettext("Record the decision before closing.")
     response = post(li, url, {"step": "rectify", "text": "x", "owner_id": cast.ms_li.pk})
     assert response.status_code == 400
     assert post(li, url, {"step": "fly"}).status_code == 400
