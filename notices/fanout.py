@@ -92,6 +92,11 @@ def do_fan_out_notice(notice_id: int, *, acting_user) -> dict:
     with scope(school=[notice.school_id]):
         counts = fan_out(notice)
         queue_notice_deliveries(notice, notice.receipts.all())
+    if notice.urgent:
+        # URGENT: every channel at once, without waiting for beat's next climb.
+        from .ladder import climb
+
+        climb()
     return counts
 
 

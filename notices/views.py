@@ -65,6 +65,9 @@ def compose(request):
                 idempotency_key=data.get("idempotency_key", ""),
                 attachments=files,
                 request=request,
+                urgent=data.get("urgent", False),
+                ladder_sms_after=data.get("ladder_sms_after"),
+                ladder_call_after=data.get("ladder_call_after"),
             )
         except GuardrailWarning as exc:
             concerns = exc.concerns

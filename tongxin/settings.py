@@ -193,6 +193,8 @@ CELERY_BEAT_SCHEDULE = {
     "publish-due-notices": {"task": "notices.tasks.publish_due_notices", "schedule": 60.0},
     "fan-out-missed-notices": {"task": "notices.tasks.fan_out_missed", "schedule": 60.0},
     "send-due-deliveries": {"task": "delivery.tasks.send_due_deliveries", "schedule": 60.0},
+    # The escalation ladder (notices.ladder): SMS, then a call task, to families who have not acted.
+    "climb-ladders": {"task": "notices.tasks.climb_ladders", "schedule": 60.0},
     "purge-stale-roster-uploads": {"task": "schools.tasks.purge_stale_roster_uploads", "schedule": 24 * 3600.0},
     "remind-tomorrows-events": {"task": "events.tasks.remind_tomorrows_events", "schedule": 15 * 60.0},
     # PIPL: records past each school's retention periods (home/retention.py).
