@@ -174,7 +174,13 @@ def do_create_notice(
             )
             if urgent:
                 # Logged as urgent: every channel at once, the families' quiet settings ignored.
-                record(AuditEntry.Action.NOTICE_URGENT, actor=acting_user, school=school, target=notice, summary=notice.title[:120])
+                record(
+                    AuditEntry.Action.NOTICE_URGENT,
+                    actor=acting_user,
+                    school=school,
+                    target=notice,
+                    summary=notice.title[:120],
+                )
             for row in rows:
                 row.school, row.notice = school, notice
             NoticeTarget.objects.bulk_create(rows)
