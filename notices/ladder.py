@@ -61,6 +61,8 @@ LOOK_BACK = datetime.timedelta(days=14)
 
 def steps_of(notice: Notice) -> tuple[int | None, int | None]:
     """The notice's (sms, call) minutes: the default for its kind, tightened by the sender."""
+    sms: int | None
+    call: int | None
     if notice.urgent:
         sms, call = URGENT_LADDER
     else:
