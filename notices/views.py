@@ -16,7 +16,7 @@ from core.uploads import UploadRefused, accept_upload, file_response
 from core.xlsx import workbook_bytes, xlsx_response
 from delivery.actions import do_save_delivery_preference
 from delivery.models import DeliveryPreference
-from schools.access import access_staff_school
+from schools.access import access_class, access_staff_school
 
 from . import actions, queries
 from .access import (
@@ -348,3 +348,16 @@ def preferences(request):
             messages.success(request, _("Saved."))
             return redirect("notices:preferences")
     return render(request, "notices/preferences.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def reachability(request, class_id: int):
+    """The class's families, hard to reach first, with what to fix (staff of the class, admins)."""
+    school_class = access_class(request, class_id)
+    rows = queries.class_reachability(school_class)
+    return render(
+        request,
+        "notices/reachability.html",
+        {"school_class": school_class, "rows": rows, "hard": sum(1 for row in rows if row["hard"])},
+    )

@@ -92,6 +92,7 @@ class World:
             "message": message["message_id"],
             "record": matrix._record_pk(cast),
             "care_case": matrix._care_case_pk(cast),
+            "call_task": matrix._call_task_pk(cast),
             "staff_user": cast.ms_li.pk,
             "series": Survey.Series.EVAL_PARENTS.value,
             "search": "刘小明",
@@ -119,6 +120,7 @@ class World:
 # The kind of id each parameter name holds (URL path, API path and query, JSON body fields).
 KINDS: dict[str, str] = {
     "class_id": "class",
+    "task_id": "call_task",
     "student_id": "student",
     "student_ids": "student",
     "child": "student",
