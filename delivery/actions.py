@@ -93,8 +93,11 @@ def queue_ladder_sms_after_commit() -> None:
     transaction.on_commit(lambda: send_due_deliveries.delay())
 
 
-def do_save_delivery_preference(*, email: str, email_enabled: bool, sms_enabled: bool, acting_user) -> None:
+def do_save_delivery_preference(
+    *, email: str, email_enabled: bool, sms_enabled: bool, acting_user, digest: str | None = None
+) -> None:
     """A person's own choice of channels (one row per person, created on first save)."""
-    DeliveryPreference.objects.update_or_create(
-        user=acting_user, defaults={"email": email, "email_enabled": email_enabled, "sms_enabled": sms_enabled}
-    )
+    defaults: dict = {"email": email, "email_enabled": email_enabled, "sms_enabled": sms_enabled}
+    if digest in ("weekly", "daily", "off"):
+        defaults["digest"] = digest
+    DeliveryPreference.objects.update_or_create(user=acting_user, defaults=defaults)

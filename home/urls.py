@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     # 我的: everything the phone's bottom tab bar has no room for (templates/_tabbar.html).
     path("me/", views.me, name="me"),
+    path("me/week/", views.week, name="week"),
     # A family's data rights (PIPL): consents, the download of everything held about them.
     path("me/privacy/", views_privacy.my_privacy, name="privacy"),
     path("me/privacy/export/", views_privacy.my_export, name="export"),

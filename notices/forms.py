@@ -247,3 +247,9 @@ class PreferenceForm(forms.Form):
     email = forms.EmailField(label=_("Email address"), required=False)
     email_enabled = forms.BooleanField(label=_("Also send notices to this email address"), required=False)
     sms_enabled = forms.BooleanField(label=_("Send reminders by SMS"), required=False)
+    digest = forms.ChoiceField(
+        label=_("A digest of what to do"),
+        choices=[("weekly", _("Weekly, on Sunday evening")), ("daily", _("Every evening")), ("off", _("None"))],
+        initial="weekly",
+        required=False,
+    )

@@ -332,7 +332,12 @@ def preferences(request):
     pref = DeliveryPreference.objects.filter(user=request.user).first() or DeliveryPreference(user=request.user)
     form = PreferenceForm(
         request.POST or None,
-        initial={"email": pref.email, "email_enabled": pref.email_enabled, "sms_enabled": pref.sms_enabled},
+        initial={
+            "email": pref.email,
+            "email_enabled": pref.email_enabled,
+            "sms_enabled": pref.sms_enabled,
+            "digest": pref.digest,
+        },
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -343,6 +348,7 @@ def preferences(request):
                 email=data["email"],
                 email_enabled=data["email_enabled"],
                 sms_enabled=data["sms_enabled"],
+                digest=data.get("digest") or None,
                 acting_user=request.user,
             )
             messages.success(request, _("Saved."))

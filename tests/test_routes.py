@@ -922,6 +922,7 @@ MATRIX: dict[str, Route] = {
         allowed=("ms_li", "mr_wang", "admin_zhang"),
         refused=("alice", "bob", "carol", "dave", "erin"),
     ),
+    "home:week": Route(allowed=(*ANY_SIGNED_IN, "carol"), own_only=("dave", "erin")),
     "notices:reachability": Route(
         kwargs=lambda c: {"class_id": c.class1.pk},
         allowed=("admin_zhang", "ms_li", "mr_wang"),
