@@ -32,6 +32,7 @@ from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, 
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from accounts.models import Consent
 from core.bulk import insert_select
 from delivery.actions import COLUMNS as DELIVERY_COLUMNS
 from delivery.actions import queue_ladder_sms_after_commit
@@ -113,15 +114,10 @@ def _open_families(notice_ids: list[int]):
     return StudentReceipt.objects.filter(notice_id__in=notice_ids, done_at__isnull=True)
 
 
-def _may_text(guardian_ref: str = "guardian") -> Q:
+def _may_text(user_ref: str) -> Exists:
     """A guardian who may be sent an SMS: signed in, with a standing SMS consent (a never-signed-in
     guardian has given none, so the family goes to the call task instead)."""
-    return Q(
-        **{
-            f"{guardian_ref}__user__consents__kind": "sms",
-            f"{guardian_ref}__user__consents__withdrawn_at__isnull": True,
-        }
-    )
+    return Exists(Consent.objects.filter(user_id=OuterRef(user_ref), kind="sms", withdrawn_at__isnull=True))
 
 
 def sms_step(notice_ids: list[int], urgent_ids: list[int], now: datetime.datetime) -> int:
@@ -134,19 +130,24 @@ def sms_step(notice_ids: list[int], urgent_ids: list[int], now: datetime.datetim
         student__guardian_links__guardian=OuterRef("guardian_id"),
     )
     # Somebody of the family (a guardian sharing a child) has read it: no SMS (URGENT: still sent).
-    family_read = Receipt.objects.filter(
-        notice_id=OuterRef("notice_id"),
-        read_at__isnull=False,
-        guardian__student_links__student__guardian_links__guardian=OuterRef("guardian_id"),
+    # Walked from the outer guardian's own links (indexed): their children, those children's
+    # guardians, and whether one of them has a read receipt of the notice.
+    family_read = StudentGuardian.objects.filter(
+        student__guardian_links__guardian_id=OuterRef("guardian_id"),
+    ).filter(
+        Exists(
+            Receipt.objects.filter(
+                notice_id=OuterRef(OuterRef("notice_id")), guardian_id=OuterRef("guardian_id"), read_at__isnull=False
+            )
+        )
     )
     receipts = (
         Receipt.objects.filter(notice_id__in=notice_ids, guardian__isnull=False, acted_at__isnull=True)
         .filter(Exists(family_open))
         .filter(Q(notice_id__in=urgent_ids) | ~Exists(family_read))
-        .filter(_may_text())
+        .filter(_may_text("guardian__user_id"))
         .filter(~Exists(Delivery.objects.filter(receipt_id=OuterRef("pk"), channel="sms", round=LADDER_ROUND)))
         .values("school_id", "pk")
-        .distinct()
         .order_by("pk")
     )
     return insert_select(
@@ -162,7 +163,7 @@ def call_step(call_ids: list[int], sms_ids: list[int], urgent_ids: list[int], no
     families of a notice whose SMS step is due that no guardian may be texted."""
     if not call_ids and not sms_ids:
         return 0
-    textable = StudentGuardian.objects.filter(student_id=OuterRef("student_id")).filter(_may_text())
+    textable = StudentGuardian.objects.filter(student_id=OuterRef("student_id")).filter(_may_text("guardian__user_id"))
     families = (
         _open_families([*call_ids, *sms_ids])
         .filter(Q(notice_id__in=call_ids) | ~Exists(textable))
