@@ -231,7 +231,7 @@ def run(args) -> int:
         raw_times.append(time.perf_counter() - t)
     expected = args.guardians // 2
     assert all(c == expected for c in counts), f"the SMS step inserted {counts}, expected {expected} each time"
-    with scopes_disabled():
+    with scopes_disabled(), transaction.atomic():
         assert sms_step([notice.pk], [], timezone.now()) == 0, "a second run must insert nothing"
     step, raw = statistics.median(step_times), statistics.median(raw_times)
     print(f"sms_step_rows: {expected}")

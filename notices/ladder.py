@@ -150,11 +150,16 @@ def sms_step(notice_ids: list[int], urgent_ids: list[int], now: datetime.datetim
         .values("school_id", "pk")
         .order_by("pk")
     )
+    # The notices' rows are locked for the transaction: two climbs at once wait for each other, so
+    # the anti-join above sees every row a previous climb committed and ON CONFLICT (a probe per
+    # row) is not needed; the unique constraint stays the backstop.
+    list(Notice.objects.select_for_update().filter(pk__in=notice_ids).values_list("pk", flat=True))
     return insert_select(
         Delivery._meta.db_table,
         [*DELIVERY_COLUMNS[1:], "school_id", "receipt_id"],
         [Delivery.Channel.SMS, LADDER_ROUND, Delivery.Status.PENDING, 0, now, "", now],
         receipts,
+        on_conflict=False,
     )
 
 
