@@ -157,7 +157,8 @@ def sms_step(notice_ids: list[int], urgent_ids: list[int], now: datetime.datetim
     return insert_select(
         Delivery._meta.db_table,
         [*DELIVERY_COLUMNS[1:], "school_id", "receipt_id"],
-        [Delivery.Channel.SMS, LADDER_ROUND, Delivery.Status.PENDING, 0, now, "", now],
+        # Sent at once: due from the real clock (``now`` only decides which steps are due).
+        [Delivery.Channel.SMS, LADDER_ROUND, Delivery.Status.PENDING, 0, timezone.now(), "", timezone.now()],
         receipts,
         on_conflict=False,
     )
