@@ -71,6 +71,7 @@ def test_one_family_confirms_the_other_gets_an_sms_then_a_call(
 
     # (3) Two minutes on: the SMS step texts bob only; the message is in the provider's outbox.
     published = notice.published_at
+    assert published is not None
     assert ladder.climb(now=published + datetime.timedelta(minutes=1, seconds=30)) == {"sms": 1, "calls": 0}
     send_due_deliveries(notice.pk)
     texts = [(m.phone, m.text) for m in LocmemSmsBackend.outbox]
