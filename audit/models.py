@@ -47,6 +47,8 @@ class AuditEntry(models.Model):
         GUARDRAIL_OVERRIDE = "guardrail_override", _("sent despite a guardrail warning")
         NOTICE_RECALLED = "notice_recalled", _("notice recalled")
         NOTICE_REMINDED = "notice_reminded", _("families reminded")
+        NOTICE_URGENT = "notice_urgent", _("urgent notice sent")
+        CALL_RECORDED = "call_recorded", _("call to a family recorded")
         CHAT_REMOVED = "chat_removed", _("chat message removed")
         CHAT_MUTED = "chat_muted", _("chat member muted or unmuted")
         SETTINGS_CHANGED = "settings_changed", _("settings changed")

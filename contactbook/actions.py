@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy
 from audit.actions import record
 from audit.models import AuditEntry
 from core.concurrency import check_version
+from notices.models import CallTask
 from schools.models import Guardian, SchoolClass, Student
 from schools.queries import current_term
 from schools.roles import Roles
@@ -400,3 +401,49 @@ def do_close_care_case(case: CareCase, *, acting_user, note: str, request=None) 
             summary="care case closed",
             request=request,
         )
+
+
+CALL_OUTCOMES = {
+    "reached": gettext_lazy("Reached the family"),
+    "not_reached": gettext_lazy("Did not reach the family"),
+    "wrong_number": gettext_lazy("Wrong number"),
+}
+
+
+def do_record_call(task, *, acting_user, roles: Roles, outcome: str, note: str = "") -> ContactRecord:
+    """Record the call of a ladder's call task (``notices.models.CallTask``): a contact-book entry
+    of kind phone about the child, and the task's outcome, which the family's reachability reads
+    (``notices.queries.class_reachability``). Recording a task twice is refused."""
+    if outcome not in CALL_OUTCOMES:
+        raise ValidationError(_("Choose how the call went."))
+    if task.outcome:
+        raise ValidationError(_("This call is already recorded."))
+    summary = f"{CALL_OUTCOMES[outcome]}: {task.notice.title}"
+    if note.strip():
+        summary += "\n" + note.strip()
+    with transaction.atomic():
+        claimed = CallTask.objects.filter(pk=task.pk, outcome="").update(
+            outcome=outcome, recorded_at=timezone.now(), recorded_by=acting_user
+        )
+        if not claimed:
+            raise ValidationError(_("This call is already recorded."))
+        contact = do_record_contact(
+            task.school,
+            acting_user=acting_user,
+            roles=roles,
+            kind=ContactRecord.Kind.PHONE,
+            occurred_on=timezone.localdate(),
+            duration_minutes=5,
+            student_ids=[task.student_id],
+            summary=summary,
+        )
+        CallTask.objects.filter(pk=task.pk).update(contact_record_id=contact.pk)
+        record(
+            AuditEntry.Action.CALL_RECORDED,
+            actor=acting_user,
+            school=task.school,
+            target=task.notice,
+            summary=outcome,
+            detail={"student": task.student_id},
+        )
+    return contact

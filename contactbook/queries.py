@@ -15,6 +15,7 @@ from django.db.models import Count, DateField, Exists, Max, OuterRef, Q, QuerySe
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from notices import queries as notices_queries
 from schools.models import Student, Term
 from schools.roles import Roles
 
@@ -177,6 +178,11 @@ def open_todo_due_dates(user, roles: Roles, school) -> list[datetime.date | None
         .union(
             open_action_items(user, school).order_by().values_list("due_on", flat=True),
             open_conversation_requests(roles, school).order_by().annotate(due=no_date).values_list("due", flat=True),
+            # The escalation ladder's call tasks (notices.ladder): no due date, always on the list.
+            notices_queries.open_call_tasks(roles, school)
+            .order_by()
+            .annotate(due=no_date)
+            .values_list("due", flat=True),
             all=True,
         )
     )
@@ -226,3 +232,10 @@ def unacknowledged_count(user, roles: Roles) -> int:
         .distinct()
         .count()
     )
+
+
+def family_numbers(student_id: int):
+    """The guardians of a student with their numbers, for a call (one query)."""
+    from schools.models import StudentGuardian
+
+    return StudentGuardian.objects.filter(student_id=student_id).select_related("guardian").order_by("pk")

@@ -16,6 +16,7 @@ urlpatterns = [
     path("students/<int:student_id>/contactbook.pdf", views_pdf.student_pdf, name="student_pdf"),
     path("students/<int:student_id>/care/new/", views.open_care_case, name="care_open"),
     path("care/<int:case_id>/", views.care_case, name="care_case"),
+    path("contacts/calls/<int:task_id>/", views.record_call, name="call"),
     path("family/records/", views.family_records, name="family"),
     path("family/records/<int:record_id>/ack/", views.acknowledge, name="acknowledge"),
 ]

@@ -11,6 +11,7 @@ from audit.actions import record as audit
 from audit.models import AuditEntry
 from core.concurrency import EditConflict, carry_version
 from core.xlsx import workbook_bytes, xlsx_response
+from notices.access import access_call_task
 from schools.access import access_admin_school, access_class, access_staff_school
 from schools.models import SchoolClass, Student
 from schools.queries import current_term
@@ -395,4 +396,33 @@ def care_case(request, case_id: int):
         "contactbook/care_case.html",
         {"case": case, "reviews": case.reviews.select_related("author").order_by("-reviewed_on", "-pk"), "form": form},
         status=400 if form.errors else 200,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def record_call(request, task_id: int):
+    """A call task of the escalation ladder: the family's numbers, and the call's outcome, which
+    becomes a contact-book entry of kind phone (``actions.do_record_call``)."""
+    task = access_call_task(request, task_id)
+    error = ""
+    if request.method == "POST" and not task.outcome:
+        try:
+            contact = actions.do_record_call(
+                task,
+                acting_user=request.user,
+                roles=request.roles,
+                outcome=request.POST.get("outcome", ""),
+                note=request.POST.get("note", "")[:1000],
+            )
+        except ValidationError as exc:
+            error = exc.messages[0]
+        else:
+            messages.success(request, _("The call is recorded in the contact book."))
+            return redirect("contactbook:record", record_id=contact.pk)
+    links = queries.family_numbers(task.student_id)
+    return render(
+        request,
+        "contactbook/call.html",
+        {"task": task, "links": links, "outcomes": actions.CALL_OUTCOMES.items(), "error": error},
     )

@@ -96,6 +96,8 @@ def run_due_beat_tasks() -> list[str]:
 
     ran = []
     for name, entry in getattr(settings, "CELERY_BEAT_SCHEDULE", {}).items():
+        if not isinstance(entry["schedule"], int | float):
+            continue  # a crontab entry (the weekly digest): left to the real beat
         interval = int(entry["schedule"])
         if not cache.add(f"local-beat:{name}", 1, timeout=interval):
             continue

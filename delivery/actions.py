@@ -123,11 +123,21 @@ def queue_reminders(notice: NoticeRef, pending: models.QuerySet) -> int:
     return pending.count()
 
 
-def do_save_delivery_preference(*, email: str, email_enabled: bool, sms_enabled: bool, acting_user) -> None:
+def queue_ladder_sms_after_commit() -> None:
+    """The escalation ladder (notices.ladder) inserted SMS deliveries: send them once it commits."""
+    from .tasks import send_due_deliveries
+
+    transaction.on_commit(lambda: send_due_deliveries.delay())
+
+
+def do_save_delivery_preference(
+    *, email: str, email_enabled: bool, sms_enabled: bool, acting_user, digest: str | None = None
+) -> None:
     """A person's own choice of channels (one row per person, created on first save)."""
-    DeliveryPreference.objects.update_or_create(
-        user=acting_user, defaults={"email": email, "email_enabled": email_enabled, "sms_enabled": sms_enabled}
-    )
+    defaults: dict = {"email": email, "email_enabled": email_enabled, "sms_enabled": sms_enabled}
+    if digest in ("weekly", "daily", "off"):
+        defaults["digest"] = digest
+    DeliveryPreference.objects.update_or_create(user=acting_user, defaults=defaults)
 
 
 class BadSubscription(ValueError):

@@ -19,6 +19,13 @@ class DeliveryPreference(models.Model):
     email = models.EmailField(_("email address"), blank=True)
     email_enabled = models.BooleanField(_("send notices by email too"), default=True)
     sms_enabled = models.BooleanField(_("send reminders by SMS"), default=False)
+    # The family's action list (home.weekly) as a digest: weekly (Sunday evening), daily, or none.
+    digest = models.CharField(
+        _("digest of what to do"),
+        max_length=8,
+        choices=[("weekly", _("weekly")), ("daily", _("daily")), ("off", _("none"))],
+        default="weekly",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
 

@@ -13,3 +13,19 @@ def purge_past_retention() -> dict[int, dict[str, int]]:
     with scopes_disabled():  # reviewed: the list of schools; each purge runs inside its school's scope
         schools = list(School.objects.order_by("pk"))
     return {school.pk: do_purge_past_retention(school) for school in schools}
+
+
+@shared_task
+def send_weekly_digests() -> dict:
+    """Sunday 18:00 (celery beat): each family's action list on its chosen channel (home.weekly)."""
+    from .weekly import do_send_digests
+
+    return do_send_digests("weekly", acting_user=None)
+
+
+@shared_task
+def send_daily_digests() -> dict:
+    """Every day at 18:00 (celery beat), for families who chose a daily digest (home.weekly)."""
+    from .weekly import do_send_digests
+
+    return do_send_digests("daily", acting_user=None)

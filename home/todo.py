@@ -4,6 +4,7 @@ The kinds live in their own apps (each app's ``queries.open_*`` says which rows 
 
 - the contact book: records to follow up (``ContactRecord.follow_up_on``), agreed actions
   (``ActionItem``) and families who asked to talk (``ConversationRequest``, the head teacher's);
+- notices: the escalation ladder's call tasks (``CallTask``, the head teacher's; ``notices.ladder``);
 - events: families who missed a meeting (``FollowUp``) and meeting resolutions (``Resolution``).
 
 Home is the layer above both apps, so the list is put together here, and the to-do page, the home
@@ -15,7 +16,7 @@ page, ``events:follow_up_done``, ``events:resolution_done``, recording the talk)
 
 import datetime
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
 from django.db.models import Prefetch
@@ -25,6 +26,8 @@ from contactbook import queries as contactbook_queries
 from contactbook.models import ActionItem, ContactRecord, ContactStudent, ConversationRequest
 from events import queries as events_queries
 from events.models import FollowUp, Resolution
+from notices import queries as notices_queries
+from notices.models import CallTask
 from schools.roles import Roles
 
 Item = TypeVar("Item")
@@ -54,6 +57,7 @@ class TodoList:
     conversation_requests: list[Todo[ConversationRequest]]
     event_follow_ups: list[Todo[FollowUp]]
     event_resolutions: list[Todo[Resolution]]
+    call_tasks: list[Todo[CallTask]] = field(default_factory=list)
 
     def _all(self) -> list[Todo]:
         return [
@@ -62,6 +66,7 @@ class TodoList:
             *self.conversation_requests,
             *self.event_follow_ups,
             *self.event_resolutions,
+            *self.call_tasks,
         ]
 
     def most_urgent(self) -> list[tuple[str, Todo]]:
@@ -74,6 +79,7 @@ class TodoList:
             ("conversation_request", self.conversation_requests),
             ("event_follow_up", self.event_follow_ups),
             ("resolution", self.event_resolutions),
+            ("call_task", self.call_tasks),
         ]
         items: list[tuple[str, Todo]] = [(kind, todo) for kind, todos in kinds for todo in todos]
         # sorted() is stable: within a rank and a date, the page's order stays.
@@ -95,7 +101,8 @@ class TodoCount:
 
 
 def todo_items(user, roles: Roles, school, *, today: datetime.date | None = None) -> TodoList:
-    """The user's whole to-do list in the school: six queries whatever its length."""
+    """The user's whole to-do list in the school: seven queries whatever its length (two more once
+    there are call tasks: their guardians' numbers)."""
     day = today or timezone.localdate()
 
     def dated(item: Item, due_on: datetime.date | None) -> Todo[Item]:
@@ -126,6 +133,7 @@ def todo_items(user, roles: Roles, school, *, today: datetime.date | None = None
         conversation_requests=[Todo(c) for c in requests],
         event_follow_ups=[Todo(f) for f in event_follow_ups],
         event_resolutions=[dated(r, r.due_on) for r in resolutions],
+        call_tasks=[Todo(t) for t in notices_queries.call_tasks_to_show(roles, school)],
     )
 
 

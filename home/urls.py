@@ -13,6 +13,7 @@ urlpatterns = [
     path("me/push/key/", views_app.push_key, name="push_key"),
     path("me/push/subscribe/", views_app.push_subscribe, name="push_subscribe"),
     path("me/push/unsubscribe/", views_app.push_unsubscribe, name="push_unsubscribe"),
+    path("me/week/", views.week, name="week"),
     # A family's data rights (PIPL): consents, the download of everything held about them.
     path("me/privacy/", views_privacy.my_privacy, name="privacy"),
     path("me/privacy/export/", views_privacy.my_export, name="export"),

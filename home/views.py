@@ -9,6 +9,7 @@ from schools.district import districts_of
 
 from .queries import staff_home
 from .todo import todo_items
+from .weekly import weekly_actions
 
 
 @login_required
@@ -67,3 +68,10 @@ def todo(request):
     school = access_staff_school(request)
     todo_list = todo_items(request.user, request.roles, school)
     return render(request, "home/todo.html", vars(todo_list))
+
+
+@login_required
+def week(request):
+    """The family's action list across all children and schools (home.weekly)."""
+    items = weekly_actions(request.user, request.roles)
+    return render(request, "home/week.html", {"items": items})

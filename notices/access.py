@@ -7,7 +7,7 @@ from django.http import Http404
 from schools.access import access_district
 from schools.roles import Roles
 
-from .models import DistrictNotice, Notice, NoticeAttachment, Receipt
+from .models import CallTask, DistrictNotice, Notice, NoticeAttachment, Receipt
 
 
 def _roles(request) -> Roles:
@@ -97,3 +97,14 @@ def access_district_notice(request, district_id: int, notice_id: int):
     if sent is None:
         raise Http404
     return district, sent
+
+
+def access_call_task(request, task_id: int) -> CallTask:
+    """A call task of the ladder: for the staff of the child's class and the school's admins."""
+    roles = _roles(request)
+    task = CallTask.objects.filter(pk=task_id).select_related("notice", "student", "school_class", "school").first()
+    if task is None:
+        raise Http404
+    if roles.is_admin_of(task.school_id) or task.school_class_id in roles.taught_class_ids:
+        return task
+    raise Http404

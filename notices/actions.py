@@ -137,6 +137,9 @@ def do_create_notice(
     respond_path: str = "",
     district_notice=None,
     request=None,
+    urgent: bool = False,
+    ladder_sms_after: int | None = None,
+    ladder_call_after: int | None = None,
 ) -> Notice:
     """Compose and publish (now or at ``publish_at``), with its checked attachments. A double tap
     with the same idempotency key returns the first notice. A survey or an invitation (an action of
@@ -155,6 +158,11 @@ def do_create_notice(
         expires_at=expires_at,
         respond_path=respond_path,
     )
+    if urgent and not (roles.is_admin_of(school.pk) or roles.head_class_ids):
+        raise ValidationError(_("Only an administrator or a head teacher can mark a notice urgent."))
+    for minutes in (ladder_sms_after, ladder_call_after):
+        if minutes is not None and not 0 <= minutes <= 7 * 24 * 60:
+            raise ValidationError(_("A step of the ladder must come within a week of publishing."))
     rows, label = resolve_audience(school, roles, targets)
     body_html, body_text = _clean_body(body_html)
     class_ids = audience_class_ids(school.pk, rows)
@@ -182,7 +190,19 @@ def do_create_notice(
                 status=Notice.Status.SCHEDULED if publish_at else Notice.Status.DRAFT,
                 publish_at=publish_at,
                 district_notice=district_notice,
+                urgent=urgent,
+                ladder_sms_after=ladder_sms_after,
+                ladder_call_after=ladder_call_after,
             )
+            if urgent:
+                # Logged as urgent: every channel at once, the families' quiet settings ignored.
+                record(
+                    AuditEntry.Action.NOTICE_URGENT,
+                    actor=acting_user,
+                    school=school,
+                    target=notice,
+                    summary=notice.title[:120],
+                )
             for row in rows:
                 row.school, row.notice = school, notice
             NoticeTarget.objects.bulk_create(rows)

@@ -104,6 +104,11 @@ def do_fan_out_notice(notice_id: int, *, acting_user) -> dict:
         queue_notice_deliveries(notice, notice.receipts.all())
     # Open pages of the school recount their badges (one message to the school's group).
     transaction.on_commit(lambda: nudge_school(notice.school_id))
+    if notice.urgent:
+        # URGENT: every channel at once, without waiting for beat's next climb.
+        from .ladder import climb
+
+        climb()
     return counts
 
 

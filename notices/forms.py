@@ -168,6 +168,25 @@ class NoticeForm(AudienceForm):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
     )
     pinned = forms.BooleanField(label=_("Pin to the top"), required=False)
+    urgent = forms.BooleanField(
+        label=_("Urgent (closure, early dismissal, outbreak)"),
+        required=False,
+        help_text=_("Every channel at once, quiet settings ignored. Administrators and head teachers only."),
+    )
+    ladder_sms_after = forms.IntegerField(
+        label=_("SMS to families who have not read it after (minutes)"),
+        required=False,
+        min_value=0,
+        max_value=7 * 24 * 60,
+        help_text=_("Leave empty for the school's default (2 hours); only sooner than the default counts."),
+    )
+    ladder_call_after = forms.IntegerField(
+        label=_("Call task for the head teacher after (minutes)"),
+        required=False,
+        min_value=0,
+        max_value=7 * 24 * 60,
+        help_text=_("Leave empty for the school's default (6 hours, or before the deadline if sooner)."),
+    )
     attachments = MultipleFileField(
         label=_("Attachments"),
         required=False,
@@ -235,3 +254,9 @@ class PreferenceForm(forms.Form):
     email = forms.EmailField(label=_("Email address"), required=False)
     email_enabled = forms.BooleanField(label=_("Also send notices to this email address"), required=False)
     sms_enabled = forms.BooleanField(label=_("Send reminders by SMS"), required=False)
+    digest = forms.ChoiceField(
+        label=_("A digest of what to do"),
+        choices=[("weekly", _("Weekly, on Sunday evening")), ("daily", _("Every evening")), ("off", _("None"))],
+        initial="weekly",
+        required=False,
+    )

@@ -91,6 +91,12 @@ class Notice(models.Model):
     version = models.PositiveIntegerField(default=1)
     audience_label = models.CharField(max_length=255, blank=True)
     guardrail_reason = models.TextField(blank=True)  # why the sender went ahead despite a warning
+    # The escalation ladder (notices.ladder): URGENT (closure, early dismissal, outbreak; marked by
+    # an admin or a head teacher) goes out on every channel at once, quiet settings ignored. The
+    # sender may tighten the school's default steps (minutes after publishing), never loosen them.
+    urgent = models.BooleanField(_("urgent (closure, early dismissal, outbreak)"), default=False)
+    ladder_sms_after = models.PositiveIntegerField(null=True, blank=True)
+    ladder_call_after = models.PositiveIntegerField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=64, blank=True)
     # Sent by a district to every school of it: this school's copy (notices.district).
     district_notice = models.ForeignKey(
@@ -263,3 +269,35 @@ class NoticeAttachment(models.Model):
     @property
     def is_image(self) -> bool:
         return self.mime.startswith("image/")
+
+
+class CallTask(models.Model):
+    """The ladder's last step: the head teacher phones a family (a student's guardians) that has not
+    done what a notice asks. One per notice and student (the unique constraint makes the beat step
+    idempotent); recorded by ``contactbook.actions.do_record_call``, which writes the contact book's
+    phone entry and stamps the outcome here (the family's reachability reads it)."""
+
+    class Outcome(models.TextChoices):
+        REACHED = "reached", _("reached")
+        NOT_REACHED = "not_reached", _("not reached")
+        WRONG_NUMBER = "wrong_number", _("wrong number")
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE)
+    notice = models.ForeignKey(Notice, on_delete=models.CASCADE, related_name="call_tasks")
+    student = models.ForeignKey("schools.Student", on_delete=models.CASCADE, related_name="call_tasks")
+    school_class = models.ForeignKey("schools.SchoolClass", on_delete=models.CASCADE, null=True, blank=True)
+    urgent = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=16, choices=Outcome.choices, blank=True)
+    recorded_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The contact book's entry (an app above notices): its id only.
+    contact_record_id = models.PositiveIntegerField(null=True, blank=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["notice", "student"], name="call_task_once_per_family")]
+        indexes = [models.Index(fields=["school_class", "outcome"])]

@@ -228,3 +228,129 @@ def notice_results(notice: Notice) -> dict:
         "tally": [(option, count, pct(count, acted)) for option, count in tally.items()],
         "comments": [(r.guardian.name if r.guardian else "", r.answer, r.comment) for r in receipts if r.comment],
     }
+
+
+# --- The escalation ladder: call tasks and reachability (notices.ladder) ---------------------------
+
+
+def open_call_tasks(roles, school):
+    """The head teacher's open call tasks in the school: not recorded, the family still not done
+    (a guardian who acts meanwhile takes the task off the list)."""
+    from .models import CallTask
+
+    not_done = StudentReceipt.objects.filter(
+        notice_id=OuterRef("notice_id"), student_id=OuterRef("student_id"), done_at__isnull=True
+    )
+    return CallTask.objects.filter(school=school, outcome="", school_class_id__in=roles.head_class_ids).filter(
+        Exists(not_done)
+    )
+
+
+def call_tasks_to_show(roles, school):
+    """``open_call_tasks`` as the to-do list shows them: urgent and oldest first, with the numbers."""
+    from django.db.models import Prefetch
+
+    return (
+        open_call_tasks(roles, school)
+        .select_related("notice", "student", "school_class")
+        .prefetch_related(
+            Prefetch("student__guardian_links", queryset=StudentGuardian.objects.select_related("guardian"))
+        )
+        .order_by("-urgent", "created_at", "pk")
+    )
+
+
+STALE = datetime.timedelta(days=30)
+
+
+def class_reachability(school_class, *, now: datetime.datetime | None = None) -> list[dict]:
+    """Per family (student) of the class: each guardian's channels (app, SMS, email) with when each
+    last worked and whether it is failing, the last call's outcome, and what to fix. Five queries
+    whatever the size of the class. Families that are hard to reach come first."""
+    from django.db.models import Max, Prefetch
+    from django.utils.translation import gettext as _
+
+    from accounts.models import Consent
+    from delivery.models import Delivery
+
+    from .models import CallTask
+
+    now = now or timezone.now()
+    students = list(
+        Student.objects.filter(school_class=school_class, status=Student.Status.ACTIVE)
+        .order_by("name", "pk")
+        .prefetch_related(
+            Prefetch("guardian_links", queryset=StudentGuardian.objects.select_related("guardian__user").order_by("pk"))
+        )
+    )
+    guardian_ids = {link.guardian_id for s in students for link in s.guardian_links.all()}
+    sent, failed = Delivery.Status.SENT, Delivery.Status.FAILED
+    channels = {
+        row["receipt__guardian_id"]: row
+        for row in Delivery.objects.filter(receipt__guardian_id__in=guardian_ids)
+        .values("receipt__guardian_id")
+        .annotate(
+            sms_ok=Max("sent_at", filter=Q(channel="sms", status=sent)),
+            sms_failed=Max("created_at", filter=Q(channel="sms", status=failed)),
+            email_ok=Max("sent_at", filter=Q(channel="email", status=sent)),
+            email_failed=Max("created_at", filter=Q(channel="email", status=failed)),
+        )
+    }
+    user_ids = {link.guardian.user_id for s in students for link in s.guardian_links.all() if link.guardian.user_id}
+    consented = set(
+        Consent.objects.filter(user_id__in=user_ids, kind="sms", withdrawn_at__isnull=True).values_list(
+            "user_id", flat=True
+        )
+    )
+    last_call: dict[int, str] = {}
+    for student_id, outcome in (
+        CallTask.objects.filter(student__in=students)
+        .exclude(outcome="")
+        .order_by("recorded_at", "pk")
+        .values_list("student_id", "outcome")
+    ):
+        last_call[student_id] = outcome  # the latest wins
+    rows = []
+    for student in students:
+        guardians = []
+        fixes: list[str] = []
+        reachable = False
+        for link in student.guardian_links.all():
+            g = link.guardian
+            c: dict = dict(channels.get(g.pk) or {})
+            app = g.user.last_login if g.user_id and g.user else None
+            sms_ok, sms_failed = c.get("sms_ok"), c.get("sms_failed")
+            email_ok, email_failed = c.get("email_ok"), c.get("email_failed")
+            sms_failing = sms_failed is not None and (sms_ok is None or sms_failed > sms_ok)
+            email_bouncing = email_failed is not None and (email_ok is None or email_failed > email_ok)
+            if (app and now - app < STALE) or (sms_ok and now - sms_ok < STALE and not sms_failing):
+                reachable = True
+            if not g.user_id:
+                fixes.append(_("%(name)s has never signed in: invite them to the app") % {"name": g.name})
+            elif g.user_id not in consented:
+                fixes.append(_("%(name)s has not agreed to SMS reminders") % {"name": g.name})
+            if sms_failing:
+                fixes.append(_("SMS to %(name)s fails: check the number") % {"name": g.name})
+            if email_bouncing:
+                fixes.append(_("e-mail to %(name)s bounces: ask for a new address") % {"name": g.name})
+            guardians.append(
+                {
+                    "guardian": g,
+                    "relationship": link.relationship,
+                    "app_last": app,
+                    "sms_consent": g.user_id in consented,
+                    "sms_last": sms_ok,
+                    "sms_failing": sms_failing,
+                    "email_last": email_ok,
+                    "email_bouncing": email_bouncing,
+                }
+            )
+        call = last_call.get(student.pk, "")
+        if call == "wrong_number":
+            fixes.append(_("The last call reached a wrong number: update the family's numbers"))
+        elif call == "not_reached":
+            fixes.append(_("The last call did not reach the family"))
+        hard = not reachable or call in ("wrong_number", "not_reached")
+        rows.append({"student": student, "guardians": guardians, "last_call": call, "hard": hard, "fixes": fixes})
+    rows.sort(key=lambda row: not row["hard"])  # stable: by name within each group
+    return rows

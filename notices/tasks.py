@@ -26,3 +26,12 @@ def fan_out_missed() -> int:
     from .fanout import do_fan_out_missed
 
     return do_fan_out_missed(acting_user=None)
+
+
+@shared_task
+def climb_ladders() -> dict:
+    """Run by celery beat every minute: the escalation ladder's SMS and call steps, each one
+    statement for every family due (notices.ladder). Idempotent: unique per family and step."""
+    from .ladder import do_climb_ladders
+
+    return do_climb_ladders(acting_user=None)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("notices/<int:notice_id>/pin/", views.pin, name="pin"),
     path("notices/<int:notice_id>/edit/", views.edit, name="edit"),
     path("notices/<int:notice_id>/files/<int:attachment_id>/", views.attachment, name="attachment"),
+    path("classes/<int:class_id>/reachability/", views.reachability, name="reachability"),
     path("n/<str:token>/", views.by_link, name="by_link"),
     path("account/notifications/", views.preferences, name="preferences"),
 ]

@@ -17,7 +17,7 @@ from core.xlsx import workbook_bytes, xlsx_response
 from delivery.actions import do_save_delivery_preference
 from delivery.models import DeliveryPreference
 from guardrails.queries import picture_checks
-from schools.access import access_staff_school
+from schools.access import access_class, access_staff_school
 
 from . import actions, queries
 from .access import (
@@ -66,6 +66,9 @@ def compose(request):
                 idempotency_key=data.get("idempotency_key", ""),
                 attachments=files,
                 request=request,
+                urgent=data.get("urgent", False),
+                ladder_sms_after=data.get("ladder_sms_after"),
+                ladder_call_after=data.get("ladder_call_after"),
             )
         except GuardrailWarning as exc:
             concerns = exc.concerns
@@ -331,7 +334,12 @@ def preferences(request):
     pref = DeliveryPreference.objects.filter(user=request.user).first() or DeliveryPreference(user=request.user)
     form = PreferenceForm(
         request.POST or None,
-        initial={"email": pref.email, "email_enabled": pref.email_enabled, "sms_enabled": pref.sms_enabled},
+        initial={
+            "email": pref.email,
+            "email_enabled": pref.email_enabled,
+            "sms_enabled": pref.sms_enabled,
+            "digest": pref.digest,
+        },
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -342,8 +350,22 @@ def preferences(request):
                 email=data["email"],
                 email_enabled=data["email_enabled"],
                 sms_enabled=data["sms_enabled"],
+                digest=data.get("digest") or None,
                 acting_user=request.user,
             )
             messages.success(request, _("Saved."))
             return redirect("notices:preferences")
     return render(request, "notices/preferences.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def reachability(request, class_id: int):
+    """The class's families, hard to reach first, with what to fix (staff of the class, admins)."""
+    school_class = access_class(request, class_id)
+    rows = queries.class_reachability(school_class)
+    return render(
+        request,
+        "notices/reachability.html",
+        {"school_class": school_class, "rows": rows, "hard": sum(1 for row in rows if row["hard"])},
+    )

@@ -95,6 +95,7 @@ class World:
             "message": message["message_id"],
             "record": matrix._record_pk(cast),
             "care_case": matrix._care_case_pk(cast),
+            "call_task": matrix._call_task_pk(cast),
             "staff_user": cast.ms_li.pk,
             **{k.removesuffix("_id"): v for k, v in matrix._suggestion(cast, decided=True).items() if k != "receipt"},
             "series": Survey.Series.EVAL_PARENTS.value,
@@ -197,6 +198,7 @@ class World:
 # The kind of id each parameter name holds (URL path, API path and query, JSON body fields).
 KINDS: dict[str, str] = {
     "class_id": "class",
+    "task_id": "call_task",
     "student_id": "student",
     "student_ids": "student",
     "child": "student",

@@ -828,6 +828,19 @@ def _duty_shift_kwargs(cast: Cast) -> dict:
         return {"roster_id": roster.pk, "shift_id": roster.shifts.first().pk}
 
 
+def _call_task_pk(cast: Cast) -> int:
+    """A call task of the escalation ladder for alice's family (class 1), on a notice by ms_li."""
+    from notices.models import CallTask, Notice
+
+    with scopes_disabled():
+        notice = Notice.objects.create(
+            school=cast.school, author=cast.ms_li, title="回执", action="confirm", status="published"
+        )
+        return CallTask.objects.create(
+            school=cast.school, notice=notice, student=cast.alice_child, school_class=cast.class1
+        ).pk
+
+
 DUTY_ROSTER_MANAGER = Route(
     kwargs=lambda c: {"roster_id": _duty_roster(c).pk},
     allowed=("ms_li", "admin_zhang"),
@@ -1148,6 +1161,17 @@ MATRIX: dict[str, Route] = {
         refused=("mr_wang", "alice", "bob", "carol", "dave", "erin"),
     ),
     "contactbook:class_coverage": HEAD_OF_CLASS1,
+    "contactbook:call": Route(
+        kwargs=lambda c: {"task_id": _call_task_pk(c)},
+        allowed=("ms_li", "mr_wang", "admin_zhang"),
+        refused=("alice", "bob", "carol", "dave", "erin"),
+    ),
+    "home:week": Route(allowed=(*ANY_SIGNED_IN, "carol"), own_only=("dave", "erin")),
+    "notices:reachability": Route(
+        kwargs=lambda c: {"class_id": c.class1.pk},
+        allowed=("admin_zhang", "ms_li", "mr_wang"),
+        refused=("alice", "carol", "dave", "erin"),
+    ),
     "contactbook:export_class": HEAD_OF_CLASS1,
     "contactbook:export_class_pdf": HEAD_OF_CLASS1,
     "contactbook:student_pdf": Route(

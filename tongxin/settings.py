@@ -219,10 +219,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_TIMEZONE = "Asia/Shanghai"
 # celery beat: scheduled notices go out, and deliveries that failed are retried with backoff.
+from celery.schedules import crontab  # noqa: E402
+
 CELERY_BEAT_SCHEDULE = {
     "publish-due-notices": {"task": "notices.tasks.publish_due_notices", "schedule": 60.0},
     "fan-out-missed-notices": {"task": "notices.tasks.fan_out_missed", "schedule": 60.0},
     "send-due-deliveries": {"task": "delivery.tasks.send_due_deliveries", "schedule": 60.0},
+    # The escalation ladder (notices.ladder): SMS, then a call task, to families who have not acted.
+    "climb-ladders": {"task": "notices.tasks.climb_ladders", "schedule": 60.0},
+    # The family's action list as a digest (home.weekly): Sunday evening, or every evening if chosen.
+    "weekly-digests": {"task": "home.tasks.send_weekly_digests", "schedule": crontab(minute=0, hour=18, day_of_week=0)},
+    "daily-digests": {"task": "home.tasks.send_daily_digests", "schedule": crontab(minute=0, hour=18)},
     "purge-stale-roster-uploads": {"task": "schools.tasks.purge_stale_roster_uploads", "schedule": 24 * 3600.0},
     "remind-tomorrows-events": {"task": "events.tasks.remind_tomorrows_events", "schedule": 15 * 60.0},
     # PIPL: records past each school's retention periods (home/retention.py).

@@ -1,0 +1,111 @@
+"""The ladder's call tasks: on the head teacher's to-do list with the family's numbers; recording the
+call writes a contact-book entry of kind phone and feeds the family's reachability."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+from django_scopes import scope
+
+from accounts.models import Consent
+from contactbook.models import ContactRecord
+from delivery.models import Delivery
+from home.todo import todo_count, todo_items
+from notices.actions import TargetSpec, do_create_notice, do_respond, my_receipts
+from notices.fanout import do_fan_out_notice
+from notices.ladder import LADDER_ROUND, climb
+from notices.models import CallTask, Notice
+from notices.queries import class_reachability
+from schools.models import Guardian
+from schools.roles import compute_roles
+
+pytestmark = pytest.mark.usefixtures("unscoped")
+
+
+@pytest.fixture
+def task(cast, school_day, time_machine) -> CallTask:
+    Consent.objects.create(user=cast.alice, kind="sms", version="2026-1")  # alice's family is texted
+    Guardian.objects.filter(phone="13800000002").update(user=None, activated_at=None)
+    with scope(school=[cast.school.pk]):
+        notice = do_create_notice(
+            cast.school,
+            acting_user=cast.ms_li,
+            roles=compute_roles(cast.ms_li),
+            title="春游回执",
+            body_html="<p>请确认。</p>",
+            action=Notice.Action.CONFIRM,
+            targets=[TargetSpec("class", class_id=cast.class1.pk)],
+        )
+    do_fan_out_notice(notice.pk, acting_user=None)
+    time_machine.move_to(timezone.now() + datetime.timedelta(hours=2, minutes=1))
+    climb()
+    return CallTask.objects.get(notice=notice, student=cast.bob_child)
+
+
+def test_a_call_task_is_on_the_head_teachers_list_with_the_numbers(cast, task):
+    page = cast.client(cast.ms_li).get("/contacts/todo/").content.decode()
+    assert "陈小红" in page and "13800000002" in page and f"/contacts/calls/{task.pk}/" in page
+    with scope(school=[cast.school.pk]):
+        roles = compute_roles(cast.ms_li)
+        assert [t.item.pk for t in todo_items(cast.ms_li, roles, cast.school).call_tasks] == [task.pk]
+        assert todo_count(cast.ms_li, roles, cast.school).open == 1
+        # The subject teacher has no call tasks on their list.
+        assert todo_items(cast.mr_wang, compute_roles(cast.mr_wang), cast.school).call_tasks == []
+
+
+def test_a_family_that_acts_leaves_the_list(cast, task):
+    Guardian.objects.filter(phone="13800000002").update(user=cast.bob)
+    with scope(school=[cast.school.pk]):
+        do_respond(task.notice, my_receipts(task.notice, cast.bob), acting_user=cast.bob)
+        roles = compute_roles(cast.ms_li)
+        assert todo_items(cast.ms_li, roles, cast.school).call_tasks == []
+        assert todo_count(cast.ms_li, roles, cast.school).open == 0
+
+
+def test_recording_the_call_writes_a_phone_entry_and_reachability(cast, task):
+    client = cast.client(cast.ms_li)
+    page = client.get(f"/contacts/calls/{task.pk}/").content.decode()
+    assert "tel:13800000002" in page
+    # No outcome: a clear message, nothing written.
+    response = client.post(f"/contacts/calls/{task.pk}/", {"outcome": "", "note": "x"})
+    assert response.status_code == 200 and not ContactRecord.objects.exists()
+    response = client.post(f"/contacts/calls/{task.pk}/", {"outcome": "wrong_number", "note": "空号"})
+    record = ContactRecord.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/contacts/{record.pk}/"
+    assert record.kind == "phone" and "空号" in record.summary
+    assert [s.student_id for s in record.student_links.all()] == [cast.bob_child.pk]
+    task.refresh_from_db()
+    assert task.outcome == "wrong_number" and task.contact_record_id == record.pk
+    # Twice: refused, still one entry.
+    client.post(f"/contacts/calls/{task.pk}/", {"outcome": "reached"})
+    assert ContactRecord.objects.count() == 1
+    rows = {row["student"].pk: row for row in class_reachability(cast.class1)}
+    assert rows[cast.bob_child.pk]["hard"] and rows[cast.bob_child.pk]["last_call"] == "wrong_number"
+    assert any("wrong number" in fix for fix in rows[cast.bob_child.pk]["fixes"])
+
+
+def test_another_class_or_school_cannot_open_or_record_the_call(cast, task):
+    for user in (cast.carol, cast.dave, cast.alice):
+        assert cast.client(user).post(f"/contacts/calls/{task.pk}/", {"outcome": "reached"}).status_code == 404
+    assert cast.client().get(f"/contacts/calls/{task.pk}/").status_code == 302
+    assert not ContactRecord.objects.exists()
+
+
+def test_reachability_from_deliveries(cast, task, django_assert_num_queries):
+    alice_receipt = task.notice.receipts.get(guardian__user=cast.alice)
+    Delivery.objects.filter(receipt=alice_receipt, channel="sms", round=LADDER_ROUND).update(
+        status="sent", sent_at=timezone.now()
+    )
+    Delivery.objects.create(school=cast.school, receipt=alice_receipt, channel="email", status="failed")
+    with django_assert_num_queries(5):
+        rows = class_reachability(cast.class1)
+    by_student = {row["student"].pk: row for row in rows}
+    alice = by_student[cast.alice_child.pk]
+    assert not alice["hard"]
+    assert alice["guardians"][0]["sms_last"] is not None and alice["guardians"][0]["email_bouncing"]
+    bob = by_student[cast.bob_child.pk]
+    assert bob["hard"] and any("never signed in" in fix for fix in bob["fixes"])
+    assert rows[0]["student"].pk == cast.bob_child.pk  # hard to reach first
+    page = cast.client(cast.ms_li).get(f"/classes/{cast.class1.pk}/reachability/").content.decode()
+    assert "陈小红" in page and 'class="card warn"' in page
+    assert cast.client(cast.carol).get(f"/classes/{cast.class1.pk}/reachability/").status_code == 404

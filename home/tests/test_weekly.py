@@ -1,0 +1,70 @@
+"""The family's action list (home.weekly): across children and schools, with deadlines; the digest on
+the family's chosen channel."""
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+from django_scopes import scope
+
+from accounts.models import Consent
+from delivery.models import DeliveryPreference
+from home.weekly import do_send_digests, weekly_actions
+from notices.actions import TargetSpec, do_create_notice, do_respond, my_receipts
+from notices.fanout import do_fan_out_notice
+from notices.models import Notice
+from schools.roles import compute_roles
+
+pytestmark = pytest.mark.usefixtures("unscoped")
+
+
+def _send(cast, title, action, deadline=None) -> Notice:
+    with scope(school=[cast.school.pk]):
+        notice = do_create_notice(
+            cast.school,
+            acting_user=cast.ms_li,
+            roles=compute_roles(cast.ms_li),
+            title=title,
+            body_html="<p>x</p>",
+            action=action,
+            options=["参加", "不参加"] if action == Notice.Action.ANSWER else None,
+            deadline=deadline,
+            targets=[TargetSpec("class", class_id=cast.class1.pk)],
+        )
+    do_fan_out_notice(notice.pk, acting_user=None)
+    return notice
+
+
+@pytest.fixture
+def notices(cast, school_day):
+    soon = _send(cast, "春游回执", Notice.Action.CONFIRM, timezone.now() + datetime.timedelta(days=2))
+    later = _send(cast, "午餐调查", Notice.Action.ANSWER, timezone.now() + datetime.timedelta(days=5))
+    _send(cast, "仅通知", Notice.Action.NONE)
+    return soon, later
+
+
+def test_the_list_has_what_waits_soonest_first_and_drops_what_is_done(cast, notices, django_assert_num_queries):
+    soon, _later = notices
+    roles = compute_roles(cast.alice)
+    with scope(school=roles.school_ids):
+        with django_assert_num_queries(3):
+            items = weekly_actions(cast.alice, roles)
+        assert [i.title for i in items] == ["春游回执", "午餐调查"]
+        do_respond(soon, my_receipts(soon, cast.alice), acting_user=cast.alice)
+        assert [i.title for i in weekly_actions(cast.alice, roles)] == ["午餐调查"]
+    page = cast.client(cast.alice).get("/me/week/").content.decode()
+    assert "午餐调查" in page and "春游回执" not in page
+    # Another class's family sees none of it; anonymous is sent to sign in.
+    assert "午餐调查" not in cast.client(cast.carol).get("/me/week/").content.decode()
+    assert cast.client().get("/me/week/").status_code == 302
+
+
+def test_the_digest_goes_by_email_or_sms_as_chosen(cast, notices, settings):
+    DeliveryPreference.objects.create(user=cast.alice, email="alice@example.com", email_enabled=True)
+    Consent.objects.create(user=cast.bob, kind="sms", version="2026-1")
+    DeliveryPreference.objects.create(user=cast.carol, digest="off")
+    sent = do_send_digests("weekly", acting_user=None)
+    assert sent == {"email": 1, "sms": 1}
+    assert [m.to for m in mail.outbox if "春游回执" in m.body] == [["alice@example.com"]]
+    assert do_send_digests("daily", acting_user=None) == {"email": 0, "sms": 0}
