@@ -4,7 +4,8 @@ call writes a contact-book entry of kind phone and feeds the family's reachabili
 import datetime
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 from django_scopes import scope
 
 from accounts.models import Consent
@@ -81,7 +82,9 @@ def test_recording_the_call_writes_a_phone_entry_and_reachability(cast, task):
     assert ContactRecord.objects.count() == 1
     rows = {row["student"].pk: row for row in class_reachability(cast.class1)}
     assert rows[cast.bob_child.pk]["hard"] and rows[cast.bob_child.pk]["last_call"] == "wrong_number"
-    assert any("wrong number" in fix for fix in rows[cast.bob_child.pk]["fixes"])
+    with translation.override("zh-hans"):  # the head teacher reads it in Chinese
+        wrong = gettext("The last call reached a wrong number: update the family's numbers")
+    assert wrong in rows[cast.bob_child.pk]["fixes"]
 
 
 def test_another_class_or_school_cannot_open_or_record_the_call(cast, task):
@@ -104,7 +107,9 @@ def test_reachability_from_deliveries(cast, task, django_assert_num_queries):
     assert not alice["hard"]
     assert alice["guardians"][0]["sms_last"] is not None and alice["guardians"][0]["email_bouncing"]
     bob = by_student[cast.bob_child.pk]
-    assert bob["hard"] and any("never signed in" in fix for fix in bob["fixes"])
+    with translation.override("zh-hans"):
+        never = gettext("%(name)s has never signed in: invite them to the app") % {"name": "陈波"}
+    assert bob["hard"] and never in bob["fixes"]
     assert rows[0]["student"].pk == cast.bob_child.pk  # hard to reach first
     page = cast.client(cast.ms_li).get(f"/classes/{cast.class1.pk}/reachability/").content.decode()
     assert "陈小红" in page and 'class="card warn"' in page
