@@ -12,6 +12,7 @@ from events.api import router as events_router
 from home.api import router as home_router
 from home.api_district import router as district_router
 from notices.api import router as notices_router
+from plans.api import router as plans_router
 from reports.api import router as reports_router
 from schools.api import router as schools_router
 from surveys.api import router as surveys_router
@@ -110,6 +111,7 @@ api.add_router("/", events_router)
 api.add_router("/", chat_router)
 api.add_router("/", community_router)
 api.add_router("/", district_router)
+api.add_router("/", plans_router)
 api.add_router("/", reports_router)
 
 

@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "events",
     "chat",
     "community",
+    "plans",
     "reports",
 ]
 

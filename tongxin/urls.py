@@ -30,6 +30,7 @@ urlpatterns = [
     path("", include("events.urls")),
     path("", include("chat.urls")),
     path("", include("community.urls")),
+    path("", include("plans.urls")),
     path("", include("reports.urls")),
     path("i18n/setlang/", set_language, name="set_language"),
     path("api/v1/", api.urls),

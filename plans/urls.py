@@ -1,0 +1,12 @@
+from django.urls import path
+
+from . import views
+
+app_name = "plans"
+urlpatterns = [
+    path("plan/", views.plan, name="plan"),
+    path("plan/adopt/", views.adopt, name="adopt"),
+    path("plan/<int:plan_id>/tasks/", views.add_task, name="add_task"),
+    path("plan/<int:plan_id>/issue/", views.issue, name="issue"),
+    path("plan/tasks/<int:task_id>/", views.task, name="task"),
+]
