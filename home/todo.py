@@ -4,13 +4,14 @@ The kinds live in their own apps (each app's ``queries.open_*`` says which rows 
 
 - the contact book: records to follow up (``ContactRecord.follow_up_on``), agreed actions
   (``ActionItem``) and families who asked to talk (``ConversationRequest``, the head teacher's);
-- events: families who missed a meeting (``FollowUp``) and meeting resolutions (``Resolution``).
+- events: families who missed a meeting (``FollowUp``) and meeting resolutions (``Resolution``);
+- plans: the term plan's tasks the user owns, their own or their class's (``PlanTask``).
 
 Home is the layer above both apps, so the list is put together here, and the to-do page, the home
 page's "to do" card (``TodoList.most_urgent``: overdue first), the tab bar's count and
 ``GET /api/v1/contacts/todo`` all read it: they cannot disagree about what is on the list. An item
 is overdue when it has a due date before today. Closing an item stays with its app (the record
-page, ``events:follow_up_done``, ``events:resolution_done``, recording the talk).
+page, ``events:follow_up_done``, ``events:resolution_done``, recording the talk, ``plans:task``).
 """
 
 import datetime
@@ -25,6 +26,8 @@ from contactbook import queries as contactbook_queries
 from contactbook.models import ActionItem, ContactRecord, ContactStudent, ConversationRequest
 from events import queries as events_queries
 from events.models import FollowUp, Resolution
+from plans import queries as plans_queries
+from plans.models import PlanTask
 from schools.roles import Roles
 
 Item = TypeVar("Item")
@@ -54,6 +57,7 @@ class TodoList:
     conversation_requests: list[Todo[ConversationRequest]]
     event_follow_ups: list[Todo[FollowUp]]
     event_resolutions: list[Todo[Resolution]]
+    plan_tasks: list[Todo[PlanTask]]
 
     def _all(self) -> list[Todo]:
         return [
@@ -62,11 +66,12 @@ class TodoList:
             *self.conversation_requests,
             *self.event_follow_ups,
             *self.event_resolutions,
+            *self.plan_tasks,
         ]
 
     def most_urgent(self) -> list[tuple[str, Todo]]:
         """Every item with its kind (``follow_up``, ``action``, ``conversation_request``,
-        ``event_follow_up``, ``resolution``): the overdue ones first, then the others by due date,
+        ``event_follow_up``, ``resolution``, ``plan_task``): the overdue ones first, then the others by due date,
         then those without one, each kind in the page's order. The home page shows the first few."""
         kinds: list[tuple[str, Sequence[Todo]]] = [
             ("follow_up", self.follow_ups),
@@ -74,6 +79,7 @@ class TodoList:
             ("conversation_request", self.conversation_requests),
             ("event_follow_up", self.event_follow_ups),
             ("resolution", self.event_resolutions),
+            ("plan_task", self.plan_tasks),
         ]
         items: list[tuple[str, Todo]] = [(kind, todo) for kind, todos in kinds for todo in todos]
         # sorted() is stable: within a rank and a date, the page's order stays.
@@ -95,7 +101,7 @@ class TodoCount:
 
 
 def todo_items(user, roles: Roles, school, *, today: datetime.date | None = None) -> TodoList:
-    """The user's whole to-do list in the school: six queries whatever its length."""
+    """The user's whole to-do list in the school: seven queries whatever its length."""
     day = today or timezone.localdate()
 
     def dated(item: Item, due_on: datetime.date | None) -> Todo[Item]:
@@ -126,6 +132,7 @@ def todo_items(user, roles: Roles, school, *, today: datetime.date | None = None
         conversation_requests=[Todo(c) for c in requests],
         event_follow_ups=[Todo(f) for f in event_follow_ups],
         event_resolutions=[dated(r, r.due_on) for r in resolutions],
+        plan_tasks=[dated(t, t.due_on) for t in plans_queries.open_tasks(user, roles, school)],
     )
 
 
@@ -136,5 +143,6 @@ def todo_count(user, roles: Roles, school, *, today: datetime.date | None = None
     due_dates = [
         *contactbook_queries.open_todo_due_dates(user, roles, school),
         *events_queries.open_todo_due_dates(user, school),
+        *plans_queries.open_todo_due_dates(user, roles, school),
     ]
     return TodoCount(open=len(due_dates), overdue=sum(1 for due_on in due_dates if is_overdue(due_on, day)))

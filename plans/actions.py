@@ -235,6 +235,53 @@ def do_update_task(
     return current
 
 
-def mark_reminded(task_ids: list[int], today: datetime.date) -> int:
-    """The beat task's note that these tasks' owners were reminded today (not a user's action)."""
-    return PlanTask.objects.filter(pk__in=task_ids).update(reminded_on=today)
+def remind_owners(today: datetime.date) -> int:
+    """The daily reminder (beat, ``plans.tasks.remind_plan_tasks``): every open task of an issued
+    plan due within three days or overdue, not reminded today, is claimed (a conditional UPDATE,
+    so two workers never both send) and its owner gets one email listing their tasks, when they
+    gave an address and kept email on: a staff task's owner, a class's task's head teacher this
+    term. Returns the number of people reminded. Not a user's action: no acting user."""
+    from django.core.mail import send_mail
+
+    from delivery.models import DeliveryPreference
+    from schools.models import StaffAssignment
+
+    from .queries import tasks_to_remind
+
+    tasks = list(tasks_to_remind(today).select_related("school_class"))
+    class_ids = {t.school_class_id for t in tasks if t.school_class_id}
+    heads: dict[int, list[int]] = {}
+    for class_id, user_id in StaffAssignment.objects.filter(
+        school_class_id__in=class_ids, term__is_current=True, role=StaffAssignment.Role.HEAD_TEACHER
+    ).values_list("school_class_id", "staff__user_id"):
+        heads.setdefault(class_id, []).append(user_id)
+    by_user: dict[int, list[PlanTask]] = {}
+    with transaction.atomic():
+        claimed = set(
+            PlanTask.objects.select_for_update()
+            .filter(pk__in=[t.pk for t in tasks])
+            .exclude(reminded_on=today)
+            .values_list("pk", flat=True)
+        )
+        PlanTask.objects.filter(pk__in=claimed).update(reminded_on=today)
+    for task in tasks:
+        if task.pk not in claimed:
+            continue
+        owners = [task.owner_id] if task.owner_id else heads.get(task.school_class_id or 0, [])
+        for user_id in owners:
+            by_user.setdefault(user_id, []).append(task)
+    addresses = dict(
+        DeliveryPreference.objects.filter(user_id__in=by_user, email_enabled=True)
+        .exclude(email="")
+        .values_list("user_id", "email")
+    )
+    for user_id, owned in by_user.items():
+        if user_id not in addresses:
+            continue
+        lines = [
+            f"{t.due_on.isoformat()} {t.title}" + (f" ({t.school_class.name})" if t.school_class else "")
+            + (" " + _("overdue") if t.due_on < today else "")
+            for t in owned
+        ]  # fmt: skip
+        send_mail(_("Term plan tasks due"), "\n".join(lines), None, [addresses[user_id]])
+    return len(by_user)

@@ -43,16 +43,21 @@ def plan_months(plan: TermPlan) -> list[dict]:
 
 
 def open_tasks(user, roles: Roles, school) -> QuerySet[PlanTask]:
-    """The plan tasks this user owns in the school's current term, not done nor dropped: their own,
-    and their classes' (fanned out). What home's to-do list shows (due: ``due_on``)."""
+    """The tasks of the school's current term's issued plan this user owns, not done nor dropped:
+    their own, and their classes' (fanned out). What home's to-do list shows (due: ``due_on``)."""
     mine = Q(owner=user, owner_kind=PlanTask.Owner.STAFF) | Q(school_class_id__in=roles.head_class_ids)
     return (
-        PlanTask.objects.filter(school=school, plan__term__is_current=True)
+        PlanTask.objects.filter(school=school, plan__term__is_current=True, plan__issued_at__isnull=False)
         .filter(mine)
         .exclude(status__in=[PlanTask.Status.DONE, PlanTask.Status.DROPPED])
         .select_related("school_class")
         .order_by("due_on", "pk")
     )
+
+
+def open_todo_due_dates(user, roles: Roles, school) -> list[datetime.date | None]:
+    """The due date of every open task above, in one query: what home's to-do count reads."""
+    return list(open_tasks(user, roles, school).order_by().values_list("due_on", flat=True))
 
 
 def tasks_to_remind(today: datetime.date, *, days_ahead: int = 3) -> QuerySet[PlanTask]:

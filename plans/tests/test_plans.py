@@ -15,6 +15,10 @@ def adopt(cast):
     return TermPlan.objects.get(pk=response.json()["id"])
 
 
+def issue(cast, plan):
+    assert cast.client(cast.admin_zhang).post(f"/api/v1/plan/{plan.pk}/issue").status_code == 200
+
+
 def class1_task(plan, cast, title_part="parent meeting"):
     return PlanTask.objects.filter(plan=plan, school_class=cast.class1).first()
 
@@ -46,11 +50,11 @@ def test_the_plan_page_shows_which_classes_did_a_task_in_fixed_queries(school_da
     assert response.status_code == 302
     client = cast.client(cast.admin_zhang)
     client.get("/plan/")
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(17):
         page = client.get("/plan/")
     # More tasks, more classes: the same number of queries.
     client.post(f"/plan/{plan.pk}/tasks/", {"title": "读书会", "due_on": "2026-12-10", "owner_kind": "all_heads"})
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(17):
         client.get("/plan/")
     assert "1 of 2 classes done" in page.content.decode() or "2 个班中 1 个已完成" in page.content.decode()
     parent = PlanTask.objects.get(pk=task.parent_id)
@@ -71,6 +75,7 @@ def test_a_head_teacher_marks_a_task_done_with_an_event_as_evidence(school_day, 
     assert response.status_code == 200, response.content
     task.refresh_from_db()
     assert task.status == "done" and task.evidence_event == event and task.version == 2
+    issue(cast, plan)
     # It leaves the head teacher's open tasks.
     mine = cast.client(cast.ms_li).get("/api/v1/plan").json()["mine"]
     assert task.pk not in [t["id"] for t in mine]
@@ -211,3 +216,51 @@ def test_a_new_term_copies_last_terms_plan(school_day, cast):
     for task in copy.tasks.all():
         assert new_term.start_date <= task.due_on <= new_term.end_date
         assert task.status == "planned"
+
+
+def test_an_issued_plans_tasks_land_in_their_owners_to_do_lists(school_day, cast):
+    plan = adopt(cast)
+    todo = cast.client(cast.ms_li).get("/api/v1/contacts/todo").json()
+    assert todo["plan_tasks"] == []  # a draft plan asks nothing of anyone yet
+    issue(cast, plan)
+    todo = cast.client(cast.ms_li).get("/api/v1/contacts/todo").json()
+    mine = {t["id"] for t in todo["plan_tasks"]}
+    class1_tasks = set(PlanTask.objects.filter(plan=plan, school_class=cast.class1).values_list("pk", flat=True))
+    assert mine == class1_tasks
+    # Tasks due before today (16 Nov) are overdue.
+    assert any(t["overdue"] for t in todo["plan_tasks"])
+    admin = cast.client(cast.admin_zhang).get("/api/v1/contacts/todo").json()
+    assert {t["id"] for t in admin["plan_tasks"]} == set(
+        PlanTask.objects.filter(plan=plan, owner=cast.admin_zhang).values_list("pk", flat=True)
+    )
+    page = cast.client(cast.ms_li).get("/contacts/todo/")
+    assert page.status_code == 200
+    assert PlanTask.objects.get(pk=min(mine)).title in page.content.decode()
+    # Mr Wang (a subject teacher) owns none of them.
+    assert cast.client(cast.mr_wang).get("/api/v1/contacts/todo").json()["plan_tasks"] == []
+
+
+def test_due_and_overdue_tasks_are_reminded_once_a_day(school_day, cast, mailoutbox, time_machine):
+    from delivery.models import DeliveryPreference
+    from plans.tasks import remind_plan_tasks
+
+    DeliveryPreference.objects.create(user=cast.ms_li, email="li@example.com")
+    plan = adopt(cast)
+    assert remind_plan_tasks() == 0  # a draft plan reminds no one
+    issue(cast, plan)
+    assert remind_plan_tasks() >= 1
+    to_li = [m for m in mailoutbox if m.to == ["li@example.com"]]
+    assert len(to_li) == 1
+    overdue = PlanTask.objects.filter(plan=plan, school_class=cast.class1, due_on__lt=datetime.date(2026, 11, 16))
+    assert overdue.exists()
+    assert all(t.title in to_li[0].body for t in overdue)
+    # Not again the same day; a task done is not reminded the next day.
+    assert remind_plan_tasks() == 0
+    done = overdue.first()
+    PlanTask.objects.filter(pk=done.pk).update(status="done")
+    time_machine.move_to(datetime.datetime(2026, 11, 17, 10, 0, tzinfo=datetime.UTC))
+    remind_plan_tasks()
+    later = [m for m in mailoutbox if m.to == ["li@example.com"]]
+    assert len(later) == 2
+    assert f"{done.due_on.isoformat()} {done.title}" not in later[1].body
+    assert f"{done.due_on.isoformat()} {done.title}" in later[0].body
