@@ -30,6 +30,14 @@ def access_plan_to_manage(request, plan_id: int) -> TermPlan:
     return plan
 
 
+def access_task_to_edit(request, task_id: int) -> PlanTask:
+    """A school task (not a class's copy) its school's admin may edit."""
+    task = PlanTask.objects.filter(pk=task_id, parent__isnull=True).select_related("school", "plan__term").first()
+    if task is None or not _roles(request).is_admin_of(task.school_id):
+        raise Http404
+    return task
+
+
 def access_task_to_update(request, task_id: int) -> PlanTask:
     task = (
         PlanTask.objects.filter(pk=task_id)

@@ -188,6 +188,51 @@ def do_issue_plan(plan: TermPlan, *, acting_user) -> TermPlan:
     return plan
 
 
+def do_edit_task(task: PlanTask, fields: TaskFields, *, version: int | None, acting_user) -> PlanTask:
+    """The admin edits a school task (the template's included): its title, description, due date
+    and, for a staff task, its owner. Its classes' tasks take the new title, description and date
+    in one UPDATE; who owns it (a person, a grade's or every head teacher) stays what it was."""
+    if task.parent_id is not None:
+        raise ValidationError(_("Edit the school's task, not one class's."))
+    fields.owner_kind = task.owner_kind
+    fields.grade = task.grade
+    if task.owner_kind != PlanTask.Owner.STAFF:
+        fields.owner_id = None
+    _clean(task.plan, fields)
+    labels = {
+        "title": _("the title"),
+        "description": _("the description"),
+        "due_on": _("the due date"),
+        "owner_id": _("the owner"),
+    }
+    with transaction.atomic():
+        current = PlanTask.objects.select_for_update().select_related("updated_by").get(pk=task.pk)
+        check_version(
+            version,
+            current.version,
+            before={name: getattr(task, name) for name in labels},
+            after={name: getattr(current, name) for name in labels},
+            labels=labels,
+            by=current.updated_by.display_name if current.updated_by else "",
+            at=current.updated_at,
+        )
+        current.title = fields.title.strip()[:120]
+        current.description = fields.description.strip()
+        current.due_on = fields.due_on
+        current.month = month_start(fields.due_on)
+        if current.owner_kind == PlanTask.Owner.STAFF:
+            current.owner_id = fields.owner_id
+        current.version += 1
+        current.updated_by = acting_user
+        current.updated_at = timezone.now()
+        current.save()
+        current.class_tasks.update(
+            title=current.title, description=current.description, due_on=current.due_on, month=current.month
+        )
+        record(AUDIT_TASK, actor=acting_user, school=current.school, target=current, summary="edited")
+    return current
+
+
 def _labels() -> dict[str, str]:
     return {"status": _("the status"), "drop_reason": _("the reason"), "evidence": _("the evidence")}
 

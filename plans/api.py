@@ -13,7 +13,7 @@ from schools.access import access_admin_school, access_staff_school
 from schools.queries import current_term
 
 from . import actions, queries
-from .access import access_plan_to_manage, access_task_to_update
+from .access import access_plan_to_manage, access_task_to_edit, access_task_to_update
 from .models import PlanTask
 
 router = Router(tags=["plans"])
@@ -72,6 +72,14 @@ class TaskIn(Schema):
     owner_id: int | None = None
     grade: int | None = None
     description: str = ""
+
+
+class TaskEditIn(Schema):
+    title: str
+    due_on: datetime.date
+    owner_id: int | None = None  # for a staff member's task
+    description: str = ""
+    version: int | None = None
 
 
 class AdoptIn(Schema):
@@ -168,6 +176,23 @@ def plan_issue(request, plan_id: int):
     except ValidationError as exc:
         return Status(400, _error(exc))
     return Status(200, {"id": plan.pk})
+
+
+@router.post("/plan/tasks/{task_id}/edit", response={200: TaskOut, 400: ErrorOut, 409: ConflictOut})
+def plan_task_edit(request, task_id: int, payload: TaskEditIn):
+    """Edit a school task (admins): title, description, due date, a staff task's owner. Its classes'
+    tasks follow. Send the ``version`` you read: a save over a newer edit is a 409."""
+    task = access_task_to_edit(request, task_id)
+    fields = actions.TaskFields(
+        title=payload.title, due_on=payload.due_on, owner_id=payload.owner_id, description=payload.description
+    )
+    try:
+        task = actions.do_edit_task(task, fields, version=payload.version, acting_user=request.user)
+    except EditConflict as exc:
+        return Status(409, {"detail": " ".join(exc.messages), "changed": exc.changed, "version": exc.version})
+    except ValidationError as exc:
+        return Status(400, _error(exc))
+    return Status(200, _task(access_task_to_update(request, task.pk)))
 
 
 @router.get("/plan/tasks/{task_id}", response=TaskOut)

@@ -9,4 +9,5 @@ urlpatterns = [
     path("plan/<int:plan_id>/tasks/", views.add_task, name="add_task"),
     path("plan/<int:plan_id>/issue/", views.issue, name="issue"),
     path("plan/tasks/<int:task_id>/", views.task, name="task"),
+    path("plan/tasks/<int:task_id>/edit/", views.edit_task, name="edit_task"),
 ]

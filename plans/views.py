@@ -18,7 +18,7 @@ from schools.access import access_admin_school, access_staff_school
 from schools.queries import current_term
 
 from . import actions, queries
-from .access import access_plan_to_manage, access_task_to_update
+from .access import access_plan_to_manage, access_task_to_edit, access_task_to_update
 from .models import PlanTask
 
 
@@ -85,24 +85,45 @@ def _int(value: str | None) -> int | None:
 @require_POST
 def add_task(request, plan_id: int):
     the_plan = access_plan_to_manage(request, plan_id)
-    due_on = _date(request.POST.get("due_on"))
-    if due_on is None:
+    fields = _task_fields(request.POST)
+    if fields is None:
         messages.error(request, _("Give the task a due date."))
         return redirect("plans:plan")
-    fields = actions.TaskFields(
-        title=request.POST.get("title", ""),
-        description=request.POST.get("description", ""),
-        due_on=due_on,
-        owner_kind=request.POST.get("owner_kind", PlanTask.Owner.STAFF),
-        owner_id=_int(request.POST.get("owner_id")),
-        grade=_int(request.POST.get("grade")),
-    )
     try:
         actions.do_add_task(the_plan, fields, acting_user=request.user)
         messages.success(request, _("Task added."))
     except ValidationError as error:
         messages.error(request, _error_text(error))
     return redirect("plans:plan")
+
+
+def _task_fields(data) -> actions.TaskFields | None:
+    due_on = _date(data.get("due_on"))
+    if due_on is None:
+        return None
+    return actions.TaskFields(
+        title=data.get("title", ""),
+        description=data.get("description", ""),
+        due_on=due_on,
+        owner_kind=data.get("owner_kind", PlanTask.Owner.STAFF),
+        owner_id=_int(data.get("owner_id")),
+        grade=_int(data.get("grade")),
+    )
+
+
+@login_required
+@require_POST
+def edit_task(request, task_id: int):
+    the_task = access_task_to_edit(request, task_id)
+    fields = _task_fields(request.POST)
+    try:
+        if fields is None:
+            raise ValidationError(_("Give the task a due date."))
+        actions.do_edit_task(the_task, fields, version=_int(request.POST.get("version")), acting_user=request.user)
+        messages.success(request, _("Task updated."))
+    except ValidationError as error:
+        messages.error(request, _error_text(error))
+    return redirect("plans:task", task_id=the_task.pk)
 
 
 @login_required
@@ -160,5 +181,9 @@ def task(request, task_id: int):
             "statuses": PlanTask.Status.choices,
             "events": events,
             "posted": request.POST if request.method == "POST" else None,
+            "may_edit": the_task.parent_id is None and request.roles.is_admin_of(school.pk),
+            "staff": events_queries.staff_to_choose(school)
+            if the_task.parent_id is None and request.roles.is_admin_of(school.pk)
+            else [],
         },
     )

@@ -410,6 +410,14 @@ def _class1_plan_task_pk(cast: Cast) -> int:
         return PlanTask.objects.filter(plan_id=plan_pk, school_class=cast.class1).first().pk  # type: ignore[union-attr]
 
 
+def _school_plan_task_pk(cast: Cast) -> int:
+    from plans.models import PlanTask
+
+    plan_pk = _plan_pk(cast)
+    with scopes_disabled():
+        return PlanTask.objects.filter(plan_id=plan_pk, owner=cast.admin_zhang).first().pk  # type: ignore[union-attr]
+
+
 PLAN_ADMIN = Route(
     method="post",
     kwargs=lambda c: {"plan_id": _plan_pk(c)},
@@ -1404,6 +1412,21 @@ MATRIX: dict[str, Route] = {
     ),
     "plans:issue": PLAN_ADMIN,
     "plans:task": CLASS1_PLAN_TASK,
+    "plans:edit_task": Route(
+        method="post",
+        kwargs=lambda c: {"task_id": _school_plan_task_pk(c)},
+        data=lambda c: {"title": "开放日", "due_on": c.term.start_date.isoformat(), "owner_id": c.admin_zhang.pk},
+        allowed=("admin_zhang",),
+        refused=("ms_li", "mr_wang", "alice", "dave", "erin"),
+    ),
+    "api:plan_task_edit": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"task_id": _school_plan_task_pk(c)},
+        data=lambda c: {"title": "开放日", "due_on": c.term.start_date.isoformat(), "owner_id": c.admin_zhang.pk},
+        allowed=("admin_zhang",),
+        refused=("ms_li", "mr_wang", "alice", "dave", "erin"),
+    ),
     "api:plan_current": Route(
         api=True, allowed=("admin_zhang", "ms_li", "mr_wang"), refused=("alice", "erin"), own_only=("dave",)
     ),

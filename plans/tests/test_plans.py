@@ -264,3 +264,41 @@ def test_due_and_overdue_tasks_are_reminded_once_a_day(school_day, cast, mailout
     assert len(later) == 2
     assert f"{done.due_on.isoformat()} {done.title}" not in later[1].body
     assert f"{done.due_on.isoformat()} {done.title}" in later[0].body
+
+
+def test_the_admin_edits_a_template_task_and_its_classes_follow(school_day, cast):
+    plan = adopt(cast)
+    parent = PlanTask.objects.filter(plan=plan, parent__isnull=True, owner_kind="all_heads").first()
+    client = cast.client(cast.admin_zhang)
+    response = client.post(
+        f"/api/v1/plan/tasks/{parent.pk}/edit",
+        {"title": "家委会换届选举", "due_on": "2026-12-18", "version": parent.version},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    assert set(parent.class_tasks.values_list("title", "due_on")) == {("家委会换届选举", datetime.date(2026, 12, 18))}
+    assert parent.class_tasks.count() == 2
+    # A stale version: told, nothing written.
+    stale = client.post(
+        f"/api/v1/plan/tasks/{parent.pk}/edit",
+        {"title": "别的", "due_on": "2026-12-19", "version": parent.version},
+        content_type="application/json",
+    )
+    assert stale.status_code == 409
+    # Outside the term: refused, nothing written.
+    outside = client.post(
+        f"/plan/tasks/{parent.pk}/edit/", {"title": "别的", "due_on": "2031-01-01", "version": parent.version + 1}
+    )
+    assert outside.status_code == 302
+    parent.refresh_from_db()
+    assert parent.title == "家委会换届选举" and parent.version == 2
+    # A head teacher may not edit it, nor may anyone edit a class's copy.
+    child = parent.class_tasks.get(school_class=cast.class1)
+    body = {"title": "x", "due_on": "2026-12-18"}
+    assert (
+        cast.client(cast.ms_li)
+        .post(f"/api/v1/plan/tasks/{parent.pk}/edit", body, content_type="application/json")
+        .status_code
+        == 404
+    )
+    assert client.post(f"/api/v1/plan/tasks/{child.pk}/edit", body, content_type="application/json").status_code == 404
