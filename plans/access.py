@@ -41,7 +41,17 @@ def access_task_to_edit(request, task_id: int) -> PlanTask:
 def access_task_to_update(request, task_id: int) -> PlanTask:
     task = (
         PlanTask.objects.filter(pk=task_id)
-        .select_related("school", "plan__term", "school_class", "owner", "evidence_event", "updated_by")
+        .select_related(
+            "school",
+            "plan__term",
+            "school_class",
+            "owner",
+            "evidence_event",
+            "evidence_notice",
+            "evidence_survey",
+            "evidence_roster",
+            "updated_by",
+        )
         .first()
     )
     if task is None or (

@@ -243,13 +243,17 @@ def do_update_task(
     status: str,
     drop_reason: str = "",
     evidence_event=None,
+    evidence_notice=None,
+    evidence_survey=None,
+    evidence_roster=None,
     evidence_note: str = "",
     version: int | None,
     acting_user,
 ) -> PlanTask:
-    """Set a task's status and evidence. ``evidence_event`` comes from an access function of
-    events (what the editor may see); None keeps the current one. The second of two editors who
-    opened the same version is told (``EditConflict``), and nothing is written."""
+    """Set a task's status and evidence. Each ``evidence_*`` comes from its app's access function
+    (what the editor may manage: an event, a notice, a survey, a duty roster); None keeps the
+    current one. The second of two editors who opened the same version is told (``EditConflict``),
+    and nothing is written."""
     if status not in PlanTask.Status.values:
         raise ValidationError({"status": _("Choose a status.")})
     drop_reason = drop_reason.strip()[:200]
@@ -270,6 +274,12 @@ def do_update_task(
         current.drop_reason = drop_reason if status == PlanTask.Status.DROPPED else ""
         if evidence_event is not None:
             current.evidence_event = evidence_event
+        if evidence_notice is not None:
+            current.evidence_notice = evidence_notice
+        if evidence_survey is not None:
+            current.evidence_survey = evidence_survey
+        if evidence_roster is not None:
+            current.evidence_roster = evidence_roster
         if evidence_note.strip():
             current.evidence_note = evidence_note.strip()[:300]
         current.version += 1

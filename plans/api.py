@@ -3,17 +3,16 @@
 import datetime
 
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from core.concurrency import EditConflict
-from events.access import access_event_to_manage
 from schools.access import access_admin_school, access_staff_school
 from schools.queries import current_term
 
 from . import actions, queries
 from .access import access_plan_to_manage, access_task_to_edit, access_task_to_update
+from .evidence import evidence_from_ids
 from .models import PlanTask
 
 router = Router(tags=["plans"])
@@ -48,6 +47,9 @@ class TaskOut(Schema):
     status: str
     drop_reason: str
     evidence_event_id: int | None
+    evidence_notice_id: int | None
+    evidence_survey_id: int | None
+    evidence_roster_id: int | None
     evidence_note: str
     version: int
     classes: list[ClassTaskOut] = []
@@ -90,6 +92,9 @@ class TaskUpdateIn(Schema):
     status: str
     drop_reason: str = ""
     evidence_event_id: int | None = None
+    evidence_notice_id: int | None = None
+    evidence_survey_id: int | None = None
+    evidence_roster_id: int | None = None
     evidence_note: str = ""
     # The ``version`` you read: if someone saved since, the answer is 409 and nothing is saved.
     version: int | None = None
@@ -113,6 +118,9 @@ def _task(task: PlanTask, classes: list[PlanTask] | None = None) -> dict:
         "status": task.status,
         "drop_reason": task.drop_reason,
         "evidence_event_id": task.evidence_event_id,
+        "evidence_notice_id": task.evidence_notice_id,
+        "evidence_survey_id": task.evidence_survey_id,
+        "evidence_roster_id": task.evidence_roster_id,
         "evidence_note": task.evidence_note,
         "version": task.version,
         "classes": [
@@ -205,18 +213,19 @@ def plan_task_update(request, task_id: int, payload: TaskUpdateIn):
     """Set the status and evidence of a task you own (or your class's). Evidence: an event you
     manage or take the roll of; anything else is refused with 400."""
     task = access_task_to_update(request, task_id)
-    evidence = None
     try:
-        if payload.evidence_event_id is not None:
-            try:
-                evidence = access_event_to_manage(request, payload.evidence_event_id, roll=True)
-            except Http404:
-                raise ValidationError(_("That event is not one you may link as evidence.")) from None
+        evidence = evidence_from_ids(
+            request,
+            event_id=payload.evidence_event_id,
+            notice_id=payload.evidence_notice_id,
+            survey_id=payload.evidence_survey_id,
+            roster_id=payload.evidence_roster_id,
+        )
         task = actions.do_update_task(
             task,
             status=payload.status,
             drop_reason=payload.drop_reason,
-            evidence_event=evidence,
+            **evidence,
             evidence_note=payload.evidence_note,
             version=payload.version,
             acting_user=request.user,

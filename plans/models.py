@@ -1,6 +1,6 @@
 """The school's term plan (学期计划): months, each with key tasks, each task owned by a staff
 member, by the head teachers of a grade or by every head teacher, with a status and evidence
-linking to what was done in Tongxin (an event) or a note.
+linking to what was done in Tongxin (an event, a notice, a survey, a duty roster) or a note.
 
 A task owned by head teachers fans out into one task per class (``PlanTask.parent``), each with
 its own status: the school sees which classes have done it. Working groups are not on main yet, so
@@ -57,6 +57,15 @@ class PlanTask(models.Model):
     drop_reason = models.CharField(_("why it was dropped"), max_length=200, blank=True)
     evidence_event = models.ForeignKey(
         "events.Event", on_delete=models.SET_NULL, null=True, blank=True, related_name="plan_tasks"
+    )
+    evidence_notice = models.ForeignKey(
+        "notices.Notice", on_delete=models.SET_NULL, null=True, blank=True, related_name="plan_tasks"
+    )
+    evidence_survey = models.ForeignKey(
+        "surveys.Survey", on_delete=models.SET_NULL, null=True, blank=True, related_name="plan_tasks"
+    )
+    evidence_roster = models.ForeignKey(
+        "community.DutyRoster", on_delete=models.SET_NULL, null=True, blank=True, related_name="plan_tasks"
     )
     evidence_note = models.CharField(_("evidence"), max_length=300, blank=True)
     version = models.PositiveIntegerField(default=1)

@@ -6,19 +6,21 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from community import queries as community_queries
 from core.concurrency import EditConflict
 from events import queries as events_queries
-from events.access import access_event_to_manage
+from notices import queries as notices_queries
 from schools.access import access_admin_school, access_staff_school
 from schools.queries import current_term
+from surveys import queries as surveys_queries
 
 from . import actions, queries
 from .access import access_plan_to_manage, access_task_to_edit, access_task_to_update
+from .evidence import evidence_from_ids
 from .models import PlanTask
 
 
@@ -144,19 +146,19 @@ def task(request, task_id: int):
     the_task = access_task_to_update(request, task_id)
     error = ""
     if request.method == "POST":
-        evidence = None
-        event_id = _int(request.POST.get("evidence_event"))
         try:
-            if event_id is not None:
-                try:
-                    evidence = access_event_to_manage(request, event_id, roll=True)
-                except Http404:
-                    raise ValidationError(_("That event is not one you may link as evidence.")) from None
+            evidence = evidence_from_ids(
+                request,
+                event_id=_int(request.POST.get("evidence_event")),
+                notice_id=_int(request.POST.get("evidence_notice")),
+                survey_id=_int(request.POST.get("evidence_survey")),
+                roster_id=_int(request.POST.get("evidence_roster")),
+            )
             actions.do_update_task(
                 the_task,
                 status=request.POST.get("status", ""),
                 drop_reason=request.POST.get("drop_reason", ""),
-                evidence_event=evidence,
+                **evidence,
                 evidence_note=request.POST.get("evidence_note", ""),
                 version=_int(request.POST.get("version")),
                 acting_user=request.user,
@@ -180,6 +182,9 @@ def task(request, task_id: int):
             "error": error,
             "statuses": PlanTask.Status.choices,
             "events": events,
+            "notices": notices_queries.staff_notices(request, school)[:100],
+            "surveys": surveys_queries.staff_surveys(request, school)[:100],
+            "rosters": community_queries.rosters_to_manage(school, request.roles)[:100],
             "posted": request.POST if request.method == "POST" else None,
             "may_edit": the_task.parent_id is None and request.roles.is_admin_of(school.pk),
             "staff": events_queries.staff_to_choose(school)

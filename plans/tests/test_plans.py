@@ -302,3 +302,32 @@ def test_the_admin_edits_a_template_task_and_its_classes_follow(school_day, cast
         == 404
     )
     assert client.post(f"/api/v1/plan/tasks/{child.pk}/edit", body, content_type="application/json").status_code == 404
+
+
+def test_a_notice_and_a_survey_the_owner_manages_are_evidence_others_are_not(school_day, cast):
+    from tests.test_routes import _notice_pk, _survey_pk
+
+    plan = adopt(cast)
+    task = class1_task(plan, cast)
+    notice_id, survey_id = _notice_pk(cast), _survey_pk(cast)
+    # The head teacher of class 1 sent both: she may link them to her class's task.
+    response = cast.client(cast.ms_li).post(
+        f"/api/v1/plan/tasks/{task.pk}",
+        {"status": "done", "evidence_notice_id": notice_id, "evidence_survey_id": survey_id, "version": 1},
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    assert (response.json()["evidence_notice_id"], response.json()["evidence_survey_id"]) == (notice_id, survey_id)
+    page = cast.client(cast.ms_li).get(f"/plan/tasks/{task.pk}/").content.decode()
+    assert "春游通知" in page
+    # School B's admin, on a task of their own plan, cannot link school A's notice.
+    b_plan = cast.client(cast.dave).post("/api/v1/plan/adopt", {}, content_type="application/json").json()["id"]
+    b_task = PlanTask.objects.filter(plan_id=b_plan, owner=cast.dave).first()
+    refused = cast.client(cast.dave).post(
+        f"/api/v1/plan/tasks/{b_task.pk}",
+        {"status": "done", "evidence_notice_id": notice_id},
+        content_type="application/json",
+    )
+    assert refused.status_code == 400
+    b_task.refresh_from_db()
+    assert b_task.status == "planned" and b_task.evidence_notice_id is None
