@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from audit.actions import record
 from core.bulk import insert_select
 from core.concurrency import check_version
+from core.uploads import AcceptedUpload
 from schools.models import SchoolClass, StaffMember, Term
 
 from .models import PlanTask, TermPlan
@@ -84,11 +85,12 @@ def _fan_out(task: PlanTask) -> int:
         classes = classes.filter(grade=task.grade or 0)
     columns = [
         "school_id", "plan_id", "parent_id", "month", "title", "description", "owner_kind", "grade",
-        "due_on", "status", "drop_reason", "evidence_note", "version", "school_class_id",
+        "due_on", "status", "drop_reason", "evidence_note", "evidence_file", "evidence_filename", "evidence_mime",
+        "version", "school_class_id",
     ]  # fmt: skip
     constants = [
         task.school_id, task.plan_id, task.pk, task.month, task.title, task.description, task.owner_kind,
-        task.grade, task.due_on, PlanTask.Status.PLANNED, "", "", 1,
+        task.grade, task.due_on, PlanTask.Status.PLANNED, "", "", "", "", "", 1,
     ]  # fmt: skip
     return insert_select(PlanTask._meta.db_table, columns, constants, classes.order_by().values("pk"))
 
@@ -246,6 +248,7 @@ def do_update_task(
     evidence_notice=None,
     evidence_survey=None,
     evidence_roster=None,
+    evidence_file: AcceptedUpload | None = None,
     evidence_note: str = "",
     version: int | None,
     acting_user,
@@ -280,6 +283,10 @@ def do_update_task(
             current.evidence_survey = evidence_survey
         if evidence_roster is not None:
             current.evidence_roster = evidence_roster
+        if evidence_file is not None:
+            evidence_file.store(current.evidence_file)
+            current.evidence_filename = evidence_file.name[:120]
+            current.evidence_mime = evidence_file.kind.mime
         if evidence_note.strip():
             current.evidence_note = evidence_note.strip()[:300]
         current.version += 1

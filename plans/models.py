@@ -67,6 +67,10 @@ class PlanTask(models.Model):
     evidence_roster = models.ForeignKey(
         "community.DutyRoster", on_delete=models.SET_NULL, null=True, blank=True, related_name="plan_tasks"
     )
+    # An uploaded file (``core.uploads.accept_upload``), served by ``plans:evidence_file``.
+    evidence_file = models.FileField(upload_to="plans/%Y/%m/", blank=True)
+    evidence_filename = models.CharField(max_length=120, blank=True)
+    evidence_mime = models.CharField(max_length=100, blank=True)
     evidence_note = models.CharField(_("evidence"), max_length=300, blank=True)
     version = models.PositiveIntegerField(default=1)
     updated_by = models.ForeignKey(

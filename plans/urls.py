@@ -10,4 +10,5 @@ urlpatterns = [
     path("plan/<int:plan_id>/issue/", views.issue, name="issue"),
     path("plan/tasks/<int:task_id>/", views.task, name="task"),
     path("plan/tasks/<int:task_id>/edit/", views.edit_task, name="edit_task"),
+    path("plan/tasks/<int:task_id>/file/", views.evidence_file, name="evidence_file"),
 ]

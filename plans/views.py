@@ -6,12 +6,14 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from community import queries as community_queries
 from core.concurrency import EditConflict
+from core.uploads import UploadRefused, accept_upload, file_response
 from events import queries as events_queries
 from notices import queries as notices_queries
 from schools.access import access_admin_school, access_staff_school
@@ -154,6 +156,12 @@ def task(request, task_id: int):
                 survey_id=_int(request.POST.get("evidence_survey")),
                 roster_id=_int(request.POST.get("evidence_roster")),
             )
+            upload = request.FILES.get("evidence_file")
+            if upload is not None:
+                try:
+                    evidence["evidence_file"] = accept_upload(upload)
+                except UploadRefused as refused:
+                    raise ValidationError(str(refused)) from None
             actions.do_update_task(
                 the_task,
                 status=request.POST.get("status", ""),
@@ -191,4 +199,19 @@ def task(request, task_id: int):
             if the_task.parent_id is None and request.roles.is_admin_of(school.pk)
             else [],
         },
+    )
+
+
+@login_required
+@require_GET
+def evidence_file(request, task_id: int):
+    """Re-authorised on every download: whoever may update the task."""
+    the_task = access_task_to_update(request, task_id)
+    if not the_task.evidence_file:
+        raise Http404
+    return file_response(
+        the_task.evidence_file,
+        filename=the_task.evidence_filename,
+        mime=the_task.evidence_mime,
+        inline=the_task.evidence_mime.startswith("image/"),
     )

@@ -402,12 +402,20 @@ def _plan_pk(cast: Cast) -> int:
         return (existing or do_adopt_template(cast.term, acting_user=cast.admin_zhang)).pk
 
 
-def _class1_plan_task_pk(cast: Cast) -> int:
+def _class1_plan_task_pk(cast: Cast, *, with_file: bool = False) -> int:
     from plans.models import PlanTask
 
     plan_pk = _plan_pk(cast)
     with scopes_disabled():
-        return PlanTask.objects.filter(plan_id=plan_pk, school_class=cast.class1).first().pk  # type: ignore[union-attr]
+        task = PlanTask.objects.filter(plan_id=plan_pk, school_class=cast.class1).first()
+        assert task is not None
+        if with_file and not task.evidence_file:
+            from django.core.files.base import ContentFile
+
+            task.evidence_file.save("evidence.pdf", ContentFile(b"%PDF-1.4\n%%EOF"), save=False)
+            task.evidence_filename, task.evidence_mime = "evidence.pdf", "application/pdf"
+            task.save()
+        return task.pk
 
 
 def _school_plan_task_pk(cast: Cast) -> int:
@@ -1412,6 +1420,11 @@ MATRIX: dict[str, Route] = {
     ),
     "plans:issue": PLAN_ADMIN,
     "plans:task": CLASS1_PLAN_TASK,
+    "plans:evidence_file": Route(
+        kwargs=lambda c: {"task_id": _class1_plan_task_pk(c, with_file=True)},
+        allowed=("admin_zhang", "ms_li"),
+        refused=("mr_wang", "alice", "carol", "dave", "erin"),
+    ),
     "plans:edit_task": Route(
         method="post",
         kwargs=lambda c: {"task_id": _school_plan_task_pk(c)},

@@ -331,3 +331,28 @@ def test_a_notice_and_a_survey_the_owner_manages_are_evidence_others_are_not(sch
     assert refused.status_code == 400
     b_task.refresh_from_db()
     assert b_task.status == "planned" and b_task.evidence_notice_id is None
+
+
+def test_a_file_as_evidence_is_checked_from_its_bytes_and_served_to_the_task_only(school_day, cast, tmp_path, settings):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    settings.MEDIA_ROOT = tmp_path
+    plan = adopt(cast)
+    task = class1_task(plan, cast)
+    client = cast.client(cast.ms_li)
+    fake = SimpleUploadedFile("签到表.pdf", b"<html><script>alert(1)</script>")
+    page = client.post(f"/plan/tasks/{task.pk}/", {"status": "done", "version": 1, "evidence_file": fake})
+    assert page.status_code == 200 and 'role="alert"' in page.content.decode()
+    task.refresh_from_db()
+    assert task.status == "planned" and not task.evidence_file
+    pdf = SimpleUploadedFile("签到表.pdf", b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF")
+    assert (
+        client.post(f"/plan/tasks/{task.pk}/", {"status": "done", "version": 1, "evidence_file": pdf}).status_code
+        == 302
+    )
+    task.refresh_from_db()
+    assert task.status == "done" and task.evidence_filename == "签到表.pdf"
+    download = client.get(f"/plan/tasks/{task.pk}/file/")
+    assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
+    assert cast.client(cast.alice).get(f"/plan/tasks/{task.pk}/file/").status_code == 404
+    assert cast.client(cast.dave).get(f"/plan/tasks/{task.pk}/file/").status_code == 404
