@@ -208,7 +208,7 @@ def do_edit_task(task: PlanTask, fields: TaskFields, *, version: int | None, act
         "owner_id": _("the owner"),
     }
     with transaction.atomic():
-        current = PlanTask.objects.select_for_update().select_related("updated_by").get(pk=task.pk)
+        current = PlanTask.objects.select_for_update(of=("self",)).select_related("updated_by").get(pk=task.pk)
         check_version(
             version,
             current.version,
@@ -263,7 +263,7 @@ def do_update_task(
     if status == PlanTask.Status.DROPPED and not drop_reason:
         raise ValidationError({"drop_reason": _("Say why the task is dropped.")})
     with transaction.atomic():
-        current = PlanTask.objects.select_for_update().select_related("updated_by").get(pk=task.pk)
+        current = PlanTask.objects.select_for_update(of=("self",)).select_related("updated_by").get(pk=task.pk)
         check_version(
             version,
             current.version,
