@@ -132,11 +132,12 @@ def _task(task: PlanTask, classes: list[PlanTask] | None = None) -> dict:
 
 @router.get("/plan", response=PlanOut)
 def plan_current(request):
-    """The current term's plan month by month (school admins), and the caller's own open tasks."""
+    """The current term's plan month by month (once issued; its admins while drafting too), and
+    the caller's own open tasks."""
     school = access_staff_school(request)
     plan = queries.plan_of(current_term(school))
     tasks = []
-    if plan is not None and request.roles.is_admin_of(school.pk):
+    if plan is not None and (plan.issued_at or request.roles.is_admin_of(school.pk)):
         tasks = [_task(t, t.classes) for m in queries.plan_months(plan) for t in m["tasks"]]
     mine = [_task(t) for t in queries.open_tasks(request.user, request.roles, school).select_related("owner")[:100]]
     return {

@@ -44,7 +44,8 @@ def plan(request):
             "school": school,
             "term": term,
             "plan": the_plan,
-            "months": queries.plan_months(the_plan) if the_plan else [],
+            # The staff see the plan once it is issued; its admins while they draft it too.
+            "months": queries.plan_months(the_plan) if the_plan and (is_admin or the_plan.issued_at) else [],
             "is_admin": is_admin,
             "mine": list(queries.open_tasks(request.user, request.roles, school)[:100]),
             "staff": events_queries.staff_to_choose(school) if is_admin else [],

@@ -356,3 +356,14 @@ def test_a_file_as_evidence_is_checked_from_its_bytes_and_served_to_the_task_onl
     assert download.status_code == 200 and download["Content-Type"] == "application/pdf"
     assert cast.client(cast.alice).get(f"/plan/tasks/{task.pk}/file/").status_code == 404
     assert cast.client(cast.dave).get(f"/plan/tasks/{task.pk}/file/").status_code == 404
+
+
+def test_the_staff_see_the_plan_once_it_is_issued(school_day, cast):
+    plan = adopt(cast)
+    teacher = cast.client(cast.mr_wang)
+    assert teacher.get("/api/v1/plan").json()["tasks"] == []
+    title = plan.tasks.filter(parent__isnull=True, owner=cast.admin_zhang).first().title
+    assert title not in teacher.get("/plan/").content.decode()
+    issue(cast, plan)
+    assert title in teacher.get("/plan/").content.decode()
+    assert len(teacher.get("/api/v1/plan").json()["tasks"]) == plan.tasks.filter(parent__isnull=True).count()
