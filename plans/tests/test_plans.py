@@ -1,4 +1,5 @@
 import datetime
+import html
 
 import pytest
 
@@ -362,7 +363,7 @@ def test_the_staff_see_the_plan_once_it_is_issued(school_day, cast):
     plan = adopt(cast)
     teacher = cast.client(cast.mr_wang)
     assert teacher.get("/api/v1/plan").json()["tasks"] == []
-    title = plan.tasks.filter(parent__isnull=True, owner=cast.admin_zhang).first().title
+    title = html.escape(plan.tasks.filter(parent__isnull=True, owner=cast.admin_zhang).first().title)
     assert title not in teacher.get("/plan/").content.decode()
     issue(cast, plan)
     assert title in teacher.get("/plan/").content.decode()
