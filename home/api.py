@@ -49,6 +49,14 @@ class TodoResolutionOut(Schema):
     overdue: bool
 
 
+class TodoPlanTaskOut(Schema):
+    id: int
+    title: str
+    class_name: str | None
+    due_on: datetime.date
+    overdue: bool
+
+
 class TodoOut(Schema):
     count: int
     overdue: int
@@ -57,12 +65,13 @@ class TodoOut(Schema):
     conversation_requests: list[TodoConversationRequestOut]
     event_follow_ups: list[TodoEventFollowUpOut]
     resolutions: list[TodoResolutionOut]
+    plan_tasks: list[TodoPlanTaskOut]
 
 
 @router.get("/contacts/todo", response=TodoOut)
 def todo(request):
     """Open follow-ups and agreed actions of the contact book, families who asked to talk, families
-    who missed a meeting and meeting resolutions; ``count`` is what the home page shows."""
+    who missed a meeting, meeting resolutions and term-plan tasks; ``count`` is what the home page shows."""
     todo_list = todo_items(request.user, request.roles, access_staff_school(request))
     return {
         "count": todo_list.count,
@@ -107,5 +116,15 @@ def todo(request):
                 "overdue": t.overdue,
             }
             for t in todo_list.event_resolutions
+        ],
+        "plan_tasks": [
+            {
+                "id": t.item.pk,
+                "title": t.item.title,
+                "class_name": t.item.school_class.name if t.item.school_class else None,
+                "due_on": t.due_on,
+                "overdue": t.overdue,
+            }
+            for t in todo_list.plan_tasks
         ],
     }

@@ -12,6 +12,7 @@ import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
@@ -157,6 +158,43 @@ def add_demo_activity(school) -> None:
         _demo_committees(school, klass, head)
         _demo_fund(school, klass, head)
         _demo_feedback(school, klass, head)
+        if admin_member is not None and term is not None:
+            _demo_plan(term, klass, head, admin_member.user, event)
+
+
+def _demo_plan(term, klass, head, admin, event) -> None:
+    """The current term's plan from the built-in template (in Chinese), issued. What was due before
+    today is done, in 三年级2班 and by the admin, with notes as evidence; the class's next task is in
+    progress with the class parent meeting above as its evidence. Nothing is left overdue, so the
+    head teacher's to-do card still opens with the overdue action of the contact book."""
+    from django.utils import translation
+
+    from plans.actions import do_adopt_template, do_issue_plan, do_update_task
+    from plans.models import PlanTask
+
+    with translation.override("zh-hans"):
+        plan = do_adopt_template(term, acting_user=admin)
+    do_issue_plan(plan, acting_user=admin)
+    today = timezone.localdate()
+    notes = ["已完成，材料已存档。", "已在班级群公布。", "照片和签到表已上传到学校相册。"]
+    mine = PlanTask.objects.filter(plan=plan).filter(Q(school_class=klass) | Q(owner=admin))
+    for i, task in enumerate(mine.filter(due_on__lt=today).order_by("due_on", "pk")):
+        do_update_task(
+            task,
+            status=PlanTask.Status.DONE,
+            evidence_note=notes[i % len(notes)],
+            version=task.version,
+            acting_user=admin if task.owner_id else head,
+        )
+    upcoming = mine.filter(school_class=klass, due_on__gte=today).order_by("due_on", "pk").first()
+    if upcoming is not None:
+        do_update_task(
+            upcoming,
+            status=PlanTask.Status.IN_PROGRESS,
+            evidence_event=event,
+            version=upcoming.version,
+            acting_user=head,
+        )
 
 
 def _demo_volunteers(school, klass, head, roles) -> None:

@@ -5,13 +5,14 @@ The kinds live in their own apps (each app's ``queries.open_*`` says which rows 
 - the contact book: records to follow up (``ContactRecord.follow_up_on``), agreed actions
   (``ActionItem``) and families who asked to talk (``ConversationRequest``, the head teacher's);
 - notices: the escalation ladder's call tasks (``CallTask``, the head teacher's; ``notices.ladder``);
-- events: families who missed a meeting (``FollowUp``) and meeting resolutions (``Resolution``).
+- events: families who missed a meeting (``FollowUp``) and meeting resolutions (``Resolution``);
+- plans: the term plan's tasks the user owns, their own or their class's (``PlanTask``).
 
 Home is the layer above both apps, so the list is put together here, and the to-do page, the home
 page's "to do" card (``TodoList.most_urgent``: overdue first), the tab bar's count and
 ``GET /api/v1/contacts/todo`` all read it: they cannot disagree about what is on the list. An item
 is overdue when it has a due date before today. Closing an item stays with its app (the record
-page, ``events:follow_up_done``, ``events:resolution_done``, recording the talk).
+page, ``events:follow_up_done``, ``events:resolution_done``, recording the talk, ``plans:task``).
 """
 
 import datetime
@@ -28,6 +29,8 @@ from events import queries as events_queries
 from events.models import FollowUp, Resolution
 from notices import queries as notices_queries
 from notices.models import CallTask
+from plans import queries as plans_queries
+from plans.models import PlanTask
 from schools.roles import Roles
 
 Item = TypeVar("Item")
@@ -57,6 +60,7 @@ class TodoList:
     conversation_requests: list[Todo[ConversationRequest]]
     event_follow_ups: list[Todo[FollowUp]]
     event_resolutions: list[Todo[Resolution]]
+    plan_tasks: list[Todo[PlanTask]] = field(default_factory=list)
     call_tasks: list[Todo[CallTask]] = field(default_factory=list)
 
     def _all(self) -> list[Todo]:
@@ -67,11 +71,12 @@ class TodoList:
             *self.event_follow_ups,
             *self.event_resolutions,
             *self.call_tasks,
+            *self.plan_tasks,
         ]
 
     def most_urgent(self) -> list[tuple[str, Todo]]:
         """Every item with its kind (``follow_up``, ``action``, ``conversation_request``,
-        ``event_follow_up``, ``resolution``): the overdue ones first, then the others by due date,
+        ``event_follow_up``, ``resolution``, ``plan_task``): the overdue ones first, then the others by due date,
         then those without one, each kind in the page's order. The home page shows the first few."""
         kinds: list[tuple[str, Sequence[Todo]]] = [
             ("follow_up", self.follow_ups),
@@ -80,6 +85,7 @@ class TodoList:
             ("event_follow_up", self.event_follow_ups),
             ("resolution", self.event_resolutions),
             ("call_task", self.call_tasks),
+            ("plan_task", self.plan_tasks),
         ]
         items: list[tuple[str, Todo]] = [(kind, todo) for kind, todos in kinds for todo in todos]
         # sorted() is stable: within a rank and a date, the page's order stays.
@@ -102,7 +108,7 @@ class TodoCount:
 
 def todo_items(user, roles: Roles, school, *, today: datetime.date | None = None) -> TodoList:
     """The user's whole to-do list in the school: seven queries whatever its length (two more once
-    there are call tasks: their guardians' numbers)."""
+    there are call tasks: their guardians' numbers, and one for the term plan's tasks)."""
     day = today or timezone.localdate()
 
     def dated(item: Item, due_on: datetime.date | None) -> Todo[Item]:
@@ -134,6 +140,7 @@ def todo_items(user, roles: Roles, school, *, today: datetime.date | None = None
         event_follow_ups=[Todo(f) for f in event_follow_ups],
         event_resolutions=[dated(r, r.due_on) for r in resolutions],
         call_tasks=[Todo(t) for t in notices_queries.call_tasks_to_show(roles, school)],
+        plan_tasks=[dated(t, t.due_on) for t in plans_queries.open_tasks(user, roles, school)],
     )
 
 
@@ -144,5 +151,6 @@ def todo_count(user, roles: Roles, school, *, today: datetime.date | None = None
     due_dates = [
         *contactbook_queries.open_todo_due_dates(user, roles, school),
         *events_queries.open_todo_due_dates(user, school),
+        *plans_queries.open_todo_due_dates(user, roles, school),
     ]
     return TodoCount(open=len(due_dates), overdue=sum(1 for due_on in due_dates if is_overdue(due_on, day)))

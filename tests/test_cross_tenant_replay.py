@@ -88,6 +88,8 @@ class World:
             "answer": survey_file["answer_id"],
             "event": matrix._event_pk(cast, started=True),
             "reflection": matrix._reflection_pk(cast),
+            "plan": matrix._plan_pk(cast),
+            "plan_task": matrix._class1_plan_task_pk(cast),
             "follow_up": matrix._follow_up_pk(cast),
             "resolution": matrix._resolution_pk(cast),
             "conference": matrix._conference_pk(cast),
@@ -198,7 +200,6 @@ class World:
 # The kind of id each parameter name holds (URL path, API path and query, JSON body fields).
 KINDS: dict[str, str] = {
     "class_id": "class",
-    "task_id": "call_task",
     "student_id": "student",
     "student_ids": "student",
     "child": "student",
@@ -213,6 +214,8 @@ KINDS: dict[str, str] = {
     "survey_id": "survey",
     "answer_id": "answer",
     "event_id": "event",
+    "plan_id": "plan",
+    "task_id": "plan_task",
     "code": "screen_code",
     "reflection_id": "reflection",
     "follow_up_id": "follow_up",
@@ -250,6 +253,8 @@ KINDS: dict[str, str] = {
 # Names that mean another kind on some routes (a committee seat is a "member" too, a volunteer slot
 # a "slot"): the route's own kind, so that the replay asks for a real row of what the route takes.
 ROUTE_KINDS: dict[tuple[str, str], str] = {
+    # task_id is a term plan task everywhere but on the ladder's call page.
+    ("contactbook:call", "task_id"): "call_task",
     **{
         (route, "member_id"): "committee_seat"
         for route in (

@@ -475,6 +475,52 @@ def _care_case_pk(cast: Cast) -> int:
         ).pk
 
 
+def _plan_pk(cast: Cast) -> int:
+    from plans.actions import do_adopt_template
+    from plans.models import TermPlan
+
+    with scopes_disabled():
+        existing = TermPlan.objects.filter(term=cast.term).first()
+        return (existing or do_adopt_template(cast.term, acting_user=cast.admin_zhang)).pk
+
+
+def _class1_plan_task_pk(cast: Cast, *, with_file: bool = False) -> int:
+    from plans.models import PlanTask
+
+    plan_pk = _plan_pk(cast)
+    with scopes_disabled():
+        task = PlanTask.objects.filter(plan_id=plan_pk, school_class=cast.class1).first()
+        assert task is not None
+        if with_file and not task.evidence_file:
+            from django.core.files.base import ContentFile
+
+            task.evidence_file.save("evidence.pdf", ContentFile(b"%PDF-1.4\n%%EOF"), save=False)
+            task.evidence_filename, task.evidence_mime = "evidence.pdf", "application/pdf"
+            task.save()
+        return task.pk
+
+
+def _school_plan_task_pk(cast: Cast) -> int:
+    from plans.models import PlanTask
+
+    plan_pk = _plan_pk(cast)
+    with scopes_disabled():
+        return PlanTask.objects.filter(plan_id=plan_pk, owner=cast.admin_zhang).first().pk  # type: ignore[union-attr]
+
+
+PLAN_ADMIN = Route(
+    method="post",
+    kwargs=lambda c: {"plan_id": _plan_pk(c)},
+    allowed=("admin_zhang",),
+    refused=("ms_li", "mr_wang", "alice", "dave", "erin"),
+)
+CLASS1_PLAN_TASK = Route(
+    kwargs=lambda c: {"task_id": _class1_plan_task_pk(c)},
+    allowed=("admin_zhang", "ms_li"),
+    refused=("mr_wang", "alice", "carol", "dave", "erin"),
+)
+
+
 # A district (教育局 / 集团校) holding school A, and its admin ``qian``: people outside the shared cast,
 # made by the entries that need them (EXTRA_PEOPLE). qian is no one in school A: every other entry's
 # refusals hold for them too (home/tests/test_district.py walks this matrix as qian).
@@ -1632,6 +1678,52 @@ MATRIX: dict[str, Route] = {
     ),
     "api:volunteer_activity_cancel": Route(**{**ACTIVITY_MANAGER.__dict__, "api": True, "method": "post"}),
     # Recognition (reports, issue 14).
+    "plans:plan": Route(allowed=("admin_zhang", "ms_li", "mr_wang"), refused=("alice", "erin"), own_only=("dave",)),
+    "plans:adopt": Route(**{**ADMIN_PAGE.__dict__, "method": "post", "data": lambda c: {"source": "template"}}),
+    "plans:add_task": Route(
+        **{
+            **PLAN_ADMIN.__dict__,
+            "data": lambda c: {"title": "开放日", "due_on": c.term.start_date.isoformat(), "owner_kind": "all_heads"},
+        }
+    ),
+    "plans:issue": PLAN_ADMIN,
+    "plans:task": CLASS1_PLAN_TASK,
+    "plans:evidence_file": Route(
+        kwargs=lambda c: {"task_id": _class1_plan_task_pk(c, with_file=True)},
+        allowed=("admin_zhang", "ms_li"),
+        refused=("mr_wang", "alice", "carol", "dave", "erin"),
+    ),
+    "plans:edit_task": Route(
+        method="post",
+        kwargs=lambda c: {"task_id": _school_plan_task_pk(c)},
+        data=lambda c: {"title": "开放日", "due_on": c.term.start_date.isoformat(), "owner_id": c.admin_zhang.pk},
+        allowed=("admin_zhang",),
+        refused=("ms_li", "mr_wang", "alice", "dave", "erin"),
+    ),
+    "api:plan_task_edit": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"task_id": _school_plan_task_pk(c)},
+        data=lambda c: {"title": "开放日", "due_on": c.term.start_date.isoformat(), "owner_id": c.admin_zhang.pk},
+        allowed=("admin_zhang",),
+        refused=("ms_li", "mr_wang", "alice", "dave", "erin"),
+    ),
+    "api:plan_current": Route(
+        api=True, allowed=("admin_zhang", "ms_li", "mr_wang"), refused=("alice", "erin"), own_only=("dave",)
+    ),
+    "api:plan_adopt": Route(**{**ADMIN_PAGE.__dict__, "api": True, "method": "post", "data": lambda c: {}}),
+    "api:plan_add_task": Route(
+        **{
+            **PLAN_ADMIN.__dict__,
+            "api": True,
+            "data": lambda c: {"title": "开放日", "due_on": c.term.start_date.isoformat(), "owner_kind": "all_heads"},
+        }
+    ),
+    "api:plan_issue": Route(**{**PLAN_ADMIN.__dict__, "api": True}),
+    "api:plan_task": Route(**{**CLASS1_PLAN_TASK.__dict__, "api": True}),
+    "api:plan_task_update": Route(
+        **{**CLASS1_PLAN_TASK.__dict__, "api": True, "method": "post", "data": lambda c: {"status": "in_progress"}}
+    ),
     "reports:recognition": ADMIN_PAGE,
     "reports:commend": Route(**{**ADMIN_PAGE.__dict__, "method": "post", "data": lambda c: {"kind": "teacher"}}),
     "reports:certificate": CERTIFICATE,

@@ -15,6 +15,7 @@ from home.api import router as home_router
 from home.api_district import router as district_router
 from home.api_push import router as push_router
 from notices.api import router as notices_router
+from plans.api import router as plans_router
 from reports.api import router as reports_router
 from schools.api import router as schools_router
 from surveys.api import router as surveys_router
@@ -114,6 +115,7 @@ api.add_router("/", chat_router)
 api.add_router("/", community_router)
 api.add_router("/", feedback_router)
 api.add_router("/", district_router)
+api.add_router("/", plans_router)
 api.add_router("/", reports_router)
 api.add_router("/", guardrails_router)
 api.add_router("/", push_router)

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "chat",
     "community",
     "feedback",
+    "plans",
     "reports",
     "guardrails",
 ]
@@ -232,6 +233,8 @@ CELERY_BEAT_SCHEDULE = {
     "daily-digests": {"task": "home.tasks.send_daily_digests", "schedule": crontab(minute=0, hour=18)},
     "purge-stale-roster-uploads": {"task": "schools.tasks.purge_stale_roster_uploads", "schedule": 24 * 3600.0},
     "remind-tomorrows-events": {"task": "events.tasks.remind_tomorrows_events", "schedule": 15 * 60.0},
+    # Term-plan tasks due within three days or overdue: each owner once a day (plans.actions.remind_owners).
+    "remind-plan-tasks": {"task": "plans.tasks.remind_plan_tasks", "schedule": 3600.0},
     # PIPL: records past each school's retention periods (home/retention.py).
     "purge-past-retention": {"task": "home.tasks.purge_past_retention", "schedule": 24 * 3600.0},
     "remind-tomorrows-volunteers": {"task": "community.tasks.remind_tomorrows_volunteers", "schedule": 15 * 60.0},

@@ -196,12 +196,12 @@ def test_coverage_page_query_count_does_not_grow(cast, django_assert_num_queries
         StudentGuardian.objects.create(school=cast.school, student=s, guardian=g)
     record(cast.client(cast.ms_li), students=[cast.alice_child.pk])
     client = cast.client(cast.ms_li)
-    # session, user, roles (3), badges (notices, chat, the to-do list 2), class, term, rules,
+    # session, user, roles (3), badges (notices, chat, the to-do list 3), class, term, rules,
     # students with counts, open cases, requests
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(17):
         assert client.get(f"/classes/{cast.class1.pk}/coverage/").status_code == 200
     admin = cast.client(cast.admin_zhang)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         assert admin.get("/school/coverage/").status_code == 200
 
 

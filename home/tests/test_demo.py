@@ -109,6 +109,16 @@ def test_the_demo_is_what_the_readme_says_and_its_parent_finds_everything_waitin
         assert 'class="empty"' not in card, heading
     assert f'href="/notices/{notice.pk}/results/"' in home and "下周的家长会可以带弟弟妹妹一起来吗" in home
     assert "把课外阅读书单发给家长" in home and (not held_today or meeting.title in home)
+    # The term plan from the template, issued: the class's next task has the parent meeting as evidence.
+    from plans.models import PlanTask
+
+    with scopes_disabled():
+        assert PlanTask.objects.filter(school=school, evidence_event=event, status="in_progress").exists()
+        past_due = PlanTask.objects.filter(
+            school=school, school_class=group.school_class, due_on__lt=timezone.localdate()
+        )
+        assert not past_due.exclude(status="done").exists()
+    assert head.get("/plan/").status_code == 200
 
 
 def reverse_answer(survey) -> str:

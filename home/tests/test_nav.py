@@ -95,10 +95,10 @@ def test_anonymous_pages_have_no_tab_bar_and_a_description(cast):
 def test_the_top_bar_takes_a_fixed_number_of_queries(cast, django_assert_num_queries, n):
     """The /me/ page renders nothing but the navigation: its queries are the session, the user,
     the roles (a parent 2, staff 3) and the badges: notices 1, chat 2, the contact book 1 (a
-    parent), the to-do list 2 (staff)."""
+    parent), the to-do list 3 (staff: the contact book, events, the term plan)."""
     _activity(cast, n)
     parent, teacher = cast.client(cast.alice), cast.client(cast.ms_li)
     with django_assert_num_queries(8):
         assert parent.get("/me/").status_code == 200
-    with django_assert_num_queries(10):
+    with django_assert_num_queries(11):
         assert teacher.get("/me/").status_code == 200

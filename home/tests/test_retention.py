@@ -27,8 +27,8 @@ from tests import test_routes as matrix
 
 pytestmark = pytest.mark.django_db
 DAY = datetime.timedelta(days=1)
-# The page: the session, the user and their roles, the school, its periods (1), one count per kind (5).
-QUERIES = 17
+# The page: the session, the user and their roles, the school, its periods (1), one count per kind (5), the to-do count's term-plan tasks (1).
+QUERIES = 18
 
 
 def _school_a_records(cast: Cast) -> dict:

@@ -316,9 +316,9 @@ def test_the_staff_home_takes_a_fixed_number_of_queries(cast, school_day, django
     _fill(cast, n)
     assert Conversation.objects.filter(kind="private").count() == n + 1
     teacher = cast.client(cast.ms_li)
-    with django_assert_num_queries(23):
+    with django_assert_num_queries(25):
         page = _home(teacher)
     assert page.count("请问问题") == min(n, SHOWN)
     admin = cast.client(cast.admin_zhang)
-    with django_assert_num_queries(22):
+    with django_assert_num_queries(24):
         _home(admin)

@@ -137,7 +137,7 @@ def add_students(cast, school_class, n):
 def test_the_composer_queries_do_not_grow_with_the_class(cast, django_assert_num_queries, students):
     add_students(cast, cast.class1, students)
     client = cast.client(cast.ms_li)
-    # session, user, roles (3), the classes, the students, the badges (notices, chat, the to-do list 2)
-    with django_assert_num_queries(11):
+    # session, user, roles (3), the classes, the students, the badges (notices, chat, the to-do list 3)
+    with django_assert_num_queries(12):
         page = client.get("/notices/new/")
     assert len(inputs(page, "students")) == 2 + students

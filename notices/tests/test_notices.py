@@ -345,8 +345,8 @@ def test_feed_and_lists_query_counts_do_not_grow(cast, django_assert_num_queries
     with django_assert_num_queries(11):
         assert parent.get("/notices/").status_code == 200
     teacher = cast.client(cast.ms_li)
-    # session, user, roles (3), the badges (notices, chat, the to-do list 2), the list with its counts
-    with django_assert_num_queries(10):
+    # session, user, roles (3), the badges (notices, chat, the to-do list 3), the list with its counts
+    with django_assert_num_queries(11):
         assert teacher.get("/notices/sent/").status_code == 200
 
 

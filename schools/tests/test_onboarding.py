@@ -203,7 +203,7 @@ def test_onboarding_page_query_count_does_not_grow(cast, django_assert_num_queri
         g = Guardian.objects.create(school=cast.school, name=f"家长{i}", phone=f"1370001{i:04d}")
         StudentGuardian.objects.create(school=cast.school, student=s, guardian=g)
     client = cast.client(cast.ms_li)
-    with django_assert_num_queries(16):
+    with django_assert_num_queries(17):
         assert client.get(f"/classes/{cast.class1.pk}/families/").status_code == 200
 
 

@@ -74,7 +74,7 @@ def test_the_send_page_queries_do_not_grow_with_the_class(cast, django_assert_nu
     client = cast.client(cast.ms_li)
     survey = _draft(client)
     # session, user, roles (3), the survey, the classes, the students, the questions' count, the
-    # badges (notices, chat, the to-do list 2)
-    with django_assert_num_queries(13):
+    # badges (notices, chat, the to-do list 3)
+    with django_assert_num_queries(14):
         page = client.get(f"/surveys/{survey.pk}/send/")
     assert len(inputs(page, "students")) == 2 + families
