@@ -107,7 +107,7 @@ def test_the_new_event_page_queries_do_not_grow_with_the_class_or_the_staff(cast
     # session, user, roles (3), the classes, the students, the working groups the author may invite
     # (community's audience kind, one per registered kind), the staff and their assignments (2), the
     # badges (notices, chat, the to-do list 3)
-    with django_assert_num_queries(14):
+    with django_assert_num_queries(15):
         page = client.get("/events/new/")
     assert len(inputs(page, "students")) == 2 + size
     assert len(inputs(page, "organisers")) == 3 + size // 4

@@ -262,7 +262,7 @@ def test_the_monthly_report_counts_by_kind_first_answer_and_rectifications(cast,
     step(cast.client(cast.ms_li), first, "reply", text="好")
     admin = cast.client(cast.admin_zhang)
     admin.get("/feedback/report/?month=2026-11")  # warm the session and roles
-    with django_assert_num_queries(13):  # session, user, roles (3), tab bar (4), school, one per figure (3)
+    with django_assert_num_queries(14):  # session, user, roles (3), tab bar (5), school, one per figure (3)
         response = admin.get("/feedback/report/?month=2026-11")
     r = response.context["r"]
     assert r["by_kind"] == {"canteen": 1, "class": 1} and r["answered"] == 1
@@ -283,6 +283,6 @@ def test_the_inbox_keeps_its_query_count(cast, count, django_assert_num_queries)
         )
     li = cast.client(cast.ms_li)
     li.get("/feedback/inbox/")
-    with django_assert_num_queries(11):  # session, user, roles (3), the tab bar (4), the lists (2)
+    with django_assert_num_queries(12):  # session, user, roles (3), the tab bar (5), the lists (2)
         response = li.get("/feedback/inbox/")
     assert len(response.context["suggestions"]) == count

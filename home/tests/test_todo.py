@@ -67,7 +67,7 @@ def test_the_list_and_the_count_take_a_fixed_number_of_queries(cast, django_asse
     roles = compute_roles(cast.ms_li)
     # Seven kinds (the ladder's call tasks and the term plan's tasks the last two), and the
     # follow-ups' children in one more.
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         todo = todo_items(cast.ms_li, roles, cast.school)
         for todo_item in todo.follow_ups:
             assert [link.student.name for link in todo_item.item.student_links.all()] == ["刘小明"]

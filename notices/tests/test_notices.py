@@ -359,7 +359,7 @@ def test_results_page_query_count_does_not_grow(cast, django_assert_num_queries,
     compose(cast.client(cast.ms_li), classes=[cast.class1.pk])
     notice = notice_by("春游通知")
     client = cast.client(cast.ms_li)
-    with django_assert_num_queries(16):  # + the pictures read for the sender (guardrails)
+    with django_assert_num_queries(17):  # + the pictures read for the sender (guardrails), the plan tasks to do
         assert client.get(f"/notices/{notice.pk}/results/").status_code == 200
 
 
