@@ -44,7 +44,8 @@ self.addEventListener("fetch", function (event) {
   }).catch(function () {
     return caches.open(CACHE).then(function (cache) {
       return cache.match(request).then(function (hit) {
-        return hit || cache.match("/notices/").then(function (list) {
+        // ignoreVary: the pages vary on Cookie, and this request for the list carries none.
+        return hit || cache.match("/notices/", { ignoreVary: true }).then(function (list) {
           return list || new Response("<!DOCTYPE html><meta charset=utf-8><meta name=viewport content='width=device-width'><title>同心</title><p>离线：这个页面还没有保存。 Offline: this page was not saved.</p>", { headers: { "Content-Type": "text/html; charset=utf-8" } });
         });
       });

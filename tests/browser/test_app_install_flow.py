@@ -17,6 +17,18 @@ from .conftest import axe_check, sign_in
 pytestmark = pytest.mark.browser
 
 
+def _wait_until(page, expression: str, seconds: float = 10.0) -> None:
+    """Poll a condition with page.evaluate (run by the browser's debugger, outside the page's CSP),
+    not wait_for_function, whose polling evaluates a string that the pages' CSP (no 'unsafe-eval')
+    refuses whenever its first look is too early."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"still false after {seconds} s: {expression}"
+        time.sleep(0.1)
+
+
 def test_the_app_installs_and_keeps_the_last_notices_offline(live_server, live_cast, phone_page):
     from notices.fanout import fan_out
     from notices.models import Notice, NoticeTarget
@@ -39,14 +51,14 @@ def test_the_app_installs_and_keeps_the_last_notices_offline(live_server, live_c
     for icon in manifest["icons"]:
         assert page.evaluate(f"fetch('{icon['src']}').then(r => r.status)") == 200
 
-    page.wait_for_function("document.documentElement.dataset.sw === 'registered'")
+    page.locator("html[data-sw='registered']").wait_for(state="attached")
     scope_url = page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)")
     assert scope_url == f"{live_server.url}/"
     page.goto(f"{live_server.url}/notices/")
-    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    _wait_until(page, "navigator.serviceWorker.controller !== null")
     page.reload()  # controlled now: this visit is kept
     assert "春游通知" in page.locator("main").inner_text()
-    page.wait_for_function("caches.open('tongxin-pages-v1').then(c => c.match('/notices/')).then(Boolean)")
+    _wait_until(page, "caches.open('tongxin-pages-v1').then(c => c.match('/notices/', {ignoreVary: true})).then(Boolean)")
 
     page.context.set_offline(True)
     page.reload()
@@ -86,7 +98,9 @@ def test_badges_move_live_on_an_open_page(asgi_server, browser, settings):
     try:
         parent = phone("13800000001")
         parent.goto(f"{asgi_server.url}/me/")
-        parent.wait_for_function("document.documentElement.dataset.live === 'open'")
+        # A selector, not wait_for_function: its polling evaluates a string, which the pages' CSP
+        # (script-src 'self', no 'unsafe-eval') refuses whenever the first look is too early.
+        parent.locator("html[data-live='open']").wait_for(state="attached")
         notices_tab = parent.locator("nav.tabbar a[data-badge=notices]")
         messages_tab = parent.locator("nav.tabbar a[data-badge=messages]")
         assert notices_tab.locator(".tab-badge").count() == 0
