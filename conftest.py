@@ -30,6 +30,14 @@ def pytest_configure(config):
         time_machine.travel(ahead, tick=True).start()
 
 
+def pytest_collection_modifyitems(config, items):
+    """Browser tests last: Playwright's sync API keeps an event loop running in the main thread for
+    the rest of the session, and an asyncio test after it (a chat socket test) could not start its
+    own ("Runner.run() cannot be called from a running event loop"). Stable sort: the order within
+    each group stays as collected."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+
+
 def pytest_report_header(config):
     if DAYS_AHEAD:
         return f"clock moved {DAYS_AHEAD:g} days ahead: now is {datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC"
