@@ -20,7 +20,9 @@ from notices.queries import class_reachability
 from schools.models import Guardian
 from schools.roles import compute_roles
 
-pytestmark = pytest.mark.usefixtures("unscoped")
+# The clock is frozen on a school day before the cast is built, so its term holds the day the calls
+# are recorded on (the ``task`` fixture then moves the clock on by hours).
+pytestmark = pytest.mark.usefixtures("school_day", "unscoped")
 
 
 @pytest.fixture

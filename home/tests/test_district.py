@@ -31,7 +31,8 @@ def _send(d, user=None, **kwargs):
     return do_send_district_notice(d.x, acting_user=user or d.qian, **{**fields, **kwargs})
 
 
-def test_the_district_admin_lands_on_the_district_and_sees_each_schools_figures(cast, districts, school_day):
+def test_the_district_admin_lands_on_the_district_and_sees_each_schools_figures(school_day, cast, districts):
+    # school_day first: the cast's term is then the one around the frozen day, as the records are.
     d = districts
     client = cast.client(d.qian)
     assert client.get("/").url == "/district/"

@@ -58,7 +58,9 @@ def test_the_app_installs_and_keeps_the_last_notices_offline(live_server, live_c
     _wait_until(page, "navigator.serviceWorker.controller !== null")
     page.reload()  # controlled now: this visit is kept
     assert "春游通知" in page.locator("main").inner_text()
-    _wait_until(page, "caches.open('tongxin-pages-v1').then(c => c.match('/notices/', {ignoreVary: true})).then(Boolean)")
+    _wait_until(
+        page, "caches.open('tongxin-pages-v1').then(c => c.match('/notices/', {ignoreVary: true})).then(Boolean)"
+    )
 
     page.context.set_offline(True)
     page.reload()
