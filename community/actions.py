@@ -1,7 +1,6 @@
 """Every write of the community app: a transaction, an audit row, side effects after commit."""
 
 import datetime
-import hashlib
 import hmac
 import json
 import re
@@ -22,6 +21,7 @@ from django_scopes import scope, scopes_disabled
 from audit.actions import record
 from audit.models import AuditEntry
 from core import ratelimit
+from core.daycodes import secret_digits
 from core.richtext import text_to_html
 from core.uploads import AcceptedUpload, UploadRefused, accept_upload
 from notices.actions import TargetSpec, do_create_notice, do_remind_receipts
@@ -662,13 +662,11 @@ def do_withdraw(signup: VolunteerSignup, *, acting_user) -> None:
         record(AUDIT_SIGNUP, actor=acting_user, school=activity.school, target=signup.slot, summary="withdrawn")
 
 
-# --- check-in: an HMAC code per sign-up, the same small scheme as the events app's family codes,
-# re-implemented here because community may not import events (a peer).
+# --- check-in: an HMAC code per sign-up, the scheme of the events app's family codes (core.daycodes).
 
 
 def _mac(activity: VolunteerActivity, message: str) -> str:
-    digest = hmac.new(activity.checkin_secret.encode(), message.encode(), hashlib.sha256).hexdigest()
-    return str(int(digest[:12], 16) % 10**6).zfill(6)
+    return secret_digits(activity.checkin_secret, message)
 
 
 def volunteer_code(signup: VolunteerSignup) -> str:
@@ -766,11 +764,8 @@ DEFAULT_QUANT: dict[str, tuple] = {
 
 def duty_day_code(secret: str, *parts) -> str:
     """Six digits only this roster's secret makes for these parts (a shift and its day): the code the
-    post shows on the day and a family types in to check in (as events' sign-in codes, re-made
-    here: community may not import events)."""
-    message = ":".join(str(p) for p in parts)
-    digest = hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
-    return str(int(digest[:12], 16) % 10**6).zfill(6)
+    post shows on the day and a family types in to check in (core.daycodes, as events' codes)."""
+    return secret_digits(secret, ":".join(str(p) for p in parts))
 
 
 def shift_code(roster: DutyRoster, shift: DutyShift) -> str:

@@ -52,8 +52,14 @@ router = Router(tags=["community"])
 # ==== Committees and working groups (section: committees) ====
 
 
-class CommitteeErrorOut(Schema):
+class ErrorOut(Schema):
+    """Every refusal of the community API: the message the page would show."""
+
     detail: str
+
+
+def _error(exc: ValidationError) -> dict[str, str]:
+    return {"detail": " ".join(exc.messages)}
 
 
 class CommitteeMemberOut(Schema):
@@ -172,10 +178,6 @@ def _committee_out(request, committee) -> dict:
     }
 
 
-def _committee_error(exc: ValidationError) -> dict[str, str]:
-    return {"detail": " ".join(exc.messages)}
-
-
 @router.get("/classes/{class_id}/committee", response={200: CommitteeOut, 204: None})
 def committee_of_class(request, class_id: int):
     """This school year's committee of the class (head teacher, admins); 204 before it is started."""
@@ -186,7 +188,7 @@ def committee_of_class(request, class_id: int):
     return _committee_out(request, committee)
 
 
-@router.post("/classes/{class_id}/committee", response={201: CommitteeStartedOut, 400: CommitteeErrorOut})
+@router.post("/classes/{class_id}/committee", response={201: CommitteeStartedOut, 400: ErrorOut})
 def committee_start_for_class(request, class_id: int, payload: CommitteeStartIn):
     """Start the class's committee for this school year (``carry_over``: last year's members join)."""
     school_class = access_class(request, class_id, manage=True)
@@ -200,7 +202,7 @@ def committee_start_for_class(request, class_id: int, payload: CommitteeStartIn)
             request=request,
         )
     except ValidationError as exc:
-        return Status(400, _committee_error(exc))
+        return Status(400, _error(exc))
     return Status(201, {"id": committee.pk, "left_out": left_out})
 
 
@@ -214,7 +216,7 @@ def committee_school_list(request):
     ]
 
 
-@router.post("/school/committees", response={201: CommitteeStartedOut, 400: CommitteeErrorOut})
+@router.post("/school/committees", response={201: CommitteeStartedOut, 400: ErrorOut})
 def committee_school_start(request, payload: SchoolCommitteeStartIn):
     school = access_admin_school(request)
     if payload.level not in (Committee.Level.GRADE, Committee.Level.SCHOOL):
@@ -229,7 +231,7 @@ def committee_school_start(request, payload: SchoolCommitteeStartIn):
             request=request,
         )
     except ValidationError as exc:
-        return Status(400, _committee_error(exc))
+        return Status(400, _error(exc))
     return Status(201, {"id": committee.pk, "left_out": left_out})
 
 
@@ -249,7 +251,7 @@ def committee_detail(request, committee_id: int):
     return _committee_out(request, access_committee_to_see(request, committee_id))
 
 
-@router.post("/committees/{committee_id}/members", response={201: CommitteeMemberOut, 400: CommitteeErrorOut})
+@router.post("/committees/{committee_id}/members", response={201: CommitteeMemberOut, 400: ErrorOut})
 def committee_member_add(request, committee_id: int, payload: CommitteeMemberIn):
     committee = access_committee_to_manage(request, committee_id)
     try:
@@ -263,11 +265,11 @@ def committee_member_add(request, committee_id: int, payload: CommitteeMemberIn)
             request=request,
         )
     except ValidationError as exc:
-        return Status(400, _committee_error(exc))
+        return Status(400, _error(exc))
     return Status(201, _committee_member_out(member))
 
 
-@router.post("/committees/members/{member_id}/role", response={200: CommitteeMemberOut, 400: CommitteeErrorOut})
+@router.post("/committees/members/{member_id}/role", response={200: CommitteeMemberOut, 400: ErrorOut})
 def committee_member_role(request, member_id: int, payload: CommitteeRoleIn):
     """A new role: the old seat ends and a new one (the answer) starts."""
     member = access_member_to_manage(request, member_id)
@@ -276,28 +278,28 @@ def committee_member_role(request, member_id: int, payload: CommitteeRoleIn):
             member, role=payload.role, title=payload.title, acting_user=request.user, request=request
         )
     except ValidationError as exc:
-        return Status(400, _committee_error(exc))
+        return Status(400, _error(exc))
     return _committee_member_out(seat)
 
 
-@router.post("/committees/members/{member_id}/leave", response={200: CommitteeMemberOut, 400: CommitteeErrorOut})
+@router.post("/committees/members/{member_id}/leave", response={200: CommitteeMemberOut, 400: ErrorOut})
 def committee_member_leave(request, member_id: int):
     member = access_member_to_manage(request, member_id)
     try:
         actions.do_end_committee_membership(member, acting_user=request.user, request=request)
     except ValidationError as exc:
-        return Status(400, _committee_error(exc))
+        return Status(400, _error(exc))
     return _committee_member_out(member)
 
 
-@router.post("/committees/members/{member_id}/messages", response={201: CommitteeMessageOut, 400: CommitteeErrorOut})
+@router.post("/committees/members/{member_id}/messages", response={201: CommitteeMessageOut, 400: ErrorOut})
 def committee_message_send(request, member_id: int, payload: CommitteeTextIn):
     """A family writes to a member of its committee."""
     member = access_member_to_write_to(request, member_id)
     try:
         msg = actions.do_write_to_committee_member(member, text=payload.text, acting_user=request.user)
     except ValidationError as exc:
-        return Status(400, _committee_error(exc))
+        return Status(400, _error(exc))
     return Status(
         201,
         {
@@ -313,13 +315,13 @@ def committee_message_send(request, member_id: int, payload: CommitteeTextIn):
     )
 
 
-@router.post("/committees/messages/{message_id}/reply", response={200: CommitteeMessageOut, 400: CommitteeErrorOut})
+@router.post("/committees/messages/{message_id}/reply", response={200: CommitteeMessageOut, 400: ErrorOut})
 def committee_message_reply(request, message_id: int, payload: CommitteeTextIn):
     message = access_message_to_reply(request, message_id)
     try:
         msg = actions.do_reply_to_committee_message(message, text=payload.text, acting_user=request.user)
     except ValidationError as exc:
-        return Status(400, _committee_error(exc))
+        return Status(400, _error(exc))
     return {
         "id": msg.pk,
         "member_id": msg.member_id,
@@ -389,7 +391,7 @@ def working_group_list(request):
     return [{"id": g.pk, "name": g.name} for g in queries.school_working_groups(school)]
 
 
-@router.post("/school/working-groups", response={201: WorkingGroupItemOut, 400: CommitteeErrorOut})
+@router.post("/school/working-groups", response={201: WorkingGroupItemOut, 400: ErrorOut})
 def working_group_create(request, payload: WorkingGroupIn):
     school = access_admin_school(request)
     try:
@@ -397,7 +399,7 @@ def working_group_create(request, payload: WorkingGroupIn):
             school, name=payload.name, purpose=payload.purpose, acting_user=request.user, request=request
         )
     except ValidationError as exc:
-        return Status(400, _committee_error(exc))
+        return Status(400, _error(exc))
     return Status(201, {"id": group.pk, "name": group.name})
 
 
@@ -419,7 +421,7 @@ def working_group_detail(request, group_id: int):
     }
 
 
-@router.post("/working-groups/{group_id}/members", response={201: WorkingGroupMemberOut, 400: CommitteeErrorOut})
+@router.post("/working-groups/{group_id}/members", response={201: WorkingGroupMemberOut, 400: ErrorOut})
 def working_group_member_add(request, group_id: int, payload: WorkingGroupMemberIn):
     """Admins add a staff member (their staff-member id) or a guardian of the school."""
     group = access_working_group_to_manage(request, group_id)
@@ -433,11 +435,11 @@ def working_group_member_add(request, group_id: int, payload: WorkingGroupMember
             request=request,
         )
     except ValidationError as exc:
-        return Status(400, _committee_error(exc))
+        return Status(400, _error(exc))
     return Status(201, _working_group_member_out(member))
 
 
-@router.post("/working-groups/members/{member_id}", response={200: WorkingGroupMemberOut, 400: CommitteeErrorOut})
+@router.post("/working-groups/members/{member_id}", response={200: WorkingGroupMemberOut, 400: ErrorOut})
 def working_group_member_change(request, member_id: int, payload: WorkingGroupChangeIn):
     """A new role, or ``leave``."""
     member = access_working_group_member_to_manage(request, member_id)
@@ -446,7 +448,7 @@ def working_group_member_change(request, member_id: int, payload: WorkingGroupCh
             member, role=payload.role, leave=payload.leave, acting_user=request.user, request=request
         )
     except ValidationError as exc:
-        return Status(400, _committee_error(exc))
+        return Status(400, _error(exc))
     return _working_group_member_out(member)
 
 
@@ -454,14 +456,6 @@ def working_group_member_change(request, member_id: int, payload: WorkingGroupCh
 
 
 # ==== Volunteers, activities and recognition (section: volunteers) ====
-
-
-class VolunteerErrorOut(Schema):
-    detail: str
-
-
-def _err(exc: ValidationError) -> dict[str, str]:
-    return {"detail": " ".join(exc.messages)}
 
 
 class VolunteerIn(Schema):
@@ -578,7 +572,7 @@ def volunteer_me(request):
     return {"volunteer": _volunteer_out(volunteer) if volunteer else None}
 
 
-@router.post("/community/volunteer/me", response={200: VolunteerOut, 400: VolunteerErrorOut})
+@router.post("/community/volunteer/me", response={200: VolunteerOut, 400: ErrorOut})
 def volunteer_join(request, payload: VolunteerIn):
     """Offer to help (or change the offer): skills and when."""
     guardian = access_my_guardian(request)
@@ -587,7 +581,7 @@ def volunteer_join(request, payload: VolunteerIn):
             guardian, acting_user=request.user, skills=payload.skills, availability=payload.availability
         )
     except ValidationError as exc:
-        return Status(400, _err(exc))
+        return Status(400, _error(exc))
     return _volunteer_out(volunteer)
 
 
@@ -615,7 +609,7 @@ def volunteer_activity(request, activity_id: int):
     return _activity_out(activity, activity.slots.order_by("starts_at", "id"), mine)
 
 
-@router.post("/community/volunteer/slots/{slot_id}/signup", response={201: SignupOut, 400: VolunteerErrorOut})
+@router.post("/community/volunteer/slots/{slot_id}/signup", response={201: SignupOut, 400: ErrorOut})
 def volunteer_slot_signup(request, slot_id: int):
     """Take a place on a slot: 400 when it is full (two at once for the last place: one wins)."""
     slot, guardian = access_slot_as_family(request, slot_id)
@@ -625,17 +619,17 @@ def volunteer_slot_signup(request, slot_id: int):
             raise ValidationError(_("Sign up as a volunteer first."))
         signup = actions.do_sign_up(slot, volunteer, acting_user=request.user)
     except ValidationError as exc:
-        return Status(400, _err(exc))
+        return Status(400, _error(exc))
     return Status(201, _signup_out(signup))
 
 
-@router.post("/community/volunteer/signups/{signup_id}/withdraw", response={204: None, 400: VolunteerErrorOut})
+@router.post("/community/volunteer/signups/{signup_id}/withdraw", response={204: None, 400: ErrorOut})
 def volunteer_signup_withdraw(request, signup_id: int):
     signup = access_my_signup(request, signup_id)
     try:
         actions.do_withdraw(signup, acting_user=request.user)
     except ValidationError as exc:
-        return Status(400, _err(exc))
+        return Status(400, _error(exc))
     return Status(204, None)
 
 
@@ -764,7 +758,7 @@ def volunteer_activity_list(request):
     ]
 
 
-@router.post("/community/volunteer-activities", response={201: ActivityOut, 400: VolunteerErrorOut})
+@router.post("/community/volunteer-activities", response={201: ActivityOut, 400: ErrorOut})
 def volunteer_activity_create(request, payload: ActivityIn):
     """Publish an activity needing helpers, with its slots; the class (or school) is asked by a notice."""
     school = access_staff_school(request)
@@ -789,7 +783,7 @@ def volunteer_activity_create(request, payload: ActivityIn):
     except GuardrailWarning as exc:
         return Status(400, {"detail": " ".join(exc.messages)})
     except ValidationError as exc:
-        return Status(400, _err(exc))
+        return Status(400, _error(exc))
     return Status(201, _activity_out(activity, activity.slots.order_by("starts_at", "id")))
 
 
@@ -827,16 +821,14 @@ class CheckInIn(Schema):
     code: str
 
 
-@router.post(
-    "/community/volunteer-activities/{activity_id}/check-in", response={200: SheetSignupOut, 400: VolunteerErrorOut}
-)
+@router.post("/community/volunteer-activities/{activity_id}/check-in", response={200: SheetSignupOut, 400: ErrorOut})
 def volunteer_activity_checkin(request, activity_id: int, payload: CheckInIn):
     """Check a helper in by their code; the slot's length is recorded as their time."""
     activity = access_activity_to_manage(request, activity_id)
     try:
         signup = actions.do_check_in_volunteer(activity, payload.code, acting_user=request.user)
     except ValidationError as exc:
-        return Status(400, _err(exc))
+        return Status(400, _error(exc))
     return {
         "id": signup.pk,
         "guardian": signup.volunteer.guardian.name,
@@ -856,14 +848,6 @@ def volunteer_activity_cancel(request, activity_id: int):
 
 
 # ==== Duty rosters and the class quantification (section: duty) ====
-
-
-class DutyErrorOut(Schema):
-    detail: str
-
-
-def _duty_error(exc: ValidationError) -> dict[str, str]:
-    return {"detail": " ".join(exc.messages)}
 
 
 class DutyRosterItem(Schema):
@@ -1100,7 +1084,7 @@ def duty_rosters(request):
     ]
 
 
-@router.post("/duty/rosters", response={201: DutyCreatedOut, 400: DutyErrorOut})
+@router.post("/duty/rosters", response={201: DutyCreatedOut, 400: ErrorOut})
 def duty_roster_create(request, payload: DutyRosterIn):
     """A draft roster of a class (its head teacher, admins) or of the school (admins), with every family."""
     school = access_staff_school(request)
@@ -1118,7 +1102,7 @@ def duty_roster_create(request, payload: DutyRosterIn):
             school_class=klass,
         )
     except ValidationError as exc:
-        return Status(400, _duty_error(exc))
+        return Status(400, _error(exc))
     return Status(201, {"id": roster.pk})
 
 
@@ -1170,27 +1154,27 @@ def duty_roster(request, roster_id: int):
     }
 
 
-@router.post("/duty/rosters/{roster_id}/shifts", response={201: DutyCountOut, 400: DutyErrorOut})
+@router.post("/duty/rosters/{roster_id}/shifts", response={201: DutyCountOut, 400: ErrorOut})
 def duty_add_shifts(request, roster_id: int, payload: DutyShiftsIn):
     roster = access_duty_roster_to_manage(request, roster_id)
     try:
         n = duty_actions.do_add_shifts(roster, acting_user=request.user, **payload.dict())
     except ValidationError as exc:
-        return Status(400, _duty_error(exc))
+        return Status(400, _error(exc))
     return Status(201, {"count": n})
 
 
-@router.post("/duty/rosters/{roster_id}/propose", response={200: DutyProposalOut, 400: DutyErrorOut})
+@router.post("/duty/rosters/{roster_id}/propose", response={200: DutyProposalOut, 400: ErrorOut})
 def duty_propose(request, roster_id: int):
     """Tongxin's fair rotation for a draft roster, with its gaps and clashes."""
     roster = access_duty_roster_to_manage(request, roster_id)
     try:
         return duty_actions.do_propose_rotation(roster, acting_user=request.user)
     except ValidationError as exc:
-        return Status(400, _duty_error(exc))
+        return Status(400, _error(exc))
 
 
-@router.post("/duty/rosters/{roster_id}/shifts/{shift_id}/families", response={204: None, 400: DutyErrorOut})
+@router.post("/duty/rosters/{roster_id}/shifts/{shift_id}/families", response={204: None, 400: ErrorOut})
 def duty_set_families(request, roster_id: int, shift_id: int, payload: DutyFamiliesIn):
     """The head teacher's adjustment: exactly these families on this shift."""
     roster = access_duty_roster_to_manage(request, roster_id)
@@ -1199,22 +1183,22 @@ def duty_set_families(request, roster_id: int, shift_id: int, payload: DutyFamil
             roster, acting_user=request.user, shift_id=shift_id, family_ids=payload.family_ids
         )
     except ValidationError as exc:
-        return Status(400, _duty_error(exc))
+        return Status(400, _error(exc))
     return Status(204, None)
 
 
-@router.post("/duty/rosters/{roster_id}/publish", response={200: DutyCreatedOut, 400: DutyErrorOut})
+@router.post("/duty/rosters/{roster_id}/publish", response={200: DutyCreatedOut, 400: ErrorOut})
 def duty_publish(request, roster_id: int):
     """Publish as a notice the families confirm; answers the notice's id."""
     roster = access_duty_roster_to_manage(request, roster_id)
     try:
         notice = duty_actions.do_publish_roster(roster, acting_user=request.user, roles=request.roles, request=request)
     except ValidationError as exc:
-        return Status(400, _duty_error(exc))
+        return Status(400, _error(exc))
     return {"id": notice.pk}
 
 
-@router.post("/duty/rosters/{roster_id}/standby", response={201: DutyCreatedOut, 400: DutyErrorOut})
+@router.post("/duty/rosters/{roster_id}/standby", response={201: DutyCreatedOut, 400: ErrorOut})
 def duty_standby(request, roster_id: int, payload: DutyStandbyIn):
     roster = access_duty_roster_to_manage(request, roster_id)
     try:
@@ -1226,18 +1210,18 @@ def duty_standby(request, roster_id: int, payload: DutyStandbyIn):
             roles=request.roles,
         )
     except ValidationError as exc:
-        return Status(400, _duty_error(exc))
+        return Status(400, _error(exc))
     return Status(201, {"id": a.pk})
 
 
-@router.post("/duty/assignments/{assignment_id}/attendance", response={204: None, 400: DutyErrorOut})
+@router.post("/duty/assignments/{assignment_id}/attendance", response={204: None, 400: ErrorOut})
 def duty_attendance(request, assignment_id: int, payload: DutyAttendanceIn):
     """The head teacher records a shift done or a no-show."""
     assignment = access_duty_assignment_to_manage(request, assignment_id)
     try:
         duty_actions.do_record_attendance(assignment, acting_user=request.user, status=payload.status)
     except ValidationError as exc:
-        return Status(400, _duty_error(exc))
+        return Status(400, _error(exc))
     return Status(204, None)
 
 
@@ -1271,18 +1255,18 @@ def duty_mine(request):
     ]
 
 
-@router.post("/duty/assignments/{assignment_id}/checkin", response={204: None, 400: DutyErrorOut})
+@router.post("/duty/assignments/{assignment_id}/checkin", response={204: None, 400: ErrorOut})
 def duty_checkin(request, assignment_id: int, payload: DutyCodeIn):
     """A family on duty checks in with the code the post shows that day."""
     assignment = access_duty_assignment_as_family(request, assignment_id)
     try:
         duty_actions.do_check_in(assignment, acting_user=request.user, code=payload.code)
     except ValidationError as exc:
-        return Status(400, _duty_error(exc))
+        return Status(400, _error(exc))
     return Status(204, None)
 
 
-@router.post("/duty/assignments/{assignment_id}/swap", response={201: DutyCreatedOut, 400: DutyErrorOut})
+@router.post("/duty/assignments/{assignment_id}/swap", response={201: DutyCreatedOut, 400: ErrorOut})
 def duty_swap(request, assignment_id: int, payload: DutySwapIn):
     assignment = access_duty_assignment_as_family(request, assignment_id)
     try:
@@ -1290,38 +1274,38 @@ def duty_swap(request, assignment_id: int, payload: DutySwapIn):
             assignment, acting_user=request.user, to_family_id=payload.to_family_id, in_return_id=payload.in_return_id
         )
     except ValidationError as exc:
-        return Status(400, _duty_error(exc))
+        return Status(400, _error(exc))
     return Status(201, {"id": swap.pk})
 
 
-@router.post("/duty/swaps/{swap_id}/answer", response={204: None, 400: DutyErrorOut})
+@router.post("/duty/swaps/{swap_id}/answer", response={204: None, 400: ErrorOut})
 def duty_swap_answer(request, swap_id: int, payload: DutyAnswerIn):
     swap = access_duty_swap_to_answer(request, swap_id)
     try:
         duty_actions.do_answer_swap(swap, acting_user=request.user, accept=payload.accept)
     except ValidationError as exc:
-        return Status(400, _duty_error(exc))
+        return Status(400, _error(exc))
     return Status(204, None)
 
 
-@router.post("/duty/assignments/{assignment_id}/standby", response={204: None, 400: DutyErrorOut})
+@router.post("/duty/assignments/{assignment_id}/standby", response={204: None, 400: ErrorOut})
 def duty_standby_answer(request, assignment_id: int, payload: DutyAnswerIn):
     assignment = access_duty_assignment_as_family(request, assignment_id)
     try:
         duty_actions.do_answer_standby(assignment, acting_user=request.user, accept=payload.accept)
     except ValidationError as exc:
-        return Status(400, _duty_error(exc))
+        return Status(400, _error(exc))
     return Status(204, None)
 
 
-@router.post("/duty/families/{family_id}/unavailable", response={200: DutyCountOut, 400: DutyErrorOut})
+@router.post("/duty/families/{family_id}/unavailable", response={200: DutyCountOut, 400: ErrorOut})
 def duty_unavailable(request, family_id: int, payload: DutyDatesIn):
     """The dates the family cannot do (replacing what it said before)."""
     family = access_duty_family_as_member(request, family_id)
     try:
         return {"count": duty_actions.do_set_unavailable(family, acting_user=request.user, dates=payload.dates)}
     except ValidationError as exc:
-        return Status(400, _duty_error(exc))
+        return Status(400, _error(exc))
 
 
 @router.get("/quant/classes/{class_id}", response=ClassQuantOut)
@@ -1350,7 +1334,7 @@ def quant_class(request, class_id: int):
     }
 
 
-@router.post("/quant/classes/{class_id}/items", response={201: DutyCreatedOut, 400: DutyErrorOut})
+@router.post("/quant/classes/{class_id}/items", response={201: DutyCreatedOut, 400: ErrorOut})
 def quant_add_item(request, class_id: int, payload: QuantItemIn):
     """Its head teacher or an admin adds an item with a reason."""
     klass = access_class(request, class_id, manage=True)
@@ -1365,7 +1349,7 @@ def quant_add_item(request, class_id: int, payload: QuantItemIn):
             points=payload.points,
         )
     except ValidationError as exc:
-        return Status(400, _duty_error(exc))
+        return Status(400, _error(exc))
     return Status(201, {"id": item.pk})
 
 
@@ -1401,7 +1385,7 @@ def quant_categories(request):
     ]
 
 
-@router.post("/quant/categories", response={200: DutyCreatedOut, 400: DutyErrorOut})
+@router.post("/quant/categories", response={200: DutyCreatedOut, 400: ErrorOut})
 def quant_category_save(request, payload: QuantCategoryIn):
     """Admins add a category, or change one (``id``)."""
     school = access_admin_school(request)
@@ -1417,7 +1401,7 @@ def quant_category_save(request, payload: QuantCategoryIn):
             active=payload.active,
         )
     except ValidationError as exc:
-        return Status(400, _duty_error(exc))
+        return Status(400, _error(exc))
     return {"id": saved.pk}
 
 
@@ -1425,10 +1409,6 @@ def quant_category_save(request, payload: QuantCategoryIn):
 
 
 # ==== The class fund ledger (section: fund) ====
-
-
-class FundErrorOut(Schema):
-    detail: str
 
 
 class FundQuestionOut(Schema):
@@ -1550,10 +1530,6 @@ def _fund_entry_out(e, *, questions: bool = True) -> dict:
     }
 
 
-def _fund_error(exc: ValidationError) -> dict[str, str]:
-    return {"detail": " ".join(exc.messages)}
-
-
 @router.get("/classes/{class_id}/fund", response=FundLedgerOut)
 def fund_ledger(request, class_id: int):
     """The class fund's ledger, balance and monthly statement (countersigned entries count)."""
@@ -1588,7 +1564,7 @@ def fund_mine(request):
     return [{"id": c.pk, "name": c.name} for c in queries.family_fund_classes(request.roles)]
 
 
-@router.post("/classes/{class_id}/fund/entries", response={201: FundEntryOut, 400: FundErrorOut})
+@router.post("/classes/{class_id}/fund/entries", response={201: FundEntryOut, 400: ErrorOut})
 def fund_entry_create(request, class_id: int, payload: Form[FundEntryIn], receipt: UploadedFile | None = File(None)):  # noqa: B008
     """The keeper records income or an expense (multipart: the fields and, for an expense, the
     ``receipt`` photo or PDF). It counts once another committee member countersigns it."""
@@ -1606,11 +1582,11 @@ def fund_entry_create(request, class_id: int, payload: Form[FundEntryIn], receip
             request=request,
         )
     except ValidationError as exc:
-        return Status(400, _fund_error(exc))
+        return Status(400, _error(exc))
     return Status(201, _fund_entry_out(entry, questions=False))
 
 
-@router.post("/classes/{class_id}/fund/keeper", response={200: FundKeeperOut, 400: FundErrorOut})
+@router.post("/classes/{class_id}/fund/keeper", response={200: FundKeeperOut, 400: ErrorOut})
 def fund_keeper_name(request, class_id: int, payload: FundKeeperIn):
     """The head teacher names a guardian of the class to keep the accounts (or none: null)."""
     role = access_fund(request, class_id, need="manager")
@@ -1619,61 +1595,61 @@ def fund_keeper_name(request, class_id: int, payload: FundKeeperIn):
             role.school_class, guardian_id=payload.guardian_id, acting_user=request.user, request=request
         )
     except ValidationError as exc:
-        return Status(400, _fund_error(exc))
+        return Status(400, _error(exc))
     return {"class_id": role.school_class.pk, "keeper": fund.keeper.name if fund.keeper else None}
 
 
-@router.post("/fund/entries/{entry_id}/countersign", response={200: FundEntryOut, 400: FundErrorOut})
+@router.post("/fund/entries/{entry_id}/countersign", response={200: FundEntryOut, 400: ErrorOut})
 def fund_entry_countersign(request, entry_id: int):
     entry, _role = access_entry(request, entry_id, need="signer")
     try:
         entry = actions.do_countersign_entry(entry, acting_user=request.user, request=request)
     except ValidationError as exc:
-        return Status(400, _fund_error(exc))
+        return Status(400, _error(exc))
     return _fund_entry_out(entry, questions=False)
 
 
-@router.post("/fund/entries/{entry_id}/decline", response={200: FundEntryOut, 400: FundErrorOut})
+@router.post("/fund/entries/{entry_id}/decline", response={200: FundEntryOut, 400: ErrorOut})
 def fund_entry_decline(request, entry_id: int, payload: FundReverseIn):
     """Send back an entry that does not count yet (``reason``): a committee member or the keeper."""
     entry, _role = access_entry(request, entry_id, need="may_decline")
     try:
         entry = actions.do_decline_entry(entry, reason=payload.reason, acting_user=request.user, request=request)
     except ValidationError as exc:
-        return Status(400, _fund_error(exc))
+        return Status(400, _error(exc))
     return _fund_entry_out(entry, questions=False)
 
 
-@router.post("/fund/entries/{entry_id}/reverse", response={201: FundEntryOut, 400: FundErrorOut})
+@router.post("/fund/entries/{entry_id}/reverse", response={201: FundEntryOut, 400: ErrorOut})
 def fund_entry_reverse(request, entry_id: int, payload: FundReverseIn):
     """Correct an entry with a reversing entry that names it (entries are never changed)."""
     entry, _role = access_entry(request, entry_id, need="keeper")
     try:
         reversal = actions.do_reverse_entry(entry, reason=payload.reason, acting_user=request.user, request=request)
     except ValidationError as exc:
-        return Status(400, _fund_error(exc))
+        return Status(400, _error(exc))
     return Status(201, _fund_entry_out(reversal, questions=False))
 
 
-@router.post("/fund/entries/{entry_id}/questions", response={201: FundQuestionOut, 400: FundErrorOut})
+@router.post("/fund/entries/{entry_id}/questions", response={201: FundQuestionOut, 400: ErrorOut})
 def fund_entry_ask(request, entry_id: int, payload: FundTextIn):
     """A family of the class asks about an entry."""
     entry, _role = access_entry(request, entry_id, need="family")
     try:
         question = actions.do_ask_about_entry(entry, text=payload.text, acting_user=request.user)
     except ValidationError as exc:
-        return Status(400, _fund_error(exc))
+        return Status(400, _error(exc))
     return Status(201, _fund_question_out(question))
 
 
-@router.post("/fund/questions/{question_id}/answer", response={200: FundQuestionOut, 400: FundErrorOut})
+@router.post("/fund/questions/{question_id}/answer", response={200: FundQuestionOut, 400: ErrorOut})
 def fund_question_answer(request, question_id: int, payload: FundTextIn):
     """The keeper or the head teacher answers a question, once."""
     question = access_entry_question_to_answer(request, question_id)
     try:
         question = actions.do_answer_entry_question(question, text=payload.text, acting_user=request.user)
     except ValidationError as exc:
-        return Status(400, _fund_error(exc))
+        return Status(400, _error(exc))
     return _fund_question_out(question)
 
 

@@ -2,7 +2,6 @@
 individual conferences and calendar links."""
 
 import datetime
-import hashlib
 import hmac
 import re
 import secrets
@@ -18,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from audit.actions import record
 from audit.models import AuditEntry
+from core.daycodes import secret_digits
 from core.richtext import text_to_html
 from notices.actions import TargetSpec, do_create_notice, do_edit_notice, do_record_response, do_remind_receipts
 from notices.audience import specs_of
@@ -305,8 +305,7 @@ def do_rsvp(event: Event, receipt: Receipt, *, acting_user, answer: str, people:
 
 
 def _mac(event: Event, message: str, length: int) -> str:
-    digest = hmac.new(event.checkin_secret.encode(), message.encode(), hashlib.sha256).hexdigest()
-    return str(int(digest[:12], 16) % 10**length).zfill(length)
+    return secret_digits(event.checkin_secret, message, length)
 
 
 def family_code(event: Event, receipt_id: int) -> str:
