@@ -9,22 +9,15 @@ import threading
 
 import pytest
 from django.db import connection
-from django.utils import translation
-from django.utils.translation import gettext
 from django_scopes import scopes_disabled
 
+from conftest import zh
 from contactbook.models import ContactRecord, ContactRevision
 from notices.models import Notice, NoticeRevision
 
 ON_POSTGRESQL = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="SQLite serialises writers itself (BEGIN IMMEDIATE)"
 )
-
-
-def zh(message: str) -> str:
-    """A message as staff see it: in the site's language."""
-    with translation.override("zh-hans"):
-        return gettext(message)
 
 
 CONFLICT = zh(

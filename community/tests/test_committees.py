@@ -5,22 +5,15 @@ import json
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
 from django.utils.html import escape
-from django.utils.translation import gettext
 from django_scopes import scopes_disabled
 
 from community.actions import do_add_committee_member, do_start_committee
 from community.models import Committee, CommitteeMember, CommitteeMessage
+from conftest import zh
 from schools.models import Guardian, Student, StudentGuardian
 
 pytestmark = pytest.mark.django_db
-
-
-def zh(message: str) -> str:
-    """A message as the user reads it (the site speaks Chinese)."""
-    with translation.override("zh-hans"):
-        return gettext(message)
 
 
 def _guardian(user):

@@ -9,9 +9,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.html import escape
-from django.utils.translation import gettext
 from django_scopes import scopes_disabled
 
 from accounts.models import User
@@ -23,15 +22,10 @@ from community.actions import (
     parse_yuan,
 )
 from community.models import EntryQuestion, LedgerEntry
+from conftest import zh
 from schools.models import Guardian, Student, StudentGuardian
 
 pytestmark = pytest.mark.django_db
-
-
-def zh(message: str) -> str:
-    """A message as the user reads it (the site speaks Chinese)."""
-    with translation.override("zh-hans"):
-        return gettext(message)
 
 
 def png() -> bytes:

@@ -11,8 +11,7 @@ import openpyxl
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from audit.models import AuditEntry
@@ -20,17 +19,13 @@ from community import actions
 from community.models import Volunteer, VolunteerActivity, VolunteerSignup, VolunteerSlot
 from community.queries import class_volunteer_rows
 from community.tasks import remind_tomorrows_volunteers
+from conftest import zh
 from delivery.models import Delivery, DeliveryPreference
 from notices.models import Notice
 from schools.models import Guardian
 from schools.roles import compute_roles
 
 pytestmark = pytest.mark.usefixtures("unscoped")
-
-
-def zh(message: str) -> str:
-    with translation.override("zh-hans"):
-        return gettext(message)
 
 
 def guardian_of(user) -> Guardian:

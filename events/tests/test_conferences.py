@@ -9,10 +9,10 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.test import Client
-from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils import timezone
 from django_scopes import scopes_disabled
 
+from conftest import zh
 from events.actions import do_create_conference_day
 from events.models import Booking, ConferenceDay, Slot
 from notices.models import Notice, Receipt
@@ -22,12 +22,6 @@ from schools.roles import compute_roles
 pytestmark = pytest.mark.usefixtures("unscoped")
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
-
-
-def zh(message: str) -> str:
-    """A message as families and teachers see it: in the site's language."""
-    with translation.override("zh-hans"):
-        return gettext(message)
 
 
 JUST_BOOKED = zh("Someone has just booked this time. Please choose another.")

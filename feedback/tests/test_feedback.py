@@ -5,23 +5,17 @@ import pytest
 from django.apps import apps
 from django.contrib.sessions.models import Session
 from django.db import models
-from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils import timezone
 
 from accounts.models import User
 from audit.models import AuditEntry
+from conftest import zh
 from feedback.actions import do_sweep_overdue
 from feedback.models import Rectification, Route, Suggestion
 from feedback.tasks import remind_overdue_feedback
 from schools.models import Guardian, Student
 
 pytestmark = pytest.mark.usefixtures("unscoped")
-
-
-def zh(message: str) -> str:
-    """The words as a family or teacher reads them: the pages are in Chinese."""
-    with translation.override("zh-hans"):
-        return gettext(message)
 
 
 def submit(client, cast, *, text="教室的窗户关不上", kind="class", anonymous=False, consent=False, place=None):

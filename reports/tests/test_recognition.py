@@ -6,8 +6,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone, translation
-from django.utils.translation import gettext
+from django.utils import timezone
 
 from audit.models import AuditEntry
 from community import actions as community_actions
@@ -19,6 +18,7 @@ from community.models import (
     DutyShift,
     VolunteerSignup,
 )
+from conftest import zh
 from contactbook.models import ContactRecord
 from events.models import Attendance, Event, Reflection
 from notices.models import Notice, NoticeTarget, Receipt
@@ -29,11 +29,6 @@ from schools.models import Guardian, StaffMember, StudentGuardian
 from schools.roles import compute_roles
 
 pytestmark = pytest.mark.usefixtures("unscoped")
-
-
-def zh(message: str) -> str:
-    with translation.override("zh-hans"):
-        return gettext(message)
 
 
 def past(days: int) -> datetime.datetime:
