@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.actions import record
+from audit.models import AuditEntry
 from core.guardrails import check_class_message
 from core.ratelimit import hit
 from schools.models import SchoolClass, StaffAssignment, StaffMember
@@ -124,7 +125,7 @@ def do_submit_suggestion(
             ack_due_at=created + datetime.timedelta(hours=hours),
         )
         record(
-            "feedback.submit",
+            AuditEntry.Action.FEEDBACK_SUBMITTED,
             actor=None if anonymous else acting_user,
             school=school,
             target=suggestion,
@@ -153,7 +154,7 @@ def do_acknowledge(suggestion: Suggestion, *, acting_user) -> Suggestion:
         suggestion.status = Suggestion.Status.ACKNOWLEDGED
         suggestion.acknowledged_at = timezone.now()
         suggestion.save(update_fields=["status", "acknowledged_at"])
-        record("feedback.acknowledge", actor=acting_user, school=suggestion.school, target=suggestion)
+        record(AuditEntry.Action.FEEDBACK_ACKNOWLEDGED, actor=acting_user, school=suggestion.school, target=suggestion)
     return suggestion
 
 
@@ -184,7 +185,7 @@ def do_reply(suggestion: Suggestion, *, acting_user, reply: str) -> Suggestion:
         suggestion.answered_at = now
         suggestion.reply = reply
         suggestion.save(update_fields=["status", "acknowledged_at", "answered_at", "reply"])
-        record("feedback.reply", actor=acting_user, school=suggestion.school, target=suggestion)
+        record(AuditEntry.Action.FEEDBACK_REPLIED, actor=acting_user, school=suggestion.school, target=suggestion)
         if suggestion.author_id:
             author_id = suggestion.author_id
             transaction.on_commit(lambda: _mail(author_id, _("Your suggestion was answered")))
@@ -199,7 +200,7 @@ def do_decide(suggestion: Suggestion, *, acting_user, decision: str) -> Suggesti
         suggestion.decided_at = timezone.now()
         suggestion.decision = decision
         suggestion.save(update_fields=["status", "decided_at", "decision"])
-        record("feedback.decide", actor=acting_user, school=suggestion.school, target=suggestion)
+        record(AuditEntry.Action.FEEDBACK_DECIDED, actor=acting_user, school=suggestion.school, target=suggestion)
     return suggestion
 
 
@@ -216,7 +217,7 @@ def do_open_rectification(
         rect = Rectification.objects.create(
             school_id=suggestion.school_id, suggestion=suggestion, what=what, owner_id=owner_id, due_on=due_on
         )
-        record("feedback.rectification_open", actor=acting_user, school=suggestion.school, target=rect)
+        record(AuditEntry.Action.RECTIFICATION_OPENED, actor=acting_user, school=suggestion.school, target=rect)
         transaction.on_commit(lambda: _mail(owner_id, _("A rectification was given to you")))
     return rect
 
@@ -229,7 +230,7 @@ def do_close_rectification(rect: Rectification, *, acting_user, note: str) -> Re
         rect.closed_at = timezone.now()
         rect.closing_note = note
         rect.save(update_fields=["closed_at", "closing_note"])
-        record("feedback.rectification_close", actor=acting_user, school=rect.school, target=rect)
+        record(AuditEntry.Action.RECTIFICATION_CLOSED, actor=acting_user, school=rect.school, target=rect)
     return rect
 
 
@@ -241,7 +242,7 @@ def do_close_suggestion(suggestion: Suggestion, *, acting_user) -> Suggestion:
         suggestion.status = Suggestion.Status.CLOSED
         suggestion.closed_at = timezone.now()
         suggestion.save(update_fields=["status", "closed_at"])
-        record("feedback.close", actor=acting_user, school=suggestion.school, target=suggestion)
+        record(AuditEntry.Action.FEEDBACK_CLOSED, actor=acting_user, school=suggestion.school, target=suggestion)
     return suggestion
 
 
@@ -260,7 +261,7 @@ def do_publish_answer(suggestion: Suggestion, *, acting_user, answer: str) -> Su
         suggestion.public_answer = answer
         suggestion.published_at = timezone.now()
         suggestion.save(update_fields=["public_answer", "published_at"])
-        record("feedback.publish", actor=acting_user, school=suggestion.school, target=suggestion)
+        record(AuditEntry.Action.FEEDBACK_PUBLISHED, actor=acting_user, school=suggestion.school, target=suggestion)
     return suggestion
 
 
@@ -289,7 +290,7 @@ def do_set_route(
                 "ack_hours": ack_hours,
             },
         )
-        record("feedback.route", actor=acting_user, school=school, target=route, summary=kind)
+        record(AuditEntry.Action.FEEDBACK_ROUTE, actor=acting_user, school=school, target=route, summary=kind)
     return route
 
 

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.actions import record
+from audit.models import AuditEntry
 from core.bulk import insert_select
 from core.concurrency import check_version
 from core.uploads import AcceptedUpload
@@ -20,8 +21,8 @@ from schools.models import SchoolClass, StaffMember, Term
 from .models import PlanTask, TermPlan
 from .template import TEMPLATE
 
-AUDIT_PLAN = "term_plan"
-AUDIT_TASK = "plan_task"
+AUDIT_PLAN = AuditEntry.Action.TERM_PLAN
+AUDIT_TASK = AuditEntry.Action.PLAN_TASK
 
 
 def month_start(day: datetime.date) -> datetime.date:
