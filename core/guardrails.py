@@ -415,6 +415,10 @@ _NOT_A_NAME = re.compile(
 _SENTENCE_LINES = re.compile(r"[^\n]+")
 _PAIR_SEPARATORS = re.compile(r"[\s,、;|/:]+")
 _TABLE_HEADER = re.compile(r"姓名.{0,20}?(?:成绩|分数|得分|语文|数学|英语|总分|名次|排名)")
+# A row of a score table as OCR reads a photographed sheet: a short label (a name the engine may
+# have misread into letters, "李-诺", "FH") and then only numbers. Three such rows under the header
+# are a score list even when no name survived the reading.
+_TABLE_ROW = re.compile(r"^[^\d\s|]{1,6}(?:[\s|:：]+\d{1,3}(?:\.\d{1,2})?)+[\s|]*$", re.M)
 
 _RANK = re.compile(
     r"排名|名次|排行|第[一二三四五六七八九十\d]{1,3}名|倒数第[一二三四五六七八九十\d]{0,3}名?|倒数[一二三四五六七八九十\d]{1,3}名"
@@ -429,6 +433,15 @@ def _score_unit_ok(text: str, match: re.Match[str], limit: float = 150) -> bool:
     if match.group("fen"):
         return True
     return float(match.group("num")) <= limit and not _NOT_SCORE_AFTER.match(text, match.end("num"))
+
+
+def _score_row_ok(row: str) -> bool:
+    """Every number of a table row could be a score: at most 150, but for the last of several (a
+    total column)."""
+    numbers = [float(n) for n in re.findall(r"\d{1,3}(?:\.\d{1,2})?", row)]
+    if len(numbers) == 1:
+        return numbers[0] <= 150
+    return all(n <= 150 for n in numbers[:-1]) and numbers[-1] <= 999
 
 
 def _line_bounds(text: str, start: int, end: int) -> tuple[int, int]:
@@ -482,8 +495,14 @@ def _check_scores(text: str, found: list[tuple[int, int, str]]) -> Concern | Non
         strong = True
         spans += [m.span() for m in generic]
         names += [m.group("name") for m in generic]
-    if pairs and _TABLE_HEADER.search(text):
+    header = _TABLE_HEADER.search(text)
+    if pairs and header:
         strong = True
+    if header:
+        rows = [m for m in _TABLE_ROW.finditer(text, header.end()) if _score_row_ok(m.group())]
+        if len(rows) >= 3:
+            strong = True
+            spans += [m.span() for m in rows]
     graded = [(start, end, name) for start, end, name in found if _GRADE.match(text, end)]
     if len(graded) >= 2:
         strong = True

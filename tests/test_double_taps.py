@@ -186,7 +186,8 @@ def test_a_survey_answered_twice_is_stored_once_and_the_retry_is_told(cast):
 
 
 @pytest.mark.usefixtures("unscoped")
-def test_a_chat_message_sent_twice_with_its_key_is_one_message(cast):
+def test_a_chat_message_sent_twice_with_its_key_is_one_message(school_day, cast):
+    # At 10:00: in a teacher's quiet hours a family's message brings an auto-reply (one more row).
     conversation = alice_to_ms_li(cast)
     alice = cast.client(cast.alice)
     first = say(alice, conversation)
@@ -328,7 +329,8 @@ def test_two_survey_answers_at_once_store_one(transactional_db, monkeypatch):
 
 @ON_POSTGRESQL
 @pytest.mark.django_db(transaction=True)
-def test_two_sends_of_one_chat_message_at_once_are_one_message(transactional_db, monkeypatch):
+def test_two_sends_of_one_chat_message_at_once_are_one_message(transactional_db, school_day, monkeypatch):
+    # At 10:00: in a teacher's quiet hours a family's message brings an auto-reply (one more row).
     import chat.actions
 
     cast = fresh_cast()

@@ -150,3 +150,13 @@ def test_only_the_first_part_of_a_huge_message_is_read():
     quiet = "明天春游，请带好水壶和帽子。" * (MAX_SCANNED // 10)
     assert codes(quiet + "请帮忙投票。") == []  # beyond what is read
     assert codes("请帮忙投票。" + quiet) == [VOTE_CAMPAIGN]
+
+
+def test_a_score_table_read_badly_from_a_photo_still_warns_by_its_header_and_rows():
+    # What Tesseract read of a photographed sheet on one machine: the names came out as letters.
+    misread = "三年级1班期中成绩\n姓名 | 语文\nERR 66\n李-诺 84\nWER TI\nFH 75\nBR 66\nBE 70\nREAR 91\n| 数学\n85"
+    assert codes(misread, []) == [SCORES]
+    # The header alone, two rows, or rows of times and rooms under another header: no score list.
+    assert codes("三年级1班期中成绩\n姓名 | 语文\nERR 66\nFH 75", []) == []
+    assert codes("课程表\n时间 | 地点\n上午 8\n下午 2\n晚上 7", []) == []
+    assert codes("姓名 | 语文\n王 200\n李 300\n张 400", []) == []

@@ -151,6 +151,7 @@ def asgi_server(transactional_db):
     whose live part is a WebSocket. It runs in a thread of the test process, so it shares the test
     database."""
     import uvicorn
+    from channels.layers import channel_layers
     from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
 
     from tongxin.asgi import application
@@ -161,6 +162,11 @@ def asgi_server(transactional_db):
     config = uvicorn.Config(
         ASGIStaticFilesHandler(application), host="127.0.0.1", port=port, log_level="warning", lifespan="off"
     )
+    # Each server runs its own event loop, and channels-redis binds a layer's receiving to the loop
+    # that first received on it: a layer left by an earlier test's server (a socket's receive still
+    # pending when that loop ended) refuses every socket of this one ("Two event loops are trying
+    # to receive() on one channel layer at once!"). A fresh layer per server, dropped after it.
+    channel_layers.backends.clear()
     server = uvicorn.Server(config)
     thread = threading.Thread(target=lambda: asyncio.run(server.serve()), daemon=True)
     thread.start()
@@ -171,3 +177,4 @@ def asgi_server(transactional_db):
     yield SimpleNamespace(url=f"http://127.0.0.1:{port}")
     server.should_exit = True
     thread.join(10)
+    channel_layers.backends.clear()

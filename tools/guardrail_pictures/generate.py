@@ -110,7 +110,12 @@ def photographed(image: Image.Image, rng: random.Random, *, angle: float, blur: 
     out = image.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=(200, 200, 195))
     out = out.filter(ImageFilter.GaussianBlur(blur))
     out = out.point(lambda v: int(v * 0.88) + 10)
-    noise = Image.effect_noise(out.size, 18).convert("RGB")
+    # Noise from the seeded generator, not Image.effect_noise: that draws from C's rand(), whose
+    # state depends on whatever else the process did before, so the same script made different
+    # pictures in a test run and alone (and Tesseract read them differently). Uniform noise
+    # narrowed to the spread of a Gaussian of sigma 18 around mid-grey.
+    grain = Image.frombytes("L", out.size, rng.randbytes(out.width * out.height))
+    noise = grain.point(lambda v: 128 + (v - 128) * 18 // 74).convert("RGB")
     return Image.blend(out, noise, 0.06)
 
 
