@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, QuerySet
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -1231,7 +1231,30 @@ def do_request_swap(assignment: DutyAssignment, *, acting_user, to_family_id=Non
         requested_by=acting_user,
     )
     _audit(DUTY_SWAP, actor=acting_user, roster_or_item=swap, summary="asked")
+    _tell_family_of_swap(swap, shift)
     return swap
+
+
+def _tell_family_of_swap(swap: DutySwap, shift: DutyShift) -> None:
+    """The family asked hears of it at once on their phones (Web Push where subscribed); the request
+    waits on their weekly list (``home.weekly``) and the duty page until they answer. Said after the
+    commit: a broker that is down loses only the notification."""
+    from delivery.live import push_later
+
+    users = list(
+        DutyFamilyGuardian.objects.filter(family_id=swap.to_family_id, guardian__user__isnull=False).values_list(
+            "guardian__user_id", flat=True
+        )
+    )
+    with translation.override("zh-hans"):
+        payload = {
+            "title": shift.roster.title,
+            "body": _("%(family)s asks you to take their duty shift on %(day)s")
+            % {"family": swap.from_family.label, "day": _day(shift.date)},
+            "url": reverse("community:duty_mine"),
+            "tag": f"duty-swap-{swap.pk}",
+        }
+    transaction.on_commit(lambda: push_later(swap.school_id, users, payload), robust=True)
 
 
 @transaction.atomic

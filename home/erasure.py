@@ -6,7 +6,8 @@ reads across them.
 Kept: the guardian row itself (pseudonymised, so a child's records still say a guardian existed),
 its links to children, receipts and answers (the school's record that a notice was read or a form
 answered), contact-book records and acknowledgements, the audit log. Removed: the guardian's name and
-phone, their chat messages' text, their name in contact records' participant lists, their standing
+phone, their chat messages' text, what they wrote to the parent committee and asked about the
+class fund (the answers stay), their name in contact records' participant lists, their standing
 consents; and, when the account belongs to nothing else (no guardian row in another school, no staff
 role anywhere), the account's name, phone and username, its password, sessions and API tokens.
 One ``family_erased`` audit row counts what changed, without a name.
@@ -21,6 +22,7 @@ from accounts.models import Consent
 from audit.actions import record
 from audit.models import AuditEntry
 from chat.models import Message
+from community.models import CommitteeMessage, EntryQuestion
 from contactbook.models import ContactRecord, ContactRevision
 from delivery.models import PushSubscription
 from schools.models import Guardian, StaffMember, StudentGuardian
@@ -72,6 +74,18 @@ def do_erase_family(guardian: Guardian, *, acting_user, request=None) -> dict[st
             .update(body=ERASED_BODY, file="", file_name="", file_mime="", file_size=0)
         )
         # The family's phones subscribed to this school's notifications (an address of a device).
+        # What the family wrote to its committee and asked about the class fund: the answers stay
+        # (the committee's and the treasurer's record), the family's words do not.
+        counts["committee_messages"] = (
+            CommitteeMessage.objects.filter(school=guardian.school, sender=user)
+            .exclude(text=ERASED_BODY)
+            .update(text=ERASED_BODY)
+        )
+        counts["fund_questions"] = (
+            EntryQuestion.objects.filter(school=guardian.school, asked_by=user)
+            .exclude(text=ERASED_BODY)
+            .update(text=ERASED_BODY)
+        )
         counts["push_devices"] = PushSubscription.objects.filter(school=guardian.school, user=user).delete()[0]
         with scopes_disabled():  # reviewed: everything this one account is tied to, to decide the reach
             belongs_elsewhere = (

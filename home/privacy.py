@@ -23,6 +23,7 @@ from django_scopes import scopes_disabled
 
 from accounts.models import Consent, User
 from chat.models import Message
+from community.models import CommitteeMessage, EntryQuestion
 from contactbook.models import Acknowledgement, ContactRecord, ConversationRequest
 from delivery.models import PushSubscription
 from events.models import Rsvp
@@ -37,12 +38,13 @@ data.json holds, as JSON: your account (profile), your guardian records at each 
 children and their classes by term (enrolments), the notices you received with whether you read
 and answered them (receipts), your answers to named forms and surveys, your answers to invitations
 (RSVPs), the contact book's records the school shared with you and your replies, your requests for
-a conversation, the chat messages you wrote, and the consents you gave.
+a conversation, the chat messages you wrote, your messages to the parent committee and your
+questions on the class fund's accounts (with their answers), and the consents you gave.
 files/ holds the files you uploaded (chat attachments, files in your answers to forms).
 
 data.json 包含：您的账户信息、您在各学校的家长记录、孩子及各学期的班级、您收到的通知及阅读和回执情况、
 您对实名问卷和信息收集表的回答、活动报名回复、学校与您分享的家校联系记录及您的回复、约谈请求、
-您发送的聊天消息、您的同意记录。files/ 中是您上传的文件。
+您发送的聊天消息、您给家委会的留言和对班费账目的提问（及回复）、您的同意记录。files/ 中是您上传的文件。
 
 Answers to anonymous surveys are not here: they are stored without any link to a person, by
 construction, so nobody (not the school, not Tongxin) can tell which answers are yours.
@@ -101,6 +103,14 @@ def family_export(user: User) -> FamilyExport:
         messages = list(Message.objects.filter(sender=user).select_related("conversation").order_by("created_at"))
         consents = list(Consent.objects.filter(user=user).order_by("given_at", "id"))
         push_devices = list(PushSubscription.objects.filter(user=user).select_related("school").order_by("pk"))
+        committee_messages = list(
+            CommitteeMessage.objects.filter(sender=user)
+            .select_related("committee__school_class")
+            .order_by("created_at", "pk")
+        )
+        fund_questions = list(
+            EntryQuestion.objects.filter(asked_by=user).select_related("entry").order_by("created_at", "pk")
+        )
 
     files: list[tuple[str, Any]] = []
     for m in messages:
@@ -195,6 +205,26 @@ def family_export(user: User) -> FamilyExport:
         "consents": [
             {"kind": c.kind, "version": c.version, "given_at": _iso(c.given_at), "withdrawn_at": _iso(c.withdrawn_at)}
             for c in consents
+        ],
+        "committee_messages": [
+            {
+                "committee": str(c.committee),
+                "sent_at": _iso(c.created_at),
+                "text": c.text,
+                "reply": c.reply,
+                "replied_at": _iso(c.replied_at),
+            }
+            for c in committee_messages
+        ],
+        "class_fund_questions": [
+            {
+                "entry": q.entry.purpose,
+                "asked_at": _iso(q.created_at),
+                "question": q.text,
+                "answer": q.answer,
+                "answered_at": _iso(q.answered_at),
+            }
+            for q in fund_questions
         ],
         "phones_with_notifications": [
             {"school": d.school.name, "browser": d.user_agent, "since": _iso(d.created_at)} for d in push_devices

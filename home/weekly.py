@@ -6,10 +6,11 @@ What is on it (home sits above every app it reads):
 - notices still waiting for this guardian: confirm, answer, reply to an invitation (events send
   theirs as ``rsvp`` notices), a survey or a collection form, a read receipt; not expired, not past
   their deadline by more than a day;
-- duty shifts (community) of the guardian's families in the coming seven days;
+- duty shifts (community) of the guardian's families in the coming seven days, and shifts another
+  family of the roster asks them to take (a swap still to be answered);
 - contact-book entries shared with the family that this guardian has not acknowledged.
 
-Three queries whatever the length. Ordered by deadline (the undated last).
+Four queries whatever the length. Ordered by deadline (the undated last).
 
 The digest (``do_send_digests``, run by beat: weekly on Sunday at 18:00, daily at 18:00 for those who
 chose it, ``DeliveryPreference.digest``): an e-mail when the guardian gave an address and wants
@@ -29,7 +30,7 @@ from django.utils.translation import gettext as _
 from django_scopes import scope, scopes_disabled
 
 from accounts.models import Consent
-from community.models import DutyAssignment
+from community.models import DutyAssignment, DutySwap
 from contactbook.models import ContactRecord
 from delivery.models import DeliveryPreference
 from delivery.sms import send_sms
@@ -39,7 +40,7 @@ from schools.roles import compute_roles
 
 @dataclass(frozen=True)
 class WeeklyItem:
-    kind: str  # notice / duty / contact
+    kind: str  # notice / duty / swap / contact
     title: str
     school: str
     what: str
@@ -52,7 +53,7 @@ class WeeklyItem:
 
 
 def weekly_actions(user, roles, *, now: datetime.datetime | None = None) -> list[WeeklyItem]:
-    """The guardian's open actions across their children and schools (three queries)."""
+    """The guardian's open actions across their children and schools (four queries)."""
     now = now or timezone.now()
     today = timezone.localdate(now)
     items: list[WeeklyItem] = []
@@ -94,6 +95,29 @@ def weekly_actions(user, roles, *, now: datetime.datetime | None = None) -> list
         items.append(
             WeeklyItem(
                 "duty", a.shift.roster.title, a.school.name, _("duty shift"), starts, reverse("community:duty_mine")
+            )
+        )
+    # A shift another family of the roster asks this family to take, still to be answered.
+    swaps = (
+        DutySwap.objects.filter(
+            to_family__members__guardian__user=user,
+            status=DutySwap.Status.PENDING,
+            assignment__shift__date__gte=today,
+        )
+        .select_related("assignment__shift__roster", "from_family", "school")
+        .distinct()
+        .order_by("assignment__shift__date", "pk")
+    )
+    for swap in swaps:
+        shift = swap.assignment.shift
+        items.append(
+            WeeklyItem(
+                "swap",
+                shift.roster.title,
+                swap.school.name,
+                _("%(family)s asks you to take their duty shift") % {"family": swap.from_family.label},
+                datetime.datetime.combine(shift.date, shift.starts_at, tzinfo=tz),
+                reverse("community:duty_mine"),
             )
         )
     if roles.child_ids:

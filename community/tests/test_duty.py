@@ -4,6 +4,7 @@ rotation itself. The clock stands at 10:00 on Monday 16 November 2026 (``school_
 import datetime
 
 import pytest
+from conftest import zh
 
 from community import actions
 from community.duty_rotation import ShiftSlot, fairness_spread, propose
@@ -504,3 +505,38 @@ def test_the_api_builds_publishes_and_answers_bad_input_with_400(school_day, cas
     assert item.status_code == 201
     quant = _api(_client(cast, cast.mr_wang), f"/quant/classes/{cast.class1.pk}").json()
     assert quant["total"] == 3 and quant["items"][0]["reason"] == "全员到齐"
+
+
+def test_the_family_asked_to_swap_hears_of_it_and_finds_it_on_its_weekly_list(school_day, cast, monkeypatch):
+    import delivery.live
+    from home.weekly import weekly_actions
+    from schools.roles import compute_roles
+
+    pushed = []
+    monkeypatch.setattr(delivery.live, "push_later", lambda school_id, users, payload: pushed.append((users, payload)))
+    roster = _publish(cast, _roster(cast))
+    alice, bob = _family(roster, cast.alice), _family(roster, cast.bob)
+    mine = DutyAssignment.objects.filter(family=alice).order_by("shift__date").first()
+    # (the conftest runs a request's on-commit callbacks at its end)
+    response = _client(cast, cast.alice).post(
+        "/duty/mine/", {"op": "swap", "assignment": mine.pk, "with": f"f:{bob.pk}"}
+    )
+    assert response.status_code == 302
+    # Bob's phones are told who asks and for which day, never anything about the children beyond the label.
+    assert [users for users, _payload in pushed] == [[cast.bob.pk]]
+    day = f"{mine.shift.date.year}年{mine.shift.date.month}月{mine.shift.date.day}日"
+    assert pushed[0][1]["body"] == zh("%(family)s asks you to take their duty shift on %(day)s") % {
+        "family": alice.label,
+        "day": day,
+    }
+    swap = DutySwap.objects.get()
+    asked = [i for i in weekly_actions(cast.bob, compute_roles(cast.bob)) if i.kind == "swap"]
+    assert [(i.title, i.what) for i in asked] == [
+        (roster.title, zh("%(family)s asks you to take their duty shift") % {"family": alice.label})
+    ]
+    assert alice.label in _client(cast, cast.bob).get("/me/week/").content.decode()
+    # The asking family has nothing to answer; once Bob answers, the item is gone.
+    assert not [i for i in weekly_actions(cast.alice, compute_roles(cast.alice)) if i.kind == "swap"]
+    _client(cast, cast.bob).post("/duty/mine/", {"op": "decline_swap", "swap": swap.pk})
+    assert DutySwap.objects.get().status == "declined"
+    assert not [i for i in weekly_actions(cast.bob, compute_roles(cast.bob)) if i.kind == "swap"]

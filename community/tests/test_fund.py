@@ -362,3 +362,34 @@ def test_a_wrong_entry_is_sent_back_before_it_counts_and_stays_in_the_ledger(fun
     assert data["balance_fen"] == 0 and data["pending"] == 0
     assert data["entries"][0]["declined_by"] == "丁丹" and data["entries"][0]["decline_reason"] == "应为200元"
     assert "应为200元" in cast.client(cast.alice).get(reverse("community:fund", args=[cast.class1.pk])).content.decode()
+
+
+def test_a_familys_committee_messages_and_fund_questions_are_in_its_download_and_go_with_erasure(fund):
+    """PIPL: what the family wrote to its committee and asked about the class fund is in the family's
+    download; erasing the family removes its words and keeps the committee's and keeper's answers."""
+    from community.actions import do_answer_entry_question, do_ask_about_entry, do_write_to_committee_member
+    from community.models import CommitteeMember, CommitteeMessage, EntryQuestion
+    from home.erasure import ERASED_BODY, do_erase_family
+    from home.privacy import family_export
+
+    cast = fund
+    entry = _entry(cast)
+    with scopes_disabled():
+        chair = CommitteeMember.objects.get(guardian__user=cast.dan)
+        written = do_write_to_committee_member(chair, text="请问春游费用怎么交？", acting_user=cast.alice)
+        asked = do_ask_about_entry(entry, text="这笔收入包括哪些家庭？", acting_user=cast.alice)
+        do_answer_entry_question(asked, text="全班38户。", acting_user=cast.bob)
+        data = family_export(cast.alice).data
+        assert [(m["committee"], m["text"]) for m in data["committee_messages"]] == [
+            (str(chair.committee), "请问春游费用怎么交？")
+        ]
+        assert [(q["entry"], q["question"], q["answer"]) for q in data["class_fund_questions"]] == [
+            ("收班费", "这笔收入包括哪些家庭？", "全班38户。")
+        ]
+        assert family_export(cast.bob).data["committee_messages"] == []  # only the writer's own
+
+        counts = do_erase_family(Guardian.objects.get(user=cast.alice), acting_user=cast.admin_zhang)
+        assert counts["committee_messages"] == 1 and counts["fund_questions"] == 1
+        assert CommitteeMessage.objects.get(pk=written.pk).text == ERASED_BODY
+        kept = EntryQuestion.objects.get(pk=asked.pk)
+        assert (kept.text, kept.answer) == (ERASED_BODY, "全班38户。")

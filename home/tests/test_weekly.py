@@ -48,7 +48,7 @@ def test_the_list_has_what_waits_soonest_first_and_drops_what_is_done(cast, noti
     soon, _later = notices
     roles = compute_roles(cast.alice)
     with scope(school=roles.school_ids):
-        with django_assert_num_queries(3):
+        with django_assert_num_queries(4):
             items = weekly_actions(cast.alice, roles)
         assert [i.title for i in items] == ["春游回执", "午餐调查"]
         do_respond(soon, my_receipts(soon, cast.alice), acting_user=cast.alice)
