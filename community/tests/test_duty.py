@@ -4,7 +4,6 @@ rotation itself. The clock stands at 10:00 on Monday 16 November 2026 (``school_
 import datetime
 
 import pytest
-from conftest import zh
 
 from community import actions
 from community.duty_rotation import ShiftSlot, fairness_spread, propose
@@ -19,6 +18,7 @@ from community.models import (
     QuantItem,
 )
 from community.tasks import remind_tomorrows_duty
+from conftest import zh
 from delivery.models import Delivery, DeliveryPreference
 from notices.models import Notice, Receipt
 from schools.models import Enrollment, Guardian, Student, StudentGuardian
