@@ -5,7 +5,8 @@ older, in bulk statements of ``BATCH`` rows, each batch its own transaction so t
 never holds locks for long. One ``retention_purged`` audit row per school counts what went.
 
 What each kind deletes, and from when it counts:
-- chat messages: the message (and its file), from when it was sent;
+- chat messages: the message (and its file), and the guardrails' reading of a picture sent in the
+  class group, from when it was sent;
 - the SMS and email delivery log: ``delivery.Delivery`` rows no longer waiting, from when queued;
 - sign-in records of events: ``events.Attendance``, from the event's end;
 - who read and answered closed notices: the receipts (and per-child rollups) of plain notices,
@@ -36,6 +37,7 @@ from audit.models import AuditEntry
 from chat.models import Message
 from delivery.models import Delivery
 from events.models import Attendance, ConferenceDay, Event
+from guardrails.models import PictureCheck
 from notices.models import Notice, Receipt, StudentReceipt
 from schools.models import RetentionPeriod, School
 from schools.queries import retention_periods
@@ -46,7 +48,12 @@ BATCH = 2000
 
 
 def _chat_messages(school_id: int, cutoff: datetime.datetime) -> list[QuerySet]:
-    return [Message.objects.filter(school_id=school_id, created_at__lt=cutoff)]
+    # The guardrails' reading of a class-group picture (its OCR concerns may quote the picture) goes
+    # with the message it was sent in.
+    return [
+        PictureCheck.objects.filter(school_id=school_id, source="chat", created_at__lt=cutoff),
+        Message.objects.filter(school_id=school_id, created_at__lt=cutoff),
+    ]
 
 
 def _delivery_log(school_id: int, cutoff: datetime.datetime) -> list[QuerySet]:

@@ -17,6 +17,7 @@ from conftest import SCHOOL_DAY, Cast
 from contactbook.models import CareCase, ContactRecord
 from delivery.models import Delivery
 from events.models import Attendance, Event
+from guardrails.models import PictureCheck
 from home.retention import do_purge_past_retention, preview
 from home.tasks import purge_past_retention
 from notices.models import Notice, Receipt, StudentReceipt
@@ -118,6 +119,10 @@ def test_the_purge_deletes_what_is_past_each_period_and_keeps_the_rest(
     school_day, cast, time_machine, django_capture_on_commit_callbacks
 ):
     records = _school_a_records(cast)
+    with scopes_disabled():  # the guardrails' readings of a class-group picture and a notice's picture
+        picture = {"school": cast.school, "sender": cast.ms_li, "file": "x.png", "file_name": "x.png"}
+        chat_check = PictureCheck.objects.create(source="chat", object_id=records["message"], **picture)
+        notice_check = PictureCheck.objects.create(source="notice", object_id=records["notice"], **picture)
     before = _counts(cast.school)
     assert all(before[k] for k in ("messages", "deliveries", "attendance", "receipts", "responses", "answers"))
     assert default_storage.exists(records["message_file"]) and default_storage.exists(records["answer_file"])
@@ -159,6 +164,8 @@ def test_the_purge_deletes_what_is_past_each_period_and_keeps_the_rest(
         assert after[kind] == before[kind], kind
     with scopes_disabled():
         assert Message.objects.filter(pk=fresh.pk).exists()
+        # the picture's reading goes with the chat message; a notice's stays with the notice
+        assert list(PictureCheck.objects.values_list("pk", flat=True)) == [notice_check.pk] != [chat_check.pk]
         entry = AuditEntry.objects.get(school=cast.school, action=AuditEntry.Action.RETENTION_PURGED)
     assert entry.actor is None and entry.detail["deleted"]["chat_messages"] == 1
     assert "chat_messages 1" in entry.summary
