@@ -32,12 +32,16 @@ def class_group(school_class: SchoolClass) -> Conversation:
         return group
     try:
         with transaction.atomic():
-            return Conversation.objects.create(
+            group = Conversation.objects.create(
                 school_id=school_class.school_id,
                 kind=Conversation.Kind.CLASS,
                 school_class=school_class,
                 title=school_class.name,
             )
+            from .live import tell_new_conversation  # (chat.live imports this module)
+
+            tell_new_conversation(group)
+            return group
     except IntegrityError:  # opened by two people at once
         return Conversation.objects.get(kind=Conversation.Kind.CLASS, school_class=school_class)
 
@@ -64,6 +68,9 @@ def private_conversation(staff_user, student: Student) -> Conversation:
         Participant.objects.create(
             school_id=student.school_id, conversation=conversation, user=staff_user, is_member=True
         )
+        from .live import tell_new_conversation
+
+        tell_new_conversation(conversation)
     return conversation
 
 
@@ -92,6 +99,9 @@ def staff_group(school, *, title: str, creator, member_ids: list[int]) -> Conver
         Participant.objects.bulk_create(
             [Participant(school=school, conversation=conversation, user_id=u, is_member=True) for u in members]
         )
+        from .live import tell_new_conversation
+
+        tell_new_conversation(conversation)
     return conversation
 
 

@@ -427,3 +427,5 @@ WEBPUSH_PUSH_HOSTS = [
 WEBPUSH_EXTRA_ORIGINS: list[str] = []  # tests: the local push service, http://127.0.0.1:<port>
 # The unread counts an open page's socket shows (delivery.consumers asks by name: it sits below).
 DELIVERY_BADGES = "home.badges.badge_counts"
+# What a chat message that reaches the socket does to its count, without a query (issue 19).
+DELIVERY_CHAT_BADGE = "home.badges.chat_badge_change"
