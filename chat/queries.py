@@ -2,7 +2,7 @@
 sees it, search, the school's record for export, and what waits for a teacher's answer (the staff
 home page's questions and private conversations). Fixed numbers of queries."""
 
-from django.db.models import Count, Exists, Max, IntegerField, OuterRef, Q, Subquery, Value, Window
+from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, Subquery, Value, Window
 from django.db.models.functions import Coalesce
 
 from schools.models import SchoolClass, StaffAssignment, StaffMember, Student, StudentGuardian
@@ -177,7 +177,9 @@ def unread_summary(user, roles, school_id: int) -> tuple[int, list[int], int]:
     """The unread count (below), the ids of the conversations it covers, and the newest message id
     of the school when it was counted (one more query, by the primary key's index): an open page's
     socket (``home.badges``) listens to those conversations and adds the messages newer than that
-    id as they come, without counting again. How many messages wait for the user in the conversations ``my_conversations`` lists, summed:
+    id as they come, without counting again.
+
+    How many messages wait for the user in the conversations ``my_conversations`` lists, summed:
     the 消息 badge of the bottom bar, on every page. Two queries whatever the number of classes,
     children or conversations, and no writes (a class group nobody has opened yet has no messages,
     so there is no need to create it as the list does). The roles are the request's (no query)."""

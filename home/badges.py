@@ -56,5 +56,7 @@ def chat_badge_change(user_id: int, event: dict, latest: int) -> int | None:
     if not isinstance(message.get("id"), int) or message["id"] <= latest:
         return 0
     role = STAFF if user_id in event.get("staff", ()) else FAMILY
-    visible = sees_message(role, user_id, visible_to_all=bool(message.get("visible_to_all")), sender_id=message.get("sender"))
+    visible = sees_message(
+        role, user_id, visible_to_all=bool(message.get("visible_to_all")), sender_id=message.get("sender")
+    )
     return 1 if visible and not message.get("gone") else 0
