@@ -170,12 +170,12 @@ def record_rows(conversation: Conversation) -> list[Message]:
 
 def unread_total(user, roles, school_id: int) -> int:
     """``unread_summary``'s count: the 消息 badge."""
-    return unread_summary(user, roles, school_id)[0]
+    return unread_summary(user, roles, school_id, with_latest=False)[0]
 
 
-def unread_summary(user, roles, school_id: int) -> tuple[int, list[int], int]:
+def unread_summary(user, roles, school_id: int, *, with_latest: bool = True) -> tuple[int, list[int], int]:
     """The unread count (below), the ids of the conversations it covers, and the newest message id
-    of the school when it was counted (one more query, by the primary key's index): an open page's
+    of the school when it was counted (``with_latest``: one more query): an open page's
     socket (``home.badges``) listens to those conversations and adds the messages newer than that
     id as they come, without counting again.
 
@@ -206,7 +206,7 @@ def unread_summary(user, roles, school_id: int) -> tuple[int, list[int], int]:
         .distinct()
     )
     conversations = list(rows)
-    latest = Message.objects.filter(school_id=school_id).aggregate(m=Max("id"))["m"] or 0
+    latest = (Message.objects.filter(school_id=school_id).aggregate(m=Max("id"))["m"] or 0) if with_latest else 0
     if not conversations:
         return 0, [], latest
     unseen = Q(pk__in=[])
