@@ -778,8 +778,11 @@ def _run_clients(args, port: int, groups: list[Group], log_path: Path):
         import uvloop
     except ImportError:
         uvloop = None
-    phases = 2 * args.repeat + (2 if args.warmup > 0 else 0)
+    phases = 2 * args.repeat * args.runs + (2 if args.warmup > 0 else 0)
     budget = 180 + phases * (args.seconds + 2 * args.drain + 3)  # a safety net: phases end by themselves
+    if args.capacity:
+        steps = len(_ladder(args)) * (2 + (args.servers - 1)) + 1
+        budget += 60 + steps * (args.capacity_seconds + args.capacity_drain + args.drain + 2)
 
     async def bounded():
         return await asyncio.wait_for(_drive(args, port, groups, log_path), budget)
