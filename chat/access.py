@@ -145,6 +145,7 @@ def member_ids(conversation: Conversation) -> Members:
         .annotate(what=Value(_ADMIN), role=Value(""))
         .values_list("user_id", "what", "role")
     )
+    staff_rows: QuerySet
     if conversation.kind == Conversation.Kind.CLASS:
         staff_rows = (
             StaffAssignment.objects.filter(

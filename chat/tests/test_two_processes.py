@@ -84,12 +84,13 @@ class Uvicorn:
 
 async def _scenario(ports: dict[str, int], cookies: dict[str, str], group: int) -> None:
     from websockets.asyncio.client import connect
+    from websockets.typing import Origin
 
     async def open_socket(who: str, server: str, path: str):
         port = ports[server]
         ws = await connect(
             f"ws://127.0.0.1:{port}{path}",
-            origin=f"http://127.0.0.1:{port}",
+            origin=Origin(f"http://127.0.0.1:{port}"),
             additional_headers={"Cookie": cookies[who]},
             proxy=None,
             open_timeout=20,
