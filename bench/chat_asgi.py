@@ -161,6 +161,8 @@ if PROFILE:
         (chat.consumers, "access_conversation", "in access_conversation"),
         (chat.consumers, "payload", "in payload"),
         (chat.consumers, "draw_for_readers", "in draw_for_readers (rendering)"),
+        (chat.consumers, "member_ids", "in member_ids (the roster)"),
+        (chat.consumers, "group_event", "in group_event (payload + drawings)"),
         (chat.consumers, "live_history", "in live_history (rendering)"),
         (chat.actions, "do_send", "in do_send"),
         (chat.queries, "history", "in queries.history"),

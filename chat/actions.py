@@ -18,7 +18,7 @@ from guardrails.actions import do_check_guardrails, do_queue_picture_checks
 from guardrails.queries import school_rules
 from schools.models import SchoolClass, StaffMember, Student
 
-from .access import FAMILY, NOT_GONE, STAFF, can_moderate, member_role, visible_messages
+from .access import FAMILY, NOT_GONE, STAFF, Members, can_moderate, member_role, role_of, visible_messages
 from .models import MAX_BODY, RECALL_WITHIN, ChatSettings, Conversation, Message, Participant, QuietHours
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -32,12 +32,16 @@ def class_group(school_class: SchoolClass) -> Conversation:
         return group
     try:
         with transaction.atomic():
-            return Conversation.objects.create(
+            group = Conversation.objects.create(
                 school_id=school_class.school_id,
                 kind=Conversation.Kind.CLASS,
                 school_class=school_class,
                 title=school_class.name,
             )
+            from .live import tell_new_conversation  # (chat.live imports this module)
+
+            tell_new_conversation(group)
+            return group
     except IntegrityError:  # opened by two people at once
         return Conversation.objects.get(kind=Conversation.Kind.CLASS, school_class=school_class)
 
@@ -64,6 +68,9 @@ def private_conversation(staff_user, student: Student) -> Conversation:
         Participant.objects.create(
             school_id=student.school_id, conversation=conversation, user=staff_user, is_member=True
         )
+        from .live import tell_new_conversation
+
+        tell_new_conversation(conversation)
     return conversation
 
 
@@ -92,6 +99,9 @@ def staff_group(school, *, title: str, creator, member_ids: list[int]) -> Conver
         Participant.objects.bulk_create(
             [Participant(school=school, conversation=conversation, user_id=u, is_member=True) for u in members]
         )
+        from .live import tell_new_conversation
+
+        tell_new_conversation(conversation)
     return conversation
 
 
@@ -153,10 +163,15 @@ def do_send(
     upload=None,
     client_key: str = "",
     guardrail_reason: str = "",
+    members: Members | None = None,
 ) -> tuple[Message, list[Message]]:
     """Store a message (the database first; the socket only tells the others). Returns the message
-    and any automatic reply it caused. The same ``client_key`` twice returns the first message."""
-    role = member_role(acting_user, conversation)
+    and any automatic reply it caused. The same ``client_key`` twice returns the first message.
+
+    ``members``: the conversation's roster as ``access.member_ids`` read it just now, which the
+    socket needs anyway to tell the others; the sender's membership is then read from it
+    (``role_of``, the same rules) instead of asking the database again."""
+    role = member_role(acting_user, conversation) if members is None else role_of(acting_user.pk, members)
     if role is None:
         raise ValidationError(_("You are no longer a member of this conversation."))
     client_key = (client_key or "")[:64]
@@ -228,7 +243,10 @@ def do_send(
                 )
             if file_parts is not None and file_parts.kind.mime.startswith("image/"):
                 _read_picture(conversation, message, acting_user)
-            mark_read(conversation, acting_user, message.pk)
+            if me is None:
+                mark_read(conversation, acting_user, message.pk)
+            else:  # the sender's row was read above: move its position without reading it again
+                Participant.objects.filter(pk=me.pk, last_read_id__lt=message.pk).update(last_read_id=message.pk)
     except IntegrityError:
         existing = Message.objects.filter(conversation=conversation, sender=acting_user, client_key=client_key).first()
         if not client_key or existing is None:

@@ -14,7 +14,6 @@ message whether it came with the page or live."""
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext as _
 from django_scopes import scopes_disabled
@@ -122,7 +121,10 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         conversation = self.joined.get(conversation_id) if isinstance(conversation_id, int) else None
         if conversation is None:
             conversation, _role = access_conversation(self.user, conversation_id)
-        with counting_warnings(), scopes_disabled(), transaction.atomic():  # reviewed: do_send checks membership
+        with counting_warnings(), scopes_disabled():  # reviewed: do_send checks membership
+            # The roster as it is now, read once: do_send checks the sender against it, and the
+            # group event carries it so that every socket checks its own user (no query there).
+            members = member_ids(conversation)
             message, replies = actions.do_send(
                 conversation,
                 acting_user=self.user,
@@ -131,8 +133,8 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
                 question_id=as_int(content.get("question")),
                 client_key=client_key,
                 guardrail_reason=str(content.get("guardrail_reason") or ""),
+                members=members,
             )
-            members = member_ids(conversation)
             if getattr(message, "duplicate", False):
                 # Sent before with this key: the others have it already; the sender gets it again.
                 own = draw_for_readers(message, conversation, members, fresh=False).get(OWN, "")

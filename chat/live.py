@@ -103,11 +103,9 @@ def broadcast_after_send(message: Message, replies: list[Message]) -> None:
         return  # a double tap: the others were told the first time
 
     def tell() -> None:
-        broadcast(message)
-        # The members' open pages (any page, not only this conversation) recount their 消息 badge,
-        # and their phones subscribed to push show it, unless it came in a teacher's quiet hours.
+        broadcast(message)  # the members' open pages (ws/events) count it from this too (home.badges)
+        # Their phones subscribed to push show it, unless it came in a teacher's quiet hours.
         others = set(member_ids(message.conversation).everyone) - {message.sender_id}
-        nudge_users(others)
         if not message.quiet:
             push_later(message.conversation.school_id, others, push_payload(message))
         for reply in replies:
@@ -117,3 +115,13 @@ def broadcast_after_send(message: Message, replies: list[Message]) -> None:
             broadcast(question, kind="answered")
 
     transaction.on_commit(tell, robust=True)  # a channel layer that is down loses only the fast path
+
+
+def tell_new_conversation(conversation: Conversation) -> None:
+    """A conversation just made: once it commits, its members' open pages count again, and so
+    listen to it from then on (``home.badges``: their socket joins the groups the count names)."""
+
+    def tell() -> None:
+        nudge_users(member_ids(conversation).everyone)
+
+    transaction.on_commit(tell, robust=True)

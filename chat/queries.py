@@ -2,7 +2,7 @@
 sees it, search, the school's record for export, and what waits for a teacher's answer (the staff
 home page's questions and private conversations). Fixed numbers of queries."""
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery, Value, Window
+from django.db.models import Count, Exists, IntegerField, Max, OuterRef, Q, Subquery, Value, Window
 from django.db.models.functions import Coalesce
 
 from schools.models import SchoolClass, StaffAssignment, StaffMember, Student, StudentGuardian
@@ -169,7 +169,17 @@ def record_rows(conversation: Conversation) -> list[Message]:
 
 
 def unread_total(user, roles, school_id: int) -> int:
-    """How many messages wait for the user in the conversations ``my_conversations`` lists, summed:
+    """``unread_summary``'s count: the 消息 badge."""
+    return unread_summary(user, roles, school_id, with_latest=False)[0]
+
+
+def unread_summary(user, roles, school_id: int, *, with_latest: bool = True) -> tuple[int, list[int], int]:
+    """The unread count (below), the ids of the conversations it covers, and the newest message id
+    of the school when it was counted (``with_latest``: one more query): an open page's
+    socket (``home.badges``) listens to those conversations and adds the messages newer than that
+    id as they come, without counting again.
+
+    How many messages wait for the user in the conversations ``my_conversations`` lists, summed:
     the 消息 badge of the bottom bar, on every page. Two queries whatever the number of classes,
     children or conversations, and no writes (a class group nobody has opened yet has no messages,
     so there is no need to create it as the list does). The roles are the request's (no query)."""
@@ -196,14 +206,16 @@ def unread_total(user, roles, school_id: int) -> int:
         .distinct()
     )
     conversations = list(rows)
+    latest = (Message.objects.filter(school_id=school_id).aggregate(m=Max("id"))["m"] or 0) if with_latest else 0
     if not conversations:
-        return 0
+        return 0, [], latest
     unseen = Q(pk__in=[])
     for pk, kind, class_id, last_read, member in conversations:
         staff_side = (kind == Conversation.Kind.CLASS and (is_admin or class_id in taught)) or member
         role = STAFF if staff_side else FAMILY
         unseen |= Q(conversation_id=pk, id__gt=last_read) & message_visibility(user, role)
-    return Message.objects.filter(unseen).exclude(sender=user).filter(NOT_GONE).count()
+    count = Message.objects.filter(unseen).exclude(sender=user).filter(NOT_GONE).count()
+    return count, sorted({row[0] for row in conversations}), latest
 
 
 # --- what waits for a teacher (the staff home page reads these) -------------------------------------

@@ -137,6 +137,23 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+# PostgreSQL: a psycopg connection pool in every process (issue 19), unless DB_POOL=0 or
+# DB_CONN_MAX_AGE is set (the two exclude each other). Under ASGI a connection cannot be kept per
+# thread (each HTTP request runs in a thread of its own) and DB_CONN_MAX_AGE=0 opens a new
+# connection for every request and every database call of a socket: 8-10 ms each, most of a chat
+# message's time on the one thread Channels runs database code on. The pool hands out open
+# connections and takes them back at close(); docs/deployment.md, "Database connections".
+DB_POOL = (
+    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    and not DATABASES["default"]["CONN_MAX_AGE"]
+    and env_bool("DB_POOL", default=not TESTING)
+)
+if DB_POOL:
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(os.environ.get("DB_POOL_MIN_SIZE", "1")),
+        "max_size": int(os.environ.get("DB_POOL_MAX_SIZE", "10")),
+        "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "10")),
+    }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock at BEGIN,
@@ -410,3 +427,5 @@ WEBPUSH_PUSH_HOSTS = [
 WEBPUSH_EXTRA_ORIGINS: list[str] = []  # tests: the local push service, http://127.0.0.1:<port>
 # The unread counts an open page's socket shows (delivery.consumers asks by name: it sits below).
 DELIVERY_BADGES = "home.badges.badge_counts"
+# What a chat message that reaches the socket does to its count, without a query (issue 19).
+DELIVERY_CHAT_BADGE = "home.badges.chat_badge_change"
