@@ -156,9 +156,9 @@ def _step_sql(notice_ids: list[int], urgent_ids: list[int]) -> tuple[str, list]:
     cannot turn into a join): each family condition is one flat semi- or anti-join over the
     student–guardian links, all keyed by indexed columns (bench/escalation.py, docs/benchmarks.md).
 
-    A guardian is due when their receipt is not acted on, a child of theirs has a family not done,
-    nobody of their family (a guardian sharing a child) has read it (URGENT: sent anyway), and the
-    ladder has sent this receipt nothing yet. The channels: push (a device subscribed in the school)
+    A guardian is due when their receipt is not acted on, nobody of their family (a guardian sharing
+    a child) has read it (URGENT: sent anyway, if a child of theirs has a family not done yet), and
+    the ladder has sent this receipt nothing yet. The channels: push (a device subscribed in the school)
     and WeCom (the school's WeCom parent of their phone, following it), both free; SMS (standing
     consent) only when neither reaches them; an URGENT notice goes on every channel they have."""
     t = {
@@ -173,6 +173,24 @@ def _step_sql(notice_ids: list[int], urgent_ids: list[int]) -> tuple[str, list]:
     }
     notices_in, notice_params = _in_list("r.notice_id", notice_ids)
     urgent_in, urgent_params = _in_list("r.notice_id", urgent_ids)
+    # Somebody of the family has read it: NOT IN the (notice, guardian) pairs of the families with a
+    # read receipt, one uncorrelated subquery that PostgreSQL hashes once (as a NOT EXISTS anti-join
+    # it guesses a few rows out of 100,000 and plans a nested loop per receipt for what follows);
+    # an URGENT notice is sent anyway.
+    not_urgent = f"AND NOT ({urgent_in.replace('r.', 'r2.')})" if urgent_ids else ""
+    # A family not done yet. Needed for URGENT notices only: a family is done only when a guardian
+    # of the child acted (``notices.actions._roll_up``, whose every caller marks the receipts
+    # read with it), so a guardian none of whose family has read it has no child done.
+    family_open = (
+        f"""AND (NOT ({urgent_in}) OR EXISTS (
+                SELECT 1 FROM {t["link"]} l JOIN {t["family"]} f ON f.student_id = l.student_id
+                WHERE l.guardian_id = r.guardian_id AND f.notice_id = r.notice_id AND f.done_at IS NULL))"""
+        if urgent_ids
+        else ""
+    )
+    # PostgreSQL: OFFSET 0 keeps "due" a subquery, so each channel's EXISTS runs once per receipt
+    # rather than once per receipt and channel.
+    fence = "OFFSET 0" if connection.vendor == "postgresql" else ""
     # Table names come from model meta; every value is a bound parameter.
     sql = f"""
         SELECT ch.channel, due.school_id, due.id FROM (
@@ -185,21 +203,19 @@ def _step_sql(notice_ids: list[int], urgent_ids: list[int]) -> tuple[str, list]:
                         WHERE c.user_id = g.user_id AND c.kind = 'sms' AND c.withdrawn_at IS NULL) AS sms
             FROM {t["receipt"]} r JOIN {t["guardian"]} g ON g.id = r.guardian_id
             WHERE {notices_in} AND r.acted_at IS NULL
-              AND EXISTS (SELECT 1 FROM {t["link"]} l JOIN {t["family"]} f ON f.student_id = l.student_id
-                          WHERE l.guardian_id = r.guardian_id AND f.notice_id = r.notice_id AND f.done_at IS NULL)
-              AND ({urgent_in} OR NOT EXISTS (
-                    SELECT 1 FROM {t["link"]} mine
-                    JOIN {t["link"]} theirs ON theirs.student_id = mine.student_id
-                    JOIN {t["receipt"]} r2 ON r2.guardian_id = theirs.guardian_id
-                    WHERE mine.guardian_id = r.guardian_id AND r2.notice_id = r.notice_id
-                      AND r2.read_at IS NOT NULL))
+              AND (r.notice_id, r.guardian_id) NOT IN (
+                    SELECT r2.notice_id, mine.guardian_id FROM {t["receipt"]} r2
+                    JOIN {t["link"]} theirs ON theirs.guardian_id = r2.guardian_id
+                    JOIN {t["link"]} mine ON mine.student_id = theirs.student_id
+                    WHERE {notices_in.replace("r.", "r2.")} AND r2.read_at IS NOT NULL {not_urgent})
+              {family_open}
               AND NOT EXISTS (SELECT 1 FROM {t["delivery"]} d WHERE d.receipt_id = r.id AND d.round = %s)
+            {fence}
         ) due
         JOIN (SELECT 'push' AS channel UNION ALL SELECT 'wecom' UNION ALL SELECT 'sms') ch
           ON (ch.channel = 'push' AND due.push) OR (ch.channel = 'wecom' AND due.wecom)
-          OR (ch.channel = 'sms' AND due.sms AND (due.urgent OR NOT (due.push OR due.wecom)))
-        ORDER BY due.id"""  # noqa: S608
-    return sql, [*urgent_params, *notice_params, *urgent_params, LADDER_ROUND]
+          OR (ch.channel = 'sms' AND due.sms AND (due.urgent OR NOT (due.push OR due.wecom)))"""  # noqa: S608
+    return sql, [*urgent_params, *notice_params, *notice_params, *urgent_params, *urgent_params, LADDER_ROUND]
 
 
 def message_step(notice_ids: list[int], urgent_ids: list[int], now: datetime.datetime) -> dict[str, int]:
@@ -225,6 +241,9 @@ def message_step(notice_ids: list[int], urgent_ids: list[int], now: datetime.dat
             # A plan of hash joins over a few hundred thousand rows: compiling it (JIT) costs more
             # than it saves (about a quarter of the step on the benchmark).
             cursor.execute("SET LOCAL jit = off")
+            # Room for the hashed NOT IN of a district's read families (2 × work_mem for hashes):
+            # past it PostgreSQL would scan the subquery once per receipt.
+            cursor.execute("SET LOCAL work_mem = '64MB'")
             cursor.execute(
                 f"WITH ins AS ({insert} RETURNING channel) SELECT channel, count(*) FROM ins GROUP BY channel",  # noqa: S608
                 [*constants, *select_params],
