@@ -184,7 +184,7 @@ def _step_sql(notice_ids: list[int], urgent_ids: list[int]) -> tuple[str, list]:
     family_open = (
         f"""AND (NOT ({urgent_in}) OR EXISTS (
                 SELECT 1 FROM {t["link"]} l JOIN {t["family"]} f ON f.student_id = l.student_id
-                WHERE l.guardian_id = r.guardian_id AND f.notice_id = r.notice_id AND f.done_at IS NULL))"""
+                WHERE l.guardian_id = r.guardian_id AND f.notice_id = r.notice_id AND f.done_at IS NULL))"""  # noqa: S608
         if urgent_ids
         else ""
     )
