@@ -197,9 +197,9 @@ def do_send_digests(frequency: str, *, acting_user, now: datetime.datetime | Non
                 continue
             pref = getattr(user, "delivery_preference", None)
             if pref is not None and pref.email_enabled and pref.email:
-                channel = "email"
+                channel, address = "email", pref.email
             elif user.pk in consented and user.phone:
-                channel = "sms"
+                channel, address = "sms", user.phone
             else:
                 continue
             record = _claim_digest(user.pk, frequency, period)
@@ -207,10 +207,10 @@ def do_send_digests(frequency: str, *, acting_user, now: datetime.datetime | Non
                 continue
             try:
                 if channel == "email":
-                    send_mail(_("[Tongxin] What to do this week"), _digest_text(items, link), None, [pref.email])
+                    send_mail(_("[Tongxin] What to do this week"), _digest_text(items, link), None, [address])
                 else:
                     send_sms(
-                        user.phone,
+                        address,
                         _("[Tongxin] You have %(n)d things to do: %(url)s") % {"n": len(items), "url": link},
                     )
             except Exception as exc:  # the next run of the period tries this one again

@@ -27,6 +27,7 @@ the call step after an hour; marking one is audited (``AuditEntry.Action.NOTICE_
 
 import datetime
 from collections import Counter
+from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
@@ -148,7 +149,7 @@ def _in_list(column: str, ids: list[int]) -> tuple[str, list[int]]:
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
-def _step_sql(notice_ids: list[int], urgent_ids: list[int]) -> tuple[str, list]:
+def _step_sql(notice_ids: list[int], urgent_ids: list[int]) -> tuple[str, list[Any]]:
     """The SELECT of the message step: (channel, school, receipt) for every guardian due.
 
     Hand-written rather than the ORM's (which walks from a link to its student and back, two
@@ -231,7 +232,7 @@ def message_step(notice_ids: list[int], urgent_ids: list[int], now: datetime.dat
     columns = ["round", "status", "attempts", "next_attempt_at", "last_error", "created_at", "channel", "school_id"]
     quote = connection.ops.quote_name
     # Sent at once: due from the real clock (``now`` only decides which steps are due).
-    constants = [LADDER_ROUND, Delivery.Status.PENDING, 0, timezone.now(), "", timezone.now()]
+    constants: list[Any] = [LADDER_ROUND, Delivery.Status.PENDING, 0, timezone.now(), "", timezone.now()]
     insert = (
         f"INSERT INTO {quote(Delivery._meta.db_table)} ({', '.join(quote(c) for c in [*columns, 'receipt_id'])}) "  # noqa: S608
         f"SELECT {', '.join(['%s'] * len(constants))}, sub.* FROM ({select_sql}) sub WHERE true"

@@ -383,17 +383,19 @@ def ladder_state(notice) -> list[dict]:
     }
     messages: dict[int, list[dict]] = {}
     for d in (
-        Delivery.objects.filter(receipt__notice=notice, round=LADDER_ROUND)
+        Delivery.objects.filter(receipt__notice=notice, round=LADDER_ROUND, receipt__guardian__isnull=False)
         .select_related("receipt__guardian")
         .order_by("pk")
     ):
+        guardian = d.receipt.guardian
+        assert guardian is not None
         failed = d.status == Delivery.Status.FAILED or d.report == "undelivered"
         problem = ""
         if failed or d.error_kind:
             problem = failure_text(d.error_kind or "refused", given_up=d.status == Delivery.Status.FAILED)
-        messages.setdefault(d.receipt.guardian_id, []).append(
+        messages.setdefault(guardian.pk, []).append(
             {
-                "guardian": d.receipt.guardian.name if d.receipt.guardian_id else "",
+                "guardian": guardian.name,
                 "channel": d.channel,
                 "status": d.status,
                 "sent_at": d.sent_at,
