@@ -12,9 +12,10 @@ It never touches real data: ``bench/harness.py`` creates a throwaway database an
    guardians each, every guardian signed in with a standing SMS consent (so every one may be texted).
    A confirm notice to the whole school is published and fanned out (``notices.fanout.fan_out``).
    Then the families of every second student read it: half of the guardians stay unread. Not timed.
-2. The SMS step: ``notices.ladder.sms_step`` (ONE ``INSERT … SELECT`` of delivery rows for every
-   guardian due: not acted, family not done, nobody in the family has read, may be texted, not
-   texted before) timed with its commit. Baseline, in the same run on the same database: the same
+2. The SMS step: ``notices.ladder.sms_step`` (the ladder's message step, ONE ``INSERT … SELECT`` of
+   delivery rows for every guardian due: not acted, nobody in the family has read, reachable by
+   push, WeCom or SMS (here: SMS consent only, so every row is an SMS), nothing sent by the ladder
+   before) timed with its commit. Baseline, in the same run on the same database: the same
    rows (same columns and values, prepared in Python beforehand, not timed) inserted into an empty
    scratch table with the constraints, indexes and foreign keys of ``delivery_delivery``
    (PostgreSQL: ``LIKE … INCLUDING ALL`` plus the two foreign keys, deferred; ``COPY … FROM STDIN``;
