@@ -12,9 +12,10 @@ It never touches real data: ``bench/harness.py`` creates a throwaway database an
    guardians each, every guardian signed in with a standing SMS consent (so every one may be texted).
    A confirm notice to the whole school is published and fanned out (``notices.fanout.fan_out``).
    Then the families of every second student read it: half of the guardians stay unread. Not timed.
-2. The SMS step: ``notices.ladder.sms_step`` (ONE ``INSERT … SELECT`` of delivery rows for every
-   guardian due: not acted, family not done, nobody in the family has read, may be texted, not
-   texted before) timed with its commit. Baseline, in the same run on the same database: the same
+2. The SMS step: ``notices.ladder.sms_step`` (the ladder's message step, ONE ``INSERT … SELECT`` of
+   delivery rows for every guardian due: not acted, nobody in the family has read, reachable by
+   push, WeCom or SMS (here: SMS consent only, so every row is an SMS), nothing sent by the ladder
+   before) timed with its commit. Baseline, in the same run on the same database: the same
    rows (same columns and values, prepared in Python beforehand, not timed) inserted into an empty
    scratch table with the constraints, indexes and foreign keys of ``delivery_delivery``
    (PostgreSQL: ``LIKE … INCLUDING ALL`` plus the two foreign keys, deferred; ``COPY … FROM STDIN``;
@@ -24,6 +25,9 @@ It never touches real data: ``bench/harness.py`` creates a throwaway database an
    (the channel interface, batches of 500) through an SMS backend that POSTs each message as JSON to
    a local HTTP peer (a thread of this script) on a kept-alive connection: ``sms_sent_per_second``.
    The peer's own ceiling, for information: the same number of bare POSTs (``peer_posts_per_second``).
+   Then the same deliveries once more through the Alibaba Cloud backend (``SendBatchSms``, 100
+   numbers per signed request) against the local peer of its API (``delivery/tests/peers.py``):
+   ``sms_sent_per_second_aliyun_batch``.
 
 The last line is ``escalation_vs_raw_ratio: X`` (raw insert time / SMS step time: rows per second of
 the step over rows per second of the raw insert). Goal X ≥ 0.8 on PostgreSQL: there the script exits
@@ -115,7 +119,8 @@ def build(n_guardians: int):
         author = User.objects.create(username="bench_teacher", password=make_password(None))
         password = make_password(None)
         users = User.objects.bulk_create(
-            [User(username=f"1{i:010d}", phone=f"1{i:010d}", password=password) for i in range(n_guardians)],
+            # Mainland mobile numbers (13x…), as the providers' peers check them.
+            [User(username=f"13{i:09d}", phone=f"13{i:09d}", password=password) for i in range(n_guardians)],
             batch_size=5000,
         )
         Consent.objects.bulk_create([Consent(user=u, kind="sms", version="2026-1") for u in users], batch_size=5000)
@@ -262,8 +267,39 @@ def run(args) -> int:
     send_rate = sent / (time.perf_counter() - t)
     server.shutdown()
     assert sent == args.send == PEER["received"], (sent, PEER["received"])
+
+    # The same deliveries again, through the Alibaba Cloud backend (SendBatchSms, 100 numbers per
+    # signed request) against the local peer of its documented API, which checks each request's
+    # signature, signature name, template parameters and numbers.
+    from delivery.tests.peers import AliyunPeer
+
+    aliyun = AliyunPeer(
+        secret="bench-secret",
+        sign_name="基准小学",
+        templates={"SMS_NOTICE": ("${school}：${title}，请打开 ${link} 查看并回复。", ["school", "title", "link"])},
+    ).start()
+    settings.SMS_BACKEND = "delivery.sms_providers.AliyunSmsBackend"
+    settings.SMS_ALIYUN = {
+        "access_key_id": aliyun.access_key_id,
+        "access_key_secret": "bench-secret",
+        "sign_name": "基准小学",
+        "endpoint": aliyun.url,
+        "templates": {"notice": {"id": "SMS_NOTICE", "params": ["school", "title", "link"]}},
+    }
+    with scopes_disabled():
+        Delivery.objects.filter(round=LADDER_ROUND).update(
+            status=Delivery.Status.PENDING, attempts=0, next_attempt_at=timezone.now(), sent_at=None, provider_ref=""
+        )
+    t = time.perf_counter()
+    batch_sent = 0
+    for _ in range((args.send + BATCH - 1) // BATCH):
+        batch_sent += send_due_deliveries()["sent"]
+    batch_rate = batch_sent / (time.perf_counter() - t)
+    aliyun.stop()
+    assert batch_sent == args.send == len(aliyun.sent), (batch_sent, len(aliyun.sent))
     print(f"peer_posts_per_second: {peer_rate:,.0f}")
     print(f"sms_sent_per_second: {send_rate:,.0f}")
+    print(f"sms_sent_per_second_aliyun_batch: {batch_rate:,.0f} ({len(aliyun.requests)} requests)")
     ratio = raw / step
     print(f"escalation_vs_raw_ratio: {ratio:.2f}")
     if connection.vendor == "postgresql" and ratio < 0.8:

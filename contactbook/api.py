@@ -308,3 +308,87 @@ def care_case(request, case_id: int):
             for r in case.reviews.select_related("author").order_by("-reviewed_on", "-pk")
         ],
     }
+
+
+# --- The escalation ladder's call tasks (notices.ladder): whom to call, and how it went ----------
+
+
+class CallNumberOut(Schema):
+    guardian: str
+    relationship: str
+    phone: str
+
+
+class CallTaskOut(Schema):
+    id: int
+    notice_id: int
+    notice: str
+    student_id: int
+    student: str
+    class_name: str
+    urgent: bool
+    created_at: datetime.datetime
+    outcome: str  # "", reached, not_reached, wrong_number
+    numbers: list[CallNumberOut]
+
+
+class CallIn(Schema):
+    outcome: str  # reached / not_reached / wrong_number
+    note: str = ""
+
+
+class CallRecordedOut(Schema):
+    contact_id: int
+
+
+def _call_out(task, links) -> dict:
+    return {
+        "id": task.pk,
+        "notice_id": task.notice_id,
+        "notice": task.notice.title,
+        "student_id": task.student_id,
+        "student": task.student.name,
+        "class_name": task.school_class.name if task.school_class else "",
+        "urgent": task.urgent,
+        "created_at": task.created_at,
+        "outcome": task.outcome,
+        "numbers": [
+            {"guardian": link.guardian.name, "relationship": link.relationship, "phone": link.guardian.phone}
+            for link in links
+        ],
+    }
+
+
+@router.get("/calls", response=list[CallTaskOut])
+def call_tasks(request):
+    """The head teacher's open call tasks in their school (urgent and oldest first), with the
+    family's numbers: the same list as the to-do list's."""
+    from notices.queries import call_tasks_to_show
+
+    school = access_staff_school(request)
+    return [_call_out(task, task.student.guardian_links.all()) for task in call_tasks_to_show(request.roles, school)]
+
+
+@router.get("/calls/{task_id}", response=CallTaskOut)
+def call_task(request, task_id: int):
+    """One call task with the family's numbers: the staff of the child's class and admins."""
+    from notices.access import access_call_task
+
+    task = access_call_task(request, task_id)
+    return _call_out(task, queries.family_numbers(task.student_id))
+
+
+@router.post("/calls/{task_id}", response={201: CallRecordedOut, 400: ErrorOut})
+def call_record(request, task_id: int, payload: CallIn):
+    """Record how the call went: a contact-book entry of kind phone, and the family's
+    reachability. A second recording is refused (400)."""
+    from notices.access import access_call_task
+
+    task = access_call_task(request, task_id)
+    try:
+        contact = actions.do_record_call(
+            task, acting_user=request.user, roles=request.roles, outcome=payload.outcome, note=payload.note[:1000]
+        )
+    except ValidationError as exc:
+        return Status(400, {"detail": " ".join(exc.messages)})
+    return Status(201, {"contact_id": contact.pk})

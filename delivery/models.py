@@ -108,3 +108,28 @@ class PushSubscription(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["endpoint", "school"], name="push_once_per_device_school")]
         indexes = [models.Index(fields=["user", "school"])]
+
+
+class DigestSent(models.Model):
+    """One family member's digest of one period (home.weekly): written before it is sent and
+    marked sent after, so a retry of the beat task, or a second worker, never sends it twice. A
+    send that failed (the provider down) is marked so and tried again by the next run of the
+    period. Not school-owned: a digest covers all the family's schools, like the preference."""
+
+    class Status(models.TextChoices):
+        SENDING = "sending", _("being sent")
+        SENT = "sent", _("sent")
+        FAILED = "failed", _("failed")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="digests_sent")
+    frequency = models.CharField(max_length=8)  # weekly / daily
+    period = models.DateField()  # the day (daily) or the Sunday that starts the week (weekly)
+    channel = models.CharField(max_length=16, blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.SENDING)
+    items = models.PositiveSmallIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "frequency", "period"], name="digest_once_per_period")]

@@ -134,7 +134,9 @@ def send_due_deliveries(notice_id: int | None = None, limit: int | None = None) 
                 batch = live[start : start + channel.batch_size]
                 outcomes = channel.send_many(batch)
                 now = timezone.now()
-                # Recorded against each recipient in one UPDATE per batch (CASE … WHEN per row).
+                # Recorded against each recipient: one UPDATE per distinct outcome (a provider's
+                # batch shares its id; a failure its kind and backoff), not Django's bulk_update,
+                # whose CASE … WHEN per row and field cost more than the sending itself.
                 changed = []
                 for delivery, outcome in zip(batch, outcomes, strict=True):
                     if outcome.ok:
@@ -154,11 +156,19 @@ def send_due_deliveries(notice_id: int | None = None, limit: int | None = None) 
                             :255
                         ]
                     changed.append(delivery)
-                Delivery.objects.bulk_update(
-                    changed,
-                    ["status", "sent_at", "provider_ref", "error_kind", "last_error", "next_attempt_at"],
-                    batch_size=500,
-                )
+                outcomes_of: dict[tuple, list[int]] = {}
+                for d in changed:
+                    key = (d.status, d.sent_at, d.provider_ref, d.error_kind, d.last_error, d.next_attempt_at)
+                    outcomes_of.setdefault(key, []).append(d.pk)
+                for (status, sent_at, ref, kind, error, next_at), pks in outcomes_of.items():
+                    Delivery.objects.filter(pk__in=pks).update(
+                        status=status,
+                        sent_at=sent_at,
+                        provider_ref=ref,
+                        error_kind=kind,
+                        last_error=error,
+                        next_attempt_at=next_at,
+                    )
     return {"sent": sent, "failed": failed}
 
 

@@ -15,7 +15,8 @@ Four queries whatever the length. Ordered by deadline (the undated last).
 The digest (``do_send_digests``, run by beat: weekly on Sunday at 18:00, daily at 18:00 for those who
 chose it, ``DeliveryPreference.digest``): an e-mail when the guardian gave an address and wants
 e-mail, else an SMS with the count and the page's address when their SMS consent stands; nothing
-when the list is empty.
+when the list is empty. Each digest is recorded per period (``delivery.models.DigestSent``) before
+it goes: a retry of the task, or a second worker, never sends a family the same digest twice.
 """
 
 import datetime
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -32,7 +34,7 @@ from django_scopes import scope, scopes_disabled
 from accounts.models import Consent
 from community.models import DutyAssignment, DutySwap
 from contactbook.models import ContactRecord
-from delivery.models import DeliveryPreference
+from delivery.models import DeliveryPreference, DigestSent
 from delivery.sms import send_sms
 from notices.models import Notice, Receipt
 from schools.roles import compute_roles
@@ -153,12 +155,41 @@ def _digest_text(items: list[WeeklyItem], link: str) -> str:
     return "\n".join(lines)
 
 
-def do_send_digests(frequency: str, *, acting_user) -> dict:
+def digest_period(frequency: str, now: datetime.datetime | None = None) -> datetime.date:
+    """The period a digest run belongs to: the day (daily), or the Sunday that starts the week
+    (weekly: the Sunday-evening run and a retry on the Monday after are the same week)."""
+    today = timezone.localdate(now or timezone.now())
+    if frequency == "daily":
+        return today
+    return today - datetime.timedelta(days=(today.weekday() + 1) % 7)
+
+
+def _claim_digest(user_id: int, frequency: str, period: datetime.date) -> DigestSent | None:
+    """The digest's record, claimed for sending: a new one, or one whose last send failed. None
+    when it went out already or another worker is sending it (a run after a crash mid-send does
+    not send it again: never twice, at worst once less)."""
+    try:
+        with transaction.atomic():
+            return DigestSent.objects.create(user_id=user_id, frequency=frequency, period=period)
+    except IntegrityError:
+        claimed = DigestSent.objects.filter(
+            user_id=user_id, frequency=frequency, period=period, status=DigestSent.Status.FAILED
+        ).update(status=DigestSent.Status.SENDING, last_error="")
+        if not claimed:
+            return None
+        return DigestSent.objects.get(user_id=user_id, frequency=frequency, period=period)
+
+
+def do_send_digests(frequency: str, *, acting_user, now: datetime.datetime | None = None) -> dict:
     """Send the action list to every guardian who chose this frequency and has something to do,
-    on their channel (see the module's docstring). Returns how many went by each channel."""
+    on their channel (see the module's docstring), once per period: each digest is recorded
+    (``DigestSent``) before it goes and marked after, so a retry of the task sends only those not
+    sent yet. Returns how many went by each channel (and how many failed, to be tried again)."""
     from accounts.models import User
 
     sent = {"email": 0, "sms": 0}
+    failed = 0
+    period = digest_period(frequency, now)
     link = f"{settings.SITE_URL}{reverse('home:week')}"
     with scopes_disabled():  # reviewed: each guardian's list is then read inside their own schools
         wants = DeliveryPreference.objects.filter(digest=frequency).values_list("user_id", flat=True)
@@ -168,6 +199,12 @@ def do_send_digests(frequency: str, *, acting_user) -> dict:
             users = users.filter(Q(pk__in=wants) | Q(delivery_preference__isnull=True))
         else:
             users = users.filter(pk__in=wants)
+        # Those whose digest of this period went out (or is going out) already: not even listed.
+        users = users.exclude(
+            pk__in=DigestSent.objects.filter(frequency=frequency, period=period)
+            .exclude(status=DigestSent.Status.FAILED)
+            .values("user_id")
+        )
         consented = set(
             Consent.objects.filter(kind="sms", withdrawn_at__isnull=True, user__in=users).values_list(
                 "user_id", flat=True
@@ -184,11 +221,32 @@ def do_send_digests(frequency: str, *, acting_user) -> dict:
                 continue
             pref = getattr(user, "delivery_preference", None)
             if pref is not None and pref.email_enabled and pref.email:
-                send_mail(_("[Tongxin] What to do this week"), _digest_text(items, link), None, [pref.email])
-                sent["email"] += 1
+                channel, address = "email", pref.email
             elif user.pk in consented and user.phone:
-                send_sms(
-                    user.phone, _("[Tongxin] You have %(n)d things to do: %(url)s") % {"n": len(items), "url": link}
+                channel, address = "sms", user.phone
+            else:
+                continue
+            record = _claim_digest(user.pk, frequency, period)
+            if record is None:
+                continue
+            try:
+                if channel == "email":
+                    send_mail(_("[Tongxin] What to do this week"), _digest_text(items, link), None, [address])
+                else:
+                    send_sms(
+                        address,
+                        _("[Tongxin] You have %(n)d things to do: %(url)s") % {"n": len(items), "url": link},
+                    )
+            except Exception as exc:  # the next run of the period tries this one again
+                failed += 1
+                DigestSent.objects.filter(pk=record.pk).update(
+                    status=DigestSent.Status.FAILED, channel=channel, last_error=str(exc)[:255]
                 )
-                sent["sms"] += 1
+                continue
+            DigestSent.objects.filter(pk=record.pk).update(
+                status=DigestSent.Status.SENT, channel=channel, items=len(items), sent_at=timezone.now()
+            )
+            sent[channel] += 1
+    if failed:
+        return {**sent, "failed": failed}
     return sent

@@ -10,6 +10,7 @@ from schools.access import access_staff_school
 
 from . import actions, queries
 from .access import access_notice_to_manage, access_notice_to_read
+from .ladder import steps_of
 
 router = Router(tags=["notices"])
 
@@ -353,3 +354,50 @@ def notice_pin(request, notice_id: int, payload: PinIn):
     notice = access_notice_to_manage(request, notice_id)
     actions.do_set_pinned(notice, pinned=payload.pinned, acting_user=request.user)
     return Status(204, None)
+
+
+# --- The escalation ladder (notices.ladder): where each family stands --------------------------
+
+
+class LadderMessageOut(Schema):
+    guardian: str
+    channel: str  # push / wecom / sms
+    status: str  # pending / sent / failed
+    sent_at: datetime | None
+    report: str  # "", delivered, undelivered (SMS delivery reports)
+    problem: str  # the sender's plain words for a failure, "" if none
+
+
+class LadderFamilyOut(Schema):
+    student_id: int
+    student: str
+    class_name: str
+    done: bool
+    read: bool  # somebody of the family has read it
+    messages: list[LadderMessageOut]
+    call_task_id: int | None
+    call_outcome: str  # "", reached, not_reached, wrong_number
+
+
+class LadderOut(Schema):
+    id: int
+    urgent: bool
+    sms_after_minutes: int | None
+    call_after_minutes: int | None
+    families: list[LadderFamilyOut]
+
+
+@router.get("/notices/{notice_id}/ladder", response=LadderOut)
+def notice_ladder(request, notice_id: int):
+    """The notice's ladder, family by family, for those who manage the notice (its author, the
+    school's admins): done or read, the ladder's messages with what went wrong in plain words,
+    and the call task. Names only: the numbers are on the call task (its class's staff)."""
+    notice = access_notice_to_manage(request, notice_id)
+    sms, call = steps_of(notice)
+    return {
+        "id": notice.pk,
+        "urgent": notice.urgent,
+        "sms_after_minutes": sms,
+        "call_after_minutes": call,
+        "families": queries.ladder_state(notice),
+    }

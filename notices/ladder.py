@@ -26,18 +26,19 @@ the call step after an hour; marking one is audited (``AuditEntry.Action.NOTICE_
 """
 
 import datetime
+from collections import Counter
+from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
 from django_scopes import scopes_disabled
 
 from accounts.models import Consent
 from core.bulk import insert_select
-from delivery.actions import COLUMNS as DELIVERY_COLUMNS
 from delivery.actions import queue_ladder_sms_after_commit
-from delivery.models import Delivery
-from schools.models import StudentGuardian
+from delivery.models import Delivery, PushSubscription, WecomParent
+from schools.models import Guardian, StudentGuardian
 
 from .models import CallTask, Notice, Receipt, StudentReceipt
 
@@ -120,48 +121,142 @@ def _may_text(user_ref: str) -> Exists:
     return Exists(Consent.objects.filter(user_id=OuterRef(user_ref), kind="sms", withdrawn_at__isnull=True))
 
 
-def sms_step(notice_ids: list[int], urgent_ids: list[int], now: datetime.datetime) -> int:
-    """ONE INSERT … SELECT of ladder SMS deliveries for every guardian due, in every notice due."""
-    if not notice_ids:
-        return 0
-    family_open = StudentReceipt.objects.filter(
-        notice_id=OuterRef("notice_id"),
-        done_at__isnull=True,
-        student__guardian_links__guardian=OuterRef("guardian_id"),
-    )
-    # Somebody of the family (a guardian sharing a child) has read it: no SMS (URGENT: still sent).
-    # Walked from the outer guardian's own links (indexed): their children, those children's
-    # guardians, and whether one of them has a read receipt of the notice.
-    family_read = StudentGuardian.objects.filter(
-        student__guardian_links__guardian_id=OuterRef("guardian_id"),
-    ).filter(
+def _reachable(guardian_ref: str) -> Q:
+    """A guardian the ladder can message (``guardian_ref``: the guardian's id in the outer query):
+    a device subscribed to push in the school, a WeCom parent of the school following its
+    notifications (matched by phone), or a standing SMS consent."""
+    guardians = Guardian._base_manager.filter(pk=OuterRef(guardian_ref))
+    return Q(
         Exists(
-            Receipt.objects.filter(
-                notice_id=OuterRef(OuterRef("notice_id")), guardian_id=OuterRef("guardian_id"), read_at__isnull=False
+            guardians.filter(
+                Exists(
+                    PushSubscription._base_manager.filter(user_id=OuterRef("user_id"), school_id=OuterRef("school_id"))
+                )
+                | Exists(
+                    WecomParent._base_manager.filter(
+                        school_id=OuterRef("school_id"), phone=OuterRef("phone"), subscribed=True
+                    )
+                )
+                | _may_text("user_id")
             )
         )
     )
-    receipts = (
-        Receipt.objects.filter(notice_id__in=notice_ids, guardian__isnull=False, acted_at__isnull=True)
-        .filter(Exists(family_open))
-        .filter(Q(notice_id__in=urgent_ids) | ~Exists(family_read))
-        .filter(_may_text("guardian__user_id"))
-        .filter(~Exists(Delivery.objects.filter(receipt_id=OuterRef("pk"), channel="sms", round=LADDER_ROUND)))
-        .values("school_id", "pk")
-        .order_by("pk")
+
+
+def _in_list(column: str, ids: list[int]) -> tuple[str, list[int]]:
+    if not ids:
+        return "FALSE", []
+    return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
+
+
+def _step_sql(notice_ids: list[int], urgent_ids: list[int]) -> tuple[str, list[Any]]:
+    """The SELECT of the message step: (channel, school, receipt) for every guardian due.
+
+    Hand-written rather than the ORM's (which walks from a link to its student and back, two
+    joins too many, and correlates the family's read receipts two levels up, which PostgreSQL
+    cannot turn into a join): each family condition is one flat semi- or anti-join over the
+    student–guardian links, all keyed by indexed columns (bench/escalation.py, docs/benchmarks.md).
+
+    A guardian is due when their receipt is not acted on, nobody of their family (a guardian sharing
+    a child) has read it (URGENT: sent anyway, if a child of theirs has a family not done yet), and
+    the ladder has sent this receipt nothing yet. The channels: push (a device subscribed in the school)
+    and WeCom (the school's WeCom parent of their phone, following it), both free; SMS (standing
+    consent) only when neither reaches them; an URGENT notice goes on every channel they have."""
+    t = {
+        "receipt": Receipt._meta.db_table,
+        "guardian": Guardian._meta.db_table,
+        "link": StudentGuardian._meta.db_table,
+        "family": StudentReceipt._meta.db_table,
+        "consent": Consent._meta.db_table,
+        "push": PushSubscription._meta.db_table,
+        "wecom": WecomParent._meta.db_table,
+        "delivery": Delivery._meta.db_table,
+    }
+    notices_in, notice_params = _in_list("r.notice_id", notice_ids)
+    urgent_in, urgent_params = _in_list("r.notice_id", urgent_ids)
+    # Somebody of the family has read it: NOT IN the (notice, guardian) pairs of the families with a
+    # read receipt, one uncorrelated subquery that PostgreSQL hashes once (as a NOT EXISTS anti-join
+    # it guesses a few rows out of 100,000 and plans a nested loop per receipt for what follows);
+    # an URGENT notice is sent anyway.
+    not_urgent = f"AND NOT ({urgent_in.replace('r.', 'r2.')})" if urgent_ids else ""
+    # A family not done yet. Needed for URGENT notices only: a family is done only when a guardian
+    # of the child acted (``notices.actions._roll_up``, whose every caller marks the receipts
+    # read with it), so a guardian none of whose family has read it has no child done.
+    family_open = (
+        f"""AND (NOT ({urgent_in}) OR EXISTS (
+                SELECT 1 FROM {t["link"]} l JOIN {t["family"]} f ON f.student_id = l.student_id
+                WHERE l.guardian_id = r.guardian_id AND f.notice_id = r.notice_id AND f.done_at IS NULL))"""  # noqa: S608
+        if urgent_ids
+        else ""
     )
+    # PostgreSQL: OFFSET 0 keeps "due" a subquery, so each channel's EXISTS runs once per receipt
+    # rather than once per receipt and channel.
+    fence = "OFFSET 0" if connection.vendor == "postgresql" else ""
+    # Table names come from model meta; every value is a bound parameter.
+    sql = f"""
+        SELECT ch.channel, due.school_id, due.id FROM (
+            SELECT r.id, r.school_id, {urgent_in} AS urgent,
+                EXISTS (SELECT 1 FROM {t["push"]} p WHERE p.user_id = g.user_id AND p.school_id = r.school_id)
+                    AS push,
+                EXISTS (SELECT 1 FROM {t["wecom"]} w
+                        WHERE w.school_id = r.school_id AND w.phone = g.phone AND w.subscribed) AS wecom,
+                EXISTS (SELECT 1 FROM {t["consent"]} c
+                        WHERE c.user_id = g.user_id AND c.kind = 'sms' AND c.withdrawn_at IS NULL) AS sms
+            FROM {t["receipt"]} r JOIN {t["guardian"]} g ON g.id = r.guardian_id
+            WHERE {notices_in} AND r.acted_at IS NULL
+              AND (r.notice_id, r.guardian_id) NOT IN (
+                    SELECT r2.notice_id, mine.guardian_id FROM {t["receipt"]} r2
+                    JOIN {t["link"]} theirs ON theirs.guardian_id = r2.guardian_id
+                    JOIN {t["link"]} mine ON mine.student_id = theirs.student_id
+                    WHERE {notices_in.replace("r.", "r2.")} AND r2.read_at IS NOT NULL {not_urgent})
+              {family_open}
+              AND NOT EXISTS (SELECT 1 FROM {t["delivery"]} d WHERE d.receipt_id = r.id AND d.round = %s)
+            {fence}
+        ) due
+        JOIN (SELECT 'push' AS channel UNION ALL SELECT 'wecom' UNION ALL SELECT 'sms') ch
+          ON (ch.channel = 'push' AND due.push) OR (ch.channel = 'wecom' AND due.wecom)
+          OR (ch.channel = 'sms' AND due.sms AND (due.urgent OR NOT (due.push OR due.wecom)))"""  # noqa: S608
+    return sql, [*urgent_params, *notice_params, *notice_params, *urgent_params, *urgent_params, LADDER_ROUND]
+
+
+def message_step(notice_ids: list[int], urgent_ids: list[int], now: datetime.datetime) -> dict[str, int]:
+    """ONE INSERT … SELECT of the ladder's deliveries (push, WeCom or SMS; see ``_step_sql``) for
+    every guardian due, in every notice due. Returns the rows inserted per channel."""
+    if not notice_ids:
+        return {}
     # The notices' rows are locked for the transaction: two climbs at once wait for each other, so
-    # the anti-join above sees every row a previous climb committed and ON CONFLICT (a probe per
-    # row) is not needed; the unique constraint stays the backstop.
+    # the anti-join sees every row a previous climb committed and ON CONFLICT (a probe per row) is
+    # not needed; the unique (receipt, channel, round) stays the backstop.
     list(Notice.objects.select_for_update().filter(pk__in=notice_ids).values_list("pk", flat=True))
-    return insert_select(
-        Delivery._meta.db_table,
-        [*DELIVERY_COLUMNS[1:], "school_id", "receipt_id"],
-        # Sent at once: due from the real clock (``now`` only decides which steps are due).
-        [Delivery.Channel.SMS, LADDER_ROUND, Delivery.Status.PENDING, 0, timezone.now(), "", timezone.now()],
-        receipts,
-        on_conflict=False,
+    select_sql, select_params = _step_sql(notice_ids, urgent_ids)
+    columns = ["round", "status", "attempts", "next_attempt_at", "last_error", "created_at", "channel", "school_id"]
+    quote = connection.ops.quote_name
+    # Sent at once: due from the real clock (``now`` only decides which steps are due).
+    constants: list[Any] = [LADDER_ROUND, Delivery.Status.PENDING, 0, timezone.now(), "", timezone.now()]
+    insert = (
+        f"INSERT INTO {quote(Delivery._meta.db_table)} ({', '.join(quote(c) for c in [*columns, 'receipt_id'])}) "  # noqa: S608
+        f"SELECT {', '.join(['%s'] * len(constants))}, sub.* FROM ({select_sql}) sub WHERE true"
     )
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # A plan of hash joins over a few hundred thousand rows: compiling it (JIT) costs more
+            # than it saves (about a quarter of the step on the benchmark).
+            cursor.execute("SET LOCAL jit = off")
+            # Room for the hashed NOT IN of a district's read families (2 × work_mem for hashes):
+            # past it PostgreSQL would scan the subquery once per receipt.
+            cursor.execute("SET LOCAL work_mem = '64MB'")
+            cursor.execute(
+                f"WITH ins AS ({insert} RETURNING channel) SELECT channel, count(*) FROM ins GROUP BY channel",  # noqa: S608
+                [*constants, *select_params],
+            )
+            return dict(cursor.fetchall())
+        cursor.execute(f"{insert} RETURNING channel", [*constants, *select_params])
+        return dict(Counter(channel for (channel,) in cursor.fetchall()))
+
+
+def sms_step(notice_ids: list[int], urgent_ids: list[int], now: datetime.datetime) -> int:
+    """The message step (``message_step``); the number of deliveries it inserted, of any channel."""
+    return sum(message_step(notice_ids, urgent_ids, now).values())
 
 
 def call_step(call_ids: list[int], sms_ids: list[int], urgent_ids: list[int], now: datetime.datetime) -> int:
@@ -169,10 +264,10 @@ def call_step(call_ids: list[int], sms_ids: list[int], urgent_ids: list[int], no
     families of a notice whose SMS step is due that no guardian may be texted."""
     if not call_ids and not sms_ids:
         return 0
-    textable = StudentGuardian.objects.filter(student_id=OuterRef("student_id")).filter(_may_text("guardian__user_id"))
+    reachable = StudentGuardian.objects.filter(student_id=OuterRef("student_id")).filter(_reachable("guardian_id"))
     families = (
         _open_families([*call_ids, *sms_ids])
-        .filter(Q(notice_id__in=call_ids) | ~Exists(textable))
+        .filter(Q(notice_id__in=call_ids) | ~Exists(reachable))
         .filter(~Exists(CallTask.objects.filter(notice_id=OuterRef("notice_id"), student_id=OuterRef("student_id"))))
         .annotate(is_urgent=ExpressionWrapper(Q(notice_id__in=urgent_ids or [0]), output_field=BooleanField()))
         .values("school_id", "notice_id", "student_id", "student__school_class_id", "is_urgent")
@@ -191,11 +286,12 @@ def climb(*, now: datetime.datetime | None = None) -> dict:
     now = now or timezone.now()
     sms_ids, urgent_ids, call_ids = due_notices(now)
     with scopes_disabled(), transaction.atomic():  # reviewed: set-based over all schools; rows keep theirs
-        texted = sms_step(sms_ids, urgent_ids, now)
+        messages = message_step(sms_ids, urgent_ids, now)
         called = call_step(call_ids, sms_ids, urgent_ids, now)
-        if texted:
+        if messages:
             queue_ladder_sms_after_commit()
-    return {"sms": texted, "calls": called}
+    # "sms" and "calls" always; "push" and "wecom" when the step sent any.
+    return {"sms": messages.pop("sms", 0), **messages, "calls": called}
 
 
 def do_climb_ladders(*, acting_user) -> dict:

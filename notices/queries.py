@@ -354,3 +354,70 @@ def class_reachability(school_class, *, now: datetime.datetime | None = None) ->
         rows.append({"student": student, "guardians": guardians, "last_call": call, "hard": hard, "fixes": fixes})
     rows.sort(key=lambda row: not row["hard"])  # stable: by name within each group
     return rows
+
+
+def ladder_state(notice) -> list[dict]:
+    """Per family (student) of the notice: done, read by somebody of the family, the ladder's
+    messages to its guardians (channel, status, the failure in plain words) and the call task.
+    Five queries whatever the number of families."""
+    from delivery.models import Delivery
+    from delivery.sms_providers import failure_text
+
+    from .ladder import LADDER_ROUND
+    from .models import CallTask
+
+    families = list(
+        StudentReceipt.objects.filter(notice=notice)
+        .select_related("student__school_class")
+        .order_by("student__name", "pk")
+    )
+    student_ids = [f.student_id for f in families]
+    links: dict[int, list[int]] = {}
+    for student_id, guardian_id in StudentGuardian.objects.filter(student_id__in=student_ids).values_list(
+        "student_id", "guardian_id"
+    ):
+        links.setdefault(student_id, []).append(guardian_id)
+    receipts = {
+        r.guardian_id: r
+        for r in Receipt.objects.filter(notice=notice, guardian_id__isnull=False).select_related("guardian")
+    }
+    messages: dict[int, list[dict]] = {}
+    for d in (
+        Delivery.objects.filter(receipt__notice=notice, round=LADDER_ROUND, receipt__guardian__isnull=False)
+        .select_related("receipt__guardian")
+        .order_by("pk")
+    ):
+        guardian = d.receipt.guardian
+        assert guardian is not None
+        failed = d.status == Delivery.Status.FAILED or d.report == "undelivered"
+        problem = ""
+        if failed or d.error_kind:
+            problem = failure_text(d.error_kind or "refused", given_up=d.status == Delivery.Status.FAILED)
+        messages.setdefault(guardian.pk, []).append(
+            {
+                "guardian": guardian.name,
+                "channel": d.channel,
+                "status": d.status,
+                "sent_at": d.sent_at,
+                "report": d.report,
+                "problem": problem,
+            }
+        )
+    calls = {t.student_id: t for t in CallTask.objects.filter(notice=notice)}
+    rows = []
+    for family in families:
+        guardian_ids = links.get(family.student_id, [])
+        task = calls.get(family.student_id)
+        rows.append(
+            {
+                "student_id": family.student_id,
+                "student": family.student.name,
+                "class_name": family.student.school_class.name if family.student.school_class else "",
+                "done": family.done_at is not None,
+                "read": any(g in receipts and receipts[g].read_at is not None for g in guardian_ids),
+                "messages": [m for g in guardian_ids for m in messages.get(g, [])],
+                "call_task_id": task.pk if task else None,
+                "call_outcome": task.outcome if task else "",
+            }
+        )
+    return rows

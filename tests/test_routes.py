@@ -887,6 +887,23 @@ def _call_task_pk(cast: Cast) -> int:
         ).pk
 
 
+def _open_call_task_pk(cast: Cast) -> int:
+    """A call task of the ladder for alice's family on 春游通知 (fanned out, the family not done)."""
+    from notices.models import CallTask
+
+    notice_pk = _notice_pk(cast)
+    with scopes_disabled():
+        return CallTask.objects.create(
+            school=cast.school, notice_id=notice_pk, student=cast.alice_child, school_class=cast.class1
+        ).pk
+
+
+def _with_open_call_task(cast: Cast) -> dict:
+    """No arguments (a list): creates the call task the list must show."""
+    _open_call_task_pk(cast)
+    return {}
+
+
 DUTY_ROSTER_MANAGER = Route(
     kwargs=lambda c: {"roster_id": _duty_roster(c).pk},
     allowed=("ms_li", "admin_zhang"),
@@ -1212,6 +1229,30 @@ MATRIX: dict[str, Route] = {
         allowed=("ms_li", "mr_wang", "admin_zhang"),
         refused=("alice", "bob", "carol", "dave", "erin"),
     ),
+    "api:call_tasks": Route(
+        api=True,
+        kwargs=_with_open_call_task,
+        allowed=("ms_li", "mr_wang", "admin_zhang"),
+        refused=("alice", "carol", "erin"),
+        own_only=("dave",),
+        shows={"ms_li": ("春游通知",)},
+        notes="the head teacher's tasks only: contactbook/tests/test_calls.py",
+    ),
+    "api:call_task": Route(
+        api=True,
+        kwargs=lambda c: {"task_id": _call_task_pk(c)},
+        allowed=("ms_li", "mr_wang", "admin_zhang"),
+        refused=("alice", "bob", "carol", "dave", "erin"),
+    ),
+    "api:call_record": Route(
+        api=True,
+        method="post",
+        kwargs=lambda c: {"task_id": _call_task_pk(c)},
+        data=lambda c: {"outcome": "reached", "note": "已接通"},
+        allowed=("ms_li", "mr_wang", "admin_zhang"),
+        refused=("alice", "bob", "carol", "dave", "erin"),
+    ),
+    "api:notice_ladder": Route(**{**NOTICE_MANAGER.__dict__, "api": True}),
     "home:week": Route(allowed=(*ANY_SIGNED_IN, "carol"), own_only=("dave", "erin")),
     "notices:reachability": Route(
         kwargs=lambda c: {"class_id": c.class1.pk},

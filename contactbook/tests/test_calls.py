@@ -116,3 +116,39 @@ def test_reachability_from_deliveries(cast, task, django_assert_num_queries):
     page = cast.client(cast.ms_li).get(f"/classes/{cast.class1.pk}/reachability/").content.decode()
     assert "陈小红" in page and 'class="card warn"' in page
     assert cast.client(cast.carol).get(f"/classes/{cast.class1.pk}/reachability/").status_code == 404
+
+
+def test_the_call_tasks_and_the_ladder_in_the_api(cast, task, django_assert_max_num_queries):
+    teacher = cast.client(cast.ms_li)
+    listed = teacher.get("/api/v1/calls").json()
+    assert [(t["id"], t["student"], t["outcome"]) for t in listed] == [(task.pk, "陈小红", "")]
+    assert [n["phone"] for n in listed[0]["numbers"]] == ["13800000002"]
+    assert cast.client(cast.mr_wang).get("/api/v1/calls").json() == []  # not a head teacher
+    assert cast.client(cast.alice).get(f"/api/v1/calls/{task.pk}").status_code == 404
+    # The notice's ladder, family by family: alice's texted, bob's family a call task.
+    with django_assert_max_num_queries(12):
+        ladder = teacher.get(f"/api/v1/notices/{task.notice_id}/ladder").json()
+    assert (ladder["sms_after_minutes"], ladder["call_after_minutes"]) == (120, 360)
+    families = {f["student"]: f for f in ladder["families"]}
+    # (queued: the worker sends it after the climb commits)
+    assert [(m["channel"], m["status"]) for m in families["刘小明"]["messages"]] == [("sms", "pending")]
+    assert families["刘小明"]["call_task_id"] is None
+    assert (families["陈小红"]["messages"], families["陈小红"]["call_task_id"]) == ([], task.pk)
+    # A failed SMS is told in plain words.
+    Delivery.objects.filter(round=LADDER_ROUND).update(status="failed", error_kind="number")
+    ladder = teacher.get(f"/api/v1/notices/{task.notice_id}/ladder").json()
+    problem = {f["student"]: f for f in ladder["families"]}["刘小明"]["messages"][0]["problem"]
+    with translation.override("zh-hans"):
+        from delivery.sms_providers import failure_text
+
+        assert problem == failure_text("number", given_up=True)
+    # Recording the call: 400 without an outcome, then 201 and a phone entry; once only.
+    url = f"/api/v1/calls/{task.pk}"
+    assert teacher.post(url, {"outcome": ""}, content_type="application/json").status_code == 400
+    response = teacher.post(url, {"outcome": "reached", "note": "已通知"}, content_type="application/json")
+    assert response.status_code == 201
+    record = ContactRecord.objects.get(pk=response.json()["contact_id"])
+    assert record.kind == "phone" and "已通知" in record.summary
+    assert teacher.post(url, {"outcome": "reached"}, content_type="application/json").status_code == 400
+    assert teacher.get(f"/api/v1/calls/{task.pk}").json()["outcome"] == "reached"
+    assert teacher.get("/api/v1/calls").json() == []

@@ -10,7 +10,7 @@ from django_scopes import scope
 
 from accounts.models import Consent
 from audit.models import AuditEntry
-from delivery.models import Delivery
+from delivery.models import Delivery, PushSubscription, WecomParent
 from notices.actions import TargetSpec, do_create_notice, do_mark_read, do_respond, my_receipts
 from notices.fanout import do_fan_out_notice
 from notices.ladder import LADDER_ROUND, climb
@@ -130,3 +130,45 @@ def test_withdrawn_consent_is_not_texted(families, time_machine):
     assert _ladder_sms(notice) == []
     assert _calls(notice) == ["刘小明", "陈小红"]
     assert Receipt.objects.filter(notice=notice).count() == 2
+
+
+def _ladder(notice) -> list[tuple[str, str]]:
+    return sorted(
+        Delivery.objects.filter(receipt__notice=notice, round=LADDER_ROUND).values_list(
+            "receipt__guardian__phone", "channel"
+        )
+    )
+
+
+def test_push_or_wecom_where_the_family_has_them_sms_only_otherwise(families, time_machine):
+    # alice has a phone subscribed to push (and her SMS consent); bob never signed in, but the
+    # school's WeCom parent list has his number: WeChat reaches him, so no call task for him.
+    PushSubscription.objects.create(
+        school=families.school, user=families.alice, endpoint="https://push.example/a", p256dh="k", auth="a"
+    )
+    WecomParent.objects.create(school=families.school, phone="13800000002", parent_userid="p_bob")
+    notice = _send(families)
+    time_machine.move_to(timezone.now() + 2 * HOUR + datetime.timedelta(minutes=1))
+    assert climb() == {"sms": 0, "push": 1, "wecom": 1, "calls": 0}
+    assert _ladder(notice) == [("13800000001", "push"), ("13800000002", "wecom")]
+    assert climb() == {"sms": 0, "calls": 0}  # never the same step twice
+    # A WeCom parent who stopped following the school is not reachable there: SMS if allowed.
+    WecomParent.objects.update(subscribed=False)
+    PushSubscription.objects.all().delete()
+    other = _send(families)
+    time_machine.move_to(timezone.now() + 2 * HOUR + datetime.timedelta(minutes=1))
+    assert climb()["sms"] == 1
+    assert _ladder(other) == [("13800000001", "sms")]
+    assert _calls(other) == ["陈小红"]
+    # (bob's family, no longer reachable in WeChat, becomes a call task of the first notice too.)
+    assert _calls(notice) == ["陈小红"]
+
+
+def test_urgent_goes_on_every_channel_the_family_has(families):
+    PushSubscription.objects.create(
+        school=families.school, user=families.alice, endpoint="https://push.example/a", p256dh="k", auth="a"
+    )
+    WecomParent.objects.create(school=families.school, phone="13800000001", parent_userid="p_alice")
+    urgent = _send(families, urgent=True)  # fan-out climbs at once
+    assert _ladder(urgent) == [("13800000001", "push"), ("13800000001", "sms"), ("13800000001", "wecom")]
+    assert climb()["sms"] == 0
