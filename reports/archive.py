@@ -243,7 +243,7 @@ def meetings(a: Archive, kind: str) -> bytes:
             "guardian__student_links__student__name",
         )
         .values_list(
-            "notice__event_id",
+            "notice__event__id",
             "notice__event__starts_at",
             "notice__event__title",
             "notice__event__place",
