@@ -9,7 +9,7 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 
 from core.concurrency import EditConflict
-from schools.access import access_admin_school, access_class
+from schools.access import access_admin_school, access_class, access_class_to_administer
 from schools.queries import require_current_term
 
 from . import actions, archive, certificates, queries, views_summary
@@ -313,14 +313,14 @@ def archive_class(request, class_id: int, term_id: int | None = None):
     return _file(found.filename, "application/zip", data)
 
 
-@router.get("/reports/archive/grades/{grade}", response={200: FileOut, 404: ReportsErrorOut})
-def archive_grade(request, grade: int, term_id: int | None = None):
-    """A grade's archive of a term as a zip: the school's admins."""
-    school = access_admin_school(request)
-    term = access_archive_term(request, school.pk, term_id)
-    found = archive.grade_archive(school, grade, term)
+@router.get("/reports/archive/classes/{class_id}/grade", response={200: FileOut, 404: ReportsErrorOut})
+def archive_grade(request, class_id: int, term_id: int | None = None):
+    """The archive of the whole grade a class is in, for a term, as a zip: the school's admins."""
+    school_class = access_class_to_administer(request, class_id)
+    term = access_archive_term(request, school_class.school_id, term_id)
+    found = archive.grade_archive(school_class.school, school_class.grade, term)
     if found is None:
         return Status(404, {"detail": "Not Found"})
     data = archive.archive_zip(found)
-    actions.record_archive_export(school, found.filename, acting_user=request.user, request=request)
+    actions.record_archive_export(school_class.school, found.filename, acting_user=request.user, request=request)
     return _file(found.filename, "application/zip", data)

@@ -15,5 +15,5 @@ urlpatterns = [
     path("reports/summary/<int:summary_id>/summary.<str:kind>", views_summary.document, name="summary_document"),
     path("reports/archive/", views_archive.archive_page, name="archive"),
     path("reports/archive/classes/<int:class_id>.zip", views_archive.class_zip, name="archive_class"),
-    path("reports/archive/grades/<int:grade>.zip", views_archive.grade_zip, name="archive_grade"),
+    path("reports/archive/classes/<int:class_id>/grade.zip", views_archive.grade_zip, name="archive_grade"),
 ]

@@ -6,7 +6,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from schools.access import access_class, access_staff_school
+from schools.access import access_class, access_class_to_administer, access_staff_school
 from schools.models import SchoolClass, Term
 
 from . import actions, archive
@@ -48,7 +48,8 @@ def archive_page(request):
         {
             "school": school,
             "classes": classes_list,
-            "grades": sorted({c.grade for c in classes_list}) if is_admin else [],
+            # A grade's archive is asked for through its first class.
+            "grades": list({c.grade: c for c in reversed(classes_list)}.values())[::-1] if is_admin else [],
             "terms": list(Term.objects.filter(school=school).order_by("-start_date")),
             "term_id": _term_id(request),
         },
@@ -68,14 +69,14 @@ def class_zip(request, class_id: int):
 
 @login_required
 @require_GET
-def grade_zip(request, grade: int):
-    from schools.access import access_admin_school
-
-    school = access_admin_school(request)
-    term = access_archive_term(request, school.pk, _term_id(request))
-    found = archive.grade_archive(school, grade, term)
+def grade_zip(request, class_id: int):
+    """The archive of the whole grade a class is in (addressed by one of its classes, so that an id
+    of another school's class is a 404): the school's admins."""
+    school_class = access_class_to_administer(request, class_id)
+    term = access_archive_term(request, school_class.school_id, _term_id(request))
+    found = archive.grade_archive(school_class.school, school_class.grade, term)
     if found is None:
         raise Http404
     data = archive.archive_zip(found)
-    actions.record_archive_export(school, found.filename, acting_user=request.user, request=request)
+    actions.record_archive_export(school_class.school, found.filename, acting_user=request.user, request=request)
     return zip_response(data, found.filename)

@@ -797,10 +797,9 @@ CLASS1_ARCHIVE = Route(
     refused=("mr_wang", "alice", "carol", "dave", "erin"),
 )
 GRADE3_ARCHIVE = Route(
-    kwargs=lambda c: {"grade": 3},
+    kwargs=lambda c: {"class_id": c.class1.pk},
     allowed=("admin_zhang",),
-    refused=("ms_li", "mr_wang", "alice", "erin"),
-    own_only=("dave",),
+    refused=("ms_li", "mr_wang", "alice", "carol", "dave", "erin"),
 )
 
 

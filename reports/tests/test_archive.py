@@ -144,20 +144,19 @@ def test_the_head_teacher_downloads_the_class_archive_with_every_record(school_d
 
 def test_the_grade_archive_holds_every_class_of_the_grade_for_admins_only(school_day, cast):
     class_records(cast)
-    response = cast.client(cast.admin_zhang).get("/api/v1/reports/archive/grades/3")
+    response = cast.client(cast.admin_zhang).get(f"/api/v1/reports/archive/classes/{cast.class2.pk}/grade")
     assert response.status_code == 200
     data = response.json()
     assert data["filename"].startswith("三年级") and data["mime"] == "application/zip"
     z = open_zip(base64.b64decode(data["content_base64"]))
     assert sorted(r[1] for r in sheet_rows(z, "03_")[1:]) == ["刘小明", "周小刚"]
     assert not any(n.endswith(".pdf") for n in z.namelist())
-    for user in (cast.ms_li, cast.mr_wang, cast.alice):
-        assert cast.client(user).get("/reports/archive/grades/3.zip").status_code == 404
-    # Another school's admin gets their own school's grade 3, none of school A's records.
-    own = cast.client(cast.dave).get("/reports/archive/grades/3.zip")
+    for user in (cast.ms_li, cast.mr_wang, cast.alice, cast.dave):
+        assert cast.client(user).get(f"/reports/archive/classes/{cast.class1.pk}/grade.zip").status_code == 404
+    # Another school's admin gets their own school's grade, none of school A's records.
+    own = cast.client(cast.dave).get(f"/reports/archive/classes/{cast.class_b.pk}/grade.zip")
     assert own.status_code == 200
     assert not any("刘小明" in r[1] for r in sheet_rows(open_zip(own.content), "03_")[1:])
-    assert cast.client(cast.admin_zhang).get("/reports/archive/grades/9.zip").status_code == 404
 
 
 def test_a_head_teacher_gets_only_their_own_classes_archive(school_day, cast):
