@@ -95,7 +95,10 @@ def _build_school(index: int, students: int):
             [SchoolClass(school=school, grade=1 + i // 10, number=1 + i % 10) for i in range(CLASSES)]
         )
         heads = User.objects.bulk_create(
-            [User(username=f"head{index}-{i}", name=f"老师{i}", phone=f"1391{index:03d}{i:04d}") for i in range(CLASSES)]
+            [
+                User(username=f"head{index}-{i}", name=f"老师{i}", phone=f"1391{index:03d}{i:04d}")
+                for i in range(CLASSES)
+            ]
         )
         members = StaffMember.objects.bulk_create([StaffMember(school=school, user=u) for u in heads])
         StaffAssignment.objects.bulk_create(
@@ -106,7 +109,12 @@ def _build_school(index: int, students: int):
         )
         pupils = Student.objects.bulk_create(
             [
-                Student(school=school, name=f"学生{n}", student_number=f"B{index}-{n:05d}", school_class=classes[n % CLASSES])
+                Student(
+                    school=school,
+                    name=f"学生{n}",
+                    student_number=f"B{index}-{n:05d}",
+                    school_class=classes[n % CLASSES],
+                )
                 for n in range(students)
             ]
         )
@@ -126,7 +134,12 @@ def _build_school(index: int, students: int):
         records = ContactRecord.objects.bulk_create(
             [
                 ContactRecord(
-                    school=school, term=term, author=heads[0], kind="phone", occurred_on=timezone.localdate(), summary="谈话"
+                    school=school,
+                    term=term,
+                    author=heads[0],
+                    kind="phone",
+                    occurred_on=timezone.localdate(),
+                    summary="谈话",
                 )
                 for _ in contacted
             ]
@@ -139,7 +152,12 @@ def _build_school(index: int, students: int):
             for k, kind in enumerate((Event.Kind.PARENT_MEETING, Event.Kind.PARENT_MEETING, Event.Kind.PARENT_SCHOOL)):
                 when = now - datetime.timedelta(days=2 + k)
                 notice = Notice.objects.create(
-                    school=school, author=admin, title=f"{grade}年级活动{k}", body_html="x", status="published", published_at=when
+                    school=school,
+                    author=admin,
+                    title=f"{grade}年级活动{k}",
+                    body_html="x",
+                    status="published",
+                    published_at=when,
                 )
                 events.append(
                     (

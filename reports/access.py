@@ -6,9 +6,8 @@ the admins."""
 from django.db.models import Q
 from django.http import Http404
 
-from schools.roles import Roles
-
 from schools.models import Term
+from schools.roles import Roles
 
 from .models import Commendation, YearlySummary
 

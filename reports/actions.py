@@ -135,11 +135,15 @@ def do_draft_summary(school, year: int, *, acting_user, request=None) -> YearlyS
     sections = summaries.gather(school, year)
     if sections is None:
         raise ValidationError(
-            _("The school has no term in %(year)s—%(next)s: there is nothing to summarise.") % {"year": year, "next": year + 1}
+            _("The school has no term in %(year)s—%(next)s: there is nothing to summarise.")
+            % {"year": year, "next": year + 1}
         )
     if not summaries.has_records(sections):
         raise ValidationError(
-            _("There are no records in %(year)s—%(next)s yet (plan tasks, contacts, meetings, notices, evaluations): nothing to summarise.")
+            _(
+                "There are no records in %(year)s—%(next)s yet (plan tasks, contacts, meetings, notices, "
+                "evaluations): nothing to summarise."
+            )
             % {"year": year, "next": year + 1}
         )
     data = [s.as_dict() for s in sections]

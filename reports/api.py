@@ -256,7 +256,8 @@ def summary_detail(request, summary_id: int):
 
 
 @router.post(
-    "/reports/summaries/{summary_id}/sections/{key}", response={200: SummaryOut, 400: ReportsErrorOut, 409: ReportsErrorOut}
+    "/reports/summaries/{summary_id}/sections/{key}",
+    response={200: SummaryOut, 400: ReportsErrorOut, 409: ReportsErrorOut},
 )
 def summary_section_edit(request, summary_id: int, key: str, payload: SectionIn):
     summary = access_summary(request, summary_id)
@@ -281,7 +282,10 @@ def summary_issue(request, summary_id: int):
     return _summary(summary)
 
 
-@router.get("/reports/summaries/{summary_id}/documents/{kind}", response={200: FileOut, 404: ReportsErrorOut, 503: ReportsErrorOut})
+@router.get(
+    "/reports/summaries/{summary_id}/documents/{kind}",
+    response={200: FileOut, 404: ReportsErrorOut, 503: ReportsErrorOut},
+)
 def summary_document(request, summary_id: int, kind: str):
     """The summary as .docx or PDF (base64 in JSON): the issued files as kept, or the draft."""
     summary = access_summary(request, summary_id)
@@ -295,7 +299,9 @@ def summary_document(request, summary_id: int, kind: str):
             return _file(f"{title}.{kind}", mime, fh.read())
     if kind == "pdf":
         try:
-            return _file(f"{title}（草稿）.pdf", mime, summaries.pdf_bytes(summary.school, summary.year, summary.sections))
+            return _file(
+                f"{title}（草稿）.pdf", mime, summaries.pdf_bytes(summary.school, summary.year, summary.sections)
+            )
         except summaries.PdfUnavailable:
             return Status(503, {"detail": "PDF export is unavailable on this server."})
     return _file(f"{title}（草稿）.docx", mime, summaries.docx_bytes(summary.school, summary.year, summary.sections))

@@ -7,6 +7,7 @@ Each workbook is one query over all the archive's classes together, never a loop
 students (reports/tests/test_archive.py pins it from a small to a big grade). Cells are written
 through core.xlsx.safe_cell: nothing a spreadsheet could run."""
 
+import contextlib
 import datetime
 import io
 import zipfile
@@ -185,7 +186,16 @@ def plan(a: Archive) -> bytes:
                 "；".join(e for e in evidence if e),
             ]
         )
-    header = [_("Month"), _("Task"), _("Class"), _("Owner"), _("Due"), _("Status"), _("Why it was dropped"), _("Evidence")]
+    header = [
+        _("Month"),
+        _("Task"),
+        _("Class"),
+        _("Owner"),
+        _("Due"),
+        _("Status"),
+        _("Why it was dropped"),
+        _("Evidence"),
+    ]
     return _workbook([(_("Term plan"), header, rows)])
 
 
@@ -210,10 +220,30 @@ def contact_book(a: Archive) -> bytes:
     )
     kinds = dict(ContactRecord.Kind.choices)
     rows = [
-        [_class_name(g, n), student, f"{day:%Y-%m-%d}", str(kinds.get(kind, kind)), author, minutes, who, text, f"{fu:%Y-%m-%d}" if fu else ""]
+        [
+            _class_name(g, n),
+            student,
+            f"{day:%Y-%m-%d}",
+            str(kinds.get(kind, kind)),
+            author,
+            minutes,
+            who,
+            text,
+            f"{fu:%Y-%m-%d}" if fu else "",
+        ]
         for g, n, student, day, kind, author, minutes, who, text, fu in links
     ]
-    header = [_("Class"), _("Student"), _("Date"), _("Kind"), _("Teacher"), _("Minutes"), _("Who took part"), _("Summary"), _("Follow up on")]
+    header = [
+        _("Class"),
+        _("Student"),
+        _("Date"),
+        _("Kind"),
+        _("Teacher"),
+        _("Minutes"),
+        _("Who took part"),
+        _("Summary"),
+        _("Follow up on"),
+    ]
     return _workbook([(_("Contact book"), header, rows)])
 
 
@@ -276,7 +306,11 @@ def meetings(a: Archive, kind: str) -> bytes:
                 [_("When"), _("Title"), _("Place"), _("Families invited"), _("Families attended"), _("Minutes")],
                 event_rows,
             ),
-            (_("Attendance"), [_("When"), _("Title"), _("Class"), _("Student"), _("Guardian"), _("Attendance")], attendance_rows),
+            (
+                _("Attendance"),
+                [_("When"), _("Title"), _("Class"), _("Student"), _("Guardian"), _("Attendance")],
+                attendance_rows,
+            ),
         ]
     )
 
@@ -296,7 +330,9 @@ def survey_results(a: Archive) -> bytes:
         .annotate(n=Count("id"))
         .order_by("survey__title", "school_class__number")
     )
-    count_rows = [[c["survey__title"], _class_name(c["school_class__grade"], c["school_class__number"]), c["n"]] for c in counts]
+    count_rows = [
+        [c["survey__title"], _class_name(c["school_class__grade"], c["school_class__number"]), c["n"]] for c in counts
+    ]
     means = (
         Answer.objects.filter(
             survey__in=surveys, response__school_class_id__in=a.class_ids, question__kind__in=list(Question.SCALE)
@@ -358,7 +394,16 @@ def duty_rosters(a: Archive) -> bytes:
     )
     statuses = dict(DutyAssignment.Status.choices)
     rows = [
-        [title, f"{day:%Y-%m-%d}", f"{start:%H:%M}—{end:%H:%M}", place, _class_name(g, n), family, str(statuses.get(status, status)), standby]
+        [
+            title,
+            f"{day:%Y-%m-%d}",
+            f"{start:%H:%M}—{end:%H:%M}",
+            place,
+            _class_name(g, n),
+            family,
+            str(statuses.get(status, status)),
+            standby,
+        ]
         for title, day, start, end, place, g, n, family, status, standby in assignments
     ]
     header = [_("Roster"), _("Date"), _("Time"), _("Place"), _("Class"), _("Family"), _("Status"), _("Standby")]
@@ -368,7 +413,8 @@ def duty_rosters(a: Archive) -> bytes:
 def _readme(a: Archive, files: list[str]) -> str:
     lines = [
         _("Archive of %(label)s, %(term)s") % {"label": a.label, "term": a.term.name},
-        _("Made by Tongxin on %(day)s from the records as they were then.") % {"day": f"{timezone.localdate():%Y-%m-%d}"},
+        _("Made by Tongxin on %(day)s from the records as they were then.")
+        % {"day": f"{timezone.localdate():%Y-%m-%d}"},
         "",
         *files,
     ]
@@ -391,12 +437,14 @@ def archive_zip(a: Archive, *, with_pdf: bool = True) -> bytes:
         ]
         if with_pdf and len(a.class_ids) == 1:
             school_class = SchoolClass.objects.select_related("school").get(pk=a.class_ids[0])
-            try:
+            # Without a PDF renderer the workbook still holds the same records.
+            with contextlib.suppress(PdfUnavailable):
                 files.append(
-                    ("03_" + _("contact book") + ".pdf", render_pdf("contactbook/pdf_class.html", class_context(school_class, a.term)))
+                    (
+                        "03_" + _("contact book") + ".pdf",
+                        render_pdf("contactbook/pdf_class.html", class_context(school_class, a.term)),
+                    )
                 )
-            except PdfUnavailable:
-                pass  # the workbook holds the same records; the README says the PDF is missing
         names = [name for name, _data in files]
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
@@ -404,4 +452,3 @@ def archive_zip(a: Archive, *, with_pdf: bool = True) -> bytes:
             for name, data in files:
                 archive.writestr(name, data)
     return buffer.getvalue()
-

@@ -20,17 +20,17 @@ from django.utils.translation import gettext as _
 
 from contactbook.models import ContactStudent
 from contactbook.pdf import PdfUnavailable, render_pdf
+from core.classnames import format_class_name
 from events.models import Attendance, Event, Reflection
 from notices.models import Notice, Receipt
 from plans.models import PlanTask
 from schools.models import Student, Term
-from core.classnames import format_class_name
 from surveys.models import Survey
 from surveys.queries import evaluation_trend
 
 from .models import Commendation
 
-__all__ = ["PdfUnavailable", "Figure", "Section", "Year", "docx_bytes", "gather", "pdf_bytes", "rhythm_section"]
+__all__ = ["Figure", "PdfUnavailable", "Section", "Year", "docx_bytes", "gather", "pdf_bytes", "rhythm_section"]
 
 
 @dataclass
@@ -75,7 +75,9 @@ class Year:
 
     @property
     def end(self) -> datetime.datetime:
-        return timezone.make_aware(datetime.datetime.combine(self.last_day + datetime.timedelta(days=1), datetime.time.min))
+        return timezone.make_aware(
+            datetime.datetime.combine(self.last_day + datetime.timedelta(days=1), datetime.time.min)
+        )
 
     @property
     def span(self) -> str:
@@ -134,18 +136,24 @@ def plan_section(year: Year) -> Section:
     total = sum(r["n"] for r in rows)
     done = sum(r["n"] for r in rows if r["status"] == PlanTask.Status.DONE)
     dropped = sum(r["n"] for r in rows if r["status"] == PlanTask.Status.DROPPED)
-    source = _("Term plans of %(year)s (学期计划): every task, a class's share of a head teachers' task counted per class") % {
-        "year": year.label
-    }
+    source = _(
+        "Term plans of %(year)s (学期计划): every task, a class's share of a head teachers' task counted per class"
+    ) % {"year": year.label}
     table_rows = []
     for month in sorted(by_month):
         s = by_month[month]
         n = sum(s.values())
         table_rows.append(
-            [f"{month:%Y年%-m月}", n, s[PlanTask.Status.DONE], n - s[PlanTask.Status.DONE] - s[PlanTask.Status.DROPPED], s[PlanTask.Status.DROPPED]]
+            [
+                f"{month:%Y年%-m月}",
+                n,
+                s[PlanTask.Status.DONE],
+                n - s[PlanTask.Status.DONE] - s[PlanTask.Status.DROPPED],
+                s[PlanTask.Status.DROPPED],
+            ]
         )
     class_rows = []
-    for (grade, number) in sorted(by_class):
+    for grade, number in sorted(by_class):
         s = by_class[(grade, number)]
         n = sum(s.values())
         class_rows.append([_class_label(grade, number), n, s[PlanTask.Status.DONE], _pct(s[PlanTask.Status.DONE], n)])
@@ -166,7 +174,7 @@ def plan_section(year: Year) -> Section:
         table={
             "header": [_("Month"), _("Tasks"), _("Done"), _("Not done"), _("Dropped")],
             "rows": table_rows,
-            "classes_header": [_("Class"), _("Tasks"), _("Done"), _("Done (%)")],
+            "classes_header": [_("Class"), _("Tasks"), _("Done"), _("Share done")],
             "classes": class_rows,
         },
         records=total,
@@ -203,7 +211,15 @@ def contact_section(year: Year) -> Section:
     records = sum(r["records"] for r in contacted.values())
     for key in sorted(students):
         found = contacted.get(key, {"students": 0, "records": 0})
-        rows.append([_class_label(*key), students[key], found["students"], _pct(found["students"], students[key]), found["records"]])
+        rows.append(
+            [
+                _class_label(*key),
+                students[key],
+                found["students"],
+                _pct(found["students"], students[key]),
+                found["records"],
+            ]
+        )
     source = _("Contact book (家校联系册): records of %(year)s about the students now at school, by their class") % {
         "year": year.label
     }
@@ -213,9 +229,17 @@ def contact_section(year: Year) -> Section:
         title=_("The contact book: coverage per class"),
         text=_("%(contacted)s of %(students)s students (%(pct)s) had at least one contact with their family recorded.")
         % {"contacted": all_contacted, "students": all_students, "pct": _pct(all_contacted, all_students)}
-        + (" " + _("Classes with students not yet reached: %(classes)s.") % {"classes": "、".join(below[:10])} if below else ""),
+        + (
+            " " + _("Classes with students not yet reached: %(classes)s.") % {"classes": "、".join(below[:10])}
+            if below
+            else ""
+        ),
         figures=[
-            Figure(_("Students reached"), f"{all_contacted} / {all_students}（{_pct(all_contacted, all_students)}）", source),
+            Figure(
+                _("Students reached"),
+                f"{all_contacted} / {all_students}（{_pct(all_contacted, all_students)}）",
+                source,
+            ),
             Figure(_("Contact records"), str(records), source),
         ],
         table={"header": [_("Class"), _("Students"), _("Reached"), _("Coverage"), _("Records")], "rows": rows},
@@ -343,9 +367,10 @@ def evaluation_section(school, year: Year) -> Section:
         values = dict(row["values"])
         rows.append([row["label"]] + [values.get(m) if values.get(m) is not None else "—" for m in months])
     total = sum(answered.get(m, 0) for m in months)
-    source = _("The monthly evaluation (parents) of %(year)s: mean of each scale question per month, 1–5 (0–10 for the recommendation)") % {
-        "year": year.label
-    }
+    source = _(
+        "The monthly evaluation (parents) of %(year)s: mean of each scale question per month, 1–5 "
+        "(0–10 for the recommendation)"
+    ) % {"year": year.label}
     if months:
         text = _("The monthly evaluation ran in %(months)s months with %(answers)s answers.") % {
             "months": len(months),
@@ -365,7 +390,13 @@ def evaluation_section(school, year: Year) -> Section:
 
 def notice_section(year: Year) -> Section:
     """Notices to families published in the year: receipts, read and confirmed (one query)."""
-    needs_action = [Notice.Action.CONFIRM, Notice.Action.ANSWER, Notice.Action.RSVP, Notice.Action.SURVEY, Notice.Action.FORM]
+    needs_action = [
+        Notice.Action.CONFIRM,
+        Notice.Action.ANSWER,
+        Notice.Action.RSVP,
+        Notice.Action.SURVEY,
+        Notice.Action.FORM,
+    ]
     figures = Receipt.objects.filter(
         school_id=year.school_id,
         guardian__isnull=False,
@@ -385,11 +416,16 @@ def notice_section(year: Year) -> Section:
     return Section(
         key="notices",
         title=_("Notices: read and confirmed"),
-        text=_("%(notices)s notices reached families; %(read)s of their receipts were read and %(acted)s of %(to_act)s confirmations or answers were given.")
+        text=_(
+            "%(notices)s notices reached families; %(read)s of their receipts were read and %(acted)s of "
+            "%(to_act)s confirmations or answers were given."
+        )
         % figures,
         figures=[
             Figure(_("Notices"), str(figures["notices"]), source),
-            Figure(_("Read"), f"{figures['read']} / {figures['sent']}（{_pct(figures['read'], figures['sent'])}）", source),
+            Figure(
+                _("Read"), f"{figures['read']} / {figures['sent']}（{_pct(figures['read'], figures['sent'])}）", source
+            ),
             Figure(
                 _("Confirmed or answered"),
                 f"{figures['acted']} / {figures['to_act']}（{_pct(figures['acted'], figures['to_act'])}）",
@@ -418,15 +454,23 @@ def highlights_section(year: Year, figures: dict) -> Section:
         .order_by("kind", "name")
         .values_list("name", "award", "kind")
     )
-    rows = [[_("Excellent reflection"), f"{timezone.localtime(at):%Y-%m-%d} {title}", name] for at, title, name in excellent]
+    rows = [
+        [_("Excellent reflection"), f"{timezone.localtime(at):%Y-%m-%d} {title}", name] for at, title, name in excellent
+    ]
     rows += [[_("Commendation"), award, name] for name, award, kind in commended]
     return Section(
         key="highlights",
         title=_("Highlights"),
-        text=_("%(reflections)s reflections were marked excellent and %(commended)s teachers and families were commended.")
+        text=_(
+            "%(reflections)s reflections were marked excellent and %(commended)s teachers and families were commended."
+        )
         % {"reflections": figures["reflections"]["excellent"], "commended": len(commended)},
         figures=[
-            Figure(_("Excellent reflections"), str(figures["reflections"]["excellent"]), _("Reflections marked excellent by teachers")),
+            Figure(
+                _("Excellent reflections"),
+                str(figures["reflections"]["excellent"]),
+                _("Reflections marked excellent by teachers"),
+            ),
             Figure(_("Commendations"), str(len(commended)), _("Recognition (表彰) of the year's terms")),
         ],
         table={"header": [_("Kind"), _("What"), _("Who")], "rows": rows} if rows else None,
@@ -527,4 +571,3 @@ def pdf_bytes(school, year: int, sections: list[dict], *, issued: datetime.date 
         "reports/summary_pdf.html",
         {"title": document_title(school, year), "sections": sections, "issued": issued, "school": school},
     )
-

@@ -6,12 +6,12 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
+from core.uploads import content_disposition
 from schools.access import access_class, access_class_to_administer, access_staff_school
 from schools.models import SchoolClass, Term
 
 from . import actions, archive
 from .access import _roles, access_archive_term
-from core.uploads import content_disposition
 
 
 def _term_id(request) -> int | None:

@@ -117,7 +117,9 @@ def document(request, summary_id: int, kind: str):
         except summaries.PdfUnavailable:
             return certificates.unavailable()
         return certificates.pdf_response(data, f"{title}（草稿）.pdf")
-    response = HttpResponse(summaries.docx_bytes(summary.school, summary.year, summary.sections), content_type=DOCX_MIME)
+    response = HttpResponse(
+        summaries.docx_bytes(summary.school, summary.year, summary.sections), content_type=DOCX_MIME
+    )
     response["Content-Disposition"] = content_disposition(f"{title}（草稿）.docx", inline=False)
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"

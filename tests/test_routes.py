@@ -1786,7 +1786,9 @@ MATRIX: dict[str, Route] = {
     "reports:summary_document": Route(
         **{**SUMMARY_ADMIN.__dict__, "kwargs": lambda c: {"summary_id": _summary_pk(c), "kind": "docx"}}
     ),
-    "reports:archive": Route(allowed=("admin_zhang", "ms_li"), refused=("mr_wang", "alice", "erin"), own_only=("dave",)),
+    "reports:archive": Route(
+        allowed=("admin_zhang", "ms_li"), refused=("mr_wang", "alice", "erin"), own_only=("dave",)
+    ),
     "reports:archive_class": CLASS1_ARCHIVE,
     "reports:archive_grade": GRADE3_ARCHIVE,
     "api:summary_list": Route(**{**ADMIN_PAGE.__dict__, "api": True}),

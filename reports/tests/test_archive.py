@@ -15,8 +15,15 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEntry
-from community.models import Committee, CommitteeMember, DutyAssignment, DutyFamily, DutyRoster, DutyShift
-from community.models import school_year_of
+from community.models import (
+    Committee,
+    CommitteeMember,
+    DutyAssignment,
+    DutyFamily,
+    DutyRoster,
+    DutyShift,
+    school_year_of,
+)
 from conftest import zh
 from contactbook.models import ContactRecord, ContactStudent
 from events.models import Attendance, Event
@@ -45,7 +52,12 @@ def class_records(cast) -> dict:
         school=cast.school, committee=committee, guardian=alice, role="chair", joined_on=cast.term.start_date
     )
     notice = Notice.objects.create(
-        school=cast.school, author=cast.ms_li, title="期中家长会", body_html="x", status="published", published_at=past(5)
+        school=cast.school,
+        author=cast.ms_li,
+        title="期中家长会",
+        body_html="x",
+        status="published",
+        published_at=past(5),
     )
     meeting = Event.objects.create(
         school=cast.school,
@@ -69,16 +81,26 @@ def class_records(cast) -> dict:
         author=cast.ms_li,
         kind="phone",
         occurred_on=timezone.localdate(),
-        summary="=HYPERLINK(\"http://x\") 谈了作业",
+        summary='=HYPERLINK("http://x") 谈了作业',
     )
     ContactStudent.objects.create(school=cast.school, record=record, student=cast.alice_child)
     # Class 2's contact: not in class 1's archive.
     other = ContactRecord.objects.create(
-        school=cast.school, term=cast.term, author=cast.admin_zhang, kind="phone", occurred_on=timezone.localdate(), summary="二班"
+        school=cast.school,
+        term=cast.term,
+        author=cast.admin_zhang,
+        kind="phone",
+        occurred_on=timezone.localdate(),
+        summary="二班",
     )
     ContactStudent.objects.create(school=cast.school, record=other, student=cast.carol_child)
     roster = DutyRoster.objects.create(
-        school=cast.school, term=cast.term, school_class=cast.class1, title="护学岗", status="published", checkin_secret="s"
+        school=cast.school,
+        term=cast.term,
+        school_class=cast.class1,
+        title="护学岗",
+        status="published",
+        checkin_secret="s",
     )
     shift = DutyShift.objects.create(
         school=cast.school,
@@ -181,16 +203,28 @@ def test_the_archive_takes_the_same_queries_for_a_small_and_a_big_grade(school_d
         archive.archive_zip(small, with_pdf=False)
     new = SchoolClass.objects.bulk_create([SchoolClass(school=cast.school, grade=3, number=n) for n in range(3, 15)])
     students = Student.objects.bulk_create(
-        [Student(school=cast.school, name=f"学生{c.number}-{i}", student_number=f"S{c.number}-{i}", school_class=c) for c in new for i in range(40)]
+        [
+            Student(school=cast.school, name=f"学生{c.number}-{i}", student_number=f"S{c.number}-{i}", school_class=c)
+            for c in new
+            for i in range(40)
+        ]
     )
     guardians = Guardian.objects.bulk_create(
-        [Guardian(school=cast.school, name=f"家长{s.student_number}", phone=f"139{i:08d}") for i, s in enumerate(students)]
+        [
+            Guardian(school=cast.school, name=f"家长{s.student_number}", phone=f"139{i:08d}")
+            for i, s in enumerate(students)
+        ]
     )
     StudentGuardian.objects.bulk_create(
-        [StudentGuardian(school=cast.school, student=s, guardian=g, relationship="母亲") for s, g in zip(students, guardians, strict=True)]
+        [
+            StudentGuardian(school=cast.school, student=s, guardian=g, relationship="母亲")
+            for s, g in zip(students, guardians, strict=True)
+        ]
     )
     meeting = Event.objects.get(title="期中家长会")
-    Receipt.objects.bulk_create([Receipt(school=cast.school, notice_id=meeting.notice_id, guardian=g) for g in guardians])
+    Receipt.objects.bulk_create(
+        [Receipt(school=cast.school, notice_id=meeting.notice_id, guardian=g) for g in guardians]
+    )
     big = archive.grade_archive(cast.school, 3, cast.term)
     assert len(big.class_ids) == 14
     with django_assert_num_queries(9):

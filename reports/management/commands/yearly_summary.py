@@ -20,7 +20,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--school", required=True, help="the school's code, e.g. yangguang")
-        parser.add_argument("--year", required=True, type=int, help="the year the school year starts in: 2026 for 2026—2027")
+        parser.add_argument(
+            "--year", required=True, type=int, help="the year the school year starts in: 2026 for 2026—2027"
+        )
         parser.add_argument("--output", required=True, help="the .docx file to write")
         parser.add_argument("--pdf", action="store_true", help="also write the PDF beside it")
 
@@ -38,9 +40,13 @@ class Command(BaseCommand):
         with scope(school=[found.pk]):
             sections = summaries.gather(found, year)
             if sections is None:
-                raise CommandError(f"{found.name} has no term in the school year {year}—{year + 1}: nothing to summarise.")
+                raise CommandError(
+                    f"{found.name} has no term in the school year {year}—{year + 1}: nothing to summarise."
+                )
             if not summaries.has_records(sections):
-                raise CommandError(f"{found.name} has no records in the school year {year}—{year + 1}: nothing to summarise.")
+                raise CommandError(
+                    f"{found.name} has no records in the school year {year}—{year + 1}: nothing to summarise."
+                )
             data = [s.as_dict() for s in sections]
             docx = summaries.docx_bytes(found, year, data)
             pdf_data = None
