@@ -312,13 +312,15 @@ def test_gathering_takes_the_same_queries_for_a_small_and_a_big_school(school_da
         big = summaries.gather(cast.school, year)
     assert small is not None and big is not None
     assert {s.key: s.records for s in big}["contacts"] > {s.key: s.records for s in small}["contacts"]
-    assert len(next(s for s in big if s.key == "contacts").table["rows"]) == 22
+    table = next(s for s in big if s.key == "contacts").table
+    assert table is not None and len(table["rows"]) == 22
 
 
 def test_the_rhythm_section_waits_for_reports_rhythm(school_day, cast):
     """Until the lead wires it to reports.rhythm, the summary has no rhythm section."""
     recorded_year(cast)
     found = summaries.year_of(cast.school, year_of(cast))
+    assert found is not None
     assert summaries.rhythm_section(cast.school, found) is None
     assert "rhythm" not in [s.key for s in summaries.gather(cast.school, year_of(cast))]
 
