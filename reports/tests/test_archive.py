@@ -223,9 +223,7 @@ def test_the_archive_takes_the_same_queries_for_a_small_and_a_big_grade(school_d
         ]
     )
     meeting = Event.objects.get(title="期中家长会")
-    Receipt.objects.bulk_create(
-        [Receipt(school=cast.school, notice=meeting.notice, guardian=g) for g in guardians]
-    )
+    Receipt.objects.bulk_create([Receipt(school=cast.school, notice=meeting.notice, guardian=g) for g in guardians])
     big = archive.grade_archive(cast.school, 3, cast.term)
     assert big is not None and len(big.class_ids) == 14
     with django_assert_num_queries(9):
