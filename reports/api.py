@@ -165,12 +165,20 @@ class FigureOut(Schema):
     source: str
 
 
+class TableOut(Schema):
+    header: list[str]
+    rows: list[list[str | int | float]]
+    # The plan's section has a second table, per class.
+    classes_header: list[str] | None = None
+    classes: list[list[str | int | float]] | None = None
+
+
 class SectionOut(Schema):
     key: str
     title: str
     text: str
     figures: list[FigureOut]
-    table: dict | None
+    table: TableOut | None
 
 
 class SummaryOut(Schema):
@@ -199,7 +207,7 @@ class SectionIn(Schema):
     version: int | None = None
 
 
-class FileOut(Schema):
+class ReportFileOut(Schema):
     filename: str
     mime: str
     content_base64: str
@@ -284,7 +292,7 @@ def summary_issue(request, summary_id: int):
 
 @router.get(
     "/reports/summaries/{summary_id}/documents/{kind}",
-    response={200: FileOut, 404: ReportsErrorOut, 503: ReportsErrorOut},
+    response={200: ReportFileOut, 404: ReportsErrorOut, 503: ReportsErrorOut},
 )
 def summary_document(request, summary_id: int, kind: str):
     """The summary as .docx or PDF (base64 in JSON): the issued files as kept, or the draft."""
@@ -307,7 +315,7 @@ def summary_document(request, summary_id: int, kind: str):
     return _file(f"{title}（草稿）.docx", mime, summaries.docx_bytes(summary.school, summary.year, summary.sections))
 
 
-@router.get("/reports/archive/classes/{class_id}", response=FileOut)
+@router.get("/reports/archive/classes/{class_id}", response=ReportFileOut)
 def archive_class(request, class_id: int, term_id: int | None = None):
     """A class's archive of a term (its current term by default) as a zip: its head teacher, the
     school's admins."""
@@ -319,7 +327,7 @@ def archive_class(request, class_id: int, term_id: int | None = None):
     return _file(found.filename, "application/zip", data)
 
 
-@router.get("/reports/archive/classes/{class_id}/grade", response={200: FileOut, 404: ReportsErrorOut})
+@router.get("/reports/archive/classes/{class_id}/grade", response={200: ReportFileOut, 404: ReportsErrorOut})
 def archive_grade(request, class_id: int, term_id: int | None = None):
     """The archive of the whole grade a class is in, for a term, as a zip: the school's admins."""
     school_class = access_class_to_administer(request, class_id)
