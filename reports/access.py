@@ -1,12 +1,15 @@
 """Who sees what of reports: recognition is for the school's admins; a certificate also for the
-teacher or the family it commends."""
+teacher or the family it commends. The yearly summary: the school's admins. A class's archive: its
+head teacher and the school's admins (``schools.access.access_class(…, manage=True)``); a grade's:
+the admins."""
 
 from django.db.models import Q
 from django.http import Http404
 
+from schools.models import Term
 from schools.roles import Roles
 
-from .models import Commendation
+from .models import Commendation, YearlySummary
 
 
 def _roles(request) -> Roles:
@@ -27,3 +30,22 @@ def access_commendation(request, commendation_id: int) -> Commendation:
     if not own.exists():
         raise Http404
     return commendation
+
+
+def access_summary(request, summary_id: int) -> YearlySummary:
+    """A yearly summary: its school's admins only."""
+    if not request.user.is_authenticated:
+        raise Http404
+    summary = YearlySummary.objects.filter(pk=summary_id).select_related("school").first()
+    if summary is None or not _roles(request).is_admin_of(summary.school_id):
+        raise Http404
+    return summary
+
+
+def access_archive_term(request, school_id: int, term_id: int | None):
+    """A term of the school an archive is made for (its current term when none is asked for)."""
+    terms = Term.objects.filter(school_id=school_id)
+    term = terms.filter(pk=term_id).first() if term_id is not None else terms.filter(is_current=True).first()
+    if term is None:
+        raise Http404
+    return term

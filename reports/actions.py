@@ -1,13 +1,16 @@
-"""Every write of reports: commending a teacher or a family at a term's end (表彰)."""
+"""Every write of reports: commending a teacher or a family at a term's end (表彰); drafting, editing
+and issuing the yearly summary."""
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.html import escape
 from django.utils.translation import gettext as _
 
 from audit.actions import record
 from audit.models import AuditEntry
+from core.concurrency import check_version
 from core.richtext import text_to_html
 from notices.actions import TargetSpec, do_create_notice
 from notices.models import Notice
@@ -15,7 +18,7 @@ from schools.models import StudentGuardian
 from schools.roles import Roles
 
 from . import queries
-from .models import Commendation
+from .models import Commendation, YearlySummary
 
 AUDIT_COMMENDED = AuditEntry.Action.COMMENDED
 
@@ -115,3 +118,150 @@ def record_certificate_export(commendation: Commendation, *, acting_user, reques
         detail={"format": "pdf"},
         request=request,
     )
+
+
+# --- the yearly summary and the archive ----------------------------------------------------------
+
+YEARS = range(2000, 2100)
+
+
+def do_draft_summary(school, year: int, *, acting_user, request=None) -> YearlySummary:
+    """Draft (or redraft, while it is a draft) the year's summary from the records. A year without a
+    term or without a single record is refused with a message, and nothing is written."""
+    from . import summary as summaries
+
+    if year not in YEARS:
+        raise ValidationError(_("Give the school year as the year it starts in, e.g. 2026 for 2026—2027."))
+    sections = summaries.gather(school, year)
+    if sections is None:
+        raise ValidationError(
+            _("The school has no term in %(year)s—%(next)s: there is nothing to summarise.")
+            % {"year": year, "next": year + 1}
+        )
+    if not summaries.has_records(sections):
+        raise ValidationError(
+            _(
+                "There are no records in %(year)s—%(next)s yet (plan tasks, contacts, meetings, notices, "
+                "evaluations): nothing to summarise."
+            )
+            % {"year": year, "next": year + 1}
+        )
+    data = [s.as_dict() for s in sections]
+    with transaction.atomic():
+        summary = YearlySummary.objects.select_for_update().filter(school=school, year=year).first()
+        if summary is not None and summary.is_issued:
+            raise ValidationError(_("The summary of this year has been issued; it is kept as it was issued."))
+        if summary is None:
+            try:
+                with transaction.atomic():
+                    summary = YearlySummary.objects.create(
+                        school=school, year=year, sections=data, created_by=acting_user
+                    )
+            except IntegrityError:  # drafted at the same moment by another admin: theirs stands
+                summary = YearlySummary.objects.get(school=school, year=year)
+        else:
+            summary.sections = data
+            summary.version += 1
+            summary.updated_by = acting_user
+            summary.updated_at = timezone.now()
+            summary.save(update_fields=["sections", "version", "updated_by", "updated_at"])
+        record(
+            AuditEntry.Action.SUMMARY_DRAFTED,
+            actor=acting_user,
+            school=school,
+            target=summary,
+            summary=summary.year_label,
+            request=request,
+        )
+    return summary
+
+
+def do_edit_summary_section(
+    summary: YearlySummary, key: str, *, text: str, version: int | None, acting_user, request=None
+) -> YearlySummary:
+    """The admin's words for one section. Versioned: the second of two admins who opened the same
+    version is told, and nothing is written."""
+    text = (text or "").strip()
+    if len(text) > 5000:
+        raise ValidationError(_("A section's text may be at most 5000 characters."))
+    with transaction.atomic():
+        current = YearlySummary.objects.select_for_update().select_related("updated_by").get(pk=summary.pk)
+        if current.is_issued:
+            raise ValidationError(_("The summary of this year has been issued; it is kept as it was issued."))
+        index = next((i for i, s in enumerate(current.sections) if s.get("key") == key), None)
+        if index is None:
+            raise ValidationError(_("There is no such section in this summary."))
+        check_version(
+            version,
+            current.version,
+            before={},
+            after={"text": current.sections[index].get("text")},
+            labels={"text": current.sections[index].get("title", key)},
+            by=current.updated_by.name if current.updated_by else "",
+            at=current.updated_at,
+        )
+        current.sections[index]["text"] = text
+        current.version += 1
+        current.updated_by = acting_user
+        current.updated_at = timezone.now()
+        current.save(update_fields=["sections", "version", "updated_by", "updated_at"])
+        record(
+            AuditEntry.Action.SUMMARY_EDITED,
+            actor=acting_user,
+            school=current.school,
+            target=current,
+            summary=f"{current.year_label} · {current.sections[index].get('title', key)}",
+            request=request,
+        )
+    return current
+
+
+def do_issue_summary(summary: YearlySummary, *, acting_user, request=None) -> YearlySummary:
+    """Issue the final version: the .docx and the PDF are made first (a missing PDF renderer is a
+    message, nothing written), then kept with the summary in one transaction."""
+    from django.core.files.base import ContentFile
+
+    from . import summary as summaries
+
+    if summary.is_issued:
+        raise ValidationError(_("The summary of this year has been issued; it is kept as it was issued."))
+    if not any((s.get("text") or "").strip() for s in summary.sections):
+        raise ValidationError(_("The summary is empty: write at least one section before issuing it."))
+    today = timezone.localdate()
+    docx = summaries.docx_bytes(summary.school, summary.year, summary.sections, issued=today)
+    try:
+        pdf = summaries.pdf_bytes(summary.school, summary.year, summary.sections, issued=today)
+    except summaries.PdfUnavailable:
+        raise ValidationError(_("PDF export is not available on this server. Nothing was issued.")) from None
+    stored: list = []
+    try:
+        with transaction.atomic():
+            current = YearlySummary.objects.select_for_update().get(pk=summary.pk)
+            if current.is_issued:
+                raise ValidationError(_("The summary of this year has been issued; it is kept as it was issued."))
+            name = f"summary-{current.school.code}-{current.year}"
+            current.docx_file.save(f"{name}.docx", ContentFile(docx), save=False)
+            stored.append(current.docx_file)
+            current.pdf_file.save(f"{name}.pdf", ContentFile(pdf), save=False)
+            stored.append(current.pdf_file)
+            current.status = YearlySummary.Status.ISSUED
+            current.issued_at = timezone.now()
+            current.issued_by = acting_user
+            current.save(update_fields=["docx_file", "pdf_file", "status", "issued_at", "issued_by"])
+            record(
+                AuditEntry.Action.SUMMARY_ISSUED,
+                actor=acting_user,
+                school=current.school,
+                target=current,
+                summary=current.year_label,
+                request=request,
+            )
+    except Exception:
+        for field_file in stored:  # nothing half-written: no file left behind without its summary
+            field_file.delete(save=False)
+        raise
+    return current
+
+
+def record_archive_export(school, label: str, *, acting_user, request=None) -> None:
+    record(AuditEntry.Action.ARCHIVE_EXPORTED, actor=acting_user, school=school, summary=label, request=request)

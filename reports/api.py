@@ -1,4 +1,5 @@
-"""Reports in the JSON API: recognition (表彰), with the same actions, queries and access as the pages."""
+"""Reports in the JSON API: recognition (表彰), the yearly summary and the archive, with the same actions,
+queries and access as the pages."""
 
 import base64
 
@@ -7,11 +8,14 @@ from django.urls import reverse
 from django.utils import timezone
 from ninja import Router, Schema, Status
 
-from schools.access import access_admin_school
+from core.concurrency import EditConflict
+from schools.access import access_admin_school, access_class, access_class_to_administer
 from schools.queries import require_current_term
 
-from . import actions, certificates, queries
-from .access import access_commendation
+from . import actions, archive, certificates, queries, views_summary
+from . import summary as summaries
+from .access import access_archive_term, access_commendation, access_summary
+from .models import YearlySummary
 
 router = Router(tags=["reports"])
 
@@ -150,3 +154,187 @@ def commendation_certificate(request, commendation_id: int):
         "mime": "application/pdf",
         "content_base64": base64.b64encode(data).decode(),
     }
+
+
+# --- the yearly summary and the archive (same actions and access as the pages) --------------------
+
+
+class FigureOut(Schema):
+    label: str
+    value: str
+    source: str
+
+
+class TableOut(Schema):
+    header: list[str]
+    rows: list[list[str | int | float]]
+    # The plan's section has a second table, per class.
+    classes_header: list[str] | None = None
+    classes: list[list[str | int | float]] | None = None
+
+
+class SectionOut(Schema):
+    key: str
+    title: str
+    text: str
+    figures: list[FigureOut]
+    table: TableOut | None
+
+
+class SummaryOut(Schema):
+    id: int
+    year: int
+    label: str
+    status: str
+    version: int
+    issued_at: str | None
+    sections: list[SectionOut]
+
+
+class SummaryItemOut(Schema):
+    id: int
+    year: int
+    label: str
+    status: str
+
+
+class SummaryDraftIn(Schema):
+    year: int
+
+
+class SectionIn(Schema):
+    text: str
+    version: int | None = None
+
+
+class ReportFileOut(Schema):
+    filename: str
+    mime: str
+    content_base64: str
+
+
+def _summary(s: YearlySummary) -> dict:
+    return {
+        "id": s.pk,
+        "year": s.year,
+        "label": s.year_label,
+        "status": s.status,
+        "version": s.version,
+        "issued_at": s.issued_at.isoformat() if s.issued_at else None,
+        "sections": [
+            {
+                "key": x.get("key", ""),
+                "title": x.get("title", ""),
+                "text": x.get("text", ""),
+                "figures": x.get("figures", []),
+                "table": x.get("table"),
+            }
+            for x in s.sections
+        ],
+    }
+
+
+def _file(filename: str, mime: str, data: bytes) -> dict:
+    return {"filename": filename, "mime": mime, "content_base64": base64.b64encode(data).decode()}
+
+
+@router.get("/reports/summaries", response=list[SummaryItemOut])
+def summary_list(request):
+    school = access_admin_school(request)
+    return [
+        {"id": s.pk, "year": s.year, "label": s.year_label, "status": s.status}
+        for s in YearlySummary.objects.filter(school=school).order_by("-year")
+    ]
+
+
+@router.post("/reports/summaries", response={201: SummaryOut, 400: ReportsErrorOut})
+def summary_draft(request, payload: SummaryDraftIn):
+    """Draft (or redraft) the school year's summary from its records (``year``: 2026 for 2026—2027)."""
+    school = access_admin_school(request)
+    try:
+        summary = actions.do_draft_summary(school, payload.year, acting_user=request.user, request=request)
+    except ValidationError as exc:
+        return Status(400, {"detail": " ".join(exc.messages)})
+    return Status(201, _summary(summary))
+
+
+@router.get("/reports/summaries/{summary_id}", response=SummaryOut)
+def summary_detail(request, summary_id: int):
+    return _summary(access_summary(request, summary_id))
+
+
+@router.post(
+    "/reports/summaries/{summary_id}/sections/{key}",
+    response={200: SummaryOut, 400: ReportsErrorOut, 409: ReportsErrorOut},
+)
+def summary_section_edit(request, summary_id: int, key: str, payload: SectionIn):
+    summary = access_summary(request, summary_id)
+    try:
+        summary = actions.do_edit_summary_section(
+            summary, key, text=payload.text, version=payload.version, acting_user=request.user, request=request
+        )
+    except EditConflict as exc:
+        return Status(409, {"detail": " ".join(exc.messages)})
+    except ValidationError as exc:
+        return Status(400, {"detail": " ".join(exc.messages)})
+    return _summary(summary)
+
+
+@router.post("/reports/summaries/{summary_id}/issue", response={200: SummaryOut, 400: ReportsErrorOut})
+def summary_issue(request, summary_id: int):
+    summary = access_summary(request, summary_id)
+    try:
+        summary = actions.do_issue_summary(summary, acting_user=request.user, request=request)
+    except ValidationError as exc:
+        return Status(400, {"detail": " ".join(exc.messages)})
+    return _summary(summary)
+
+
+@router.get(
+    "/reports/summaries/{summary_id}/documents/{kind}",
+    response={200: ReportFileOut, 404: ReportsErrorOut, 503: ReportsErrorOut},
+)
+def summary_document(request, summary_id: int, kind: str):
+    """The summary as .docx or PDF (base64 in JSON): the issued files as kept, or the draft."""
+    summary = access_summary(request, summary_id)
+    if kind not in ("docx", "pdf"):
+        return Status(404, {"detail": "Not Found"})
+    title = summaries.document_title(summary.school, summary.year)
+    mime = views_summary.DOCX_MIME if kind == "docx" else "application/pdf"
+    if summary.is_issued:
+        field = summary.docx_file if kind == "docx" else summary.pdf_file
+        with field.open("rb") as fh:
+            return _file(f"{title}.{kind}", mime, fh.read())
+    if kind == "pdf":
+        try:
+            return _file(
+                f"{title}（草稿）.pdf", mime, summaries.pdf_bytes(summary.school, summary.year, summary.sections)
+            )
+        except summaries.PdfUnavailable:
+            return Status(503, {"detail": "PDF export is unavailable on this server."})
+    return _file(f"{title}（草稿）.docx", mime, summaries.docx_bytes(summary.school, summary.year, summary.sections))
+
+
+@router.get("/reports/archive/classes/{class_id}", response=ReportFileOut)
+def archive_class(request, class_id: int, term_id: int | None = None):
+    """A class's archive of a term (its current term by default) as a zip: its head teacher, the
+    school's admins."""
+    school_class = access_class(request, class_id, manage=True)
+    term = access_archive_term(request, school_class.school_id, term_id)
+    found = archive.class_archive(school_class, term)
+    data = archive.archive_zip(found)
+    actions.record_archive_export(school_class.school, found.filename, acting_user=request.user, request=request)
+    return _file(found.filename, "application/zip", data)
+
+
+@router.get("/reports/archive/classes/{class_id}/grade", response={200: ReportFileOut, 404: ReportsErrorOut})
+def archive_grade(request, class_id: int, term_id: int | None = None):
+    """The archive of the whole grade a class is in, for a term, as a zip: the school's admins."""
+    school_class = access_class_to_administer(request, class_id)
+    term = access_archive_term(request, school_class.school_id, term_id)
+    found = archive.grade_archive(school_class.school, school_class.grade, term)
+    if found is None:
+        return Status(404, {"detail": "Not Found"})
+    data = archive.archive_zip(found)
+    actions.record_archive_export(school_class.school, found.filename, acting_user=request.user, request=request)
+    return _file(found.filename, "application/zip", data)

@@ -50,3 +50,56 @@ class Commendation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} · {self.award}"
+
+
+class YearlySummary(models.Model):
+    """The school year's summary (学年家校工作总结, R18): Tongxin drafts its sections from the year's
+    records (``reports.summary``), the admins edit each section's text in the browser, and the final
+    version is issued once and kept as the files it was issued as (.docx and PDF)."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("draft")
+        ISSUED = "issued", _("issued")
+
+    school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveSmallIntegerField(_("school year"))  # the year it starts in: 2026 for 2026—2027
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.DRAFT)
+    # [{"key", "title", "text" (the admin's words), "figures": [{"label", "value", "source"}],
+    #   "table": {"header": [...], "rows": [[...]]} | None}], as reports.summary drafted them.
+    sections = models.JSONField(default=list)
+    version = models.PositiveIntegerField(default=1)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(null=True, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    issued_at = models.DateTimeField(null=True, blank=True)
+    docx_file = models.FileField(upload_to="summaries/%Y/", blank=True)
+    pdf_file = models.FileField(upload_to="summaries/%Y/", blank=True)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        ordering = ["-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["school", "year"], name="yearly_summary_one_per_year"),
+            models.CheckConstraint(
+                condition=Q(status="draft") | (Q(issued_at__isnull=False) & ~Q(docx_file="") & ~Q(pdf_file="")),
+                name="yearly_summary_issued_has_files",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.year_label
+
+    @property
+    def year_label(self) -> str:
+        return f"{self.year}—{self.year + 1}学年"
+
+    @property
+    def is_issued(self) -> bool:
+        return self.status == self.Status.ISSUED

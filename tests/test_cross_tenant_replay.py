@@ -102,6 +102,9 @@ class World:
             **{k.removesuffix("_id"): v for k, v in matrix._suggestion(cast, decided=True).items() if k != "receipt"},
             "series": Survey.Series.EVAL_PARENTS.value,
             "search": "刘小明",
+            "summary": matrix._summary_pk(cast),
+            "summary_section": "plan",
+            "summary_document": "docx",
             "join_token": matrix._join_token(cast),
             "activation_token": matrix._activation_token(cast),
             "link_token": matrix._link_token(cast),
@@ -246,6 +249,9 @@ KINDS: dict[str, str] = {
     "swap_id": "swap",
     "family_id": "duty_family",
     "commendation_id": "commendation",
+    "summary_id": "summary",
+    "key": "summary_section",  # a section of a yearly summary
+    "kind": "summary_document",  # docx or pdf, of a yearly summary
     "district_id": "district",
     "series": "series",
     "q": "search",

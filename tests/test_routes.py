@@ -770,6 +770,39 @@ def _commendation_pk(cast: Cast) -> int:
         ).pk
 
 
+def _summary_pk(cast: Cast) -> int:
+    """School A's draft yearly summary (its admins only)."""
+    from reports.models import YearlySummary
+
+    with scopes_disabled():
+        summary, _ = YearlySummary.objects.get_or_create(
+            school=cast.school,
+            year=2026,
+            defaults={
+                "created_by": cast.admin_zhang,
+                "sections": [{"key": "plan", "title": "计划", "text": "阳光小学的计划", "figures": [], "table": None}],
+            },
+        )
+        return summary.pk
+
+
+SUMMARY_ADMIN = Route(
+    kwargs=lambda c: {"summary_id": _summary_pk(c)},
+    allowed=("admin_zhang",),
+    refused=("ms_li", "mr_wang", "alice", "dave", "erin"),
+)
+CLASS1_ARCHIVE = Route(
+    kwargs=lambda c: {"class_id": c.class1.pk},
+    allowed=("admin_zhang", "ms_li"),
+    refused=("mr_wang", "alice", "carol", "dave", "erin"),
+)
+GRADE3_ARCHIVE = Route(
+    kwargs=lambda c: {"class_id": c.class1.pk},
+    allowed=("admin_zhang",),
+    refused=("ms_li", "mr_wang", "alice", "carol", "dave", "erin"),
+)
+
+
 VOLUNTEER_ARCHIVE = Route(
     kwargs=lambda c: {"volunteer_id": _volunteer_world(c)["volunteer"]},
     allowed=("alice", "ms_li", "mr_wang", "admin_zhang"),
@@ -1778,6 +1811,51 @@ MATRIX: dict[str, Route] = {
         notes="no one to commend here (a 400 for admins); commending: reports/tests/test_recognition.py",
     ),
     "api:commendation_certificate": Route(**{**CERTIFICATE.__dict__, "api": True}),
+    # The yearly summary and the archive (reports, issue 15).
+    "reports:summaries": ADMIN_PAGE,
+    "reports:summary_draft": Route(**{**ADMIN_PAGE.__dict__, "method": "post", "data": lambda c: {"year": 2026}}),
+    "reports:summary": SUMMARY_ADMIN,
+    "reports:summary_section": Route(
+        **{
+            **SUMMARY_ADMIN.__dict__,
+            "method": "post",
+            "kwargs": lambda c: {"summary_id": _summary_pk(c), "key": "plan"},
+            "data": lambda c: {"text": "改写"},
+        }
+    ),
+    "reports:summary_issue": Route(**{**SUMMARY_ADMIN.__dict__, "method": "post"}),
+    "reports:summary_document": Route(
+        **{**SUMMARY_ADMIN.__dict__, "kwargs": lambda c: {"summary_id": _summary_pk(c), "kind": "docx"}}
+    ),
+    "reports:archive": Route(
+        allowed=("admin_zhang", "ms_li"), refused=("mr_wang", "alice", "erin"), own_only=("dave",)
+    ),
+    "reports:archive_class": CLASS1_ARCHIVE,
+    "reports:archive_grade": GRADE3_ARCHIVE,
+    "api:summary_list": Route(**{**ADMIN_PAGE.__dict__, "api": True}),
+    "api:summary_draft": Route(
+        api=True,
+        method="post",
+        data=lambda c: {"year": 2026},
+        refused=("ms_li", "mr_wang", "alice", "erin"),
+        notes="no records to summarise here (a 400 for admins); drafting: reports/tests/test_summary.py",
+    ),
+    "api:summary_detail": Route(**{**SUMMARY_ADMIN.__dict__, "api": True}),
+    "api:summary_section_edit": Route(
+        **{
+            **SUMMARY_ADMIN.__dict__,
+            "api": True,
+            "method": "post",
+            "kwargs": lambda c: {"summary_id": _summary_pk(c), "key": "plan"},
+            "data": lambda c: {"text": "改写"},
+        }
+    ),
+    "api:summary_issue": Route(**{**SUMMARY_ADMIN.__dict__, "api": True, "method": "post"}),
+    "api:summary_document": Route(
+        **{**SUMMARY_ADMIN.__dict__, "api": True, "kwargs": lambda c: {"summary_id": _summary_pk(c), "kind": "docx"}}
+    ),
+    "api:archive_class": Route(**{**CLASS1_ARCHIVE.__dict__, "api": True}),
+    "api:archive_grade": Route(**{**GRADE3_ARCHIVE.__dict__, "api": True}),
     "community:duty_list": Route(
         allowed=("ms_li", "admin_zhang", "mr_wang"), refused=("alice", "erin"), own_only=("dave",)
     ),
