@@ -21,6 +21,8 @@ def healthz(request):
 
 
 urlpatterns = [
+    # The public page is asked for by anybody, often: early, so that resolving its URL is quick.
+    path("", include("publishing.urls")),
     path("", include("home.urls")),
     path("accounts/", include("accounts.urls")),
     path("", include("schools.urls")),
@@ -31,7 +33,6 @@ urlpatterns = [
     path("", include("chat.urls")),
     path("", include("community.urls")),
     path("", include("feedback.urls")),
-    path("", include("publishing.urls")),
     path("", include("plans.urls")),
     path("", include("reports.urls")),
     path("", include("guardrails.urls")),
