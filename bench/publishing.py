@@ -30,7 +30,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from harness import run_in_throwaway_database  # noqa: E402
+from harness import run_in_throwaway_database
 
 BARE_BODY: bytes = b""
 
@@ -83,8 +83,13 @@ def _school(articles: int):
         )
         for i in range(20):
             notice = Notice.objects.create(
-                school=school, author=admin, title=f"学校通知{i}", body_html="<p>通知正文</p>", body_text="通知正文",
-                status="published", published_at=now - timezone.timedelta(hours=3 * i),
+                school=school,
+                author=admin,
+                title=f"学校通知{i}",
+                body_html="<p>通知正文</p>",
+                body_text="通知正文",
+                status="published",
+                published_at=now - timezone.timedelta(hours=3 * i),
             )
             NoticeTarget.objects.create(school=school, notice=notice, kind=NoticeTarget.Kind.SCHOOL)
             if i % 2 == 0:
@@ -138,7 +143,12 @@ def main(argv: list[str] | None = None) -> int:
                     rate = _rate(client, target, args.requests)
                     (page_rates if name == "page" else bare_rates).append(rate)
                 cold_rates.append(
-                    _rate(client, url, max(args.requests // 10, 10), before=lambda: cache.delete(public_cache_key(school.pk)))
+                    _rate(
+                        client,
+                        url,
+                        max(args.requests // 10, 10),
+                        before=lambda: cache.delete(public_cache_key(school.pk)),
+                    )
                 )
         page, bare, cold = (statistics.median(x) for x in (page_rates, bare_rates, cold_rates))
         print(f"database: {connection.vendor} (throwaway); cache: {settings.CACHES['default']['BACKEND']}")

@@ -186,9 +186,7 @@ def _check_public(school_id: int, article: Article) -> None:
         )
 
 
-def do_review_article(
-    article: Article, *, acting_user, publish: bool, note: str = "", public: bool = False
-) -> Article:
+def do_review_article(article: Article, *, acting_user, publish: bool, note: str = "", public: bool = False) -> Article:
     """审核: publish the article (on the public page too, if asked and it is a column article), or
     return it to its author with a note."""
     if article.status != Article.Status.SUBMITTED:

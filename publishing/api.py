@@ -213,7 +213,11 @@ def _issue(issue, sections=()) -> dict:
 
 @router.get("/publishing/articles", response=ArticlePageOut)
 def publishing_articles(
-    request, school_id: int | None = None, space: str = Space.COLUMN, topic: str = "", grade: int | None = None,
+    request,
+    school_id: int | None = None,
+    space: str = Space.COLUMN,
+    topic: str = "",
+    grade: int | None = None,
     page: int = 1,
 ):
     school = access_reader_school(request, school_id)
@@ -353,7 +357,11 @@ def publishing_section_add(request, issue_id: int, payload: SectionIn):
         return Status(400, {"detail": "kind: article or item"})
     try:
         actions_newspaper.do_add_section(
-            issue, acting_user=request.user, kind=payload.kind, heading=payload.heading, article=article,
+            issue,
+            acting_user=request.user,
+            kind=payload.kind,
+            heading=payload.heading,
+            article=article,
             text=payload.text,
         )
     except ValidationError as exc:

@@ -25,8 +25,18 @@ def column_page(
 ) -> Page:
     """One page of published articles, newest first (two queries: the count and the page)."""
     articles = Article.objects.filter(school=school, space=space, status=Article.Status.PUBLISHED).only(
-        "id", "title", "summary", "topic", "grade_from", "grade_to", "author_name", "source", "published_at",
-        "space", "public", "cover",
+        "id",
+        "title",
+        "summary",
+        "topic",
+        "grade_from",
+        "grade_to",
+        "author_name",
+        "source",
+        "published_at",
+        "space",
+        "public",
+        "cover",
     )
     if topic:
         articles = articles.filter(topic=topic)
@@ -50,9 +60,7 @@ def my_articles(user, school_ids) -> QuerySet:
 
 
 def my_invitations(user, school_ids) -> QuerySet:
-    return Invitation.objects.filter(user=user, school_id__in=school_ids, article__isnull=True).select_related(
-        "school"
-    )
+    return Invitation.objects.filter(user=user, school_id__in=school_ids, article__isnull=True).select_related("school")
 
 
 def comments(article: Article, *, staff_view: bool) -> list[Comment]:
@@ -91,11 +99,15 @@ def public_items(school) -> list[PublicItem]:
     articles = (
         Article.objects.filter(school=school, public=True, status=Article.Status.PUBLISHED, space=Space.COLUMN)
         .order_by("-published_at", "-id")
-        .only("id", "title", "summary", "body_html", "author_name", "source", "published_at")[:PUBLIC_LIMIT]
+        .only("id", "title", "summary", "body_html", "author_name", "source", "published_at", "created_at")[
+            :PUBLIC_LIMIT
+        ]
     )
     for a in articles:
         items.append(
-            PublicItem("article", a.pk, a.title, a.summary, a.body_html, public_byline(a), a.published_at)
+            PublicItem(
+                "article", a.pk, a.title, a.summary, a.body_html, public_byline(a), a.published_at or a.created_at
+            )
         )
     marks = (
         PublicNotice.objects.filter(school=school, notice__status=Notice.Status.PUBLISHED)
@@ -108,7 +120,12 @@ def public_items(school) -> list[PublicItem]:
         text = (n.body_text or "").strip()
         items.append(
             PublicItem(
-                "notice", n.pk, n.title, text[:118] + ("…" if len(text) > 118 else ""), n.body_html, "",
+                "notice",
+                n.pk,
+                n.title,
+                text[:118] + ("…" if len(text) > 118 else ""),
+                n.body_html,
+                "",
                 n.published_at or m.marked_at,
             )
         )
@@ -138,9 +155,9 @@ def sections(issue: Issue) -> list[Section]:
 
 
 def articles_for_issue(school) -> QuerySet:
-    return Article.objects.filter(
-        school=school, status=Article.Status.PUBLISHED, space=Space.COLUMN
-    ).order_by("-published_at")[:100]
+    return Article.objects.filter(school=school, status=Article.Status.PUBLISHED, space=Space.COLUMN).order_by(
+        "-published_at"
+    )[:100]
 
 
 def public_notice_candidates(school) -> list[tuple[Notice, bool]]:
@@ -148,9 +165,7 @@ def public_notice_candidates(school) -> list[tuple[Notice, bool]]:
     from notices.models import NoticeTarget
 
     notices = list(
-        Notice.objects.filter(
-            school=school, status=Notice.Status.PUBLISHED, targets__kind=NoticeTarget.Kind.SCHOOL
-        )
+        Notice.objects.filter(school=school, status=Notice.Status.PUBLISHED, targets__kind=NoticeTarget.Kind.SCHOOL)
         .distinct()
         .order_by("-published_at")[:50]
     )
@@ -169,4 +184,3 @@ def staff_with_editor(school) -> list:
     for m in members:
         m.is_editor = m.user_id in editors or m.is_school_admin  # type: ignore[attr-defined]
     return members
-

@@ -105,7 +105,7 @@ def article(request, article_id: int):
 @require_GET
 def cover(request, article_id: int):
     item = access_article_cover(request, article_id)
-    return file_response(item.cover, filename=f"{item.title}.{item.cover.name.rpartition('.')[2]}", inline=True)
+    return file_response(item.cover, filename=f"{item.title}.{(item.cover.name or '').rpartition('.')[2]}", inline=True)
 
 
 def _form_from(request, article: Article | None) -> dict:
@@ -121,8 +121,15 @@ def _form_from(request, article: Article | None) -> dict:
             "allow_comments": p.get("allow_comments") == "on",
         }
     if article is None:
-        return {"title": "", "body_html": "", "topic": Topic.TOGETHER, "space": request.GET.get("space", Space.COLUMN),
-                "grade_from": "", "grade_to": "", "allow_comments": True}
+        return {
+            "title": "",
+            "body_html": "",
+            "topic": Topic.TOGETHER,
+            "space": request.GET.get("space", Space.COLUMN),
+            "grade_from": "",
+            "grade_to": "",
+            "allow_comments": True,
+        }
     return {
         "title": article.title,
         "body_html": article.body_html,
@@ -167,7 +174,8 @@ def _save(request, school, article: Article | None, invitation=None):
             "topics": Topic.choices,
             "spaces": Space.choices,
             "grades": range(1, school.grade_count + 1),
-            "parent_writer": invitation is not None or (article is not None and article.source == Article.Source.PARENT),
+            "parent_writer": invitation is not None
+            or (article is not None and article.source == Article.Source.PARENT),
             "invitation": invitation,
         },
     )

@@ -45,7 +45,11 @@ def issues(request):
 @require_http_methods(["GET", "POST"])
 def issue_new(request):
     school = access_editor_school(request)
-    form = {"number": actions.next_number(school), "date": timezone.localdate().isoformat(), "title": ""}
+    form: dict[str, str] = {
+        "number": str(actions.next_number(school)),
+        "date": timezone.localdate().isoformat(),
+        "title": "",
+    }
     if request.method == "POST":
         form = {k: request.POST.get(k, "") for k in ("number", "date", "title")}
         try:
@@ -136,7 +140,9 @@ def section_change(request, section_id: int):
 @require_GET
 def section_photo(request, section_id: int):
     section = access_section_photo(request, section_id)
-    return file_response(section.photo, filename=f"photo-{section.pk}.{section.photo.name.rpartition('.')[2]}", inline=True)
+    return file_response(
+        section.photo, filename=f"photo-{section.pk}.{(section.photo.name or '').rpartition('.')[2]}", inline=True
+    )
 
 
 @login_required

@@ -121,5 +121,10 @@ def public_article(request, code: str, article_id: int):
             {"school": school, "article": article, "byline": queries.public_byline(article)},
         ).encode()
     etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
-    return _answer(request, body, etag, http_date(article.published_at.timestamp()), "text/html; charset=utf-8")
-
+    return _answer(
+        request,
+        body,
+        etag,
+        http_date((article.published_at or article.created_at).timestamp()),
+        "text/html; charset=utf-8",
+    )

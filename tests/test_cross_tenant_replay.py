@@ -310,7 +310,15 @@ TOKEN_KINDS = {
     "events:feed": "feed_token",
 }
 # Parameters that are not ids (what to send).
-NOT_IDS: dict[str, Any] = {"past": "false", "year": 2026, "month": 11, "space": "column", "topic": "", "grade": 3, "page": 1}
+NOT_IDS: dict[str, Any] = {
+    "past": "false",
+    "year": 2026,
+    "month": 11,
+    "space": "column",
+    "topic": "",
+    "grade": 3,
+    "page": 1,
+}
 # Query parameters that narrow a list of the user's own: filled with school A's id or words, the
 # list stays the user's own (the filter is ignored or finds nothing), so the answer is not a 404;
 # it must still hold nothing of school A.

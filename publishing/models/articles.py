@@ -113,7 +113,9 @@ class Article(models.Model):
                 name="publishing_public_is_published_column",
             ),
             models.CheckConstraint(
-                condition=Q(grade_from__isnull=True) | Q(grade_to__isnull=True) | Q(grade_from__lte=models.F("grade_to")),
+                condition=Q(grade_from__isnull=True)
+                | Q(grade_to__isnull=True)
+                | Q(grade_from__lte=models.F("grade_to")),
                 name="publishing_grade_range",
             ),
             models.UniqueConstraint(

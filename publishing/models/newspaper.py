@@ -49,9 +49,7 @@ class Section(models.Model):
     position = models.PositiveSmallIntegerField(default=0)
     kind = models.CharField(max_length=8, choices=Kind.choices)
     heading = models.CharField(_("heading"), max_length=120, blank=True)
-    article = models.ForeignKey(
-        "publishing.Article", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    article = models.ForeignKey("publishing.Article", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
     text = models.TextField(_("text"), blank=True)
     photo = models.FileField(upload_to="publishing/%Y/%m/", blank=True)
 

@@ -18,8 +18,17 @@ BODY = "<p>每天睡前和孩子一起读二十分钟书。</p><script>alert(1)<
 
 
 def write(client, **extra):
-    data = {"title": "亲子共读的三个小习惯", "body_html": BODY, "topic": "reading", "space": "column",
-            "grade_from": "1", "grade_to": "3", "allow_comments": "on", "submit": "review", **extra}
+    data = {
+        "title": "亲子共读的三个小习惯",
+        "body_html": BODY,
+        "topic": "reading",
+        "space": "column",
+        "grade_from": "1",
+        "grade_to": "3",
+        "allow_comments": "on",
+        "submit": "review",
+        **extra,
+    }
     return client.post("/column/write/", data)
 
 
@@ -68,8 +77,16 @@ def test_an_editor_returns_a_draft_with_a_note_and_the_author_changes_it(cast):
     assert article.status == "returned" and article.review_note == "请加一个例子"
     li = cast.client(cast.ms_li)
     assert "请加一个例子" in li.get("/column/mine/").content.decode()
-    li.post(f"/column/{article.pk}/edit/", {"title": "亲子共读（修改）", "body_html": "<p>例如……</p>",
-                                             "topic": "reading", "space": "column", "submit": "review"})
+    li.post(
+        f"/column/{article.pk}/edit/",
+        {
+            "title": "亲子共读（修改）",
+            "body_html": "<p>例如……</p>",
+            "topic": "reading",
+            "space": "column",
+            "submit": "review",
+        },
+    )
     article.refresh_from_db()
     assert article.status == "submitted" and article.title == "亲子共读（修改）"
 
@@ -89,7 +106,10 @@ def test_the_staff_space_is_for_staff_only(cast):
 
 def test_bad_input_is_refused_with_a_message_and_nothing_written(cast):
     li = cast.client(cast.ms_li)
-    response = write(li, title="  ", )
+    response = write(
+        li,
+        title="  ",
+    )
     assert response.status_code == 200 and zh("Give the article a title.") in response.content.decode()
     response = write(li, body_html="<script>x</script>")
     assert zh("Write the article first.") in response.content.decode()
@@ -119,9 +139,18 @@ def test_the_same_write_twice_makes_one_article(cast):
 
 def _published(cast, **extra) -> Article:
     now = timezone.now()
-    data = {"school": cast.school, "title": "好习惯", "body_html": "<p>早睡早起</p>", "body_text": "早睡早起",
-            "author": cast.ms_li, "author_name": "李老师", "status": "published", "published_at": now,
-            "allow_comments": True, **extra}
+    data = {
+        "school": cast.school,
+        "title": "好习惯",
+        "body_html": "<p>早睡早起</p>",
+        "body_text": "早睡早起",
+        "author": cast.ms_li,
+        "author_name": "李老师",
+        "status": "published",
+        "published_at": now,
+        "allow_comments": True,
+        **extra,
+    }
     return Article.objects.create(**data)
 
 
@@ -162,8 +191,13 @@ def test_an_invited_parent_writes_a_draft_reviewed_like_any_other(cast):
     assert cast.client(cast.bob).get(f"/column/invitations/{invitation.pk}/write/").status_code == 404
     response = alice.post(
         f"/column/invitations/{invitation.pk}/write/",
-        {"title": "我家的阅读角", "body_html": "<p>一个书架</p>", "topic": "reading", "space": "staff",
-         "submit": "review"},
+        {
+            "title": "我家的阅读角",
+            "body_html": "<p>一个书架</p>",
+            "topic": "reading",
+            "space": "staff",
+            "submit": "review",
+        },
     )
     assert response.status_code == 302
     article = Article.objects.get()
@@ -176,8 +210,13 @@ def test_an_invited_parent_writes_a_draft_reviewed_like_any_other(cast):
 
 
 def test_external_articles_from_the_contest_are_published_once(cast):
-    kwargs = {"acting_user": cast.admin_zhang, "title": "我的教育故事", "body_html": "<p>一等奖作品</p>",
-              "author_name": "三(2)班 周可家长", "idempotency_key": "contest-entry-7"}
+    kwargs = {
+        "acting_user": cast.admin_zhang,
+        "title": "我的教育故事",
+        "body_html": "<p>一等奖作品</p>",
+        "author_name": "三(2)班 周可家长",
+        "idempotency_key": "contest-entry-7",
+    }
     first = do_publish_external_article(cast.school, **kwargs)
     again = do_publish_external_article(cast.school, **kwargs)
     assert first.pk == again.pk and first.status == "published" and first.source == "contest"
@@ -189,8 +228,16 @@ def test_external_articles_from_the_contest_are_published_once(cast):
 def test_the_column_list_keeps_its_query_count(cast, count, django_assert_max_num_queries):
     now = timezone.now()
     Article.objects.bulk_create(
-        Article(school=cast.school, title=f"第{i}篇", body_html="<p>x</p>", body_text="x", author_name="李老师",
-                status="published", published_at=now, topic="reading")
+        Article(
+            school=cast.school,
+            title=f"第{i}篇",
+            body_html="<p>x</p>",
+            body_text="x",
+            author_name="李老师",
+            status="published",
+            published_at=now,
+            topic="reading",
+        )
         for i in range(count)
     )
     alice = cast.client(cast.alice)

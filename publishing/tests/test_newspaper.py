@@ -25,8 +25,14 @@ def png_bytes() -> bytes:
 
 def _article(cast) -> Article:
     return Article.objects.create(
-        school=cast.school, title="春季家庭教育讲座回顾", body_html="<p>专家谈亲子沟通。</p>", body_text="专家谈亲子沟通。",
-        author=cast.ms_li, author_name="李老师", status="published", published_at=timezone.now(),
+        school=cast.school,
+        title="春季家庭教育讲座回顾",
+        body_html="<p>专家谈亲子沟通。</p>",
+        body_text="专家谈亲子沟通。",
+        author=cast.ms_li,
+        author_name="李老师",
+        status="published",
+        published_at=timezone.now(),
     )
 
 
@@ -41,12 +47,20 @@ def test_an_editor_builds_issue_8_sends_it_and_families_read_and_print_it(cast):
     assert cast.client(cast.alice).get(f"/newspaper/{issue.pk}/").status_code == 404
     edit = f"/newspaper/{issue.pk}/edit/"
     admin.post(edit, {"kind": "article", "article": article.pk})
-    admin.post(edit, {"kind": "photo", "heading": "运动会", "text": "接力赛",
-                      "photo": SimpleUploadedFile("a.png", png_bytes(), content_type="image/png")})
+    admin.post(
+        edit,
+        {
+            "kind": "photo",
+            "heading": "运动会",
+            "text": "接力赛",
+            "photo": SimpleUploadedFile("a.png", png_bytes(), content_type="image/png"),
+        },
+    )
     admin.post(edit, {"kind": "item", "heading": "温馨提示", "text": "天冷了，请给孩子添衣。"})
     # Bad input: a photo that is not one, an empty item, a second issue 8.
-    response = admin.post(edit, {"kind": "photo", "photo": SimpleUploadedFile("x.png", b"%PDF-1.4 not a photo")},
-                          follow=True)
+    response = admin.post(
+        edit, {"kind": "photo", "photo": SimpleUploadedFile("x.png", b"%PDF-1.4 not a photo")}, follow=True
+    )
     assert response.status_code == 200
     response = admin.post(edit, {"kind": "item", "text": " "}, follow=True)
     assert zh("Write the short item first.") in response.content.decode()
@@ -63,7 +77,7 @@ def test_an_editor_builds_issue_8_sends_it_and_families_read_and_print_it(cast):
     assert admin.post(edit, {"send": "1"}).status_code == 302
     issue.refresh_from_db()
     assert issue.status == "sent" and issue.notice is not None
-    notice = Notice.objects.get(pk=issue.notice_id)
+    notice = issue.notice
     assert notice.title == zh("Parent newspaper, issue %(n)d") % {"n": 8}
     assert f"/newspaper/{issue.pk}/" in notice.body_html
     assert Receipt.objects.filter(notice=notice).count() >= 3  # every family of the school
@@ -97,8 +111,9 @@ def test_an_editor_builds_issue_8_sends_it_and_families_read_and_print_it(cast):
 
 def test_only_published_column_articles_go_in_the_newspaper(cast):
     draft = Article.objects.create(school=cast.school, title="草稿", body_html="<p>x</p>", author_name="李老师")
-    issue = Issue.objects.create(school=cast.school, number=3, date=datetime.date(2026, 3, 1),
-                                 created_by=cast.admin_zhang)
+    issue = Issue.objects.create(
+        school=cast.school, number=3, date=datetime.date(2026, 3, 1), created_by=cast.admin_zhang
+    )
     admin = cast.client(cast.admin_zhang)
     admin.post(f"/newspaper/{issue.pk}/edit/", {"kind": "article", "article": draft.pk})
     assert not Section.objects.exists()
@@ -111,8 +126,9 @@ def test_only_published_column_articles_go_in_the_newspaper(cast):
 
 def test_past_issues_are_listed_with_a_fixed_number_of_queries(cast, django_assert_max_num_queries):
     for n in range(1, 30):
-        Issue.objects.create(school=cast.school, number=n, date=datetime.date(2026, 1, 1), status="sent",
-                             created_by=cast.admin_zhang)
+        Issue.objects.create(
+            school=cast.school, number=n, date=datetime.date(2026, 1, 1), status="sent", created_by=cast.admin_zhang
+        )
     alice = cast.client(cast.alice)
     alice.get("/newspaper/")
     with django_assert_max_num_queries(15):
@@ -123,15 +139,22 @@ def test_past_issues_are_listed_with_a_fixed_number_of_queries(cast, django_asse
 def test_the_api_builds_and_sends_an_issue(cast):
     article = _article(cast)
     admin = cast.client(cast.admin_zhang)
-    created = admin.post("/api/v1/publishing/newspaper", {"number": 8, "date": "2026-05-20"},
-                         content_type="application/json")
+    created = admin.post(
+        "/api/v1/publishing/newspaper", {"number": 8, "date": "2026-05-20"}, content_type="application/json"
+    )
     assert created.status_code == 201
     issue_id = created.json()["id"]
-    added = admin.post(f"/api/v1/publishing/newspaper/{issue_id}/sections",
-                       {"kind": "article", "article_id": article.pk}, content_type="application/json")
+    added = admin.post(
+        f"/api/v1/publishing/newspaper/{issue_id}/sections",
+        {"kind": "article", "article_id": article.pk},
+        content_type="application/json",
+    )
     assert added.status_code == 201 and added.json()["sections"][0]["article_id"] == article.pk
-    bad = admin.post(f"/api/v1/publishing/newspaper/{issue_id}/sections", {"kind": "item", "text": ""},
-                     content_type="application/json")
+    bad = admin.post(
+        f"/api/v1/publishing/newspaper/{issue_id}/sections",
+        {"kind": "item", "text": ""},
+        content_type="application/json",
+    )
     assert bad.status_code == 400 and bad.json()["detail"] == zh("Write the short item first.")
     sent = admin.post(f"/api/v1/publishing/newspaper/{issue_id}/send")
     assert sent.status_code == 200 and sent.json()["status"] == "sent"
