@@ -135,7 +135,7 @@ class SectionIn(Schema):
     text: str = ""
 
 
-class PublicItemOut(Schema):
+class PublicPageItemOut(Schema):
     kind: str
     id: int
     title: str
@@ -144,9 +144,9 @@ class PublicItemOut(Schema):
     at: datetime.datetime
 
 
-class PublicOut(Schema):
+class PublicPageOut(Schema):
     school: str
-    items: list[PublicItemOut]
+    items: list[PublicPageItemOut]
 
 
 def _item(a: Article) -> dict:
@@ -379,7 +379,7 @@ def publishing_issue_send(request, issue_id: int):
     return Status(200, _issue(issue, queries.sections(issue)))
 
 
-@router.get("/publishing/public/{code}", auth=None, response=PublicOut)
+@router.get("/publishing/public/{code}", auth=None, response=PublicPageOut)
 def publishing_public(request, code: str):
     """The school's public page as JSON: no sign-in, nothing about a child or a family."""
     school = access_public_school(code)
