@@ -6,6 +6,7 @@ outside the column's editor (the essay contest's winning entries, with the autho
 Each is one transaction with its audit row; the public page's cache is dropped after commit when
 what it shows may have changed."""
 
+import datetime
 import re
 
 from django.core.cache import cache
@@ -29,6 +30,7 @@ MAX_TITLE = 120
 MAX_BODY = 50_000
 MAX_COMMENT = 1000
 MAX_COVER_BYTES = 5 * 1024 * 1024
+RETRY_WINDOW = datetime.timedelta(minutes=10)
 
 
 def public_cache_key(school_id: int) -> str:
@@ -326,6 +328,13 @@ def do_comment(article: Article, *, acting_user, text: str) -> Comment:
     names = list(Student.objects.filter(school_id=article.school_id).values_list("name", flat=True))
     concerns = check_class_message(text, student_names=names, **school_rules(article.school_id).checker_kwargs)
     do_check_guardrails(article.school_id, concerns, "", acting_user=acting_user)
+    # A double tap or a retry (the same words by the same person, just now) posts one comment.
+    recent = timezone.now() - RETRY_WINDOW
+    existing = Comment.objects.filter(
+        article=article, author=acting_user, text=text, hidden_at__isnull=True, created_at__gte=recent
+    ).first()
+    if existing is not None:
+        return existing
     return Comment.objects.create(school_id=article.school_id, article=article, author=acting_user, text=text)
 
 
