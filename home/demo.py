@@ -158,6 +158,7 @@ def add_demo_activity(school) -> None:
         _demo_committees(school, klass, head)
         _demo_fund(school, klass, head)
         _demo_feedback(school, klass, head)
+        _demo_publishing(school, head)
         if admin_member is not None and term is not None:
             _demo_plan(term, klass, head, admin_member.user, event)
 
@@ -473,3 +474,101 @@ def _demo_feedback(school, klass, head) -> None:
     do_close_rectification(rect, acting_user=head, note="已采购二十本新书，放入图书角。")
     do_close_suggestion(s, acting_user=head)
     do_publish_answer(s, acting_user=head, answer="图书角已更新二十本新书，今后每月一次图书漂流。")
+
+
+def _demo_publishing(school, head) -> None:
+    """The family-education column with a few articles (one on the public page, one in the
+    teachers' space, one waiting for review), and issue 8 of the parent newspaper (家长报), sent to
+    every family, with an article, a photo and short items."""
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    from publishing.actions_articles import do_review_article, do_save_article, do_submit_article
+    from publishing.actions_newspaper import accept_photo, do_add_section, do_create_issue, do_send_issue
+
+    admin = StaffMember.objects.filter(school=school, is_school_admin=True).order_by("pk").first()
+    if admin is None:
+        return
+    pieces = [
+        (
+            "睡前二十分钟：亲子共读的三个小习惯",
+            "reading",
+            1,
+            3,
+            True,
+            "<p>每天睡前和孩子一起读二十分钟书。</p><ul><li>让孩子自己挑书；</li><li>读完聊一聊书里的人物；</li>"
+            "<li>家长也读自己的书，做孩子的榜样。</li></ul>",
+        ),
+        (
+            "作业拖拉怎么办？",
+            "learning",
+            2,
+            4,
+            False,
+            "<p>先定时间、再定顺序：晚饭后先做最难的一科，每做完一项休息五分钟。家长陪伴而不代替。</p>",
+        ),
+        (
+            "和孩子谈谈情绪",
+            "emotions",
+            None,
+            None,
+            False,
+            "<p>孩子发脾气时，先接住情绪，再讲道理。“你现在很生气，对吗？”比“不许哭”更有用。</p>",
+        ),
+    ]
+    published = []
+    for title, topic, low, high, public, body in pieces:
+        article = do_save_article(
+            school,
+            acting_user=head,
+            title=title,
+            body_html=body,
+            topic=topic,
+            grade_from=low,
+            grade_to=high,
+            allow_comments=True,
+        )
+        do_submit_article(article, acting_user=head)
+        do_review_article(article, acting_user=admin.user, publish=True, public=public)
+        published.append(article)
+    staff_piece = do_save_article(
+        school,
+        acting_user=head,
+        space="staff",
+        topic="classroom",
+        title="班级日志轮值：我的做法",
+        body_html="<p>每天两名同学轮流写班级日志，周五在班会上读一读，孩子们很期待。</p>",
+    )
+    do_submit_article(staff_piece, acting_user=head)
+    do_review_article(staff_piece, acting_user=admin.user, publish=True)
+    waiting = do_save_article(
+        school,
+        acting_user=head,
+        topic="health",
+        title="冬季作息小贴士",
+        body_html="<p>天冷了，早睡半小时，早餐吃热的。</p>",
+    )
+    do_submit_article(waiting, acting_user=head)
+
+    today = timezone.localdate()
+    issue = do_create_issue(
+        school, acting_user=admin.user, number=8, date=datetime.date(today.year, 5, 20), title="五月刊"
+    )
+    do_add_section(issue, acting_user=admin.user, kind="article", article=published[0])
+    buffer = io.BytesIO()
+    Image.new("RGB", (640, 400), (190, 220, 240)).save(buffer, format="PNG")
+    photo = accept_photo(SimpleUploadedFile("运动会.png", buffer.getvalue(), content_type="image/png"))
+    do_add_section(
+        issue, acting_user=admin.user, kind="photo", heading="春季运动会", text="接力赛上的三年级2班", photo=photo
+    )
+    do_add_section(
+        issue,
+        acting_user=admin.user,
+        kind="item",
+        heading="温馨提示",
+        text="五一假期注意出行安全；返校时请带好作业和红领巾。",
+    )
+    do_add_section(issue, acting_user=admin.user, kind="article", article=published[1])
+    do_send_issue(issue, acting_user=admin.user, roles=compute_roles(admin.user))

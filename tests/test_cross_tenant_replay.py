@@ -109,7 +109,16 @@ class World:
             "activation_token": matrix._activation_token(cast),
             "link_token": matrix._link_token(cast),
             "feed_token": matrix._feed_token(cast),
+            "school": cast.school.pk,
         }
+        publishing = matrix._publishing(cast)
+        self.ids.update(
+            article=publishing["article"],
+            comment=publishing["comment"],
+            invitation=publishing["invitation"],
+            issue=publishing["issue"],
+            section=publishing["photo"],
+        )
         with scopes_disabled():
             Notice.objects.filter(school=cast.school).update(title="春游通知")
             NoticeAttachment.objects.filter(pk=self.ids["attachment"]).update(filename="阳光附件.pdf")
@@ -255,6 +264,12 @@ KINDS: dict[str, str] = {
     "district_id": "district",
     "series": "series",
     "q": "search",
+    "school_id": "school",
+    "article_id": "article",
+    "comment_id": "comment",
+    "invitation_id": "invitation",
+    "issue_id": "issue",
+    "section_id": "section",
 }
 # Names that mean another kind on some routes (a committee seat is a "member" too, a volunteer slot
 # a "slot"): the route's own kind, so that the replay asks for a real row of what the route takes.
@@ -301,7 +316,15 @@ TOKEN_KINDS = {
     "events:feed": "feed_token",
 }
 # Parameters that are not ids (what to send).
-NOT_IDS: dict[str, Any] = {"past": "false", "year": 2026, "month": 11}
+NOT_IDS: dict[str, Any] = {
+    "past": "false",
+    "year": 2026,
+    "month": 11,
+    "space": "column",
+    "topic": "",
+    "grade": 3,
+    "page": 1,
+}
 # Query parameters that narrow a list of the user's own: filled with school A's id or words, the
 # list stays the user's own (the filter is ignored or finds nothing), so the answer is not a 404;
 # it must still hold nothing of school A.

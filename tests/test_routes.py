@@ -400,6 +400,110 @@ FEEDBACK_RECT = Route(
     refused=("mr_wang", "alice", "carol", "dave", "erin"),
 )
 
+
+# --- the column, the newspaper and the public page (publishing) ---
+
+PNG_1PX = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f0"
+    "1f0005000201a5a0fd2f0000000049454e44ae426082"
+)
+
+
+def _publishing(cast: Cast) -> dict:
+    """School A's column: a published column article by ms_li (with a cover, comments open, on the
+    public page) with alice's comment, a submitted one, a draft, an invitation to alice, and a sent
+    newspaper issue with an item and a photo."""
+    import datetime
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from publishing.models import Article, Comment, Invitation, Issue, Section
+
+    now = timezone.now()
+    with scopes_disabled():
+
+        def article(status, **extra):
+            return Article.objects.create(
+                school=cast.school,
+                title="阳光专栏文章",
+                body_html="<p>陪孩子读书</p>",
+                body_text="陪孩子读书",
+                author=cast.ms_li,
+                author_name="李老师",
+                status=status,
+                published_at=now if status == "published" else None,
+                **extra,
+            )
+
+        published = article("published", allow_comments=True, public=True)
+        published.cover.save("c.png", ContentFile(PNG_1PX), save=True)
+        submitted = article("submitted")
+        draft = article("draft")
+        comment = Comment.objects.create(school=cast.school, article=published, author=cast.alice, text="谢谢老师")
+        invitation = Invitation.objects.create(school=cast.school, user=cast.alice, invited_by=cast.admin_zhang)
+        issue = Issue.objects.create(
+            school=cast.school, number=8, date=datetime.date(2026, 5, 1), status="sent", created_by=cast.admin_zhang
+        )
+        draft_issue = Issue.objects.create(
+            school=cast.school, number=9, date=datetime.date(2026, 7, 1), created_by=cast.admin_zhang
+        )
+        Section.objects.create(school=cast.school, issue=issue, position=1, kind="item", text="阳光短讯")
+        photo = Section(school=cast.school, issue=issue, position=2, kind="photo", heading="运动会")
+        photo.photo.save("p.png", ContentFile(PNG_1PX), save=True)
+        draft_section = Section.objects.create(
+            school=cast.school, issue=draft_issue, position=1, kind="item", text="草稿短讯"
+        )
+    return {
+        "article": published.pk,
+        "submitted": submitted.pk,
+        "draft": draft.pk,
+        "comment": comment.pk,
+        "invitation": invitation.pk,
+        "issue": issue.pk,
+        "draft_issue": draft_issue.pk,
+        "photo": photo.pk,
+        "draft_section": draft_section.pk,
+    }
+
+
+PUB_READ = Route(
+    kwargs=lambda c: {"article_id": _publishing(c)["article"]},
+    allowed=("alice", "carol", "mr_wang"),
+    refused=("dave", "erin"),
+)
+PUB_DRAFT = Route(
+    kwargs=lambda c: {"article_id": _publishing(c)["draft"]},
+    allowed=("ms_li", "admin_zhang"),
+    refused=("mr_wang", "alice", "dave", "erin"),
+)
+PUB_REVIEW = Route(
+    method="post",
+    kwargs=lambda c: {"article_id": _publishing(c)["submitted"]},
+    data=lambda c: {"decision": "publish"},
+    allowed=("admin_zhang",),
+    refused=("ms_li", "mr_wang", "alice", "dave", "erin"),
+)
+PUB_HIDE = Route(
+    method="post",
+    kwargs=lambda c: {"comment_id": _publishing(c)["comment"]},
+    allowed=("admin_zhang", "ms_li"),
+    refused=("mr_wang", "alice", "dave", "erin"),
+)
+PUB_ISSUE_READ = Route(
+    kwargs=lambda c: {"issue_id": _publishing(c)["issue"]},
+    allowed=("alice", "ms_li"),
+    refused=("dave", "erin"),
+)
+PUB_ISSUE_EDIT = Route(
+    kwargs=lambda c: {"issue_id": _publishing(c)["draft_issue"]},
+    allowed=("admin_zhang",),
+    refused=("ms_li", "alice", "dave", "erin"),
+)
+PUB_EDITOR = Route(allowed=("admin_zhang",), refused=("ms_li", "alice", "erin"), own_only=("dave",))
+PUB_SCHOOL_LIST = Route(allowed=("alice", "ms_li"), own_only=("dave", "erin"))
+PUB_PUBLIC = Route(public=True, notes="the public page: anybody, by design; no personal data (publishing tests)")
+
 EVENT_MANAGER = Route(
     kwargs=lambda c: {"event_id": _event_pk(c)},
     allowed=("ms_li", "admin_zhang"),
@@ -2262,6 +2366,93 @@ MATRIX: dict[str, Route] = {
     ),
     "api:feedback_report": Route(**{**ADMIN_PAGE.__dict__, "api": True}),
     "api:feedback_public": Route(api=True, allowed=("alice", "ms_li"), own_only=("dave", "erin")),
+    "publishing:column": PUB_SCHOOL_LIST,
+    "publishing:staff_space": Route(allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
+    "publishing:write": Route(allowed=("ms_li",), refused=("alice", "erin"), own_only=("dave",)),
+    "publishing:write_invited": Route(
+        kwargs=lambda c: {"invitation_id": _publishing(c)["invitation"]},
+        allowed=("alice",),
+        refused=("bob", "carol", "ms_li", "dave", "erin"),
+    ),
+    "publishing:mine": PUB_SCHOOL_LIST,
+    "publishing:review_queue": PUB_EDITOR,
+    "publishing:invite": PUB_EDITOR,
+    "publishing:editors": PUB_EDITOR,
+    "publishing:public_notices": PUB_EDITOR,
+    "publishing:article": PUB_READ,
+    "publishing:cover": PUB_READ,
+    "publishing:edit": PUB_DRAFT,
+    "publishing:review": PUB_REVIEW,
+    "publishing:hide_comment": PUB_HIDE,
+    "publishing:issues": PUB_SCHOOL_LIST,
+    "publishing:issue_new": PUB_EDITOR,
+    "publishing:issue": PUB_ISSUE_READ,
+    "publishing:issue_edit": PUB_ISSUE_EDIT,
+    "publishing:issue_pdf": PUB_ISSUE_READ,
+    "publishing:section_change": Route(
+        method="post",
+        kwargs=lambda c: {"section_id": _publishing(c)["draft_section"]},
+        data=lambda c: {"how": "up"},
+        allowed=("admin_zhang",),
+        refused=("ms_li", "alice", "dave", "erin"),
+    ),
+    "publishing:section_photo": Route(
+        kwargs=lambda c: {"section_id": _publishing(c)["photo"]}, allowed=("alice",), refused=("dave", "erin")
+    ),
+    "publishing:public": Route(**{**PUB_PUBLIC.__dict__, "kwargs": lambda c: {"code": c.school.code}}),
+    "publishing:public_feed": Route(**{**PUB_PUBLIC.__dict__, "kwargs": lambda c: {"code": c.school.code}}),
+    "publishing:public_article": Route(
+        **{
+            **PUB_PUBLIC.__dict__,
+            "kwargs": lambda c: {"code": c.school.code, "article_id": _publishing(c)["article"]},
+        }
+    ),
+    "api:publishing_articles": Route(api=True, allowed=("alice", "ms_li"), own_only=("dave", "erin")),
+    "api:publishing_article": Route(**{**PUB_READ.__dict__, "api": True}),
+    "api:publishing_article_create": Route(
+        api=True,
+        method="post",
+        data=lambda c: {"title": "新文章", "body_html": "<p>正文</p>"},
+        allowed=("ms_li", "dave"),
+        refused=("alice", "erin"),
+        notes="dave writes in his own school",
+    ),
+    "api:publishing_article_update": Route(
+        **{
+            **PUB_DRAFT.__dict__,
+            "api": True,
+            "method": "put",
+            "data": lambda c: {"title": "改过的", "body_html": "<p>正文</p>"},
+        }
+    ),
+    "api:publishing_article_submit": Route(**{**PUB_DRAFT.__dict__, "api": True, "method": "post"}),
+    "api:publishing_article_review": Route(**{**PUB_REVIEW.__dict__, "api": True}),
+    "api:publishing_review_queue": Route(**{**PUB_EDITOR.__dict__, "api": True}),
+    "api:publishing_comment": Route(
+        **{**PUB_READ.__dict__, "api": True, "method": "post", "data": lambda c: {"text": "写得好"}}
+    ),
+    "api:publishing_comment_hide": Route(**{**PUB_HIDE.__dict__, "api": True, "data": lambda c: {"hidden": True}}),
+    "api:publishing_issues": Route(api=True, allowed=("alice", "ms_li"), own_only=("dave", "erin")),
+    "api:publishing_issue": Route(**{**PUB_ISSUE_READ.__dict__, "api": True}),
+    "api:publishing_issue_create": Route(
+        api=True,
+        method="post",
+        data=lambda c: {"number": 12, "date": "2026-05-01"},
+        allowed=("admin_zhang", "dave"),
+        refused=("ms_li", "alice", "erin"),
+        notes="dave starts an issue of his own school's newspaper",
+    ),
+    "api:publishing_section_add": Route(
+        **{**PUB_ISSUE_EDIT.__dict__, "api": True, "method": "post", "data": lambda c: {"kind": "item", "text": "短讯"}}
+    ),
+    "api:publishing_issue_send": Route(**{**PUB_ISSUE_EDIT.__dict__, "api": True, "method": "post"}),
+    "api:publishing_public": Route(
+        public=True,
+        api=True,
+        kwargs=lambda c: {"code": c.school.code},
+        notes="the public page as JSON: anybody, and it names its school by design",
+        extra={"public_page": True},
+    ),
     # WebSocket routes: exercised in delivery/tests/test_consumers.py (anonymous and
     # wrong-origin sockets are closed; a user's socket receives only their own group).
     "ws:ws_events": Route(notes="delivery/tests/test_consumers.py"),
@@ -2377,7 +2568,7 @@ def test_route_access(cast, name, who, expectation):
         else:
             assert response.status_code == 302
             assert response["Location"].startswith("/accounts/login/")
-        if not route.public or route.api:
+        if not route.public or (route.api and not route.extra.get("public_page")):
             _assert_no_school_a_data(response)
     elif expectation == "refused":
         assert response.status_code == 404, f"{who} must be refused {name}, got {response.status_code}"

@@ -21,6 +21,8 @@ def healthz(request):
 
 
 urlpatterns = [
+    # The public page is asked for by anybody, often: early, so that resolving its URL is quick.
+    path("", include("publishing.urls")),
     path("", include("home.urls")),
     path("accounts/", include("accounts.urls")),
     path("", include("schools.urls")),

@@ -138,3 +138,21 @@ def test_the_demo_suggestion_box_has_a_suggestion_at_every_step(db):
         assert Suggestion.objects.filter(school=school, anonymous=True, author__isnull=True).exists()
         assert Suggestion.objects.filter(school=school, published_at__isnull=False).exists()
         assert {r.closed_at is None for r in Rectification.objects.filter(school=school)} == {True, False}
+
+
+def test_the_demo_column_and_newspaper_issue_8(db):
+    from publishing.models import Article, Issue
+
+    call_command("load_demo", stdout=StringIO())
+    with scopes_disabled():
+        school = School.objects.get(code=DEMO_CODE)
+        published = Article.objects.filter(school=school, status="published")
+        assert published.filter(space="column").count() >= 3
+        assert published.filter(space="staff").exists()
+        assert published.filter(public=True).exists()
+        assert Article.objects.filter(school=school, status="submitted").exists()
+        issue = Issue.objects.get(school=school, number=8)
+        assert issue.status == "sent" and issue.notice is not None
+        assert {s.kind for s in issue.sections.all()} == {"article", "photo", "item"}
+    page = Client().get(f"/s/{DEMO_CODE}/")
+    assert page.status_code == 200 and "亲子共读" in page.content.decode()
