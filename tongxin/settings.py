@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "chat",
     "community",
     "feedback",
+    "publishing",
     "plans",
     "reports",
     "guardrails",
