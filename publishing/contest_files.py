@@ -108,13 +108,11 @@ def strip_pdf(data: bytes) -> bytes:
     reader = PdfReader(io.BytesIO(data))
     if reader.is_encrypted:
         raise UploadRefused(_("The PDF is protected by a password: send it without one."), "damaged")
-    writer = PdfWriter(clone_from=reader)
-    writer.metadata = None  # no /Info in the trailer
-    root = writer._root_object
-    for key in ("/Metadata", "/PieceInfo"):
-        if NameObject(key) in root:
-            del root[NameObject(key)]
-    for page in writer.pages:
+    # A new document with the pages alone: nothing the catalogue or the trailer held (the XMP
+    # stream, /Info, outlines, JavaScript, attached files) comes along, and what a page itself
+    # carries is removed before it is copied.
+    writer = PdfWriter()
+    for page in reader.pages:
         for key in ("/Metadata", "/PieceInfo"):
             if NameObject(key) in page:
                 del page[NameObject(key)]
@@ -123,6 +121,9 @@ def strip_pdf(data: bytes) -> bytes:
             for key in ("/T", "/Popup"):
                 if NameObject(key) in annot:
                     del annot[NameObject(key)]
+        writer.add_page(page)
+    writer.metadata = None  # no /Info in the trailer
+    writer.compress_identical_objects(remove_unreferenced=True)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
