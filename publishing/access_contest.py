@@ -75,9 +75,7 @@ def access_certificate(request, entry_id: int) -> Entry:
 def access_judging(request, judging_id: int) -> Assignment:
     """One of the signed-in judge's own assignments, while its contest is judged."""
     assignment = (
-        Assignment.objects.filter(pk=judging_id, judge_id=request.user.pk)
-        .select_related("entry__contest")
-        .first()
+        Assignment.objects.filter(pk=judging_id, judge_id=request.user.pk).select_related("entry__contest").first()
     )
     if assignment is None or not _roles(request).is_staff_of(assignment.school_id):
         raise Http404

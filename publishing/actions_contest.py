@@ -103,7 +103,9 @@ def do_add_judge(contest: Contest, *, acting_user, user_id: int) -> ContestJudge
     if not StaffMember.objects.filter(school_id=contest.school_id, user_id=user_id, is_active=True).exists():
         raise ValidationError(_("Choose a staff member of the school as a judge."))
     with transaction.atomic():
-        judge, created = ContestJudge.objects.get_or_create(school_id=contest.school_id, contest=contest, user_id=user_id)
+        judge, created = ContestJudge.objects.get_or_create(
+            school_id=contest.school_id, contest=contest, user_id=user_id
+        )
         if created:
             record(AuditEntry.Action.CONTEST_JUDGE_ADDED, actor=acting_user, school=contest.school, target=judge)
     return judge
@@ -169,7 +171,9 @@ def do_submit_entry(
                 file_kind=stripped.kind if stripped else "",
             )
             if stripped is not None:
-                entry.judge_file.save(f"{secrets.token_hex(16)}.{stripped.kind}", ContentFile(stripped.data), save=False)
+                entry.judge_file.save(
+                    f"{secrets.token_hex(16)}.{stripped.kind}", ContentFile(stripped.data), save=False
+                )
             entry.save()
             record(AuditEntry.Action.CONTEST_ENTRY_SUBMITTED, actor=acting_user, school=contest.school, target=entry)
     except IntegrityError as exc:  # a double tap: the first one is the entry
@@ -215,7 +219,9 @@ def do_assign_judges(contest: Contest, *, acting_user) -> int:
             load[j] += 1
             plan.append((entry, j))
     with transaction.atomic():
-        changed = Contest.objects.filter(pk=contest.pk, status=Contest.Status.OPEN).update(status=Contest.Status.JUDGING)
+        changed = Contest.objects.filter(pk=contest.pk, status=Contest.Status.OPEN).update(
+            status=Contest.Status.JUDGING
+        )
         if not changed:
             raise ValidationError(_("The entries were already given to the judges."))
         Assignment.objects.bulk_create(Assignment(school_id=contest.school_id, entry=e, judge_id=j) for e, j in plan)
@@ -269,7 +275,8 @@ def do_score(assignment: Assignment, *, acting_user, values: dict[int, int], com
             raise ValidationError(_("Score every criterion."))
         if not 0 <= value <= c.max_score:
             raise ValidationError(
-                _("The score for %(criterion)s must be between 0 and %(max)d.") % {"criterion": c.name, "max": c.max_score}
+                _("The score for %(criterion)s must be between 0 and %(max)d.")
+                % {"criterion": c.name, "max": c.max_score}
             )
     comment = (comment or "").strip()
     if len(comment) > MAX_COMMENT:

@@ -36,7 +36,12 @@ def certificate_pdf(entry: Entry) -> bytes:
     with translation.override("zh-hans"):
         html = render_to_string(
             "publishing/contest/certificate.html",
-            {"e": entry, "contest": entry.contest, "school": entry.school, "on": f"{day.year}年{day.month}月{day.day}日"},
+            {
+                "e": entry,
+                "contest": entry.contest,
+                "school": entry.school,
+                "on": f"{day.year}年{day.month}月{day.day}日",
+            },
         )
     fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})
     return weasyprint.HTML(string=html, base_url=None, url_fetcher=fetcher).write_pdf()

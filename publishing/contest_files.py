@@ -14,6 +14,7 @@ everything that names its author, and its text read for the judging page.
 The original bytes are never stored."""
 
 import io
+import logging
 import re
 import zipfile
 from dataclasses import dataclass
@@ -21,6 +22,8 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 
 from core.uploads import DOCX, PDF, UploadRefused, check_upload
+
+logger = logging.getLogger(__name__)
 
 MAX_ENTRY_BYTES = 10 * 1024 * 1024
 MAX_TEXT_CHARS = 60_000
@@ -137,7 +140,7 @@ def pdf_text(data: bytes) -> str:
     for page in reader.pages[:50]:
         try:
             parts.append(page.extract_text() or "")
-        except Exception:  # noqa: BLE001 — a page whose text cannot be read is shown as the file only
+        except Exception:
             continue
     return "\n".join(parts).strip()[:MAX_TEXT_CHARS]
 
@@ -166,6 +169,8 @@ def make_judge_copy(data: bytes, filename: str, names: list[str]) -> Stripped:
             return Stripped(stripped, "pdf", blank_names(pdf_text(stripped), names))
     except UploadRefused:
         raise
-    except Exception as exc:  # noqa: BLE001 — a damaged file: python-docx and pypdf raise many kinds
-        raise UploadRefused(_("The file is damaged or incomplete. Open it, save it again and attach the new copy."), "damaged") from exc
+    except Exception as exc:
+        raise UploadRefused(
+            _("The file is damaged or incomplete. Open it, save it again and attach the new copy."), "damaged"
+        ) from exc
     raise _refused()

@@ -267,7 +267,9 @@ def judging(request):
     if not request.roles.is_staff:
         raise Http404
     return render(
-        request, "publishing/contest/judging.html", {"assignments": queries.judging_list(request.user, request.roles.school_ids)}
+        request,
+        "publishing/contest/judging.html",
+        {"assignments": queries.judging_list(request.user, request.roles.school_ids)},
     )
 
 

@@ -129,7 +129,9 @@ class Entry(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["contest", "number"], name="contest_entry_number_unique"),
             models.UniqueConstraint(fields=["contest", "author"], name="contest_entry_one_per_author"),
-            models.CheckConstraint(condition=Q(published=False) | Q(publish_consent=True), name="entry_published_with_consent"),
+            models.CheckConstraint(
+                condition=Q(published=False) | Q(publish_consent=True), name="entry_published_with_consent"
+            ),
         ]
 
     @property

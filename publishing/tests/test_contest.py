@@ -44,7 +44,10 @@ def _submit_all(cast, contest):
     bob = cast.client(cast.bob)
     r = bob.post(
         f"/contest/{contest.pk}/submit/",
-        {"title": "一次家长会", "file": SimpleUploadedFile("故事.docx", docx_with_author("陈波", "陈小红的爸爸陈波写的故事"))},
+        {
+            "title": "一次家长会",
+            "file": SimpleUploadedFile("故事.docx", docx_with_author("陈波", "陈小红的爸爸陈波写的故事")),
+        },
     )
     assert r.status_code == 302, r.content.decode()
     carol = cast.client(cast.carol)
@@ -249,7 +252,11 @@ def test_announce_prizes_certificate_consent_and_published(cast, world, time_mac
     r = admin.post(f"/api/v1/contest-entries/{alice_entry.pk}/published")
     assert r.status_code == 200 and r.json()["published"]
     # Consent cannot be withdrawn silently once published.
-    r = alice.post(f"/api/v1/contest-entries/{alice_entry.pk}/consent", json.dumps({"consent": False}), content_type="application/json")
+    r = alice.post(
+        f"/api/v1/contest-entries/{alice_entry.pk}/consent",
+        json.dumps({"consent": False}),
+        content_type="application/json",
+    )
     assert r.status_code == 400
 
 
@@ -353,7 +360,7 @@ def test_a_judge_cannot_score_their_own_classs_entry(cast, world, time_machine):
 
 
 def test_not_enough_judges_without_a_tie_stops_the_assignment_whole(cast, world, time_machine):
-    contest, zhao, sun = world
+    contest, zhao, _sun = world
     _submit_all(cast, contest)
     admin = cast.client(cast.admin_zhang)
     for user in (cast.ms_li, cast.mr_wang, zhao):  # class 1's entries have only 赵老师 free
@@ -361,9 +368,11 @@ def test_not_enough_judges_without_a_tie_stops_the_assignment_whole(cast, world,
     time_machine.move_to(contest.deadline + datetime.timedelta(minutes=1))
     admin = cast.client(cast.admin_zhang)
     r = admin.post(f"/contest/{contest.pk}/assign/", follow=True)
-    assert "add judges from other classes" in zh(
-        "%(entry)s cannot get %(n)d judges with no tie to its author: add judges from other classes."
-    ) or True
+    assert (
+        "add judges from other classes"
+        in zh("%(entry)s cannot get %(n)d judges with no tie to its author: add judges from other classes.")
+        or True
+    )
     assert r.status_code == 200
     assert not Assignment.objects.exists()
     contest.refresh_from_db()
