@@ -140,8 +140,8 @@ def pdf_text(data: bytes) -> str:
     for page in reader.pages[:50]:
         try:
             parts.append(page.extract_text() or "")
-        except Exception:
-            continue
+        except Exception as exc:  # a page whose text cannot be read is shown as the file only
+            logger.info("contest entry: a PDF page's text could not be read: %s", type(exc).__name__)
     return "\n".join(parts).strip()[:MAX_TEXT_CHARS]
 
 
