@@ -256,8 +256,9 @@ def do_add_entry_judge(entry: Entry, *, acting_user, user_id: int) -> Assignment
 def weighted_result(values: dict[int, int], criteria: list[Criterion]) -> Decimal:
     """The weighted mean of the scores, each as a share of its criterion's highest, out of 100."""
     total_weight = sum(c.weight for c in criteria)
-    points = sum(Decimal(values[c.pk]) / c.max_score * c.weight for c in criteria)
-    return (points * 100 / total_weight).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    points = sum((Decimal(values[c.pk]) / c.max_score * c.weight for c in criteria), Decimal(0))
+    result: Decimal = points * 100 / total_weight
+    return result.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
 def do_score(assignment: Assignment, *, acting_user, values: dict[int, int], comment: str) -> Assignment:
