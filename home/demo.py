@@ -158,6 +158,10 @@ def add_demo_activity(school) -> None:
         _demo_committees(school, klass, head)
         _demo_fund(school, klass, head)
         _demo_feedback(school, klass, head)
+        if admin_member is not None:
+            from publishing.demo_contest import add_demo_contest
+
+            add_demo_contest(school, klass, admin_member.user)
         if admin_member is not None and term is not None:
             _demo_plan(term, klass, head, admin_member.user, event)
 
