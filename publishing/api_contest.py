@@ -37,13 +37,13 @@ def _error(exc: ValidationError) -> dict:
     return {"detail": " ".join(exc.messages)}
 
 
-class CriterionIn(Schema):
+class ContestCriterionIn(Schema):
     name: str
     weight: int
     max_score: int = 10
 
 
-class CriterionOut(Schema):
+class ContestCriterionOut(Schema):
     id: int
     name: str
     weight: int
@@ -56,7 +56,7 @@ class ContestIn(Schema):
     rules: str = ""
     audience: str  # staff, parents, both
     deadline: datetime.datetime
-    criteria: list[CriterionIn]
+    criteria: list[ContestCriterionIn]
     judges_per_entry: int = 2
     disagreement_points: int = 20
 
@@ -69,10 +69,10 @@ class ContestOut(Schema):
     audience: str
     deadline: datetime.datetime
     status: str
-    criteria: list[CriterionOut] = []
+    criteria: list[ContestCriterionOut] = []
 
 
-class WinnerOut(Schema):
+class ContestWinnerOut(Schema):
     number: int
     title: str
     author: str
@@ -82,17 +82,17 @@ class WinnerOut(Schema):
 class ContestDetailOut(ContestOut):
     my_entry_id: int | None = None
     may_submit: bool = False
-    winners: list[WinnerOut] = []
+    winners: list[ContestWinnerOut] = []
 
 
-class EntryIn(Schema):
+class ContestEntryIn(Schema):
     title: str
     text: str = ""
     file_name: str = ""
     file_base64: str = ""  # a .docx or PDF, base64
 
 
-class EntryOut(Schema):
+class ContestEntryOut(Schema):
     id: int
     contest_id: int
     number: int
@@ -105,24 +105,24 @@ class EntryOut(Schema):
     published: bool
 
 
-class ConsentIn(Schema):
+class ContestConsentIn(Schema):
     consent: bool
 
 
-class JudgeIn(Schema):
+class ContestJudgeIn(Schema):
     user_id: int
 
 
-class JudgeOut(Schema):
+class ContestJudgeOut(Schema):
     user_id: int
     name: str
 
 
-class AssignedOut(Schema):
+class ContestAssignedOut(Schema):
     assignments: int
 
 
-class ResultOut(Schema):
+class ContestResultOut(Schema):
     entry_id: int
     number: int
     title: str
@@ -140,11 +140,11 @@ class ResultOut(Schema):
     published: bool
 
 
-class PrizesIn(Schema):
+class ContestPrizesIn(Schema):
     prizes: dict[int, str]  # entry id → first, second, third, merit
 
 
-class JudgingItem(Schema):
+class ContestJudgingItem(Schema):
     id: int
     contest: str
     number: int
@@ -152,20 +152,20 @@ class JudgingItem(Schema):
     scored: bool
 
 
-class JudgingOut(Schema):
+class ContestJudgingOut(Schema):
     id: int
     contest: str
     number: int
     title: str
     text: str
     has_file: bool
-    criteria: list[CriterionOut]
+    criteria: list[ContestCriterionOut]
     scores: dict[int, int]
     comment: str
     result: Decimal | None
 
 
-class ScoreIn(Schema):
+class ContestScoreIn(Schema):
     scores: dict[int, int]  # criterion id → score
     comment: str = ""
 
@@ -242,8 +242,8 @@ def contest_detail(request, contest_id: int):
     }
 
 
-@router.post("/contests/{contest_id}/entries", response={201: EntryOut, 400: ErrorOut})
-def contest_entry_submit(request, contest_id: int, payload: EntryIn):
+@router.post("/contests/{contest_id}/entries", response={201: ContestEntryOut, 400: ErrorOut})
+def contest_entry_submit(request, contest_id: int, payload: ContestEntryIn):
     contest = access_contest(request, contest_id)
     if not actions.may_submit(contest, request.roles):
         raise Http404
@@ -270,13 +270,13 @@ def contest_entry_submit(request, contest_id: int, payload: EntryIn):
     return Status(201, _entry_out(entry))
 
 
-@router.get("/contest-entries/{contest_entry_id}", response=EntryOut)
+@router.get("/contest-entries/{contest_entry_id}", response=ContestEntryOut)
 def contest_entry_mine(request, contest_entry_id: int):
     return _entry_out(access_my_entry(request, contest_entry_id))
 
 
-@router.post("/contest-entries/{contest_entry_id}/consent", response={200: EntryOut, 400: ErrorOut})
-def contest_entry_consent(request, contest_entry_id: int, payload: ConsentIn):
+@router.post("/contest-entries/{contest_entry_id}/consent", response={200: ContestEntryOut, 400: ErrorOut})
+def contest_entry_consent(request, contest_entry_id: int, payload: ContestConsentIn):
     entry = access_my_entry(request, contest_entry_id)
     try:
         actions.do_set_consent(entry, acting_user=request.user, consent=payload.consent)
@@ -285,14 +285,14 @@ def contest_entry_consent(request, contest_entry_id: int, payload: ConsentIn):
     return _entry_out(entry)
 
 
-@router.get("/contests/{contest_id}/judges", response=list[JudgeOut])
+@router.get("/contests/{contest_id}/judges", response=list[ContestJudgeOut])
 def contest_judges(request, contest_id: int):
     contest = access_contest_to_organise(request, contest_id)
     return [{"user_id": j.user_id, "name": j.user.display_name} for j in queries.panel(contest)]
 
 
-@router.post("/contests/{contest_id}/judges", response={200: list[JudgeOut], 400: ErrorOut})
-def contest_judge_add(request, contest_id: int, payload: JudgeIn):
+@router.post("/contests/{contest_id}/judges", response={200: list[ContestJudgeOut], 400: ErrorOut})
+def contest_judge_add(request, contest_id: int, payload: ContestJudgeIn):
     contest = access_contest_to_organise(request, contest_id)
     try:
         actions.do_add_judge(contest, acting_user=request.user, user_id=payload.user_id)
@@ -301,7 +301,7 @@ def contest_judge_add(request, contest_id: int, payload: JudgeIn):
     return [{"user_id": j.user_id, "name": j.user.display_name} for j in queries.panel(contest)]
 
 
-@router.post("/contests/{contest_id}/assign", response={200: AssignedOut, 400: ErrorOut})
+@router.post("/contests/{contest_id}/assign", response={200: ContestAssignedOut, 400: ErrorOut})
 def contest_assign(request, contest_id: int):
     contest = access_contest_to_organise(request, contest_id)
     try:
@@ -334,13 +334,13 @@ def _results(contest: Contest) -> list[dict]:
     ]
 
 
-@router.get("/contests/{contest_id}/results", response=list[ResultOut])
+@router.get("/contests/{contest_id}/results", response=list[ContestResultOut])
 def contest_results(request, contest_id: int):
     return _results(access_contest_to_organise(request, contest_id))
 
 
-@router.post("/contest-entries/{contest_entry_id}/judges", response={200: AssignedOut, 400: ErrorOut})
-def contest_entry_add_judge(request, contest_entry_id: int, payload: JudgeIn):
+@router.post("/contest-entries/{contest_entry_id}/judges", response={200: ContestAssignedOut, 400: ErrorOut})
+def contest_entry_add_judge(request, contest_entry_id: int, payload: ContestJudgeIn):
     entry = access_entry_to_organise(request, contest_entry_id)
     try:
         actions.do_add_entry_judge(entry, acting_user=request.user, user_id=payload.user_id)
@@ -349,8 +349,8 @@ def contest_entry_add_judge(request, contest_entry_id: int, payload: JudgeIn):
     return {"assignments": entry.assignments.count()}
 
 
-@router.post("/contests/{contest_id}/announce", response={200: list[ResultOut], 400: ErrorOut})
-def contest_announce(request, contest_id: int, payload: PrizesIn):
+@router.post("/contests/{contest_id}/announce", response={200: list[ContestResultOut], 400: ErrorOut})
+def contest_announce(request, contest_id: int, payload: ContestPrizesIn):
     contest = access_contest_to_organise(request, contest_id)
     try:
         actions.do_announce(contest, acting_user=request.user, prizes=payload.prizes)
@@ -359,7 +359,7 @@ def contest_announce(request, contest_id: int, payload: PrizesIn):
     return _results(contest)
 
 
-@router.post("/contest-entries/{contest_entry_id}/published", response={200: EntryOut, 400: ErrorOut})
+@router.post("/contest-entries/{contest_entry_id}/published", response={200: ContestEntryOut, 400: ErrorOut})
 def contest_entry_published(request, contest_entry_id: int):
     entry = access_entry_to_organise(request, contest_entry_id)
     try:
@@ -372,7 +372,7 @@ def contest_entry_published(request, contest_entry_id: int):
 # --- judging: nothing below reads the author --------------------------------------------------------
 
 
-@router.get("/contest-judging", response=list[JudgingItem])
+@router.get("/contest-judging", response=list[ContestJudgingItem])
 def contest_judging(request):
     if not request.roles.is_staff:
         raise Http404
@@ -407,13 +407,13 @@ def _judging_out(assignment) -> dict:
     }
 
 
-@router.get("/contest-judging/{judging_id}", response=JudgingOut)
+@router.get("/contest-judging/{judging_id}", response=ContestJudgingOut)
 def contest_judging_entry(request, judging_id: int):
     return _judging_out(access_judging(request, judging_id))
 
 
-@router.post("/contest-judging/{judging_id}/scores", response={200: JudgingOut, 400: ErrorOut})
-def contest_score(request, judging_id: int, payload: ScoreIn):
+@router.post("/contest-judging/{judging_id}/scores", response={200: ContestJudgingOut, 400: ErrorOut})
+def contest_score(request, judging_id: int, payload: ContestScoreIn):
     assignment = access_judging(request, judging_id)
     try:
         actions.do_score(assignment, acting_user=request.user, values=payload.scores, comment=payload.comment)
