@@ -418,3 +418,51 @@ def test_the_judges_list_keeps_its_query_count(cast, world, time_machine, django
     admin.get(f"/contest/{contest.pk}/manage/")
     with django_assert_max_num_queries(20):
         assert admin.get(f"/contest/{contest.pk}/manage/").status_code == 200
+
+
+def _many_entries(cast, contest, judges_, n):
+    """``n`` more entries by new staff authors (no ties), each with two scored copies."""
+    from accounts.models import User
+    from schools.models import StaffMember
+
+    start = Entry.objects.filter(contest=contest).count()
+    criterion = contest.criteria.first()
+    for i in range(start, start + n):
+        user = User.objects.create_user(f"author{i}", "correct-horse-42", name=f"作者{i}", phone=f"137{i:08d}")
+        StaffMember.objects.create(school=cast.school, user=user)
+        entry = Entry.objects.create(
+            school=cast.school, contest=contest, number=i + 1, author=user, title=f"作品{i}", text="正文"
+        )
+        for judge in judges_:
+            a = Assignment.objects.create(school=cast.school, entry=entry, judge=judge, result=70)
+            Score.objects.create(school=cast.school, assignment=a, criterion=criterion, value=7)
+
+
+def test_the_results_and_the_judging_list_keep_their_query_count_from_3_to_40_entries(cast, world):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    contest, zhao, sun = world
+    Contest.objects.filter(pk=contest.pk).update(status=Contest.Status.JUDGING)
+    for user in (zhao, sun):
+        ContestJudge.objects.create(school=cast.school, contest=contest, user=user)
+
+    def counts():
+        admin, judge = cast.client(cast.admin_zhang), cast.client(sun)
+        found = []
+        for client, url in (
+            (admin, f"/contest/{contest.pk}/manage/"),
+            (admin, f"/api/v1/contests/{contest.pk}/results"),
+            (judge, "/contest/judging/"),
+            (judge, "/api/v1/contest-judging"),
+        ):
+            client.get(url)
+            with CaptureQueriesContext(connection) as ctx:
+                assert client.get(url).status_code == 200
+            found.append(len(ctx))
+        return found
+
+    _many_entries(cast, contest, (zhao, sun), 3)
+    small = counts()
+    _many_entries(cast, contest, (zhao, sun), 37)
+    assert counts() == small
