@@ -11,7 +11,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import Max
+from django.db.models import F, Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -57,6 +57,8 @@ def do_create_contest(
     theme = _text(theme, _("Give the contest a theme."), 200)
     if audience not in Contest.Audience.values:
         raise ValidationError(_("Choose who may submit."))
+    if deadline is not None and timezone.is_naive(deadline):
+        deadline = timezone.make_aware(deadline)
     if deadline is None or deadline <= timezone.now():
         raise ValidationError(_("The deadline must be in the future."))
     if not 2 <= judges_per_entry <= 5:
@@ -234,6 +236,23 @@ def do_assign_judges(contest: Contest, *, acting_user) -> int:
             detail={"entries": len(entries), "assignments": len(plan)},
         )
     return len(plan)
+
+
+def _shuffle_numbers(entries: list[Entry]) -> None:
+    """Number the entries in a random order when judging starts: the order of submission (which
+    the audit log keeps, with the authors) then says nothing about which entry is which number.
+    Two steps, so that the unique (contest, number) never sees two entries with one number."""
+    numbers = list(range(1, len(entries) + 1))
+    secrets.SystemRandom().shuffle(numbers)
+    for entry, number in zip(entries, numbers, strict=True):
+        entry.number = _RENUMBER_OFFSET + number
+    Entry.objects.bulk_update(entries, ["number"])
+    Entry.objects.filter(pk__in=[e.pk for e in entries]).update(number=F("number") - _RENUMBER_OFFSET)
+    for entry in entries:
+        entry.number -= _RENUMBER_OFFSET
+
+
+_RENUMBER_OFFSET = 1_000_000
 
 
 def do_add_entry_judge(entry: Entry, *, acting_user, user_id: int) -> Assignment:

@@ -108,6 +108,8 @@ def test_judging_is_anonymous_pages_files_and_api_hold_no_author(cast, world, ti
         if a.entry.author_id == cast.carol.pk:  # class 2
             assert a.judge_id != zhao.pk
     assert all(Assignment.objects.filter(entry=e).count() >= 2 for e in entries.values())
+    # Renumbered at random when the judging started: still 1…n, one each.
+    assert sorted(Entry.objects.values_list("number", flat=True)) == [1, 2, 3]
 
     criteria = list(contest.criteria.all())
     for judge in (cast.ms_li, cast.mr_wang, zhao, sun):
