@@ -159,6 +159,10 @@ def add_demo_activity(school) -> None:
         _demo_fund(school, klass, head)
         _demo_feedback(school, klass, head)
         _demo_publishing(school, head)
+        if admin_member is not None:
+            from publishing.demo_contest import add_demo_contest
+
+            add_demo_contest(school, klass, admin_member.user)
         if admin_member is not None and term is not None:
             _demo_plan(term, klass, head, admin_member.user, event)
 

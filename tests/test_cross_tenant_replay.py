@@ -198,6 +198,7 @@ class World:
                 "district": matrix._district(cast).pk,
             }
         )
+        self._contest(cast)
         with scopes_disabled():
             VolunteerActivity.objects.filter(school=cast.school).update(title="阳光运动会", place="阳光操场")
             CommitteeMessage.objects.filter(pk=self.ids["committee_message"]).update(text="阳光家委会留言")
@@ -207,6 +208,24 @@ class World:
             DutyRoster.objects.filter(school=cast.school).update(title="阳光护学岗")
             Commendation.objects.filter(pk=self.ids["commendation"]).update(award="阳光奖", citation="阳光表彰")
             District.objects.filter(pk=self.ids["district"]).update(name="阳光教育局")
+
+    def _contest(self, cast: Cast) -> None:
+        """An essay contest being judged: its entry (carol's) and ms_li's copy of it."""
+        from publishing.models import Contest, Entry
+
+        contest = matrix._contest_world(cast, "judging")
+        self.ids.update(
+            {
+                "contest": contest["contest_id"],
+                "contest_entry": contest["contest_entry_id"],
+                "judging": contest["judging_id"],
+            }
+        )
+        with scopes_disabled():
+            Contest.objects.filter(pk=contest["contest_id"]).update(title="阳光征文", theme="阳光主题")
+            Entry.objects.filter(pk=contest["contest_entry_id"]).update(
+                title="阳光作品", judge_title="阳光作品", text="阳光正文", judge_text="阳光正文"
+            )
 
 
 # The kind of id each parameter name holds (URL path, API path and query, JSON body fields).
@@ -270,6 +289,10 @@ KINDS: dict[str, str] = {
     "invitation_id": "invitation",
     "issue_id": "issue",
     "section_id": "section",
+    "contest_id": "contest",
+    "contest_entry_id": "contest_entry",
+    "judging_id": "judging",
+    "user_id": "staff_user",
 }
 # Names that mean another kind on some routes (a committee seat is a "member" too, a volunteer slot
 # a "slot"): the route's own kind, so that the replay asks for a real row of what the route takes.

@@ -1065,6 +1065,210 @@ GROUP_SEEN = Route(
     refused=("bob", "mr_wang", "carol", "dave", "erin"),
 )
 
+# --- the essay contest (publishing, contest) ---
+
+
+def _contest_world(cast: Cast, stage: str = "open") -> dict:
+    """A contest of school A open to staff and parents, with carol's entry (class 2, a PDF) judged by
+    ms_li and mr_wang (class 1: no tie) and 孙老师 on the panel with no copy. ``stage``: open (before
+    the deadline), closed (past it, not given out), judging, scored, announced (carol's first
+    prize, her consent given)."""
+    import datetime
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from accounts.models import User
+    from publishing.models import Assignment, Contest, ContestJudge, Criterion, Entry, Score
+    from schools.models import StaffMember
+
+    now = timezone.now()
+    status = {"open": "open", "closed": "open", "judging": "judging", "scored": "judging"}.get(stage, "announced")
+    with scopes_disabled():
+        contest = Contest.objects.create(
+            school=cast.school,
+            title="我的教育故事",
+            theme="家庭教育",
+            audience="both",
+            deadline=now + datetime.timedelta(days=3) if stage == "open" else now - datetime.timedelta(hours=1),
+            status=status,
+            created_by=cast.admin_zhang,
+            announced_at=now if status == "announced" else None,
+        )
+        criterion = Criterion.objects.create(school=cast.school, contest=contest, name="立意", weight=1, max_score=10)
+        sun = User.objects.create_user("ms_sun", "correct-horse-42", name="孙老师", phone="13900000005")
+        StaffMember.objects.create(school=cast.school, user=sun)
+        for user in (cast.ms_li, cast.mr_wang, sun):
+            ContestJudge.objects.create(school=cast.school, contest=contest, user=user)
+        entry = Entry(
+            school=cast.school,
+            contest=contest,
+            number=1,
+            author=cast.carol,
+            class_ids=[cast.class2.pk],
+            student_ids=[cast.carol_child.pk],
+            title="陪伴",
+            judge_title="陪伴",
+            text="陪伴是最好的教育。",
+            judge_text="陪伴是最好的教育。",
+            file_kind="pdf",
+            prize="first" if status == "announced" else "",
+            publish_consent=status == "announced",
+        )
+        entry.judge_file.save("route-matrix-entry.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=False)
+        entry.save()
+        assignments = {}
+        if stage in ("judging", "scored", "announced"):
+            for user in (cast.ms_li, cast.mr_wang):
+                a = Assignment.objects.create(school=cast.school, entry=entry, judge=user)
+                if stage != "judging":
+                    a.result = 80
+                    a.scored_at = now
+                    a.save()
+                    Score.objects.create(school=cast.school, assignment=a, criterion=criterion, value=8)
+                assignments[user.username] = a.pk
+    return {
+        "contest_id": contest.pk,
+        "contest_entry_id": entry.pk,
+        "judging_id": assignments.get("ms_li"),
+        "criterion_id": criterion.pk,
+        "sun": sun.pk,
+    }
+
+
+def _contest_criterion(cast: Cast) -> int:
+    from publishing.models import Criterion
+
+    with scopes_disabled():
+        return Criterion.objects.filter(school=cast.school).order_by("-pk").values_list("pk", flat=True)[0]
+
+
+def _contest_sun(cast: Cast) -> int:
+    from accounts.models import User
+
+    return User.objects.get(username="ms_sun").pk
+
+
+def _contest_kwargs(stage: str, key: str) -> Callable[[Cast], dict]:
+    return lambda c: {key: _contest_world(c, stage)[key]}
+
+
+CONTEST_ORGANISER = ("admin_zhang",)
+CONTEST_NOT_ORGANISER = ("ms_li", "mr_wang", "alice", "carol", "dave", "erin")
+CONTEST_ROUTES = {
+    "contest:list": Route(allowed=("admin_zhang", "ms_li", "alice"), own_only=("dave", "erin")),
+    "contest:new": ADMIN_PAGE,
+    "contest:detail": Route(
+        kwargs=_contest_kwargs("open", "contest_id"),
+        allowed=("admin_zhang", "ms_li", "alice", "carol"),
+        refused=("dave", "erin"),
+    ),
+    "contest:submit": Route(
+        kwargs=_contest_kwargs("open", "contest_id"), allowed=("alice", "ms_li"), refused=("dave", "erin")
+    ),
+    "contest:manage": Route(
+        kwargs=_contest_kwargs("judging", "contest_id"), allowed=CONTEST_ORGANISER, refused=CONTEST_NOT_ORGANISER
+    ),
+    "contest:judge_add": Route(
+        method="post",
+        kwargs=_contest_kwargs("open", "contest_id"),
+        data=lambda c: {"user": c.mr_wang.pk},
+        allowed=CONTEST_ORGANISER,
+        refused=CONTEST_NOT_ORGANISER,
+    ),
+    "contest:assign": Route(
+        method="post",
+        kwargs=_contest_kwargs("closed", "contest_id"),
+        allowed=CONTEST_ORGANISER,
+        refused=CONTEST_NOT_ORGANISER,
+    ),
+    "contest:announce": Route(
+        method="post",
+        kwargs=_contest_kwargs("scored", "contest_id"),
+        allowed=CONTEST_ORGANISER,
+        refused=CONTEST_NOT_ORGANISER,
+    ),
+    "contest:entry": Route(
+        kwargs=_contest_kwargs("open", "contest_entry_id"),
+        allowed=("carol",),
+        refused=("alice", "bob", "ms_li", "admin_zhang", "dave", "erin"),
+    ),
+    "contest:certificate": Route(
+        kwargs=_contest_kwargs("announced", "contest_entry_id"),
+        allowed=("carol", "admin_zhang"),
+        refused=("alice", "ms_li", "dave", "erin"),
+    ),
+    "contest:entry_add_judge": Route(
+        method="post",
+        kwargs=_contest_kwargs("judging", "contest_entry_id"),
+        data=lambda c: {"user": _contest_sun(c)},
+        allowed=CONTEST_ORGANISER,
+        refused=CONTEST_NOT_ORGANISER,
+    ),
+    "contest:entry_published": Route(
+        method="post",
+        kwargs=_contest_kwargs("announced", "contest_entry_id"),
+        allowed=CONTEST_ORGANISER,
+        refused=CONTEST_NOT_ORGANISER,
+    ),
+    "contest:judging": Route(allowed=("ms_li", "admin_zhang"), refused=("alice", "erin"), own_only=("dave",)),
+    "contest:score": Route(
+        kwargs=_contest_kwargs("judging", "judging_id"),
+        allowed=("ms_li",),
+        refused=("mr_wang", "admin_zhang", "alice", "carol", "dave", "erin"),
+    ),
+    "contest:judge_file": Route(
+        kwargs=_contest_kwargs("judging", "judging_id"),
+        allowed=("ms_li",),
+        refused=("mr_wang", "admin_zhang", "alice", "carol", "dave", "erin"),
+    ),
+}
+
+
+def _api(route: Route, **changes) -> Route:
+    return Route(**{**route.__dict__, "api": True, **changes})
+
+
+CONTEST_API_ROUTES = {
+    "api:contest_list": Route(api=True, allowed=("admin_zhang", "ms_li", "alice"), own_only=("dave", "erin")),
+    "api:contest_create": _api(
+        ADMIN_PAGE,
+        allowed=("admin_zhang", "dave"),  # each in their own school
+        own_only=(),
+        method="post",
+        data=lambda c: {
+            "title": "我的教育故事",
+            "theme": "家庭教育",
+            "audience": "both",
+            "deadline": "2099-03-31T17:00:00+08:00",
+            "criteria": [{"name": "立意", "weight": 1}],
+        },
+    ),
+    "api:contest_detail": _api(CONTEST_ROUTES["contest:detail"]),
+    "api:contest_entry_submit": _api(
+        CONTEST_ROUTES["contest:submit"], method="post", data=lambda c: {"title": "一件小事", "text": "正文"}
+    ),
+    "api:contest_entry_mine": _api(CONTEST_ROUTES["contest:entry"]),
+    "api:contest_entry_consent": _api(CONTEST_ROUTES["contest:entry"], method="post", data=lambda c: {"consent": True}),
+    "api:contest_judges": _api(CONTEST_ROUTES["contest:manage"]),
+    "api:contest_judge_add": _api(CONTEST_ROUTES["contest:judge_add"], data=lambda c: {"user_id": c.mr_wang.pk}),
+    "api:contest_assign": _api(CONTEST_ROUTES["contest:assign"]),
+    "api:contest_results": _api(CONTEST_ROUTES["contest:manage"]),
+    "api:contest_entry_add_judge": _api(
+        CONTEST_ROUTES["contest:entry_add_judge"], data=lambda c: {"user_id": _contest_sun(c)}
+    ),
+    "api:contest_announce": _api(CONTEST_ROUTES["contest:announce"], data=lambda c: {"prizes": {}}),
+    "api:contest_entry_published": _api(CONTEST_ROUTES["contest:entry_published"]),
+    "api:contest_judging": _api(CONTEST_ROUTES["contest:judging"]),
+    "api:contest_judging_entry": _api(CONTEST_ROUTES["contest:score"]),
+    "api:contest_score": _api(
+        CONTEST_ROUTES["contest:score"],
+        method="post",
+        data=lambda c: {"scores": {str(_contest_criterion(c)): 8}, "comment": "好"},
+    ),
+}
+
+
 MATRIX: dict[str, Route] = {
     "home:home": Route(allowed=(*ANY_SIGNED_IN, "carol"), own_only=("dave", "erin")),
     "home:me": Route(allowed=(*ANY_SIGNED_IN, "carol"), own_only=("dave", "erin")),
@@ -2456,6 +2660,8 @@ MATRIX: dict[str, Route] = {
     # WebSocket routes: exercised in delivery/tests/test_consumers.py (anonymous and
     # wrong-origin sockets are closed; a user's socket receives only their own group).
     "ws:ws_events": Route(notes="delivery/tests/test_consumers.py"),
+    **CONTEST_ROUTES,
+    **CONTEST_API_ROUTES,
 }
 
 

@@ -17,6 +17,7 @@ from home.api_push import router as push_router
 from notices.api import router as notices_router
 from plans.api import router as plans_router
 from publishing.api import router as publishing_router
+from publishing.api_contest import router as contest_router
 from reports.api import router as reports_router
 from schools.api import router as schools_router
 from surveys.api import router as surveys_router
@@ -116,6 +117,7 @@ api.add_router("/", chat_router)
 api.add_router("/", community_router)
 api.add_router("/", feedback_router)
 api.add_router("/", publishing_router)
+api.add_router("/", contest_router)
 api.add_router("/", district_router)
 api.add_router("/", plans_router)
 api.add_router("/", reports_router)

@@ -33,6 +33,7 @@ urlpatterns = [
     path("", include("chat.urls")),
     path("", include("community.urls")),
     path("", include("feedback.urls")),
+    path("contest/", include("publishing.urls_contest")),
     path("", include("plans.urls")),
     path("", include("reports.urls")),
     path("", include("guardrails.urls")),
