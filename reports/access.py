@@ -4,6 +4,7 @@ teacher or the family it commends."""
 from django.db.models import Q
 from django.http import Http404
 
+from schools.access import access_class
 from schools.roles import Roles
 
 from .models import Commendation
@@ -27,3 +28,8 @@ def access_commendation(request, commendation_id: int) -> Commendation:
     if not own.exists():
         raise Http404
     return commendation
+
+
+def access_class_dashboard(request, class_id: int):
+    """A class's rhythm dashboard: its school's admins and its head teacher this term."""
+    return access_class(request, class_id, manage=True)
