@@ -112,7 +112,11 @@ def _build(index: int, students: int, classes: int):
             end_date=start - datetime.timedelta(days=30),
         )
         term = Term.objects.create(
-            school=school, name="本学期", start_date=start, end_date=today + datetime.timedelta(days=60), is_current=True
+            school=school,
+            name="本学期",
+            start_date=start,
+            end_date=today + datetime.timedelta(days=60),
+            is_current=True,
         )
         admin = User.objects.create(username=f"bench_dash_admin_{index}", name="校管理员", password="!")
         StaffMember.objects.create(school=school, user=admin, is_school_admin=True)
@@ -175,7 +179,10 @@ def _build(index: int, students: int, classes: int):
                 targets.append(k)
         created = Notice.objects.bulk_create(notices)
         NoticeTarget.objects.bulk_create(
-            [NoticeTarget(school=school, notice=n, kind="class", school_class=k) for n, k in zip(created, targets, strict=True)]
+            [
+                NoticeTarget(school=school, notice=n, kind="class", school_class=k)
+                for n, k in zip(created, targets, strict=True)
+            ]
         )
         Receipt.objects.bulk_create(
             [
@@ -193,11 +200,17 @@ def _build(index: int, students: int, classes: int):
             )
             NoticeTarget.objects.create(school=school, notice=invitation, kind="school")
             Event.objects.create(
-                school=school, author=admin, kind=kind, title="活动", starts_at=at(day, 15), ends_at=at(day, 16), notice=invitation
+                school=school,
+                author=admin,
+                kind=kind,
+                title="活动",
+                starts_at=at(day, 15),
+                ends_at=at(day, 16),
+                notice=invitation,
             )
         # Contacts (two per student on average), care cases (one in twenty) phoned this month.
         records, links = [], []
-        for i, s in enumerate(roster):
+        for s in roster:
             for j in range(rng.choice((0, 1, 2, 3, 4))):
                 records.append(
                     ContactRecord(
@@ -230,7 +243,9 @@ def _build(index: int, students: int, classes: int):
             survey = Survey.objects.create(
                 school=school, author=admin, title="月度评价", series="eval_parents", period=period, status="sent"
             )
-            question = Question.objects.create(school=school, survey=survey, kind="rating", text="满意吗？", key="timely")
+            question = Question.objects.create(
+                school=school, survey=survey, kind="rating", text="满意吗？", key="timely"
+            )
             answering = [(s, g) for i, (s, g) in enumerate(zip(roster, guardians, strict=True)) if (i + m) % 2 == 0]
             responses = Response.objects.bulk_create(
                 [
@@ -261,10 +276,23 @@ def _build(index: int, students: int, classes: int):
         messages = []
         for g, head in zip(groups, heads, strict=True):
             messages.append(
-                Message(school=school, conversation=g, sender=head, body="主题", theme="阅读", created_at=at(today - datetime.timedelta(days=5)))
+                Message(
+                    school=school,
+                    conversation=g,
+                    sender=head,
+                    body="主题",
+                    theme="阅读",
+                    created_at=at(today - datetime.timedelta(days=5)),
+                )
             )
             messages.append(
-                Message(school=school, conversation=g, sender=head, body="晚安", created_at=at(today - datetime.timedelta(days=2), 22))
+                Message(
+                    school=school,
+                    conversation=g,
+                    sender=head,
+                    body="晚安",
+                    created_at=at(today - datetime.timedelta(days=2), 22),
+                )
             )
             messages.append(
                 Message(
@@ -342,12 +370,11 @@ def _run(args, setup_seconds: float) -> int:
             "WHERE s.school_id = %s GROUP BY s.school_class_id"
         )
         for i in range(args.repeat + 1):
-            with scopes_disabled(), scope(school=[school.pk]):
-                with CaptureQueriesContext(connection) as ctx:
-                    t = time.perf_counter()
-                    rows = rhythm.class_rhythm(school, term)
-                    rhythm.summarise(rows)
-                    elapsed = time.perf_counter() - t
+            with scopes_disabled(), scope(school=[school.pk]), CaptureQueriesContext(connection) as ctx:
+                t = time.perf_counter()
+                rows = rhythm.class_rhythm(school, term)
+                rhythm.summarise(rows)
+                elapsed = time.perf_counter() - t
             if i == 1 and "--verbose" in sys.argv:
                 with scopes_disabled():
                     _profile(size, school, term)
@@ -372,7 +399,9 @@ def _run(args, setup_seconds: float) -> int:
                 bare.queries.append(1)
                 bare.seconds.append(elapsed)
 
-    print(f"database: {connection.vendor}; setup {setup_seconds:.1f}s, build {build_seconds:.1f}s; classes {args.classes}")
+    print(
+        f"database: {connection.vendor}; setup {setup_seconds:.1f}s, build {build_seconds:.1f}s; classes {args.classes}"
+    )
     print(f"{'measure':32} {'students':>8} {'queries':>8} {'median ms':>10}")
     ok = True
     for key in ("class_rhythm", "page", "bare"):

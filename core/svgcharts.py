@@ -41,10 +41,12 @@ def _svg(width: int, height: int, title: str, desc: str, body: str) -> SafeStrin
     )
 
 
-def bar_chart(title: str, rows: Sequence[tuple[str, float]], *, maximum: float | None = None, unit: str = "") -> SafeString:
+def bar_chart(
+    title: str, rows: Sequence[tuple[str, float]], *, maximum: float | None = None, unit: str = ""
+) -> SafeString:
     """Horizontal bars, one per (label, value), the value written at the bar's end."""
     width, label_w, row_h = 320, 110, 24
-    top = max([maximum or 0, *[v for _, v in rows]] or [1]) or 1
+    top = max([maximum or 0, *[v for _, v in rows]]) or 1
     height = max(row_h, row_h * len(rows)) + 4
     parts = []
     for i, (label, value) in enumerate(rows):
@@ -69,13 +71,16 @@ def stacked_bars(title: str, rows: Sequence[tuple[str, Sequence[Segment]]]) -> S
         y = 2 + i * row_h
         total = sum(s.value for s in segments) or 1
         x = float(label_w)
-        parts.append(f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end" font-size="12">{escape(label[:10])}</text>')
+        parts.append(
+            f'<text x="{label_w - 6}" y="{y + 16}" text-anchor="end" font-size="12">{escape(label[:10])}</text>'
+        )
         for s in segments:
             w = (width - label_w - 4) * s.value / total
             if w > 0:
                 parts.append(
                     f'<rect x="{x:.1f}" y="{y + 4}" width="{w:.1f}" height="{row_h - 8}" '
-                    f'fill="{COLOURS.get(s.key, COLOURS["bar"])}"><title>{escape(s.label)}: {escape(_num(s.value))}</title></rect>'
+                    f'fill="{COLOURS.get(s.key, COLOURS["bar"])}">'
+                    f"<title>{escape(s.label)}: {escape(_num(s.value))}</title></rect>"
                 )
                 if w >= 14:
                     parts.append(
@@ -87,7 +92,9 @@ def stacked_bars(title: str, rows: Sequence[tuple[str, Sequence[Segment]]]) -> S
     return _svg(width, height, title, "; ".join(descs), "".join(parts))
 
 
-def line_chart(title: str, points: Sequence[tuple[str, float]], *, low: float = 0, high: float | None = None) -> SafeString:
+def line_chart(
+    title: str, points: Sequence[tuple[str, float]], *, low: float = 0, high: float | None = None
+) -> SafeString:
     """A line through (label, value) points, the labels under them and the values above."""
     width, height, pad = 320, 140, 28
     if not points:
@@ -96,7 +103,8 @@ def line_chart(title: str, points: Sequence[tuple[str, float]], *, low: float = 
     span = (high - low) or 1
     step = (width - 2 * pad) / max(1, len(points) - 1)
     coords = [
-        (pad + i * step, height - pad - (height - 2 * pad) * (value - low) / span) for i, (_, value) in enumerate(points)
+        (pad + i * step, height - pad - (height - 2 * pad) * (value - low) / span)
+        for i, (_, value) in enumerate(points)
     ]
     path = " ".join(f"{x:.1f},{y:.1f}" for x, y in coords)
     parts = [

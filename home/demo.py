@@ -204,10 +204,10 @@ def _demo_plan(term, klass, head, admin, event) -> None:
 
 def _demo_rhythm(school, term, klass, head, roles, admin) -> None:
     """Something on every chart of the dashboards (reports): class updates (班级动态) with photos
-    read by some families, a themed discussion in the class group and one as a notice, a
-    parent-school session for the grade, contacts by the head teacher, a message she sent late in
-    the evening (the workload page), the evaluation answered above. No follow-up is left overdue: the
-head teacher's to-do card opens with the contact book's overdue action (see _demo_plan)."""
+        read by some families, a themed discussion in the class group and one as a notice, a
+        parent-school session for the grade, contacts by the head teacher, a message she sent late in
+        the evening (the workload page), the evaluation answered above. No follow-up is left overdue: the
+    head teacher's to-do card opens with the contact book's overdue action (see _demo_plan)."""
     from chat.actions import class_group, do_mark_theme, do_send
     from chat.models import Message
     from contactbook.actions import do_record_contact

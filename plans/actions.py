@@ -77,9 +77,12 @@ def _clean(plan: TermPlan, fields: TaskFields) -> None:
         fields.grade and 1 <= fields.grade <= plan.school.grade_count
     ):
         errors["grade"] = _("Choose the grade whose head teachers own the task.")
-    elif fields.owner_kind == PlanTask.Owner.WORKING_GROUP and not WorkingGroup.objects.filter(
-        school=plan.school, pk=fields.working_group_id or 0, archived_at__isnull=True
-    ).exists():
+    elif (
+        fields.owner_kind == PlanTask.Owner.WORKING_GROUP
+        and not WorkingGroup.objects.filter(
+            school=plan.school, pk=fields.working_group_id or 0, archived_at__isnull=True
+        ).exists()
+    ):
         errors["working_group_id"] = _("The owner must be a working group of this school.")
     if errors:
         raise ValidationError(errors)

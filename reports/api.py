@@ -347,7 +347,11 @@ def dashboard_workload(request):
             "overdue": p.overdue,
             "many_overdue": p.many_overdue,
             "weeks": [
-                {"week": w.isoformat(), "after_hours": p.weeks[w].get("after_hours", 0), "waiting": p.weeks[w].get("waiting", 0)}
+                {
+                    "week": w.isoformat(),
+                    "after_hours": p.weeks[w].get("after_hours", 0),
+                    "waiting": p.weeks[w].get("waiting", 0),
+                }
                 for w in weeks
                 if w in p.weeks
             ],

@@ -63,12 +63,8 @@ class RhythmRules(models.Model):
     meetings_per_term = models.PositiveSmallIntegerField(_("parent meetings per term"), default=2)
     parent_school_per_term = models.PositiveSmallIntegerField(_("parent-school sessions per term"), default=1)
     trainings_per_term = models.PositiveSmallIntegerField(_("teacher trainings per term"), default=1)
-    coverage_percent = models.PositiveSmallIntegerField(
-        _("students with enough contacts this term (%)"), default=100
-    )
-    follow_up_percent = models.PositiveSmallIntegerField(
-        _("students of concern phoned this month (%)"), default=100
-    )
+    coverage_percent = models.PositiveSmallIntegerField(_("students with enough contacts this term (%)"), default=100)
+    follow_up_percent = models.PositiveSmallIntegerField(_("students of concern phoned this month (%)"), default=100)
     evaluation_percent = models.PositiveSmallIntegerField(
         _("families who answered the monthly evaluation (%)"), default=60
     )

@@ -48,7 +48,9 @@ def classes_table(rows: list[rhythm.ClassRhythm]) -> tuple[list[str], list[list]
         cells: list = [row.school_class.name, row.head_teacher, row.students]
         for f in row.figures:
             unit = "%" if f.rule.unit == rhythm.PERCENT else ""
-            cells.append(f"{_fmt(f.value)}{unit if f.value is not None else ''} / {_fmt(f.target)}{unit} ({f.state_label})")
+            cells.append(
+                f"{_fmt(f.value)}{unit if f.value is not None else ''} / {_fmt(f.target)}{unit} ({f.state_label})"
+            )
         cells += [_fmt(row.read_rate), _fmt(row.confirm_rate), row.unanswered, row.overdue]
         out.append(cells)
     return header, out
@@ -205,7 +207,15 @@ def dashboard_class(request, class_id: int):
         raise Http404  # a graduated class has no rhythm this term
     row = rows[0]
     if request.GET.get("export") == "xlsx":
-        header = [_("Rule"), _("Figure"), _("Due by now"), _("Target"), _("State"), _("Detail"), _("Where it comes from")]
+        header = [
+            _("Rule"),
+            _("Figure"),
+            _("Due by now"),
+            _("Target"),
+            _("State"),
+            _("Detail"),
+            _("Where it comes from"),
+        ]
         table = [
             [str(f.rule.label), _fmt(f.value), _fmt(f.due), _fmt(f.target), f.state_label, f.detail, str(f.rule.source)]
             for f in row.figures
@@ -251,7 +261,9 @@ def teachers(request):
     is_admin = request.roles.is_admin_of(school.pk)
     people = workload.teacher_contacts(school, term, user_id=None if is_admin else request.user.pk)
     header = [_("Teacher"), _("Families"), _("Contacts"), *[str(label) for _value, label in KINDS.choices]]
-    table = [[p.name, p.families, p.total, *[p.by_kind.get(value, 0) for value, _label in KINDS.choices]] for p in people]
+    table = [
+        [p.name, p.families, p.total, *[p.by_kind.get(value, 0) for value, _label in KINDS.choices]] for p in people
+    ]
     if request.GET.get("export") == "xlsx":
         return _export(request, f"{school.name}{term.name}教师家校联系", _("Contacts per teacher"), (header, table))
     chart = svgcharts.bar_chart(_("Families contacted per teacher"), [(p.name, p.families) for p in people[:15]])
@@ -271,7 +283,12 @@ def workload_view(request):
     if term is None:
         return _no_term(request, school)
     weeks, people = workload.workload(school, term)
-    header = [_("Teacher"), _("Week of"), _("Messages outside working hours"), _("Questions waiting over two working days")]
+    header = [
+        _("Teacher"),
+        _("Week of"),
+        _("Messages outside working hours"),
+        _("Questions waiting over two working days"),
+    ]
     table: list[list] = []
     for p in people:
         for week in weeks:
@@ -327,10 +344,12 @@ def rules(request):
     fields = [
         {
             "name": name,
-            "label": current._meta.get_field(name).verbose_name,
+            "label": getattr(current._meta.get_field(name), "verbose_name", name),
             "value": values[name],
             "error": " ".join(errors.get(name, [])),
         }
         for name in actions.RHYTHM_FIELDS
     ]
-    return render(request, "reports/dashboard_rules.html", {"school": school, "fields": fields}, status=400 if errors else 200)
+    return render(
+        request, "reports/dashboard_rules.html", {"school": school, "fields": fields}, status=400 if errors else 200
+    )

@@ -60,7 +60,9 @@ class TeacherWeek:
         return self.overdue >= MANY_OVERDUE
 
 
-def workload(school, term: Term, *, now: datetime.datetime | None = None) -> tuple[list[datetime.date], list[TeacherWeek]]:
+def workload(
+    school, term: Term, *, now: datetime.datetime | None = None
+) -> tuple[list[datetime.date], list[TeacherWeek]]:
     """The last ``WEEKS`` weeks (Mondays, newest first) and per teacher with any signal: messages
     sent outside working hours per week, families' questions waiting over two working days per week
     they were asked, overdue follow-ups now. Four queries."""
@@ -70,9 +72,7 @@ def workload(school, term: Term, *, now: datetime.datetime | None = None) -> tup
     since_day = week_of(today) - datetime.timedelta(weeks=WEEKS - 1)
     since = timezone.make_aware(datetime.datetime.combine(since_day, datetime.time.min))
     weeks = [week_of(today) - datetime.timedelta(weeks=i) for i in range(WEEKS)]
-    staff = dict(
-        StaffMember.objects.filter(school=school, is_active=True).values_list("user_id", "user__name")
-    )
+    staff = dict(StaffMember.objects.filter(school=school, is_active=True).values_list("user_id", "user__name"))
     people: dict[int, TeacherWeek] = {}
 
     def person(user_id: int) -> TeacherWeek:

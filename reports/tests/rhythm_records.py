@@ -95,7 +95,7 @@ def evaluation_answer(school, author, student, guardian, *, day, rating):
             status=Survey.Status.SENT,
         )
         Question.objects.create(school=school, survey=survey, kind=Question.Kind.RATING, text="及时吗？", key="timely")
-    question = survey.questions.first()
+    question = survey.questions.get()
     response = Response.objects.create(
         school=school,
         survey=survey,

@@ -96,7 +96,9 @@ def test_contacts_per_teacher(school_day, cast):
 
 def test_workload_signals_for_admins_only(cast):
     # Monday 2026-11-16, 22:30 Shanghai: ms_li answers in the class group late in the evening.
-    with time_machine.travel(datetime.datetime(2026, 11, 16, 22, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))):
+    with time_machine.travel(
+        datetime.datetime(2026, 11, 16, 22, 30, tzinfo=datetime.timezone(datetime.timedelta(hours=8)))
+    ):
         from conftest import build_cast  # noqa: F401 — the cast was built before; nothing to rebuild
 
         group = class_group(cast.class1, cast.ms_li)
@@ -146,7 +148,8 @@ def test_the_rules_are_the_schools(cast):
     assert rules.updates_per_week == 2 and rules.meetings_per_term == 3 and rules.coverage_percent == 90
     assert AuditEntry.objects.filter(action=AuditEntry.Action.RHYTHM_RULES, school=cast.school).count() == 1
     api = admin.post(
-        "/api/v1/reports/rhythm-rules", {**{k: int(v) for k, v in fields.items()}, "themed_per_month": 99},
+        "/api/v1/reports/rhythm-rules",
+        {**{k: int(v) for k, v in fields.items()}, "themed_per_month": 99},
         content_type="application/json",
     )
     assert api.status_code == 400

@@ -44,7 +44,7 @@ def term_records(cast, today: datetime.date):
             kind=Notice.Kind.CLASS_UPDATE,
             targets=[{"kind": NoticeTarget.Kind.CLASS, "school_class": cast.class1}],
         )
-    for i in range(period.months):
+    for _ in range(period.months):
         notice(
             cast.school,
             cast.ms_li,
