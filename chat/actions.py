@@ -390,6 +390,33 @@ def do_pin(conversation: Conversation, message_id: int | None, *, acting_user) -
     Conversation.objects.filter(pk=conversation.pk).update(pinned_id=message_id)
 
 
+def do_mark_theme(conversation: Conversation, message_id: int | None, theme: str, *, acting_user) -> None:
+    """Mark a message of a class group as opening a themed discussion (主题讨论) named ``theme``; an
+    empty theme unmarks it. The class rhythm counts the themed discussions of each month."""
+    if conversation.kind != Conversation.Kind.CLASS or not can_moderate(acting_user, conversation):
+        raise ValidationError(_("Only the head teacher or a school admin can mark a themed discussion."))
+    theme = " ".join(theme.split())[:80]
+    with transaction.atomic():
+        message = (
+            Message.objects.select_for_update()
+            .filter(NOT_GONE, pk=message_id, conversation=conversation, visible_to_all=True)
+            .first()
+            if message_id is not None
+            else None
+        )
+        if message is None:
+            raise ValidationError(_("The message is not in this conversation."))
+        Message.objects.filter(pk=message.pk).update(theme=theme)
+        record(
+            AuditEntry.Action.CHAT_THEME,
+            actor=acting_user,
+            school=conversation.school,
+            target=message,
+            summary=theme or "-",
+            detail={"conversation": conversation.pk},
+        )
+
+
 def mark_read(conversation: Conversation, user, up_to_id: int) -> None:
     """The read position only moves forward: one row per member, not one per message."""
     row, created = Participant.objects.get_or_create(

@@ -118,6 +118,9 @@ class Message(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     removed_reason = models.CharField(max_length=300, blank=True)
+    # A moderator marked this message as opening the month's themed discussion (主题讨论): the
+    # theme's name. Counted by the class rhythm (reports.rhythm).
+    theme = models.CharField(_("theme"), max_length=80, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     objects = ScopedManager(school="school")

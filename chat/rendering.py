@@ -70,6 +70,7 @@ def draw(
         {
             "m": message,
             "conversation_id": conversation.pk,
+            "conversation_kind": conversation.kind,
             "mine": mine,
             "read_count": read_count if mine else 0,
             "recallable": mine and not message.is_gone and now - message.created_at < RECALL_WITHIN,

@@ -165,6 +165,14 @@ def manage(request, conversation_id: int):
         elif op == "pin":
             value = request.POST.get("message", "")
             actions.do_pin(conversation, int(value) if value.isdigit() else None, acting_user=request.user)
+        elif op == "theme":
+            value = request.POST.get("message", "")
+            actions.do_mark_theme(
+                conversation,
+                int(value) if value.isdigit() else None,
+                request.POST.get("theme", ""),
+                acting_user=request.user,
+            )
         elif op in ("mute", "unmute"):
             user_id = request.POST.get("user", "")
             if not user_id.isdigit():

@@ -38,6 +38,11 @@ def add_demo_activity(school) -> None:
         head = StaffAssignment.objects.get(school_class=klass, role="head", term__is_current=True).staff.user
         roles = compute_roles(head)
         today = timezone.localdate()
+        # The rhythm's records first: what the head teacher sent and was asked most recently stays on top.
+        first_admin = StaffMember.objects.filter(school=school, is_school_admin=True).select_related("user").first()
+        current = current_term(school)
+        if first_admin is not None and current is not None:
+            _demo_rhythm(school, current, klass, head, roles, first_admin.user)
         notice = do_create_notice(
             school,
             acting_user=head,
@@ -199,6 +204,105 @@ def _demo_plan(term, klass, head, admin, event) -> None:
             evidence_event=event,
             version=upcoming.version,
             acting_user=head,
+        )
+
+
+def _demo_rhythm(school, term, klass, head, roles, admin) -> None:
+    """Something on every chart of the dashboards (reports): class updates (班级动态) with photos
+        read by some families, a themed discussion in the class group and one as a notice, a
+        parent-school session for the grade, contacts by the head teacher, a message she sent late in
+        the evening (the workload page), the evaluation answered above. No follow-up is left overdue: the
+    head teacher's to-do card opens with the contact book's overdue action (see _demo_plan)."""
+    from chat.actions import class_group, do_mark_theme, do_send
+    from chat.models import Message
+    from contactbook.actions import do_record_contact
+    from contactbook.models import ContactRecord, Topic
+    from events.actions import EventFields, do_create_event
+    from notices.actions import TargetSpec, do_create_notice, do_mark_read
+    from notices.fanout import fan_out
+    from notices.models import Notice
+
+    group = class_group(klass)
+    parents = list(
+        StudentGuardian.objects.filter(student__school_class=klass, guardian__user__isnull=False)
+        .exclude(guardian__phone=DEMO_PARENT_PHONE)
+        .select_related("guardian__user")
+        .order_by("pk")[:1]
+    )
+    updates = [
+        ("本周班级动态：植物角开张了", "<p>孩子们带来了绿萝和多肉，轮流浇水记录生长。</p>"),
+        ("本周班级动态：阅读之星", "<p>本周共读《夏洛的网》，五位同学分享了读后感。</p>"),
+        ("本周班级动态：大扫除", "<p>全班一起打扫教室和包干区，评为卫生示范班。</p>"),
+    ]
+    for title, body in updates:
+        update = do_create_notice(
+            school,
+            acting_user=head,
+            roles=roles,
+            title=title,
+            body_html=body,
+            action=Notice.Action.NONE,
+            kind=Notice.Kind.CLASS_UPDATE,
+            targets=[TargetSpec("class", class_id=klass.pk)],
+        )
+        fan_out(update)
+        for link in parents:
+            do_mark_read(update, acting_user=link.guardian.user)
+    themed = do_create_notice(
+        school,
+        acting_user=head,
+        roles=roles,
+        title="本月主题讨论：孩子的手机使用",
+        body_html="<p>欢迎家长在班级群分享家里的做法：用多久、怎么约定。</p>",
+        action=Notice.Action.READ,
+        themed=True,
+        targets=[TargetSpec("class", class_id=klass.pk)],
+    )
+    fan_out(themed)
+    opening, _replies = do_send(group, acting_user=head, body="本月主题讨论：如何陪孩子课外阅读？欢迎分享。")
+    do_mark_theme(group, opening.pk, "如何陪孩子课外阅读", acting_user=head)
+    late, _replies = do_send(group, acting_user=head, body="明天记得带美术工具。")
+    yesterday_evening = timezone.localtime().replace(hour=22, minute=15, second=0, microsecond=0) - datetime.timedelta(
+        days=1
+    )
+    if yesterday_evening.date() >= term.start_date:  # reviewed: demo data, a message "sent" late last night
+        Message.objects.filter(pk=late.pk).update(created_at=yesterday_evening)
+    starts = (timezone.localtime() + datetime.timedelta(days=10)).replace(hour=19, minute=0, second=0, microsecond=0)
+    session = do_create_event(
+        school,
+        acting_user=admin,
+        roles=compute_roles(admin),
+        fields=EventFields(
+            kind="parent_school",
+            title="家长学校：如何与孩子谈学习",
+            starts_at=starts,
+            ends_at=starts + datetime.timedelta(minutes=60),
+            place="学校报告厅",
+        ),
+        targets=[TargetSpec("grade", grade=klass.grade)],
+    )
+    assert session.notice is not None
+    fan_out(session.notice)
+    today = timezone.localdate()
+    students = list(
+        StudentGuardian.objects.filter(student__school_class=klass)
+        .exclude(guardian__phone=DEMO_PARENT_PHONE)
+        .values_list("student_id", flat=True)
+        .order_by("student_id")
+        .distinct()[:6]
+    )
+    for i, student_id in enumerate(students):
+        do_record_contact(
+            school,
+            acting_user=head,
+            roles=roles,
+            kind=ContactRecord.Kind.SCHOOL_TALK if i % 2 else ContactRecord.Kind.PHONE,
+            occurred_on=max(today - datetime.timedelta(days=i + 1), term.start_date),
+            duration_minutes=10,
+            participants="家长",
+            student_ids=[student_id],
+            topics=[Topic.LEARNING],
+            summary="交流了孩子近期的学习和作息情况。",
         )
 
 

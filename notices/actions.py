@@ -140,6 +140,8 @@ def do_create_notice(
     urgent: bool = False,
     ladder_sms_after: int | None = None,
     ladder_call_after: int | None = None,
+    kind: str = Notice.Kind.GENERAL,
+    themed: bool = False,
 ) -> Notice:
     """Compose and publish (now or at ``publish_at``), with its checked attachments. A double tap
     with the same idempotency key returns the first notice. A survey or an invitation (an action of
@@ -158,6 +160,10 @@ def do_create_notice(
         expires_at=expires_at,
         respond_path=respond_path,
     )
+    if kind not in Notice.Kind.values:
+        raise ValidationError(_("Choose a kind of notice from the list."))
+    if kind == Notice.Kind.CLASS_UPDATE and action != Notice.Action.NONE:
+        raise ValidationError(_("A class update is information only: families are not asked to do anything."))
     if urgent and not (roles.is_admin_of(school.pk) or roles.head_class_ids):
         raise ValidationError(_("Only an administrator or a head teacher can mark a notice urgent."))
     for minutes in (ladder_sms_after, ladder_call_after):
@@ -177,6 +183,8 @@ def do_create_notice(
                 body_html=body_html,
                 body_text=body_text,
                 action=action,
+                kind=kind,
+                themed=themed,
                 options=cleaned_options,
                 respond_path=respond_path[:200],
                 allow_comment=allow_comment and action == Notice.Action.ANSWER,

@@ -84,6 +84,8 @@ class NoticeIn(Schema):
     targets: list[TargetIn]
     guardrail_reason: str = ""
     idempotency_key: str = ""
+    kind: str = "general"  # "class_update" (班级动态): information only, with photos
+    themed: bool = False  # the month's themed discussion (counted by the class rhythm)
 
 
 class CreatedOut(Schema):
@@ -208,6 +210,8 @@ def notice_create(request, payload: NoticeIn):
             guardrail_reason=payload.guardrail_reason,
             idempotency_key=payload.idempotency_key,
             request=request,
+            kind=payload.kind,
+            themed=payload.themed,
         )
     except ValidationError as exc:
         return Status(400, _error(exc))

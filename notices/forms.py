@@ -144,6 +144,18 @@ class NoticeForm(AudienceForm):
         initial=Notice.Action.READ,
         widget=forms.RadioSelect,
     )
+    kind = forms.ChoiceField(
+        label=_("Kind of notice"),
+        choices=Notice.Kind.choices,
+        initial=Notice.Kind.GENERAL,
+        required=False,
+        help_text=_("A class update (班级动态) is information only: what the class did, with photos."),
+    )
+    themed = forms.BooleanField(
+        label=_("This is the month's themed discussion"),
+        required=False,
+        help_text=_("Counted in the class rhythm: one themed discussion a month."),
+    )
     options = forms.CharField(
         label=_("Answers to choose from"),
         required=False,

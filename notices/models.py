@@ -64,12 +64,21 @@ class Notice(models.Model):
         PUBLISHED = "published", _("published")
         RECALLED = "recalled", _("recalled")
 
+    class Kind(models.TextChoices):
+        GENERAL = "general", _("notice")
+        # 班级动态: what the class did this week, information only, usually with photos. Counted by
+        # the class rhythm (reports.rhythm): class updates per week.
+        CLASS_UPDATE = "class_update", _("class update (班级动态)")
+
     school = models.ForeignKey("schools.School", on_delete=models.CASCADE, related_name="notices")
     author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="notices")
     title = models.CharField(_("title"), max_length=120)
     body_html = models.TextField(_("text"), blank=True)
     body_text = models.TextField(blank=True)
     action = models.CharField(_("what families must do"), max_length=16, choices=Action.choices, default=Action.READ)
+    kind = models.CharField(_("kind of notice"), max_length=16, choices=Kind.choices, default=Kind.GENERAL)
+    # A themed discussion (主题讨论) of the month: counted by the class rhythm (reports.rhythm).
+    themed = models.BooleanField(_("themed discussion"), default=False)
     options = models.JSONField(default=list, blank=True)
     # Where a notice answered in another app (a survey, an invitation) is answered: a path on this
     # site, given by the app that sends it (notices knows no survey or event).

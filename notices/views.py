@@ -69,6 +69,8 @@ def compose(request):
                 urgent=data.get("urgent", False),
                 ladder_sms_after=data.get("ladder_sms_after"),
                 ladder_call_after=data.get("ladder_call_after"),
+                kind=data.get("kind") or Notice.Kind.GENERAL,
+                themed=data.get("themed", False),
             )
         except GuardrailWarning as exc:
             concerns = exc.concerns

@@ -4,9 +4,15 @@ owned by head teachers). Anyone else: 404."""
 
 from django.http import Http404
 
+from community.models import WorkingGroupMember
 from schools.roles import Roles
 
 from .models import PlanTask, TermPlan
+
+
+def group_staff(group_id: int | None):
+    """The staff members (users) of a working group who have not left it: who owns its tasks."""
+    return WorkingGroupMember.objects.filter(group_id=group_id or 0, user__isnull=False, left_on__isnull=True)
 
 
 def _roles(request) -> Roles:
@@ -20,6 +26,8 @@ def may_update(roles: Roles, user_id: int | None, task: PlanTask) -> bool:
         return False
     if task.owner_kind == PlanTask.Owner.STAFF:
         return task.owner_id == user_id
+    if task.owner_kind == PlanTask.Owner.WORKING_GROUP:
+        return group_staff(task.working_group_id).filter(user_id=user_id).exists()
     return task.school_class_id is not None and task.school_class_id in roles.head_class_ids
 
 

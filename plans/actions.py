@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from audit.actions import record
 from audit.models import AuditEntry
+from community.models import WorkingGroup, WorkingGroupMember
 from core.bulk import insert_select
 from core.concurrency import check_version
 from core.uploads import AcceptedUpload
@@ -54,6 +55,7 @@ class TaskFields:
     owner_id: int | None = None
     grade: int | None = None
     description: str = ""
+    working_group_id: int | None = None
 
 
 def _clean(plan: TermPlan, fields: TaskFields) -> None:
@@ -75,6 +77,13 @@ def _clean(plan: TermPlan, fields: TaskFields) -> None:
         fields.grade and 1 <= fields.grade <= plan.school.grade_count
     ):
         errors["grade"] = _("Choose the grade whose head teachers own the task.")
+    elif (
+        fields.owner_kind == PlanTask.Owner.WORKING_GROUP
+        and not WorkingGroup.objects.filter(
+            school=plan.school, pk=fields.working_group_id or 0, archived_at__isnull=True
+        ).exists()
+    ):
+        errors["working_group_id"] = _("The owner must be a working group of this school.")
     if errors:
         raise ValidationError(errors)
 
@@ -106,6 +115,7 @@ def _create_task(plan: TermPlan, fields: TaskFields) -> PlanTask:
         owner_kind=fields.owner_kind,
         owner_id=fields.owner_id if fields.owner_kind == PlanTask.Owner.STAFF else None,
         grade=fields.grade if fields.owner_kind == PlanTask.Owner.GRADE_HEADS else None,
+        working_group_id=fields.working_group_id if fields.owner_kind == PlanTask.Owner.WORKING_GROUP else None,
         due_on=fields.due_on,
     )
     if task.fans_out:
@@ -318,6 +328,13 @@ def remind_owners(today: datetime.date) -> int:
         school_class_id__in=class_ids, term__is_current=True, role=StaffAssignment.Role.HEAD_TEACHER
     ).values_list("school_class_id", "staff__user_id"):
         heads.setdefault(class_id, []).append(user_id)
+    group_members: dict[int, list[int]] = {}
+    for group_id, user_id in WorkingGroupMember.objects.filter(
+        group_id__in={t.working_group_id for t in tasks if t.working_group_id},
+        user__isnull=False,
+        left_on__isnull=True,
+    ).values_list("group_id", "user_id"):
+        group_members.setdefault(group_id, []).append(user_id)
     by_user: dict[int, list[PlanTask]] = {}
     with transaction.atomic():
         claimed = set(
@@ -330,7 +347,12 @@ def remind_owners(today: datetime.date) -> int:
     for task in tasks:
         if task.pk not in claimed:
             continue
-        owners = [task.owner_id] if task.owner_id else heads.get(task.school_class_id or 0, [])
+        if task.owner_id:
+            owners = [task.owner_id]
+        elif task.working_group_id:
+            owners = group_members.get(task.working_group_id, [])
+        else:
+            owners = heads.get(task.school_class_id or 0, [])
         for user_id in owners:
             by_user.setdefault(user_id, []).append(task)
     addresses = dict(

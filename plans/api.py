@@ -42,6 +42,7 @@ class TaskOut(Schema):
     owner_kind: str
     owner: str | None
     grade: int | None
+    working_group_id: int | None = None
     class_name: str | None = None
     due_on: datetime.date
     status: str
@@ -74,6 +75,7 @@ class TaskIn(Schema):
     owner_id: int | None = None
     grade: int | None = None
     description: str = ""
+    working_group_id: int | None = None  # owner_kind "group": a working group of the school
 
 
 class TaskEditIn(Schema):
@@ -113,6 +115,7 @@ def _task(task: PlanTask, classes: list[PlanTask] | None = None) -> dict:
         "owner_kind": task.owner_kind,
         "owner": task.owner.display_name if task.owner_id and task.owner else None,
         "grade": task.grade,
+        "working_group_id": task.working_group_id,
         "class_name": task.school_class.name if task.school_class_id and task.school_class else None,
         "due_on": task.due_on,
         "status": task.status,

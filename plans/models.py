@@ -32,6 +32,8 @@ class PlanTask(models.Model):
         STAFF = "staff", _("a staff member")
         GRADE_HEADS = "grade_heads", _("the head teachers of a grade")
         ALL_HEADS = "all_heads", _("every head teacher")
+        # A working group of the school (community.WorkingGroup): its staff members update the task.
+        WORKING_GROUP = "group", _("a working group")
 
     class Status(models.TextChoices):
         PLANNED = "planned", _("planned")
@@ -52,6 +54,9 @@ class PlanTask(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="plan_tasks"
     )
     grade = models.PositiveSmallIntegerField(_("grade"), null=True, blank=True)
+    working_group = models.ForeignKey(
+        "community.WorkingGroup", on_delete=models.PROTECT, null=True, blank=True, related_name="plan_tasks"
+    )
     due_on = models.DateField(_("due"))
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PLANNED)
     drop_reason = models.CharField(_("why it was dropped"), max_length=200, blank=True)
@@ -92,6 +97,9 @@ class PlanTask(models.Model):
             models.CheckConstraint(
                 condition=~Q(owner_kind="staff") | Q(owner__isnull=False), name="plan_task_staff_has_owner"
             ),
+            models.CheckConstraint(
+                condition=~Q(owner_kind="group") | Q(working_group__isnull=False), name="plan_task_group_has_group"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -99,4 +107,4 @@ class PlanTask(models.Model):
 
     @property
     def fans_out(self) -> bool:
-        return self.owner_kind != self.Owner.STAFF
+        return self.owner_kind in (self.Owner.GRADE_HEADS, self.Owner.ALL_HEADS)

@@ -7,6 +7,7 @@ from collections import defaultdict
 
 from django.db.models import Q, QuerySet
 
+from community.models import WorkingGroupMember
 from schools.models import Term
 from schools.roles import Roles
 
@@ -23,7 +24,7 @@ def plan_months(plan: TermPlan) -> list[dict]:
     """[{month, tasks: [task with .classes (its class tasks) and .done_count]}], three queries."""
     tasks = list(
         plan.tasks.filter(parent__isnull=True)
-        .select_related("owner", "evidence_event")
+        .select_related("owner", "working_group", "evidence_event")
         .order_by("month", "due_on", "pk")
     )
     by_parent: dict[int, list[PlanTask]] = defaultdict(list)
@@ -45,7 +46,16 @@ def plan_months(plan: TermPlan) -> list[dict]:
 def open_tasks(user, roles: Roles, school) -> QuerySet[PlanTask]:
     """The tasks of the school's current term's issued plan this user owns, not done nor dropped:
     their own, and their classes' (fanned out). What home's to-do list shows (due: ``due_on``)."""
-    mine = Q(owner=user, owner_kind=PlanTask.Owner.STAFF) | Q(school_class_id__in=roles.head_class_ids)
+    mine = (
+        Q(owner=user, owner_kind=PlanTask.Owner.STAFF)
+        | Q(school_class_id__in=roles.head_class_ids)
+        | Q(
+            owner_kind=PlanTask.Owner.WORKING_GROUP,
+            working_group_id__in=WorkingGroupMember.objects.filter(
+                school=school, user=user, left_on__isnull=True
+            ).values("group_id"),
+        )
+    )
     return (
         PlanTask.objects.filter(school=school, plan__term__is_current=True, plan__issued_at__isnull=False)
         .filter(mine)
@@ -71,5 +81,5 @@ def tasks_to_remind(today: datetime.date, *, days_ahead: int = 3) -> QuerySet[Pl
         )
         .exclude(status__in=[PlanTask.Status.DONE, PlanTask.Status.DROPPED])
         .exclude(reminded_on=today)
-        .filter(Q(owner_kind=PlanTask.Owner.STAFF) | Q(school_class__isnull=False))
+        .filter(Q(owner_kind__in=[PlanTask.Owner.STAFF, PlanTask.Owner.WORKING_GROUP]) | Q(school_class__isnull=False))
     )

@@ -50,6 +50,7 @@ def plan(request):
             "mine": list(queries.open_tasks(request.user, request.roles, school)[:100]),
             "staff": events_queries.staff_to_choose(school) if is_admin else [],
             "owner_kinds": PlanTask.Owner.choices,
+            "working_groups": community_queries.school_working_groups(school) if is_admin else [],
         },
     )
 
@@ -113,6 +114,7 @@ def _task_fields(data) -> actions.TaskFields | None:
         owner_kind=data.get("owner_kind", PlanTask.Owner.STAFF),
         owner_id=_int(data.get("owner_id")),
         grade=_int(data.get("grade")),
+        working_group_id=_int(data.get("working_group_id")),
     )
 
 

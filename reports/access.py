@@ -6,6 +6,7 @@ the admins."""
 from django.db.models import Q
 from django.http import Http404
 
+from schools.access import access_class
 from schools.models import Term
 from schools.roles import Roles
 
@@ -49,3 +50,8 @@ def access_archive_term(request, school_id: int, term_id: int | None):
     if term is None:
         raise Http404
     return term
+
+
+def access_class_dashboard(request, class_id: int):
+    """A class's rhythm dashboard: its school's admins and its head teacher this term."""
+    return access_class(request, class_id, manage=True)

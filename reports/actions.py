@@ -18,7 +18,7 @@ from schools.models import StudentGuardian
 from schools.roles import Roles
 
 from . import queries
-from .models import Commendation, YearlySummary
+from .models import Commendation, RhythmRules, YearlySummary
 
 AUDIT_COMMENDED = AuditEntry.Action.COMMENDED
 
@@ -265,3 +265,53 @@ def do_issue_summary(summary: YearlySummary, *, acting_user, request=None) -> Ye
 
 def record_archive_export(school, label: str, *, acting_user, request=None) -> None:
     record(AuditEntry.Action.ARCHIVE_EXPORTED, actor=acting_user, school=school, summary=label, request=request)
+
+
+RHYTHM_FIELDS = (
+    "updates_per_week",
+    "themed_per_month",
+    "meetings_per_term",
+    "parent_school_per_term",
+    "trainings_per_term",
+    "coverage_percent",
+    "follow_up_percent",
+    "evaluation_percent",
+)
+RHYTHM_LIMITS = {"updates_per_week": 7, "themed_per_month": 10, "coverage_percent": 100}
+
+
+def do_save_rhythm_rules(school, values: dict, *, acting_user, request=None) -> RhythmRules:
+    """The school's class-rhythm rules (admins): every field a whole number within its range, or a
+    message per field and nothing written."""
+    errors: dict[str, str] = {}
+    cleaned: dict[str, int] = {}
+    for name in RHYTHM_FIELDS:
+        raw = values.get(name)
+        try:
+            number = int(str(raw).strip())
+        except (TypeError, ValueError):
+            errors[name] = _("Enter a whole number.")
+            continue
+        limit = 100 if name.endswith("_percent") else RHYTHM_LIMITS.get(name, 20)
+        if not 0 <= number <= limit:
+            errors[name] = _("Enter a number from 0 to %(max)d.") % {"max": limit}
+            continue
+        cleaned[name] = number
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        rules, _created = RhythmRules.objects.select_for_update().get_or_create(school=school)
+        before = {name: getattr(rules, name) for name in RHYTHM_FIELDS}
+        for name, number in cleaned.items():
+            setattr(rules, name, number)
+        rules.updated_at = timezone.now()
+        rules.save()
+        record(
+            AuditEntry.Action.RHYTHM_RULES,
+            actor=acting_user,
+            school=school,
+            target=rules,
+            detail={"before": before, "after": cleaned},
+            request=request,
+        )
+    return rules

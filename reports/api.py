@@ -9,12 +9,12 @@ from django.utils import timezone
 from ninja import Router, Schema, Status
 
 from core.concurrency import EditConflict
-from schools.access import access_admin_school, access_class, access_class_to_administer
+from schools.access import access_admin_school, access_class, access_class_to_administer, access_staff_school
 from schools.queries import require_current_term
 
-from . import actions, archive, certificates, queries, views_summary
+from . import actions, archive, certificates, queries, rhythm, views_summary, workload
 from . import summary as summaries
-from .access import access_archive_term, access_commendation, access_summary
+from .access import access_archive_term, access_class_dashboard, access_commendation, access_summary
 from .models import YearlySummary
 
 router = Router(tags=["reports"])
@@ -338,3 +338,232 @@ def archive_grade(request, class_id: int, term_id: int | None = None):
     data = archive.archive_zip(found)
     actions.record_archive_export(school_class.school, found.filename, acting_user=request.user, request=request)
     return _file(found.filename, "application/zip", data)
+
+
+# -- the dashboards (issue 15) --------------------------------------------------------------------
+
+
+class RuleFigureOut(Schema):
+    rule: str
+    label: str
+    unit: str  # "count" or "percent"
+    value: float | None
+    due: float
+    target: float
+    state: str  # met, behind, missed, na
+    detail: str
+    source: str
+
+
+class ClassRhythmOut(Schema):
+    class_id: int
+    class_name: str
+    head_teacher: str
+    students: int
+    figures: list[RuleFigureOut]
+    read_rate: float | None
+    confirm_rate: float | None
+    unanswered: int
+    overdue: int
+
+
+class RuleSummaryOut(Schema):
+    rule: str
+    label: str
+    met: int
+    behind: int
+    missed: int
+    na: int
+    last_term_met: int | None
+    last_term_classes: int | None
+
+
+class MonthOut(Schema):
+    month: str
+    average: float
+    answers: int
+
+
+class DashboardOut(Schema):
+    term: str
+    classes: list[ClassRhythmOut]
+    rules: list[RuleSummaryOut]
+    satisfaction: list[MonthOut]
+
+
+class TeacherContactsOut(Schema):
+    user_id: int
+    name: str
+    families: int
+    total: int
+    by_kind: dict[str, int]
+
+
+class WorkloadWeekOut(Schema):
+    week: str
+    after_hours: int
+    waiting: int
+
+
+class WorkloadOut(Schema):
+    user_id: int
+    name: str
+    overdue: int
+    many_overdue: bool
+    weeks: list[WorkloadWeekOut]
+
+
+class RhythmRulesIO(Schema):
+    updates_per_week: int
+    themed_per_month: int
+    meetings_per_term: int
+    parent_school_per_term: int
+    trainings_per_term: int
+    coverage_percent: int
+    follow_up_percent: int
+    evaluation_percent: int
+
+
+def _class_rhythm(row: rhythm.ClassRhythm) -> dict:
+    return {
+        "class_id": row.school_class.pk,
+        "class_name": row.school_class.name,
+        "head_teacher": row.head_teacher,
+        "students": row.students,
+        "figures": [
+            {
+                "rule": f.rule.key,
+                "label": str(f.rule.label),
+                "unit": f.rule.unit,
+                "value": f.value,
+                "due": f.due,
+                "target": f.target,
+                "state": f.state,
+                "detail": f.detail,
+                "source": str(f.rule.source),
+            }
+            for f in row.figures
+        ],
+        "read_rate": row.read_rate,
+        "confirm_rate": row.confirm_rate,
+        "unanswered": row.unanswered,
+        "overdue": row.overdue,
+    }
+
+
+def _dashboard(school, term, rows, last_rows, class_ids=None) -> dict:
+    today = timezone.localdate()
+    previous = rhythm.previous_term(term)
+    months = rhythm.satisfaction(school, previous.start_date if previous else term.start_date, today, class_ids)
+    return {
+        "term": term.name,
+        "classes": [_class_rhythm(r) for r in rows],
+        "rules": [
+            {
+                "rule": s.rule.key,
+                "label": str(s.rule.label),
+                "met": s.met,
+                "behind": s.behind,
+                "missed": s.missed,
+                "na": s.na,
+                "last_term_met": s.last_term_met,
+                "last_term_classes": s.last_term_classes,
+            }
+            for s in rhythm.summarise(rows, last_rows)
+        ],
+        "satisfaction": [{"month": m.month.isoformat(), "average": m.average, "answers": m.answers} for m in months],
+    }
+
+
+@router.get("/reports/dashboard", response={200: DashboardOut, 400: ReportsErrorOut})
+def dashboard(request):
+    """The school's dashboard (admins): every class's rhythm, each rule's states term over term, the
+    parents' satisfaction per month."""
+    school = access_admin_school(request)
+    try:
+        term = require_current_term(school)
+    except ValidationError as exc:
+        return Status(400, {"detail": " ".join(exc.messages)})
+    today = timezone.localdate()
+    rows = rhythm.class_rhythm(school, term, today=today)
+    previous = rhythm.previous_term(term)
+    last_rows = rhythm.class_rhythm(school, previous, today=today) if previous else None
+    return _dashboard(school, term, rows, last_rows)
+
+
+@router.get("/reports/dashboard/classes/{class_id}", response={200: DashboardOut, 400: ReportsErrorOut})
+def dashboard_class(request, class_id: int):
+    """One class's rhythm: its head teacher and the school's admins."""
+    school_class = access_class_dashboard(request, class_id)
+    school = school_class.school
+    try:
+        term = require_current_term(school)
+    except ValidationError as exc:
+        return Status(400, {"detail": " ".join(exc.messages)})
+    rows = rhythm.class_rhythm(school, term, class_ids=[school_class.pk])
+    return _dashboard(school, term, rows, None, class_ids=[school_class.pk])
+
+
+@router.get("/reports/dashboard/teachers", response={200: list[TeacherContactsOut], 400: ReportsErrorOut})
+def dashboard_teachers(request):
+    """Per teacher, the families contacted this term by kind (admins: everyone; a teacher: their own)."""
+    school = access_staff_school(request)
+    try:
+        term = require_current_term(school)
+    except ValidationError as exc:
+        return Status(400, {"detail": " ".join(exc.messages)})
+    user_id = None if request.roles.is_admin_of(school.pk) else request.user.pk
+    return [
+        {"user_id": p.user_id, "name": p.name, "families": p.families, "total": p.total, "by_kind": p.by_kind}
+        for p in workload.teacher_contacts(school, term, user_id=user_id)
+    ]
+
+
+@router.get("/reports/dashboard/workload", response={200: list[WorkloadOut], 400: ReportsErrorOut})
+def dashboard_workload(request):
+    """Workload signals per teacher and week (admins only), framed as support."""
+    school = access_admin_school(request)
+    try:
+        term = require_current_term(school)
+    except ValidationError as exc:
+        return Status(400, {"detail": " ".join(exc.messages)})
+    weeks, people = workload.workload(school, term)
+    return [
+        {
+            "user_id": p.user_id,
+            "name": p.name,
+            "overdue": p.overdue,
+            "many_overdue": p.many_overdue,
+            "weeks": [
+                {
+                    "week": w.isoformat(),
+                    "after_hours": p.weeks[w].get("after_hours", 0),
+                    "waiting": p.weeks[w].get("waiting", 0),
+                }
+                for w in weeks
+                if w in p.weeks
+            ],
+        }
+        for p in people
+    ]
+
+
+def _rules_out(rules) -> dict:
+    return {name: getattr(rules, name) for name in actions.RHYTHM_FIELDS}
+
+
+@router.get("/reports/rhythm-rules", response=RhythmRulesIO)
+def rhythm_rules(request):
+    school = access_admin_school(request)
+    return _rules_out(rhythm.rules_of(school))
+
+
+@router.post("/reports/rhythm-rules", response={200: RhythmRulesIO, 400: ReportsErrorOut})
+def rhythm_rules_save(request, payload: RhythmRulesIO):
+    """Set the school's rhythm rules (admins); a number out of range is a 400, nothing written."""
+    school = access_admin_school(request)
+    try:
+        rules = actions.do_save_rhythm_rules(school, payload.dict(), acting_user=request.user, request=request)
+    except ValidationError as exc:
+        return Status(400, {"detail": " ".join(exc.messages)})
+    return _rules_out(rules)

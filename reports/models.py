@@ -103,3 +103,35 @@ class YearlySummary(models.Model):
     @property
     def is_issued(self) -> bool:
         return self.status == self.Status.ISSUED
+
+
+class RhythmRules(models.Model):
+    """The class rhythm a school sets (seed 000, the class plan): how often each class does what,
+    checked from the records by ``reports.rhythm`` with no data entry. One row per school; a school
+    without one has the defaults."""
+
+    school = models.OneToOneField("schools.School", on_delete=models.CASCADE, related_name="rhythm_rules")
+    updates_per_week = models.PositiveSmallIntegerField(_("class updates per week"), default=1)
+    themed_per_month = models.PositiveSmallIntegerField(_("themed discussions per month"), default=1)
+    meetings_per_term = models.PositiveSmallIntegerField(_("parent meetings per term"), default=2)
+    parent_school_per_term = models.PositiveSmallIntegerField(_("parent-school sessions per term"), default=1)
+    trainings_per_term = models.PositiveSmallIntegerField(_("teacher trainings per term"), default=1)
+    coverage_percent = models.PositiveSmallIntegerField(_("students with enough contacts this term (%)"), default=100)
+    follow_up_percent = models.PositiveSmallIntegerField(_("students of concern phoned this month (%)"), default=100)
+    evaluation_percent = models.PositiveSmallIntegerField(
+        _("families who answered the monthly evaluation (%)"), default=60
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = ScopedManager(school="school")
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(coverage_percent__lte=100) & Q(follow_up_percent__lte=100) & Q(evaluation_percent__lte=100),
+                name="rhythm_rules_percent",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"rhythm rules of {self.school_id}"

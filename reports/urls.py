@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_archive, views_summary
+from . import views, views_archive, views_dashboard, views_summary
 
 app_name = "reports"
 urlpatterns = [
@@ -16,4 +16,10 @@ urlpatterns = [
     path("reports/archive/", views_archive.archive_page, name="archive"),
     path("reports/archive/classes/<int:class_id>.zip", views_archive.class_zip, name="archive_class"),
     path("reports/archive/classes/<int:class_id>/grade.zip", views_archive.grade_zip, name="archive_grade"),
+    path("reports/dashboard/", views_dashboard.dashboard, name="dashboard"),
+    path("reports/dashboard/mine/", views_dashboard.dashboard_mine, name="dashboard_mine"),
+    path("reports/dashboard/classes/<int:class_id>/", views_dashboard.dashboard_class, name="dashboard_class"),
+    path("reports/dashboard/teachers/", views_dashboard.teachers, name="dashboard_teachers"),
+    path("reports/dashboard/workload/", views_dashboard.workload_view, name="dashboard_workload"),
+    path("reports/dashboard/rules/", views_dashboard.rules, name="dashboard_rules"),
 ]

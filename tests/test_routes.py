@@ -2164,6 +2164,41 @@ MATRIX: dict[str, Route] = {
     ),
     "api:archive_class": Route(**{**CLASS1_ARCHIVE.__dict__, "api": True}),
     "api:archive_grade": Route(**{**GRADE3_ARCHIVE.__dict__, "api": True}),
+    # The rhythm and the dashboards (reports, issue 15).
+    "reports:dashboard": ADMIN_PAGE,
+    "reports:dashboard_mine": Route(
+        allowed=("admin_zhang", "ms_li"), refused=("mr_wang", "alice", "erin"), own_only=("dave",)
+    ),
+    "reports:dashboard_class": HEAD_OF_CLASS1,
+    "reports:dashboard_teachers": Route(
+        allowed=("admin_zhang", "ms_li", "mr_wang"), refused=("alice", "erin"), own_only=("dave",)
+    ),
+    "reports:dashboard_workload": ADMIN_PAGE,
+    "reports:dashboard_rules": ADMIN_PAGE,
+    "api:dashboard": Route(**{**ADMIN_PAGE.__dict__, "api": True}),
+    "api:dashboard_class": Route(**{**HEAD_OF_CLASS1.__dict__, "api": True}),
+    "api:dashboard_teachers": Route(
+        api=True, allowed=("admin_zhang", "ms_li", "mr_wang"), refused=("alice", "erin"), own_only=("dave",)
+    ),
+    "api:dashboard_workload": Route(**{**ADMIN_PAGE.__dict__, "api": True}),
+    "api:rhythm_rules": Route(**{**ADMIN_PAGE.__dict__, "api": True}),
+    "api:rhythm_rules_save": Route(
+        **{
+            **ADMIN_PAGE.__dict__,
+            "api": True,
+            "method": "post",
+            "data": lambda c: {
+                "updates_per_week": 1,
+                "themed_per_month": 1,
+                "meetings_per_term": 2,
+                "parent_school_per_term": 1,
+                "trainings_per_term": 1,
+                "coverage_percent": 100,
+                "follow_up_percent": 100,
+                "evaluation_percent": 60,
+            },
+        }
+    ),
     "community:duty_list": Route(
         allowed=("ms_li", "admin_zhang", "mr_wang"), refused=("alice", "erin"), own_only=("dave",)
     ),

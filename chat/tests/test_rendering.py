@@ -128,7 +128,7 @@ def test_the_page_and_the_socket_draw_a_message_the_same_way(cast):
     question, _ = do_send(group, acting_user=cast.alice, body="要带午饭吗？")
     page = cast.client(cast.ms_li).get(f"/chat/{group.pk}/").content.decode()
     on_page = li_of(page, question.pk)
-    assert on_page.count("csrfmiddlewaretoken") == 3  # 置顶, 删除, 禁言 post with the page's token
+    assert on_page.count("csrfmiddlewaretoken") == 4  # 置顶, 主题讨论, 删除, 禁言 post with the page's token
     live = draw_for_readers(question, group, member_ids(group), fresh=True)["moderator"].strip()
     assert re.sub(r'<input type="hidden" name="csrfmiddlewaretoken" value="[^"]+">', "", on_page) == live
 
