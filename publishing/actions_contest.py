@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from audit.actions import record
 from audit.models import AuditEntry
+from core.richtext import text_to_html
 from core.uploads import UploadRefused
 from schools.models import StaffMember
 
@@ -373,15 +374,27 @@ def do_set_consent(entry: Entry, *, acting_user, consent: bool) -> Entry:
 
 
 def do_mark_published(entry: Entry, *, acting_user) -> Entry:
-    """Record that a winning entry was published (the column's article action calls this once the
-    two apps are joined). Only with the author's consent, only for a prize."""
+    """Publish a winning entry in the family-education column (``do_publish_external_article``:
+    under the author's name, not on the public page until an editor puts it there) and record it.
+    Only with the author's consent, only for a prize; once (the article's key is the entry's)."""
     if entry.contest.status != Contest.Status.ANNOUNCED or not entry.prize:
         raise ValidationError(_("Only a winning entry can be published."))
     if not entry.publish_consent:
         raise ValidationError(_("The author has not agreed to publication."))
     if entry.published:
         raise ValidationError(_("This entry is already published."))
+    from .actions_articles import do_publish_external_article
+
     with transaction.atomic():
+        do_publish_external_article(
+            entry.school,
+            acting_user=acting_user,
+            title=entry.title,
+            # The entry as written (the author agreed to its publication); a file's text as read.
+            body_html=text_to_html(entry.text or entry.judge_text),
+            author_name=entry.author.display_name,
+            idempotency_key=f"contest-entry-{entry.pk}",
+        )
         entry.published = True
         entry.published_at = timezone.now()
         entry.save(update_fields=["published", "published_at"])

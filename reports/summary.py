@@ -6,8 +6,8 @@ Every figure is one aggregate query over the whole school (GROUP BY class or mon
 needs it), never a loop over classes or students: ``gather`` takes the same number of queries for a
 school of 60 students and one of 2,400 (reports/tests/test_summary.py, bench/summary.py).
 
-The rhythm rules (per class, per rule: met / behind / missed) are built in parallel in
-``reports/rhythm.py``; ``rhythm_section`` is where they join the summary once both are merged."""
+The rhythm rules (per class, per rule: met / behind / missed) come from ``reports/rhythm.py``
+(``rhythm_section``), for each term of the year that has begun."""
 
 import datetime
 import io
@@ -479,10 +479,50 @@ def highlights_section(year: Year, figures: dict) -> Section:
 
 
 def rhythm_section(school, year: Year) -> Section | None:
-    """The rhythm rules per class (met / behind / missed, with each class's figures). The lead
-    wires this to reports.rhythm after merge (built in parallel by the "rhythm" helper): until then
-    the summary has no rhythm section."""
-    return None
+    """The class rhythm of each term of the year that has begun (``reports.rhythm``, the rules the
+    school set: met / behind / missed per class and rule). ``class_rhythm`` takes a fixed number of
+    aggregate queries per term, whatever the number of classes; a year has at most a few terms."""
+    from . import rhythm
+
+    today = timezone.localdate()
+    terms = list(Term.objects.filter(pk__in=year.term_ids, start_date__lte=today).order_by("start_date"))
+    if not terms:
+        return None
+    header = [_("Term"), _("Class")] + [str(rule.label) for rule in rhythm.RULES] + [_("Rules met")]
+    rows: list[list] = []
+    figures: list[Figure] = []
+    measured = 0
+    for term in terms:
+        classes = rhythm.class_rhythm(school, term, today=today)
+        for summary in rhythm.summarise(classes):
+            figures.append(
+                Figure(
+                    f"{term.name} · {summary.rule.label}",
+                    _("%(met)s of %(classes)s classes met it") % {"met": summary.met, "classes": summary.classes},
+                    str(summary.rule.source),
+                )
+            )
+        for row in classes:
+            cells = []
+            for figure in row.figures:
+                value = "—" if figure.value is None else f"{figure.value:g}"
+                if figure.rule.unit == rhythm.PERCENT and figure.value is not None:
+                    value += "%"
+                cells.append(f"{value}（{figure.state_label}）")
+            rows.append([term.name, row.school_class.name, *cells, f"{row.met}/{len(row.figures)}"])
+            measured += sum(1 for figure in row.figures if figure.value)
+    return Section(
+        "rhythm",
+        _("The classes' rhythm"),
+        _(
+            "Each class's home–school work measured against the rules the school set (class updates, "
+            "themed discussions, meetings, parent school, contacts, follow-ups, the evaluation), from "
+            "the records, with nothing entered by hand."
+        ),
+        figures=figures,
+        table={"header": header, "rows": rows},
+        records=measured,
+    )
 
 
 def gather(school, year: int) -> list[Section] | None:

@@ -253,6 +253,16 @@ def test_announce_prizes_certificate_consent_and_published(cast, world, time_mac
     assert alice.post(f"/contest/entries/{alice_entry.pk}/", {"consent": "on"}).status_code == 302
     r = admin.post(f"/api/v1/contest-entries/{alice_entry.pk}/published")
     assert r.status_code == 200 and r.json()["published"]
+    # It is now an article of the family-education column, under the author's name, not public.
+    from publishing.models import Article
+
+    article = Article.objects.get(school=cast.school, source=Article.Source.CONTEST)
+    alice_entry.refresh_from_db()
+    assert (article.title, article.author_name) == (alice_entry.title, cast.alice.display_name)
+    assert article.status == Article.Status.PUBLISHED and not article.public
+    assert cast.client(cast.bob).get(f"/column/{article.pk}/").status_code == 200
+    again = admin.post(f"/api/v1/contest-entries/{alice_entry.pk}/published")
+    assert again.status_code == 400 and Article.objects.filter(source=Article.Source.CONTEST).count() == 1
     # Consent cannot be withdrawn silently once published.
     r = alice.post(
         f"/api/v1/contest-entries/{alice_entry.pk}/consent",

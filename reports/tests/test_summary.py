@@ -132,7 +132,7 @@ def test_the_draft_holds_the_years_figures_each_with_its_source(school_day, cast
     data = response.json()
     assert data["label"] == f"{year_of(cast)}—{year_of(cast) + 1}学年"
     s = sections_by_key(data["sections"])
-    assert list(s) == ["plan", "contacts", "meetings", "parent_school", "evaluation", "notices", "highlights"]
+    assert list(s) == ["plan", "contacts", "rhythm", "meetings", "parent_school", "evaluation", "notices", "highlights"]
     tasks = (
         PlanTask.objects.filter(plan__term=cast.term)
         .exclude(school_class__isnull=True, owner_kind__in=["all_heads", "grade_heads"])
@@ -305,10 +305,12 @@ def _bigger(cast, classes: int, per_class: int) -> None:
 def test_gathering_takes_the_same_queries_for_a_small_and_a_big_school(school_day, cast, django_assert_num_queries):
     recorded_year(cast)
     year = year_of(cast)
-    with django_assert_num_queries(13):
+    # 13 for the records' sections, 16 for the rhythm (the year's terms begun, then reports.rhythm's
+    # 15 aggregates for the one term).
+    with django_assert_num_queries(29):
         small = summaries.gather(cast.school, year)
     _bigger(cast, classes=20, per_class=30)
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(29):
         big = summaries.gather(cast.school, year)
     assert small is not None and big is not None
     assert {s.key: s.records for s in big}["contacts"] > {s.key: s.records for s in small}["contacts"]
@@ -316,13 +318,28 @@ def test_gathering_takes_the_same_queries_for_a_small_and_a_big_school(school_da
     assert table is not None and len(table["rows"]) == 22
 
 
-def test_the_rhythm_section_waits_for_reports_rhythm(school_day, cast):
-    """Until the lead wires it to reports.rhythm, the summary has no rhythm section."""
+def test_the_rhythm_section_gives_each_class_its_rules_met_behind_or_missed(school_day, cast):
+    """The summary carries the class rhythm of each term of the year that has begun (reports.rhythm):
+    a row per class with each rule's figure and state, and per rule how many classes met it."""
+    from reports import rhythm
+
     recorded_year(cast)
     found = summaries.year_of(cast.school, year_of(cast))
     assert found is not None
-    assert summaries.rhythm_section(cast.school, found) is None
-    assert "rhythm" not in [s.key for s in summaries.gather(cast.school, year_of(cast))]
+    section = summaries.rhythm_section(cast.school, found)
+    assert section is not None and section.key == "rhythm"
+    expected = rhythm.class_rhythm(cast.school, cast.term)
+    table = section.table
+    assert table is not None
+    assert [row[1] for row in table["rows"]] == [row.school_class.name for row in expected]
+    assert len(table["header"]) == 2 + len(rhythm.RULES) + 1
+    first = expected[0]
+    assert table["rows"][0][-1] == f"{first.met}/{len(rhythm.RULES)}"
+    states = {str(label) for label in rhythm.STATE_LABELS.values()}
+    assert all(any(state in cell for state in states) for cell in table["rows"][0][2:-1])
+    assert len(section.figures) == len(rhythm.RULES)
+    assert all(f.source for f in section.figures)
+    assert [s.key for s in summaries.gather(cast.school, year_of(cast))][2] == "rhythm"
 
 
 def test_the_command_writes_the_same_draft_as_a_docx(school_day, cast, tmp_path):
