@@ -8,6 +8,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import translation
 from django.utils.translation import gettext as _
+from django_scopes import scope
 
 from delivery.live import nudge_users, push_later
 
@@ -122,6 +123,9 @@ def tell_new_conversation(conversation: Conversation) -> None:
     listen to it from then on (``home.badges``: their socket joins the groups the count names)."""
 
     def tell() -> None:
-        nudge_users(member_ids(conversation).everyone)
+        # After the commit the request's scope may be gone (a task, a management command): the
+        # members are read in the conversation's own school.
+        with scope(school=[conversation.school_id]):
+            nudge_users(member_ids(conversation).everyone)
 
     transaction.on_commit(tell, robust=True)

@@ -173,7 +173,7 @@ class TableOut(Schema):
     classes: list[list[str | int | float]] | None = None
 
 
-class SectionOut(Schema):
+class SummarySectionOut(Schema):
     key: str
     title: str
     text: str
@@ -188,7 +188,7 @@ class SummaryOut(Schema):
     status: str
     version: int
     issued_at: str | None
-    sections: list[SectionOut]
+    sections: list[SummarySectionOut]
 
 
 class SummaryItemOut(Schema):
@@ -202,7 +202,7 @@ class SummaryDraftIn(Schema):
     year: int
 
 
-class SectionIn(Schema):
+class SummarySectionIn(Schema):
     text: str
     version: int | None = None
 
@@ -267,7 +267,7 @@ def summary_detail(request, summary_id: int):
     "/reports/summaries/{summary_id}/sections/{key}",
     response={200: SummaryOut, 400: ReportsErrorOut, 409: ReportsErrorOut},
 )
-def summary_section_edit(request, summary_id: int, key: str, payload: SectionIn):
+def summary_section_edit(request, summary_id: int, key: str, payload: SummarySectionIn):
     summary = access_summary(request, summary_id)
     try:
         summary = actions.do_edit_summary_section(

@@ -58,5 +58,5 @@ def test_a_group_of_another_school_is_refused(school_day, cast):
         content_type="application/json",
     )
     assert refused.status_code == 400
-    assert zh("The owner must be a working group of this school.") in refused.content.decode()
+    assert refused.json()["detail"] == zh("The owner must be a working group of this school.")
     assert PlanTask.objects.count() == before

@@ -38,7 +38,9 @@ def test_demo_school_loads_once_and_prints_its_sign_ins(db):
         assert event.title == "三年级2班期中家长会" and Receipt.objects.filter(notice=event.notice).exists()
         survey = Survey.objects.get(status="sent")
         assert survey.series == "eval_parents" and Participation.objects.filter(survey=survey).count() == 7
-        assert list(Message.objects.values_list("kind", flat=True)) == ["text", "question", "answer", "question"]
+        # (plain messages besides: the dashboards' demo adds a themed discussion and a late message)
+        kinds = list(Message.objects.order_by("pk").values_list("kind", flat=True))
+        assert [k for k in kinds if k != "text"] == ["question", "answer", "question"] and "text" in kinds
 
     again = StringIO()
     call_command("load_demo", stdout=again)
