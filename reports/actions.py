@@ -185,7 +185,7 @@ def do_edit_summary_section(
     if len(text) > 5000:
         raise ValidationError(_("A section's text may be at most 5000 characters."))
     with transaction.atomic():
-        current = YearlySummary.objects.select_for_update().select_related("updated_by").get(pk=summary.pk)
+        current = YearlySummary.objects.select_for_update(of=("self",)).select_related("updated_by").get(pk=summary.pk)
         if current.is_issued:
             raise ValidationError(_("The summary of this year has been issued; it is kept as it was issued."))
         index = next((i for i, s in enumerate(current.sections) if s.get("key") == key), None)
