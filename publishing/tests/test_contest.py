@@ -243,9 +243,8 @@ def test_announce_prizes_certificate_consent_and_published(cast, world, time_mac
     assert "刘爱丽" in cast.client(cast.bob).get(f"/contest/{contest.pk}/").content.decode()
     alice = cast.client(cast.alice)
     pdf = alice.get(f"/contest/entries/{alice_entry.pk}/certificate.pdf")
-    assert pdf.status_code in (200, 503)
-    if pdf.status_code == 200:
-        assert pdf.content.startswith(b"%PDF")
+    # CI installs WeasyPrint's libraries (the contact book's PDFs need them too): the certificate is made.
+    assert pdf.status_code == 200 and pdf.content.startswith(b"%PDF")
     assert cast.client(cast.bob).get(f"/contest/entries/{alice_entry.pk}/certificate.pdf").status_code == 404
     # Publishing needs the author's consent.
     r = admin.post(f"/api/v1/contest-entries/{alice_entry.pk}/published")
