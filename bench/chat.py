@@ -82,6 +82,7 @@ latency) and every message's send time, sender and ``sent`` latency as JSON.
 
 import argparse
 import asyncio
+import gc
 import json
 import math
 import os
@@ -633,6 +634,21 @@ class Clients:
         measured: bool,
         rate: float | None = None,
         drain: float | None = None,
+    ) -> Phase:
+        """A phase, with this process's garbage collector off while it runs (both endpoints alike):
+        the measuring client must not stall its own sockets. Its collections (the records of every
+        delivery grow through the run, and the chat's larger frames allocate more) stopped every
+        socket of this process for tens of milliseconds at a time, counted as the server's latency.
+        It collects between phases instead, outside any measurement."""
+        gc.collect()
+        gc.disable()
+        try:
+            return await self._run_phase(kind, label, seconds, measured, rate, drain)
+        finally:
+            gc.enable()
+
+    async def _run_phase(
+        self, kind: str, label: str, seconds: float, measured: bool, rate: float | None, drain: float | None
     ) -> Phase:
         from websockets.exceptions import ConnectionClosed
 

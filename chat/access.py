@@ -13,10 +13,13 @@ other; they only wait for their alert. A recalled or removed message keeps its p
 (shown as recalled or removed, without its text, see ``live.payload``) but is not counted as
 unread, found by search, pinned, quoted in full or served as a file (``NOT_GONE``)."""
 
+import functools
 from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import F, Q, QuerySet, Value
 from django.http import Http404
+from django_scopes import scopes_disabled
 
 from schools.access import access_staff_school
 from schools.models import School, StaffAssignment, StaffMember, Student, StudentGuardian
@@ -139,56 +142,22 @@ def member_ids(conversation: Conversation) -> Members:
     which drawing of the message is theirs (``rendering``). The sender's own membership is read from
     it too (``role_of``: the same rules as ``member_role``). One query (a ``UNION ALL`` of the
     school's admins, the conversation's staff and its families, each row tagged with what it is)."""
-    school_id = conversation.school_id
-    admins = (
-        StaffMember.objects.filter(school_id=school_id, is_active=True, is_school_admin=True, user__is_active=True)
-        .annotate(what=Value(_ADMIN), role=Value(""))
-        .values_list("user_id", "what", "role")
+    sql, params = _roster_sql(
+        connection.vendor,
+        conversation.kind,
+        conversation.pk,
+        conversation.school_id,
+        conversation.school_class_id,
+        conversation.student_id,
     )
-    staff_rows: QuerySet
-    if conversation.kind == Conversation.Kind.CLASS:
-        staff_rows = (
-            StaffAssignment.objects.filter(
-                school_class_id=conversation.school_class_id,
-                term__is_current=True,
-                staff__is_active=True,
-                staff__user__is_active=True,
-            )
-            .annotate(what=Value(_STAFF), staff_role=F("role"))
-            .values_list("staff__user_id", "what", "staff_role")
-        )
-        families = StudentGuardian.objects.filter(
-            student__school_class_id=conversation.school_class_id, student__status=Student.Status.ACTIVE
-        )
-    else:
-        staff_rows = (
-            Participant.objects.filter(
-                conversation=conversation,
-                is_member=True,
-                left_at__isnull=True,
-                user__is_active=True,
-                user__staff_memberships__school_id=school_id,
-                user__staff_memberships__is_active=True,
-            )
-            .annotate(what=Value(_STAFF), role=Value(""))
-            .values_list("user_id", "what", "role")
-        )
-        families = StudentGuardian.objects.filter(
-            student_id=conversation.student_id or 0, student__status=Student.Status.ACTIVE
-        )
-        if conversation.kind == Conversation.Kind.STAFF:
-            families = families.none()
-    family_rows = (
-        families.filter(guardian__user__isnull=False, guardian__user__is_active=True)
-        .annotate(what=Value(_FAMILY), role=Value(""))
-        .values_list("guardian__user_id", "what", "role")
-    )
-    parts = [admins, staff_rows] + ([] if conversation.kind == Conversation.Kind.STAFF else [family_rows])
     admin_ids: set[int] = set()
     staff: set[int] = set()
     heads: set[int] = set()
     family: set[int] = set()
-    for user_id, what, role in parts[0].union(*parts[1:], all=True):
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    for user_id, what, role in rows:
         if what == _ADMIN:
             admin_ids.add(user_id)
         elif what == _STAFF:
@@ -203,6 +172,70 @@ def member_ids(conversation: Conversation) -> Members:
     else:
         moderators = staff & admin_ids  # an admin moderates where they are a member
     return Members(everyone=staff | family, staff=staff, moderators=moderators)
+
+
+@functools.lru_cache(maxsize=4096)
+def _roster_sql(
+    vendor: str, kind: str, conversation_id: int, school_id: int, school_class_id: int | None, student_id: int | None
+) -> tuple[str, tuple]:
+    """The roster query of ``member_ids``, compiled once per conversation and process (issue 19:
+    building and compiling the three-part queryset cost more than running it, at every message).
+    The SQL is a function of the arguments alone (the conversation's fixed fields; no date, no
+    user): what it reads is read from the database at every call, so nothing here goes stale.
+    ``vendor`` keeps a compilation for one database from serving another. Compiled unscoped: the
+    scope active at the first call (a task's, a page's) must not end up in every later one's SQL;
+    the ids above already keep it to the conversation's school."""
+    with scopes_disabled():
+        return _compile_roster(kind, conversation_id, school_id, school_class_id, student_id)
+
+
+def _compile_roster(
+    kind: str, conversation_id: int, school_id: int, school_class_id: int | None, student_id: int | None
+) -> tuple[str, tuple]:
+    admins = (
+        StaffMember.objects.filter(school_id=school_id, is_active=True, is_school_admin=True, user__is_active=True)
+        .annotate(what=Value(_ADMIN), role=Value(""))
+        .values_list("user_id", "what", "role")
+    )
+    staff_rows: QuerySet
+    if kind == Conversation.Kind.CLASS:
+        staff_rows = (
+            StaffAssignment.objects.filter(
+                school_class_id=school_class_id,
+                term__is_current=True,
+                staff__is_active=True,
+                staff__user__is_active=True,
+            )
+            .annotate(what=Value(_STAFF), staff_role=F("role"))
+            .values_list("staff__user_id", "what", "staff_role")
+        )
+        families = StudentGuardian.objects.filter(
+            student__school_class_id=school_class_id, student__status=Student.Status.ACTIVE
+        )
+    else:
+        staff_rows = (
+            Participant.objects.filter(
+                conversation_id=conversation_id,
+                is_member=True,
+                left_at__isnull=True,
+                user__is_active=True,
+                user__staff_memberships__school_id=school_id,
+                user__staff_memberships__is_active=True,
+            )
+            .annotate(what=Value(_STAFF), role=Value(""))
+            .values_list("user_id", "what", "role")
+        )
+        families = StudentGuardian.objects.filter(student_id=student_id or 0, student__status=Student.Status.ACTIVE)
+        if kind == Conversation.Kind.STAFF:
+            families = families.none()
+    family_rows = (
+        families.filter(guardian__user__isnull=False, guardian__user__is_active=True)
+        .annotate(what=Value(_FAMILY), role=Value(""))
+        .values_list("guardian__user_id", "what", "role")
+    )
+    parts = [admins, staff_rows] + ([] if kind == Conversation.Kind.STAFF else [family_rows])
+    sql, params = parts[0].union(*parts[1:], all=True).query.sql_with_params()
+    return sql, tuple(params)
 
 
 _ADMIN, _STAFF, _FAMILY = "a", "s", "f"

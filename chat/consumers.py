@@ -23,7 +23,7 @@ from guardrails.actions import counting_warnings
 
 from . import actions, queries
 from .access import FAMILY, STAFF, access_conversation, member_ids, sees_message
-from .live import group_event, group_name, payload
+from .live import frame, group_event, group_name, own_html, payload
 from .rendering import OWN, draw_for_readers, live_history, reader_for, reader_key
 
 
@@ -113,7 +113,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     @database_sync_to_async
     def _store(self, conversation_id, content, client_key):
         """One trip to the database per message: store it (``do_send`` checks the membership) and
-        prepare what the group is told, with the members as the roster says now."""
+        prepare what the group is told, with the members as the roster says now.
+
+        On Channels' one thread for the process's database work, as every other call: running it on
+        a pool of threads instead (tried for issue 19) made the threads and the event loop fight for
+        the interpreter, and the chat's median went from 30 to 350 ms (docs/benchmarks.md)."""
 
         def as_int(value):
             return value if isinstance(value, int) and not isinstance(value, bool) else None
@@ -143,8 +147,11 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             question = queries.answered_question(message)
             if question is not None:
                 events.append(group_event(question, "answered", members, conversation))
-            reply = {"type": "sent", "client_key": client_key, "message": events[0]["message"]}
-            reply["message"] = reply["message"] | {"html": events[0]["html"].get(OWN, "")}
+            reply = {
+                "type": "sent",
+                "client_key": client_key,
+                "message": events[0]["message"] | {"html": own_html(events[0])},
+            }
         return reply, events
 
     async def _read(self, conversation_id, content):
@@ -178,7 +185,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         role = STAFF if self.user.pk in staff else FAMILY
         if not sees_message(role, self.user.pk, visible_to_all=message["visible_to_all"], sender_id=message["sender"]):
             return  # someone else's unanswered question in Q&A mode
-        # The server's drawing of the message for this member (drawn once per kind of member).
+        # The frame of the message drawn for this kind of member, sent as it came (``live.group_event``).
         key = reader_key(self.user.pk, sender=event["sender"], staff=staff, moderators=event.get("moderators", ()))
-        html = event.get("html", {}).get(key, "")
-        await self.send_json({"type": event.get("event", "message"), "message": message | {"html": html}})
+        text = event["frames"].get(key)
+        if text is None:  # no drawing for this kind of member: the payload alone
+            text = frame(event.get("event", "message"), message, "")
+        await self.send(text_data=text)

@@ -7,8 +7,9 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from django_scopes import scope
 
-from chat.access import member_ids, member_role, role_of
+from chat.access import _roster_sql, member_ids, member_role, role_of
 from chat.actions import class_group, do_send, private_conversation, staff_group
 from chat.models import Participant
 from schools.models import StaffAssignment, StaffMember, Student
@@ -65,17 +66,40 @@ def test_role_of_agrees_after_the_roster_changes(cast):
 
 def test_sending_costs_a_fixed_number_of_queries(cast, django_assert_num_queries):
     """do_send with the roster read once (as the socket does): the roster (one query), the
-    idempotency key, the sender's row (mute), the class's names (guardrail), the insert and the
-    read position, between the transaction's two statements (here a savepoint and its release).
-    Before issue 19 the same message cost 14: the sender's membership asked again (2-3), the roster
-    in three queries, and the read position read before it was moved."""
+    sender's row (mute), the class's names (guardrail), the insert and the read position, between
+    the transaction's two statements (here a savepoint and its release). Before issue 19 the same
+    message cost 14: the sender's membership asked again (2-3), the roster in three queries, the
+    idempotency key looked up ahead (the unique key refuses a repeat now), and the read position
+    read before it was moved."""
     group = class_group(cast.class1)
     do_send(group, acting_user=cast.ms_li, body="第一条", client_key="k0")  # the sender's row exists
     members = member_ids(group)
-    with django_assert_num_queries(8), CaptureQueriesContext(connection) as captured:
+    with django_assert_num_queries(7), CaptureQueriesContext(connection) as captured:
         members = member_ids(group)
         message, _replies = do_send(
             group, acting_user=cast.ms_li, body="明天春游，请带水壶。", client_key="k1", members=members
         )
     assert "INSERT" in captured.captured_queries[-3]["sql"]
     assert message.pk and message.sender_id == cast.ms_li.pk
+
+
+def test_the_roster_query_keeps_no_scope_of_its_first_caller(cast):
+    """``member_ids`` compiles its query once per conversation and process (issue 19). The first
+    call may come from anywhere (a page of another school, a task in no school): what that
+    caller's scope would add must not stay in the SQL that serves every later call."""
+    group = class_group(cast.class1)
+    expected = member_ids(group)
+    assert {cast.ms_li.pk, cast.alice.pk} <= expected.everyone
+    _roster_sql.cache_clear()
+    with scope(school=[cast.class_b.school_id]):  # another school's scope at the first call
+        assert member_ids(group) == expected
+    assert member_ids(group) == expected
+    assert _roster_sql.cache_info().hits >= 1  # the second call used the compiled query
+
+
+def test_a_roster_change_shows_at_the_next_message_although_the_query_is_compiled(cast):
+    """Compiled once, read every time: a child who leaves is out of the next roster."""
+    group = class_group(cast.class1)
+    assert cast.alice.pk in member_ids(group).everyone
+    Student.objects.filter(pk=cast.alice_child.pk).update(status=Student.Status.LEFT)
+    assert cast.alice.pk not in member_ids(group).everyone
