@@ -99,6 +99,7 @@ def build(n_guardians: int):
     from django_scopes import scopes_disabled
 
     from accounts.models import Consent, User
+    from notices.actions import mark_family_read
     from notices.fanout import fan_out
     from notices.models import Notice, NoticeTarget, Receipt
     from schools.models import Guardian, School, SchoolClass, Student, StudentGuardian, Term
@@ -150,12 +151,84 @@ def build(n_guardians: int):
         NoticeTarget.objects.create(school=school, notice=notice, kind="school")
     with scopes_disabled():
         fan_out(notice)
-        # Every second family has read it: half of the guardians stay unread.
+        # Every second family has read it: half of the guardians stay unread. Both guardians of a
+        # family read (the receipt's read_at), and the family is stamped as the app stamps it
+        # (``mark_family_read``: every receipt of the family, ``family_read_at``).
         read_ids = [g.pk for i, g in enumerate(guardians) if (i // 2) % 2 == 0]
         for start in range(0, len(read_ids), 10000):
-            Receipt.objects.filter(notice=notice, guardian_id__in=read_ids[start : start + 10000]).update(read_at=now)
+            readers = Receipt.objects.filter(notice=notice, guardian_id__in=read_ids[start : start + 10000])
+            with transaction.atomic():
+                readers.update(read_at=now)
+                mark_family_read(notice, readers, now)
         notice.refresh_from_db()
     return notice
+
+
+def explain(notice_id: int, cols: list[str]) -> None:
+    """``--explain`` (PostgreSQL): where the step's time goes, on the benchmark's data. Each statement
+    runs under EXPLAIN (ANALYZE, BUFFERS) in a transaction rolled back, with the step's settings
+    and the foreign keys checked at once (SET CONSTRAINTS ALL IMMEDIATE), so their triggers' time
+    shows; then a table of execution times measured without per-node timing (TIMING OFF, less
+    overhead): the SELECT alone, the INSERT, the step's statement (the CTE counting RETURNING),
+    and the raw insert of the same rows from a temporary table into the scratch copy of the
+    delivery table and into a copy without indexes or keys (heap only)."""
+    from django.db import connection, transaction
+
+    from notices.ladder import _step_sql, step_insert, step_settings, step_statement
+
+    # The notice's first run of the step (no ladder delivery can exist yet: no anti-join).
+    select_sql, select_params = _step_sql([notice_id], [], [])
+    insert_sql, insert_params = step_insert([notice_id], [], [])
+    step_sql, step_params = step_statement([notice_id], [], [])
+    # The rows the step would insert, for the raw inserts (same values as the step's constants).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE bench_rows AS SELECT sub.channel, 100::smallint AS round, 'pending'::varchar AS status, "
+            "0::smallint AS attempts, now() AS next_attempt_at, ''::varchar AS last_error, now() AS created_at, "
+            f"sub.school_id, sub.id AS receipt_id FROM ({select_sql}) sub",  # noqa: S608
+            select_params,
+        )
+        cursor.execute("CREATE TABLE bench_bare (LIKE delivery_delivery INCLUDING DEFAULTS INCLUDING IDENTITY)")
+        cursor.execute("ANALYZE bench_rows")
+    raw_sql = f"INSERT INTO bench_delivery ({', '.join(cols)}) SELECT {', '.join(cols)} FROM bench_rows"  # noqa: S608
+    bare_sql = raw_sql.replace("bench_delivery", "bench_bare")
+    statements = [
+        ("the SELECT alone", select_sql, select_params),
+        ("the INSERT … SELECT", insert_sql, insert_params),
+        ("the step (CTE over RETURNING)", step_sql, step_params),
+        ("raw: the same rows from a table into the scratch delivery table", raw_sql, []),
+        ("raw: the same rows into a table without indexes or keys", bare_sql, []),
+    ]
+
+    def measure(sql: str, params: list, options: str, immediate: bool) -> list[str]:
+        with transaction.atomic(), connection.cursor() as cursor:
+            step_settings(cursor)
+            if immediate:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"EXPLAIN ({options}) {sql}", params)
+            lines = [row[0] for row in cursor.fetchall()]
+            transaction.set_rollback(True)
+        return lines
+
+    for title, sql, params in statements:
+        print(f"\n--- EXPLAIN (ANALYZE, BUFFERS), foreign keys immediate: {title}")
+        print("\n".join(measure(sql, params, "ANALYZE, BUFFERS", True)))
+    # Execution Time includes the AFTER triggers fired at the statement's end (the foreign keys
+    # when immediate).
+    print("\n--- execution times, ms (EXPLAIN ANALYZE, TIMING OFF; best of 3)")
+    print("| statement | foreign keys deferred (not checked) | foreign keys checked at once |")
+    print("|---|---|---|")
+    for title, sql, params in statements:
+        figures = []
+        for immediate in (False, True):
+            times = []
+            for _ in range(3):
+                lines = measure(sql, params, "ANALYZE, TIMING OFF", immediate)
+                times.append(next(float(x.split(": ")[1].split()[0]) for x in lines if x.startswith("Execution Time")))
+            figures.append(f"{min(times):,.0f}")
+        print(f"| {title} | {figures[0]} | {figures[1]} |")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_rows, bench_bare")
 
 
 def run(args) -> int:
@@ -166,6 +239,7 @@ def run(args) -> int:
 
     from delivery.models import Delivery
     from notices.ladder import LADDER_ROUND, sms_step
+    from notices.models import Notice
 
     started = time.perf_counter()
     notice = build(args.guardians)
@@ -202,11 +276,20 @@ def run(args) -> int:
             for (sql,) in cursor.fetchall():
                 cursor.execute(sql.replace(f'"{table}"', '"bench_delivery"').replace('INDEX "', 'INDEX "bench_'))
 
+    if args.explain:
+        if connection.vendor != "postgresql":
+            print("--explain needs --postgres")
+            return 2
+        explain(notice.pk, cols)
+        return 0
+
     step_times, raw_times, counts = [], [], []
     rows: list[tuple] = []
     for _ in range(args.repeat):
         with scopes_disabled():
+            # Back to before the notice's first step: no ladder delivery, the step never ran.
             Delivery.objects.filter(round=LADDER_ROUND).delete()
+            Notice.objects.filter(pk=notice.pk).update(ladder_sms_at=None)
         now = timezone.now()
         t = time.perf_counter()
         with scopes_disabled(), transaction.atomic():
@@ -313,6 +396,7 @@ def main() -> int:
     parser.add_argument("--guardians", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--send", type=int, default=2000)
+    parser.add_argument("--explain", action="store_true", help="print the plans and where the time goes (PostgreSQL)")
     args = parser.parse_args()
     return run_in_throwaway_database("escalation", postgres=args.postgres, run=lambda _setup: run(args))
 
