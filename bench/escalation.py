@@ -164,7 +164,7 @@ def build(n_guardians: int):
     return notice
 
 
-def explain(notice_id: int, cols: list[str]) -> None:
+def explain(notice_id: int, school_id: int, cols: list[str]) -> None:
     """``--explain`` (PostgreSQL): where the step's time goes, on the benchmark's data. Each statement
     runs under EXPLAIN (ANALYZE, BUFFERS) in a transaction rolled back, with the step's settings
     and the foreign keys checked at once (SET CONSTRAINTS ALL IMMEDIATE), so their triggers' time
@@ -177,9 +177,9 @@ def explain(notice_id: int, cols: list[str]) -> None:
     from notices.ladder import _step_sql, step_insert, step_settings, step_statement
 
     # The notice's first run of the step (no ladder delivery can exist yet: no anti-join).
-    select_sql, select_params = _step_sql([notice_id], [], [])
-    insert_sql, insert_params = step_insert([notice_id], [], [])
-    step_sql, step_params = step_statement([notice_id], [], [])
+    select_sql, select_params = _step_sql([notice_id], [], [], [school_id])
+    insert_sql, insert_params = step_insert([notice_id], [], [], [school_id])
+    step_sql, step_params = step_statement([notice_id], [], [], [school_id])
     # The rows the step would insert, for the raw inserts (same values as the step's constants).
     with connection.cursor() as cursor:
         cursor.execute(
@@ -280,7 +280,7 @@ def run(args) -> int:
         if connection.vendor != "postgresql":
             print("--explain needs --postgres")
             return 2
-        explain(notice.pk, cols)
+        explain(notice.pk, notice.school_id, cols)
         return 0
 
     step_times, raw_times, counts = [], [], []

@@ -154,7 +154,9 @@ def _in_list(column: str, ids: list[int]) -> tuple[str, list[int]]:
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
-def _step_sql(notice_ids: list[int], urgent_ids: list[int], stepped_ids: list[int]) -> tuple[str, list[Any]]:
+def _step_sql(
+    notice_ids: list[int], urgent_ids: list[int], stepped_ids: list[int], school_ids: list[int]
+) -> tuple[str, list[Any]]:
     """The SELECT of the message step: (channel, school, receipt) for every guardian due.
 
     A guardian is due when their receipt is not acted on, nobody of their family (a guardian sharing
@@ -166,10 +168,13 @@ def _step_sql(notice_ids: list[int], urgent_ids: list[int], stepped_ids: list[in
     URGENT notice goes on every channel they have.
 
     Hand-written for its plan (bench/escalation.py --explain, docs/benchmarks.md): the family's read
-    is a column of the receipt (``Receipt.family_read_at``, no join of links and the family's
-    receipts), and each channel is an uncorrelated ``IN`` that PostgreSQL hashes once (a correlated
-    EXISTS per receipt and channel cost more than the rest of the SELECT). What is left is a scan of
-    the notices' receipts and one hash join to their guardians (their user and phone)."""
+    is a column of the receipt (``Receipt.family_read_at``), not a join of every due guardian's
+    links to their family's receipts; push, WeCom and SMS turned off are uncorrelated ``IN`` lists
+    that PostgreSQL hashes once (as correlated EXISTS it probes them once per receipt); consent
+    stays an EXISTS, which PostgreSQL hashes too when many receipts are due and otherwise probes
+    through the index, whatever the number of users. What is left is a scan of the notices'
+    receipts and one hash join to their guardians (their user and phone). ``school_ids``: the
+    notices' schools, to which the push and WeCom lists are cut."""
     t = {
         "receipt": Receipt._meta.db_table,
         "guardian": Guardian._meta.db_table,
@@ -181,73 +186,90 @@ def _step_sql(notice_ids: list[int], urgent_ids: list[int], stepped_ids: list[in
         "wecom": WecomParent._meta.db_table,
         "delivery": Delivery._meta.db_table,
     }
-    notices_in, notice_params = _in_list("r.notice_id", notice_ids)
-    urgent_in, urgent_params = _in_list("r.notice_id", urgent_ids)
+    sql: list[str] = []
     params: list[Any] = []
-    # Each piece's parameters in the order the pieces appear in the statement.
-    urgent_column = urgent_in
-    params += urgent_params
-    sms_off = (
-        f"AND ({urgent_in} OR g.user_id NOT IN (SELECT f.user_id FROM {t['preference']} f WHERE NOT f.sms_enabled))"  # noqa: S608
+
+    def add(text: str, *values: Any) -> None:
+        """The statement in the order it reads, each piece with its bound values."""
+        sql.append(text)
+        params.extend(values)
+
+    def in_list(column: str, ids: list[int]) -> str:
+        text, values = _in_list(column, ids)
+        params.extend(values)
+        return text
+
+    # Table names come from model meta; every value is a bound parameter.
+    add("SELECT r.id, r.school_id, ")
+    add(f"{in_list('r.notice_id', urgent_ids)} AS urgent,")
+    add(
+        f"COALESCE((g.user_id, r.school_id) IN (SELECT p.user_id, p.school_id FROM {t['push']} p"  # noqa: S608
+        f" WHERE {in_list('p.school_id', school_ids)}), FALSE) AS push,"
     )
-    params += urgent_params
-    params += notice_params
-    read = "r.family_read_at IS NULL"
+    add(
+        f"COALESCE((r.school_id, g.phone) IN (SELECT w.school_id, w.phone FROM {t['wecom']} w"  # noqa: S608
+        f" WHERE w.subscribed AND {in_list('w.school_id', school_ids)}), FALSE) AS wecom,"
+    )
+    # SMS: a standing consent, and (but for URGENT notices) SMS not turned off (``_may_text``).
+    add(
+        f"""(EXISTS (SELECT 1 FROM {t["consent"]} c
+                     WHERE c.user_id = g.user_id AND c.kind = 'sms' AND c.withdrawn_at IS NULL)
+             AND ({in_list("r.notice_id", urgent_ids)} OR COALESCE(g.user_id NOT IN (
+                 SELECT f.user_id FROM {t["preference"]} f WHERE NOT f.sms_enabled), FALSE))) AS sms"""  # noqa: S608
+    )
+    add(f"FROM {t['receipt']} r JOIN {t['guardian']} g ON g.id = r.guardian_id")
+    add(f"WHERE {in_list('r.notice_id', notice_ids)} AND r.acted_at IS NULL AND r.left_family_at IS NULL")
     if urgent_ids:
-        read = f"({read} OR {urgent_in})"
-        params += urgent_params
-    # A family not done yet: needed for URGENT notices only. Otherwise a family is done only when a
-    # guardian of the child acted (``notices.actions._roll_up``), and acting marks the family read.
-    family_open = ""
-    if urgent_ids:
-        family_open = f"""AND (NOT ({urgent_in}) OR EXISTS (
+        add(f"AND (r.family_read_at IS NULL OR {in_list('r.notice_id', urgent_ids)})")
+        # A family not done yet: needed for URGENT notices only. Otherwise a family is done only
+        # when a guardian of the child acted (``notices.actions._roll_up``), and acting marks the
+        # family read.
+        add(
+            f"""AND (NOT ({in_list("r.notice_id", urgent_ids)}) OR EXISTS (
                 SELECT 1 FROM {t["link"]} l JOIN {t["family"]} f ON f.student_id = l.student_id
                 WHERE l.guardian_id = r.guardian_id AND f.notice_id = r.notice_id AND f.done_at IS NULL))"""  # noqa: S608
-        params += urgent_params
+        )
+    else:
+        add("AND r.family_read_at IS NULL")
     # Nothing sent by the ladder yet: only in notices the step ran for before. Before its first run
     # no ladder delivery of a notice can exist (``Notice.ladder_sms_at`` is set in the same
     # transaction as the deliveries, under the notices' row lock), and that first run is the one
     # that sends to every family due; later runs find the few that became due since.
-    not_sent = ""
     stepped = sorted(set(stepped_ids) & set(notice_ids))
     if stepped:
         sent = f"EXISTS (SELECT 1 FROM {t['delivery']} d WHERE d.receipt_id = r.id AND d.round = %s)"  # noqa: S608
-        if set(stepped) == set(notice_ids):
-            not_sent = f"AND NOT {sent}"
-            params += [LADDER_ROUND]
+        if len(stepped) == len(set(notice_ids)):
+            add(f"AND NOT {sent}", LADDER_ROUND)
         else:
-            stepped_in, stepped_params = _in_list("r.notice_id", stepped)
-            not_sent = f"AND (NOT ({stepped_in}) OR NOT {sent})"
-            params += [*stepped_params, LADDER_ROUND]
-    # PostgreSQL: OFFSET 0 keeps "due" a subquery, so each channel's test runs once per receipt
-    # rather than once per receipt and channel.
-    fence = "OFFSET 0" if connection.vendor == "postgresql" else ""
-    # Table names come from model meta; every value is a bound parameter.
-    sql = f"""
-        SELECT ch.channel, due.school_id, due.id FROM (
-            SELECT r.id, r.school_id, {urgent_column} AS urgent,
-                COALESCE((g.user_id, r.school_id) IN (SELECT p.user_id, p.school_id FROM {t["push"]} p), FALSE)
-                    AS push,
-                COALESCE((r.school_id, g.phone) IN (
-                    SELECT w.school_id, w.phone FROM {t["wecom"]} w WHERE w.subscribed), FALSE) AS wecom,
-                COALESCE(g.user_id IN (
-                    SELECT c.user_id FROM {t["consent"]} c WHERE c.kind = 'sms' AND c.withdrawn_at IS NULL)
-                    {sms_off}, FALSE) AS sms
-            FROM {t["receipt"]} r JOIN {t["guardian"]} g ON g.id = r.guardian_id
-            WHERE {notices_in} AND r.acted_at IS NULL AND r.left_family_at IS NULL AND {read}
-              {family_open}
-              {not_sent}
-            {fence}
-        ) due
-        JOIN (SELECT 'push' AS channel UNION ALL SELECT 'wecom' UNION ALL SELECT 'sms') ch
-          ON (ch.channel = 'push' AND due.push) OR (ch.channel = 'wecom' AND due.wecom)
-          OR (ch.channel = 'sms' AND due.sms AND (due.urgent OR NOT (due.push OR due.wecom)))"""  # noqa: S608
-    return sql, params
+            add(f"AND (NOT ({in_list('r.notice_id', stepped)}) OR NOT {sent})", LADDER_ROUND)
+    due = "\n".join(sql)
+    if connection.vendor == "postgresql":
+        # One row per guardian and channel: the one channel of most guardians as a one-element
+        # array, the rare several (push and WeCom, or URGENT) as a longer one, unnested. OFFSET 0
+        # keeps "due" a subquery, so each channel's test runs once per receipt.
+        return (
+            f"""SELECT unnest(CASE WHEN due.urgent OR (due.push AND due.wecom)
+                    THEN array_remove(ARRAY[CASE WHEN due.push THEN 'push' END, CASE WHEN due.wecom THEN 'wecom' END,
+                                            CASE WHEN due.sms THEN 'sms' END], NULL)
+                    ELSE ARRAY[CASE WHEN due.push THEN 'push' WHEN due.wecom THEN 'wecom' ELSE 'sms' END]
+                    END)::varchar AS channel, due.school_id, due.id
+                FROM ({due} OFFSET 0) due WHERE due.push OR due.wecom OR due.sms""",  # noqa: S608
+            params,
+        )
+    return (
+        f"""SELECT ch.channel, due.school_id, due.id FROM ({due}) due
+            JOIN (SELECT 'push' AS channel UNION ALL SELECT 'wecom' UNION ALL SELECT 'sms') ch
+              ON (ch.channel = 'push' AND due.push) OR (ch.channel = 'wecom' AND due.wecom)
+              OR (ch.channel = 'sms' AND due.sms AND (due.urgent OR NOT (due.push OR due.wecom)))""",  # noqa: S608
+        params,
+    )
 
 
-def step_insert(notice_ids: list[int], urgent_ids: list[int], stepped_ids: list[int]) -> tuple[str, list[Any]]:
+def step_insert(
+    notice_ids: list[int], urgent_ids: list[int], stepped_ids: list[int], school_ids: list[int]
+) -> tuple[str, list[Any]]:
     """The message step's INSERT … SELECT and its parameters (no RETURNING)."""
-    select_sql, select_params = _step_sql(notice_ids, urgent_ids, stepped_ids)
+    select_sql, select_params = _step_sql(notice_ids, urgent_ids, stepped_ids, school_ids)
     columns = ["round", "status", "attempts", "next_attempt_at", "last_error", "created_at", "channel", "school_id"]
     quote = connection.ops.quote_name
     # Sent at once: due from the real clock (``now`` only decides which steps are due).
@@ -259,11 +281,13 @@ def step_insert(notice_ids: list[int], urgent_ids: list[int], stepped_ids: list[
     return insert, [*constants, *select_params]
 
 
-def step_statement(notice_ids: list[int], urgent_ids: list[int], stepped_ids: list[int]) -> tuple[str, list[Any]]:
+def step_statement(
+    notice_ids: list[int], urgent_ids: list[int], stepped_ids: list[int], school_ids: list[int]
+) -> tuple[str, list[Any]]:
     """The message step's statement and parameters (PostgreSQL: counted per channel by a CTE over
     RETURNING; SQLite: the channels of the rows inserted). ``bench/escalation.py --explain`` prints
     its plan."""
-    insert, params = step_insert(notice_ids, urgent_ids, stepped_ids)
+    insert, params = step_insert(notice_ids, urgent_ids, stepped_ids, school_ids)
     if connection.vendor == "postgresql":
         return f"WITH ins AS ({insert} RETURNING channel) SELECT channel, count(*) FROM ins GROUP BY channel", params  # noqa: S608
     return f"{insert} RETURNING channel", params
@@ -290,9 +314,12 @@ def message_step(notice_ids: list[int], urgent_ids: list[int], now: datetime.dat
     # the anti-join sees every row a previous climb committed and ON CONFLICT (a probe per row) is
     # not needed; the unique (receipt, channel, round) stays the backstop. Read under the lock:
     # whether the step ran for each notice before (``Notice.ladder_sms_at``).
-    locked = Notice.objects.select_for_update().filter(pk__in=notice_ids).values_list("pk", "ladder_sms_at")
-    stepped = [pk for pk, ran_at in locked if ran_at is not None]
-    sql, params = step_statement(notice_ids, urgent_ids, stepped)
+    locked = list(
+        Notice.objects.select_for_update().filter(pk__in=notice_ids).values_list("pk", "ladder_sms_at", "school_id")
+    )
+    stepped = [pk for pk, ran_at, _school in locked if ran_at is not None]
+    schools = sorted({school for _pk, _ran_at, school in locked})
+    sql, params = step_statement(notice_ids, urgent_ids, stepped, schools)
     with connection.cursor() as cursor:
         step_settings(cursor)
         cursor.execute(sql, params)
