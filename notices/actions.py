@@ -406,6 +406,27 @@ def mark_family_read(notice: Notice, receipts: QuerySet[Receipt], now: datetime.
     )
 
 
+def close_receipts_of_former_guardian(guardian_id: int, student_id: int, now: datetime.datetime) -> int:
+    """A guardian was removed from a child (``home.family.do_unlink_guardian``): their receipts of
+    the published notices the child's family was sent get ``left_family_at``, one UPDATE, unless a
+    child of theirs still links them to a family of the notice that has not done it. The escalation
+    ladder then no longer reaches for them; their receipts stay as the record of what they got."""
+    still_family = StudentReceipt.objects.filter(
+        notice_id=OuterRef("notice_id"), done_at__isnull=True, student__guardian_links__guardian_id=guardian_id
+    )
+    return (
+        Receipt.objects.filter(
+            guardian_id=guardian_id,
+            acted_at__isnull=True,
+            left_family_at__isnull=True,
+            notice__status=Notice.Status.PUBLISHED,
+            notice_id__in=StudentReceipt.objects.filter(student_id=student_id).values("notice_id"),
+        )
+        .exclude(Exists(still_family))
+        .update(left_family_at=now)
+    )
+
+
 def do_mark_read(notice: Notice, *, acting_user, receipts=None) -> int:
     """Opening marks read: one UPDATE (plus the rollup when reading is all the notice asks). The
     receipts are the acting user's own, or the one a signed link names (no user then)."""
