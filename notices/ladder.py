@@ -7,16 +7,22 @@ may tighten on the notice, never loosen):
 1. in the app (the receipt) and e-mail/push at once: fan-out does this (``notices.fanout``);
 2. SMS to every guardian of a family where nobody has read it yet (``SMS_AFTER``, 2 h by default),
    through the delivery app's channel interface (``delivery.channels.CHANNELS["sms"]``, whatever
-   provider is configured). Only to a guardian who signed in and whose SMS consent stands
-   (``accounts.consent``); a family that no guardian may be texted goes straight to step 3;
+   provider is configured), or by push or WeCom where those reach the guardian (free). SMS only to a
+   guardian who signed in, whose SMS consent stands (``accounts.consent``) and who has not turned
+   SMS off in their channels (``DeliveryPreference.sms_enabled``); a consent withdrawn or SMS turned
+   off after the step cancels the message when it is sent (``delivery.channels.SmsChannel``). A
+   family that no guardian may be messaged goes straight to step 3. A guardian removed from the
+   family since (``Receipt.left_family_at``) is not reached;
 3. a call task for the head teacher (``CallTask``) after ``CALL_AFTER`` (6 h), or two hours before
    the deadline if that is sooner, for each family (student) not done yet.
 
 A family stops climbing the moment any guardian acts (``StudentReceipt.done_at``: the steps select
-only families not done). Each step is ONE ``INSERT … SELECT`` for every family due in every notice
-due, run by beat (``notices.tasks.climb_ladders``); ``Delivery``'s unique (receipt, channel, round)
-with the ladder's own round and ``CallTask``'s unique (notice, student) make a retry, or a run after a
-crash, create nothing twice, and no family is sent the same step twice.
+only families not done); the message step skips it as soon as any guardian has read it
+(``Receipt.family_read_at``, stamped on the whole family by ``notices.actions.mark_family_read``).
+Each step is ONE ``INSERT … SELECT`` for every family due in every notice due, run by beat
+(``notices.tasks.climb_ladders``); ``Delivery``'s unique (receipt, channel, round) with the ladder's
+own round and ``CallTask``'s unique (notice, student) make a retry, or a run after a crash, create
+nothing twice, and no family is sent the same step twice.
 
 Quiet hours: outside URGENT notices no SMS step runs between 21:00 and 07:00 (the school's local
 time, the teachers' default quiet hours of ``chat``); a step due then runs at 07:00. URGENT notices
@@ -120,10 +126,10 @@ def _may_text(user_ref: str, *, urgent: bool) -> Q:
     guardian has given none, so the family goes to the call task instead), and, unless the notice
     is URGENT, who has not turned SMS off in their channels (``DeliveryPreference.sms_enabled``;
     no choice saved: the consent decides)."""
-    consent = Exists(Consent.objects.filter(user_id=OuterRef(user_ref), kind="sms", withdrawn_at__isnull=True))
+    consent = Q(Exists(Consent.objects.filter(user_id=OuterRef(user_ref), kind="sms", withdrawn_at__isnull=True)))
     if urgent:
-        return Q(consent)
-    return Q(consent) & ~Exists(DeliveryPreference.objects.filter(user_id=OuterRef(user_ref), sms_enabled=False))
+        return consent
+    return consent & ~Q(Exists(DeliveryPreference.objects.filter(user_id=OuterRef(user_ref), sms_enabled=False)))
 
 
 def _reachable(guardian_ref: str, *, urgent: bool) -> Q:
@@ -300,8 +306,9 @@ def step_settings(cursor) -> None:
     # A plan of hash joins over a few hundred thousand rows: compiling it (JIT) costs more
     # than it saves (about a quarter of the step on the benchmark).
     cursor.execute("SET LOCAL jit = off")
-    # Room for the hashed NOT IN of a district's read families (2 × work_mem for hashes):
-    # past it PostgreSQL would scan the subquery once per receipt.
+    # Room for the hashed IN lists (push, WeCom and SMS turned off, cut to the notices' schools but
+    # the last) of a district (2 × work_mem for hashes): past it PostgreSQL would scan a list once
+    # per receipt. Consent is an EXISTS, which falls back to the index instead.
     cursor.execute("SET LOCAL work_mem = '64MB'")
 
 
@@ -348,9 +355,7 @@ def call_step(call_ids: list[int], sms_ids: list[int], urgent_ids: list[int], no
     urgent = Q(notice_id__in=urgent_ids)
     families = (
         _open_families([*call_ids, *sms_ids])
-        .filter(
-            Q(notice_id__in=call_ids) | (urgent & ~Exists(reachable_urgent)) | (~urgent & ~Exists(reachable))
-        )
+        .filter(Q(notice_id__in=call_ids) | (urgent & ~Exists(reachable_urgent)) | (~urgent & ~Exists(reachable)))
         .filter(~Exists(CallTask.objects.filter(notice_id=OuterRef("notice_id"), student_id=OuterRef("student_id"))))
         .annotate(is_urgent=ExpressionWrapper(Q(notice_id__in=urgent_ids or [0]), output_field=BooleanField()))
         .values("school_id", "notice_id", "student_id", "student__school_class_id", "is_urgent")

@@ -274,11 +274,16 @@ def test_a_guardian_removed_from_the_family_is_not_reached(families, time_machin
             )
             assert closed == (0 if phone == "13800000011" else 1)
         # Not linked any more: nothing happens.
-        assert do_unlink_guardian(
-            families.alice_child, Guardian.objects.get(phone="13800000012"), acting_user=families.ms_li
-        ) == 0
+        assert (
+            do_unlink_guardian(
+                families.alice_child, Guardian.objects.get(phone="13800000012"), acting_user=families.ms_li
+            )
+            == 0
+        )
     assert Receipt.objects.filter(notice=notice).count() == 4
-    assert AuditEntry.objects.filter(action=AuditEntry.Action.GUARDIAN_CHANGED, summary__startswith="removed").count() == 2
+    assert (
+        AuditEntry.objects.filter(action=AuditEntry.Action.GUARDIAN_CHANGED, summary__startswith="removed").count() == 2
+    )
     time_machine.move_to(timezone.now() + 2 * HOUR + datetime.timedelta(minutes=1))
     climb()
     assert _ladder_sms(notice) == ["13800000001", "13800000011"]
@@ -312,3 +317,12 @@ def test_the_migration_stamps_the_families_that_read_before_it(families):
         cursor.execute(migration.FAMILY_READS)
     stamped = dict(Receipt.objects.filter(notice=notice).values_list("guardian__phone", "family_read_at"))
     assert stamped == {"13800000001": first, "13800000011": first, "13800000002": None}
+    # A notice the ladder sent to before the migration keeps its anti-join: no second SMS.
+    Receipt.objects.filter(notice=notice).update(family_read_at=None)
+    due = timezone.now() + 2 * HOUR + datetime.timedelta(minutes=1)
+    assert climb(now=due)["sms"] == 2
+    Notice.objects.filter(pk=notice.pk).update(ladder_sms_at=None)
+    with connection.cursor() as cursor:
+        cursor.execute(migration.LADDER_SMS_AT)
+    assert Notice.objects.get(pk=notice.pk).ladder_sms_at is not None
+    assert climb(now=due)["sms"] == 0  # without the stamp: a second SMS, refused by the unique constraint
