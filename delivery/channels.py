@@ -178,13 +178,21 @@ class SmsChannel(Channel):
         (``accounts.consent``), or SMS turned off in their channels (``DeliveryPreference``), which
         an URGENT notice overrides as it did when queued (``notices.ladder``). One query for the
         batch's consents; the preferences came with the rows."""
-        from .actions import _sms_consent_withdrawn
+        from django.contrib.auth import get_user_model
 
         people = {d.pk: _person(d.receipt) for d in deliveries}
         user_ids = {person.pk for person in people.values() if person is not None}
-        withdrawn = (
-            set(_sms_consent_withdrawn().filter(pk__in=user_ids).values_list("pk", flat=True)) if user_ids else set()
+        # The batch's SMS consents, by the consent's related name (accounts sits above delivery):
+        # withdrawn, and none standing (``delivery.actions._sms_consent_withdrawn``, for these users).
+        consents = (
+            get_user_model()
+            .objects.filter(pk__in=user_ids, consents__kind="sms")
+            .values_list("pk", "consents__withdrawn_at")
+            if user_ids
+            else []
         )
+        standing = {pk for pk, withdrawn_at in consents if withdrawn_at is None}
+        withdrawn = {pk for pk, withdrawn_at in consents if withdrawn_at is not None} - standing
         refused = set()
         for delivery in deliveries:
             person = people[delivery.pk]
