@@ -161,9 +161,10 @@ def _in_list(column: str, ids: list[int]) -> tuple[str, list[int]]:
 
 
 def _step_sql(
-    notice_ids: list[int], urgent_ids: list[int], stepped_ids: list[int], school_ids: list[int]
+    notice_ids: list[int], urgent_ids: list[int], stepped_ids: list[int], school_ids: list[int], first: str = ""
 ) -> tuple[str, list[Any]]:
-    """The SELECT of the message step: (channel, school, receipt) for every guardian due.
+    """The SELECT of the message step: (channel, school, receipt) for every guardian due, after the
+    columns ``first`` (the INSERT's constants: one projection, not a subquery of its own).
 
     A guardian is due when their receipt is not acted on, nobody of their family (a guardian sharing
     a child) has read it (URGENT: sent anyway, if a child of theirs has a family not done yet), they
@@ -254,7 +255,7 @@ def _step_sql(
         # array, the rare several (push and WeCom, or URGENT) as a longer one, unnested. OFFSET 0
         # keeps "due" a subquery, so each channel's test runs once per receipt.
         return (
-            f"""SELECT unnest(CASE WHEN due.urgent OR (due.push AND due.wecom)
+            f"""SELECT {first} unnest(CASE WHEN due.urgent OR (due.push AND due.wecom)
                     THEN array_remove(ARRAY[CASE WHEN due.push THEN 'push' END, CASE WHEN due.wecom THEN 'wecom' END,
                                             CASE WHEN due.sms THEN 'sms' END], NULL)
                     ELSE ARRAY[CASE WHEN due.push THEN 'push' WHEN due.wecom THEN 'wecom' ELSE 'sms' END]
@@ -263,7 +264,7 @@ def _step_sql(
             params,
         )
     return (
-        f"""SELECT ch.channel, due.school_id, due.id FROM ({due}) due
+        f"""SELECT {first} ch.channel, due.school_id, due.id FROM ({due}) due
             JOIN (SELECT 'push' AS channel UNION ALL SELECT 'wecom' UNION ALL SELECT 'sms') ch
               ON (ch.channel = 'push' AND due.push) OR (ch.channel = 'wecom' AND due.wecom)
               OR (ch.channel = 'sms' AND due.sms AND (due.urgent OR NOT (due.push OR due.wecom)))""",  # noqa: S608
@@ -275,14 +276,16 @@ def step_insert(
     notice_ids: list[int], urgent_ids: list[int], stepped_ids: list[int], school_ids: list[int]
 ) -> tuple[str, list[Any]]:
     """The message step's INSERT … SELECT and its parameters (no RETURNING)."""
-    select_sql, select_params = _step_sql(notice_ids, urgent_ids, stepped_ids, school_ids)
     columns = ["round", "status", "attempts", "next_attempt_at", "last_error", "created_at", "channel", "school_id"]
     quote = connection.ops.quote_name
     # Sent at once: due from the real clock (``now`` only decides which steps are due).
     constants: list[Any] = [LADDER_ROUND, Delivery.Status.PENDING, 0, timezone.now(), "", timezone.now()]
+    select_sql, select_params = _step_sql(
+        notice_ids, urgent_ids, stepped_ids, school_ids, first="".join(["%s, "] * len(constants))
+    )
     insert = (
-        f"INSERT INTO {quote(Delivery._meta.db_table)} ({', '.join(quote(c) for c in [*columns, 'receipt_id'])}) "  # noqa: S608
-        f"SELECT {', '.join(['%s'] * len(constants))}, sub.* FROM ({select_sql}) sub WHERE true"
+        f"INSERT INTO {quote(Delivery._meta.db_table)} ({', '.join(quote(c) for c in [*columns, 'receipt_id'])}) "
+        f"{select_sql}"
     )
     return insert, [*constants, *select_params]
 
