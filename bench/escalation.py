@@ -11,11 +11,15 @@ It never touches real data: ``bench/harness.py`` creates a throwaway database an
 1. Builds one school of ``--guardians`` guardians (default 200,000): half as many students, two
    guardians each, every guardian signed in with a standing SMS consent (so every one may be texted).
    A confirm notice to the whole school is published and fanned out (``notices.fanout.fan_out``).
-   Then the families of every second student read it: half of the guardians stay unread. Not timed.
+   Then the families of every second student read it, as the app records a read (``read_at``,
+   then ``notices.actions.mark_family_read`` stamps the family): half of the guardians stay unread.
+   Not timed.
 2. The SMS step: ``notices.ladder.sms_step`` (the ladder's message step, ONE ``INSERT … SELECT`` of
-   delivery rows for every guardian due: not acted, nobody in the family has read, reachable by
-   push, WeCom or SMS (here: SMS consent only, so every row is an SMS), nothing sent by the ladder
-   before) timed with its commit. Baseline, in the same run on the same database: the same
+   delivery rows for every guardian due: not acted, nobody in the family has read, still of the
+   family, reachable by push, WeCom or SMS (here: SMS consent only, so every row is an SMS)) timed
+   with its commit: the notice's first step, so before each repetition its ladder deliveries are
+   deleted and its ``ladder_sms_at`` cleared (the state before any step); a last run checks that a
+   second step inserts nothing. Baseline, in the same run on the same database: the same
    rows (same columns and values, prepared in Python beforehand, not timed) inserted into an empty
    scratch table with the constraints, indexes and foreign keys of ``delivery_delivery``
    (PostgreSQL: ``LIKE … INCLUDING ALL`` plus the two foreign keys, deferred; ``COPY … FROM STDIN``;
@@ -28,6 +32,11 @@ It never touches real data: ``bench/harness.py`` creates a throwaway database an
    Then the same deliveries once more through the Alibaba Cloud backend (``SendBatchSms``, 100
    numbers per signed request) against the local peer of its API (``delivery/tests/peers.py``):
    ``sms_sent_per_second_aliyun_batch``.
+
+``--explain`` (PostgreSQL) instead prints where the step's time goes: EXPLAIN (ANALYZE, BUFFERS) of
+the SELECT alone, the INSERT … SELECT and the step's statement, and of the raw insert of the same rows
+from a table (into the scratch table, and into one without indexes or keys), then their execution
+times with the foreign keys deferred and checked at once.
 
 The last line is ``escalation_vs_raw_ratio: X`` (raw insert time / SMS step time: rows per second of
 the step over rows per second of the raw insert). Goal X ≥ 0.8 on PostgreSQL: there the script exits
@@ -99,6 +108,7 @@ def build(n_guardians: int):
     from django_scopes import scopes_disabled
 
     from accounts.models import Consent, User
+    from notices.actions import mark_family_read
     from notices.fanout import fan_out
     from notices.models import Notice, NoticeTarget, Receipt
     from schools.models import Guardian, School, SchoolClass, Student, StudentGuardian, Term
@@ -150,12 +160,84 @@ def build(n_guardians: int):
         NoticeTarget.objects.create(school=school, notice=notice, kind="school")
     with scopes_disabled():
         fan_out(notice)
-        # Every second family has read it: half of the guardians stay unread.
+        # Every second family has read it: half of the guardians stay unread. Both guardians of a
+        # family read (the receipt's read_at), and the family is stamped as the app stamps it
+        # (``mark_family_read``: every receipt of the family, ``family_read_at``).
         read_ids = [g.pk for i, g in enumerate(guardians) if (i // 2) % 2 == 0]
         for start in range(0, len(read_ids), 10000):
-            Receipt.objects.filter(notice=notice, guardian_id__in=read_ids[start : start + 10000]).update(read_at=now)
+            readers = Receipt.objects.filter(notice=notice, guardian_id__in=read_ids[start : start + 10000])
+            with transaction.atomic():
+                readers.update(read_at=now)
+                mark_family_read(notice, readers, now)
         notice.refresh_from_db()
     return notice
+
+
+def explain(notice_id: int, school_id: int, cols: list[str]) -> None:
+    """``--explain`` (PostgreSQL): where the step's time goes, on the benchmark's data. Each statement
+    runs under EXPLAIN (ANALYZE, BUFFERS) in a transaction rolled back, with the step's settings
+    and the foreign keys checked at once (SET CONSTRAINTS ALL IMMEDIATE), so their triggers' time
+    shows; then a table of execution times measured without per-node timing (TIMING OFF, less
+    overhead): the SELECT alone, the INSERT, the step's statement (the CTE counting RETURNING),
+    and the raw insert of the same rows from a temporary table into the scratch copy of the
+    delivery table and into a copy without indexes or keys (heap only)."""
+    from django.db import connection, transaction
+
+    from notices.ladder import _step_sql, step_insert, step_settings, step_statement
+
+    # The notice's first run of the step (no ladder delivery can exist yet: no anti-join).
+    select_sql, select_params = _step_sql([notice_id], [], [], [school_id])
+    insert_sql, insert_params = step_insert([notice_id], [], [], [school_id])
+    step_sql, step_params = step_statement([notice_id], [], [], [school_id])
+    # The rows the step would insert, for the raw inserts (same values as the step's constants).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE bench_rows AS SELECT sub.channel, 100::smallint AS round, 'pending'::varchar AS status, "
+            "0::smallint AS attempts, now() AS next_attempt_at, ''::varchar AS last_error, now() AS created_at, "
+            f"sub.school_id, sub.id AS receipt_id FROM ({select_sql}) sub",
+            select_params,
+        )
+        cursor.execute("CREATE TABLE bench_bare (LIKE delivery_delivery INCLUDING DEFAULTS INCLUDING IDENTITY)")
+        cursor.execute("ANALYZE bench_rows")
+    raw_sql = f"INSERT INTO bench_delivery ({', '.join(cols)}) SELECT {', '.join(cols)} FROM bench_rows"
+    bare_sql = raw_sql.replace("bench_delivery", "bench_bare")
+    statements = [
+        ("the SELECT alone", select_sql, select_params),
+        ("the INSERT … SELECT", insert_sql, insert_params),
+        ("the step (CTE over RETURNING)", step_sql, step_params),
+        ("raw: the same rows from a table into the scratch delivery table", raw_sql, []),
+        ("raw: the same rows into a table without indexes or keys", bare_sql, []),
+    ]
+
+    def measure(sql: str, params: list, options: str, immediate: bool) -> list[str]:
+        with transaction.atomic(), connection.cursor() as cursor:
+            step_settings(cursor)
+            if immediate:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            cursor.execute(f"EXPLAIN ({options}) {sql}", params)
+            lines = [row[0] for row in cursor.fetchall()]
+            transaction.set_rollback(True)
+        return lines
+
+    for title, sql, params in statements:
+        print(f"\n--- EXPLAIN (ANALYZE, BUFFERS), foreign keys immediate: {title}")
+        print("\n".join(measure(sql, params, "ANALYZE, BUFFERS", True)))
+    # Execution Time includes the AFTER triggers fired at the statement's end (the foreign keys
+    # when immediate).
+    print("\n--- execution times, ms (EXPLAIN ANALYZE, TIMING OFF; best of 3)")
+    print("| statement | foreign keys deferred (not checked) | foreign keys checked at once |")
+    print("|---|---|---|")
+    for title, sql, params in statements:
+        figures = []
+        for immediate in (False, True):
+            times = []
+            for _ in range(3):
+                lines = measure(sql, params, "ANALYZE, TIMING OFF", immediate)
+                times.append(next(float(x.split(": ")[1].split()[0]) for x in lines if x.startswith("Execution Time")))
+            figures.append(f"{min(times):,.0f}")
+        print(f"| {title} | {figures[0]} | {figures[1]} |")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_rows, bench_bare")
 
 
 def run(args) -> int:
@@ -166,6 +248,7 @@ def run(args) -> int:
 
     from delivery.models import Delivery
     from notices.ladder import LADDER_ROUND, sms_step
+    from notices.models import Notice
 
     started = time.perf_counter()
     notice = build(args.guardians)
@@ -202,11 +285,20 @@ def run(args) -> int:
             for (sql,) in cursor.fetchall():
                 cursor.execute(sql.replace(f'"{table}"', '"bench_delivery"').replace('INDEX "', 'INDEX "bench_'))
 
+    if args.explain:
+        if connection.vendor != "postgresql":
+            print("--explain needs --postgres")
+            return 2
+        explain(notice.pk, notice.school_id, cols)
+        return 0
+
     step_times, raw_times, counts = [], [], []
     rows: list[tuple] = []
     for _ in range(args.repeat):
         with scopes_disabled():
+            # Back to before the notice's first step: no ladder delivery, the step never ran.
             Delivery.objects.filter(round=LADDER_ROUND).delete()
+            Notice.objects.filter(pk=notice.pk).update(ladder_sms_at=None)
         now = timezone.now()
         t = time.perf_counter()
         with scopes_disabled(), transaction.atomic():
@@ -313,6 +405,7 @@ def main() -> int:
     parser.add_argument("--guardians", type=int, default=200_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--send", type=int, default=2000)
+    parser.add_argument("--explain", action="store_true", help="print the plans and where the time goes (PostgreSQL)")
     args = parser.parse_args()
     return run_in_throwaway_database("escalation", postgres=args.postgres, run=lambda _setup: run(args))
 

@@ -155,6 +155,11 @@ class EmailChannel(Channel):
         return outcomes
 
 
+def _person(receipt):
+    """The account a receipt reaches: its guardian's (None before they signed in), or the staff user."""
+    return receipt.guardian.user if receipt.guardian_id else receipt.user
+
+
 class SmsChannel(Channel):
     name = "sms"
 
@@ -166,6 +171,38 @@ class SmsChannel(Channel):
 
         message = self.sms_message(delivery)
         (get_provider_backend(message.school_code) or get_backend()).send(message)
+
+    def refusing(self, deliveries: list) -> set[int]:
+        """The deliveries whose person no longer wants SMS since they were queued (a reminder, the
+        escalation ladder's step): their SMS consent withdrawn and not given again
+        (``accounts.consent``), or SMS turned off in their channels (``DeliveryPreference``), which
+        an URGENT notice overrides as it did when queued (``notices.ladder``). One query for the
+        batch's consents; the preferences came with the rows."""
+        from django.contrib.auth import get_user_model
+
+        people = {d.pk: _person(d.receipt) for d in deliveries}
+        user_ids = {person.pk for person in people.values() if person is not None}
+        # The batch's SMS consents, by the consent's related name (accounts sits above delivery):
+        # withdrawn, and none standing (``delivery.actions._sms_consent_withdrawn``, for these users).
+        consents = (
+            get_user_model()
+            .objects.filter(pk__in=user_ids, consents__kind="sms")
+            .values_list("pk", "consents__withdrawn_at")
+            if user_ids
+            else []
+        )
+        standing = {pk for pk, withdrawn_at in consents if withdrawn_at is None}
+        withdrawn = {pk for pk, withdrawn_at in consents if withdrawn_at is not None} - standing
+        refused = set()
+        for delivery in deliveries:
+            person = people[delivery.pk]
+            if person is None:
+                continue  # never signed in: what the school recorded decided when it was queued
+            preference = getattr(person, "delivery_preference", None)
+            turned_off = preference is not None and not preference.sms_enabled and not delivery.receipt.notice.urgent
+            if person.pk in withdrawn or turned_off:
+                refused.add(delivery.pk)
+        return refused
 
     def sms_message(self, delivery):
         from .sms import SmsMessage
@@ -204,11 +241,16 @@ class SmsChannel(Channel):
         as sent if it went out. Other backends (file, memory): one by one."""
         from .sms_providers import SmsError, get_provider_backend
 
+        refused = self.refusing(deliveries)
+        outcomes: dict[int, Outcome] = {
+            pk: Outcome(ok=False, detail="SMS no longer wanted", retry=False, cancelled=True) for pk in refused
+        }
+        wanted = [d for d in deliveries if d.pk not in refused]
         if get_provider_backend() is None:
-            return super().send_many(deliveries)
-        outcomes: dict[int, Outcome] = {}
+            outcomes.update(zip([d.pk for d in wanted], super().send_many(wanted), strict=True))
+            return [outcomes[d.pk] for d in deliveries]
         by_school: dict[str, list] = {}
-        for delivery in deliveries:
+        for delivery in wanted:
             by_school.setdefault(delivery.receipt.notice.school.code, []).append(delivery)
         for code, rows in by_school.items():
             backend = get_provider_backend(code)

@@ -387,6 +387,46 @@ def _roll_up(notice: Notice, receipts, now) -> None:
     rollups.update(done_at=now)
 
 
+def mark_family_read(notice: Notice, receipts: QuerySet[Receipt], now: datetime.datetime) -> int:
+    """Somebody read the notice through these receipts: ``family_read_at`` on them and on every
+    receipt of the notice whose guardian shares a child with one of their guardians, one UPDATE.
+
+    Every write that sets ``read_at`` calls it in its transaction (``do_mark_read``,
+    ``do_record_response``, ``do_respond``; tests/test_architecture.py holds any other to it),
+    so the escalation ladder reads "nobody of the family has read it" from the receipt itself
+    (``notices.ladder``) instead of joining every due guardian's links and their family's receipts."""
+    readers = receipts.filter(guardian__isnull=False).values("guardian_id")
+    family = StudentGuardian.objects.filter(
+        student_id__in=StudentGuardian.objects.filter(guardian_id__in=readers).values("student_id")
+    ).values("guardian_id")
+    return (
+        Receipt.objects.filter(notice=notice, family_read_at__isnull=True)
+        .filter(Q(pk__in=receipts.values("pk")) | Q(guardian_id__in=family))
+        .update(family_read_at=now)
+    )
+
+
+def close_receipts_of_former_guardian(guardian_id: int, student_id: int, now: datetime.datetime) -> int:
+    """A guardian was removed from a child (``home.family.do_unlink_guardian``): their receipts of
+    the published notices the child's family was sent get ``left_family_at``, one UPDATE, unless a
+    child of theirs still links them to a family of the notice that has not done it. The escalation
+    ladder then no longer reaches for them; their receipts stay as the record of what they got."""
+    still_family = StudentReceipt.objects.filter(
+        notice_id=OuterRef("notice_id"), done_at__isnull=True, student__guardian_links__guardian_id=guardian_id
+    )
+    return (
+        Receipt.objects.filter(
+            guardian_id=guardian_id,
+            acted_at__isnull=True,
+            left_family_at__isnull=True,
+            notice__status=Notice.Status.PUBLISHED,
+            notice_id__in=StudentReceipt.objects.filter(student_id=student_id).values("notice_id"),
+        )
+        .exclude(Exists(still_family))
+        .update(left_family_at=now)
+    )
+
+
 def do_mark_read(notice: Notice, *, acting_user, receipts=None) -> int:
     """Opening marks read: one UPDATE (plus the rollup when reading is all the notice asks). The
     receipts are the acting user's own, or the one a signed link names (no user then)."""
@@ -397,6 +437,8 @@ def do_mark_read(notice: Notice, *, acting_user, receipts=None) -> int:
         changes["acted_at"] = Coalesce(F("acted_at"), Value(now))
         changes["acted_via"] = Case(When(acted_at__isnull=True, then=Value("app")), default=F("acted_via"))
     count = mine.filter(Q(read_at__isnull=True) | Q(seen_version__lt=notice.version)).update(**changes)
+    if count:
+        mark_family_read(notice, mine, now)
     if count and notice.action == Notice.Action.READ:
         _roll_up(notice, mine, now)
     return count
@@ -412,6 +454,7 @@ def do_record_response(notice: Notice, receipts: QuerySet[Receipt], *, acting_us
         read_at=Coalesce(F("read_at"), Value(now)), acted_at=now, answer=answer[:64], acted_via="app"
     )
     if count:
+        mark_family_read(notice, receipts, now)
         _roll_up(notice, receipts, now)
     return count
 
@@ -447,6 +490,7 @@ def do_respond(notice: Notice, receipts, *, acting_user, answer: str = "", comme
         receipts.filter(read_at__isnull=True).update(read_at=now)
         if not updated:
             raise ValidationError(_("This notice was not sent to you."))
+        mark_family_read(notice, receipts, now)
         _roll_up(notice, receipts, now)
 
 

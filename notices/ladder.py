@@ -7,16 +7,22 @@ may tighten on the notice, never loosen):
 1. in the app (the receipt) and e-mail/push at once: fan-out does this (``notices.fanout``);
 2. SMS to every guardian of a family where nobody has read it yet (``SMS_AFTER``, 2 h by default),
    through the delivery app's channel interface (``delivery.channels.CHANNELS["sms"]``, whatever
-   provider is configured). Only to a guardian who signed in and whose SMS consent stands
-   (``accounts.consent``); a family that no guardian may be texted goes straight to step 3;
+   provider is configured), or by push or WeCom where those reach the guardian (free). SMS only to a
+   guardian who signed in, whose SMS consent stands (``accounts.consent``) and who has not turned
+   SMS off in their channels (``DeliveryPreference.sms_enabled``); a consent withdrawn or SMS turned
+   off after the step cancels the message when it is sent (``delivery.channels.SmsChannel``). A
+   family that no guardian may be messaged goes straight to step 3. A guardian removed from the
+   family since (``Receipt.left_family_at``) is not reached;
 3. a call task for the head teacher (``CallTask``) after ``CALL_AFTER`` (6 h), or two hours before
    the deadline if that is sooner, for each family (student) not done yet.
 
 A family stops climbing the moment any guardian acts (``StudentReceipt.done_at``: the steps select
-only families not done). Each step is ONE ``INSERT … SELECT`` for every family due in every notice
-due, run by beat (``notices.tasks.climb_ladders``); ``Delivery``'s unique (receipt, channel, round)
-with the ladder's own round and ``CallTask``'s unique (notice, student) make a retry, or a run after a
-crash, create nothing twice, and no family is sent the same step twice.
+only families not done); the message step skips it as soon as any guardian has read it
+(``Receipt.family_read_at``, stamped on the whole family by ``notices.actions.mark_family_read``).
+Each step is ONE ``INSERT … SELECT`` for every family due in every notice due, run by beat
+(``notices.tasks.climb_ladders``); ``Delivery``'s unique (receipt, channel, round) with the ladder's
+own round and ``CallTask``'s unique (notice, student) make a retry, or a run after a crash, create
+nothing twice, and no family is sent the same step twice.
 
 Quiet hours: outside URGENT notices no SMS step runs between 21:00 and 07:00 (the school's local
 time, the teachers' default quiet hours of ``chat``); a step due then runs at 07:00. URGENT notices
@@ -37,7 +43,7 @@ from django_scopes import scopes_disabled
 from accounts.models import Consent
 from core.bulk import insert_select
 from delivery.actions import queue_ladder_sms_after_commit
-from delivery.models import Delivery, PushSubscription, WecomParent
+from delivery.models import Delivery, DeliveryPreference, PushSubscription, WecomParent
 from schools.models import Guardian, StudentGuardian
 
 from .models import CallTask, Notice, Receipt, StudentReceipt
@@ -115,16 +121,21 @@ def _open_families(notice_ids: list[int]):
     return StudentReceipt.objects.filter(notice_id__in=notice_ids, done_at__isnull=True)
 
 
-def _may_text(user_ref: str) -> Exists:
+def _may_text(user_ref: str, *, urgent: bool) -> Q:
     """A guardian who may be sent an SMS: signed in, with a standing SMS consent (a never-signed-in
-    guardian has given none, so the family goes to the call task instead)."""
-    return Exists(Consent.objects.filter(user_id=OuterRef(user_ref), kind="sms", withdrawn_at__isnull=True))
+    guardian has given none, so the family goes to the call task instead), and, unless the notice
+    is URGENT, who has not turned SMS off in their channels (``DeliveryPreference.sms_enabled``;
+    no choice saved: the consent decides)."""
+    consent = Q(Exists(Consent.objects.filter(user_id=OuterRef(user_ref), kind="sms", withdrawn_at__isnull=True)))
+    if urgent:
+        return consent
+    return consent & ~Q(Exists(DeliveryPreference.objects.filter(user_id=OuterRef(user_ref), sms_enabled=False)))
 
 
-def _reachable(guardian_ref: str) -> Q:
+def _reachable(guardian_ref: str, *, urgent: bool) -> Q:
     """A guardian the ladder can message (``guardian_ref``: the guardian's id in the outer query):
     a device subscribed to push in the school, a WeCom parent of the school following its
-    notifications (matched by phone), or a standing SMS consent."""
+    notifications (matched by phone), or SMS (``_may_text``)."""
     guardians = Guardian._base_manager.filter(pk=OuterRef(guardian_ref))
     return Q(
         Exists(
@@ -137,7 +148,7 @@ def _reachable(guardian_ref: str) -> Q:
                         school_id=OuterRef("school_id"), phone=OuterRef("phone"), subscribed=True
                     )
                 )
-                | _may_text("user_id")
+                | _may_text("user_id", urgent=urgent)
             )
         )
     )
@@ -149,74 +160,159 @@ def _in_list(column: str, ids: list[int]) -> tuple[str, list[int]]:
     return f"{column} IN ({', '.join(['%s'] * len(ids))})", list(ids)
 
 
-def _step_sql(notice_ids: list[int], urgent_ids: list[int]) -> tuple[str, list[Any]]:
-    """The SELECT of the message step: (channel, school, receipt) for every guardian due.
-
-    Hand-written rather than the ORM's (which walks from a link to its student and back, two
-    joins too many, and correlates the family's read receipts two levels up, which PostgreSQL
-    cannot turn into a join): each family condition is one flat semi- or anti-join over the
-    student–guardian links, all keyed by indexed columns (bench/escalation.py, docs/benchmarks.md).
+def _step_sql(
+    notice_ids: list[int], urgent_ids: list[int], stepped_ids: list[int], school_ids: list[int], first: str = ""
+) -> tuple[str, list[Any]]:
+    """The SELECT of the message step: (channel, school, receipt) for every guardian due, after the
+    columns ``first`` (the INSERT's constants: one projection, not a subquery of its own).
 
     A guardian is due when their receipt is not acted on, nobody of their family (a guardian sharing
-    a child) has read it (URGENT: sent anyway, if a child of theirs has a family not done yet), and
-    the ladder has sent this receipt nothing yet. The channels: push (a device subscribed in the school)
-    and WeCom (the school's WeCom parent of their phone, following it), both free; SMS (standing
-    consent) only when neither reaches them; an URGENT notice goes on every channel they have."""
+    a child) has read it (URGENT: sent anyway, if a child of theirs has a family not done yet), they
+    are still of the family (``left_family_at``), and, in a notice the step ran for before
+    (``stepped_ids``, ``Notice.ladder_sms_at``), the ladder has sent this receipt nothing yet. The
+    channels: push (a device subscribed in the school) and WeCom (the school's WeCom parent of
+    their phone, following it), both free; SMS (``_may_text``) only when neither reaches them; an
+    URGENT notice goes on every channel they have.
+
+    Hand-written for its plan (bench/escalation.py --explain, docs/benchmarks.md): the family's read
+    is a column of the receipt (``Receipt.family_read_at``), not a join of every due guardian's
+    links to their family's receipts; push, WeCom and SMS turned off are uncorrelated ``IN`` lists
+    that PostgreSQL hashes once (as correlated EXISTS it probes them once per receipt); consent
+    stays an EXISTS, which PostgreSQL hashes too when many receipts are due and otherwise probes
+    through the index, whatever the number of users. What is left is a scan of the notices'
+    receipts and one hash join to their guardians (their user and phone). ``school_ids``: the
+    notices' schools, to which the push and WeCom lists are cut."""
     t = {
         "receipt": Receipt._meta.db_table,
         "guardian": Guardian._meta.db_table,
         "link": StudentGuardian._meta.db_table,
         "family": StudentReceipt._meta.db_table,
         "consent": Consent._meta.db_table,
+        "preference": DeliveryPreference._meta.db_table,
         "push": PushSubscription._meta.db_table,
         "wecom": WecomParent._meta.db_table,
         "delivery": Delivery._meta.db_table,
     }
-    notices_in, notice_params = _in_list("r.notice_id", notice_ids)
-    urgent_in, urgent_params = _in_list("r.notice_id", urgent_ids)
-    # Somebody of the family has read it: NOT IN the (notice, guardian) pairs of the families with a
-    # read receipt, one uncorrelated subquery that PostgreSQL hashes once (as a NOT EXISTS anti-join
-    # it guesses a few rows out of 100,000 and plans a nested loop per receipt for what follows);
-    # an URGENT notice is sent anyway.
-    not_urgent = f"AND NOT ({urgent_in.replace('r.', 'r2.')})" if urgent_ids else ""
-    # A family not done yet. Needed for URGENT notices only: a family is done only when a guardian
-    # of the child acted (``notices.actions._roll_up``, whose every caller marks the receipts
-    # read with it), so a guardian none of whose family has read it has no child done.
-    family_open = (
-        f"""AND (NOT ({urgent_in}) OR EXISTS (
+    sql: list[str] = []
+    params: list[Any] = []
+
+    def add(text: str, *values: Any) -> None:
+        """The statement in the order it reads, each piece with its bound values."""
+        sql.append(text)
+        params.extend(values)
+
+    def in_list(column: str, ids: list[int]) -> str:
+        text, values = _in_list(column, ids)
+        params.extend(values)
+        return text
+
+    # Table names come from model meta; every value is a bound parameter.
+    add("SELECT r.id, r.school_id, ")
+    add(f"{in_list('r.notice_id', urgent_ids)} AS urgent,")
+    add(
+        f"COALESCE((g.user_id, r.school_id) IN (SELECT p.user_id, p.school_id FROM {t['push']} p"  # noqa: S608
+        f" WHERE {in_list('p.school_id', school_ids)}), FALSE) AS push,"
+    )
+    add(
+        f"COALESCE((r.school_id, g.phone) IN (SELECT w.school_id, w.phone FROM {t['wecom']} w"  # noqa: S608
+        f" WHERE w.subscribed AND {in_list('w.school_id', school_ids)}), FALSE) AS wecom,"
+    )
+    # SMS: a standing consent, and (but for URGENT notices) SMS not turned off (``_may_text``).
+    add(
+        f"""(EXISTS (SELECT 1 FROM {t["consent"]} c
+                     WHERE c.user_id = g.user_id AND c.kind = 'sms' AND c.withdrawn_at IS NULL)
+             AND ({in_list("r.notice_id", urgent_ids)} OR COALESCE(g.user_id NOT IN (
+                 SELECT f.user_id FROM {t["preference"]} f WHERE NOT f.sms_enabled), FALSE))) AS sms"""  # noqa: S608
+    )
+    add(f"FROM {t['receipt']} r JOIN {t['guardian']} g ON g.id = r.guardian_id")
+    add(f"WHERE {in_list('r.notice_id', notice_ids)} AND r.acted_at IS NULL AND r.left_family_at IS NULL")
+    if urgent_ids:
+        add(f"AND (r.family_read_at IS NULL OR {in_list('r.notice_id', urgent_ids)})")
+        # A family not done yet: needed for URGENT notices only. Otherwise a family is done only
+        # when a guardian of the child acted (``notices.actions._roll_up``), and acting marks the
+        # family read.
+        add(
+            f"""AND (NOT ({in_list("r.notice_id", urgent_ids)}) OR EXISTS (
                 SELECT 1 FROM {t["link"]} l JOIN {t["family"]} f ON f.student_id = l.student_id
                 WHERE l.guardian_id = r.guardian_id AND f.notice_id = r.notice_id AND f.done_at IS NULL))"""  # noqa: S608
-        if urgent_ids
-        else ""
+        )
+    else:
+        add("AND r.family_read_at IS NULL")
+    # Nothing sent by the ladder yet: only in notices the step ran for before. Before its first run
+    # no ladder delivery of a notice can exist (``Notice.ladder_sms_at`` is set in the same
+    # transaction as the deliveries, under the notices' row lock), and that first run is the one
+    # that sends to every family due; later runs find the few that became due since.
+    stepped = sorted(set(stepped_ids) & set(notice_ids))
+    if stepped:
+        sent = f"EXISTS (SELECT 1 FROM {t['delivery']} d WHERE d.receipt_id = r.id AND d.round = %s)"  # noqa: S608
+        if len(stepped) == len(set(notice_ids)):
+            add(f"AND NOT {sent}", LADDER_ROUND)
+        else:
+            add(f"AND (NOT ({in_list('r.notice_id', stepped)}) OR NOT {sent})", LADDER_ROUND)
+    due = "\n".join(sql)
+    if connection.vendor == "postgresql":
+        # One row per guardian and channel: the one channel of most guardians as a one-element
+        # array, the rare several (push and WeCom, or URGENT) as a longer one, unnested. OFFSET 0
+        # keeps "due" a subquery, so each channel's test runs once per receipt.
+        return (
+            f"""SELECT {first} unnest(CASE WHEN due.urgent OR (due.push AND due.wecom)
+                    THEN array_remove(ARRAY[CASE WHEN due.push THEN 'push' END, CASE WHEN due.wecom THEN 'wecom' END,
+                                            CASE WHEN due.sms THEN 'sms' END], NULL)
+                    ELSE ARRAY[CASE WHEN due.push THEN 'push' WHEN due.wecom THEN 'wecom' ELSE 'sms' END]
+                    END)::varchar AS channel, due.school_id, due.id
+                FROM ({due} OFFSET 0) due WHERE due.push OR due.wecom OR due.sms""",  # noqa: S608
+            params,
+        )
+    return (
+        f"""SELECT {first} ch.channel, due.school_id, due.id FROM ({due}) due
+            JOIN (SELECT 'push' AS channel UNION ALL SELECT 'wecom' UNION ALL SELECT 'sms') ch
+              ON (ch.channel = 'push' AND due.push) OR (ch.channel = 'wecom' AND due.wecom)
+              OR (ch.channel = 'sms' AND due.sms AND (due.urgent OR NOT (due.push OR due.wecom)))""",  # noqa: S608
+        params,
     )
-    # PostgreSQL: OFFSET 0 keeps "due" a subquery, so each channel's EXISTS runs once per receipt
-    # rather than once per receipt and channel.
-    fence = "OFFSET 0" if connection.vendor == "postgresql" else ""
-    # Table names come from model meta; every value is a bound parameter.
-    sql = f"""
-        SELECT ch.channel, due.school_id, due.id FROM (
-            SELECT r.id, r.school_id, {urgent_in} AS urgent,
-                EXISTS (SELECT 1 FROM {t["push"]} p WHERE p.user_id = g.user_id AND p.school_id = r.school_id)
-                    AS push,
-                EXISTS (SELECT 1 FROM {t["wecom"]} w
-                        WHERE w.school_id = r.school_id AND w.phone = g.phone AND w.subscribed) AS wecom,
-                EXISTS (SELECT 1 FROM {t["consent"]} c
-                        WHERE c.user_id = g.user_id AND c.kind = 'sms' AND c.withdrawn_at IS NULL) AS sms
-            FROM {t["receipt"]} r JOIN {t["guardian"]} g ON g.id = r.guardian_id
-            WHERE {notices_in} AND r.acted_at IS NULL
-              AND (r.notice_id, r.guardian_id) NOT IN (
-                    SELECT r2.notice_id, mine.guardian_id FROM {t["receipt"]} r2
-                    JOIN {t["link"]} theirs ON theirs.guardian_id = r2.guardian_id
-                    JOIN {t["link"]} mine ON mine.student_id = theirs.student_id
-                    WHERE {notices_in.replace("r.", "r2.")} AND r2.read_at IS NOT NULL {not_urgent})
-              {family_open}
-              AND NOT EXISTS (SELECT 1 FROM {t["delivery"]} d WHERE d.receipt_id = r.id AND d.round = %s)
-            {fence}
-        ) due
-        JOIN (SELECT 'push' AS channel UNION ALL SELECT 'wecom' UNION ALL SELECT 'sms') ch
-          ON (ch.channel = 'push' AND due.push) OR (ch.channel = 'wecom' AND due.wecom)
-          OR (ch.channel = 'sms' AND due.sms AND (due.urgent OR NOT (due.push OR due.wecom)))"""  # noqa: S608
-    return sql, [*urgent_params, *notice_params, *notice_params, *urgent_params, *urgent_params, LADDER_ROUND]
+
+
+def step_insert(
+    notice_ids: list[int], urgent_ids: list[int], stepped_ids: list[int], school_ids: list[int]
+) -> tuple[str, list[Any]]:
+    """The message step's INSERT … SELECT and its parameters (no RETURNING)."""
+    columns = ["round", "status", "attempts", "next_attempt_at", "last_error", "created_at", "channel", "school_id"]
+    quote = connection.ops.quote_name
+    # Sent at once: due from the real clock (``now`` only decides which steps are due).
+    constants: list[Any] = [LADDER_ROUND, Delivery.Status.PENDING, 0, timezone.now(), "", timezone.now()]
+    select_sql, select_params = _step_sql(
+        notice_ids, urgent_ids, stepped_ids, school_ids, first="".join(["%s, "] * len(constants))
+    )
+    insert = (
+        f"INSERT INTO {quote(Delivery._meta.db_table)} ({', '.join(quote(c) for c in [*columns, 'receipt_id'])}) "
+        f"{select_sql}"
+    )
+    return insert, [*constants, *select_params]
+
+
+def step_statement(
+    notice_ids: list[int], urgent_ids: list[int], stepped_ids: list[int], school_ids: list[int]
+) -> tuple[str, list[Any]]:
+    """The message step's statement and parameters (PostgreSQL: counted per channel by a CTE over
+    RETURNING; SQLite: the channels of the rows inserted). ``bench/escalation.py --explain`` prints
+    its plan."""
+    insert, params = step_insert(notice_ids, urgent_ids, stepped_ids, school_ids)
+    if connection.vendor == "postgresql":
+        return f"WITH ins AS ({insert} RETURNING channel) SELECT channel, count(*) FROM ins GROUP BY channel", params  # noqa: S608
+    return f"{insert} RETURNING channel", params
+
+
+def step_settings(cursor) -> None:
+    """The statement's settings for the transaction (PostgreSQL)."""
+    if connection.vendor != "postgresql":
+        return
+    # A plan of hash joins over a few hundred thousand rows: compiling it (JIT) costs more
+    # than it saves (about a quarter of the step on the benchmark).
+    cursor.execute("SET LOCAL jit = off")
+    # Room for the hashed IN lists (push, WeCom and SMS turned off, cut to the notices' schools but
+    # the last) of a district (2 × work_mem for hashes): past it PostgreSQL would scan a list once
+    # per receipt. Consent is an EXISTS, which falls back to the index instead.
+    cursor.execute("SET LOCAL work_mem = '64MB'")
 
 
 def message_step(notice_ids: list[int], urgent_ids: list[int], now: datetime.datetime) -> dict[str, int]:
@@ -226,32 +322,24 @@ def message_step(notice_ids: list[int], urgent_ids: list[int], now: datetime.dat
         return {}
     # The notices' rows are locked for the transaction: two climbs at once wait for each other, so
     # the anti-join sees every row a previous climb committed and ON CONFLICT (a probe per row) is
-    # not needed; the unique (receipt, channel, round) stays the backstop.
-    list(Notice.objects.select_for_update().filter(pk__in=notice_ids).values_list("pk", flat=True))
-    select_sql, select_params = _step_sql(notice_ids, urgent_ids)
-    columns = ["round", "status", "attempts", "next_attempt_at", "last_error", "created_at", "channel", "school_id"]
-    quote = connection.ops.quote_name
-    # Sent at once: due from the real clock (``now`` only decides which steps are due).
-    constants: list[Any] = [LADDER_ROUND, Delivery.Status.PENDING, 0, timezone.now(), "", timezone.now()]
-    insert = (
-        f"INSERT INTO {quote(Delivery._meta.db_table)} ({', '.join(quote(c) for c in [*columns, 'receipt_id'])}) "  # noqa: S608
-        f"SELECT {', '.join(['%s'] * len(constants))}, sub.* FROM ({select_sql}) sub WHERE true"
+    # not needed; the unique (receipt, channel, round) stays the backstop. Read under the lock:
+    # whether the step ran for each notice before (``Notice.ladder_sms_at``).
+    locked = list(
+        Notice.objects.select_for_update().filter(pk__in=notice_ids).values_list("pk", "ladder_sms_at", "school_id")
     )
+    stepped = [pk for pk, ran_at, _school in locked if ran_at is not None]
+    schools = sorted({school for _pk, _ran_at, school in locked})
+    sql, params = step_statement(notice_ids, urgent_ids, stepped, schools)
     with connection.cursor() as cursor:
+        step_settings(cursor)
+        cursor.execute(sql, params)
         if connection.vendor == "postgresql":
-            # A plan of hash joins over a few hundred thousand rows: compiling it (JIT) costs more
-            # than it saves (about a quarter of the step on the benchmark).
-            cursor.execute("SET LOCAL jit = off")
-            # Room for the hashed NOT IN of a district's read families (2 × work_mem for hashes):
-            # past it PostgreSQL would scan the subquery once per receipt.
-            cursor.execute("SET LOCAL work_mem = '64MB'")
-            cursor.execute(
-                f"WITH ins AS ({insert} RETURNING channel) SELECT channel, count(*) FROM ins GROUP BY channel",  # noqa: S608
-                [*constants, *select_params],
-            )
-            return dict(cursor.fetchall())
-        cursor.execute(f"{insert} RETURNING channel", [*constants, *select_params])
-        return dict(Counter(channel for (channel,) in cursor.fetchall()))
+            inserted = dict(cursor.fetchall())
+        else:
+            inserted = dict(Counter(channel for (channel,) in cursor.fetchall()))
+    if len(stepped) < len(notice_ids):
+        Notice.objects.filter(pk__in=notice_ids, ladder_sms_at__isnull=True).update(ladder_sms_at=timezone.now())
+    return inserted
 
 
 def sms_step(notice_ids: list[int], urgent_ids: list[int], now: datetime.datetime) -> int:
@@ -264,10 +352,13 @@ def call_step(call_ids: list[int], sms_ids: list[int], urgent_ids: list[int], no
     families of a notice whose SMS step is due that no guardian may be texted."""
     if not call_ids and not sms_ids:
         return 0
-    reachable = StudentGuardian.objects.filter(student_id=OuterRef("student_id")).filter(_reachable("guardian_id"))
+    links = StudentGuardian.objects.filter(student_id=OuterRef("student_id"))
+    reachable = links.filter(_reachable("guardian_id", urgent=False))
+    reachable_urgent = links.filter(_reachable("guardian_id", urgent=True))
+    urgent = Q(notice_id__in=urgent_ids)
     families = (
         _open_families([*call_ids, *sms_ids])
-        .filter(Q(notice_id__in=call_ids) | ~Exists(reachable))
+        .filter(Q(notice_id__in=call_ids) | (urgent & ~Exists(reachable_urgent)) | (~urgent & ~Exists(reachable)))
         .filter(~Exists(CallTask.objects.filter(notice_id=OuterRef("notice_id"), student_id=OuterRef("student_id"))))
         .annotate(is_urgent=ExpressionWrapper(Q(notice_id__in=urgent_ids or [0]), output_field=BooleanField()))
         .values("school_id", "notice_id", "student_id", "student__school_class_id", "is_urgent")

@@ -106,6 +106,10 @@ class Notice(models.Model):
     urgent = models.BooleanField(_("urgent (closure, early dismissal, outbreak)"), default=False)
     ladder_sms_after = models.PositiveIntegerField(null=True, blank=True)
     ladder_call_after = models.PositiveIntegerField(null=True, blank=True)
+    # When the ladder's message step first ran for this notice (notices.ladder.message_step, in
+    # the same transaction as its deliveries): before it, no delivery of the ladder can exist for
+    # the notice, so that first run, the one that sends to every family due, needs no anti-join.
+    ladder_sms_at = models.DateTimeField(null=True, blank=True)
     idempotency_key = models.CharField(max_length=64, blank=True)
     # Sent by a district to every school of it: this school's copy (notices.district).
     district_notice = models.ForeignKey(
@@ -204,6 +208,16 @@ class Receipt(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # When somebody of this guardian's family (a guardian sharing a child with them, or they
+    # themselves) first read the notice: stamped on every receipt of the family by the one helper
+    # every read goes through (``notices.actions.mark_family_read``), so that the escalation
+    # ladder's step knows "nobody of the family has read it" from the row itself, without joining
+    # the family's links and receipts for every guardian due (bench/escalation.py). The family is
+    # the one of the moment somebody read: a guardian linked to a child of it later is not stamped.
+    family_read_at = models.DateTimeField(null=True, blank=True)
+    # When the guardian stopped being a guardian of every child of theirs this notice is about whose
+    # family has not done it (``home.family.do_unlink_guardian``): the ladder does not reach for them.
+    left_family_at = models.DateTimeField(null=True, blank=True)
     acted_at = models.DateTimeField(null=True, blank=True)
     answer = models.CharField(max_length=64, blank=True)
     comment = models.CharField(max_length=500, blank=True)

@@ -8,6 +8,9 @@
   ``delete``, ``create``, ``update``, bulk writes); an action in ``actions.py`` does, with its
   transaction, its audit row and its side effects after commit.
 - Actors: every action ``do_*`` takes ``*, acting_user`` (but for the few a signed-out visitor runs).
+- Reads: a function that writes a receipt's ``read_at`` also stamps the family
+  (``notices.actions.mark_family_read``), which the escalation ladder reads instead of joining the
+  family's links and receipts at every step.
 
 Each rule is tested against a snippet it must catch, so a rule that silently stops matching fails.
 """
@@ -170,6 +173,38 @@ def all_findings() -> list[Finding]:
         if _is_endpoint(path):
             findings += endpoint_findings(path, tree)
         findings += action_findings(path, tree)
+        findings += read_findings(path, tree)
+    return findings
+
+
+def read_findings(path: Path, tree: ast.AST) -> list[Finding]:
+    """A function with an ``.update(read_at=…)`` (or ``.update(**changes)`` of a dict that has
+    ``"read_at"``) calls ``mark_family_read`` too."""
+    findings = []
+    for function in ast.walk(tree):
+        if not isinstance(function, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        dict_keys: dict[str, set] = {}
+        for node in ast.walk(function):
+            if isinstance(node, ast.Assign) and isinstance(node.value, ast.Dict):
+                keys = {k.value for k in node.value.keys if isinstance(k, ast.Constant)}
+                dict_keys.update({t.id: keys for t in node.targets if isinstance(t, ast.Name)})
+        writes, stamps = 0, False
+        for node in ast.walk(function):
+            if not isinstance(node, ast.Call):
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+            stamps = stamps or name == "mark_family_read"
+            if name == "update" and any(
+                kw.arg == "read_at"
+                or (kw.arg is None and isinstance(kw.value, ast.Name) and "read_at" in dict_keys.get(kw.value.id, ()))
+                for kw in node.keywords
+            ):
+                writes = writes or node.lineno
+        if writes and not stamps:
+            findings.append(
+                Finding(_rel(path), writes, "read", f"{function.name} writes read_at without mark_family_read")
+            )
     return findings
 
 
@@ -261,6 +296,25 @@ def test_the_actor_rule_catches_an_action_without_acting_user():
     tree = ast.parse("def do_pin(notice, *, acting_user):\n    pass\ndef do_unpin(notice, user):\n    pass\n")
     assert [f.detail for f in action_findings(ROOT / "notices" / "actions.py", tree)] == [
         "do_unpin takes no *, acting_user"
+    ]
+
+
+def test_the_read_rule_catches_a_read_that_does_not_stamp_the_family():
+    code = (
+        "def do_open(notice, *, acting_user):\n"
+        "    changes = {'read_at': now}\n"
+        "    mine.update(**changes)\n"
+        "def do_open_link(notice, *, acting_user):\n"
+        "    mine.filter(read_at__isnull=True).update(read_at=now)\n"
+        "def do_read(notice, *, acting_user):\n"
+        "    mine.update(read_at=now)\n"
+        "    mark_family_read(notice, mine, now)\n"
+        "def do_answer(notice, *, acting_user):\n"
+        "    mine.update(answer='x')\n"
+    )
+    assert [f.detail for f in read_findings(ROOT / "notices" / "actions.py", ast.parse(code))] == [
+        "do_open writes read_at without mark_family_read",
+        "do_open_link writes read_at without mark_family_read",
     ]
 
 

@@ -2,20 +2,32 @@
 families not done, each step once per family, stopping when a guardian acts; URGENT at once."""
 
 import datetime
+import importlib
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.utils import timezone
 from django_scopes import scope
 
-from accounts.models import Consent
+from accounts.models import Consent, User
 from audit.models import AuditEntry
-from delivery.models import Delivery, PushSubscription, WecomParent
-from notices.actions import TargetSpec, do_create_notice, do_mark_read, do_respond, my_receipts
+from delivery.models import Delivery, DeliveryPreference, PushSubscription, WecomParent
+from delivery.sms import LocmemSmsBackend
+from delivery.tasks import send_due_deliveries
+from home.family import do_unlink_guardian
+from notices.actions import (
+    TargetSpec,
+    do_create_notice,
+    do_mark_read,
+    do_record_response,
+    do_respond,
+    my_receipts,
+)
 from notices.fanout import do_fan_out_notice
 from notices.ladder import LADDER_ROUND, climb
 from notices.models import CallTask, Notice, Receipt
-from schools.models import Guardian
+from schools.models import Guardian, StudentGuardian
 from schools.roles import compute_roles
 
 pytestmark = pytest.mark.usefixtures("unscoped")
@@ -172,3 +184,145 @@ def test_urgent_goes_on_every_channel_the_family_has(families):
     urgent = _send(families, urgent=True)  # fan-out climbs at once
     assert _ladder(urgent) == [("13800000001", "push"), ("13800000001", "sms"), ("13800000001", "wecom")]
     assert climb()["sms"] == 0
+
+
+def _co_guardian(cast, student, phone: str, name: str) -> User:
+    """A second guardian of ``student``, signed in, with a standing SMS consent."""
+    user = User.objects.create_user(phone, "pw-unused-0", name=name, phone=phone)
+    guardian = Guardian.objects.create(
+        school=cast.school, name=name, phone=phone, user=user, activated_at=timezone.now()
+    )
+    StudentGuardian.objects.create(school=cast.school, student=student, guardian=guardian, relationship="奶奶")
+    Consent.objects.create(user=user, kind="sms", version="2026-1")
+    return user
+
+
+@pytest.mark.parametrize("how", ["read", "respond", "record_response"])
+def test_a_co_guardian_reads_and_the_other_guardian_is_not_due(families, time_machine, how):
+    # Every write that sets read_at stamps the whole family (mark_family_read): grandma reads, so
+    # alice, who shares 刘小明 with her, is not texted; bob's family is not stamped.
+    grandma = _co_guardian(families, families.alice_child, "13800000011", "刘奶奶")
+    notice = _send(families)
+    mine = my_receipts(notice, grandma)
+    with scope(school=[families.school.pk]):
+        if how == "read":
+            do_mark_read(notice, acting_user=grandma)
+        elif how == "respond":
+            do_respond(notice, mine, acting_user=grandma)
+        else:
+            do_record_response(notice, mine, acting_user=grandma, answer="yes")
+    stamped = dict(Receipt.objects.filter(notice=notice).values_list("guardian__phone", "family_read_at"))
+    assert stamped["13800000001"] is not None and stamped["13800000011"] is not None
+    assert stamped["13800000002"] is None
+    assert Receipt.objects.get(notice=notice, guardian__phone="13800000001").read_at is None  # alice did not read
+    time_machine.move_to(timezone.now() + 2 * HOUR + datetime.timedelta(minutes=1))
+    assert climb()["sms"] == 0
+    assert _ladder_sms(notice) == []
+
+
+def test_sms_turned_off_is_respected_and_urgent_overrides_it(families, time_machine):
+    # alice consented to SMS but turned it off in her channels: the ladder does not text her, and
+    # as nobody of her family can be reached, her family goes straight to the call task.
+    DeliveryPreference.objects.create(user=families.alice, sms_enabled=False)
+    notice = _send(families)
+    time_machine.move_to(timezone.now() + 2 * HOUR + datetime.timedelta(minutes=1))
+    assert climb() == {"sms": 0, "calls": 2}
+    assert _ladder_sms(notice) == []
+    assert _calls(notice) == ["刘小明", "陈小红"]
+    # An URGENT notice goes out whatever the channel choice (the consent still stands).
+    urgent = _send(families, urgent=True)
+    assert _ladder_sms(urgent) == ["13800000001"]
+
+
+@pytest.mark.parametrize("change", ["withdraw", "turn_off", "turn_off_urgent"])
+def test_a_choice_changed_after_the_step_cancels_the_sms_at_send_time(families, time_machine, change):
+    urgent = change == "turn_off_urgent"
+    notice = _send(families, urgent=urgent)
+    if not urgent:
+        time_machine.move_to(timezone.now() + 2 * HOUR + datetime.timedelta(minutes=1))
+        climb()
+    assert _ladder_sms(notice) == ["13800000001"]  # queued, not sent yet
+    if change == "withdraw":
+        Consent.objects.filter(user=families.alice).update(withdrawn_at=timezone.now())
+    else:
+        DeliveryPreference.objects.create(user=families.alice, sms_enabled=False)
+    LocmemSmsBackend.outbox.clear()
+    send_due_deliveries()
+    delivery = Delivery.objects.get(receipt__notice=notice, channel="sms", round=LADDER_ROUND)
+    if urgent:  # an URGENT notice's SMS goes out whatever the channel choice
+        assert delivery.status == Delivery.Status.SENT
+        assert [m.phone for m in LocmemSmsBackend.outbox] == ["13800000001"]
+    else:
+        assert (delivery.status, delivery.last_error) == (Delivery.Status.FAILED, "SMS no longer wanted")
+        assert LocmemSmsBackend.outbox == []
+
+
+def test_a_guardian_removed_from_the_family_is_not_reached(families, time_machine):
+    # grandma is a guardian of 刘小明 (alice's child) and of 陈小红 (bob's): removed from 刘小明 she
+    # is still of bob's family, which has not read, so she stays due; a second grandparent, only
+    # of 刘小明, removed from him, is not reached any more. Their receipts stay.
+    grandma = _co_guardian(families, families.alice_child, "13800000011", "刘奶奶")
+    StudentGuardian.objects.create(
+        school=families.school, student=families.bob_child, guardian=Guardian.objects.get(user=grandma)
+    )
+    _co_guardian(families, families.alice_child, "13800000012", "刘爷爷")
+    notice = _send(families)
+    with scope(school=[families.school.pk]):
+        for phone in ("13800000011", "13800000012"):
+            closed = do_unlink_guardian(
+                families.alice_child, Guardian.objects.get(phone=phone), acting_user=families.ms_li
+            )
+            assert closed == (0 if phone == "13800000011" else 1)
+        # Not linked any more: nothing happens.
+        assert (
+            do_unlink_guardian(
+                families.alice_child, Guardian.objects.get(phone="13800000012"), acting_user=families.ms_li
+            )
+            == 0
+        )
+    assert Receipt.objects.filter(notice=notice).count() == 4
+    assert (
+        AuditEntry.objects.filter(action=AuditEntry.Action.GUARDIAN_CHANGED, summary__startswith="removed").count() == 2
+    )
+    time_machine.move_to(timezone.now() + 2 * HOUR + datetime.timedelta(minutes=1))
+    climb()
+    assert _ladder_sms(notice) == ["13800000001", "13800000011"]
+
+
+def test_the_first_step_needs_no_anti_join_and_later_ones_send_only_the_newly_due(families, time_machine):
+    notice = _send(families)
+    time_machine.move_to(timezone.now() + 2 * HOUR + datetime.timedelta(minutes=1))
+    assert Notice.objects.get(pk=notice.pk).ladder_sms_at is None
+    assert climb()["sms"] == 1
+    assert Notice.objects.get(pk=notice.pk).ladder_sms_at is not None
+    # bob signs in and consents after the step: the next climb texts him, and only him, once.
+    Guardian.objects.filter(phone="13800000002").update(user=families.bob, activated_at=timezone.now())
+    Consent.objects.create(user=families.bob, kind="sms", version="2026-1")
+    assert climb()["sms"] == 1
+    assert _ladder_sms(notice) == ["13800000001", "13800000002"]
+    assert climb()["sms"] == 0
+
+
+def test_the_migration_stamps_the_families_that_read_before_it(families):
+    # Receipts read before the stamp existed: the migration's statements stamp every receipt of
+    # the family with the family's first read.
+    grandma = _co_guardian(families, families.alice_child, "13800000011", "刘奶奶")
+    notice = _send(families)
+    first, later = timezone.now() - HOUR, timezone.now()
+    Receipt.objects.filter(notice=notice, guardian__user=grandma).update(read_at=later)
+    Receipt.objects.filter(notice=notice, guardian__user=families.alice).update(read_at=first)
+    migration = importlib.import_module("notices.migrations.0008_family_read")
+    with connection.cursor() as cursor:
+        cursor.execute(migration.OWN_READS)
+        cursor.execute(migration.FAMILY_READS)
+    stamped = dict(Receipt.objects.filter(notice=notice).values_list("guardian__phone", "family_read_at"))
+    assert stamped == {"13800000001": first, "13800000011": first, "13800000002": None}
+    # A notice the ladder sent to before the migration keeps its anti-join: no second SMS.
+    Receipt.objects.filter(notice=notice).update(family_read_at=None)
+    due = timezone.now() + 2 * HOUR + datetime.timedelta(minutes=1)
+    assert climb(now=due)["sms"] == 2
+    Notice.objects.filter(pk=notice.pk).update(ladder_sms_at=None)
+    with connection.cursor() as cursor:
+        cursor.execute(migration.LADDER_SMS_AT)
+    assert Notice.objects.get(pk=notice.pk).ladder_sms_at is not None
+    assert climb(now=due)["sms"] == 0  # without the stamp: a second SMS, refused by the unique constraint
