@@ -183,10 +183,10 @@ def explain(notice_id: int, school_id: int, cols: list[str]) -> None:
     delivery table and into a copy without indexes or keys (heap only)."""
     from django.db import connection, transaction
 
-    from notices.ladder import _step_sql, step_insert, step_settings, step_statement
+    from notices.ladder import _step_sql, several_channels, step_insert, step_settings, step_statement
 
     # The notice's first run of the step (no ladder delivery can exist yet: no anti-join).
-    select_sql, select_params = _step_sql([notice_id], [], [], [school_id])
+    select_sql, select_params = _step_sql([notice_id], [], [], [school_id], several=several_channels([], [school_id]))
     insert_sql, insert_params = step_insert([notice_id], [], [], [school_id])
     step_sql, step_params = step_statement([notice_id], [], [], [school_id])
     # The rows the step would insert, for the raw inserts (same values as the step's constants).

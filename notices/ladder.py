@@ -161,10 +161,16 @@ def _in_list(column: str, ids: list[int]) -> tuple[str, list[int]]:
 
 
 def _step_sql(
-    notice_ids: list[int], urgent_ids: list[int], stepped_ids: list[int], school_ids: list[int], first: str = ""
+    notice_ids: list[int],
+    urgent_ids: list[int],
+    stepped_ids: list[int],
+    school_ids: list[int],
+    first: str = "",
+    several: bool = True,
 ) -> tuple[str, list[Any]]:
     """The SELECT of the message step: (channel, school, receipt) for every guardian due, after the
     columns ``first`` (the INSERT's constants: one projection, not a subquery of its own).
+    ``several``: whether a guardian may be due on several channels (``several_channels``).
 
     A guardian is due when their receipt is not acted on, nobody of their family (a guardian sharing
     a child) has read it (URGENT: sent anyway, if a child of theirs has a family not done yet), they
@@ -250,10 +256,21 @@ def _step_sql(
         else:
             add(f"AND (NOT ({in_list('r.notice_id', stepped)}) OR NOT {sent})", LADDER_ROUND)
     due = "\n".join(sql)
+    if not several:
+        # One channel per guardian (no URGENT notice, and no school of these notices reaches
+        # families by both push and WeCom): the channel is a CASE, and the SELECT stays one
+        # projection under the INSERT. OFFSET 0 keeps "due" a subquery (PostgreSQL), so each
+        # channel's test runs once per receipt rather than again in the CASE.
+        fence = "OFFSET 0" if connection.vendor == "postgresql" else ""
+        return (
+            f"""SELECT {first} CASE WHEN due.push THEN 'push' WHEN due.wecom THEN 'wecom' ELSE 'sms' END AS channel,
+                    due.school_id, due.id
+                FROM ({due} {fence}) due WHERE due.push OR due.wecom OR due.sms""",  # noqa: S608
+            params,
+        )
     if connection.vendor == "postgresql":
-        # One row per guardian and channel: the one channel of most guardians as a one-element
-        # array, the rare several (push and WeCom, or URGENT) as a longer one, unnested. OFFSET 0
-        # keeps "due" a subquery, so each channel's test runs once per receipt.
+        # Several channels for some: the one channel of most guardians as a one-element array, the
+        # several (push and WeCom, or URGENT) as a longer one, unnested.
         return (
             f"""SELECT {first} unnest(CASE WHEN due.urgent OR (due.push AND due.wecom)
                     THEN array_remove(ARRAY[CASE WHEN due.push THEN 'push' END, CASE WHEN due.wecom THEN 'wecom' END,
@@ -272,6 +289,15 @@ def _step_sql(
     )
 
 
+def several_channels(urgent_ids: list[int], school_ids: list[int]) -> bool:
+    """Whether the step may reach a guardian on several channels: an URGENT notice (every channel
+    they have), or a school where families are reached both by push and by WeCom."""
+    if urgent_ids:
+        return True
+    schools = PushSubscription._base_manager.filter(school_id__in=school_ids).values("school_id")
+    return WecomParent._base_manager.filter(school_id__in=schools, subscribed=True).exists()
+
+
 def step_insert(
     notice_ids: list[int], urgent_ids: list[int], stepped_ids: list[int], school_ids: list[int]
 ) -> tuple[str, list[Any]]:
@@ -281,7 +307,12 @@ def step_insert(
     # Sent at once: due from the real clock (``now`` only decides which steps are due).
     constants: list[Any] = [LADDER_ROUND, Delivery.Status.PENDING, 0, timezone.now(), "", timezone.now()]
     select_sql, select_params = _step_sql(
-        notice_ids, urgent_ids, stepped_ids, school_ids, first="".join(["%s, "] * len(constants))
+        notice_ids,
+        urgent_ids,
+        stepped_ids,
+        school_ids,
+        first="".join(["%s, "] * len(constants)),
+        several=several_channels(urgent_ids, school_ids),
     )
     insert = (
         f"INSERT INTO {quote(Delivery._meta.db_table)} ({', '.join(quote(c) for c in [*columns, 'receipt_id'])}) "

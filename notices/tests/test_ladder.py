@@ -176,6 +176,17 @@ def test_push_or_wecom_where_the_family_has_them_sms_only_otherwise(families, ti
     assert _calls(notice) == ["陈小红"]
 
 
+def test_a_guardian_reached_by_push_and_wecom_gets_both_and_no_sms(families, time_machine):
+    PushSubscription.objects.create(
+        school=families.school, user=families.alice, endpoint="https://push.example/a", p256dh="k", auth="a"
+    )
+    WecomParent.objects.create(school=families.school, phone="13800000001", parent_userid="p_alice")
+    notice = _send(families)
+    time_machine.move_to(timezone.now() + 2 * HOUR + datetime.timedelta(minutes=1))
+    assert climb() == {"sms": 0, "push": 1, "wecom": 1, "calls": 1}  # bob's family: no channel, a call
+    assert _ladder(notice) == [("13800000001", "push"), ("13800000001", "wecom")]
+
+
 def test_urgent_goes_on_every_channel_the_family_has(families):
     PushSubscription.objects.create(
         school=families.school, user=families.alice, endpoint="https://push.example/a", p256dh="k", auth="a"
