@@ -270,11 +270,11 @@ def _step_sql(
         )
     if connection.vendor == "postgresql":
         # Several channels for some: the one channel of most guardians as a one-element array, the
-        # several (push and WeCom, or URGENT) as a longer one, unnested.
+        # several (push and WeCom; SMS beside them only when URGENT) as a longer one, unnested.
         return (
             f"""SELECT {first} unnest(CASE WHEN due.urgent OR (due.push AND due.wecom)
                     THEN array_remove(ARRAY[CASE WHEN due.push THEN 'push' END, CASE WHEN due.wecom THEN 'wecom' END,
-                                            CASE WHEN due.sms THEN 'sms' END], NULL)
+                                            CASE WHEN due.sms AND due.urgent THEN 'sms' END], NULL)
                     ELSE ARRAY[CASE WHEN due.push THEN 'push' WHEN due.wecom THEN 'wecom' ELSE 'sms' END]
                     END)::varchar AS channel, due.school_id, due.id
                 FROM ({due} OFFSET 0) due WHERE due.push OR due.wecom OR due.sms""",  # noqa: S608
