@@ -141,6 +141,9 @@ def main(argv: list[str] | None = None) -> int:
         "--capacity-drain", type=float, default=3.0, help="seconds after a ladder phase's last send (default 3)"
     )
     parser.add_argument(
+        "--capacity-refine", type=int, default=3, help="phases halving each capacity's last step (default 3)"
+    )
+    parser.add_argument(
         "--servers", type=int, default=1, choices=(1, 2), help="2: the ladder again on two processes (--capacity)"
     )
     parser.add_argument(
@@ -488,6 +491,7 @@ class Clients:
         self.unsettled: list[str] = []
         self.teardown_at: int | None = None  # the server log's size when the clients began to close
         self.extra_ports: list[int] = []  # --servers 2: the other processes
+        self.capacities: dict[str, float] = {}  # --capacity: what _capacity found
 
     # --- sockets ------------------------------------------------------------------------------
 
@@ -765,28 +769,92 @@ async def _capacity(args, clients: "Clients", timings: dict) -> None:
     short echo and chat phase at each (order alternating), on one server process; each endpoint's
     ladder stops at its first rate not sustained (``sustained``). Then, with ``--servers 2``, the
     chat sockets are spread over two server processes behind the same Redis and the chat ladder
-    runs again (every member's copy of a message crosses processes for half the members)."""
+    runs again (every member's copy of a message crosses processes for half the members).
+
+    Each figure is then refined (``--capacity-refine`` times): a phase at the geometric middle of
+    its highest rate that passed and its lowest that failed, which becomes the one or the other.
+    A ladder alone cannot tell 1.6 × from 1.56 × (with steps of 1.25, two rates are 1.25, 1.56 or
+    1.95 × apart); three halvings of a step of 1.25 measure within 3 %."""
     seconds, drain = args.capacity_seconds, args.capacity_drain
+
+    async def phase(kind: str, rate: float, label: str) -> Phase:
+        await asyncio.sleep(1.0)
+        done = await clients.run_phase(kind, f"ladder {rate:g}/s", seconds, False, rate, drain)
+        done.label = f"{label} {rate:g}/s"
+        return done
+
+    def chat_within_goal(chat: Phase, echo: Phase) -> bool:
+        return sustained(chat) and _ratio(Figures.of([chat]).p99, Figures.of([echo]).p99) <= GOAL
+
     going = {"chat": True, "echo": True}
+    passed = {"echo": 0.0, "chat": 0.0, "chat p99": 0.0}
+    failed: dict[str, float] = {}
     for step, rate in enumerate(_ladder(args)):
         order = ("echo", "chat") if step % 2 == 0 else ("chat", "echo")
+        done: dict[str, Phase] = {}
         for kind in order:
             if going[kind]:
-                await asyncio.sleep(1.0)
-                phase = await clients.run_phase(kind, f"ladder {rate:g}/s", seconds, False, rate, drain)
-                phase.label = f"capacity {rate:g}/s"
-                going[kind] = sustained(phase)
+                done[kind] = await phase(kind, rate, "capacity")
+                going[kind] = sustained(done[kind])
+                if going[kind]:
+                    passed[kind] = rate
+                else:
+                    failed.setdefault(kind, rate)
+        if "chat" in done and "chat p99" not in failed:
+            if "echo" in done and chat_within_goal(done["chat"], done["echo"]):
+                passed["chat p99"] = rate
+            else:
+                failed["chat p99"] = rate
         if not any(going.values()):
             break
+
+    async def refine(name: str, trial) -> None:
+        """Halve the gap between the highest rate that passed and the lowest that failed."""
+        for _ in range(args.capacity_refine):
+            if name not in failed or not passed[name]:
+                return
+            rate = round(math.sqrt(passed[name] * failed[name]), 1)
+            if not passed[name] < rate < failed[name]:
+                return
+            if await trial(rate):
+                passed[name] = rate
+            else:
+                failed[name] = rate
+
+    async def echo_trial(rate: float) -> bool:
+        return sustained(await phase("echo", rate, "capacity"))
+
+    async def chat_trial(rate: float) -> bool:
+        return sustained(await phase("chat", rate, "sustained"))
+
+    async def chat_p99_trial(rate: float) -> bool:  # an echo phase at the same rate is its measure
+        echo = await phase("echo", rate, "paired")
+        return chat_within_goal(await phase("chat", rate, "paired"), echo)
+
+    await refine("echo", echo_trial)
+    await refine("chat", chat_trial)
+    await refine("chat p99", chat_p99_trial)
+    clients.capacities = dict(passed)
     if args.servers > 1:
         timings["reopen chat"] = await clients.reopen_chat(clients.ports + clients.extra_ports)
         await clients.run_phase("chat", "warm-up on 2 processes", max(args.warmup, 1.0), measured=False)
+        passed["2 processes"] = 0.0
         for rate in _ladder(args):
-            await asyncio.sleep(1.0)
-            phase = await clients.run_phase("chat", f"ladder {rate:g}/s", seconds, False, rate, drain)
-            phase.label = f"2 processes {rate:g}/s"
-            if not sustained(phase):
+            if not sustained(await phase("chat", rate, "2 processes")):
+                failed["2 processes"] = rate
                 break
+            passed["2 processes"] = rate
+
+        async def two_trial(rate: float) -> bool:
+            return sustained(await phase("chat", rate, "2 processes"))
+
+        await refine("2 processes", two_trial)
+        clients.capacities = dict(passed)
+
+
+def _ratio(a: float, b: float) -> float:
+    """a / b; a never-delivered message makes it infinite."""
+    return math.inf if not math.isfinite(a) or b <= 0 else a / b
 
 
 def _run_clients(args, port: int, groups: list[Group], log_path: Path):
@@ -797,7 +865,7 @@ def _run_clients(args, port: int, groups: list[Group], log_path: Path):
     phases = 2 * args.repeat * args.runs + (2 if args.warmup > 0 else 0)
     budget = 180 + phases * (args.seconds + 2 * args.drain + 3)  # a safety net: phases end by themselves
     if args.capacity:
-        steps = len(_ladder(args)) * (2 + (args.servers - 1)) + 1
+        steps = len(_ladder(args)) * (2 + (args.servers - 1)) + 1 + args.capacity_refine * (4 + args.servers - 1)
         budget += 60 + steps * (args.capacity_seconds + args.capacity_drain + args.drain + 2)
 
     async def bounded():
@@ -871,42 +939,26 @@ def _print_profile(phase: Phase) -> None:
     print(f"  the sync thread was busy {busy:.1f} s of the phase's {phase.duration:.1f} s")
 
 
-def _print_capacity(clients, ratio) -> float:
-    """The ladder's table, and the capacities: the echo's highest sustained rate; the chat's highest
-    rate sustained with its p99 within ``GOAL`` × the echo's p99 at the same rate (every lower step
-    too); with --servers 2, the chat's highest sustained rate on two processes. Returns the chat's
-    capacity / the echo's."""
-    ladder = [p for p in clients.phases.values() if p.label.startswith(("capacity ", "2 processes ")) and p.rate]
+def _print_capacity(clients) -> float:
+    """The ladder's table, then the capacities ``_capacity`` found: the echo's highest sustained
+    rate; the chat's highest rate sustained with its p99 within ``GOAL`` × the echo's p99 at the
+    same rate; the chat's highest sustained rate whatever its p99; with --servers 2, the chat's
+    highest sustained rate on two processes. Returns the chat's capacity / the echo's."""
+    labels = ("capacity ", "paired ", "sustained ", "2 processes ")
+    ladder = [p for p in clients.phases.values() if p.label.startswith(labels) and p.rate]
     print()
     print(
-        f"{'capacity ladder':<24} {'msgs':>5} {'lost':>5} {'p50 ms':>8} {'p99 ms':>8} {'msg/s':>7} {'lag ms':>7}"
+        f"{'capacity ladder':<26} {'msgs':>5} {'lost':>5} {'p50 ms':>8} {'p99 ms':>8} {'msg/s':>7} {'lag ms':>7}"
         "  kept up"
     )
-    echo_p99: dict[float, float] = {}
     for p in ladder:
         f = Figures.of([p])
-        if p.kind == "echo":
-            echo_p99[p.rate] = f.p99
         print(
-            f"{p.kind + ', ' + p.label:<24} {f.messages:>5} {f.lost:>5} {f.p50:>8.1f} {f.p99:>8.1f} "
+            f"{p.kind + ', ' + p.label:<26} {f.messages:>5} {f.lost:>5} {f.p50:>8.1f} {f.p99:>8.1f} "
             f"{f.messages_per_second:>7.1f} {f.lag:>7.1f}  {'yes' if sustained(p) else 'no'}"
         )
-
-    def highest(phases, ok) -> float:
-        best = 0.0
-        for p in sorted(phases, key=lambda p: p.rate):
-            if not ok(p):
-                break
-            best = p.rate
-        return best
-
-    echo_cap = highest([p for p in ladder if p.kind == "echo"], sustained)
-    chat_one = [p for p in ladder if p.kind == "chat" and p.label.startswith("capacity ")]
-    chat_cap = highest(
-        chat_one,
-        lambda p: sustained(p) and ratio(Figures.of([p]).p99, echo_p99.get(p.rate, 0.0)) <= GOAL,
-    )
-    chat_sustained = highest(chat_one, sustained)
+    found = clients.capacities
+    echo_cap, chat_cap, chat_sustained = found["echo"], found["chat p99"], found["chat"]
     top = max((p.rate for p in ladder), default=0.0)
     print()
     print(
@@ -914,9 +966,8 @@ def _print_capacity(clients, ratio) -> float:
     )
     print(f"chat_capacity_msgs_per_second: {chat_cap:g} (p99 within {GOAL:g} × the echo's)")
     print(f"chat_sustained_msgs_per_second: {chat_sustained:g} (kept up, whatever its p99)")
-    two = [p for p in ladder if p.label.startswith("2 processes ")]
-    if two:
-        chat_two = highest(two, sustained)
+    if "2 processes" in found:
+        chat_two = found["2 processes"]
         print(f"chat_sustained_msgs_per_second_2_processes: {chat_two:g}")
         print(f"chat_2_processes_vs_1_ratio: {chat_two / chat_sustained if chat_sustained else math.inf:.2f}")
     return chat_cap / echo_cap if echo_cap else 0.0
@@ -1149,9 +1200,7 @@ def _run(args, setup_seconds: float) -> int:
     for line in broken:
         print(f"FAILED: {line}")
 
-    def ratio(a: float, b: float) -> float:  # a never-delivered message makes it infinite
-        return math.inf if not math.isfinite(a) or b <= 0 else a / b
-
+    ratio = _ratio
     ratio50, ratio99 = ratio(chat.p50, echo.p50), ratio(chat.p99, echo.p99)
     run_ratios = []
     if args.runs > 1:
@@ -1166,7 +1215,7 @@ def _run(args, setup_seconds: float) -> int:
             )
     capacity_ratio = None
     if args.capacity:
-        capacity_ratio = _print_capacity(clients, ratio)
+        capacity_ratio = _print_capacity(clients)
     print(f"echo_messages_per_second: {echo.messages_per_second:.1f}")
     print(f"echo_deliveries_per_second: {echo.deliveries_per_second:.1f}")
     print(f"chat_sent_p50_ms: {chat.ack_p50:.1f}")

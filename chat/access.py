@@ -21,6 +21,7 @@ from django.db.models import F, Q, QuerySet, Value
 from django.http import Http404
 from django_scopes import scopes_disabled
 
+from core.db import Statement, together
 from schools.access import access_staff_school
 from schools.models import School, StaffAssignment, StaffMember, Student, StudentGuardian
 
@@ -142,7 +143,13 @@ def member_ids(conversation: Conversation) -> Members:
     which drawing of the message is theirs (``rendering``). The sender's own membership is read from
     it too (``role_of``: the same rules as ``member_role``). One query (a ``UNION ALL`` of the
     school's admins, the conversation's staff and its families, each row tagged with what it is)."""
-    sql, params = _roster_sql(
+    (rows,) = together([roster_statement(conversation)])
+    return members_from_rows(conversation, rows)
+
+
+def roster_statement(conversation: Conversation) -> Statement:
+    """The query of ``member_ids``, to be run with others in one trip (``core.db.together``)."""
+    return _roster_sql(
         connection.vendor,
         conversation.kind,
         conversation.pk,
@@ -150,13 +157,14 @@ def member_ids(conversation: Conversation) -> Members:
         conversation.school_class_id,
         conversation.student_id,
     )
+
+
+def members_from_rows(conversation: Conversation, rows: list[tuple]) -> Members:
+    """``member_ids`` from the rows of ``roster_statement``."""
     admin_ids: set[int] = set()
     staff: set[int] = set()
     heads: set[int] = set()
     family: set[int] = set()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
     for user_id, what, role in rows:
         if what == _ADMIN:
             admin_ids.add(user_id)

@@ -3,6 +3,7 @@ remove, mute, pin, mode, read positions, and starting conversations."""
 
 import datetime
 import re
+from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -12,13 +13,25 @@ from django.utils.translation import gettext as _
 
 from audit.actions import record, record_guardrail_override
 from audit.models import AuditEntry
+from core.db import pipelined, together
 from core.guardrails import GuardrailOverride, check_class_message
 from core.uploads import AcceptedUpload, UploadRefused, accept_upload
 from guardrails.actions import do_check_guardrails, do_queue_picture_checks
-from guardrails.queries import school_rules
+from guardrails.queries import SchoolRules, school_rules_from_rows, school_rules_statement
 from schools.models import SchoolClass, StaffMember, Student
 
-from .access import FAMILY, NOT_GONE, STAFF, Members, can_moderate, member_role, role_of, visible_messages
+from .access import (
+    FAMILY,
+    NOT_GONE,
+    STAFF,
+    Members,
+    can_moderate,
+    member_role,
+    members_from_rows,
+    role_of,
+    roster_statement,
+    visible_messages,
+)
 from .models import MAX_BODY, RECALL_WITHIN, ChatSettings, Conversation, Message, Participant, QuietHours
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
@@ -122,18 +135,56 @@ def _check_file(upload) -> AcceptedUpload:
         raise ValidationError(str(exc)) from None
 
 
-def _guardrails(conversation: Conversation, body: str, override_reason: str, sender) -> GuardrailOverride | None:
+@dataclass(frozen=True)
+class SendFacts:
+    """What storing a message needs to know, read in one trip to the database
+    (``read_send_facts``): the roster (``access.member_ids``; the sender's membership is read from
+    it, and the socket tells the others with it), the sender's own row (muted?), and for a class
+    group the class's names and the school's own words for the guardrails."""
+
+    members: Members
+    me: tuple[int, bool, str] | None  # the sender's Participant row: pk, muted, muted_reason
+    student_names: tuple[str, ...] = ()
+    rules: SchoolRules = field(default_factory=SchoolRules)
+
+
+def read_send_facts(conversation: Conversation, user, body: str) -> SendFacts:
+    """``SendFacts`` for this sender and text (as typed: the guardrails' reads are skipped only for
+    a message without text), in one trip (``core.db.together``; issue 19: under
+    load each trip of the socket's database thread costs far more than its query)."""
+    statements = [
+        roster_statement(conversation),
+        Participant.objects.filter(conversation_id=conversation.pk, user_id=user.pk)
+        .values_list("pk", "muted", "muted_reason")
+        .query.sql_with_params(),
+    ]
+    checked = conversation.kind == Conversation.Kind.CLASS and bool((body or "").strip())
+    if checked:
+        statements += [
+            Student.objects.filter(school_class_id=conversation.school_class_id, status=Student.Status.ACTIVE)
+            .values_list("name", flat=True)
+            .query.sql_with_params(),
+            school_rules_statement(conversation.school_id),
+        ]
+    rows = together(statements)
+    me = rows[1][0] if rows[1] else None
+    return SendFacts(
+        members=members_from_rows(conversation, rows[0]),
+        me=(me[0], bool(me[1]), me[2]) if me else None,
+        student_names=tuple(name for (name,) in rows[2]) if checked else (),
+        rules=school_rules_from_rows(rows[3]) if checked else SchoolRules(),
+    )
+
+
+def _guardrails(
+    conversation: Conversation, body: str, override_reason: str, sender, facts: SendFacts
+) -> GuardrailOverride | None:
     """A class group is a class channel: its messages are checked against the class's roster and
     the school's own words (``GuardrailWarning`` without a reason, the override with one; both
     counted for the school's admins)."""
     if conversation.kind != Conversation.Kind.CLASS or not body:
         return None
-    names = Student.objects.filter(school_class_id=conversation.school_class_id, status="active").values_list(
-        "name", flat=True
-    )
-    concerns = check_class_message(
-        body, student_names=list(names), **school_rules(conversation.school_id).checker_kwargs
-    )
+    concerns = check_class_message(body, student_names=list(facts.student_names), **facts.rules.checker_kwargs)
     return do_check_guardrails(conversation.school_id, concerns, override_reason, acting_user=sender)
 
 
@@ -163,15 +214,17 @@ def do_send(
     upload=None,
     client_key: str = "",
     guardrail_reason: str = "",
-    members: Members | None = None,
+    facts: SendFacts | None = None,
 ) -> tuple[Message, list[Message]]:
     """Store a message (the database first; the socket only tells the others). Returns the message
     and any automatic reply it caused. The same ``client_key`` twice returns the first message.
 
-    ``members``: the conversation's roster as ``access.member_ids`` read it just now, which the
-    socket needs anyway to tell the others; the sender's membership is then read from it
-    (``role_of``, the same rules) instead of asking the database again."""
-    role = member_role(acting_user, conversation) if members is None else role_of(acting_user.pk, members)
+    ``facts``: ``read_send_facts`` for this sender and body, read just now (the socket reads them
+    itself, as it tells the others with the roster); read here otherwise. The sender's membership
+    is read from their roster (``role_of``: the same rules as ``member_role``)."""
+    if facts is None:
+        facts = read_send_facts(conversation, acting_user, body)
+    role = role_of(acting_user.pk, facts.members)
     if role is None:
         raise ValidationError(_("You are no longer a member of this conversation."))
     # The same key twice: the unique (conversation, sender, client_key) refuses the second row
@@ -181,9 +234,9 @@ def do_send(
     body = _clean_body(body)
     if not body and upload is None:
         raise ValidationError(_("Write a message or choose a file."))
-    me = Participant.objects.filter(conversation=conversation, user=acting_user).first()
-    if me is not None and me.muted:
-        raise ValidationError(_("The head teacher has muted you in this group: %(r)s") % {"r": me.muted_reason})
+    me = facts.me
+    if me is not None and me[1]:
+        raise ValidationError(_("The head teacher has muted you in this group: %(r)s") % {"r": me[2]})
     kind, visible = Message.Kind.TEXT, True
     question = None
     if conversation.kind == Conversation.Kind.CLASS and role == FAMILY:
@@ -204,13 +257,16 @@ def do_send(
     )  # with its sender: the message is drawn for the sockets from what is loaded here
     if quote_id and quote is None:
         raise ValidationError(_("The quoted message is not in this conversation."))
-    override = _guardrails(conversation, body, guardrail_reason, acting_user)
+    override = _guardrails(conversation, body, guardrail_reason, acting_user, facts)
     file_parts = _check_file(upload) if upload is not None else None
     now = timezone.now()
     quiet = False
     auto_replies: list[Message] = []
     try:
-        with transaction.atomic():
+        # In one pipeline (core.db): BEGIN goes with the INSERT, and the read position's UPDATE with
+        # the COMMIT: two trips to the database where there were four. Nothing in the block reads
+        # an UPDATE's row count or saves an existing row (psycopg knows neither in a pipeline).
+        with pipelined(), transaction.atomic():
             message = Message(
                 school_id=conversation.school_id,
                 conversation=conversation,
@@ -244,7 +300,7 @@ def do_send(
             if me is None:
                 mark_read(conversation, acting_user, message.pk)
             else:  # the sender's row was read above: move its position without reading it again
-                Participant.objects.filter(pk=me.pk, last_read_id__lt=message.pk).update(last_read_id=message.pk)
+                Participant.objects.filter(pk=me[0], last_read_id__lt=message.pk).update(last_read_id=message.pk)
     except IntegrityError:
         existing = Message.objects.filter(conversation=conversation, sender=acting_user, client_key=client_key).first()
         if not client_key or existing is None:

@@ -22,7 +22,7 @@ from core.guardrails import GuardrailWarning
 from guardrails.actions import counting_warnings
 
 from . import actions, queries
-from .access import FAMILY, STAFF, access_conversation, member_ids, sees_message
+from .access import FAMILY, STAFF, access_conversation, sees_message
 from .live import frame, group_event, group_name, own_html, payload
 from .rendering import OWN, draw_for_readers, live_history, reader_for, reader_key
 
@@ -126,18 +126,21 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         if conversation is None:
             conversation, _role = access_conversation(self.user, conversation_id)
         with counting_warnings(), scopes_disabled():  # reviewed: do_send checks membership
-            # The roster as it is now, read once: do_send checks the sender against it, and the
-            # group event carries it so that every socket checks its own user (no query there).
-            members = member_ids(conversation)
+            # The roster as it is now, read once with the rest of what storing the message needs:
+            # do_send checks the sender against it, and the group event carries it so that every
+            # socket checks its own user (no query there).
+            body = str(content.get("body") or "")
+            facts = actions.read_send_facts(conversation, self.user, body)
+            members = facts.members
             message, replies = actions.do_send(
                 conversation,
                 acting_user=self.user,
-                body=str(content.get("body") or ""),
+                body=body,
                 quote_id=as_int(content.get("quote")),
                 question_id=as_int(content.get("question")),
                 client_key=client_key,
                 guardrail_reason=str(content.get("guardrail_reason") or ""),
-                members=members,
+                facts=facts,
             )
             if getattr(message, "duplicate", False):
                 # Sent before with this key: the others have it already; the sender gets it again.

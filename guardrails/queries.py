@@ -3,11 +3,13 @@ counts for the admin page and API."""
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
 
+from core.db import Statement
 from core.guardrails import ALL_CODES
 from schools.models import Term
 
@@ -55,6 +57,27 @@ def school_rules(school_id: int) -> SchoolRules:
 def _rules_from_database(school_id: int) -> SchoolRules:
     row = SchoolWords.objects.filter(school_id=school_id).values_list("words", "warn_named_awards").first()
     return SchoolRules(tuple(row[0] or ()), bool(row[1])) if row else SchoolRules()
+
+
+def school_rules_statement(school_id: int) -> Statement:
+    """``school_rules`` as a query of the database, to be read in the same trip as other reads
+    (``core.db.together``; chat reads them with the roster for every message, issue 19): no cache
+    to ask first, and nothing that can be stale."""
+    return (
+        SchoolWords.objects.filter(school_id=school_id)
+        .values_list("words", "warn_named_awards")
+        .query.sql_with_params()
+    )
+
+
+def school_rules_from_rows(rows: list[tuple]) -> SchoolRules:
+    """The rows of ``school_rules_statement`` (read raw: the words may come as JSON text)."""
+    if not rows:
+        return SchoolRules()
+    words, warn_named_awards = rows[0]
+    if isinstance(words, str):
+        words = json.loads(words)
+    return SchoolRules(tuple(words or ()), bool(warn_named_awards))
 
 
 def school_words(school_id: int) -> tuple[str, ...]:

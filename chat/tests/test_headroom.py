@@ -3,15 +3,19 @@ message makes anyway (``access.role_of`` over ``access.member_ids``) and must sa
 ``member_role`` says, for every kind of member and former member of every kind of conversation;
 and a message sent over the socket costs a fixed, small number of queries."""
 
+from contextlib import nullcontext
+
 import pytest
-from django.db import connection
+from django.core.exceptions import ValidationError
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django_scopes import scope
 
 from chat.access import _roster_sql, member_ids, member_role, role_of
-from chat.actions import class_group, do_send, private_conversation, staff_group
+from chat.actions import class_group, do_send, private_conversation, read_send_facts, staff_group
 from chat.models import Participant
+from core.db import in_pipeline
 from schools.models import StaffAssignment, StaffMember, Student
 
 pytestmark = pytest.mark.usefixtures("unscoped")
@@ -65,22 +69,68 @@ def test_role_of_agrees_after_the_roster_changes(cast):
 
 
 def test_sending_costs_a_fixed_number_of_queries(cast, django_assert_num_queries):
-    """do_send with the roster read once (as the socket does): the roster (one query), the
-    sender's row (mute), the class's names (guardrail), the insert and the read position, between
-    the transaction's two statements (here a savepoint and its release). Before issue 19 the same
-    message cost 14: the sender's membership asked again (2-3), the roster in three queries, the
-    idempotency key looked up ahead (the unique key refuses a repeat now), and the read position
-    read before it was moved."""
+    """What the socket does for a message: ``read_send_facts`` (the roster, the sender's row for the
+    mute, the class's names and the school's words for the guardrail: four reads in one trip), then
+    the insert and the read position between the transaction's two statements (here a savepoint and
+    its release). Before issue 19 the same message cost 14 queries, one trip each."""
     group = class_group(cast.class1)
     do_send(group, acting_user=cast.ms_li, body="第一条", client_key="k0")  # the sender's row exists
-    members = member_ids(group)
-    with django_assert_num_queries(7), CaptureQueriesContext(connection) as captured:
-        members = member_ids(group)
-        message, _replies = do_send(
-            group, acting_user=cast.ms_li, body="明天春游，请带水壶。", client_key="k1", members=members
-        )
-    assert "INSERT" in captured.captured_queries[-3]["sql"]
+    body = "明天春游，请带水壶。"
+    with django_assert_num_queries(8), CaptureQueriesContext(connection) as captured:
+        facts = read_send_facts(group, cast.ms_li, body)
+        message, _replies = do_send(group, acting_user=cast.ms_li, body=body, client_key="k1", facts=facts)
+    sql = [q["sql"] for q in captured.captured_queries]
+    assert "chat_participant" in sql[1] and "schools_student" in sql[2] and "guardrails_schoolwords" in sql[3]
+    assert "INSERT" in sql[-3] and "UPDATE" in sql[-2]
     assert message.pk and message.sender_id == cast.ms_li.pk
+    assert cast.ms_li.pk in facts.members.staff and cast.alice.pk in facts.members.everyone
+
+
+def test_the_facts_of_a_message_are_read_in_one_trip(transactional_db, cast):
+    """On PostgreSQL the four reads go out together (psycopg's pipeline mode) and their results come
+    back together; elsewhere one after the other. Either way each gets its own rows. (Outside a
+    transaction, as the socket reads them: ``core.db.pipelined``.)"""
+    group = class_group(cast.class1)
+    pipelined_reads = []
+
+    def note(execute, sql, params, many, context):
+        pipelined_reads.append(in_pipeline())
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(note):
+        facts = read_send_facts(group, cast.alice, "老师好")
+    assert len(pipelined_reads) == 4
+    assert all(pipelined_reads) == (connection.vendor == "postgresql")
+    assert not in_pipeline()  # and the connection is back to normal afterwards
+    assert facts.me is None  # alice has no row of her own yet
+    assert cast.alice_child.name in facts.student_names
+    assert facts.members == member_ids(group)
+
+
+@pytest.mark.parametrize("in_a_transaction", [False, True])
+def test_a_repeated_key_returns_the_first_message_and_the_connection_stays_usable(
+    transactional_db, cast, in_a_transaction
+):
+    """A repeated client key: the INSERT fails (outside a transaction, as on the socket, inside the
+    pipeline; inside one, as on a page or the API, without it), the first message is returned, and
+    the next statements run as usual."""
+    group = class_group(cast.class1)
+    first, _ = do_send(group, acting_user=cast.alice, body="第一条", client_key="same")
+    with transaction.atomic() if in_a_transaction else nullcontext():
+        again, _ = do_send(group, acting_user=cast.alice, body="第一条", client_key="same")
+    assert again.pk == first.pk and getattr(again, "duplicate", False)
+    assert Participant.objects.get(conversation=group, user=cast.alice).last_read_id == first.pk
+    later, _ = do_send(group, acting_user=cast.alice, body="第二条", client_key="other")
+    assert later.pk > first.pk
+    assert Participant.objects.get(conversation=group, user=cast.alice).last_read_id == later.pk
+
+
+def test_a_muted_sender_is_refused_from_the_facts(cast):
+    group = class_group(cast.class1)
+    do_send(group, acting_user=cast.alice, body="第一条", client_key="a1")
+    Participant.objects.filter(conversation=group, user=cast.alice).update(muted=True, muted_reason="刷屏")
+    with pytest.raises(ValidationError, match="刷屏"):
+        do_send(group, acting_user=cast.alice, body="第二条", client_key="a2")
 
 
 def test_the_roster_query_keeps_no_scope_of_its_first_caller(cast):
