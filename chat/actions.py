@@ -298,7 +298,16 @@ def do_send(
             if file_parts is not None and file_parts.kind.mime.startswith("image/"):
                 _read_picture(conversation, message, acting_user)
             if me is None:
-                mark_read(conversation, acting_user, message.pk)
+                # A first message here: the sender's row, unless another of their sockets or pages
+                # made it since the facts were read (no savepoint: one could not be rolled back in
+                # the pipeline once the conflict had aborted it), then the position moved as usual.
+                Participant.objects.bulk_create(
+                    [Participant(school_id=conversation.school_id, conversation=conversation, user=acting_user)],
+                    ignore_conflicts=True,
+                )
+                Participant.objects.filter(
+                    conversation=conversation, user=acting_user, last_read_id__lt=message.pk
+                ).update(last_read_id=message.pk)
             else:  # the sender's row was read above: move its position without reading it again
                 Participant.objects.filter(pk=me[0], last_read_id__lt=message.pk).update(last_read_id=message.pk)
     except IntegrityError:

@@ -125,6 +125,19 @@ def test_a_repeated_key_returns_the_first_message_and_the_connection_stays_usabl
     assert Participant.objects.get(conversation=group, user=cast.alice).last_read_id == later.pk
 
 
+def test_a_first_message_whose_row_appeared_since_the_facts_were_read_is_stored(transactional_db, cast):
+    """The sender had no row of their own when the facts were read; another of their sockets made
+    it before the write. The message is stored, and the position moved, without a savepoint (which
+    a pipeline aborted by the conflict could not roll back)."""
+    group = class_group(cast.class1)
+    facts = read_send_facts(group, cast.alice, "老师好")
+    assert facts.me is None
+    Participant.objects.create(school=cast.school, conversation=group, user=cast.alice, last_read_id=0)
+    message, _ = do_send(group, acting_user=cast.alice, body="老师好", client_key="first", facts=facts)
+    assert Participant.objects.get(conversation=group, user=cast.alice).last_read_id == message.pk
+    assert Participant.objects.filter(conversation=group, user=cast.alice).count() == 1
+
+
 def test_a_muted_sender_is_refused_from_the_facts(cast):
     group = class_group(cast.class1)
     do_send(group, acting_user=cast.alice, body="第一条", client_key="a1")
