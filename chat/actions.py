@@ -4,6 +4,7 @@ remove, mute, pin, mode, read positions, and starting conversations."""
 import datetime
 import re
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -135,6 +136,14 @@ def _check_file(upload) -> AcceptedUpload:
         raise ValidationError(str(exc)) from None
 
 
+class SenderRow(NamedTuple):
+    """The sender's own ``Participant`` row, as much of it as sending needs."""
+
+    pk: int
+    muted: bool
+    muted_reason: str
+
+
 @dataclass(frozen=True)
 class SendFacts:
     """What storing a message needs to know, read in one trip to the database
@@ -143,7 +152,7 @@ class SendFacts:
     group the class's names and the school's own words for the guardrails."""
 
     members: Members
-    me: tuple[int, bool, str] | None  # the sender's Participant row: pk, muted, muted_reason
+    me: SenderRow | None  # None: the sender has no row here yet (a first message)
     student_names: tuple[str, ...] = ()
     rules: SchoolRules = field(default_factory=SchoolRules)
 
@@ -170,7 +179,7 @@ def read_send_facts(conversation: Conversation, user, body: str) -> SendFacts:
     me = rows[1][0] if rows[1] else None
     return SendFacts(
         members=members_from_rows(conversation, rows[0]),
-        me=(me[0], bool(me[1]), me[2]) if me else None,
+        me=SenderRow(me[0], bool(me[1]), me[2]) if me else None,
         student_names=tuple(name for (name,) in rows[2]) if checked else (),
         rules=school_rules_from_rows(rows[3]) if checked else SchoolRules(),
     )
@@ -235,8 +244,8 @@ def do_send(
     if not body and upload is None:
         raise ValidationError(_("Write a message or choose a file."))
     me = facts.me
-    if me is not None and me[1]:
-        raise ValidationError(_("The head teacher has muted you in this group: %(r)s") % {"r": me[2]})
+    if me is not None and me.muted:
+        raise ValidationError(_("The head teacher has muted you in this group: %(r)s") % {"r": me.muted_reason})
     kind, visible = Message.Kind.TEXT, True
     question = None
     if conversation.kind == Conversation.Kind.CLASS and role == FAMILY:
@@ -309,7 +318,7 @@ def do_send(
                     conversation=conversation, user=acting_user, last_read_id__lt=message.pk
                 ).update(last_read_id=message.pk)
             else:  # the sender's row was read above: move its position without reading it again
-                Participant.objects.filter(pk=me[0], last_read_id__lt=message.pk).update(last_read_id=message.pk)
+                Participant.objects.filter(pk=me.pk, last_read_id__lt=message.pk).update(last_read_id=message.pk)
     except IntegrityError:
         existing = Message.objects.filter(conversation=conversation, sender=acting_user, client_key=client_key).first()
         if not client_key or existing is None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from django.core.cache import cache
 
-from core.db import Statement
+from core.db import Statement, together
 from core.guardrails import ALL_CODES
 from schools.models import Term
 
@@ -55,8 +55,8 @@ def school_rules(school_id: int) -> SchoolRules:
 
 
 def _rules_from_database(school_id: int) -> SchoolRules:
-    row = SchoolWords.objects.filter(school_id=school_id).values_list("words", "warn_named_awards").first()
-    return SchoolRules(tuple(row[0] or ()), bool(row[1])) if row else SchoolRules()
+    (rows,) = together([school_rules_statement(school_id)])
+    return school_rules_from_rows(rows)
 
 
 def school_rules_statement(school_id: int) -> Statement:
