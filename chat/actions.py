@@ -7,14 +7,14 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.actions import record, record_guardrail_override
 from audit.models import AuditEntry
-from core.db import pipelined, together
+from core.db import adopt_inserted, insert_statement, together
 from core.guardrails import GuardrailOverride, check_class_message
 from core.uploads import AcceptedUpload, UploadRefused, accept_upload
 from guardrails.actions import do_check_guardrails, do_queue_picture_checks
@@ -269,56 +269,59 @@ def do_send(
     override = _guardrails(conversation, body, guardrail_reason, acting_user, facts)
     file_parts = _check_file(upload) if upload is not None else None
     now = timezone.now()
-    quiet = False
-    auto_replies: list[Message] = []
+    quiet, auto_replies = False, []  # type: tuple[bool, list[Message]]
+    if conversation.kind == Conversation.Kind.PRIVATE and role == FAMILY:
+        quiet, auto_replies = _quiet_hours(conversation, now)
+    message = Message(
+        school_id=conversation.school_id,
+        conversation=conversation,
+        sender=acting_user,
+        kind=kind,
+        body=body,
+        quote=quote,
+        question=question,
+        visible_to_all=visible,
+        client_key=client_key,
+        guardrail_reason=override.logged_reason if override else "",
+        quiet=quiet,
+    )
     try:
-        # In one pipeline (core.db): BEGIN goes with the INSERT, and the read position's UPDATE with
-        # the COMMIT: two trips to the database where there were four. Nothing in the block reads
-        # an UPDATE's row count or saves an existing row (psycopg knows neither in a pipeline).
-        with pipelined(), transaction.atomic():
-            message = Message(
-                school_id=conversation.school_id,
-                conversation=conversation,
-                sender=acting_user,
-                kind=kind,
-                body=body,
-                quote=quote,
-                question=question,
-                visible_to_all=visible,
-                client_key=client_key,
-                guardrail_reason=override.logged_reason if override else "",
-            )
-            if file_parts is not None:
-                message.file_name, message.file_mime = file_parts.name, file_parts.kind.mime
-                message.file_size = file_parts.size
-                file_parts.store(message.file)
-            if conversation.kind == Conversation.Kind.PRIVATE and role == FAMILY:
-                quiet, auto_replies = _quiet_hours(conversation, message, now)
-            message.quiet = quiet
-            message.save()
-            if question is not None:
-                Message.objects.filter(pk=question.pk).update(visible_to_all=True, answered_at=now)
-            for reply in auto_replies:
-                reply.save()
-            if override:
-                record_guardrail_override(
-                    override, actor=acting_user, school=conversation.school, target=message, chat=conversation.pk
-                )
-            if file_parts is not None and file_parts.kind.mime.startswith("image/"):
-                _read_picture(conversation, message, acting_user)
-            if me is None:
-                # A first message here: the sender's row, unless another of their sockets or pages
-                # made it since the facts were read (no savepoint: one could not be rolled back in
-                # the pipeline once the conflict had aborted it), then the position moved as usual.
-                Participant.objects.bulk_create(
-                    [Participant(school_id=conversation.school_id, conversation=conversation, user=acting_user)],
-                    ignore_conflicts=True,
-                )
-                Participant.objects.filter(
-                    conversation=conversation, user=acting_user, last_read_id__lt=message.pk
-                ).update(last_read_id=message.pk)
-            else:  # the sender's row was read above: move its position without reading it again
-                Participant.objects.filter(pk=me.pk, last_read_id__lt=message.pk).update(last_read_id=message.pk)
+        if (
+            connection.vendor == "postgresql"
+            and not connection.in_atomic_block
+            and not (file_parts or question or override or auto_replies)
+        ):
+            # The socket's everyday message: one statement (see the function).
+            _insert_with_read_position(message, conversation, acting_user)
+        else:
+            with transaction.atomic():
+                if file_parts is not None:
+                    message.file_name, message.file_mime = file_parts.name, file_parts.kind.mime
+                    message.file_size = file_parts.size
+                    file_parts.store(message.file)
+                message.save()
+                if question is not None:
+                    Message.objects.filter(pk=question.pk).update(visible_to_all=True, answered_at=now)
+                for reply in auto_replies:
+                    reply.save()
+                if override:
+                    record_guardrail_override(
+                        override, actor=acting_user, school=conversation.school, target=message, chat=conversation.pk
+                    )
+                if file_parts is not None and file_parts.kind.mime.startswith("image/"):
+                    _read_picture(conversation, message, acting_user)
+                if me is None:
+                    # A first message here: the sender's row, unless another of their sockets or
+                    # pages made it since the facts were read; then the position moved as usual.
+                    Participant.objects.bulk_create(
+                        [Participant(school_id=conversation.school_id, conversation=conversation, user=acting_user)],
+                        ignore_conflicts=True,
+                    )
+                    Participant.objects.filter(
+                        conversation=conversation, user=acting_user, last_read_id__lt=message.pk
+                    ).update(last_read_id=message.pk)
+                else:  # the sender's row was read with the facts: move its position without reading it
+                    Participant.objects.filter(pk=me.pk, last_read_id__lt=message.pk).update(last_read_id=message.pk)
     except IntegrityError:
         existing = Message.objects.filter(conversation=conversation, sender=acting_user, client_key=client_key).first()
         if not client_key or existing is None:
@@ -326,6 +329,36 @@ def do_send(
         existing.duplicate = True  # type: ignore[attr-defined]  # the caller tells nobody twice
         return existing, []
     return message, auto_replies
+
+
+def _insert_with_read_position(message: Message, conversation: Conversation, sender) -> None:
+    """Store a new message and move its sender's read position to it in one statement, which
+    PostgreSQL runs all or nothing without a ``BEGIN`` and a ``COMMIT`` of its own: one trip, and
+    one wait of the socket's database thread, where a transaction took four (``core.db``; issue
+    19). The sender's row is made at their first message here, or, if it exists (also if another
+    of their sockets made it a moment ago), its position moved forward: never back. Only outside a
+    transaction (the socket), and only for a message that needs nothing else written with it."""
+    insert_sql, insert_params = insert_statement(message)
+    meta = Participant._meta
+    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
+    new_row = Participant(school_id=conversation.school_id, conversation=conversation, user=sender)
+    qn = connection.ops.quote_name
+    columns = {f.name: qn(str(f.column)) for f in fields}
+    table, position = qn(meta.db_table), columns["last_read_id"]
+    row_params = [f.get_db_prep_save(f.pre_save(new_row, True), connection) for f in fields if f.name != "last_read_id"]
+    # Names from the models' metadata; every value is a parameter.
+    sql = (
+        f"WITH m AS ({insert_sql}), "  # noqa: S608
+        f"p AS (INSERT INTO {table} ({', '.join(columns.values())}) "
+        f"SELECT {', '.join('m.id' if f.name == 'last_read_id' else '%s' for f in fields)} FROM m "
+        f"ON CONFLICT ({columns['conversation']}, {columns['user']}) "
+        f"DO UPDATE SET {position} = GREATEST({table}.{position}, EXCLUDED.{position})) "
+        "SELECT id FROM m"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*insert_params, *row_params])
+        (pk,) = cursor.fetchone()
+    adopt_inserted(message, pk)
 
 
 def _read_picture(conversation: Conversation, message: Message, sender) -> None:
@@ -342,7 +375,7 @@ def _read_picture(conversation: Conversation, message: Message, sender) -> None:
         )
 
 
-def _quiet_hours(conversation: Conversation, message: Message, now) -> tuple[bool, list[Message]]:
+def _quiet_hours(conversation: Conversation, now) -> tuple[bool, list[Message]]:
     """A family writes to a teacher in their quiet hours: the message waits quietly, and the family
     is told once that evening when it will be read, and where to call if it is urgent."""
     staff = list(

@@ -14,8 +14,7 @@ from django_scopes import scope
 
 from chat.access import _roster_sql, member_ids, member_role, role_of
 from chat.actions import class_group, do_send, private_conversation, read_send_facts, staff_group
-from chat.models import Participant
-from core.db import in_pipeline
+from chat.models import Message, Participant
 from schools.models import StaffAssignment, StaffMember, Student
 
 pytestmark = pytest.mark.usefixtures("unscoped")
@@ -68,52 +67,83 @@ def test_role_of_agrees_after_the_roster_changes(cast):
     _agree(cast)
 
 
-def test_sending_costs_a_fixed_number_of_queries(cast, django_assert_num_queries):
-    """What the socket does for a message: ``read_send_facts`` (the roster, the sender's row for the
-    mute, the class's names and the school's words for the guardrail: four reads in one trip), then
-    the insert and the read position between the transaction's two statements (here a savepoint and
-    its release). Before issue 19 the same message cost 14 queries, one trip each."""
+def test_sending_costs_a_fixed_number_of_queries(transactional_db, cast, django_assert_num_queries):
+    """What the socket does for a message, outside a transaction: ``read_send_facts`` (the roster,
+    the sender's row for the mute, the class's names and the school's words for the guardrail),
+    then the message and the sender's read position. On PostgreSQL that is two statements: the four
+    reads in one text, and one statement that writes both rows. Elsewhere the reads go one by one,
+    and the writes in a transaction (on SQLite its BEGIN and COMMIT are counted). Before issue 19 the same message cost 14 queries."""
     group = class_group(cast.class1)
     do_send(group, acting_user=cast.ms_li, body="第一条", client_key="k0")  # the sender's row exists
     body = "明天春游，请带水壶。"
-    with django_assert_num_queries(8), CaptureQueriesContext(connection) as captured:
+    postgres = connection.vendor == "postgresql"
+    with django_assert_num_queries(2 if postgres else 8), CaptureQueriesContext(connection) as captured:
         facts = read_send_facts(group, cast.ms_li, body)
         message, _replies = do_send(group, acting_user=cast.ms_li, body=body, client_key="k1", facts=facts)
     sql = [q["sql"] for q in captured.captured_queries]
-    assert "chat_participant" in sql[1] and "schools_student" in sql[2] and "guardrails_schoolwords" in sql[3]
-    assert "INSERT" in sql[-3] and "UPDATE" in sql[-2]
+    reads = sql[0] if postgres else " ".join(sql[:4])
+    assert "chat_participant" in reads and "schools_student" in reads and "guardrails_schoolwords" in reads
+    if postgres:
+        assert sql[1].startswith("WITH m AS (INSERT") and "ON CONFLICT" in sql[1]
+    else:
+        assert sql[4].startswith("BEGIN") and "INSERT" in sql[5] and "UPDATE" in sql[6] and sql[7] == "COMMIT"
     assert message.pk and message.sender_id == cast.ms_li.pk
+    assert Participant.objects.get(conversation=group, user=cast.ms_li).last_read_id == message.pk
     assert cast.ms_li.pk in facts.members.staff and cast.alice.pk in facts.members.everyone
 
 
 def test_the_facts_of_a_message_are_read_in_one_trip(transactional_db, cast):
-    """On PostgreSQL the four reads go out together (psycopg's pipeline mode) and their results come
-    back together; elsewhere one after the other. Either way each gets its own rows. (Outside a
-    transaction, as the socket reads them: ``core.db.pipelined``.)"""
+    """On PostgreSQL the four reads go out as one text and their result sets come back together:
+    one trip, one wait of the socket's database thread; elsewhere one after the other. Either way
+    each gets its own rows."""
     group = class_group(cast.class1)
-    pipelined_reads = []
+    executed = []
 
     def note(execute, sql, params, many, context):
-        pipelined_reads.append(in_pipeline())
+        executed.append(sql)
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(note):
         facts = read_send_facts(group, cast.alice, "老师好")
-    assert len(pipelined_reads) == 4
-    assert all(pipelined_reads) == (connection.vendor == "postgresql")
-    assert not in_pipeline()  # and the connection is back to normal afterwards
+    assert len(executed) == (1 if connection.vendor == "postgresql" else 4)
     assert facts.me is None  # alice has no row of her own yet
     assert cast.alice_child.name in facts.student_names
     assert facts.members == member_ids(group)
+    assert connection.cursor().execute("SELECT 1").fetchone() == (1,)  # the connection is as before
+
+
+def test_one_statement_stores_the_message_as_save_would(transactional_db, cast):
+    """The socket's statement (``core.db.insert_statement``, the ORM's own INSERT) writes every
+    field as ``save()`` does; a first message makes the sender's row with its defaults."""
+    group = class_group(cast.class1)
+    message, _ = do_send(group, acting_user=cast.alice, body="老师好，孩子今天请假。", client_key="leave")
+    stored = Message.objects.get(pk=message.pk)
+    for f in Message._meta.concrete_fields:
+        assert getattr(stored, f.attname) == getattr(message, f.attname), f.name
+    assert not message._state.adding
+    row = Participant.objects.get(conversation=group, user=cast.alice)
+    assert (row.last_read_id, row.is_member, row.muted, row.left_at) == (message.pk, False, False, None)
+    assert row.school_id == cast.school.pk and row.joined_at is not None
+
+
+def test_a_read_position_never_moves_back(transactional_db, cast):
+    """The sender had read further (another socket, a page) than the message they send now is: their
+    position stays where it was."""
+    group = class_group(cast.class1)
+    first, _ = do_send(group, acting_user=cast.alice, body="第一条", client_key="p1")
+    Participant.objects.filter(conversation=group, user=cast.alice).update(last_read_id=first.pk + 1000)
+    later, _ = do_send(group, acting_user=cast.alice, body="第二条", client_key="p2")
+    assert later.pk < first.pk + 1000
+    assert Participant.objects.get(conversation=group, user=cast.alice).last_read_id == first.pk + 1000
 
 
 @pytest.mark.parametrize("in_a_transaction", [False, True])
 def test_a_repeated_key_returns_the_first_message_and_the_connection_stays_usable(
     transactional_db, cast, in_a_transaction
 ):
-    """A repeated client key: the INSERT fails (outside a transaction, as on the socket, inside the
-    pipeline; inside one, as on a page or the API, without it), the first message is returned, and
-    the next statements run as usual."""
+    """A repeated client key: the INSERT fails (outside a transaction, as on the socket, in the one
+    statement that also moves the read position; inside one, as on a page or the API, in that
+    transaction), the first message is returned, and the next statements run as usual."""
     group = class_group(cast.class1)
     first, _ = do_send(group, acting_user=cast.alice, body="第一条", client_key="same")
     with transaction.atomic() if in_a_transaction else nullcontext():
@@ -127,8 +157,7 @@ def test_a_repeated_key_returns_the_first_message_and_the_connection_stays_usabl
 
 def test_a_first_message_whose_row_appeared_since_the_facts_were_read_is_stored(transactional_db, cast):
     """The sender had no row of their own when the facts were read; another of their sockets made
-    it before the write. The message is stored, and the position moved, without a savepoint (which
-    a pipeline aborted by the conflict could not roll back)."""
+    it before the write. The message is stored, and the position moved, in one row."""
     group = class_group(cast.class1)
     facts = read_send_facts(group, cast.alice, "老师好")
     assert facts.me is None
