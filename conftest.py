@@ -62,6 +62,10 @@ def _test_settings(settings, tmp_path):
 
     LocmemSmsBackend.outbox.clear()
     yield
+    # A chat socket's event loop opened its own connection (core.db); the test's loop is gone.
+    from core.db import forget_loop_connections
+
+    forget_loop_connections()
 
 
 @pytest.fixture(autouse=True)

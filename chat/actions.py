@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from audit.actions import record, record_guardrail_override
 from audit.models import AuditEntry
-from core.db import adopt_inserted, insert_statement, together
+from core.db import Statement, adopt_inserted, insert_statement, together
 from core.guardrails import GuardrailOverride, check_class_message
 from core.uploads import AcceptedUpload, UploadRefused, accept_upload
 from guardrails.actions import do_check_guardrails, do_queue_picture_checks
@@ -157,32 +157,45 @@ class SendFacts:
     rules: SchoolRules = field(default_factory=SchoolRules)
 
 
-def read_send_facts(conversation: Conversation, user, body: str) -> SendFacts:
-    """``SendFacts`` for this sender and text (as typed: the guardrails' reads are skipped only for
-    a message without text), in one trip (``core.db.together``; issue 19: under
-    load each trip of the socket's database thread costs far more than its query)."""
+def send_facts_statements(conversation: Conversation, user, body: str) -> list[Statement]:
+    """The reads of ``read_send_facts``, to be run in one trip (``core.db.together`` or, on the
+    socket's event loop, ``core.db.aread``); ``send_facts_from_rows`` makes the facts of their rows."""
     statements = [
         roster_statement(conversation),
         Participant.objects.filter(conversation_id=conversation.pk, user_id=user.pk)
         .values_list("pk", "muted", "muted_reason")
         .query.sql_with_params(),
     ]
-    checked = conversation.kind == Conversation.Kind.CLASS and bool((body or "").strip())
-    if checked:
+    if _checked_by_guardrails(conversation, body):
         statements += [
             Student.objects.filter(school_class_id=conversation.school_class_id, status=Student.Status.ACTIVE)
             .values_list("name", flat=True)
             .query.sql_with_params(),
             school_rules_statement(conversation.school_id),
         ]
-    rows = together(statements)
+    return statements
+
+
+def send_facts_from_rows(conversation: Conversation, body: str, rows: list[list[tuple]]) -> SendFacts:
     me = rows[1][0] if rows[1] else None
+    checked = _checked_by_guardrails(conversation, body)
     return SendFacts(
         members=members_from_rows(conversation, rows[0]),
         me=SenderRow(me[0], bool(me[1]), me[2]) if me else None,
         student_names=tuple(name for (name,) in rows[2]) if checked else (),
         rules=school_rules_from_rows(rows[3]) if checked else SchoolRules(),
     )
+
+
+def _checked_by_guardrails(conversation: Conversation, body: str) -> bool:
+    """A class group's messages with text (as typed) are checked; the reads are skipped otherwise."""
+    return conversation.kind == Conversation.Kind.CLASS and bool((body or "").strip())
+
+
+def read_send_facts(conversation: Conversation, user, body: str) -> SendFacts:
+    """``SendFacts`` for this sender and text, in one trip (``core.db.together``; issue 19: under
+    load each trip of the socket's database thread costs far more than its query)."""
+    return send_facts_from_rows(conversation, body, together(send_facts_statements(conversation, user, body)))
 
 
 def _guardrails(
@@ -213,6 +226,54 @@ def quiet_hours_of(school_id: int, user_id: int) -> QuietHours:
     )
 
 
+def _checked_sender(
+    conversation: Conversation, sender, body: str, facts: SendFacts, *, with_file: bool = False
+) -> tuple[str, str, str, bool]:
+    """What every message checks first: the sender is a member (read from the roster: ``role_of``,
+    the same rules as ``member_role``) and not muted, and may post in the group's mode. Returns
+    their role, the cleaned text, and the message's kind and visibility (in Q&A mode a family's
+    message is a question, seen by staff and the asker until it is answered)."""
+    role = role_of(sender.pk, facts.members)
+    if role is None:
+        raise ValidationError(_("You are no longer a member of this conversation."))
+    body = _clean_body(body)
+    if not body and not with_file:
+        raise ValidationError(_("Write a message or choose a file."))
+    if facts.me is not None and facts.me.muted:
+        raise ValidationError(_("The head teacher has muted you in this group: %(r)s") % {"r": facts.me.muted_reason})
+    kind, visible = Message.Kind.TEXT, True
+    if conversation.kind == Conversation.Kind.CLASS and role == FAMILY:
+        if conversation.mode == Conversation.Mode.NOTICE_FIRST:
+            raise ValidationError(_("In this group only teachers post; write to the teacher privately instead."))
+        if conversation.mode == Conversation.Mode.QA:
+            kind, visible = Message.Kind.QUESTION, False
+    return role, body, kind, visible
+
+
+def plain_message(conversation: Conversation, *, acting_user, body: str, client_key: str, facts: SendFacts):
+    """The message ``do_send`` would store, unsaved, if it is an everyday one that the socket may
+    store in one statement itself (``insert_with_read_position``); ``None`` when it needs more of
+    ``do_send`` (a warning of the guardrails to count, a family writing to a teacher privately,
+    whose quiet hours are read). Refuses, as ``do_send`` does, a sender who may not post it.
+    (A quote, an answer, a file or a guardrail override are never plain: the caller checks.)"""
+    role, body, kind, visible = _checked_sender(conversation, acting_user, body, facts)
+    if conversation.kind == Conversation.Kind.PRIVATE and role == FAMILY:
+        return None
+    if conversation.kind == Conversation.Kind.CLASS and check_class_message(
+        body, student_names=list(facts.student_names), **facts.rules.checker_kwargs
+    ):
+        return None
+    return Message(
+        school_id=conversation.school_id,
+        conversation=conversation,
+        sender=acting_user,
+        kind=kind,
+        body=body,
+        visible_to_all=visible,
+        client_key=(client_key or "")[:64],
+    )
+
+
 def do_send(
     conversation: Conversation,
     *,
@@ -233,26 +294,10 @@ def do_send(
     is read from their roster (``role_of``: the same rules as ``member_role``)."""
     if facts is None:
         facts = read_send_facts(conversation, acting_user, body)
-    role = role_of(acting_user.pk, facts.members)
-    if role is None:
-        raise ValidationError(_("You are no longer a member of this conversation."))
-    # The same key twice: the unique (conversation, sender, client_key) refuses the second row
-    # below, and the first message is returned then (no query ahead of every message to look for
-    # the rare double tap: issue 19).
+    role, body, kind, visible = _checked_sender(conversation, acting_user, body, facts, with_file=upload is not None)
     client_key = (client_key or "")[:64]
-    body = _clean_body(body)
-    if not body and upload is None:
-        raise ValidationError(_("Write a message or choose a file."))
     me = facts.me
-    if me is not None and me.muted:
-        raise ValidationError(_("The head teacher has muted you in this group: %(r)s") % {"r": me.muted_reason})
-    kind, visible = Message.Kind.TEXT, True
     question = None
-    if conversation.kind == Conversation.Kind.CLASS and role == FAMILY:
-        if conversation.mode == Conversation.Mode.NOTICE_FIRST:
-            raise ValidationError(_("In this group only teachers post; write to the teacher privately instead."))
-        if conversation.mode == Conversation.Mode.QA:
-            kind, visible = Message.Kind.QUESTION, False
     if question_id:
         question = Message.objects.filter(pk=question_id, conversation=conversation, kind=Message.Kind.QUESTION).first()
         if question is None or role != STAFF:
@@ -332,12 +377,20 @@ def do_send(
 
 
 def _insert_with_read_position(message: Message, conversation: Conversation, sender) -> None:
-    """Store a new message and move its sender's read position to it in one statement, which
-    PostgreSQL runs all or nothing without a ``BEGIN`` and a ``COMMIT`` of its own: one trip, and
-    one wait of the socket's database thread, where a transaction took four (``core.db``; issue
-    19). The sender's row is made at their first message here, or, if it exists (also if another
-    of their sockets made it a moment ago), its position moved forward: never back. Only outside a
-    transaction (the socket), and only for a message that needs nothing else written with it."""
+    with connection.cursor() as cursor:
+        cursor.execute(*insert_with_read_position(message, conversation, sender))
+        (pk,) = cursor.fetchone()
+    adopt_inserted(message, pk)
+
+
+def insert_with_read_position(message: Message, conversation: Conversation, sender) -> Statement:
+    """One statement (PostgreSQL) that stores a new message and moves its sender's read position
+    to it, all or nothing, without a ``BEGIN`` and a ``COMMIT`` of its own: one trip where a
+    transaction took four (``core.db``; issue 19). The sender's row is made at their first message
+    here, or, if it exists (also if another of their sockets made it a moment ago), its position
+    moved forward: never back. It returns the message's id (``core.db.adopt_inserted``). Only
+    outside a transaction (the socket), and only for a message that needs nothing else written
+    with it: ``do_send`` and the socket's ``plain_message`` decide."""
     insert_sql, insert_params = insert_statement(message)
     meta = Participant._meta
     fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
@@ -355,10 +408,7 @@ def _insert_with_read_position(message: Message, conversation: Conversation, sen
         f"DO UPDATE SET {position} = GREATEST({table}.{position}, EXCLUDED.{position})) "
         "SELECT id FROM m"
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*insert_params, *row_params])
-        (pk,) = cursor.fetchone()
-    adopt_inserted(message, pk)
+    return sql, [*insert_params, *row_params]
 
 
 def _read_picture(conversation: Conversation, message: Message, sender) -> None:

@@ -17,8 +17,12 @@ PostgreSQL runs atomically without a ``BEGIN`` and a ``COMMIT`` of their own).
 
 Everything goes through Django's cursors, so it is logged and counted like any other query."""
 
+import asyncio
+import weakref
 from collections.abc import Sequence
 
+import psycopg
+from django.conf import settings
 from django.db import connection
 from django.db.models import Model
 from django.db.models.sql import InsertQuery
@@ -72,3 +76,82 @@ def adopt_inserted(obj: Model, pk: int) -> None:
     obj.pk = pk
     obj._state.adding = False
     obj._state.db = connection.alias
+
+
+# --- the event loop's own connection ----------------------------------------------------------------
+#
+# Even two waits a message cost the socket's database thread two fights for the interpreter lock
+# with a busy event loop, plus one to wake it: under load each is up to the 5 ms switch interval,
+# and on a machine whose cores are busy, a wait for the operating system to run the thread again.
+# So the chat socket stores an everyday message from the event loop itself (``chat.consumers``),
+# through one asynchronous psycopg connection of the loop's: the loop waits for PostgreSQL as it
+# waits for a socket, and no thread is involved. Only PostgreSQL; anything else, or any failure
+# here, goes the usual way (Django's connection on the database thread), which has every rule.
+# Statements sent here are not seen by Django's query log or counters; tests count them with
+# ``loop_statements``.
+
+_loop_connections: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, psycopg.AsyncConnection]" = (
+    weakref.WeakKeyDictionary()
+)
+loop_statements: list[str] | None = None  # a list: every statement sent on a loop's connection (tests)
+
+
+def loop_connection_available() -> bool:
+    """Whether ``aread`` and ``awrite`` may be tried: on PostgreSQL, in an event loop."""
+    return connection.vendor == "postgresql" and settings.TONGXIN_LOOP_CONNECTION
+
+
+async def _loop_connection() -> "psycopg.AsyncConnection":
+    loop = asyncio.get_running_loop()
+    conn = _loop_connections.get(loop)
+    if conn is not None and not conn.closed and not conn.broken:
+        return conn
+    # Django's own parameters (the database, its user, the adapters), with a client-side binding
+    # cursor: several statements may then go out as one text.
+    params = connection.get_connection_params()
+    params["cursor_factory"] = psycopg.AsyncClientCursor
+    params.pop("prepare_threshold", None)
+    conn = await psycopg.AsyncConnection.connect(**params, autocommit=True)
+    if conn.info.parameter_status("TimeZone") != "UTC":
+        await conn.execute("SET TIME ZONE 'UTC'")  # as Django's connections (USE_TZ)
+    _loop_connections[loop] = conn
+    return conn
+
+
+async def _run(sql: str, params: Sequence) -> list[list[tuple]]:
+    conn = await _loop_connection()
+    if loop_statements is not None:
+        loop_statements.append(sql)
+    try:
+        cursor = conn.cursor()
+        await cursor.execute(sql, params)
+        results = [await cursor.fetchall()]
+        while cursor.nextset():
+            results.append(await cursor.fetchall())
+        return results
+    except Exception:
+        if conn.broken or conn.closed:  # PostgreSQL restarted, the network cut: a new one next time
+            _loop_connections.pop(asyncio.get_running_loop(), None)
+            await conn.close()
+        raise
+
+
+async def aread(statements: Sequence[Statement]) -> list[list[tuple]]:
+    """``together`` on the event loop's connection: the reads in one trip, their rows in order."""
+    return await _run(";\n".join(sql for sql, _ in statements), [p for _, params in statements for p in params])
+
+
+async def awrite(statement: Statement) -> list[tuple]:
+    """One writing statement on the event loop's connection (autocommit: it is its own
+    transaction); the rows it returns."""
+    sql, params = statement
+    (rows,) = await _run(sql, params)
+    return rows
+
+
+def forget_loop_connections() -> None:
+    """Close every loop's connection from outside its loop (tests: each test has a loop of its
+    own, gone when the test ends; the test database could not be dropped while they are open)."""
+    for conn in list(_loop_connections.values()):
+        conn.pgconn.finish()
+    _loop_connections.clear()

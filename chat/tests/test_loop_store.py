@@ -1,0 +1,150 @@
+"""Issue 19: on PostgreSQL the chat socket stores an everyday message from its event loop, on the
+loop's own connection (``core.db``, ``ChatConsumer._store_on_the_loop``), and everything else the
+usual way, on the database thread (``ChatConsumer._store``, ``do_send``). Which way a message went
+is seen by counting the calls of ``_store``; what was stored and told is checked either way."""
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.db import connection
+from django_scopes import scopes_disabled
+
+from chat.consumers import ChatConsumer
+from chat.models import Message, Participant
+from core import db
+
+from .test_consumers import _group, _set_mode, join, socket_of
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
+POSTGRES = connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def live_cast(transactional_db):
+    from conftest import build_cast
+
+    return build_cast()
+
+
+@pytest.fixture
+def usual_way(monkeypatch):
+    """The messages that went the usual way (``ChatConsumer._store``), by body."""
+    bodies: list[str] = []
+    original = ChatConsumer.__dict__["_store"]  # database_sync_to_async's wrapper, bound below
+
+    async def counted(self, conversation_id, content, client_key):
+        bodies.append(content.get("body"))
+        return await original.__get__(self, ChatConsumer)(conversation_id, content, client_key)
+
+    monkeypatch.setattr(ChatConsumer, "_store", counted)
+    return bodies
+
+
+@pytest.fixture
+def loop_statements(monkeypatch):
+    sent: list[str] = []
+    monkeypatch.setattr(db, "loop_statements", sent)
+    return sent
+
+
+def _stored(conversation_id, user):
+    with scopes_disabled():
+        messages = list(Message.objects.filter(conversation_id=conversation_id).values_list("pk", "body", "sender_id"))
+        position = Participant.objects.filter(conversation_id=conversation_id, user=user).values_list(
+            "last_read_id", flat=True
+        )
+        return messages, list(position)
+
+
+async def _sent_and_delivered(sender, receiver, group_id, body, key):
+    await sender.send_json_to({"type": "send", "conversation": group_id, "body": body, "client_key": key})
+    answers = [await sender.receive_json_from(timeout=5) for _ in range(2)]  # its answer and its own copy
+    assert sorted(a["type"] for a in answers) == ["message", "sent"], answers
+    delivered = await receiver.receive_json_from(timeout=5)
+    assert delivered["type"] == "message" and delivered["message"]["body"] == body
+    assert body in delivered["message"]["html"]  # drawn for the receiver, as on the other way
+    return delivered["message"]["id"]
+
+
+async def test_an_everyday_message_is_stored_from_the_event_loop(live_cast, usual_way, loop_statements):
+    group = await sync_to_async(_group)(live_cast)
+    await sync_to_async(_set_mode)(group.pk, "open")
+    alice, bob = await socket_of(live_cast.alice), await socket_of(live_cast.bob)
+    await join(alice, group.pk)
+    await join(bob, group.pk)
+    first = await _sent_and_delivered(alice, bob, group.pk, "老师好，明天的手工课要带剪刀吗？", "k1")
+    second = await _sent_and_delivered(alice, bob, group.pk, "谢谢老师", "k2")
+    messages, position = await sync_to_async(_stored)(group.pk, live_cast.alice)
+    assert [(pk, body) for pk, body, _sender in messages] == [
+        (first, "老师好，明天的手工课要带剪刀吗？"),
+        (second, "谢谢老师"),
+    ]
+    assert position == [second]  # her row made at the first message, moved at the second
+    if POSTGRES:
+        assert usual_way == []
+        assert len(loop_statements) == 4  # per message: the reads in one text, then one statement
+        assert "chat_participant" in loop_statements[0] and loop_statements[1].startswith("WITH m AS (INSERT")
+    else:  # no loop connection: the usual way, every time
+        assert usual_way == ["老师好，明天的手工课要带剪刀吗？", "谢谢老师"] and loop_statements == []
+    await alice.disconnect()
+    await bob.disconnect()
+
+
+async def test_a_message_that_needs_more_goes_the_usual_way(live_cast, usual_way, loop_statements):
+    """A quote (read and checked by ``do_send``), a guardrail concern (a warning to count), a
+    repeated key (the first message to find): on the database thread, with every rule there."""
+    group = await sync_to_async(_group)(live_cast)
+    await sync_to_async(_set_mode)(group.pk, "open")
+    teacher, bob = await socket_of(live_cast.ms_li), await socket_of(live_cast.bob)
+    await join(teacher, group.pk)
+    await join(bob, group.pk)
+    first = await _sent_and_delivered(teacher, bob, group.pk, "周五开家长会", "t1")
+    await teacher.send_json_to(
+        {"type": "send", "conversation": group.pk, "body": "地点在三楼", "client_key": "t2", "quote": first}
+    )
+    answers = [await teacher.receive_json_from(timeout=5) for _ in range(2)]
+    assert {a["message"]["quote"]["id"] for a in answers} == {first}
+    assert (await bob.receive_json_from(timeout=5))["message"]["quote"]["id"] == first
+    await teacher.send_json_to({"type": "send", "conversation": group.pk, "body": "刘小明数学考了59分，全班最低。"})
+    assert (await teacher.receive_json_from(timeout=5))["type"] == "warning"
+    await teacher.send_json_to({"type": "send", "conversation": group.pk, "body": "周五开家长会", "client_key": "t1"})
+    again = await teacher.receive_json_from(timeout=5)
+    assert again["type"] == "sent" and again["message"]["id"] == first
+    assert await bob.receive_nothing(timeout=0.5)  # told once, the first time
+    messages, _position = await sync_to_async(_stored)(group.pk, live_cast.ms_li)
+    assert len(messages) == 2
+    if POSTGRES:
+        # The warning and the repeated key were tried on the loop first, then went the usual way.
+        assert usual_way == ["地点在三楼", "刘小明数学考了59分，全班最低。", "周五开家长会"]
+    else:
+        assert len(usual_way) == 4
+    await teacher.disconnect()
+    await bob.disconnect()
+
+
+def _cut(pids):
+    with connection.cursor() as cursor:
+        for pid in pids:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+
+@pytest.mark.skipif(not POSTGRES, reason="the event loop's own connection exists only on PostgreSQL")
+async def test_a_lost_loop_connection_costs_no_message(live_cast, usual_way):
+    """PostgreSQL ended the loop's connection (a restart, a network cut): the next message goes
+    the usual way, and the one after has a new loop connection."""
+    group = await sync_to_async(_group)(live_cast)
+    await sync_to_async(_set_mode)(group.pk, "open")
+    alice, bob = await socket_of(live_cast.alice), await socket_of(live_cast.bob)
+    await join(alice, group.pk)
+    await join(bob, group.pk)
+    await _sent_and_delivered(alice, bob, group.pk, "第一条", "c1")
+    pids = [conn.info.backend_pid for conn in db._loop_connections.values()]
+    assert len(pids) == 1
+    await sync_to_async(_cut)(pids)
+    await _sent_and_delivered(alice, bob, group.pk, "第二条", "c2")
+    assert usual_way == ["第二条"]
+    await _sent_and_delivered(alice, bob, group.pk, "第三条", "c3")
+    assert usual_way == ["第二条"]  # the loop has a connection again
+    messages, _position = await sync_to_async(_stored)(group.pk, live_cast.alice)
+    assert [body for _pk, body, _sender in messages] == ["第一条", "第二条", "第三条"]
+    await alice.disconnect()
+    await bob.disconnect()
