@@ -7,6 +7,10 @@ once per socket), so a parent whose child leaves the class stops receiving on an
 the next message, without a database query per delivery. Every message is stored first; the socket
 is only the fast path, and a client that reconnects asks for what it missed (``after``).
 
+On PostgreSQL an everyday message is stored from the event loop itself, on its own connection
+(``_store_on_the_loop``, ``core.db``: no trip to Channels' one database thread, issue 19); every
+other message, and any message whose loop connection fails, goes the usual way (``_store``).
+
 Every message the socket sends carries ``html``: the server's drawing of it for this member
 (``rendering``), the same partial the page is drawn with, so the page shows one drawing of a
 message whether it came with the page or live."""
@@ -153,8 +157,9 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
 
     @database_sync_to_async
     def _store(self, conversation_id, content, client_key):
-        """One trip to the database per message: store it (``do_send`` checks the membership) and
-        prepare what the group is told, with the members as the roster says now.
+        """The usual way (see ``_store_on_the_loop``), one trip to the database thread: store the
+        message (``do_send`` checks the membership) and prepare what the group is told, with the
+        members as the roster says now.
 
         On Channels' one thread for the process's database work, as every other call: running it on
         a pool of threads instead (tried for issue 19) made the threads and the event loop fight for

@@ -18,7 +18,6 @@ PostgreSQL runs atomically without a ``BEGIN`` and a ``COMMIT`` of their own).
 Everything goes through Django's cursors, so it is logged and counted like any other query."""
 
 import asyncio
-import weakref
 from collections.abc import Sequence
 
 import psycopg
@@ -90,9 +89,8 @@ def adopt_inserted(obj: Model, pk: int) -> None:
 # Statements sent here are not seen by Django's query log or counters; tests count them with
 # ``loop_statements``.
 
-_loop_connections: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, psycopg.AsyncConnection]" = (
-    weakref.WeakKeyDictionary()
-)
+# One a loop: a server process has one; each test has a loop of its own (``forget_loop_connections``).
+_loop_connections: dict[asyncio.AbstractEventLoop, psycopg.AsyncConnection] = {}
 loop_statements: list[str] | None = None  # a list: every statement sent on a loop's connection (tests)
 
 
