@@ -2,6 +2,7 @@
 remove, mute, pin, mode, read positions, and starting conversations."""
 
 import datetime
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -11,6 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django_scopes import scopes_disabled
 
 from audit.actions import record, record_guardrail_override
 from audit.models import AuditEntry
@@ -160,20 +162,39 @@ class SendFacts:
 def send_facts_statements(conversation: Conversation, user, body: str) -> list[Statement]:
     """The reads of ``read_send_facts``, to be run in one trip (``core.db.together`` or, on the
     socket's event loop, ``core.db.aread``); ``send_facts_from_rows`` makes the facts of their rows."""
-    statements = [
-        roster_statement(conversation),
-        Participant.objects.filter(conversation_id=conversation.pk, user_id=user.pk)
-        .values_list("pk", "muted", "muted_reason")
-        .query.sql_with_params(),
-    ]
+    vendor = connection.vendor
+    statements = [roster_statement(conversation), _sender_row_sql(vendor, conversation.pk, user.pk)]
     if _checked_by_guardrails(conversation, body):
         statements += [
-            Student.objects.filter(school_class_id=conversation.school_class_id, status=Student.Status.ACTIVE)
-            .values_list("name", flat=True)
-            .query.sql_with_params(),
+            _class_names_sql(vendor, conversation.school_class_id),
             school_rules_statement(conversation.school_id),
         ]
     return statements
+
+
+# Compiled once per process and ids, as the roster (``access._roster_sql``, which says why and why
+# unscoped): compiling these querysets cost more than running them, at every message (issue 19).
+# What they read is read at every call: nothing here goes stale.
+
+
+@functools.lru_cache(maxsize=4096)
+def _sender_row_sql(vendor: str, conversation_id: int, user_id: int) -> Statement:
+    with scopes_disabled():
+        return (
+            Participant.objects.filter(conversation_id=conversation_id, user_id=user_id)
+            .values_list("pk", "muted", "muted_reason")
+            .query.sql_with_params()
+        )
+
+
+@functools.lru_cache(maxsize=1024)
+def _class_names_sql(vendor: str, school_class_id: int | None) -> Statement:
+    with scopes_disabled():
+        return (
+            Student.objects.filter(school_class_id=school_class_id, status=Student.Status.ACTIVE)
+            .values_list("name", flat=True)
+            .query.sql_with_params()
+        )
 
 
 def send_facts_from_rows(conversation: Conversation, body: str, rows: list[list[tuple]]) -> SendFacts:

@@ -3,11 +3,14 @@ counts for the admin page and API."""
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from dataclasses import dataclass, field
 
 from django.core.cache import cache
+from django.db import connection
+from django_scopes import scopes_disabled
 
 from core.db import Statement, together
 from core.guardrails import ALL_CODES
@@ -62,12 +65,19 @@ def _rules_from_database(school_id: int) -> SchoolRules:
 def school_rules_statement(school_id: int) -> Statement:
     """``school_rules`` as a query of the database, to be read in the same trip as other reads
     (``core.db.together``; chat reads them with the roster for every message, issue 19): no cache
-    to ask first, and nothing that can be stale."""
-    return (
-        SchoolWords.objects.filter(school_id=school_id)
-        .values_list("words", "warn_named_awards")
-        .query.sql_with_params()
-    )
+    to ask first, and nothing that can be stale. The SQL is compiled once per school and process
+    (unscoped: the ids keep it to the school; see ``chat.access._roster_sql``)."""
+    return _school_rules_sql(connection.vendor, school_id)
+
+
+@functools.lru_cache(maxsize=1024)
+def _school_rules_sql(vendor: str, school_id: int) -> Statement:
+    with scopes_disabled():
+        return (
+            SchoolWords.objects.filter(school_id=school_id)
+            .values_list("words", "warn_named_awards")
+            .query.sql_with_params()
+        )
 
 
 def school_rules_from_rows(rows: list[tuple]) -> SchoolRules:

@@ -13,8 +13,20 @@ from django.utils import timezone
 from django_scopes import scope
 
 from chat.access import _roster_sql, member_ids, member_role, role_of
-from chat.actions import class_group, do_send, private_conversation, read_send_facts, staff_group
+from chat.actions import (
+    _class_names_sql,
+    _sender_row_sql,
+    class_group,
+    do_send,
+    private_conversation,
+    read_send_facts,
+    send_facts_from_rows,
+    send_facts_statements,
+    staff_group,
+)
 from chat.models import Message, Participant
+from core.db import together
+from guardrails.queries import _school_rules_sql
 from schools.models import StaffAssignment, StaffMember, Student
 
 pytestmark = pytest.mark.usefixtures("unscoped")
@@ -195,3 +207,18 @@ def test_a_roster_change_shows_at_the_next_message_although_the_query_is_compile
     assert cast.alice.pk in member_ids(group).everyone
     Student.objects.filter(pk=cast.alice_child.pk).update(status=Student.Status.LEFT)
     assert cast.alice.pk not in member_ids(group).everyone
+
+
+def test_the_facts_queries_keep_no_scope_of_their_first_caller(cast):
+    """The sender's row, the class's names and the school's words are compiled once per process
+    too (issue 19): another school's scope at the first call must not stay in their SQL."""
+    group = class_group(cast.class1)
+    do_send(group, acting_user=cast.alice, body="第一条", client_key="s1")
+    for compiled in (_sender_row_sql, _class_names_sql, _school_rules_sql):
+        compiled.cache_clear()
+    with scope(school=[cast.class_b.school_id]):  # another school's scope at the first call
+        statements = send_facts_statements(group, cast.alice, "老师好")
+    facts = send_facts_from_rows(group, "老师好", together(statements))
+    assert facts.me is not None and cast.alice_child.name in facts.student_names
+    assert send_facts_statements(group, cast.alice, "老师好") == statements  # compiled once
+    assert _sender_row_sql.cache_info().hits >= 1
