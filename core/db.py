@@ -15,7 +15,8 @@ together; elsewhere, or with server-side binding, one after the other, with the 
 statement (``chat.actions``: the message and the sender's read position in one statement, which
 PostgreSQL runs atomically without a ``BEGIN`` and a ``COMMIT`` of their own).
 
-Everything goes through Django's cursors, so it is logged and counted like any other query."""
+These go through Django's cursors, so they are logged and counted like any other query; the event
+loop's own connection (below) does not, and tests count its statements with ``loop_statements``."""
 
 import asyncio
 from collections.abc import Sequence
@@ -32,8 +33,6 @@ Statement = tuple[str, Sequence]
 def _binds_on_the_client() -> bool:
     if connection.vendor != "postgresql":
         return False
-    import psycopg
-
     connection.ensure_connection()
     return issubclass(connection.connection.cursor_factory, psycopg.ClientCursor)
 

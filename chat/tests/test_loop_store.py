@@ -6,6 +6,7 @@ is seen by counting the calls of ``_store``; what was stored and told is checked
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import connection
+from django.utils import translation
 from django_scopes import scopes_disabled
 
 from chat.consumers import ChatConsumer
@@ -148,3 +149,44 @@ async def test_a_lost_loop_connection_costs_no_message(live_cast, usual_way):
     assert [body for _pk, body, _sender in messages] == ["第一条", "第二条", "第三条"]
     await alice.disconnect()
     await bob.disconnect()
+
+
+def _leave_class(student_id):
+    from schools.models import Student
+
+    with scopes_disabled():
+        Student.objects.filter(pk=student_id).update(status=Student.Status.LEFT)
+
+
+def _mute(conversation_id, user):
+    with scopes_disabled():
+        Participant.objects.filter(conversation_id=conversation_id, user=user).update(muted=True, muted_reason="刷屏")
+
+
+async def test_who_may_not_post_is_refused_on_the_loop_too(live_cast, usual_way):
+    """The loop's way checks what ``do_send`` checks, from the roster and the rows it reads: a
+    parent whose child left the class while the socket was open, and a muted parent, are refused
+    with a clear message, nothing is stored, and nobody is told."""
+    group = await sync_to_async(_group)(live_cast)
+    await sync_to_async(_set_mode)(group.pk, "open")
+    alice, bob, teacher = [await socket_of(u) for u in (live_cast.alice, live_cast.bob, live_cast.ms_li)]
+    for ws in (alice, bob, teacher):
+        await join(ws, group.pk)
+    await _sent_and_delivered(bob, teacher, group.pk, "老师好", "b1")  # bob's row exists from here
+    await alice.receive_json_from(timeout=5)  # (alice got bob's message)
+    await sync_to_async(_mute)(group.pk, live_cast.bob)
+    await sync_to_async(_leave_class)(live_cast.alice_child.pk)
+    no_longer = "You are no longer a member of this conversation."
+    with translation.override("zh-hans"):
+        no_longer_zh = translation.gettext(no_longer)
+    for ws, said in ((bob, lambda d: "刷屏" in d), (alice, lambda d: d in (no_longer, no_longer_zh))):
+        await ws.send_json_to({"type": "send", "conversation": group.pk, "body": "再说一句", "client_key": "x"})
+        refused = await ws.receive_json_from(timeout=5)
+        assert refused["type"] == "error" and said(refused["detail"]), refused
+    assert await teacher.receive_nothing(timeout=0.5)
+    messages, _position = await sync_to_async(_stored)(group.pk, live_cast.bob)
+    assert [body for _pk, body, _sender in messages] == ["老师好"]
+    if POSTGRES:
+        assert usual_way == []  # refused on the loop, not after a second try on the thread
+    for ws in (alice, bob, teacher):
+        await ws.disconnect()
