@@ -17,7 +17,6 @@ message whether it came with the page or live."""
 
 import psycopg
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.core.exceptions import ValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
@@ -25,6 +24,7 @@ from django_scopes import scopes_disabled
 
 from core import db
 from core.guardrails import GuardrailWarning
+from core.sockets import JsonSocket
 from guardrails.actions import counting_warnings
 
 from . import actions, queries
@@ -33,7 +33,7 @@ from .live import frame, group_event, group_name, own_html, payload
 from .rendering import OWN, draw_for_readers, live_history, reader_for, reader_key
 
 
-class ChatConsumer(AsyncJsonWebsocketConsumer):
+class ChatConsumer(JsonSocket):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not await database_sync_to_async(lambda: user.is_active)():

@@ -16,7 +16,7 @@ statement (``chat.actions``: the message and the sender's read position in one s
 PostgreSQL runs atomically without a ``BEGIN`` and a ``COMMIT`` of their own).
 
 These go through Django's cursors, so they are logged and counted like any other query; the event
-loop's own connection (below) does not, and tests count its statements with ``loop_statements``."""
+loop's own connections (below) do not, and tests count their statements with ``loop_statements``."""
 
 import asyncio
 from collections.abc import Sequence
@@ -76,33 +76,72 @@ def adopt_inserted(obj: Model, pk: int) -> None:
     obj._state.db = connection.alias
 
 
-# --- the event loop's own connection ----------------------------------------------------------------
+# --- the event loop's own connections --------------------------------------------------------------
 #
 # Even two waits a message cost the socket's database thread two fights for the interpreter lock
 # with a busy event loop, plus one to wake it: under load each is up to the 5 ms switch interval,
 # and on a machine whose cores are busy, a wait for the operating system to run the thread again.
 # So the chat socket stores an everyday message from the event loop itself (``chat.consumers``),
-# through one asynchronous psycopg connection of the loop's: the loop waits for PostgreSQL as it
-# waits for a socket, and no thread is involved. Only PostgreSQL; anything else, or any failure
-# here, goes the usual way (Django's connection on the database thread), which has every rule.
+# through asynchronous psycopg connections of the loop's: the loop waits for PostgreSQL as it waits
+# for a socket, and no thread is involved. Only PostgreSQL; anything else, or any failure here,
+# goes the usual way (Django's connection on the database thread), which has every rule.
+#
+# A loop has a few connections (``TONGXIN_LOOP_CONNECTIONS``, default 4), each used by one
+# statement at a time, not one: with one, every message queued behind the one before it, and a
+# single slow commit (the disk's flush of the write-ahead log) held up every socket of the process;
+# with several, the commits that are waiting are flushed together (PostgreSQL's group commit).
 # Statements sent here are not seen by Django's query log or counters; tests count them with
 # ``loop_statements``.
 
-# One a loop: a server process has one; each test has a loop of its own (``forget_loop_connections``).
-_loop_connections: dict[asyncio.AbstractEventLoop, psycopg.AsyncConnection] = {}
 loop_statements: list[str] | None = None  # a list: every statement sent on a loop's connection (tests)
+
+
+class _LoopConnections:
+    """One loop's connections: at most ``size`` open, the most recently used handed out first (a
+    quiet process keeps using one), opened when every open one is busy."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.turns = asyncio.Semaphore(size)  # a turn is one statement on one connection
+        self.idle: list[psycopg.AsyncConnection] = []
+
+    async def take(self) -> psycopg.AsyncConnection:
+        await self.turns.acquire()
+        try:
+            while self.idle:
+                conn = self.idle.pop()
+                if not conn.closed and not conn.broken:
+                    return conn
+            return await _connect()
+        except BaseException:
+            self.turns.release()
+            raise
+
+    async def give_back(self, conn: psycopg.AsyncConnection) -> None:
+        try:
+            if conn.closed or conn.broken:  # PostgreSQL restarted, the network cut: a new one next time
+                await conn.close()
+            else:
+                self.idle.append(conn)
+        finally:
+            self.turns.release()
+
+    def forget(self) -> None:
+        for conn in self.idle:
+            conn.pgconn.finish()
+        self.idle.clear()
+
+
+# A server process has one loop; each test has a loop of its own (``forget_loop_connections``).
+_loops: dict[asyncio.AbstractEventLoop, _LoopConnections] = {}
 
 
 def loop_connection_available() -> bool:
     """Whether ``aread`` and ``awrite`` may be tried: on PostgreSQL, in an event loop."""
-    return connection.vendor == "postgresql" and settings.TONGXIN_LOOP_CONNECTION
+    return connection.vendor == "postgresql" and settings.TONGXIN_LOOP_CONNECTIONS > 0
 
 
-async def _loop_connection() -> "psycopg.AsyncConnection":
-    loop = asyncio.get_running_loop()
-    conn = _loop_connections.get(loop)
-    if conn is not None and not conn.closed and not conn.broken:
-        return conn
+async def _connect() -> psycopg.AsyncConnection:
     # Django's own parameters (the database, its user, the adapters), with a client-side binding
     # cursor: several statements may then go out as one text.
     params = connection.get_connection_params()
@@ -111,12 +150,20 @@ async def _loop_connection() -> "psycopg.AsyncConnection":
     conn = await psycopg.AsyncConnection.connect(**params, autocommit=True)
     if conn.info.parameter_status("TimeZone") != "UTC":
         await conn.execute("SET TIME ZONE 'UTC'")  # as Django's connections (USE_TZ)
-    _loop_connections[loop] = conn
     return conn
 
 
+def _connections() -> _LoopConnections:
+    loop = asyncio.get_running_loop()
+    connections = _loops.get(loop)
+    if connections is None:
+        connections = _loops[loop] = _LoopConnections(settings.TONGXIN_LOOP_CONNECTIONS)
+    return connections
+
+
 async def _run(sql: str, params: Sequence) -> list[list[tuple]]:
-    conn = await _loop_connection()
+    connections = _connections()
+    conn = await connections.take()
     if loop_statements is not None:
         loop_statements.append(sql)
     try:
@@ -126,29 +173,32 @@ async def _run(sql: str, params: Sequence) -> list[list[tuple]]:
         while cursor.nextset():
             results.append(await cursor.fetchall())
         return results
-    except Exception:
-        if conn.broken or conn.closed:  # PostgreSQL restarted, the network cut: a new one next time
-            _loop_connections.pop(asyncio.get_running_loop(), None)
-            await conn.close()
-        raise
+    finally:
+        await connections.give_back(conn)
 
 
 async def aread(statements: Sequence[Statement]) -> list[list[tuple]]:
-    """``together`` on the event loop's connection: the reads in one trip, their rows in order."""
+    """``together`` on one of the event loop's connections: the reads in one trip, their rows in
+    order."""
     return await _run(";\n".join(sql for sql, _ in statements), [p for _, params in statements for p in params])
 
 
 async def awrite(statement: Statement) -> list[tuple]:
-    """One writing statement on the event loop's connection (autocommit: it is its own
+    """One writing statement on one of the event loop's connections (autocommit: it is its own
     transaction); the rows it returns."""
     sql, params = statement
     (rows,) = await _run(sql, params)
     return rows
 
 
+def loop_backend_pids() -> list[int]:
+    """The PostgreSQL backends of the loops' idle connections (tests: to end them)."""
+    return [conn.info.backend_pid for connections in _loops.values() for conn in connections.idle]
+
+
 def forget_loop_connections() -> None:
-    """Close every loop's connection from outside its loop (tests: each test has a loop of its
+    """Close every loop's connections from outside its loop (tests: each test has a loop of its
     own, gone when the test ends; the test database could not be dropped while they are open)."""
-    for conn in list(_loop_connections.values()):
-        conn.pgconn.finish()
-    _loop_connections.clear()
+    for connections in _loops.values():
+        connections.forget()
+    _loops.clear()

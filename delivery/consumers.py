@@ -5,9 +5,10 @@ user's unread counts (``{"type": "badges", "notices": n, "messages": m}``), coun
 ``settings.DELIVERY_BADGES`` (home.badges: delivery sits below the apps that count)."""
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.conf import settings
 from django.utils.module_loading import import_string
+
+from core.sockets import JsonSocket
 
 
 def user_group(user_id: int) -> str:
@@ -18,7 +19,7 @@ def school_group(school_id: int) -> str:
     return f"school-{school_id}"
 
 
-class UserEventsConsumer(AsyncJsonWebsocketConsumer):
+class UserEventsConsumer(JsonSocket):
     async def connect(self):
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not await database_sync_to_async(lambda: user.is_active)():

@@ -155,10 +155,11 @@ if DB_POOL:
         "max_size": int(os.environ.get("DB_POOL_MAX_SIZE", "10")),
         "timeout": float(os.environ.get("DB_POOL_TIMEOUT", "10")),
     }
-# The chat socket stores an everyday message from the event loop, on one asynchronous PostgreSQL
-# connection of each server process, without a trip to the database thread (core.db, issue 19).
-# TONGXIN_LOOP_CONNECTION=0: every message goes through the database thread, as everything else.
-TONGXIN_LOOP_CONNECTION = env_bool("TONGXIN_LOOP_CONNECTION", default=True)
+# The chat socket stores an everyday message from the event loop, on asynchronous PostgreSQL
+# connections of each server process (at most this many, opened as needed), without a trip to the
+# database thread (core.db, issue 19). TONGXIN_LOOP_CONNECTIONS=0: every message goes through the
+# database thread, as everything else.
+TONGXIN_LOOP_CONNECTIONS = int(os.environ.get("TONGXIN_LOOP_CONNECTIONS", "4"))
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock at BEGIN,

@@ -138,7 +138,7 @@ async def test_a_lost_loop_connection_costs_no_message(live_cast, usual_way):
     await join(alice, group.pk)
     await join(bob, group.pk)
     await _sent_and_delivered(alice, bob, group.pk, "第一条", "c1")
-    pids = [conn.info.backend_pid for conn in db._loop_connections.values()]
+    pids = db.loop_backend_pids()
     assert len(pids) == 1
     await sync_to_async(_cut)(pids)
     await _sent_and_delivered(alice, bob, group.pk, "第二条", "c2")
@@ -190,3 +190,48 @@ async def test_who_may_not_post_is_refused_on_the_loop_too(live_cast, usual_way)
         assert usual_way == []  # refused on the loop, not after a second try on the thread
     for ws in (alice, bob, teacher):
         await ws.disconnect()
+
+
+@pytest.mark.skipif(not POSTGRES, reason="the event loop's own connections exist only on PostgreSQL")
+async def test_the_loop_uses_a_few_connections_at_most(settings):
+    """Statements at once run on several of the loop's connections (a slow commit does not hold up
+    every socket), never on more than ``TONGXIN_LOOP_CONNECTIONS``; one after another, on one."""
+    import asyncio
+
+    settings.TONGXIN_LOOP_CONNECTIONS = 2
+
+    async def slow_read():
+        ((pid, _slept),) = (await db.aread([("SELECT pg_backend_pid(), pg_sleep(0.05)", [])]))[0]
+        return pid
+
+    pids = await asyncio.gather(*(slow_read() for _ in range(6)))
+    assert len(set(pids)) == 2  # six at once: two connections, each used three times
+    assert sorted(db.loop_backend_pids()) == sorted(set(pids))  # both kept for the next ones
+    db.forget_loop_connections()
+    assert len({await slow_read() for _ in range(3)}) == 1  # one after another: one connection
+
+
+async def test_delivering_a_message_makes_no_trip_to_the_database_thread(live_cast, monkeypatch):
+    """A socket delivers a group event without a trip to Channels' database thread (``core.sockets``:
+    Channels makes one before every event, 45 for a class message); the sender's store is the only
+    trip, and on PostgreSQL not even that."""
+    from asgiref.sync import SyncToAsync
+
+    group = await sync_to_async(_group)(live_cast)
+    await sync_to_async(_set_mode)(group.pk, "open")
+    alice, bob = await socket_of(live_cast.alice), await socket_of(live_cast.bob)
+    await join(alice, group.pk)
+    await join(bob, group.pk)
+    trips: list[str] = []
+    original = SyncToAsync.__call__
+
+    async def counted(self, *args, **kwargs):
+        trips.append(getattr(self.func, "__name__", repr(self.func)))
+        return await original(self, *args, **kwargs)
+
+    monkeypatch.setattr(SyncToAsync, "__call__", counted)
+    await _sent_and_delivered(alice, bob, group.pk, "明天升旗仪式，请穿校服", "k1")
+    await _sent_and_delivered(bob, alice, group.pk, "收到", "k2")
+    assert trips == ([] if POSTGRES else ["_store", "_store"])
+    await alice.disconnect()
+    await bob.disconnect()
