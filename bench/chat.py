@@ -480,7 +480,7 @@ class Clients:
     def __init__(self, args, port: int, groups: list[Group]):
         self.args = args
         self.port = port
-        self.ports = [port]  # the chat sockets' servers, member i on ports[i % len(ports)]
+        self.ports = {"chat": [port], "echo": [port]}  # each kind's servers, member i on ports[i % len(ports)]
         self.groups = groups
         self.members = [m for g in groups for m in g.members]
         self.phases: dict[int, Phase] = {}
@@ -510,7 +510,8 @@ class Clients:
         from websockets.asyncio.client import connect
 
         path = "/ws/chat/" if kind == "chat" else f"/ws/echo/?group={member.conversation}"
-        port = self.ports[member.index % len(self.ports)] if kind == "chat" else self.port
+        ports = self.ports[kind]
+        port = ports[member.index % len(ports)]
         ws = await connect(
             f"ws://127.0.0.1:{port}{path}",
             origin=f"http://127.0.0.1:{port}",
@@ -559,9 +560,9 @@ class Clients:
             task.cancel()
         await asyncio.gather(*self.readers, return_exceptions=True)
 
-    async def reopen_chat(self, ports: list[int]) -> float:
-        """Close the chat sockets (a few at a time) and open them again, spread over ``ports``."""
-        closing = [m.sockets.pop("chat") for m in self.members if "chat" in m.sockets]
+    async def reopen(self, kind: str, ports: list[int]) -> float:
+        """Close one kind's sockets (a few at a time) and open them again, spread over ``ports``."""
+        closing = [m.sockets.pop(kind) for m in self.members if kind in m.sockets]
         self.closing = True
         gate = asyncio.Semaphore(self.args.concurrency)
 
@@ -573,8 +574,8 @@ class Clients:
             await asyncio.wait([asyncio.ensure_future(close(ws)) for ws in closing], timeout=30)
         await asyncio.sleep(0.5)
         self.closing = False
-        self.ports = ports
-        return await self.open_all("chat")
+        self.ports[kind] = ports
+        return await self.open_all(kind)
 
     # --- receiving ----------------------------------------------------------------------------
 
@@ -769,7 +770,9 @@ async def _capacity(args, clients: "Clients", timings: dict) -> None:
     short echo and chat phase at each (order alternating), on one server process; each endpoint's
     ladder stops at its first rate not sustained (``sustained``). Then, with ``--servers 2``, the
     chat sockets are spread over two server processes behind the same Redis and the chat ladder
-    runs again (every member's copy of a message crosses processes for half the members).
+    runs again (every member's copy of a message crosses processes for half the members), and so do
+    the echo's: what a second process gives the bare echo on this machine is the measure of what
+    it can give the chat.
 
     Each figure is then refined (``--capacity-refine`` times): a phase at the geometric middle of
     its highest rate that passed and its lowest that failed, which becomes the one or the other.
@@ -836,19 +839,24 @@ async def _capacity(args, clients: "Clients", timings: dict) -> None:
     await refine("chat p99", chat_p99_trial)
     clients.capacities = dict(passed)
     if args.servers > 1:
-        timings["reopen chat"] = await clients.reopen_chat(clients.ports + clients.extra_ports)
-        await clients.run_phase("chat", "warm-up on 2 processes", max(args.warmup, 1.0), measured=False)
-        passed["2 processes"] = 0.0
-        for rate in _ladder(args):
-            if not sustained(await phase("chat", rate, "2 processes")):
-                failed["2 processes"] = rate
-                break
-            passed["2 processes"] = rate
+        two = clients.ports["chat"] + clients.extra_ports
+        for kind in ("chat", "echo"):
+            # The echo on two processes too: what the machine itself gives a second process (two
+            # cores shared with this client, PostgreSQL and Redis), the measure of the chat's.
+            name = "2 processes" if kind == "chat" else "echo 2 processes"
+            timings[f"reopen {kind}"] = await clients.reopen(kind, two)
+            await clients.run_phase(kind, "warm-up on 2 processes", max(args.warmup, 1.0), measured=False)
+            passed[name] = 0.0
+            for rate in _ladder(args):
+                if not sustained(await phase(kind, rate, "2 processes")):
+                    failed[name] = rate
+                    break
+                passed[name] = rate
 
-        async def two_trial(rate: float) -> bool:
-            return sustained(await phase("chat", rate, "2 processes"))
+            async def two_trial(rate: float, kind=kind) -> bool:
+                return sustained(await phase(kind, rate, "2 processes"))
 
-        await refine("2 processes", two_trial)
+            await refine(name, two_trial)
         clients.capacities = dict(passed)
 
 
@@ -865,7 +873,8 @@ def _run_clients(args, port: int, groups: list[Group], log_path: Path):
     phases = 2 * args.repeat * args.runs + (2 if args.warmup > 0 else 0)
     budget = 180 + phases * (args.seconds + 2 * args.drain + 3)  # a safety net: phases end by themselves
     if args.capacity:
-        steps = len(_ladder(args)) * (2 + (args.servers - 1)) + 1 + args.capacity_refine * (4 + args.servers - 1)
+        extra = 2 * (args.servers - 1)  # the chat's and the echo's ladders on two processes
+        steps = len(_ladder(args)) * (2 + extra) + 1 + args.capacity_refine * (4 + extra)
         budget += 60 + steps * (args.capacity_seconds + args.capacity_drain + args.drain + 2)
 
     async def bounded():
@@ -942,8 +951,8 @@ def _print_profile(phase: Phase) -> None:
 def _print_capacity(clients) -> float:
     """The ladder's table, then the capacities ``_capacity`` found: the echo's highest sustained
     rate; the chat's highest rate sustained with its p99 within ``GOAL`` × the echo's p99 at the
-    same rate; the chat's highest sustained rate whatever its p99; with --servers 2, the chat's
-    highest sustained rate on two processes. Returns the chat's capacity / the echo's."""
+    same rate; the chat's highest sustained rate whatever its p99; with --servers 2, the chat's and
+    the echo's highest sustained rates on two processes. Returns the chat's capacity / the echo's."""
     labels = ("capacity ", "paired ", "sustained ", "2 processes ")
     ladder = [p for p in clients.phases.values() if p.label.startswith(labels) and p.rate]
     print()
@@ -967,7 +976,9 @@ def _print_capacity(clients) -> float:
     print(f"chat_capacity_msgs_per_second: {chat_cap:g} (p99 within {GOAL:g} × the echo's)")
     print(f"chat_sustained_msgs_per_second: {chat_sustained:g} (kept up, whatever its p99)")
     if "2 processes" in found:
-        chat_two = found["2 processes"]
+        chat_two, echo_two = found["2 processes"], found["echo 2 processes"]
+        print(f"echo_capacity_msgs_per_second_2_processes: {echo_two:g}")
+        print(f"echo_2_processes_vs_1_ratio: {echo_two / echo_cap if echo_cap else math.inf:.2f} (the machine's own)")
         print(f"chat_sustained_msgs_per_second_2_processes: {chat_two:g}")
         print(f"chat_2_processes_vs_1_ratio: {chat_two / chat_sustained if chat_sustained else math.inf:.2f}")
     return chat_cap / echo_cap if echo_cap else 0.0

@@ -413,15 +413,27 @@ def insert_with_read_position(message: Message, conversation: Conversation, send
     outside a transaction (the socket), and only for a message that needs nothing else written
     with it: ``do_send`` and the socket's ``plain_message`` decide."""
     insert_sql, insert_params = insert_statement(message)
-    meta = Participant._meta
-    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field]
+    fields = _participant_fields()
     new_row = Participant(school_id=conversation.school_id, conversation=conversation, user=sender)
+    row_params = [f.get_db_prep_save(f.pre_save(new_row, True), connection) for f in fields if f.name != "last_read_id"]
+    return _with_read_position_sql(insert_sql, connection.vendor), [*insert_params, *row_params]
+
+
+def _participant_fields() -> list:
+    meta = Participant._meta
+    return [f for f in meta.local_concrete_fields if f is not meta.auto_field]
+
+
+@functools.lru_cache(maxsize=8)
+def _with_read_position_sql(insert_sql: str, vendor: str) -> str:
+    """``insert_with_read_position``'s text, built once (the vendor is part of the key: a test run
+    may switch databases)."""
+    fields = _participant_fields()
     qn = connection.ops.quote_name
     columns = {f.name: qn(str(f.column)) for f in fields}
-    table, position = qn(meta.db_table), columns["last_read_id"]
-    row_params = [f.get_db_prep_save(f.pre_save(new_row, True), connection) for f in fields if f.name != "last_read_id"]
+    table, position = qn(Participant._meta.db_table), columns["last_read_id"]
     # Names from the models' metadata; every value is a parameter.
-    sql = (
+    return (
         f"WITH m AS ({insert_sql}), "  # noqa: S608
         f"p AS (INSERT INTO {table} ({', '.join(columns.values())}) "
         f"SELECT {', '.join('m.id' if f.name == 'last_read_id' else '%s' for f in fields)} FROM m "
@@ -429,7 +441,6 @@ def insert_with_read_position(message: Message, conversation: Conversation, send
         f"DO UPDATE SET {position} = GREATEST({table}.{position}, EXCLUDED.{position})) "
         "SELECT id FROM m"
     )
-    return sql, [*insert_params, *row_params]
 
 
 def _read_picture(conversation: Conversation, message: Message, sender) -> None:

@@ -29,7 +29,7 @@ from guardrails.actions import counting_warnings
 
 from . import actions, queries
 from .access import FAMILY, STAFF, access_conversation, sees_message
-from .live import frame, group_event, group_name, own_html, payload
+from .live import frame_for, group_event, group_name, own_html, payload
 from .rendering import OWN, draw_for_readers, live_history, reader_for, reader_key
 
 
@@ -236,7 +236,4 @@ class ChatConsumer(JsonSocket):
             return  # someone else's unanswered question in Q&A mode
         # The frame of the message drawn for this kind of member, sent as it came (``live.group_event``).
         key = reader_key(self.user.pk, sender=event["sender"], staff=staff, moderators=event.get("moderators", ()))
-        text = event["frames"].get(key)
-        if text is None:  # no drawing for this kind of member: the payload alone
-            text = frame(event.get("event", "message"), message, "")
-        await self.send(text_data=text)
+        await self.send(text_data=frame_for(event, key))

@@ -66,7 +66,9 @@ def group_event(message: Message, kind: str, members: Members, conversation: Con
     for each kind of member who will (``rendering.draw_for_readers``) the very frame their socket
     sends, drawn and serialised here once, so that no socket queries the database, draws or encodes
     anything to deliver it (issue 19: encoding a drawing for each of 45 members cost the event loop
-    more than the whole delivery of the bare echo)."""
+    more than the whole delivery of the bare echo). The frames share their beginning (``head``, the
+    payload) and differ in their drawing (``drawings``, each already a JSON string): the event
+    carries the payload once, and a socket joins the two (``frame_for``)."""
     data = payload(message)
     drawings = draw_for_readers(message, conversation, members, fresh=kind == "message")
     return {
@@ -77,8 +79,20 @@ def group_event(message: Message, kind: str, members: Members, conversation: Con
         "members": sorted(members.everyone),
         "staff": sorted(members.staff),
         "moderators": sorted(members.moderators),
-        "frames": {key: frame(kind, data, html) for key, html in drawings.items()},
+        "head": _frame_head(kind, data),
+        "drawings": {key: json.dumps(html, ensure_ascii=False) for key, html in drawings.items()},
     }
+
+
+_END = "}}"
+
+
+def _frame_head(kind: str, data: dict) -> str:
+    """``frame(kind, data, html)`` up to the drawing: the JSON text ends with the drawing, then
+    ``_END``."""
+    text = frame(kind, data, "")
+    assert text.endswith('"html": ""' + _END)
+    return text[: -len('""' + _END)]
 
 
 def frame(kind: str, data: dict, html: str) -> str:
@@ -87,10 +101,16 @@ def frame(kind: str, data: dict, html: str) -> str:
     return json.dumps({"type": kind, "message": data | {"html": html}}, ensure_ascii=False)
 
 
+def frame_for(event: dict, key: str) -> str:
+    """The frame of a group event for a kind of member (``rendering.reader_key``): the payload
+    alone if the event has no drawing for them. The same text as ``frame``."""
+    return event["head"] + event["drawings"].get(key, '""') + _END
+
+
 def own_html(event: dict) -> str:
     """The sender's drawing of the message of a group event (for the sender's ``sent`` answer)."""
-    own = event["frames"].get(OWN)
-    return json.loads(own)["message"]["html"] if own else ""
+    own = event["drawings"].get(OWN)
+    return json.loads(own) if own else ""
 
 
 def broadcast(message: Message, kind: str = "message") -> None:

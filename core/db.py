@@ -19,6 +19,7 @@ These go through Django's cursors, so they are logged and counted like any other
 loop's own connections (below) do not, and tests count their statements with ``loop_statements``."""
 
 import asyncio
+import functools
 from collections.abc import Sequence
 
 import psycopg
@@ -58,15 +59,40 @@ def insert_statement(obj: Model) -> Statement:
     """The ``INSERT`` that ``obj.save()`` would run for this new object, ``RETURNING`` its primary
     key: the fields' ``pre_save`` (``auto_now_add``, an upload's name) applied to ``obj`` as
     ``save()`` applies them. Its primary key is not set on ``obj``; the caller reads it from the
-    rows of the statement it is part of and sets it (``adopt_inserted``)."""
-    meta = obj._meta
-    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field and not f.generated]
+    rows of the statement it is part of and sets it (``adopt_inserted``).
+
+    The ORM compiles the statement's text once per model (``_insert_sql``; compiling it for every
+    chat message cost more than storing it); the values are prepared here each time, as the
+    compiler prepares them. A value that is an expression, or a field that draws its own
+    placeholder, is compiled afresh."""
+    fields = _insert_fields(type(obj))
+    values = [f.pre_save(obj, True) for f in fields]
+    if any(hasattr(v, "resolve_expression") for v in values) or any(hasattr(f, "get_placeholder") for f in fields):
+        return _compiled_insert(obj, fields)
+    params = [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
+    return _insert_sql(type(obj), connection.vendor), params
+
+
+def _insert_fields(model: type[Model]) -> list:
+    meta = model._meta
+    return [f for f in meta.local_concrete_fields if f is not meta.auto_field and not f.generated]
+
+
+def _compiled_insert(obj: Model, fields: list) -> Statement:
     query = InsertQuery(type(obj))
     query.insert_values(fields, [obj])
     compiler = query.get_compiler(connection=connection)
-    compiler.returning_fields = [meta.pk]
+    compiler.returning_fields = [obj._meta.pk]
     ((sql, params),) = compiler.as_sql()
     return sql, params
+
+
+@functools.lru_cache(maxsize=64)
+def _insert_sql(model: type[Model], vendor: str) -> str:
+    """The text of ``model``'s ``INSERT`` with a plain placeholder for every field (the vendor is
+    part of the key: a test run may switch databases)."""
+    sql, _params = _compiled_insert(model(), _insert_fields(model))
+    return sql
 
 
 def adopt_inserted(obj: Model, pk: int) -> None:

@@ -2,6 +2,7 @@
 for each kind of reader the actions it may use, once per kind and not per member, from data
 already loaded; and the socket delivers each member their own drawing (issue 13)."""
 
+import json
 import re
 
 import pytest
@@ -11,7 +12,7 @@ from django_scopes import scopes_disabled
 
 from chat.access import FAMILY, STAFF, member_ids
 from chat.actions import class_group, do_send
-from chat.live import group_event
+from chat.live import frame, frame_for, group_event, own_html
 from chat.models import Conversation
 from chat.rendering import MODERATOR, OWN, draw_for_readers, draw_history, reader_for, reader_key
 
@@ -85,6 +86,23 @@ def test_each_member_gets_their_own_drawing(cast):
         cast.mr_wang.username: "staff",
         cast.bob.username: "family",  # who would get nothing: the question is not shown to all yet
     }
+
+
+@pytest.mark.usefixtures("unscoped")
+def test_each_kind_of_member_gets_the_frame_of_its_drawing_and_the_payload_travels_once(cast):
+    """The event carries the payload once and a drawing per kind of reader; the frame a socket sends
+    is exactly the payload with its drawing (the payload alone for a kind with no drawing)."""
+    group = open_group(cast, "qa")
+    question, _ = do_send(group, acting_user=cast.alice, body='要带午饭吗？\n"雨伞"也要吗')
+    event = group_event(question, "message", member_ids(group), group)
+    drawings = draw_for_readers(question, group, member_ids(group), fresh=True)
+    data = event["message"]
+    for key, html in drawings.items():
+        assert frame_for(event, key) == frame("message", data, html)
+        assert json.loads(frame_for(event, key))["message"]["html"] == html
+    assert frame_for(event, "family") == frame("message", data, "")  # not shown to the families yet
+    assert own_html(event) == drawings[OWN]
+    assert "html" not in event["message"] and "frames" not in event  # the payload once, without drawings
 
 
 @pytest.mark.usefixtures("unscoped")
