@@ -944,8 +944,12 @@ def _print_profile(phase: Phase) -> None:
             f"  {name:<52} {int(calls):>7} {calls / messages:>6.1f} {total:>8.2f} "
             f"{total / calls * 1000 if calls else 0:>8.2f} {worst * 1000:>8.1f}"
         )
-    busy = sum(total for name, (_c, total, _w) in stats.items() if name.startswith("sync thread:"))
-    print(f"  the sync thread was busy {busy:.1f} s of the phase's {phase.duration:.1f} s")
+    busy = sum(total for name, (_c, total, _w) in stats.items() if name.startswith("thread trip:"))
+    trips = sum(calls for name, (calls, _t, _w) in stats.items() if name.startswith("thread trip:"))
+    print(
+        f"  the sync thread was busy {busy:.1f} s of the phase's {phase.duration:.1f} s, "
+        f"{trips / messages:.1f} trips a message"
+    )
 
 
 def _print_capacity(clients) -> float:

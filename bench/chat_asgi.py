@@ -13,7 +13,8 @@ sockets.
 With ``BENCH_CHAT_PROFILE=1`` in the environment (``bench/chat.py --profile``) the chat path is
 timed from the outside, without changing a line of ``chat/``: the consumer's database calls
 (``database_sync_to_async``: time waiting for the one sync thread and time running in it), the
-functions they call (``access_conversation``, ``do_send``, ``member_role``, ``payload``), opening
+functions they call (``access_conversation``, ``do_send``, ``member_role``, ``payload``), every
+trip to the sync thread of either endpoint (``thread trip:``, Channels' own included), opening
 database connections, SQL statements, ``group_send``, the handling of each group event and the
 garbage collector's pauses; and a
 third route, ``/ws/bench-stats/``, sends the figures gathered since the last call and starts
@@ -105,6 +106,20 @@ if PROFILE:
                 _note(name, time.perf_counter() - started)
 
         return wrapper
+
+    # Every trip to the sync thread, of either endpoint, by the function it runs: Channels' own
+    # (``close_old_connections`` before each event a consumer handles) and the consumer's.
+    _any_thread_handler = SyncToAsync.thread_handler
+
+    def _counted_thread_handler(self, loop, *args, **kwargs):
+        name = getattr(self.func, "__qualname__", repr(self.func))
+        started = time.perf_counter()
+        try:
+            return _any_thread_handler(self, loop, *args, **kwargs)
+        finally:
+            _note(f"thread trip: {name}", time.perf_counter() - started)
+
+    SyncToAsync.thread_handler = _counted_thread_handler
 
     # In the sync thread: what each database_sync_to_async call runs (close_old_connections on both
     # sides included), by the name of the function it runs.
