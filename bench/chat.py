@@ -144,7 +144,11 @@ def main(argv: list[str] | None = None) -> int:
         "--capacity-refine", type=int, default=3, help="phases halving each capacity's last step (default 3)"
     )
     parser.add_argument(
-        "--servers", type=int, default=1, choices=(1, 2), help="2: the ladder again on two processes (--capacity)"
+        "--servers",
+        type=int,
+        default=1,
+        choices=(1, 2),
+        help="2: the chat's and the echo's ladders again on two processes (--capacity)",
     )
     parser.add_argument(
         "--runs", type=int, default=1, help="runs in a row of the --repeat rounds at --rate (goal: each ≤ 3)"

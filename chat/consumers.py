@@ -7,9 +7,10 @@ once per socket), so a parent whose child leaves the class stops receiving on an
 the next message, without a database query per delivery. Every message is stored first; the socket
 is only the fast path, and a client that reconnects asks for what it missed (``after``).
 
-On PostgreSQL an everyday message is stored from the event loop itself, on its own connection
-(``_store_on_the_loop``, ``core.db``: no trip to Channels' one database thread, issue 19); every
-other message, and any message whose loop connection fails, goes the usual way (``_store``).
+On PostgreSQL an everyday message is stored from the event loop itself, on the loop's own
+connections (``_store_on_the_loop``, ``core.db``: no trip to Channels' one database thread, issue
+19); every other message, and any message whose loop connection fails, goes the usual way
+(``_store``). Delivering makes no trip to that thread either (``core.sockets``).
 
 Every message the socket sends carries ``html``: the server's drawing of it for this member
 (``rendering``), the same partial the page is drawn with, so the page shows one drawing of a
@@ -118,7 +119,7 @@ class ChatConsumer(JsonSocket):
             await self.channel_layer.group_send(group_name(event["message"]["conversation"]), event)
 
     async def _store_on_the_loop(self, conversation_id, content, client_key) -> tuple[dict, list] | None:
-        """An everyday message stored from the event loop, on its own PostgreSQL connection
+        """An everyday message stored from the event loop, on its own PostgreSQL connections
         (``core.db``: no trip to the database thread, whose every wait is a fight for the
         interpreter lock under load): its reads in one trip, the message and the sender's read
         position in one statement. The same checks as ``do_send`` (``actions.plain_message``).

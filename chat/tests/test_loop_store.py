@@ -1,5 +1,5 @@
 """Issue 19: on PostgreSQL the chat socket stores an everyday message from its event loop, on the
-loop's own connection (``core.db``, ``ChatConsumer._store_on_the_loop``), and everything else the
+loop's own connections (``core.db``, ``ChatConsumer._store_on_the_loop``), and everything else the
 usual way, on the database thread (``ChatConsumer._store``, ``do_send``). Which way a message went
 is seen by counting the calls of ``_store``; what was stored and told is checked either way."""
 
