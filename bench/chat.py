@@ -951,7 +951,7 @@ def _print_profile(phase: Phase) -> None:
     busy = sum(total for name, (_c, total, _w) in stats.items() if name.startswith("thread trip:"))
     trips = sum(calls for name, (calls, _t, _w) in stats.items() if name.startswith("thread trip:"))
     print(
-        f"  the sync thread was busy {busy:.1f} s of the phase's {phase.duration:.1f} s, "
+        f"  trips to the sync thread ran {busy:.1f} s of the phase's {phase.duration:.1f} s in all, "
         f"{trips / messages:.1f} trips a message"
     )
 

@@ -104,7 +104,10 @@ def frame(kind: str, data: dict, html: str) -> str:
 def frame_for(event: dict, key: str) -> str:
     """The frame of a group event for a kind of member (``rendering.reader_key``): the payload
     alone if the event has no drawing for them. The same text as ``frame``."""
-    return event["head"] + event["drawings"].get(key, '""') + _END
+    head = event.get("head")
+    if head is None:  # an event of a process not yet upgraded (whole frames, one per kind)
+        return event["frames"].get(key) or frame(event.get("event", "message"), event["message"], "")
+    return head + event["drawings"].get(key, '""') + _END
 
 
 def own_html(event: dict) -> str:

@@ -64,10 +64,13 @@ def insert_statement(obj: Model) -> Statement:
     The ORM compiles the statement's text once per model (``_insert_sql``; compiling it for every
     chat message cost more than storing it); the values are prepared here each time, as the
     compiler prepares them. A value that is an expression, or a field that draws its own
-    placeholder, is compiled afresh."""
+    placeholder or has a database default, is compiled afresh."""
     fields = _insert_fields(type(obj))
     values = [f.pre_save(obj, True) for f in fields]
-    if any(hasattr(v, "resolve_expression") for v in values) or any(hasattr(f, "get_placeholder") for f in fields):
+    if (
+        any(hasattr(v, "resolve_expression") for v in values)
+        or any(hasattr(f, "get_placeholder") or f.has_db_default() for f in fields)  # (DEFAULT, no placeholder)
+    ):
         return _compiled_insert(obj, fields)
     params = [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
     return _insert_sql(type(obj), connection.vendor), params
@@ -130,6 +133,7 @@ class _LoopConnections:
         self.size = size
         self.turns = asyncio.Semaphore(size)  # a turn is one statement on one connection
         self.idle: list[psycopg.AsyncConnection] = []
+        self.opened: set[psycopg.AsyncConnection] = set()  # idle or in use (``forget``)
 
     async def take(self) -> psycopg.AsyncConnection:
         await self.turns.acquire()
@@ -138,7 +142,10 @@ class _LoopConnections:
                 conn = self.idle.pop()
                 if not conn.closed and not conn.broken:
                     return conn
-            return await _connect()
+                self.opened.discard(conn)
+            conn = await _connect()
+            self.opened.add(conn)
+            return conn
         except BaseException:
             self.turns.release()
             raise
@@ -146,6 +153,7 @@ class _LoopConnections:
     async def give_back(self, conn: psycopg.AsyncConnection) -> None:
         try:
             if conn.closed or conn.broken:  # PostgreSQL restarted, the network cut: a new one next time
+                self.opened.discard(conn)
                 await conn.close()
             else:
                 self.idle.append(conn)
@@ -153,8 +161,9 @@ class _LoopConnections:
             self.turns.release()
 
     def forget(self) -> None:
-        for conn in self.idle:
+        for conn in self.opened:
             conn.pgconn.finish()
+        self.opened.clear()
         self.idle.clear()
 
 
@@ -174,8 +183,12 @@ async def _connect() -> psycopg.AsyncConnection:
     params["cursor_factory"] = psycopg.AsyncClientCursor
     params.pop("prepare_threshold", None)
     conn = await psycopg.AsyncConnection.connect(**params, autocommit=True)
-    if conn.info.parameter_status("TimeZone") != "UTC":
-        await conn.execute("SET TIME ZONE 'UTC'")  # as Django's connections (USE_TZ)
+    try:
+        if conn.info.parameter_status("TimeZone") != "UTC":
+            await conn.execute("SET TIME ZONE 'UTC'")  # as Django's connections (USE_TZ)
+    except BaseException:
+        await conn.close()
+        raise
     return conn
 
 

@@ -160,6 +160,8 @@ if DB_POOL:
 # database thread (core.db, issue 19). TONGXIN_LOOP_CONNECTIONS=0: every message goes through the
 # database thread, as everything else.
 TONGXIN_LOOP_CONNECTIONS = int(os.environ.get("TONGXIN_LOOP_CONNECTIONS", "4"))
+if not env_bool("TONGXIN_LOOP_CONNECTION", default=True):  # its former name, on or off
+    TONGXIN_LOOP_CONNECTIONS = 0
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {
         # WAL lets readers go on while one writer writes; IMMEDIATE takes the write lock at BEGIN,

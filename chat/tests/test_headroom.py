@@ -222,3 +222,22 @@ def test_the_facts_queries_keep_no_scope_of_their_first_caller(cast):
     assert facts.me is not None and cast.alice_child.name in facts.student_names
     assert send_facts_statements(group, cast.alice, "老师好") == statements  # compiled once
     assert _sender_row_sql.cache_info().hits >= 1
+
+
+def test_the_insert_text_fits_its_values_whatever_the_model(db):
+    """``core.db.insert_statement`` reuses the ORM's text for a model, one placeholder a value; a
+    field with a database default (compiled as ``DEFAULT``, no placeholder, for an object that
+    leaves it unset) or a value that is an expression is compiled afresh, so the text always has as
+    many placeholders as there are values."""
+    from django.db.models.functions import Now
+
+    from core.db import insert_statement
+    from delivery.models import Delivery
+
+    unset = Delivery(school_id=1, receipt_id=1, channel="sms")  # error_kind … left to the database
+    given = Delivery(school_id=1, receipt_id=1, channel="sms", error_kind="quota", provider_ref="b-1")
+    expression = Message(school_id=1, conversation_id=1, sender_id=1, body="好", created_at=Now())
+    for obj in (unset, given, expression, Message(school_id=1, conversation_id=1, sender_id=1, body="好")):
+        sql, params = insert_statement(obj)
+        assert sql.count("%s") == len(params), (type(obj).__name__, sql)
+    assert "quota" in insert_statement(given)[1]

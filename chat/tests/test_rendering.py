@@ -103,6 +103,10 @@ def test_each_kind_of_member_gets_the_frame_of_its_drawing_and_the_payload_trave
     assert frame_for(event, "family") == frame("message", data, "")  # not shown to the families yet
     assert own_html(event) == drawings[OWN]
     assert "html" not in event["message"] and "frames" not in event  # the payload once, without drawings
+    # An event of a process not yet upgraded (a rolling restart) carried whole frames: still sent.
+    former = {key: value for key, value in event.items() if key not in ("head", "drawings")}
+    former["frames"] = {key: frame("message", data, html) for key, html in drawings.items()}
+    assert all(frame_for(former, key) == frame_for(event, key) for key in (*drawings, "family"))
 
 
 @pytest.mark.usefixtures("unscoped")
