@@ -107,34 +107,26 @@ if PROFILE:
 
         return wrapper
 
-    # Every trip to the sync thread, of either endpoint, by the function it runs: Channels' own
-    # (``close_old_connections`` before each event a consumer handles) and the consumer's.
-    _any_thread_handler = SyncToAsync.thread_handler
+    def _timed_thread_handler(cls, label: str) -> None:
+        """Time ``cls``'s runs in the sync thread, by the name of the function each runs."""
+        original = cls.thread_handler
 
-    def _counted_thread_handler(self, loop, *args, **kwargs):
-        name = getattr(self.func, "__qualname__", repr(self.func))
-        started = time.perf_counter()
-        try:
-            return _any_thread_handler(self, loop, *args, **kwargs)
-        finally:
-            _note(f"thread trip: {name}", time.perf_counter() - started)
+        def timed(self, loop, *args, **kwargs):
+            _THREADS.add(threading.get_ident())
+            name = getattr(self.func, "__qualname__", repr(self.func))
+            started = time.perf_counter()
+            try:
+                return original(self, loop, *args, **kwargs)
+            finally:
+                _note(f"{label}: {name}", time.perf_counter() - started)
 
-    SyncToAsync.thread_handler = _counted_thread_handler
+        cls.thread_handler = timed
 
-    # In the sync thread: what each database_sync_to_async call runs (close_old_connections on both
-    # sides included), by the name of the function it runs.
-    _thread_handler = DatabaseSyncToAsync.thread_handler
-
-    def _profiled_thread_handler(self, loop, *args, **kwargs):
-        _THREADS.add(threading.get_ident())
-        name = getattr(self.func, "__qualname__", repr(self.func))
-        started = time.perf_counter()
-        try:
-            return _thread_handler(self, loop, *args, **kwargs)
-        finally:
-            _note(f"sync thread: {name}", time.perf_counter() - started)
-
-    DatabaseSyncToAsync.thread_handler = _profiled_thread_handler
+    # Every trip to the sync thread, of either endpoint: Channels' own (``close_old_connections``
+    # before each event a consumer handles) and the consumer's.
+    _timed_thread_handler(SyncToAsync, "thread trip")
+    # What each database_sync_to_async call runs (close_old_connections on both sides included).
+    _timed_thread_handler(DatabaseSyncToAsync, "sync thread")
 
     # On the event loop: how long each of the consumer's database calls is awaited (queue + run).
     # Every method the consumer runs in the sync thread is found by its type, so a renamed or new

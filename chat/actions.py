@@ -419,6 +419,7 @@ def insert_with_read_position(message: Message, conversation: Conversation, send
     return _with_read_position_sql(insert_sql, connection.vendor), [*insert_params, *row_params]
 
 
+@functools.lru_cache(maxsize=1)
 def _participant_fields() -> list:
     meta = Participant._meta
     return [f for f in meta.local_concrete_fields if f is not meta.auto_field]

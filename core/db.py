@@ -65,20 +65,22 @@ def insert_statement(obj: Model) -> Statement:
     chat message cost more than storing it); the values are prepared here each time, as the
     compiler prepares them. A value that is an expression, or a field that draws its own
     placeholder or has a database default, is compiled afresh."""
-    fields = _insert_fields(type(obj))
+    fields, plain = _insert_fields(type(obj))
     values = [f.pre_save(obj, True) for f in fields]
-    if (
-        any(hasattr(v, "resolve_expression") for v in values)
-        or any(hasattr(f, "get_placeholder") or f.has_db_default() for f in fields)  # (DEFAULT, no placeholder)
-    ):
+    if not plain or any(hasattr(v, "resolve_expression") for v in values):
         return _compiled_insert(obj, fields)
     params = [f.get_db_prep_save(v, connection) for f, v in zip(fields, values, strict=True)]
     return _insert_sql(type(obj), connection.vendor), params
 
 
-def _insert_fields(model: type[Model]) -> list:
+@functools.lru_cache(maxsize=64)
+def _insert_fields(model: type[Model]) -> tuple[list, bool]:
+    """The fields an ``INSERT`` of ``model`` writes, and whether each is a plain placeholder for
+    its value (not a field drawing its own placeholder, nor one with a database default, compiled
+    as ``DEFAULT`` when left unset)."""
     meta = model._meta
-    return [f for f in meta.local_concrete_fields if f is not meta.auto_field and not f.generated]
+    fields = [f for f in meta.local_concrete_fields if f is not meta.auto_field and not f.generated]
+    return fields, not any(hasattr(f, "get_placeholder") or f.has_db_default() for f in fields)
 
 
 def _compiled_insert(obj: Model, fields: list) -> Statement:
@@ -94,7 +96,7 @@ def _compiled_insert(obj: Model, fields: list) -> Statement:
 def _insert_sql(model: type[Model], vendor: str) -> str:
     """The text of ``model``'s ``INSERT`` with a plain placeholder for every field (the vendor is
     part of the key: a test run may switch databases)."""
-    sql, _params = _compiled_insert(model(), _insert_fields(model))
+    sql, _params = _compiled_insert(model(), _insert_fields(model)[0])
     return sql
 
 
