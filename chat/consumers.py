@@ -72,22 +72,28 @@ class ChatConsumer(JsonSocket):
     # --- requests --------------------------------------------------------------------------------
 
     @database_sync_to_async
-    def _join_and_catch_up(self, conversation_id, after):
-        conversation, role = access_conversation(self.user, conversation_id)
+    def _access(self, conversation_id):
+        return access_conversation(self.user, conversation_id)
+
+    @database_sync_to_async
+    def _catch_up(self, conversation, role, after):
         with scopes_disabled():  # reviewed: access_conversation checked the membership
             messages = queries.history(conversation, self.user, role, after=after)
             if after:
                 # The page's last messages as they are now: recalled, removed or answered while away.
                 messages = queries.history(conversation, self.user, role, before=after + 1) + messages
             drawn = live_history(conversation, reader_for(self.user, conversation, role), messages)
-            missed = [payload(m) | {"html": html} for m, html in zip(messages, drawn, strict=True)]
-        return conversation, role, missed
+            return [payload(m) | {"html": html} for m, html in zip(messages, drawn, strict=True)]
 
     async def _join(self, conversation_id, content):
         after = content.get("after") if isinstance(content.get("after"), int) else 0
-        conversation, role, missed = await self._join_and_catch_up(conversation_id, after)
+        conversation, role = await self._access(conversation_id)
+        # Listen first, then read the history: a message stored in between is in the history or
+        # comes live after ``joined`` (events wait until this request is handled), and the page
+        # puts each id once. Read first and it would be in neither.
         self.joined[conversation.pk] = conversation
         await self.channel_layer.group_add(group_name(conversation.pk), self.channel_name)
+        missed = await self._catch_up(conversation, role, after)
         await self.send_json({"type": "joined", "conversation": conversation.pk, "role": role, "messages": missed})
 
     async def _leave(self, conversation_id, content):

@@ -158,6 +158,35 @@ async def test_a_double_send_is_stored_once_and_a_reconnecting_client_gets_what_
     await bob.disconnect()
 
 
+async def test_a_message_stored_while_a_socket_joins_reaches_it_live(live_cast, monkeypatch):
+    """The socket listens before it reads the history: a message stored just after the read (the
+    teacher's, from another process) comes live after ``joined``. Read first, listen second, and
+    it would be in neither."""
+    from chat import actions, live, queries
+
+    group = await sync_to_async(_group)(live_cast)
+    real_history = queries.history
+    stored = []
+
+    def history_then_the_teachers_message(conversation, user, role, **kwargs):
+        messages = real_history(conversation, user, role, **kwargs)
+        if not stored:
+            with scopes_disabled():
+                message, _replies = actions.do_send(group, acting_user=live_cast.ms_li, body="明早七点半集合")
+            live.broadcast(message)
+            stored.append(message.pk)
+        return messages
+
+    monkeypatch.setattr(queries, "history", history_then_the_teachers_message)
+    bob = await socket_of(live_cast.bob)
+    joined = await join(bob, group.pk)
+    assert joined["type"] == "joined" and stored
+    assert stored[0] not in {m["id"] for m in joined["messages"]}
+    arrived = await bob.receive_json_from(timeout=5)
+    assert (arrived["type"], arrived["message"]["id"]) == ("message", stored[0])
+    await bob.disconnect()
+
+
 async def test_a_parent_whose_child_leaves_the_class_stops_receiving_on_an_open_socket(live_cast):
     group = await sync_to_async(_group)(live_cast)
     teacher, bob = await socket_of(live_cast.ms_li), await socket_of(live_cast.bob)
