@@ -364,6 +364,52 @@ def _empty_redis(url: str) -> None:
     client.close()
 
 
+CPU_PARTS = ("servers", "client", "postgres", "redis", "machine", "wall")
+
+
+def _process_cpu(pid: int) -> float:
+    """CPU seconds of a process and of its children it has reaped (/proc/<pid>/stat: utime,
+    stime, cutime, cstime): PostgreSQL's backends, which come and go, end up in the postmaster's."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rpartition(b")")[2].split()
+    except OSError:
+        return 0.0
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
+def _pids_named(name: str) -> list[int]:
+    pids = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as comm:
+                    if comm.read().strip() == name:
+                        pids.append(int(entry))
+            except OSError:
+                continue
+    return pids
+
+
+def cpu_snapshot(server_pids: list[int]) -> dict[str, float] | None:
+    """CPU seconds used so far by each part of the measured system, all on this machine: the
+    servers, this client, PostgreSQL, Redis, and the machine as a whole (busy seconds over every
+    core, /proc/stat). None where /proc is not there (not Linux)."""
+    if not os.path.exists("/proc/stat"):
+        return None
+    with open("/proc/stat") as stat:
+        ticks = [int(x) for x in stat.readline().split()[1:]]
+    busy = sum(ticks) - ticks[3] - (ticks[4] if len(ticks) > 4 else 0)  # all but idle and iowait
+    return {
+        "servers": sum(_process_cpu(pid) for pid in server_pids),
+        "client": time.process_time(),
+        "postgres": sum(_process_cpu(pid) for pid in _pids_named("postgres")),
+        "redis": sum(_process_cpu(pid) for pid in _pids_named("redis-server")),
+        "machine": busy / os.sysconf("SC_CLK_TCK"),
+        "wall": time.perf_counter(),
+    }
+
+
 class Server:
     """uvicorn serving bench/chat_asgi.py in a subprocess; always stopped by ``stop``."""
 
@@ -461,6 +507,7 @@ class Phase:
     stats: dict | None = None
     rate: float = 0.0  # offered, messages a second
     run: int = 1  # --runs
+    cpu: dict[str, float] | None = None  # CPU seconds each part used during the phase (cpu_snapshot)
 
     def arrived(self) -> None:
         self.outstanding -= 1
@@ -495,6 +542,7 @@ class Clients:
         self.unsettled: list[str] = []
         self.teardown_at: int | None = None  # the server log's size when the clients began to close
         self.extra_ports: list[int] = []  # --servers 2: the other processes
+        self.server_pids: list[int] = []  # every server process, for cpu_snapshot
         self.capacities: dict[str, float] = {}  # --capacity: what _capacity found
 
     # --- sockets ------------------------------------------------------------------------------
@@ -668,6 +716,7 @@ class Clients:
             await self.server_stats()  # start afresh
         count = max(1, round(seconds * rate))
         groups = self.groups
+        cpu_before = cpu_snapshot(self.server_pids)
         start = time.perf_counter() + 0.05
         phase.first_send = start
         for i in range(count):
@@ -703,6 +752,9 @@ class Clients:
             phase.timed_out = True
             phase.drain_end = time.perf_counter()
             await self.settle(f"{kind} {label}")
+        cpu_after = cpu_snapshot(self.server_pids)
+        if cpu_before and cpu_after:
+            phase.cpu = {part: cpu_after[part] - cpu_before[part] for part in CPU_PARTS}
         if self.args.profile:
             phase.stats = await self.server_stats()
         return phase
@@ -730,6 +782,7 @@ class Clients:
 async def _drive(args, port: int, groups: list[Group], log_path: Path) -> tuple[Clients, dict[str, float]]:
     clients = Clients(args, port, groups)
     clients.extra_ports = list(args.extra_ports)
+    clients.server_pids = list(args.server_pids)
     timings: dict[str, float] = {}
     try:
         timings["open chat"] = await clients.open_all("chat")
@@ -989,7 +1042,66 @@ def _print_capacity(clients) -> float:
         print(f"echo_2_processes_vs_1_ratio: {echo_two / echo_cap if echo_cap else math.inf:.2f} (the machine's own)")
         print(f"chat_sustained_msgs_per_second_2_processes: {chat_two:g}")
         print(f"chat_2_processes_vs_1_ratio: {chat_two / chat_sustained if chat_sustained else math.inf:.2f}")
+    _print_cpu(ladder, found)
     return chat_cap / echo_cap if echo_cap else 0.0
+
+
+def _print_cpu(ladder: list[Phase], found: dict[str, float]) -> None:
+    """Where the machine's CPU went at each endpoint's highest rate kept up, on one process and on
+    two: CPU milliseconds a message of each part, and how busy the machine's cores were. What a
+    second process gives depends on the cores it finds free; the work a message costs each process
+    does not, and that is what these figures show."""
+    cores = os.cpu_count() or 1
+
+    def top(kind: str, name: str, two: bool) -> Phase | None:
+        rate = found.get(name, 0.0)
+        phases = [
+            p
+            for p in ladder
+            if p.kind == kind
+            and p.cpu
+            and p.rate == rate
+            and sustained(p)
+            and p.label.startswith("2 processes") == two
+            and not p.label.startswith("paired")
+        ]
+        return phases[-1] if phases else None
+
+    rows = {
+        "chat, 1 process": top("chat", "chat", False),
+        "chat, 2 processes": top("chat", "2 processes", True),
+        "echo, 1 process": top("echo", "echo", False),
+        "echo, 2 processes": top("echo", "echo 2 processes", True),
+    }
+    if not any(rows.values()):
+        return
+    per_message: dict[str, dict[str, float]] = {}
+    print()
+    print(f"CPU ms a message at the highest rate kept up ({cores} cores; busy = the machine's, all cores)")
+    print(f"{'':<20} {'msg/s':>7} {'servers':>8} {'client':>7} {'postgres':>9} {'redis':>6} {'machine':>8} {'busy':>6}")
+    for name, phase in rows.items():
+        if phase is None or not phase.cpu:
+            continue
+        messages = len(phase.sent)
+        ms = per_message[name] = {part: 1000 * phase.cpu[part] / messages for part in CPU_PARTS if part != "wall"}
+        busy = phase.cpu["machine"] / (phase.cpu["wall"] * cores)
+        print(
+            f"{name:<20} {phase.rate:>7g} {ms['servers']:>8.2f} {ms['client']:>7.2f} {ms['postgres']:>9.2f} "
+            f"{ms['redis']:>6.2f} {ms['machine']:>8.2f} {100 * busy:>5.0f}%"
+        )
+    one, two = per_message.get("chat, 1 process"), per_message.get("chat, 2 processes")
+    if one and two:
+        print(f"chat_server_cpu_ms_per_message: {one['servers']:.2f}")
+        print(f"chat_server_cpu_ms_per_message_2_processes: {two['servers']:.2f}")
+        print(f"chat_2_processes_server_cpu_vs_1_ratio: {two['servers'] / one['servers']:.2f} (1: no work added)")
+        print(
+            f"chat_machine_ceiling_msgs_per_second_2_processes: {1000 * cores / two['machine']:.0f} "
+            f"(the cores ÷ the machine's CPU a message)"
+        )
+        print(
+            f"chat_msgs_per_second_2_processes_a_free_core_each: {2000 / two['servers']:.0f} "
+            "(estimate: 2 cores ÷ a process's CPU a message)"
+        )
 
 
 def _server_errors(log_path: Path, teardown_at: int | None) -> tuple[Counter, Counter]:
@@ -1089,6 +1201,7 @@ def _run(args, setup_seconds: float) -> int:
     server = None
     extra_servers: list[Server] = []
     args.extra_ports = []
+    args.server_pids = []
     server_errors: Counter = Counter()
     teardown_errors: Counter = Counter()
     clients: Clients | None = None
@@ -1103,6 +1216,7 @@ def _run(args, setup_seconds: float) -> int:
             extra_servers.append(extra)
             extra.wait_ready()
         args.extra_ports = [extra.port for extra in extra_servers]
+        args.server_pids = [server.process.pid] + [extra.process.pid for extra in extra_servers]
         print(
             f"server: uvicorn {uvicorn.__version__}, 1 worker, its default WebSocket implementation "
             f"({AutoWebSocketsProtocol.__name__}), on "

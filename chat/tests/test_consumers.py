@@ -166,7 +166,7 @@ async def test_a_message_stored_while_a_socket_joins_reaches_it_live(live_cast, 
 
     group = await sync_to_async(_group)(live_cast)
     real_history = queries.history
-    stored = []
+    stored: list[int] = []
 
     def history_then_the_teachers_message(conversation, user, role, **kwargs):
         messages = real_history(conversation, user, role, **kwargs)
