@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_app, views_district, views_privacy
+from . import views, views_app, views_district, views_family, views_privacy
 
 app_name = "home"
 urlpatterns = [
@@ -18,6 +18,12 @@ urlpatterns = [
     path("me/privacy/", views_privacy.my_privacy, name="privacy"),
     path("me/privacy/export/", views_privacy.my_export, name="export"),
     path("school/guardians/<int:guardian_id>/erase/", views_privacy.erase_family, name="erase_family"),
+    # Custody changed, or a number that was never the family's: the link goes, the chasing stops.
+    path(
+        "students/<int:student_id>/guardians/<int:guardian_id>/remove/",
+        views_family.unlink_guardian,
+        name="unlink_guardian",
+    ),
     # How long the school keeps each kind of record, with a dry run of the daily purge (PIPL).
     path("school/retention/", views_privacy.retention_settings, name="retention"),
     # The to-do list gathers items of the contact book and of events, so it lives above both.

@@ -13,6 +13,7 @@ from .models import (
     StaffAssignment,
     StaffMember,
     Student,
+    StudentGuardian,
     Term,
 )
 from .roles import Roles
@@ -131,19 +132,36 @@ def access_guardian_to_manage(request, guardian_id: int) -> Guardian:
     if roles.is_admin_of(guardian.school_id):
         return guardian
     class_ids = set(guardian.student_links.values_list("student__school_class_id", flat=True))
-    if not class_ids & roles.head_class_ids:
+    if not class_ids & roles.head_class_ids or _is_staff_somewhere(guardian):
         raise Http404
-    # A parent who is also on a school's staff keeps their account safe from a colleague:
-    # only a school admin may reset it.
+    return guardian
+
+
+def _is_staff_somewhere(guardian: Guardian) -> bool:
+    """A parent who is also on a school's staff keeps their account and their family safe from a
+    colleague: only a school admin may reset their access or remove them from a child."""
     from django_scopes import scopes_disabled
 
     with scopes_disabled():  # reviewed: existence check on this guardian's own account
-        is_staff_somewhere = (
-            guardian.user_id is not None and StaffMember.objects.filter(user_id=guardian.user_id).exists()
-        )
-    if is_staff_somewhere:
+        return guardian.user_id is not None and StaffMember.objects.filter(user_id=guardian.user_id).exists()
+
+
+def access_guardian_link_to_remove(request, student_id: int, guardian_id: int) -> StudentGuardian:
+    """A guardian's link to a child that a staff member may remove (``home.family``): admins of
+    the child's school, or the head teacher of the child's class."""
+    roles = _roles(request)
+    link = (
+        StudentGuardian.objects.filter(student_id=student_id, guardian_id=guardian_id)
+        .select_related("student__school_class", "student__school", "guardian")
+        .first()
+    )
+    if link is None:
         raise Http404
-    return guardian
+    if roles.is_admin_of(link.school_id):
+        return link
+    if link.student.school_class_id not in roles.head_class_ids or _is_staff_somewhere(link.guardian):
+        raise Http404
+    return link
 
 
 def access_guardian_to_erase(request, guardian_id: int) -> Guardian:

@@ -1428,6 +1428,13 @@ MATRIX: dict[str, Route] = {
         allowed=("admin_zhang", "ms_li"),
         refused=("mr_wang", "bob", "carol", "dave", "erin"),
     ),
+    # Removing a guardian from a child (home/views_family.py): the page that says what happens;
+    # the removal (POST) and who may do it are in home/tests/test_unlink_guardian.py.
+    "home:unlink_guardian": Route(
+        kwargs=lambda c: {"student_id": c.alice_child.pk, "guardian_id": c.alice_guardian.pk},
+        allowed=("admin_zhang", "ms_li"),
+        refused=("mr_wang", "alice", "bob", "carol", "dave", "erin"),
+    ),
     "home:erase_family": Route(
         kwargs=lambda c: {"guardian_id": c.alice_guardian.pk},
         allowed=("admin_zhang",),

@@ -1,0 +1,37 @@
+"""A head teacher or a school admin removes a guardian from a child (``home.family``): a page that
+says what happens, then the removal. In home because the removal writes across apps."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from core.phones import mask_phone
+from schools.access import access_guardian_link_to_remove
+
+from .family import do_unlink_guardian
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def unlink_guardian(request, student_id: int, guardian_id: int):
+    """GET: who would be removed from which child, and what that does. POST: remove them."""
+    link = access_guardian_link_to_remove(request, student_id, guardian_id)
+    student, guardian = link.student, link.guardian
+    if request.method == "POST":
+        closed = do_unlink_guardian(student, guardian, acting_user=request.user, request=request)
+        messages.success(
+            request,
+            _("%(guardian)s is no longer a guardian of %(student)s; %(count)s notices stop reaching them.")
+            % {"guardian": guardian.name, "student": student.name, "count": closed},
+        )
+        if student.school_class_id is not None:
+            return redirect("schools:class", class_id=student.school_class_id)
+        return redirect("schools:setup_classes")
+    others = student.guardian_links.exclude(guardian=guardian).count()
+    return render(
+        request,
+        "home/unlink_guardian.html",
+        {"link": link, "student": student, "guardian": guardian, "phone": mask_phone(guardian.phone), "others": others},
+    )
