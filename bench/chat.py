@@ -78,6 +78,12 @@ for each measured phase, the calls of each, per message sent, their total, mean 
 The wrappers cost time themselves: figures of a profiled run are for finding where the time goes,
 not for the goal. ``--dump FILE`` writes every delivery of the measured phases (message, member,
 latency) and every message's send time, sender and ``sent`` latency as JSON.
+
+``--capacity`` (with ``--servers 2``) also prints where the machine's CPU went at each endpoint's
+highest rate kept up, on one process and on two (``cpu_snapshot``: the servers, this client,
+PostgreSQL, Redis and the whole machine, from ``/proc``): CPU milliseconds a message of each part
+and how busy the cores were. It shows whether a second process adds work to a message, and the
+rate the machine's cores allow whatever the server does.
 """
 
 import argparse
