@@ -353,6 +353,10 @@ def _receipts(school, period: Period) -> dict[int, dict]:
         Receipt.objects.filter(
             school=school,
             guardian__isnull=False,
+            # Redundant with the receipt's school, but it lets the database start from this school's
+            # notices of the term: on tables without statistics it had started from every school's
+            # (0.40 s instead of 0.22 at 2,400 students, bench/dashboard.py --no-analyze).
+            notice__school=school,
             notice__status=Notice.Status.PUBLISHED,
             notice__published_at__gte=_aware(period.start),
             notice__published_at__lte=_aware(period.end, end=True),
