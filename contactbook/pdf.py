@@ -8,36 +8,29 @@ student's own guardians only, when they read it and what they replied. The staff
 PDF staff-only. Care cases (个别关注) never go in, not even whether a student has one: a subject
 teacher may export a student's book but may not know about a care case.
 
-Rendering is WeasyPrint on Pango; both are imported only when a PDF is asked for, so the app starts
-(and everything else works) on a machine without Pango, where an export answers 503
-(``PdfUnavailable``). Fonts are Noto Serif/Sans CJK SC found through fontconfig (Debian's
-fonts-noto-cjk); WeasyPrint embeds the subset of the glyphs used. The renderer may fetch nothing:
-no file, no network, only ``data:`` URLs (the logo), so no text typed into a record can reach
-anything outside the document.
+Rendering is ``core.pdf``'s (WeasyPrint on Pango, imported only when a PDF is asked for, so an
+export answers 503 on a machine without Pango; Noto Serif/Sans CJK SC; nothing fetched but ``data:``
+URLs, the logo).
 
 Queries: a fixed number whatever the size of the class (students, their guardians, the records
 with their students, actions and acknowledgements, the class-wide records, the head teacher).
 """
 
 import base64
-import datetime
-import logging
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
 from django.db.models import Prefetch
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from core.pdf import PdfUnavailable, cn_date, render_pdf
 from schools.models import SchoolClass, StaffAssignment, Student, StudentGuardian, Term
 
 from .models import Acknowledgement, ActionItem, ContactRecord, ContactStudent, Topic
 
-logger = logging.getLogger(__name__)
-
-WEEKDAYS = "一二三四五六日"
+__all__ = ["UNAVAILABLE_MESSAGE", "PdfUnavailable", "class_context", "cn_date", "render_pdf", "student_context"]
 
 UNAVAILABLE_MESSAGE = (
     "PDF 导出暂时不可用：服务器上没有安装 WeasyPrint 或它所需的 Pango 库。请联系学校的系统管理员；"
@@ -45,17 +38,6 @@ UNAVAILABLE_MESSAGE = (
     "PDF export is unavailable: WeasyPrint, or the Pango library it needs, is not installed on the server. "
     "Please tell your administrator; the .xlsx export works meanwhile.\n"
 )
-
-
-class PdfUnavailable(RuntimeError):
-    """WeasyPrint or Pango is missing on this machine."""
-
-
-def cn_date(day: datetime.date | None, *, weekday: bool = False) -> str:
-    if day is None:
-        return ""
-    text = f"{day.year}年{day.month}月{day.day}日"
-    return f"{text}（周{WEEKDAYS[day.weekday()]}）" if weekday else text
 
 
 @dataclass
@@ -267,21 +249,3 @@ def class_context(school_class: SchoolClass, term: Term | None) -> dict:
                 "collective": len(collective),
             },
         }
-
-
-def render_pdf(template: str, context: dict) -> bytes:
-    """The template rendered to PDF bytes; PdfUnavailable when WeasyPrint or Pango is missing."""
-    # WeasyPrint reports each step (its own style sheets at import, then each page) at INFO.
-    logging.getLogger("weasyprint.progress").setLevel(logging.WARNING)
-    try:
-        # Imported here, not at module level: the app must start without Pango.
-        import weasyprint
-    except (ImportError, OSError) as exc:  # OSError: WeasyPrint is installed but Pango is not
-        logger.warning("PDF export unavailable: %s", exc)
-        raise PdfUnavailable(str(exc)) from exc
-    with translation.override("zh-hans"):
-        html = render_to_string(template, context)
-    # Only data: URLs (the embedded logo); no file or network access from inside a document.
-    fetcher = weasyprint.URLFetcher(allowed_protocols={"data"})
-    document = weasyprint.HTML(string=html, base_url=None, url_fetcher=fetcher)
-    return document.write_pdf()

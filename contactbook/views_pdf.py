@@ -5,32 +5,17 @@ to the audit log like the .xlsx export. Without WeasyPrint/Pango on the server: 
 """
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
 from django.views.decorators.http import require_GET
 
 from audit.actions import record as audit
 from audit.models import AuditEntry
-from core.uploads import content_disposition
+from core.pdf import pdf_response, unavailable_response
 from schools.access import access_class
 from schools.models import Term
 from schools.queries import current_term
 
 from . import pdf
 from .access import access_student_for_care
-
-
-def _pdf_response(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition(filename, inline=False)
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
-
-
-def _unavailable() -> HttpResponse:
-    response = HttpResponse(pdf.UNAVAILABLE_MESSAGE, status=503, content_type="text/plain; charset=utf-8")
-    response["Cache-Control"] = "no-store"
-    return response
 
 
 def _term_suffix(term: Term | None) -> str:
@@ -47,7 +32,7 @@ def student_pdf(request, student_id: int):
     try:
         data = pdf.render_pdf("contactbook/pdf_student.html", pdf.student_context(student, term))
     except pdf.PdfUnavailable:
-        return _unavailable()
+        return unavailable_response(pdf.UNAVAILABLE_MESSAGE)
     audit(
         AuditEntry.Action.EXPORT,
         actor=request.user,
@@ -58,7 +43,7 @@ def student_pdf(request, student_id: int):
         request=request,
     )
     class_name = student.school_class.name if student.school_class else ""
-    return _pdf_response(data, f"{class_name}{student.name}家校联系册{_term_suffix(term)}.pdf")
+    return pdf_response(data, f"{class_name}{student.name}家校联系册{_term_suffix(term)}.pdf")
 
 
 @login_required
@@ -70,7 +55,7 @@ def class_pdf(request, class_id: int):
     try:
         data = pdf.render_pdf("contactbook/pdf_class.html", pdf.class_context(school_class, term))
     except pdf.PdfUnavailable:
-        return _unavailable()
+        return unavailable_response(pdf.UNAVAILABLE_MESSAGE)
     audit(
         AuditEntry.Action.EXPORT,
         actor=request.user,
@@ -80,4 +65,4 @@ def class_pdf(request, class_id: int):
         detail={"format": "pdf", "term_id": term.pk if term else None},
         request=request,
     )
-    return _pdf_response(data, f"{school_class.name}家校联系册{_term_suffix(term)}.pdf")
+    return pdf_response(data, f"{school_class.name}家校联系册{_term_suffix(term)}.pdf")

@@ -6,13 +6,13 @@ import datetime
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from core.uploads import content_disposition, file_response
+from core.pdf import pdf_response, unavailable_response
+from core.uploads import file_response
 
 from . import actions_newspaper as actions
 from . import pdf, queries
@@ -152,11 +152,6 @@ def issue_pdf(request, issue_id: int):
     try:
         data = pdf.issue_pdf(item, queries.sections(item))
     except pdf.PdfUnavailable:
-        response = HttpResponse(pdf.UNAVAILABLE_MESSAGE, status=503, content_type="text/plain; charset=utf-8")
-        response["Cache-Control"] = "no-store"
-        return response
-    response = HttpResponse(data, content_type="application/pdf")
+        return unavailable_response()
     filename = _("%(school)s parent newspaper issue %(n)d.pdf") % {"school": item.school.name, "n": item.number}
-    response["Content-Disposition"] = content_disposition(filename, inline=False)
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return pdf_response(data, filename)

@@ -22,7 +22,8 @@ from openpyxl.styles import Font
 
 from community.models import CommitteeMember, DutyAssignment, WorkingGroupMember, school_year_of
 from contactbook.models import ContactRecord, ContactStudent
-from contactbook.pdf import PdfUnavailable, class_context, render_pdf
+from contactbook.pdf import class_context
+from core.pdf import PdfUnavailable, render_pdf
 from core.xlsx import safe_cell
 from events.models import Attendance, Event
 from notices.models import Receipt

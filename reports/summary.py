@@ -19,8 +19,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from contactbook.models import ContactStudent
-from contactbook.pdf import PdfUnavailable, render_pdf
 from core.classnames import format_class_name
+from core.pdf import PdfUnavailable, render_pdf
 from events.models import Attendance, Event, Reflection
 from notices.models import Notice, Receipt
 from plans.models import PlanTask
