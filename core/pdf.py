@@ -15,7 +15,7 @@ from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import translation
 
-from .uploads import content_disposition
+from .uploads import download_response
 
 logger = logging.getLogger(__name__)
 
@@ -57,11 +57,7 @@ def render_pdf(template: str, context: dict) -> bytes:
 
 def pdf_response(data: bytes, filename: str) -> HttpResponse:
     """A PDF to download, kept by no cache (it holds a school's records)."""
-    response = HttpResponse(data, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition(filename, inline=False)
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download_response(data, filename, "application/pdf")
 
 
 def unavailable_response(message: str = UNAVAILABLE_MESSAGE) -> HttpResponse:

@@ -37,7 +37,7 @@ from defusedxml.ElementTree import fromstring as parse_xml
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db.models.fields.files import FieldFile
-from django.http import FileResponse
+from django.http import FileResponse, HttpResponse
 from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 
@@ -523,6 +523,17 @@ def content_disposition(filename: str, *, inline: bool) -> str:
     fallback = f"{ascii_stem}.{ascii_ext}" if ascii_ext else ascii_stem
     disposition = "inline" if inline else "attachment"
     return f"{disposition}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+
+
+def download_response(data: bytes, filename: str, content_type: str) -> HttpResponse:
+    """Bytes made for this person (an export, a PDF, an archive, a calendar) as a download: the name
+    through ``content_disposition``, kept by no shared cache, and ``nosniff`` so the browser
+    believes the type."""
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = content_disposition(filename, inline=False)
+    response["Cache-Control"] = "private, no-store"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 # --- photo metadata -----------------------------------------------------------------------------

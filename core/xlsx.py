@@ -6,12 +6,15 @@ OWASP advises against CSV/formula injection."""
 import io
 import re
 from collections.abc import Iterable
-from urllib.parse import quote
 
 from django.http import HttpResponse
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+
+from .uploads import download_response
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # XML 1.0 cannot hold these; a parent's comment must not make a teacher's export fail.
@@ -59,10 +62,6 @@ def workbook_bytes(title: str, header: list[str], rows: Iterable[list]) -> bytes
 
 
 def xlsx_response(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    # Names come from school, class and notice titles: no quotes or line breaks may reach the header.
-    filename = "".join(ch for ch in filename if ch not in '"\\\r\n' and ord(ch) >= 32)
-    ascii_name = filename.encode("ascii", "ignore").decode().strip() or "export.xlsx"
-    response["Content-Disposition"] = f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    # Names come from school, class and notice titles: content_disposition keeps quotes and line
+    # breaks out of the header.
+    return download_response(data, filename, XLSX_TYPE)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.guardrails import GuardrailWarning
+from core.uploads import download_response
 from notices.audience import audience_choices, target_specs
 from schools.access import access_admin_school, access_class, access_staff_school
 from schools.models import SchoolClass, StaffMember, Student, StudentGuardian
@@ -495,10 +496,7 @@ def _booking_vevent(booking: Booking) -> list[str]:
 
 
 def _ics_response(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="text/calendar; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return download_response(data, filename, "text/calendar; charset=utf-8")
 
 
 @login_required

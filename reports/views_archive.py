@@ -6,7 +6,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
-from core.uploads import content_disposition
+from core.uploads import download_response
 from schools.access import access_class, access_class_to_administer, access_staff_school
 from schools.models import SchoolClass, Term
 
@@ -22,11 +22,7 @@ def _term_id(request) -> int | None:
 
 
 def zip_response(data: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(data, content_type="application/zip")
-    response["Content-Disposition"] = content_disposition(filename, inline=False)
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download_response(data, filename, "application/zip")
 
 
 @login_required

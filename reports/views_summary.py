@@ -4,14 +4,14 @@ section's text, download the draft (.docx, PDF) and issue the final version, whi
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from community.models import school_year_of
-from core.uploads import content_disposition, file_response
+from core.uploads import download_response, file_response
 from schools.access import access_admin_school
 from schools.queries import current_term
 
@@ -117,10 +117,6 @@ def document(request, summary_id: int, kind: str):
         except summaries.PdfUnavailable:
             return certificates.unavailable()
         return certificates.pdf_response(data, f"{title}（草稿）.pdf")
-    response = HttpResponse(
-        summaries.docx_bytes(summary.school, summary.year, summary.sections), content_type=DOCX_MIME
+    return download_response(
+        summaries.docx_bytes(summary.school, summary.year, summary.sections), f"{title}（草稿）.docx", DOCX_MIME
     )
-    response["Content-Disposition"] = content_disposition(f"{title}（草稿）.docx", inline=False)
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response

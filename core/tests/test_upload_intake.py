@@ -106,3 +106,14 @@ def test_only_images_are_shown_inline_and_the_type_follows_the_stored_extension(
     unknown = file_response(_stored("ef56.bin", b"\x00\x01"), filename="")
     assert unknown["Content-Type"] == "application/octet-stream"
     assert unknown["Content-Disposition"].startswith('attachment; filename="file"')
+
+
+def test_bytes_made_for_a_person_go_out_as_a_download_no_cache_keeps():
+    from core.uploads import download_response
+
+    response = download_response(b"BEGIN:VCALENDAR", '家长会"\r\nSet-Cookie: a=b.ics', "text/calendar; charset=utf-8")
+    assert response["Content-Type"] == "text/calendar; charset=utf-8" and response.content == b"BEGIN:VCALENDAR"
+    header = response["Content-Disposition"]
+    assert header.startswith("attachment; ") and "\r" not in header and "\n" not in header
+    assert header.count('"') == 2 and "filename*=UTF-8''%E5%AE%B6%E9%95%BF%E4%BC%9A" in header
+    assert response["Cache-Control"] == "private, no-store" and response["X-Content-Type-Options"] == "nosniff"
