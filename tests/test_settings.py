@@ -143,3 +143,31 @@ def test_not_found_page_is_friendly_and_says_nothing(cast):
     assert response.status_code == 404
     body = response.content.decode()
     assert "阳光小学" not in body and "<html" in body
+
+
+def _redis_settings(env: dict) -> str:
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "from tongxin import settings as s; "
+            "print(s.REDIS_URL, s.CACHES['default']['LOCATION'], s.CHANNEL_LAYERS['default']['CONFIG']['hosts'][0]['address'])",
+        ],
+        cwd=ROOT,
+        env={**{k: v for k, v in os.environ.items() if k not in {"PYTEST_XDIST_WORKER", "REDIS_URL"}}, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_parallel_test_workers_each_get_a_redis_database_of_their_own():
+    # Every test empties the cache (FLUSHDB): two workers on one database drop each other's groups.
+    base = {"TONGXIN_TESTING": "1", "REDIS_URL": "redis://127.0.0.1:6379/9"}
+    assert _redis_settings(base) == " ".join(["redis://127.0.0.1:6379/9"] * 3)
+    assert _redis_settings({**base, "PYTEST_XDIST_WORKER": "gw0"}) == " ".join(["redis://127.0.0.1:6379/10"] * 3)
+    assert _redis_settings({**base, "PYTEST_XDIST_WORKER": "gw1"}) == " ".join(["redis://127.0.0.1:6379/11"] * 3)
+    no_db = {"TONGXIN_TESTING": "1", "REDIS_URL": "redis://127.0.0.1:6379", "PYTEST_XDIST_WORKER": "gw0"}
+    assert _redis_settings(no_db) == " ".join(["redis://127.0.0.1:6379/1"] * 3)

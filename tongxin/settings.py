@@ -190,6 +190,16 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Redis, when configured, carries the cache (rate limits), Celery and the channel layer.
 REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL and os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw"):
+    # Test runs in parallel (pytest-xdist) share one Redis, and every test empties the cache
+    # (FLUSHDB): each worker gets a database of its own after REDIS_URL's (gw0 the next one, gw1
+    # the one after), or one worker's flush would drop the other's channel groups mid-test and its
+    # conversation 1 would hear the other's. A server a test starts inherits the worker's name.
+    from urllib.parse import urlsplit, urlunsplit
+
+    _url = urlsplit(REDIS_URL)
+    _db = int(_url.path.strip("/") or 0) + 1 + int(os.environ["PYTEST_XDIST_WORKER"][2:])
+    REDIS_URL = urlunsplit(_url._replace(path=f"/{_db % 16}"))
 if REDIS_URL:
     from redis.exceptions import ConnectionError as RedisConnectionError
 
