@@ -100,6 +100,22 @@ def class_roster(school_class):
     )
 
 
+def colleague_guardian_ids(students) -> set[int]:
+    """The guardians of these students (with their links prefetched, ``class_roster``) who are also
+    on a school's staff: only a school admin may reset their access or remove them from a child
+    (``access._is_staff_somewhere``), so a head teacher's class page does not offer it. One query."""
+    from django_scopes import scopes_disabled
+
+    guardians = [link.guardian for s in students for link in s.guardian_links.all() if link.guardian.user_id]
+    if not guardians:
+        return set()
+    with scopes_disabled():  # reviewed: whether these accounts are staff anywhere, nothing else read
+        staff = set(
+            StaffMember.objects.filter(user_id__in={g.user_id for g in guardians}).values_list("user_id", flat=True)
+        )
+    return {g.pk for g in guardians if g.user_id in staff}
+
+
 def roster_summary(students) -> dict:
     """Students, guardians (位家长) and families (家): a family is the household of guardians a
     child has, so siblings who share a guardian are one family, and the two parents of one child

@@ -291,9 +291,13 @@ def class_page(request, class_id: int):
                 messages.success(request, _("%(name)s added.") % {"name": student.name})
                 return redirect("schools:class", class_id=school_class.pk)
     students = list(queries.class_roster(school_class))
+    is_admin = request.roles.is_admin_of(school_class.school_id)
+    colleagues = queries.colleague_guardian_ids(students) if can_manage and not is_admin else set()
     for student in students:
         for link in student.guardian_links.all():
             link.guardian.shown_phone = link.guardian.phone if can_manage else mask_phone(link.guardian.phone)
+            # A parent on the staff is managed by the school's admin only (schools.access).
+            link.guardian.managed_here = can_manage and link.guardian.pk not in colleagues
     teachers = list(
         StaffAssignment.objects.filter(school_class=school_class, term__is_current=True).select_related("staff__user")
     )
@@ -308,7 +312,7 @@ def class_page(request, class_id: int):
             "show": request.GET.get("show", ""),
             "teachers": teachers,
             "can_manage": can_manage,
-            "can_erase": request.roles.is_admin_of(school_class.school_id),
+            "can_erase": is_admin,
             "form": form,
         },
         status=400 if form is not None and form.errors else 200,

@@ -100,6 +100,10 @@ def test_the_school_admin_removes_in_any_class_and_alone_a_colleagues_link(cast)
         assert StaffMember.objects.filter(user=cast.mr_wang).exists()
         wang = Guardian.objects.create(school=cast.school, name="王老师", phone="13900000003", user=cast.mr_wang)
         StudentGuardian.objects.create(school=cast.school, student=cast.alice_child, guardian=wang, relationship="父亲")
+    class_url = reverse("schools:class", kwargs={"class_id": cast.class1.pk})
+    assert _url(cast.alice_child, wang) not in cast.client(cast.ms_li).get(class_url).content.decode()
+    assert _url(cast.alice_child, cast.alice_guardian) in cast.client(cast.ms_li).get(class_url).content.decode()
+    assert _url(cast.alice_child, wang) in admin.get(class_url).content.decode()
     assert cast.client(cast.ms_li).post(_url(cast.alice_child, wang)).status_code == 404
     assert _linked(cast.alice_child, wang)
     assert admin.post(_url(cast.alice_child, wang)).status_code == 302
