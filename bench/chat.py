@@ -405,7 +405,10 @@ def cpu_snapshot(server_pids: list[int]) -> dict[str, float] | None:
         return None
     with open("/proc/stat") as stat:
         ticks = [int(x) for x in stat.readline().split()[1:]]
-    busy = sum(ticks) - ticks[3] - (ticks[4] if len(ticks) > 4 else 0)  # all but idle and iowait
+    # user nice system idle iowait irq softirq steal (guest time is already in user and nice): busy
+    # is all but idle, iowait and the time a hypervisor gave to others (steal).
+    ticks = (ticks + [0] * 8)[:8]
+    busy = sum(ticks) - ticks[3] - ticks[4] - ticks[7]
     return {
         "servers": sum(_process_cpu(pid) for pid in server_pids),
         "client": time.process_time(),

@@ -93,7 +93,13 @@ class ChatConsumer(JsonSocket):
         # puts each id once. Read first and it would be in neither.
         self.joined[conversation.pk] = conversation
         await self.channel_layer.group_add(group_name(conversation.pk), self.channel_name)
-        missed = await self._catch_up(conversation, role, after)
+        try:
+            missed = await self._catch_up(conversation, role, after)
+        except BaseException:
+            # Not joined after all: no live event without the ``joined`` that comes first.
+            del self.joined[conversation.pk]
+            await self.channel_layer.group_discard(group_name(conversation.pk), self.channel_name)
+            raise
         await self.send_json({"type": "joined", "conversation": conversation.pk, "role": role, "messages": missed})
 
     async def _leave(self, conversation_id, content):

@@ -530,6 +530,9 @@ def download_response(data: bytes, filename: str, content_type: str) -> HttpResp
     through ``content_disposition``, kept by no shared cache, and ``nosniff`` so the browser
     believes the type."""
     response = HttpResponse(data, content_type=content_type)
+    # Names made of titles keep their slashes (12/5家长会回执.xlsx): content_disposition would take
+    # them for a path and keep only what follows the last one.
+    filename = filename.replace("/", "／").replace("\\", "＼")
     response["Content-Disposition"] = content_disposition(filename, inline=False)
     response["Cache-Control"] = "private, no-store"
     response["X-Content-Type-Options"] = "nosniff"

@@ -4,7 +4,7 @@ says what happens, then the removal. In home because the removal writes across a
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods
 
 from core.phones import mask_phone
@@ -23,7 +23,11 @@ def unlink_guardian(request, student_id: int, guardian_id: int):
         closed = do_unlink_guardian(student, guardian, acting_user=request.user, request=request)
         messages.success(
             request,
-            _("%(guardian)s is no longer a guardian of %(student)s; %(count)s notices stop reaching them.")
+            ngettext(
+                "%(guardian)s is no longer a guardian of %(student)s; %(count)s notice stops reaching them.",
+                "%(guardian)s is no longer a guardian of %(student)s; %(count)s notices stop reaching them.",
+                closed,
+            )
             % {"guardian": guardian.name, "student": student.name, "count": closed},
         )
         if student.school_class_id is not None:

@@ -154,7 +154,10 @@ def _redis_settings(env: dict) -> str:
             "print(s.REDIS_URL, s.CACHES['default']['LOCATION'], s.CHANNEL_LAYERS['default']['CONFIG']['hosts'][0]['address'])",
         ],
         cwd=ROOT,
-        env={**{k: v for k, v in os.environ.items() if k not in {"PYTEST_XDIST_WORKER", "REDIS_URL"}}, **env},
+        env={
+            **{k: v for k, v in os.environ.items() if k not in {"PYTEST_XDIST_WORKER", "REDIS_URL", "TONGXIN_TESTING"}},
+            **env,
+        },
         capture_output=True,
         text=True,
         timeout=60,
@@ -171,3 +174,17 @@ def test_parallel_test_workers_each_get_a_redis_database_of_their_own():
     assert _redis_settings({**base, "PYTEST_XDIST_WORKER": "gw1"}) == " ".join(["redis://127.0.0.1:6379/11"] * 3)
     no_db = {"TONGXIN_TESTING": "1", "REDIS_URL": "redis://127.0.0.1:6379", "PYTEST_XDIST_WORKER": "gw0"}
     assert _redis_settings(no_db) == " ".join(["redis://127.0.0.1:6379/1"] * 3)
+    # Outside the tests, the worker's name changes nothing; past database 15 it refuses, never
+    # rounding to database 0 (a developer's `make run` data).
+    assert _redis_settings(
+        {"REDIS_URL": "redis://127.0.0.1:6379/9", "PYTEST_XDIST_WORKER": "gw1", "TONGXIN_DEMO": "1"}
+    ) == (" ".join(["redis://127.0.0.1:6379/9"] * 3))
+    refused = subprocess.run(
+        [sys.executable, "-c", "import tongxin.settings"],
+        cwd=ROOT,
+        env={**os.environ, **base, "PYTEST_XDIST_WORKER": "gw6"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert refused.returncode != 0 and "too few Redis databases" in refused.stderr

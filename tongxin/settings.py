@@ -190,7 +190,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # Redis, when configured, carries the cache (rate limits), Celery and the channel layer.
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if REDIS_URL and os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw"):
+if TESTING and REDIS_URL.startswith(("redis://", "rediss://")) and os.environ.get("PYTEST_XDIST_WORKER"):
     # Test runs in parallel (pytest-xdist) share one Redis, and every test empties the cache
     # (FLUSHDB): each worker gets a database of its own after REDIS_URL's (gw0 the next one, gw1
     # the one after), or one worker's flush would drop the other's channel groups mid-test and its
@@ -198,8 +198,13 @@ if REDIS_URL and os.environ.get("PYTEST_XDIST_WORKER", "").startswith("gw"):
     from urllib.parse import urlsplit, urlunsplit
 
     _url = urlsplit(REDIS_URL)
-    _db = int(_url.path.strip("/") or 0) + 1 + int(os.environ["PYTEST_XDIST_WORKER"][2:])
-    REDIS_URL = urlunsplit(_url._replace(path=f"/{_db % 16}"))
+    _db = int(_url.path.strip("/") or 0) + 1 + int(os.environ["PYTEST_XDIST_WORKER"].removeprefix("gw"))
+    if _db > 15:  # never round to database 0, where a developer's `make run` keeps its data
+        raise ImproperlyConfigured(
+            f"REDIS_URL {REDIS_URL} leaves too few Redis databases for test worker "
+            f"{os.environ['PYTEST_XDIST_WORKER']}: use a lower database or fewer workers (-n)."
+        )
+    REDIS_URL = urlunsplit(_url._replace(path=f"/{_db}"))
 if REDIS_URL:
     from redis.exceptions import ConnectionError as RedisConnectionError
 

@@ -187,6 +187,41 @@ async def test_a_message_stored_while_a_socket_joins_reaches_it_live(live_cast, 
     await bob.disconnect()
 
 
+async def test_a_join_that_fails_reading_the_history_hears_nothing_live(live_cast, monkeypatch):
+    """Listening first must not outlive a failed join: the socket leaves the group again, gets
+    its error, and no message of a conversation it was never told it joined."""
+    from django.http import Http404
+
+    from chat import actions, live, queries
+
+    group = await sync_to_async(_group)(live_cast)
+    real_history = queries.history
+    failures = []
+
+    def history_fails_once(*args, **kwargs):
+        if not failures:
+            failures.append(1)
+            raise Http404
+        return real_history(*args, **kwargs)
+
+    def teacher_writes(body):
+        with scopes_disabled():
+            message, _replies = actions.do_send(group, acting_user=live_cast.ms_li, body=body)
+        live.broadcast(message)
+        return message.pk
+
+    monkeypatch.setattr(queries, "history", history_fails_once)
+    bob = await socket_of(live_cast.bob)
+    assert (await join(bob, group.pk))["type"] == "error"
+    await sync_to_async(teacher_writes)("第一条")
+    assert await bob.receive_nothing(timeout=0.5)
+    joined = await join(bob, group.pk)  # the next join works, and brings what he missed
+    assert joined["type"] == "joined" and [m["body"] for m in joined["messages"]][-1] == "第一条"
+    second = await sync_to_async(teacher_writes)("第二条")
+    assert (await bob.receive_json_from(timeout=5))["message"]["id"] == second
+    await bob.disconnect()
+
+
 async def test_a_parent_whose_child_leaves_the_class_stops_receiving_on_an_open_socket(live_cast):
     group = await sync_to_async(_group)(live_cast)
     teacher, bob = await socket_of(live_cast.ms_li), await socket_of(live_cast.bob)

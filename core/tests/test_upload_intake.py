@@ -117,3 +117,6 @@ def test_bytes_made_for_a_person_go_out_as_a_download_no_cache_keeps():
     assert header.startswith("attachment; ") and "\r" not in header and "\n" not in header
     assert header.count('"') == 2 and "filename*=UTF-8''%E5%AE%B6%E9%95%BF%E4%BC%9A" in header
     assert response["Cache-Control"] == "private, no-store" and response["X-Content-Type-Options"] == "nosniff"
+    # A title's slash is not a path: 12/5家长会回执 keeps its date.
+    dated = download_response(b"x", "12/5家长会回执.xlsx", "application/octet-stream")["Content-Disposition"]
+    assert "filename*=UTF-8''12%EF%BC%8F5%E5%AE%B6" in dated
