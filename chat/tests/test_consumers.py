@@ -196,7 +196,7 @@ async def test_a_join_that_fails_reading_the_history_hears_nothing_live(live_cas
 
     group = await sync_to_async(_group)(live_cast)
     real_history = queries.history
-    failures = []
+    failures: list[int] = []
 
     def history_fails_once(*args, **kwargs):
         if not failures:
